@@ -1,0 +1,228 @@
+/*
+ * temporal_core.h: the public C API of temporalio-c's core.
+ *
+ * The core talks gRPC to a Temporal frontend (grpc's C core underneath) and
+ * runs the activity-worker engine. It has no Python in it: the CPython
+ * extension is one user of this header, a C program can be another.
+ *
+ * Conventions
+ *  - Every public symbol starts with `tcore_`. Objects are opaque pointers with
+ *    a `_new`/`_free` pair.
+ *  - Functions that can fail return an int: TCORE_OK (0) or a negative
+ *    tcore_errcode. Where more can be said, a caller-provided `tcore_error`
+ *    (may be NULL) receives a message naming the problem. Nothing aborts.
+ *  - Asynchronous results arrive through a callback with a user pointer,
+ *    called on one of the runtime's own threads (a "runtime thread": the one
+ *    draining gRPC's completion queue, or the one firing timers such as retry
+ *    backoffs). Never on the caller's thread. A callback must
+ *    not block for long and must not call tcore_runtime_free. It may call any
+ *    other function of this header.
+ *  - Buffers: a pointer given to the core is only read during the call and
+ *    copied if kept. A pointer the core gives to a callback is valid only
+ *    until that callback returns.
+ *  - Thread safety: all functions may be called from any thread unless a
+ *    comment says otherwise. No function waits on the network.
+ */
+#ifndef TEMPORAL_CORE_H
+#define TEMPORAL_CORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Errors                                                                   */
+
+typedef enum tcore_errcode {
+  TCORE_OK = 0,
+  TCORE_ERR_INVALID_ARGUMENT = -1, /* a bad option or argument */
+  TCORE_ERR_NOMEM = -2,
+  TCORE_ERR_CLOSED = -3,  /* the object is shutting down or freed */
+  TCORE_ERR_FORKED = -4,  /* used in a child process after fork() */
+  TCORE_ERR_INTERNAL = -5 /* grpc refused an operation */
+} tcore_errcode;
+
+/* Detail for a failed synchronous call. `message` is NUL-terminated. */
+typedef struct tcore_error {
+  int code;
+  char message[256];
+} tcore_error;
+
+/* A static description of an error code. Never NULL. */
+const char *tcore_strerror(int code);
+
+/* gRPC status codes, as on the wire. */
+typedef enum tcore_status_code {
+  TCORE_STATUS_OK = 0,
+  TCORE_STATUS_CANCELLED = 1,
+  TCORE_STATUS_UNKNOWN = 2,
+  TCORE_STATUS_INVALID_ARGUMENT = 3,
+  TCORE_STATUS_DEADLINE_EXCEEDED = 4,
+  TCORE_STATUS_NOT_FOUND = 5,
+  TCORE_STATUS_ALREADY_EXISTS = 6,
+  TCORE_STATUS_PERMISSION_DENIED = 7,
+  TCORE_STATUS_RESOURCE_EXHAUSTED = 8,
+  TCORE_STATUS_FAILED_PRECONDITION = 9,
+  TCORE_STATUS_ABORTED = 10,
+  TCORE_STATUS_OUT_OF_RANGE = 11,
+  TCORE_STATUS_UNIMPLEMENTED = 12,
+  TCORE_STATUS_INTERNAL = 13,
+  TCORE_STATUS_UNAVAILABLE = 14,
+  TCORE_STATUS_DATA_LOSS = 15,
+  TCORE_STATUS_UNAUTHENTICATED = 16
+} tcore_status_code;
+
+/* ------------------------------------------------------------------------ */
+/* Runtime: owns the threads that drive gRPC and the core's timers.         */
+
+typedef struct tcore_runtime tcore_runtime;
+
+/* Creates a runtime and starts its threads. */
+int tcore_runtime_new(tcore_runtime **out, tcore_error *err);
+
+/* Frees a runtime. Every client made on it must have been freed and every
+ * call must have completed (their callbacks returned). Blocks until the
+ * runtime's threads have exited. Must not be called from a core callback. */
+void tcore_runtime_free(tcore_runtime *rt);
+
+/* ------------------------------------------------------------------------ */
+/* Retry policy for ordinary (non-poll) calls.                              */
+
+typedef struct tcore_retry_config {
+  int64_t initial_interval_ms; /* default 100 */
+  double multiplier;           /* default 1.5 */
+  double jitter;               /* default 0.2: each delay is scaled by 1 +/- jitter */
+  int64_t max_interval_ms;     /* default 5000 */
+  int64_t max_elapsed_ms;      /* default 10000; 0 = no limit */
+  int max_retries;             /* default 10 attempts after the first */
+} tcore_retry_config;
+
+/* Fills `cfg` with the defaults above. */
+void tcore_retry_config_default(tcore_retry_config *cfg);
+
+/* Whether a status code is retried for an ordinary call. `message` (may be
+ * NULL) is checked for gRPC's "message larger than max" text, never retried. */
+int tcore_status_is_retryable(int code, const char *message);
+
+/* The delay before retry number `attempt` (1-based), before jitter, in ms.
+ * RESOURCE_EXHAUSTED backs off longer: 1 s initial, x2, up to 10 s. */
+int64_t tcore_retry_backoff_ms(const tcore_retry_config *cfg, int attempt, int code);
+
+/* ------------------------------------------------------------------------ */
+/* Client options: build with setters, pass to tcore_client_new, then free.  */
+
+typedef struct tcore_client_options tcore_client_options;
+
+int tcore_client_options_new(tcore_client_options **out);
+void tcore_client_options_free(tcore_client_options *o);
+
+/* "host:port", required. Copied. */
+int tcore_client_options_set_target(tcore_client_options *o, const char *target);
+/* Sent as the `temporal-namespace` header on every call. Default "default". */
+int tcore_client_options_set_namespace(tcore_client_options *o, const char *ns);
+/* Sent as `client-name` / `client-version`. */
+int tcore_client_options_set_client_info(tcore_client_options *o, const char *name,
+                                         const char *version);
+/* Turns TLS on. All PEM arguments may be NULL (system roots, no client cert).
+ * A client certificate needs its key and the other way round. Copied. */
+int tcore_client_options_set_tls(tcore_client_options *o, const char *root_ca_pem,
+                                 const char *client_cert_pem, const char *client_key_pem,
+                                 const char *server_name_override);
+/* Sent as `authorization: Bearer <key>`; NULL or "" sends none. */
+int tcore_client_options_set_api_key(tcore_client_options *o, const char *api_key);
+/* Adds a header sent on every call. Keys must be lowercase ASCII; keys
+ * ending in "-bin" carry binary values. */
+int tcore_client_options_add_metadata(tcore_client_options *o, const char *key,
+                                      const uint8_t *value, size_t value_len);
+/* HTTP/2 keepalive; interval 0 turns it off. Default 30000 / 15000. */
+int tcore_client_options_set_keepalive(tcore_client_options *o, int64_t interval_ms,
+                                       int64_t timeout_ms);
+/* Retry policy of ordinary calls; NULL keeps the defaults. */
+int tcore_client_options_set_retry(tcore_client_options *o, const tcore_retry_config *cfg);
+/* Largest response accepted. Default 128 MiB. */
+int tcore_client_options_set_max_receive_bytes(tcore_client_options *o, int64_t n);
+
+/* ------------------------------------------------------------------------ */
+/* Client: one channel to a Temporal frontend.                              */
+
+typedef struct tcore_client tcore_client;
+
+/* Validates the options and creates the client. Does not wait for the network
+ * (the channel connects on first use). Copies what it needs of `opts`. */
+int tcore_client_new(tcore_runtime *rt, const tcore_client_options *opts, tcore_client **out,
+                     tcore_error *err);
+
+/* Frees the client: calls still in flight are cancelled, their callbacks still
+ * run (with CANCELLED). Memory goes once the last of them has completed. */
+void tcore_client_free(tcore_client *c);
+
+/* Live updates, applied to every call started afterwards (workers included). */
+int tcore_client_set_api_key(tcore_client *c, const char *api_key);
+/* Replaces the extra metadata with `n` pairs. */
+int tcore_client_set_metadata(tcore_client *c, const char *const *keys,
+                              const uint8_t *const *values, const size_t *value_lens, size_t n);
+
+/* ------------------------------------------------------------------------ */
+/* Unary calls                                                              */
+
+typedef struct tcore_call tcore_call;
+
+/* The outcome of a call. Valid only during the callback. */
+typedef struct tcore_call_result {
+  int status;                /* tcore_status_code; 0 = OK */
+  const char *message;       /* status message, NUL-terminated, "" when OK */
+  const uint8_t *details;    /* raw `grpc-status-details-bin` (google.rpc.Status) */
+  size_t details_len;
+  const uint8_t *response;   /* serialized response message when OK */
+  size_t response_len;
+  int attempts;              /* how many attempts were made */
+} tcore_call_result;
+
+typedef void (*tcore_call_cb)(void *user, const tcore_call_result *result);
+
+typedef struct tcore_call_options {
+  int64_t timeout_ms;         /* per attempt; 0 = 30 s default */
+  int no_retry;               /* nonzero: a single attempt */
+  const char *const *md_keys; /* extra headers for this call only */
+  const uint8_t *const *md_values;
+  const size_t *md_value_lens;
+  size_t md_count;
+} tcore_call_options;
+
+/* Starts a unary call of `method` ("/package.Service/Method") with a
+ * serialized request. `opts` may be NULL. `cb` runs exactly once, on a
+ * runtime thread, unless this returns an error (then it never runs).
+ * If `out` is not NULL it receives a handle for tcore_call_cancel, which the
+ * caller must give back with tcore_call_release (before or after the
+ * callback); if `out` is NULL no handle is kept. */
+int tcore_client_call(tcore_client *c, const char *method, const uint8_t *request,
+                      size_t request_len, const tcore_call_options *opts, tcore_call_cb cb,
+                      void *user, tcore_call **out, tcore_error *err);
+
+/* Cancels a call: its callback runs with CANCELLED (unless it already ran or
+ * is running). Safe to call at any time before tcore_call_release. */
+void tcore_call_cancel(tcore_call *call);
+
+/* Gives back a handle from tcore_client_call. Does not cancel. */
+void tcore_call_release(tcore_call *call);
+
+/* ------------------------------------------------------------------------ */
+/* Status details                                                           */
+
+/* Called once per `google.rpc.Status.details` entry. */
+typedef void (*tcore_status_detail_cb)(void *user, const char *type_url, size_t type_url_len,
+                                       const uint8_t *value, size_t value_len);
+
+/* Parses raw `grpc-status-details-bin` bytes (a serialized google.rpc.Status)
+ * and reports each detail. Returns TCORE_OK, or TCORE_ERR_INVALID_ARGUMENT
+ * when the bytes do not parse. */
+int tcore_status_details_parse(const uint8_t *data, size_t len, tcore_status_detail_cb cb,
+                               void *user);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* TEMPORAL_CORE_H */

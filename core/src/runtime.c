@@ -1,0 +1,194 @@
+/* runtime.c: the runtime's two threads.
+ *
+ * The completion-queue thread blocks in grpc_completion_queue_next and runs
+ * each finished operation's `done`. gRPC's C API has no way to post our own
+ * events or timers onto a completion queue, so a second thread fires timers
+ * (retry backoff, heartbeat throttling, poll backoff, shutdown grace). Both
+ * threads run core code only; neither ever touches a language runtime.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <grpc/support/log.h>
+
+#include "internal.h"
+
+int64_t tcore_now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int tcore_fail(tcore_error *err, int code, const char *fmt, ...) {
+  if (err) {
+    va_list ap;
+    va_start(ap, fmt);
+    err->code = code;
+    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    va_end(ap);
+  }
+  return code;
+}
+
+char *tcore_strdup(const char *s) {
+  if (!s) return NULL;
+  size_t n = strlen(s) + 1;
+  char *d = malloc(n);
+  if (d) memcpy(d, s, n);
+  return d;
+}
+
+double tcore_random_unit(void) {
+  static _Thread_local uint64_t state;
+  if (state == 0) state = (uint64_t)tcore_now_ms() * 0x9E3779B97F4A7C15ull ^ (uint64_t)(uintptr_t)&state;
+  state ^= state << 13; /* xorshift64 */
+  state ^= state >> 7;
+  state ^= state << 17;
+  return (double)(state >> 11) / 9007199254740992.0;
+}
+
+const char *tcore_strerror(int code) {
+  switch (code) {
+    case TCORE_OK: return "ok";
+    case TCORE_ERR_INVALID_ARGUMENT: return "invalid argument";
+    case TCORE_ERR_NOMEM: return "out of memory";
+    case TCORE_ERR_CLOSED: return "closed";
+    case TCORE_ERR_FORKED: return "used in a forked child process";
+    case TCORE_ERR_INTERNAL: return "internal error";
+    default: return "unknown error";
+  }
+}
+
+/* ---- timers ---------------------------------------------------------- */
+
+static void timer_unlink(tcore_runtime *rt, tcore_timer *t) {
+  for (tcore_timer **p = &rt->timers; *p; p = &(*p)->next) {
+    if (*p == t) {
+      *p = t->next;
+      break;
+    }
+  }
+  t->armed = 0;
+  t->next = NULL;
+}
+
+void tcore_timer_start(tcore_runtime *rt, tcore_timer *t, int64_t delay_ms) {
+  pthread_mutex_lock(&rt->mu);
+  if (t->armed) timer_unlink(rt, t);
+  t->due_ms = tcore_now_ms() + (delay_ms > 0 ? delay_ms : 0);
+  tcore_timer **p = &rt->timers;
+  while (*p && (*p)->due_ms <= t->due_ms) p = &(*p)->next;
+  t->next = *p;
+  *p = t;
+  t->armed = 1;
+  if (rt->timers == t) pthread_cond_signal(&rt->cv);
+  pthread_mutex_unlock(&rt->mu);
+}
+
+int tcore_timer_cancel(tcore_runtime *rt, tcore_timer *t) {
+  pthread_mutex_lock(&rt->mu);
+  int was = t->armed;
+  if (was) timer_unlink(rt, t);
+  pthread_mutex_unlock(&rt->mu);
+  return was;
+}
+
+static void *timer_main(void *arg) {
+  tcore_runtime *rt = arg;
+  pthread_mutex_lock(&rt->mu);
+  while (!rt->stopping) {
+    if (!rt->timers) {
+      pthread_cond_wait(&rt->cv, &rt->mu);
+      continue;
+    }
+    int64_t now = tcore_now_ms();
+    tcore_timer *t = rt->timers;
+    if (t->due_ms > now) {
+      struct timespec ts;
+      ts.tv_sec = t->due_ms / 1000;
+      ts.tv_nsec = (t->due_ms % 1000) * 1000000;
+      pthread_cond_timedwait(&rt->cv, &rt->mu, &ts);
+      continue;
+    }
+    timer_unlink(rt, t);
+    pthread_mutex_unlock(&rt->mu);
+    t->fire(t); /* without the lock: it may arm timers itself */
+    pthread_mutex_lock(&rt->mu);
+  }
+  pthread_mutex_unlock(&rt->mu);
+  return NULL;
+}
+
+/* ---- completion queue ----------------------------------------------- */
+
+static void *cq_main(void *arg) {
+  tcore_runtime *rt = arg;
+  for (;;) {
+    grpc_event ev = grpc_completion_queue_next(rt->cq, gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL);
+    if (ev.type == GRPC_QUEUE_SHUTDOWN) break;
+    if (ev.type == GRPC_OP_COMPLETE) {
+      tcore_op *op = ev.tag;
+      op->done(op, ev.success);
+    }
+  }
+  return NULL;
+}
+
+/* grpc's own log lines go nowhere unless asked for: errors reach users as
+ * statuses, not as stderr noise. TCORE_GRPC_LOG=1 shows them. */
+static void quiet_log(gpr_log_func_args *args) { (void)args; }
+
+int tcore_runtime_forked(const tcore_runtime *rt) { return getpid() != rt->pid; }
+
+int tcore_runtime_new(tcore_runtime **out, tcore_error *err) {
+  *out = NULL;
+  tcore_runtime *rt = calloc(1, sizeof *rt);
+  if (!rt) return tcore_fail(err, TCORE_ERR_NOMEM, "out of memory");
+  const char *log = getenv("TCORE_GRPC_LOG");
+  if (!log || strcmp(log, "1") != 0) gpr_set_log_function(quiet_log);
+  grpc_init();
+  rt->pid = getpid();
+  rt->cq = grpc_completion_queue_create_for_next(NULL);
+  pthread_condattr_t ca;
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_cond_init(&rt->cv, &ca);
+  pthread_condattr_destroy(&ca);
+  pthread_mutex_init(&rt->mu, NULL);
+  if (pthread_create(&rt->cq_thread, NULL, cq_main, rt) != 0) goto fail_cq;
+  if (pthread_create(&rt->timer_thread, NULL, timer_main, rt) != 0) goto fail_timer;
+  *out = rt;
+  return TCORE_OK;
+
+fail_timer:
+  grpc_completion_queue_shutdown(rt->cq);
+  pthread_join(rt->cq_thread, NULL);
+fail_cq:
+  grpc_completion_queue_destroy(rt->cq);
+  pthread_mutex_destroy(&rt->mu);
+  pthread_cond_destroy(&rt->cv);
+  grpc_shutdown();
+  free(rt);
+  return tcore_fail(err, TCORE_ERR_INTERNAL, "cannot start runtime thread: %s", strerror(errno));
+}
+
+void tcore_runtime_free(tcore_runtime *rt) {
+  if (!rt) return;
+  pthread_mutex_lock(&rt->mu);
+  rt->stopping = 1;
+  pthread_cond_signal(&rt->cv);
+  pthread_mutex_unlock(&rt->mu);
+  pthread_join(rt->timer_thread, NULL);
+  grpc_completion_queue_shutdown(rt->cq);
+  pthread_join(rt->cq_thread, NULL);
+  grpc_completion_queue_destroy(rt->cq);
+  pthread_mutex_destroy(&rt->mu);
+  pthread_cond_destroy(&rt->cv);
+  grpc_shutdown();
+  free(rt);
+}

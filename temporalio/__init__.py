@@ -1,0 +1,53 @@
+"""Temporal SDK for Python with a native core written in C.
+
+``import temporalio`` is cheap: it loads neither the extension nor any
+protobuf module. The top-level names below resolve on first use.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+# name -> module that defines it
+_LAZY = {
+    "Client": "temporalio.client",
+    "WorkflowHandle": "temporalio.client",
+    "WorkflowService": "temporalio.service",
+    "OperatorService": "temporalio.service",
+    "RPCError": "temporalio.service",
+    "TLSConfig": "temporalio.service",
+    "RetryConfig": "temporalio.service",
+    "KeepAliveConfig": "temporalio.service",
+    "TemporalError": "temporalio.exceptions",
+}
+
+__all__ = sorted(_LAZY)
+
+if TYPE_CHECKING:
+    from temporalio.client import Client, WorkflowHandle
+    from temporalio.exceptions import TemporalError
+    from temporalio.service import (
+        KeepAliveConfig,
+        OperatorService,
+        RetryConfig,
+        RPCError,
+        TLSConfig,
+        WorkflowService,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'temporalio' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list:
+    return sorted(set(globals()) | set(_LAZY))

@@ -1,0 +1,668 @@
+/*
+ * _bridge.c: the asyncio adapter of the C core.
+ *
+ * Argument conversion and completion delivery only; logic lives in the core
+ * or in Python.
+ *
+ * Delivery: a core callback runs on a runtime thread, which never takes the
+ * GIL. It fills a `completion` (raw malloc) and appends it to the queue of a
+ * Notifier; when the queue goes from empty to non-empty it writes the
+ * Notifier's eventfd. The event loop watches that fd (loop.add_reader) and
+ * calls Notifier.drain(), which takes every queued completion in one pass and
+ * resolves its future (or calls its callable) on the loop's own thread. So a
+ * GIL/core-lock deadlock cannot happen: the runtime threads hold no lock
+ * that anyone holding the GIL waits for, except the tiny queue mutex, which
+ * is never held across anything that waits.
+ *
+ * No global state: types live in module state (multi-phase init).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "temporal_core.h"
+
+typedef struct {
+  PyTypeObject *runtime_type, *client_type, *call_type, *notifier_type;
+  PyObject *core_error; /* _bridge.CoreError(ValueError-like) */
+} module_state;
+
+static module_state *state_of_type(PyTypeObject *t) {
+  return (module_state *)PyType_GetModuleState(t);
+}
+
+/* Raises the Python exception that fits a core error. */
+static PyObject *raise_core(PyTypeObject *t, int rc, const tcore_error *err) {
+  const char *msg = err && err->message[0] ? err->message : tcore_strerror(rc);
+  switch (rc) {
+    case TCORE_ERR_INVALID_ARGUMENT: PyErr_SetString(PyExc_ValueError, msg); break;
+    case TCORE_ERR_NOMEM: PyErr_NoMemory(); break;
+    default: PyErr_SetString(state_of_type(t)->core_error, msg); break;
+  }
+  return NULL;
+}
+
+static int no_arguments(const char *name, PyObject *args, PyObject *kw) {
+  if (PyTuple_GET_SIZE(args) == 0 && (!kw || PyDict_GET_SIZE(kw) == 0)) return 0;
+  PyErr_Format(PyExc_TypeError, "%s() takes no arguments", name);
+  return -1;
+}
+
+/* ---- completions and the Notifier ------------------------------------- */
+
+struct completion;
+/* Builds the Python value of a completion (with the GIL). */
+typedef PyObject *(*convert_fn)(struct completion *c);
+
+typedef struct completion {
+  struct completion *next;
+  struct NotifierObject *notifier; /* strong ref, dropped by drain */
+  PyObject *target;                /* future (set_result) or callable; strong ref */
+  convert_fn convert;
+  int is_future; /* target is an asyncio future, else a callable */
+  int status;
+  char *message;
+  uint8_t *data; /* response (OK) or status details (error) */
+  size_t len;
+} completion;
+
+typedef struct NotifierObject {
+  PyObject_HEAD
+  int fd;
+  pthread_mutex_t mu;
+  completion *head, *tail;
+} NotifierObject;
+
+static completion *completion_new(NotifierObject *n, PyObject *target, convert_fn convert,
+                                  int is_future) {
+  completion *c = PyMem_RawCalloc(1, sizeof *c);
+  if (!c) return NULL;
+  Py_INCREF(n);
+  Py_INCREF(target);
+  c->notifier = n;
+  c->target = target;
+  c->convert = convert;
+  c->is_future = is_future;
+  return c;
+}
+
+/* Any thread, no GIL. */
+static void notifier_push(NotifierObject *n, completion *c) {
+  pthread_mutex_lock(&n->mu);
+  int was_empty = n->head == NULL;
+  if (n->tail) n->tail->next = c;
+  else n->head = c;
+  n->tail = c;
+  pthread_mutex_unlock(&n->mu);
+  if (was_empty) {
+    uint64_t one = 1;
+    ssize_t w;
+    do w = write(n->fd, &one, sizeof one);
+    while (w < 0 && errno == EINTR);
+  }
+}
+
+static void completion_free(completion *c) {
+  PyMem_RawFree(c->message);
+  PyMem_RawFree(c->data);
+  PyMem_RawFree(c);
+}
+
+/* Delivers one completion with the GIL. A future already done (cancelled by
+ * its awaiting task) is left alone. If building the value fails, the future
+ * gets that exception, so an awaiting task never hangs. */
+static int deliver(completion *c) {
+  PyObject *value = c->convert(c);
+  PyObject *r = NULL;
+  if (!c->is_future) {
+    if (value) r = PyObject_CallOneArg(c->target, value);
+  } else {
+    PyObject *done = PyObject_CallMethod(c->target, "done", NULL);
+    if (done == Py_False) {
+      if (value) {
+        r = PyObject_CallMethod(c->target, "set_result", "(O)", value);
+      } else {
+        PyObject *type, *exc, *tb;
+        PyErr_Fetch(&type, &exc, &tb);
+        PyErr_NormalizeException(&type, &exc, &tb);
+        r = PyObject_CallMethod(c->target, "set_exception", "(O)", exc ? exc : Py_None);
+        Py_XDECREF(type), Py_XDECREF(exc), Py_XDECREF(tb);
+      }
+    } else if (done) {
+      r = Py_NewRef(Py_None);
+    }
+    Py_XDECREF(done);
+  }
+  Py_XDECREF(value);
+  Py_XDECREF(r);
+  return r ? 0 : -1;
+}
+
+static PyObject *Notifier_drain(NotifierObject *self, PyObject *Py_UNUSED(ignored)) {
+  uint64_t count;
+  ssize_t r;
+  do r = read(self->fd, &count, sizeof count);
+  while (r < 0 && errno == EINTR);
+  completion *c;
+  Py_BEGIN_ALLOW_THREADS
+  pthread_mutex_lock(&self->mu);
+  c = self->head;
+  self->head = self->tail = NULL;
+  pthread_mutex_unlock(&self->mu);
+  Py_END_ALLOW_THREADS
+  int failed = 0;
+  while (c) {
+    completion *next = c->next;
+    if (!failed && deliver(c) < 0) failed = 1; /* keep the first error */
+    else if (failed) PyErr_WriteUnraisable(c->target);
+    Py_DECREF(c->target);
+    Py_DECREF((PyObject *)c->notifier);
+    completion_free(c);
+    c = next;
+  }
+  if (failed) return NULL;
+  Py_RETURN_NONE;
+}
+
+static PyObject *Notifier_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
+  if (no_arguments("Notifier", args, kw) < 0) return NULL;
+  NotifierObject *self = (NotifierObject *)type->tp_alloc(type, 0);
+  if (!self) return NULL;
+  self->fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  pthread_mutex_init(&self->mu, NULL);
+  if (self->fd < 0) {
+    Py_DECREF(self);
+    return PyErr_SetFromErrno(PyExc_OSError);
+  }
+  return (PyObject *)self;
+}
+
+static void Notifier_dealloc(NotifierObject *self) {
+  PyTypeObject *tp = Py_TYPE(self);
+  /* Nothing can be queued: every completion holds a reference to us. */
+  if (self->fd >= 0) close(self->fd);
+  pthread_mutex_destroy(&self->mu);
+  tp->tp_free(self);
+  Py_DECREF(tp);
+}
+
+static PyObject *Notifier_fileno(NotifierObject *self, PyObject *Py_UNUSED(ignored)) {
+  return PyLong_FromLong(self->fd);
+}
+
+static PyMethodDef Notifier_methods[] = {
+    {"drain", (PyCFunction)Notifier_drain, METH_NOARGS,
+     "Deliver every queued completion (called by the event loop when fileno() is readable)."},
+    {"fileno", (PyCFunction)Notifier_fileno, METH_NOARGS, "The eventfd to watch."},
+    {NULL}};
+
+static PyType_Slot Notifier_slots[] = {
+    {Py_tp_new, Notifier_new},
+    {Py_tp_dealloc, Notifier_dealloc},
+    {Py_tp_methods, Notifier_methods},
+    {Py_tp_doc, "Completion queue of one event loop: an eventfd plus a list."},
+    {0, NULL}};
+
+static PyType_Spec Notifier_spec = {"temporalio._bridge.Notifier", sizeof(NotifierObject), 0,
+                                    Py_TPFLAGS_DEFAULT, Notifier_slots};
+
+/* ---- Runtime ------------------------------------------------------------ */
+
+typedef struct {
+  PyObject_HEAD
+  tcore_runtime *rt;
+} RuntimeObject;
+
+static PyObject *Runtime_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
+  if (no_arguments("Runtime", args, kw) < 0) return NULL;
+  RuntimeObject *self = (RuntimeObject *)type->tp_alloc(type, 0);
+  if (!self) return NULL;
+  tcore_error err = {0};
+  int rc;
+  Py_BEGIN_ALLOW_THREADS
+  rc = tcore_runtime_new(&self->rt, &err);
+  Py_END_ALLOW_THREADS
+  if (rc != TCORE_OK) {
+    Py_DECREF(self);
+    return raise_core(type, rc, &err);
+  }
+  return (PyObject *)self;
+}
+
+static void Runtime_dealloc(RuntimeObject *self) {
+  PyTypeObject *tp = Py_TYPE(self);
+  if (self->rt) {
+    tcore_runtime *rt = self->rt;
+    Py_BEGIN_ALLOW_THREADS
+    tcore_runtime_free(rt);
+    Py_END_ALLOW_THREADS
+  }
+  tp->tp_free(self);
+  Py_DECREF(tp);
+}
+
+static PyType_Slot Runtime_slots[] = {
+    {Py_tp_new, Runtime_new},
+    {Py_tp_dealloc, Runtime_dealloc},
+    {Py_tp_doc, "The core's runtime: its gRPC and timer threads."},
+    {0, NULL}};
+
+static PyType_Spec Runtime_spec = {"temporalio._bridge.Runtime", sizeof(RuntimeObject), 0,
+                                   Py_TPFLAGS_DEFAULT, Runtime_slots};
+
+/* ---- Client ------------------------------------------------------------- */
+
+typedef struct {
+  PyObject_HEAD
+  PyObject *runtime; /* keeps the runtime alive */
+  tcore_client *client;
+} ClientObject;
+
+/* Reads a sequence of (str key, bytes value) pairs into parallel arrays that
+ * point into the Python objects (valid while `seq` lives). */
+typedef struct {
+  PyObject *seq;
+  Py_ssize_t n;
+  const char **keys;
+  const uint8_t **values;
+  size_t *lens;
+} md_view;
+
+static void md_view_free(md_view *v) {
+  PyMem_Free(v->keys);
+  PyMem_Free(v->values);
+  PyMem_Free(v->lens);
+  Py_XDECREF(v->seq);
+}
+
+static int md_view_init(md_view *v, PyObject *obj) {
+  memset(v, 0, sizeof *v);
+  if (obj == Py_None) return 0;
+  v->seq = PySequence_Fast(obj, "metadata must be a sequence of (str, bytes) pairs");
+  if (!v->seq) return -1;
+  v->n = PySequence_Fast_GET_SIZE(v->seq);
+  v->keys = PyMem_Calloc(v->n + 1, sizeof *v->keys);
+  v->values = PyMem_Calloc(v->n + 1, sizeof *v->values);
+  v->lens = PyMem_Calloc(v->n + 1, sizeof *v->lens);
+  if (!v->keys || !v->values || !v->lens) {
+    PyErr_NoMemory();
+    return -1;
+  }
+  for (Py_ssize_t i = 0; i < v->n; i++) {
+    PyObject *pair = PySequence_Fast_GET_ITEM(v->seq, i);
+    PyObject *k, *val;
+    if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2 ||
+        !PyUnicode_Check(k = PyTuple_GET_ITEM(pair, 0)) ||
+        !PyBytes_Check(val = PyTuple_GET_ITEM(pair, 1))) {
+      PyErr_SetString(PyExc_TypeError, "metadata must be a sequence of (str, bytes) pairs");
+      return -1;
+    }
+    v->keys[i] = PyUnicode_AsUTF8(k);
+    if (!v->keys[i]) return -1;
+    v->values[i] = (const uint8_t *)PyBytes_AS_STRING(val);
+    v->lens[i] = (size_t)PyBytes_GET_SIZE(val);
+  }
+  return 0;
+}
+
+/* Applies one option setter result, naming the option on failure. */
+static int opt_ok(int rc, const char *what) {
+  if (rc == TCORE_OK) return 0;
+  if (rc == TCORE_ERR_NOMEM) PyErr_NoMemory();
+  else PyErr_Format(PyExc_ValueError, "invalid %s", what);
+  return -1;
+}
+
+static PyObject *Client_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
+  static char *kwlist[] = {"runtime", "target", "namespace", "client_name", "client_version",
+                           "tls", "root_ca", "client_cert", "client_key", "server_name",
+                           "api_key", "metadata", "keepalive", "retry", NULL};
+  PyObject *runtime, *metadata = Py_None, *keepalive = Py_None, *retry = Py_None;
+  const char *target, *ns, *name, *version;
+  const char *root_ca = NULL, *cert = NULL, *key = NULL, *server_name = NULL, *api_key = NULL;
+  int tls = 0;
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "O!ssss|pzzzzzOOO", kwlist,
+                                   state_of_type(type)->runtime_type, &runtime, &target, &ns,
+                                   &name, &version, &tls, &root_ca, &cert, &key, &server_name,
+                                   &api_key, &metadata, &keepalive, &retry))
+    return NULL;
+  tcore_client_options *o = NULL;
+  if (tcore_client_options_new(&o) != TCORE_OK) return PyErr_NoMemory();
+  md_view md = {0};
+  int bad = md_view_init(&md, metadata) < 0 ||
+            opt_ok(tcore_client_options_set_target(o, target), "target") ||
+            opt_ok(tcore_client_options_set_namespace(o, ns), "namespace (must be non-empty)") ||
+            opt_ok(tcore_client_options_set_client_info(o, name, version), "client name") ||
+            opt_ok(tcore_client_options_set_api_key(o, api_key), "api_key");
+  if (!bad && tls)
+    bad = opt_ok(tcore_client_options_set_tls(o, root_ca, cert, key, server_name),
+                 "TLS options: a client certificate needs its private key and the other way round");
+  for (Py_ssize_t i = 0; !bad && i < md.n; i++) {
+    if (tcore_client_options_add_metadata(o, md.keys[i], md.values[i], md.lens[i]) != TCORE_OK) {
+      PyErr_Format(PyExc_ValueError,
+                   "metadata key %R is not a valid gRPC header (lowercase letters, digits, "
+                   "'-', '_', '.'; printable ASCII value unless the key ends in '-bin')",
+                   PyTuple_GET_ITEM(PySequence_Fast_GET_ITEM(md.seq, i), 0));
+      bad = 1;
+    }
+  }
+  if (!bad && keepalive != Py_None) {
+    long long interval, timeout;
+    bad = !PyArg_ParseTuple(keepalive, "LL", &interval, &timeout) ||
+          opt_ok(tcore_client_options_set_keepalive(o, interval, timeout), "keepalive");
+  }
+  if (!bad && retry != Py_None) {
+    tcore_retry_config rc;
+    long long initial, max_interval, max_elapsed;
+    bad = !PyArg_ParseTuple(retry, "LddLLi", &initial, &rc.multiplier, &rc.jitter,
+                            &max_interval, &max_elapsed, &rc.max_retries);
+    rc.initial_interval_ms = initial, rc.max_interval_ms = max_interval;
+    rc.max_elapsed_ms = max_elapsed;
+    bad = bad || opt_ok(tcore_client_options_set_retry(o, &rc), "retry config");
+  }
+  ClientObject *self = NULL;
+  if (!bad) {
+    self = (ClientObject *)type->tp_alloc(type, 0);
+    if (self) {
+      Py_INCREF(runtime);
+      self->runtime = runtime;
+      tcore_error err = {0};
+      int rc;
+      tcore_runtime *rt = ((RuntimeObject *)runtime)->rt;
+      Py_BEGIN_ALLOW_THREADS
+      rc = tcore_client_new(rt, o, &self->client, &err);
+      Py_END_ALLOW_THREADS
+      if (rc != TCORE_OK) {
+        Py_CLEAR(self);
+        raise_core(type, rc, &err);
+      }
+    }
+  }
+  md_view_free(&md);
+  tcore_client_options_free(o);
+  return (PyObject *)self;
+}
+
+static void client_close(ClientObject *self) {
+  tcore_client *c = self->client;
+  self->client = NULL;
+  if (c) {
+    Py_BEGIN_ALLOW_THREADS
+    tcore_client_free(c);
+    Py_END_ALLOW_THREADS
+  }
+}
+
+static void Client_dealloc(ClientObject *self) {
+  PyTypeObject *tp = Py_TYPE(self);
+  client_close(self);
+  Py_XDECREF(self->runtime);
+  tp->tp_free(self);
+  Py_DECREF(tp);
+}
+
+static PyObject *Client_close(ClientObject *self, PyObject *Py_UNUSED(ignored)) {
+  client_close(self);
+  Py_RETURN_NONE;
+}
+
+static int client_open(ClientObject *self) {
+  if (self->client) return 0;
+  PyErr_SetString(state_of_type(Py_TYPE(self))->core_error, "the client is closed");
+  return -1;
+}
+
+/* -- calls -- */
+
+typedef struct {
+  PyObject_HEAD
+  tcore_call *call;
+} CallObject;
+
+static void Call_dealloc(CallObject *self) {
+  PyTypeObject *tp = Py_TYPE(self);
+  if (self->call) tcore_call_release(self->call);
+  tp->tp_free(self);
+  Py_DECREF(tp);
+}
+
+static PyObject *Call_cancel(CallObject *self, PyObject *Py_UNUSED(ignored)) {
+  if (self->call) {
+    tcore_call *c = self->call;
+    Py_BEGIN_ALLOW_THREADS
+    tcore_call_cancel(c);
+    Py_END_ALLOW_THREADS
+  }
+  Py_RETURN_NONE;
+}
+
+static PyMethodDef Call_methods[] = {
+    {"cancel", (PyCFunction)Call_cancel, METH_NOARGS,
+     "Cancel the call; its future then gets status CANCELLED unless already done."},
+    {NULL}};
+
+static PyType_Slot Call_slots[] = {
+    {Py_tp_dealloc, Call_dealloc},
+    {Py_tp_methods, Call_methods},
+    {Py_tp_doc, "A call in flight."},
+    {0, NULL}};
+
+static PyType_Spec Call_spec = {"temporalio._bridge.Call", sizeof(CallObject), 0,
+                                Py_TPFLAGS_DEFAULT | Py_TPFLAGS_DISALLOW_INSTANTIATION, Call_slots};
+
+/* OK: the response bytes. Error: (status, message, details bytes). */
+static PyObject *convert_call(completion *c) {
+  if (c->status == 0) return PyBytes_FromStringAndSize((const char *)c->data, (Py_ssize_t)c->len);
+  return Py_BuildValue("(isy#)", c->status, c->message ? c->message : "", (const char *)c->data,
+                       (Py_ssize_t)c->len);
+}
+
+static uint8_t *raw_copy(const uint8_t *p, size_t n) {
+  uint8_t *d = PyMem_RawMalloc(n ? n : 1);
+  if (d && n) memcpy(d, p, n);
+  return d;
+}
+
+/* Runtime thread, no GIL. */
+static void on_call_done(void *user, const tcore_call_result *r) {
+  completion *c = user;
+  c->status = r->status;
+  if (r->status == 0) {
+    c->data = raw_copy(r->response, r->response_len);
+    c->len = r->response_len;
+  } else {
+    size_t n = strlen(r->message) + 1;
+    c->message = PyMem_RawMalloc(n);
+    if (c->message) memcpy(c->message, r->message, n);
+    c->data = raw_copy(r->details, r->details_len);
+    c->len = r->details_len;
+  }
+  if (!c->data) { /* out of memory: report it as a status rather than lose it */
+    c->status = TCORE_STATUS_RESOURCE_EXHAUSTED;
+    c->len = 0;
+  }
+  notifier_push(c->notifier, c);
+}
+
+static PyObject *Client_call(ClientObject *self, PyObject *args, PyObject *kw) {
+  static char *kwlist[] = {"method", "request", "future", "notifier", "timeout_ms", "retry",
+                           "metadata", NULL};
+  const char *method;
+  Py_buffer req;
+  PyObject *future, *notifier, *metadata = Py_None;
+  long long timeout_ms = 0;
+  int retry = 1;
+  module_state *st = state_of_type(Py_TYPE(self));
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "sy*OO!|LpO", kwlist, &method, &req, &future,
+                                   st->notifier_type, &notifier, &timeout_ms, &retry, &metadata))
+    return NULL;
+  PyObject *result = NULL;
+  md_view md = {0};
+  completion *c = NULL;
+  CallObject *call = NULL;
+  if (client_open(self) < 0 || md_view_init(&md, metadata) < 0) goto done;
+  call = PyObject_New(CallObject, st->call_type);
+  if (!call) goto done;
+  call->call = NULL;
+  c = completion_new((NotifierObject *)notifier, future, convert_call, 1);
+  if (!c) {
+    PyErr_NoMemory();
+    goto done;
+  }
+  tcore_call_options opts = {timeout_ms, !retry, md.keys, md.values, md.lens, (size_t)md.n};
+  tcore_error err = {0};
+  int rc;
+  tcore_client *client = self->client;
+  Py_BEGIN_ALLOW_THREADS
+  rc = tcore_client_call(client, method, req.buf, (size_t)req.len, &opts, on_call_done, c,
+                         &call->call, &err);
+  Py_END_ALLOW_THREADS
+  if (rc != TCORE_OK) {
+    Py_DECREF(c->target);
+    Py_DECREF((PyObject *)c->notifier);
+    completion_free(c);
+    raise_core(Py_TYPE(self), rc, &err);
+    goto done;
+  }
+  result = (PyObject *)call;
+  call = NULL;
+done:
+  Py_XDECREF(call);
+  md_view_free(&md);
+  PyBuffer_Release(&req);
+  return result;
+}
+
+static PyObject *Client_set_api_key(ClientObject *self, PyObject *arg) {
+  const char *key = NULL;
+  if (arg != Py_None && !(key = PyUnicode_AsUTF8(arg))) return NULL;
+  if (client_open(self) < 0) return NULL;
+  if (tcore_client_set_api_key(self->client, key) != TCORE_OK) return PyErr_NoMemory();
+  Py_RETURN_NONE;
+}
+
+static PyObject *Client_set_metadata(ClientObject *self, PyObject *arg) {
+  md_view md = {0};
+  if (client_open(self) < 0 || md_view_init(&md, arg) < 0) {
+    md_view_free(&md);
+    return NULL;
+  }
+  int rc = tcore_client_set_metadata(self->client, md.keys, md.values, md.lens, (size_t)md.n);
+  md_view_free(&md);
+  if (rc != TCORE_OK) {
+    PyErr_SetString(PyExc_ValueError, "metadata has a key or value that is not a valid header");
+    return NULL;
+  }
+  Py_RETURN_NONE;
+}
+
+static PyMethodDef Client_methods[] = {
+    {"call", (PyCFunction)(void (*)(void))Client_call, METH_VARARGS | METH_KEYWORDS,
+     "call(method, request, future, notifier, timeout_ms=0, retry=True, metadata=None) -> Call\n"
+     "Start a unary call. The future gets the response bytes, or a tuple\n"
+     "(status, message, details) on failure, delivered through the notifier."},
+    {"close", (PyCFunction)Client_close, METH_NOARGS, "Cancel calls in flight and free the client."},
+    {"set_api_key", (PyCFunction)Client_set_api_key, METH_O, "Replace the API key (None: none)."},
+    {"set_metadata", (PyCFunction)Client_set_metadata, METH_O,
+     "Replace the extra metadata with a sequence of (key, bytes) pairs."},
+    {NULL}};
+
+static PyType_Slot Client_slots[] = {
+    {Py_tp_new, Client_new},
+    {Py_tp_dealloc, Client_dealloc},
+    {Py_tp_methods, Client_methods},
+    {Py_tp_doc, "A core client: one gRPC channel to a Temporal frontend."},
+    {0, NULL}};
+
+static PyType_Spec Client_spec = {"temporalio._bridge.Client", sizeof(ClientObject), 0,
+                                  Py_TPFLAGS_DEFAULT, Client_slots};
+
+/* ---- module functions --------------------------------------------------- */
+
+static void append_detail(void *user, const char *url, size_t url_len, const uint8_t *v,
+                          size_t len) {
+  PyObject *list = user;
+  PyObject *item = Py_BuildValue("(s#y#)", url, (Py_ssize_t)url_len, (const char *)v,
+                                 (Py_ssize_t)len);
+  if (!item || PyList_Append(list, item) < 0) PyErr_Clear();
+  Py_XDECREF(item);
+}
+
+static PyObject *parse_status_details(PyObject *module, PyObject *arg) {
+  (void)module;
+  Py_buffer b;
+  if (PyObject_GetBuffer(arg, &b, PyBUF_SIMPLE) < 0) return NULL;
+  PyObject *list = PyList_New(0);
+  if (list && tcore_status_details_parse(b.buf, (size_t)b.len, append_detail, list) != TCORE_OK) {
+    Py_CLEAR(list);
+    PyErr_SetString(PyExc_ValueError, "status details are not a google.rpc.Status");
+  }
+  PyBuffer_Release(&b);
+  return list;
+}
+
+static PyMethodDef module_methods[] = {
+    {"parse_status_details", parse_status_details, METH_O,
+     "parse_status_details(bytes) -> [(type_url, value)]: the details of a google.rpc.Status."},
+    {NULL}};
+
+/* ---- module ------------------------------------------------------------- */
+
+static int add_type(PyObject *m, PyType_Spec *spec, PyTypeObject **slot) {
+  *slot = (PyTypeObject *)PyType_FromModuleAndSpec(m, spec, NULL);
+  return *slot ? PyModule_AddType(m, *slot) : -1;
+}
+
+static int module_exec(PyObject *m) {
+  module_state *st = PyModule_GetState(m);
+  if (add_type(m, &Runtime_spec, &st->runtime_type) < 0 ||
+      add_type(m, &Client_spec, &st->client_type) < 0 ||
+      add_type(m, &Call_spec, &st->call_type) < 0 ||
+      add_type(m, &Notifier_spec, &st->notifier_type) < 0)
+    return -1;
+  st->core_error = PyErr_NewExceptionWithDoc(
+      "temporalio._bridge.CoreError", "An error reported by the C core.", PyExc_RuntimeError, NULL);
+  if (!st->core_error || PyModule_AddObjectRef(m, "CoreError", st->core_error) < 0) return -1;
+  return 0;
+}
+
+static int module_traverse(PyObject *m, visitproc visit, void *arg) {
+  module_state *st = PyModule_GetState(m);
+  Py_VISIT(st->runtime_type);
+  Py_VISIT(st->client_type);
+  Py_VISIT(st->call_type);
+  Py_VISIT(st->notifier_type);
+  Py_VISIT(st->core_error);
+  return 0;
+}
+
+static int module_clear(PyObject *m) {
+  module_state *st = PyModule_GetState(m);
+  Py_CLEAR(st->runtime_type);
+  Py_CLEAR(st->client_type);
+  Py_CLEAR(st->call_type);
+  Py_CLEAR(st->notifier_type);
+  Py_CLEAR(st->core_error);
+  return 0;
+}
+
+static PyModuleDef_Slot module_slots[] = {{Py_mod_exec, module_exec}, {0, NULL}};
+
+static struct PyModuleDef bridge_module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "temporalio._bridge",
+    .m_doc = "The asyncio adapter of temporalio's C core.",
+    .m_size = sizeof(module_state),
+    .m_methods = module_methods,
+    .m_slots = module_slots,
+    .m_traverse = module_traverse,
+    .m_clear = module_clear,
+};
+
+PyMODINIT_FUNC PyInit__bridge(void) { return PyModuleDef_Init(&bridge_module); }

