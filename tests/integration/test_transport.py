@@ -1,0 +1,229 @@
+"""What the client puts on the wire, seen by a real loopback gRPC server.
+
+The server is core/tests/echo_server (grpc's C core), which prints every
+call's headers; it also serves TLS and mTLS with certificates made here.
+"""
+
+from __future__ import annotations
+
+import queue
+import subprocess
+import threading
+from pathlib import Path
+from typing import Dict, Iterator, List, Optional
+
+import pytest
+
+from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
+from temporalio.client import Client
+from temporalio.service import (
+    InvalidArgumentError,
+    RetryConfig,
+    TLSConfig,
+    UnavailableError,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+BUILD = ROOT / "build" / "c"
+GSI = "/temporal.api.workflowservice.v1.WorkflowService/GetSystemInfo"
+
+
+@pytest.fixture(scope="module")
+def echo_server_bin() -> Path:
+    """The echo server binary (built here if scripts/test has not built it)."""
+    binary = BUILD / "core" / "echo_server"
+    if not binary.exists():
+        subprocess.run(["cmake", "-S", str(ROOT), "-B", str(BUILD), "-G", "Ninja",
+                        "-DTCORE_TESTS=ON", "-DTCORE_PYTHON=OFF"], check=True,
+                       stdout=subprocess.DEVNULL)
+        subprocess.run(["ninja", "-C", str(BUILD), "echo_server"], check=True,
+                       stdout=subprocess.DEVNULL)
+    return binary
+
+
+class EchoServer:
+    def __init__(self, binary: Path, args: List[str]) -> None:
+        self.proc = subprocess.Popen([str(binary), *args], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        assert line.startswith("PORT "), line
+        self.port = int(line.split()[1])
+        self.calls: "queue.Queue[tuple]" = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            method, *pairs = line.rstrip("\n").split("\t")
+            headers = dict(p.split("=", 1) for p in pairs)
+            self.calls.put((method[len("CALL "):], headers))
+
+    def next_call(self, timeout: float = 5) -> tuple:
+        return self.calls.get(timeout=timeout)
+
+    def drain(self) -> List[tuple]:
+        out = []
+        while not self.calls.empty():
+            out.append(self.calls.get_nowait())
+        return out
+
+    def close(self) -> None:
+        self.proc.stdin.close()
+        self.proc.kill()
+        self.proc.wait()
+
+
+@pytest.fixture
+def echo(echo_server_bin: Path) -> Iterator[EchoServer]:
+    server = EchoServer(echo_server_bin, [])
+    yield server
+    server.close()
+
+
+async def test_namespace_client_info_api_key_and_metadata_reach_the_server(echo: EchoServer) -> None:
+    client = await Client.connect(
+        f"127.0.0.1:{echo.port}", namespace="my-ns", api_key="secret-key",
+        rpc_metadata={"x-team": "blue", "x-raw-bin": b"\x00\x01\xff"},
+    )
+    method, headers = echo.next_call()  # GetSystemInfo on connect
+    assert method == GSI
+    assert headers["temporal-namespace"] == "my-ns"
+    assert headers["authorization"] == "Bearer secret-key"
+    assert headers["client-name"] == "temporal-python"
+    assert headers["client-version"]
+    assert headers["x-team"] == "blue"
+    assert headers["x-raw-bin"] == "0001ff"
+    await client.close()
+
+
+async def test_live_api_key_and_metadata_changes_apply_to_next_calls(echo: EchoServer) -> None:
+    client = await Client.connect(f"127.0.0.1:{echo.port}", api_key="old")
+    echo.next_call()
+    client.api_key = "new"
+    client.rpc_metadata = {"x-gen": "2"}
+    await client.service.get_system_info(GetSystemInfoRequest())
+    _, headers = echo.next_call()
+    assert headers["authorization"] == "Bearer new"
+    assert headers["x-gen"] == "2"
+    client.api_key = None
+    await client.service.get_system_info(GetSystemInfoRequest())
+    _, headers = echo.next_call()
+    assert "authorization" not in headers
+    await client.close()
+
+
+async def test_per_call_metadata_is_sent_with_that_call_only(echo: EchoServer) -> None:
+    client = await Client.connect(f"127.0.0.1:{echo.port}")
+    echo.next_call()
+    await client.service.get_system_info(GetSystemInfoRequest(), metadata={"x-call": "one"})
+    assert echo.next_call()[1]["x-call"] == "one"
+    await client.service.get_system_info(GetSystemInfoRequest())
+    assert "x-call" not in echo.next_call()[1]
+    await client.close()
+
+
+async def test_unavailable_is_retried_until_the_budget_ends(echo: EchoServer) -> None:
+    client = await Client.connect(
+        f"127.0.0.1:{echo.port}",
+        retry_config=RetryConfig(initial_interval_millis=10, max_interval_millis=20, max_retries=4),
+    )
+    echo.next_call()
+    with pytest.raises(UnavailableError):
+        await client.service.get_system_info(GetSystemInfoRequest(), metadata={"x-status": "14"})
+    await client.close()
+    assert len([c for c in echo.drain() if c[1].get("x-status") == "14"]) == 5
+
+
+async def test_invalid_argument_is_sent_once(echo: EchoServer) -> None:
+    client = await Client.connect(f"127.0.0.1:{echo.port}")
+    echo.next_call()
+    with pytest.raises(InvalidArgumentError):
+        await client.service.get_system_info(GetSystemInfoRequest(), metadata={"x-status": "3"})
+    await client.close()
+    assert len(echo.drain()) == 1
+
+
+async def test_retry_false_makes_one_attempt(echo: EchoServer) -> None:
+    client = await Client.connect(f"127.0.0.1:{echo.port}")
+    echo.next_call()
+    with pytest.raises(UnavailableError):
+        await client.service.get_system_info(GetSystemInfoRequest(), retry=False,
+                                             metadata={"x-status": "14"})
+    await client.close()
+    assert len(echo.drain()) == 1
+
+
+# ---- TLS ---------------------------------------------------------------------
+
+
+def _openssl(*args: str, cwd: Path) -> None:
+    subprocess.run(["openssl", *args], cwd=cwd, check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+
+
+def _make_cert(d: Path, name: str, ca: Optional[str], cn: str, ext: Optional[str]) -> None:
+    _openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{name}.key", "-subj",
+             f"/CN={cn}", "-out", f"{name}.csr", cwd=d)
+    sign = ["-CA", f"{ca}.pem", "-CAkey", f"{ca}.key", "-CAcreateserial"]
+    extra = ["-extfile", f"{name}.ext"] if ext else []
+    if ext:
+        (d / f"{name}.ext").write_text(ext)
+    _openssl("x509", "-req", "-in", f"{name}.csr", *sign, "-days", "2", "-out", f"{name}.pem",
+             *extra, cwd=d)
+
+
+@pytest.fixture(scope="module")
+def certs(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Path]:
+    """A CA, a server certificate for localhost, a client certificate, and a
+    second CA that signed nothing here."""
+    d = tmp_path_factory.mktemp("certs")
+    for ca in ("ca", "other-ca"):
+        _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{ca}.key",
+                 "-subj", f"/CN=test {ca}", "-days", "2", "-out", f"{ca}.pem", cwd=d)
+    _make_cert(d, "server", "ca", "localhost",
+               "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n")
+    _make_cert(d, "client", "ca", "test client", "extendedKeyUsage=clientAuth\n")
+    return {p.stem + p.suffix.replace(".", "_"): p for p in d.iterdir()}
+
+
+async def test_tls_handshake_with_a_trusted_root(echo_server_bin: Path, certs) -> None:
+    server = EchoServer(echo_server_bin, ["--cert", str(certs["server_pem"]),
+                                          "--key", str(certs["server_key"])])
+    try:
+        tls = TLSConfig(server_root_ca_cert=certs["ca_pem"].read_bytes(), domain="localhost")
+        client = await Client.connect(f"127.0.0.1:{server.port}", tls=tls)
+        assert server.next_call()[0] == GSI
+        await client.close()
+    finally:
+        server.close()
+
+
+async def test_tls_with_an_untrusted_root_fails_without_hanging(echo_server_bin: Path, certs) -> None:
+    server = EchoServer(echo_server_bin, ["--cert", str(certs["server_pem"]),
+                                          "--key", str(certs["server_key"])])
+    try:
+        tls = TLSConfig(server_root_ca_cert=certs["other-ca_pem"], domain="localhost")
+        with pytest.raises(UnavailableError):
+            await Client.connect(f"127.0.0.1:{server.port}", tls=tls,
+                                 retry_config=RetryConfig(max_elapsed_time_millis=500))
+        assert server.drain() == []
+    finally:
+        server.close()
+
+
+async def test_mtls_needs_the_client_certificate(echo_server_bin: Path, certs) -> None:
+    server = EchoServer(echo_server_bin, ["--cert", str(certs["server_pem"]),
+                                          "--key", str(certs["server_key"]),
+                                          "--client-ca", str(certs["ca_pem"])])
+    try:
+        root = certs["ca_pem"].read_bytes()
+        with pytest.raises(UnavailableError):
+            await Client.connect(f"127.0.0.1:{server.port}",
+                                 tls=TLSConfig(server_root_ca_cert=root, domain="localhost"),
+                                 retry_config=RetryConfig(max_elapsed_time_millis=500))
+        tls = TLSConfig(server_root_ca_cert=root, domain="localhost",
+                        client_cert=certs["client_pem"], client_private_key=certs["client_key"])
+        client = await Client.connect(f"127.0.0.1:{server.port}", tls=tls)
+        assert server.next_call()[0] == GSI
+        await client.close()
+    finally:
+        server.close()
