@@ -85,7 +85,8 @@ int tcore_runtime_new(tcore_runtime **out, tcore_error *err);
 
 /* Frees a runtime. Every client made on it must have been freed and every
  * call must have completed (their callbacks returned). Blocks until the
- * runtime's threads have exited. Must not be called from a core callback. */
+ * runtime's threads have exited. Must not be called from a core callback.
+ * In a child process after fork() it does nothing (the memory is left). */
 void tcore_runtime_free(tcore_runtime *rt);
 
 /* ------------------------------------------------------------------------ */
@@ -156,7 +157,9 @@ int tcore_client_new(tcore_runtime *rt, const tcore_client_options *opts, tcore_
                      tcore_error *err);
 
 /* Frees the client: calls still in flight are cancelled, their callbacks still
- * run (with CANCELLED). Memory goes once the last of them has completed. */
+ * run (with CANCELLED). Memory goes once the last of them has completed.
+ * In a child process after fork() it does nothing. Calls made in such a
+ * child fail with TCORE_ERR_FORKED. */
 void tcore_client_free(tcore_client *c);
 
 /* Live updates, applied to every call started afterwards (workers included). */

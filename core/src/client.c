@@ -380,6 +380,7 @@ void tcore_client_unref(tcore_client *c) {
 
 void tcore_client_free(tcore_client *c) {
   if (!c) return;
+  if (tcore_runtime_forked(c->rt)) return; /* see tcore_runtime_free */
   pthread_mutex_lock(&c->mu);
   c->closed = 1;
   pthread_mutex_unlock(&c->mu);

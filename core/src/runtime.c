@@ -179,6 +179,9 @@ fail_cq:
 
 void tcore_runtime_free(tcore_runtime *rt) {
   if (!rt) return;
+  /* In a forked child the threads do not exist and grpc's state is the
+   * parent's: touching either could hang. Leave it all alone. */
+  if (tcore_runtime_forked(rt)) return;
   pthread_mutex_lock(&rt->mu);
   rt->stopping = 1;
   pthread_cond_signal(&rt->cv);

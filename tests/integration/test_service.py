@@ -123,3 +123,29 @@ async def test_closed_client_fails_calls_in_flight_with_cancelled(server_target:
     with pytest.raises(RPCError) as e:
         await poll
     assert e.value.status == RPCStatusCode.CANCELLED
+
+
+async def test_client_used_in_forked_child_fails_clearly(client: Client) -> None:
+    import os
+
+    pid = os.fork()
+    if pid == 0:  # child: a clear error, then a clean exit (no hang)
+        code = 1
+        try:
+            asyncio.run(client.service.get_system_info(GetSystemInfoRequest()))
+        except RuntimeError as e:
+            code = 0 if "fork" in str(e) else 2
+        except BaseException:
+            code = 3
+        os._exit(code)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        await asyncio.sleep(0.05)
+    else:
+        os.kill(pid, 9)
+        pytest.fail("the forked child hung")
+    assert os.waitstatus_to_exitcode(status) == 0
+    await client.service.get_system_info(GetSystemInfoRequest())  # parent unaffected
