@@ -13,21 +13,22 @@ and the ``grpc-status-details-bin`` detail (after Go's ``serviceerror``).
 
 from __future__ import annotations
 
-import asyncio
 import os
-import re
-import socket
 import weakref
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import IntEnum
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Dict, Mapping, Optional, Sequence, Tuple, Type, Union
 
 from temporalio.exceptions import TemporalError
 
 if TYPE_CHECKING:
+    import asyncio
+
     from google.protobuf.message import Message
+
+# asyncio, socket, pathlib and re are imported where used: importing this
+# module (and so temporalio.client) stays cheap.
 
 __all__ = [
     "RPCStatusCode", "RPCError", "TLSConfig", "RetryConfig", "KeepAliveConfig",
@@ -345,6 +346,8 @@ def _read_pem(value: Optional[PemSource], what: str) -> Optional[str]:
     if isinstance(value, (bytes, bytearray)):
         data = bytes(value)
     elif isinstance(value, (str, os.PathLike)):
+        from pathlib import Path
+
         try:
             data = Path(value).read_bytes()
         except OSError as e:
@@ -397,6 +400,8 @@ KeepAliveConfig.default = KeepAliveConfig()  # type: ignore[misc]
 
 def default_identity() -> str:
     """``pid@hostname``, as the other SDKs."""
+    import socket
+
     return f"{os.getpid()}@{socket.gethostname()}"
 
 
@@ -435,7 +440,9 @@ def _metadata_pairs(md: Optional[Mapping[str, Union[str, bytes]]]) -> list:
 # ---- the core's runtime and the loops' notifiers --------------------------------
 
 _runtime: Any = None
-_notifiers: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any]" = weakref.WeakKeyDictionary()
+_notifiers: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any]" = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def _core_runtime() -> Any:
@@ -568,6 +575,8 @@ class ServiceClient:
         timeout: Union[None, float, timedelta] = None,
     ) -> Any:
         """Call ``method`` ("/package.Service/Method"); see the module doc."""
+        import asyncio
+
         loop = asyncio.get_running_loop()
         fut = loop.create_future()
         call = self._core.call(
@@ -588,6 +597,8 @@ class ServiceClient:
 
 
 def _snake(name: str) -> str:
+    import re
+
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
