@@ -260,7 +260,9 @@ int main(void) {
   RUN(test_deadline_on_a_silent_server);
   RUN(test_cancel_ends_a_long_poll_at_once);
   RUN(test_client_free_cancels_calls_in_flight);
-  RUN(test_calls_after_fork_are_refused);
+  /* Under valgrind the child's own exit is reported as leaks (grpc's threads
+   * do not exist there); the plain and ASan runs cover fork. */
+  if (!getenv("TCORE_TEST_NO_FORK")) RUN(test_calls_after_fork_are_refused);
   tcore_runtime_free(rt);
   return check_summary();
 }
