@@ -14,6 +14,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "Client": "temporalio.client",
     "WorkflowHandle": "temporalio.client",
+    "RetryPolicy": "temporalio.common",
     "WorkflowService": "temporalio.service",
     "OperatorService": "temporalio.service",
     "RPCError": "temporalio.service",
@@ -21,13 +22,40 @@ _LAZY = {
     "RetryConfig": "temporalio.service",
     "KeepAliveConfig": "temporalio.service",
     "TemporalError": "temporalio.exceptions",
+    "FailureError": "temporalio.exceptions",
+    "ApplicationError": "temporalio.exceptions",
+    "DataConverter": "temporalio.converter",
+    "PayloadConverter": "temporalio.converter",
+    "CompositePayloadConverter": "temporalio.converter",
+    "BinaryNullPayloadConverter": "temporalio.converter",
+    "BinaryPlainPayloadConverter": "temporalio.converter",
+    "JSONProtoPayloadConverter": "temporalio.converter",
+    "BinaryProtoPayloadConverter": "temporalio.converter",
+    "JSONPlainPayloadConverter": "temporalio.converter",
+    "PicklePayloadConverter": "temporalio.converter",
+    "PayloadCodec": "temporalio.converter",
+    "FailureConverter": "temporalio.converter",
 }
 
 __all__ = sorted(_LAZY)
 
 if TYPE_CHECKING:
     from temporalio.client import Client, WorkflowHandle
-    from temporalio.exceptions import TemporalError
+    from temporalio.common import RetryPolicy
+    from temporalio.converter import (
+        BinaryNullPayloadConverter,
+        BinaryPlainPayloadConverter,
+        BinaryProtoPayloadConverter,
+        CompositePayloadConverter,
+        DataConverter,
+        FailureConverter,
+        JSONPlainPayloadConverter,
+        JSONProtoPayloadConverter,
+        PayloadCodec,
+        PayloadConverter,
+        PicklePayloadConverter,
+    )
+    from temporalio.exceptions import ApplicationError, FailureError, TemporalError
     from temporalio.service import (
         KeepAliveConfig,
         OperatorService,
