@@ -13,6 +13,7 @@ __version__ = "0.1.0"
 # name -> module that defines it
 _LAZY = {
     "Client": "temporalio.client",
+    "Worker": "temporalio.worker",
     "WorkflowHandle": "temporalio.client",
     "RetryPolicy": "temporalio.common",
     "WorkflowService": "temporalio.service",
@@ -41,6 +42,7 @@ __all__ = sorted(_LAZY)
 
 if TYPE_CHECKING:
     from temporalio.client import Client, WorkflowHandle
+    from temporalio.worker import Worker
     from temporalio.common import RetryPolicy
     from temporalio.converter import (
         BinaryNullPayloadConverter,

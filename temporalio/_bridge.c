@@ -29,7 +29,7 @@
 #include "temporal_core.h"
 
 typedef struct {
-  PyTypeObject *runtime_type, *client_type, *call_type, *notifier_type;
+  PyTypeObject *runtime_type, *client_type, *call_type, *notifier_type, *worker_type;
   PyObject *core_error; /* _bridge.CoreError(ValueError-like) */
 } module_state;
 
@@ -62,10 +62,12 @@ typedef PyObject *(*convert_fn)(struct completion *c);
 
 typedef struct completion {
   struct completion *next;
-  struct NotifierObject *notifier; /* strong ref, dropped by drain */
-  PyObject *target;                /* future (set_result) or callable; strong ref */
+  struct NotifierObject *notifier; /* strong ref, dropped by drain (unless borrowed) */
+  PyObject *target;                /* future (set_result), callable, or None; strong ref */
   convert_fn convert;
-  int is_future; /* target is an asyncio future, else a callable */
+  int is_future; /* target is an asyncio future, else a callable (None: convert only) */
+  int borrowed;  /* notifier and target are borrowed: someone else keeps them alive */
+  void *ctx;     /* for `convert` */
   int status;
   char *message;
   uint8_t *data; /* response (OK) or status details (error) */
@@ -120,7 +122,9 @@ static void completion_free(completion *c) {
 static int deliver(completion *c) {
   PyObject *value = c->convert(c);
   PyObject *r = NULL;
-  if (!c->is_future) {
+  if (c->target == Py_None) {
+    r = value ? Py_NewRef(Py_None) : NULL;
+  } else if (!c->is_future) {
     if (value) r = PyObject_CallOneArg(c->target, value);
   } else {
     PyObject *done = PyObject_CallMethod(c->target, "done", NULL);
@@ -156,17 +160,27 @@ static PyObject *Notifier_drain(NotifierObject *self, PyObject *Py_UNUSED(ignore
   self->head = self->tail = NULL;
   pthread_mutex_unlock(&self->mu);
   Py_END_ALLOW_THREADS
-  int failed = 0;
+  /* Every completion is delivered, whatever happens to the others: the
+   * first error is kept (and raised at the end), later ones are reported as
+   * unraisable. */
+  PyObject *etype = NULL, *evalue = NULL, *etb = NULL;
   while (c) {
     completion *next = c->next;
-    if (!failed && deliver(c) < 0) failed = 1; /* keep the first error */
-    else if (failed) PyErr_WriteUnraisable(c->target);
-    Py_DECREF(c->target);
-    Py_DECREF((PyObject *)c->notifier);
+    if (deliver(c) < 0) {
+      if (!etype) PyErr_Fetch(&etype, &evalue, &etb);
+      else PyErr_WriteUnraisable(c->target);
+    }
+    if (!c->borrowed) {
+      Py_DECREF(c->target);
+      Py_DECREF((PyObject *)c->notifier);
+    }
     completion_free(c);
     c = next;
   }
-  if (failed) return NULL;
+  if (etype) {
+    PyErr_Restore(etype, evalue, etb);
+    return NULL;
+  }
   Py_RETURN_NONE;
 }
 
@@ -583,12 +597,309 @@ static PyType_Slot Client_slots[] = {
 static PyType_Spec Client_spec = {"temporalio._bridge.Client", sizeof(ClientObject), 0,
                                   Py_TPFLAGS_DEFAULT, Client_slots};
 
+/* ---- Worker ------------------------------------------------------------ */
+
+/* Where a worker's events go: the loop's notifier and the Python callable.
+ * Raw memory holding strong references; the references are dropped (with
+ * the GIL) when the completion that ends the worker's shutdown is
+ * delivered, which comes after every event (the core delivers none after
+ * its shutdown callback). Event completions borrow these references. */
+typedef struct {
+  NotifierObject *notifier;
+  PyObject *on_event;
+} event_sink;
+
+typedef struct {
+  PyObject_HEAD
+  PyObject *client; /* the ClientObject: keeps the core client alive */
+  tcore_worker *worker;
+  event_sink *sink; /* owned here until shutdown hands it to its completion */
+  int started, shutting_down;
+} WorkerObject;
+
+static void sink_free(event_sink *s) {
+  if (!s) return;
+  Py_XDECREF((PyObject *)s->notifier);
+  Py_XDECREF(s->on_event);
+  PyMem_RawFree(s);
+}
+
+/* ("task", bytes) / ("cancel", token, reason) / ("fatal", message) /
+ * ("warning", token or None, message) */
+static PyObject *convert_event(completion *c) {
+  const char *msg = c->message ? c->message : "";
+  switch (c->status) {
+    case TCORE_WORKER_EVENT_TASK:
+      return Py_BuildValue("(sy#)", "task", (const char *)c->data, (Py_ssize_t)c->len);
+    case TCORE_WORKER_EVENT_CANCEL:
+      return Py_BuildValue("(sy#s)", "cancel", (const char *)c->data, (Py_ssize_t)c->len, msg);
+    case TCORE_WORKER_EVENT_FATAL:
+      return Py_BuildValue("(ss)", "fatal", msg);
+    default:
+      if (c->len)
+        return Py_BuildValue("(sy#s)", "warning", (const char *)c->data, (Py_ssize_t)c->len, msg);
+      return Py_BuildValue("(sOs)", "warning", Py_None, msg);
+  }
+}
+
+/* Runtime thread, no GIL: queue the event for the loop. */
+static void on_worker_event(void *user, const tcore_worker_event *ev) {
+  event_sink *s = user;
+  completion *c = PyMem_RawCalloc(1, sizeof *c);
+  if (!c) return; /* out of memory: the event is lost, the core goes on */
+  c->notifier = s->notifier;
+  c->target = s->on_event;
+  c->borrowed = 1;
+  c->convert = convert_event;
+  c->status = ev->kind;
+  const uint8_t *data = ev->kind == TCORE_WORKER_EVENT_TASK ? ev->task : ev->task_token;
+  size_t len = ev->kind == TCORE_WORKER_EVENT_TASK ? ev->task_len : ev->task_token_len;
+  if (ev->kind == TCORE_WORKER_EVENT_FATAL) len = 0;
+  c->data = raw_copy(data, len);
+  c->len = c->data ? len : 0;
+  if (ev->message) {
+    size_t n = strlen(ev->message) + 1;
+    c->message = PyMem_RawMalloc(n);
+    if (c->message) memcpy(c->message, ev->message, n);
+  }
+  notifier_push(s->notifier, c);
+}
+
+/* The shutdown completion: resolves its future with None and lets the
+ * event sink go. */
+static PyObject *convert_shutdown(completion *c) {
+  sink_free(c->ctx);
+  c->ctx = NULL;
+  Py_RETURN_NONE;
+}
+
+/* Runtime thread, no GIL. */
+static void on_worker_shutdown(void *user) {
+  completion *c = user;
+  notifier_push(c->notifier, c);
+}
+
+static int worker_option(int rc, const char *what) {
+  if (rc == TCORE_OK) return 0;
+  if (rc == TCORE_ERR_NOMEM) PyErr_NoMemory();
+  else PyErr_Format(PyExc_ValueError, "invalid worker option %s", what);
+  return -1;
+}
+
+static PyObject *Worker_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
+  static char *kwlist[] = {"client", "notifier", "on_event", "task_queue", "identity",
+                           "max_concurrent_activities", "max_concurrent_polls",
+                           "max_activities_per_second", "max_task_queue_activities_per_second",
+                           "graceful_shutdown_ms", NULL};
+  module_state *st = state_of_type(type);
+  PyObject *client, *notifier, *on_event;
+  const char *tq = NULL, *identity = NULL;
+  int max_acts = 100, max_polls = 5;
+  double rate = 0, tq_rate = 0;
+  long long grace_ms = 0;
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "O!O!O|$sziiddL", kwlist, st->client_type, &client,
+                                   st->notifier_type, &notifier, &on_event, &tq, &identity,
+                                   &max_acts, &max_polls, &rate, &tq_rate, &grace_ms))
+    return NULL;
+  if (!tq) {
+    PyErr_SetString(PyExc_TypeError, "Worker() needs the keyword argument task_queue");
+    return NULL;
+  }
+  if (!PyCallable_Check(on_event)) {
+    PyErr_SetString(PyExc_TypeError, "on_event must be callable");
+    return NULL;
+  }
+  ClientObject *co = (ClientObject *)client;
+  if (client_open(co) < 0) return NULL;
+  event_sink *sink = PyMem_RawCalloc(1, sizeof *sink);
+  if (!sink) return PyErr_NoMemory();
+  sink->notifier = (NotifierObject *)Py_NewRef(notifier);
+  sink->on_event = Py_NewRef(on_event);
+  tcore_worker_options *o = NULL;
+  if (tcore_worker_options_new(&o) != TCORE_OK) {
+    sink_free(sink);
+    return PyErr_NoMemory();
+  }
+  int bad = worker_option(tcore_worker_options_set_task_queue(o, tq), "task_queue (must be non-empty)") ||
+            worker_option(tcore_worker_options_set_identity(o, identity), "identity") ||
+            worker_option(tcore_worker_options_set_max_concurrent_activities(o, max_acts),
+                          "max_concurrent_activities (must be >= 1)") ||
+            worker_option(tcore_worker_options_set_max_concurrent_polls(o, max_polls),
+                          "max_concurrent_polls (must be >= 1)") ||
+            worker_option(tcore_worker_options_set_max_activities_per_second(o, rate),
+                          "max_activities_per_second (must be >= 0)") ||
+            worker_option(tcore_worker_options_set_max_task_queue_activities_per_second(o, tq_rate),
+                          "max_task_queue_activities_per_second (must be >= 0)") ||
+            worker_option(tcore_worker_options_set_graceful_shutdown_ms(o, grace_ms),
+                          "graceful_shutdown_ms (must be >= 0)") ||
+            worker_option(tcore_worker_options_set_event_callback(o, on_worker_event, sink),
+                          "on_event");
+  WorkerObject *self = NULL;
+  if (!bad) self = (WorkerObject *)type->tp_alloc(type, 0);
+  if (self) {
+    self->client = Py_NewRef(client);
+    self->sink = sink;
+    sink = NULL;
+    tcore_error err = {0};
+    int rc;
+    tcore_client *c = co->client;
+    Py_BEGIN_ALLOW_THREADS
+    rc = tcore_worker_new(c, o, &self->worker, &err);
+    Py_END_ALLOW_THREADS
+    if (rc != TCORE_OK) {
+      Py_CLEAR(self);
+      raise_core(type, rc, &err);
+    }
+  }
+  sink_free(sink);
+  tcore_worker_options_free(o);
+  return (PyObject *)self;
+}
+
+static void Worker_dealloc(WorkerObject *self) {
+  PyTypeObject *tp = Py_TYPE(self);
+  tcore_worker *w = self->worker;
+  if (w && self->started && !self->shutting_down) {
+    /* Dropped while running: shut down in the background; the sink goes
+     * when that is done (if the loop still runs to deliver it). Should the
+     * completion not be made, the sink leaks rather than risk a use after
+     * free by an event under way. */
+    completion *c = completion_new(self->sink->notifier, Py_None, convert_shutdown, 0);
+    if (c) {
+      c->ctx = self->sink;
+      int rc;
+      Py_BEGIN_ALLOW_THREADS
+      rc = tcore_worker_shutdown(w, on_worker_shutdown, c);
+      Py_END_ALLOW_THREADS
+      if (rc == TCORE_OK) {
+        self->sink = NULL;
+      } else {
+        Py_DECREF(c->target);
+        Py_DECREF((PyObject *)c->notifier);
+        completion_free(c);
+      }
+    }
+  }
+  if (w) {
+    Py_BEGIN_ALLOW_THREADS
+    tcore_worker_free(w);
+    Py_END_ALLOW_THREADS
+  }
+  if (!self->started) sink_free(self->sink); /* never used by the core */
+  Py_XDECREF(self->client);
+  tp->tp_free(self);
+  Py_DECREF(tp);
+}
+
+static PyObject *Worker_start(WorkerObject *self, PyObject *Py_UNUSED(ignored)) {
+  int rc;
+  tcore_worker *w = self->worker;
+  Py_BEGIN_ALLOW_THREADS
+  rc = tcore_worker_start(w);
+  Py_END_ALLOW_THREADS
+  if (rc != TCORE_OK) return raise_core(Py_TYPE(self), rc, NULL);
+  self->started = 1;
+  Py_RETURN_NONE;
+}
+
+/* Any thread. Returns False when the core does not know the token (the
+ * task was completed already or given up at shutdown). */
+static PyObject *Worker_complete(WorkerObject *self, PyObject *args) {
+  Py_buffer token, data;
+  int kind;
+  if (!PyArg_ParseTuple(args, "y*iy*", &token, &kind, &data)) return NULL;
+  int rc;
+  tcore_worker *w = self->worker;
+  Py_BEGIN_ALLOW_THREADS
+  rc = tcore_worker_complete(w, token.buf, (size_t)token.len, kind, data.buf, (size_t)data.len);
+  Py_END_ALLOW_THREADS
+  PyBuffer_Release(&token);
+  PyBuffer_Release(&data);
+  if (rc == TCORE_ERR_NOT_FOUND) Py_RETURN_FALSE;
+  if (rc != TCORE_OK) return raise_core(Py_TYPE(self), rc, NULL);
+  Py_RETURN_TRUE;
+}
+
+/* Any thread; never waits on the network. False for an unknown token. */
+static PyObject *Worker_heartbeat(WorkerObject *self, PyObject *args) {
+  Py_buffer token, data;
+  if (!PyArg_ParseTuple(args, "y*y*", &token, &data)) return NULL;
+  int rc;
+  tcore_worker *w = self->worker;
+  Py_BEGIN_ALLOW_THREADS
+  rc = tcore_worker_heartbeat(w, token.buf, (size_t)token.len, data.buf, (size_t)data.len);
+  Py_END_ALLOW_THREADS
+  PyBuffer_Release(&token);
+  PyBuffer_Release(&data);
+  if (rc == TCORE_ERR_NOT_FOUND) Py_RETURN_FALSE;
+  if (rc != TCORE_OK) return raise_core(Py_TYPE(self), rc, NULL);
+  Py_RETURN_TRUE;
+}
+
+static PyObject *Worker_shutdown(WorkerObject *self, PyObject *future) {
+  if (self->shutting_down) {
+    PyErr_SetString(state_of_type(Py_TYPE(self))->core_error, "shutdown was already requested");
+    return NULL;
+  }
+  event_sink *sink = self->sink;
+  completion *c = completion_new(sink->notifier, future, convert_shutdown, 1);
+  if (!c) return PyErr_NoMemory();
+  c->ctx = sink;
+  int rc;
+  tcore_worker *w = self->worker;
+  Py_BEGIN_ALLOW_THREADS
+  rc = tcore_worker_shutdown(w, on_worker_shutdown, c);
+  Py_END_ALLOW_THREADS
+  if (rc != TCORE_OK) {
+    c->ctx = NULL;
+    Py_DECREF(c->target);
+    Py_DECREF((PyObject *)c->notifier);
+    completion_free(c);
+    return raise_core(Py_TYPE(self), rc, NULL);
+  }
+  self->shutting_down = 1;
+  if (self->started) self->sink = NULL; /* the completion frees it */
+  else c->ctx = NULL;                    /* never used by the core: ours to free */
+  Py_RETURN_NONE;
+}
+
+static PyMethodDef Worker_methods[] = {
+    {"start", (PyCFunction)Worker_start, METH_NOARGS, "Start polling."},
+    {"complete", (PyCFunction)Worker_complete, METH_VARARGS,
+     "complete(token, kind, data) -> bool\n"
+     "Report a task's outcome (kind COMPLETED/FAILED/CANCELLED; data the serialized\n"
+     "Payloads / Failure). Any thread. False if the token is not a running task."},
+    {"heartbeat", (PyCFunction)Worker_heartbeat, METH_VARARGS,
+     "heartbeat(token, details) -> bool\n"
+     "Record a heartbeat (details: serialized Payloads). Any thread; never waits."},
+    {"shutdown", (PyCFunction)Worker_shutdown, METH_O,
+     "shutdown(future): shut down; the future gets None when the core is done."},
+    {NULL}};
+
+static PyType_Slot Worker_slots[] = {
+    {Py_tp_new, Worker_new},
+    {Py_tp_dealloc, Worker_dealloc},
+    {Py_tp_methods, Worker_methods},
+    {Py_tp_doc,
+     "Worker(client, notifier, on_event, *, task_queue, identity=None,\n"
+     "       max_concurrent_activities=100, max_concurrent_polls=5,\n"
+     "       max_activities_per_second=0.0, max_task_queue_activities_per_second=0.0,\n"
+     "       graceful_shutdown_ms=0)\n"
+     "The core's activity worker. on_event(tuple) runs on the loop of `notifier`\n"
+     "with ('task', bytes), ('cancel', token, reason), ('fatal', message) or\n"
+     "('warning', token or None, message)."},
+    {0, NULL}};
+
+static PyType_Spec Worker_spec = {"temporalio._bridge.Worker", sizeof(WorkerObject), 0,
+                                  Py_TPFLAGS_DEFAULT, Worker_slots};
+
 /* ---- module functions --------------------------------------------------- */
 
 static void append_detail(void *user, const char *url, size_t url_len, const uint8_t *v,
                           size_t len) {
   PyObject *list = user;
-  PyObject *item = Py_BuildValue("(s#y#)", url, (Py_ssize_t)url_len, (const char *)v,
+  /* An empty value comes as NULL, which "y#" would turn into None. */
+  PyObject *item = Py_BuildValue("(s#y#)", url, (Py_ssize_t)url_len, v ? (const char *)v : "",
                                  (Py_ssize_t)len);
   if (!item || PyList_Append(list, item) < 0) PyErr_Clear();
   Py_XDECREF(item);
@@ -624,7 +935,12 @@ static int module_exec(PyObject *m) {
   if (add_type(m, &Runtime_spec, &st->runtime_type) < 0 ||
       add_type(m, &Client_spec, &st->client_type) < 0 ||
       add_type(m, &Call_spec, &st->call_type) < 0 ||
-      add_type(m, &Notifier_spec, &st->notifier_type) < 0)
+      add_type(m, &Notifier_spec, &st->notifier_type) < 0 ||
+      add_type(m, &Worker_spec, &st->worker_type) < 0)
+    return -1;
+  if (PyModule_AddIntConstant(m, "COMPLETED", TCORE_COMPLETION_COMPLETED) < 0 ||
+      PyModule_AddIntConstant(m, "FAILED", TCORE_COMPLETION_FAILED) < 0 ||
+      PyModule_AddIntConstant(m, "CANCELLED", TCORE_COMPLETION_CANCELLED) < 0)
     return -1;
   st->core_error = PyErr_NewExceptionWithDoc(
       "temporalio._bridge.CoreError", "An error reported by the C core.", PyExc_RuntimeError, NULL);
@@ -638,6 +954,7 @@ static int module_traverse(PyObject *m, visitproc visit, void *arg) {
   Py_VISIT(st->client_type);
   Py_VISIT(st->call_type);
   Py_VISIT(st->notifier_type);
+  Py_VISIT(st->worker_type);
   Py_VISIT(st->core_error);
   return 0;
 }
@@ -648,6 +965,7 @@ static int module_clear(PyObject *m) {
   Py_CLEAR(st->client_type);
   Py_CLEAR(st->call_type);
   Py_CLEAR(st->notifier_type);
+  Py_CLEAR(st->worker_type);
   Py_CLEAR(st->core_error);
   return 0;
 }

@@ -42,7 +42,8 @@ typedef enum tcore_errcode {
   TCORE_ERR_NOMEM = -2,
   TCORE_ERR_CLOSED = -3,  /* the object is shutting down or freed */
   TCORE_ERR_FORKED = -4,  /* used in a child process after fork() */
-  TCORE_ERR_INTERNAL = -5 /* grpc refused an operation */
+  TCORE_ERR_INTERNAL = -5, /* grpc refused an operation */
+  TCORE_ERR_NOT_FOUND = -6 /* no such task (already completed, or not this worker's) */
 } tcore_errcode;
 
 /* Detail for a failed synchronous call. `message` is NUL-terminated. */
@@ -224,6 +225,154 @@ typedef void (*tcore_status_detail_cb)(void *user, const char *type_url, size_t 
  * when the bytes do not parse. */
 int tcore_status_details_parse(const uint8_t *data, size_t len, tcore_status_detail_cb cb,
                                void *user);
+
+
+/* ------------------------------------------------------------------------ */
+/* Activity worker                                                          */
+/*
+ * A worker polls one task queue of the client's namespace for activity
+ * tasks and hands each to its event callback; the language side runs the
+ * activity and gives the outcome back with tcore_worker_complete. The core
+ * owns everything between: the long polls (never more than there are free
+ * slots, so a task taken is a task that can run), poll error backoff,
+ * heartbeat throttling, cancellation delivery, the Respond* calls (with the
+ * client's retry policy) and an orderly shutdown.
+ *
+ * Life cycle: options -> tcore_worker_new -> tcore_worker_start -> ... ->
+ * tcore_worker_shutdown(cb) -> cb runs once -> tcore_worker_free.
+ *
+ * Threads: the event callback and the shutdown callback run on runtime
+ * threads (the completion-queue thread or the timer thread), never on the
+ * thread that called a tcore_worker_* function, and never with a worker lock
+ * held: they may call tcore_worker_complete / _heartbeat / _shutdown.
+ * tcore_worker_complete and tcore_worker_heartbeat never wait on the network
+ * (they take one short lock) and may be called from any thread.
+ */
+
+typedef struct tcore_worker tcore_worker;
+typedef struct tcore_worker_options tcore_worker_options;
+
+typedef enum tcore_worker_event_kind {
+  /* A task: `task` is the serialized PollActivityTaskQueueResponse,
+   * `task_token` its token. The slot it took stays taken until
+   * tcore_worker_complete is called with that token. */
+  TCORE_WORKER_EVENT_TASK = 1,
+  /* The activity of `task_token` should stop; `message` is the reason:
+   * "cancel_requested", "paused", "reset" (from a heartbeat response),
+   * "not_found" (the server no longer knows the task: its completion will
+   * not be reported), or "worker_shutdown" (the grace period is over).
+   * Delivered at most once per task, always after its TASK event. The
+   * language side still calls tcore_worker_complete for the task. */
+  TCORE_WORKER_EVENT_CANCEL = 2,
+  /* Polling failed for longer than the tolerance (60 s by default) or
+   * cannot go on (the client was closed): the worker polls no more. Running
+   * tasks may still complete. The language side should shut the worker
+   * down. `message` says why. */
+  TCORE_WORKER_EVENT_FATAL = 3,
+  /* Something worth logging that needs no action, e.g. a Respond* call that
+   * failed after its retries (`task_token` set when about one task). */
+  TCORE_WORKER_EVENT_WARNING = 4
+} tcore_worker_event_kind;
+
+/* An event. Every pointer is valid only while the callback runs. */
+typedef struct tcore_worker_event {
+  int kind; /* tcore_worker_event_kind */
+  const uint8_t *task_token;
+  size_t task_token_len;
+  const uint8_t *task; /* TASK only */
+  size_t task_len;
+  const char *message; /* CANCEL, FATAL, WARNING; NUL-terminated */
+} tcore_worker_event;
+
+typedef void (*tcore_worker_event_cb)(void *user, const tcore_worker_event *event);
+typedef void (*tcore_worker_shutdown_cb)(void *user);
+
+int tcore_worker_options_new(tcore_worker_options **out);
+void tcore_worker_options_free(tcore_worker_options *o);
+
+/* Task queue name, required. Copied. */
+int tcore_worker_options_set_task_queue(tcore_worker_options *o, const char *task_queue);
+/* Identity sent with every call; NULL or "" means "<pid>@<hostname>". */
+int tcore_worker_options_set_identity(tcore_worker_options *o, const char *identity);
+/* Slots: tasks running at once (including polls that may bring one). Default 100. */
+int tcore_worker_options_set_max_concurrent_activities(tcore_worker_options *o, int n);
+/* Long polls in flight at once. Default 5. */
+int tcore_worker_options_set_max_concurrent_polls(tcore_worker_options *o, int n);
+/* Local limit on polls started per second (each poll may bring one task);
+ * 0 (the default) means none. */
+int tcore_worker_options_set_max_activities_per_second(tcore_worker_options *o, double rate);
+/* Sent to the server with every poll: its limit for the whole task queue;
+ * 0 (the default) sends none. */
+int tcore_worker_options_set_max_task_queue_activities_per_second(tcore_worker_options *o,
+                                                                  double rate);
+/* How long shutdown lets running tasks finish before cancelling them.
+ * Default 0: cancel at once. */
+int tcore_worker_options_set_graceful_shutdown_ms(tcore_worker_options *o, int64_t ms);
+/* How long shutdown then waits for cancelled tasks to complete before it
+ * gives up on them (the server times them out). Default 10000. */
+int tcore_worker_options_set_shutdown_cancel_wait_ms(tcore_worker_options *o, int64_t ms);
+/* How long polls may keep failing before the FATAL event. Default 60000. */
+int tcore_worker_options_set_poll_error_tolerance_ms(tcore_worker_options *o, int64_t ms);
+/* The event callback (required) and its user pointer. */
+int tcore_worker_options_set_event_callback(tcore_worker_options *o, tcore_worker_event_cb cb,
+                                            void *user);
+
+/* Creates a worker on `client` (which it keeps alive; the namespace is the
+ * client's). Polls nothing until tcore_worker_start. Copies what it needs
+ * of `opts`. */
+int tcore_worker_new(tcore_client *client, const tcore_worker_options *opts, tcore_worker **out,
+                     tcore_error *err);
+
+/* Starts polling. TCORE_ERR_CLOSED if already started or shut down. */
+int tcore_worker_start(tcore_worker *w);
+
+typedef enum tcore_completion_kind {
+  /* `data`: serialized temporal.api.common.v1.Payloads (the result); may be empty. */
+  TCORE_COMPLETION_COMPLETED = 1,
+  /* `data`: serialized temporal.api.failure.v1.Failure. */
+  TCORE_COMPLETION_FAILED = 2,
+  /* `data`: serialized temporal.api.common.v1.Payloads (cancellation details); may be empty. */
+  TCORE_COMPLETION_CANCELLED = 3
+} tcore_completion_kind;
+
+/* Reports the outcome of a task and frees its slot. The Respond* call is
+ * sent in the background with the client's retry policy; for FAILED and
+ * CANCELLED, heartbeat details not yet sent are sent first. Nothing is
+ * reported when the server answered a heartbeat of this task with
+ * NOT_FOUND. Returns TCORE_ERR_NOT_FOUND if the token is not a running task
+ * of this worker (already completed, or given up at shutdown). `token` and
+ * `data` are copied. */
+int tcore_worker_complete(tcore_worker *w, const uint8_t *token, size_t token_len, int kind,
+                          const uint8_t *data, size_t data_len);
+
+/* Records a heartbeat; `details` is a serialized temporal.api.common.v1.Payloads
+ * (may be empty). The first heartbeat of a task is sent at once; later ones
+ * at most once per throttle interval (tcore_heartbeat_throttle_ms), carrying
+ * the latest details. Never waits. TCORE_ERR_NOT_FOUND if the token is not
+ * a running task of this worker. */
+int tcore_worker_heartbeat(tcore_worker *w, const uint8_t *token, size_t token_len,
+                           const uint8_t *details, size_t details_len);
+
+/* The heartbeat throttle interval for a task's heartbeat timeout (0 = none):
+ * 80 % of it, 30000 ms when there is none, never more than 60000 ms. */
+int64_t tcore_heartbeat_throttle_ms(int64_t heartbeat_timeout_ms);
+
+/* Shuts the worker down: stops polling and cancels the polls in flight;
+ * lets running tasks finish for the graceful period, then delivers CANCEL
+ * "worker_shutdown" to those still running and waits (bounded) for their
+ * completions; waits for every Respond* call; sends ShutdownWorker (its
+ * errors are ignored); then calls `cb` (may be NULL) once, on a runtime
+ * thread. No event is delivered after `cb` starts. TCORE_ERR_CLOSED if
+ * shutdown was already requested. */
+int tcore_worker_shutdown(tcore_worker *w, tcore_worker_shutdown_cb cb, void *user);
+
+/* Frees the worker. Call it after the shutdown callback started (it may be
+ * called from inside it), or on a worker never started. On a started worker
+ * not yet shut down it starts a shutdown without a callback and returns; the
+ * memory goes when that shutdown is done, and event deliveries stop (one
+ * already under way on a runtime thread may still run, so keep the event
+ * callback's user pointer valid for a while, or better: shut down first). */
+void tcore_worker_free(tcore_worker *w);
 
 #ifdef __cplusplus
 }

@@ -60,6 +60,7 @@ const char *tcore_strerror(int code) {
     case TCORE_ERR_CLOSED: return "closed";
     case TCORE_ERR_FORKED: return "used in a forked child process";
     case TCORE_ERR_INTERNAL: return "internal error";
+    case TCORE_ERR_NOT_FOUND: return "no such task";
     default: return "unknown error";
   }
 }

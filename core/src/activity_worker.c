@@ -1,0 +1,660 @@
+/* activity_worker.c: the activity worker: options, pollers, slots, tasks
+ * and completions. Heartbeats are in heartbeat.c, shutdown in
+ * worker_shutdown.c; worker.h says how locking and lifetimes work.
+ *
+ * Slots: a poll is started only while running + polls in flight <
+ * max_concurrent_activities, so every task a poll brings has a slot.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "temporal/api/workflowservice/v1/request_response.pb-c.h"
+#include "worker.h"
+
+#define WS "/temporal.api.workflowservice.v1.WorkflowService/"
+#define POLL_TIMEOUT_MS 70000
+#define POLL_BACKOFF_INITIAL_MS 200
+#define POLL_BACKOFF_MAX_MS 10000
+/* A poll that ends CANCELLED / DEADLINE_EXCEEDED sooner than this was not a
+ * long poll: back off instead of polling again at once. */
+#define POLL_MIN_NORMAL_MS 1000
+
+/* ---- options -------------------------------------------------------------- */
+
+struct tcore_worker_options {
+  char *task_queue, *identity;
+  int max_slots, max_polls;
+  double local_rate, tq_rate;
+  int64_t grace_ms, cancel_wait_ms, tolerance_ms;
+  tcore_worker_event_cb cb;
+  void *user;
+};
+
+int tcore_worker_options_new(tcore_worker_options **out) {
+  tcore_worker_options *o = calloc(1, sizeof *o);
+  *out = o;
+  if (!o) return TCORE_ERR_NOMEM;
+  o->max_slots = 100;
+  o->max_polls = 5;
+  o->cancel_wait_ms = 10000;
+  o->tolerance_ms = 60000;
+  return TCORE_OK;
+}
+
+void tcore_worker_options_free(tcore_worker_options *o) {
+  if (!o) return;
+  free(o->task_queue);
+  free(o->identity);
+  free(o);
+}
+
+static int replace_str(char **slot, const char *s) {
+  char *d = tcore_strdup(s);
+  if (s && !d) return TCORE_ERR_NOMEM;
+  free(*slot);
+  *slot = d;
+  return TCORE_OK;
+}
+
+int tcore_worker_options_set_task_queue(tcore_worker_options *o, const char *tq) {
+  if (!o || !tq || !*tq) return TCORE_ERR_INVALID_ARGUMENT;
+  return replace_str(&o->task_queue, tq);
+}
+
+int tcore_worker_options_set_identity(tcore_worker_options *o, const char *identity) {
+  if (!o) return TCORE_ERR_INVALID_ARGUMENT;
+  return replace_str(&o->identity, identity && *identity ? identity : NULL);
+}
+
+int tcore_worker_options_set_max_concurrent_activities(tcore_worker_options *o, int n) {
+  if (!o || n < 1) return TCORE_ERR_INVALID_ARGUMENT;
+  o->max_slots = n;
+  return TCORE_OK;
+}
+
+int tcore_worker_options_set_max_concurrent_polls(tcore_worker_options *o, int n) {
+  if (!o || n < 1) return TCORE_ERR_INVALID_ARGUMENT;
+  o->max_polls = n;
+  return TCORE_OK;
+}
+
+static int rate_ok(double r) { return isfinite(r) && r >= 0; }
+
+int tcore_worker_options_set_max_activities_per_second(tcore_worker_options *o, double rate) {
+  if (!o || !rate_ok(rate)) return TCORE_ERR_INVALID_ARGUMENT;
+  o->local_rate = rate;
+  return TCORE_OK;
+}
+
+int tcore_worker_options_set_max_task_queue_activities_per_second(tcore_worker_options *o,
+                                                                  double rate) {
+  if (!o || !rate_ok(rate)) return TCORE_ERR_INVALID_ARGUMENT;
+  o->tq_rate = rate;
+  return TCORE_OK;
+}
+
+int tcore_worker_options_set_graceful_shutdown_ms(tcore_worker_options *o, int64_t ms) {
+  if (!o || ms < 0) return TCORE_ERR_INVALID_ARGUMENT;
+  o->grace_ms = ms;
+  return TCORE_OK;
+}
+
+int tcore_worker_options_set_shutdown_cancel_wait_ms(tcore_worker_options *o, int64_t ms) {
+  if (!o || ms < 0) return TCORE_ERR_INVALID_ARGUMENT;
+  o->cancel_wait_ms = ms;
+  return TCORE_OK;
+}
+
+int tcore_worker_options_set_poll_error_tolerance_ms(tcore_worker_options *o, int64_t ms) {
+  if (!o || ms < 0) return TCORE_ERR_INVALID_ARGUMENT;
+  o->tolerance_ms = ms;
+  return TCORE_OK;
+}
+
+int tcore_worker_options_set_event_callback(tcore_worker_options *o, tcore_worker_event_cb cb,
+                                            void *user) {
+  if (!o || !cb) return TCORE_ERR_INVALID_ARGUMENT;
+  o->cb = cb;
+  o->user = user;
+  return TCORE_OK;
+}
+
+/* ---- small helpers ---------------------------------------------------------- */
+
+int tcore_worker_polls_wanted(int running, int in_flight, int max_slots, int max_polls) {
+  int by_slots = max_slots - running - in_flight;
+  int by_polls = max_polls - in_flight;
+  int n = by_slots < by_polls ? by_slots : by_polls;
+  return n > 0 ? n : 0;
+}
+
+void tcore_wtimer_arm_locked(tcore_worker *w, wtimer *t, int *refs, int64_t delay_ms) {
+  if (!t->armed) {
+    t->armed = 1;
+    (*refs)++;
+    tcore_timer_start(w->rt, &t->t, delay_ms);
+  } else if (tcore_timer_cancel(w->rt, &t->t)) {
+    tcore_timer_start(w->rt, &t->t, delay_ms);
+  }
+  /* else: it is firing right now; its handler looks at the state anew. */
+}
+
+int tcore_wtimer_cancel_locked(tcore_worker *w, wtimer *t, int *refs) {
+  if (!t->armed || !tcore_timer_cancel(w->rt, &t->t)) return 0;
+  t->armed = 0;
+  (*refs)--;
+  return 1;
+}
+
+static char *default_identity(void) {
+  char host[256] = "localhost";
+  gethostname(host, sizeof host - 1);
+  host[sizeof host - 1] = 0;
+  char buf[300];
+  snprintf(buf, sizeof buf, "%ld@%s", (long)getpid(), host);
+  return tcore_strdup(buf);
+}
+
+/* A random (version 4) UUID: the worker instance key. */
+static char *new_instance_key(void) {
+  uint8_t b[16];
+  for (int i = 0; i < 16; i++) b[i] = (uint8_t)(tcore_random_unit() * 256.0);
+  b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
+  b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
+  char s[37];
+  snprintf(s, sizeof s,
+           "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+           b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+           b[15]);
+  return tcore_strdup(s);
+}
+
+/* ---- the activity table -------------------------------------------------------- */
+
+static uint64_t token_hash(const uint8_t *p, size_t n) {
+  uint64_t h = 1469598103934665603ull; /* FNV-1a */
+  for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 1099511628211ull;
+  return h;
+}
+
+act *tcore_act_find_locked(tcore_worker *w, const uint8_t *token, size_t len) {
+  uint64_t h = token_hash(token, len);
+  for (act *a = w->buckets[h & (w->nbuckets - 1)]; a; a = a->hnext)
+    if (a->hash == h && a->token_len == len && memcmp(a->token, token, len) == 0) return a;
+  return NULL;
+}
+
+static void act_insert_locked(tcore_worker *w, act *a) {
+  act **b = &w->buckets[a->hash & (w->nbuckets - 1)];
+  a->hnext = *b;
+  *b = a;
+  a->in_table = 1;
+  a->refs++;
+  w->running++;
+}
+
+void tcore_act_remove_locked(tcore_worker *w, act *a) {
+  for (act **p = &w->buckets[a->hash & (w->nbuckets - 1)]; *p; p = &(*p)->hnext) {
+    if (*p == a) {
+      *p = a->hnext;
+      break;
+    }
+  }
+  a->hnext = NULL;
+  a->in_table = 0;
+  w->running--;
+  /* The caller drops the table's reference. */
+}
+
+static act *act_new(tcore_worker *w, const uint8_t *token, size_t len, int64_t hb_timeout_ms) {
+  act *a = calloc(1, sizeof *a);
+  if (!a) return NULL;
+  a->token = malloc(len);
+  if (!a->token) {
+    free(a);
+    return NULL;
+  }
+  memcpy(a->token, token, len);
+  a->token_len = len;
+  a->hash = token_hash(token, len);
+  a->w = w;
+  a->throttle_ms = tcore_heartbeat_throttle_ms(hb_timeout_ms);
+  a->throttle.t.fire = tcore_act_throttle_fired;
+  return a;
+}
+
+void tcore_act_unref_locked(act *a) {
+  if (--a->refs > 0) return;
+  tcore_worker *w = a->w;
+  free(a->token);
+  free(a->pending);
+  free(a->result);
+  free(a);
+  w->holds--;
+}
+
+/* ---- events ---------------------------------------------------------------------- */
+
+void tcore_worker_emit(tcore_worker *w, int kind, const act *a, const uint8_t *task,
+                       size_t task_len, const char *message) {
+  pthread_mutex_lock(&w->mu);
+  tcore_worker_event_cb cb = w->event_cb;
+  void *user = w->event_user;
+  pthread_mutex_unlock(&w->mu);
+  if (!cb) return;
+  tcore_worker_event ev = {0};
+  ev.kind = kind;
+  if (a) {
+    ev.task_token = a->token;
+    ev.task_token_len = a->token_len;
+  }
+  ev.task = task;
+  ev.task_len = task_len;
+  ev.message = message;
+  cb(user, &ev);
+}
+
+/* ---- calls --------------------------------------------------------------------- */
+
+int tcore_worker_send(tcore_worker *w, const char *method, const ProtobufCMessage *msg,
+                      const uint8_t *extra, size_t extra_len, tcore_call_cb cb, void *user) {
+  size_t n = protobuf_c_message_get_packed_size(msg);
+  uint8_t stack[1024];
+  size_t cap = n + extra_len + 11;
+  uint8_t *buf = cap <= sizeof stack ? stack : malloc(cap);
+  if (!buf) return TCORE_ERR_NOMEM;
+  size_t len = protobuf_c_message_pack(msg, buf);
+  if (extra_len) {
+    /* Field 2, length-delimited: protobuf allows fields in any order, so
+     * the serialized payloads need no unpacking and packing again. */
+    buf[len++] = (2 << 3) | 2;
+    uint64_t v = extra_len;
+    do {
+      uint8_t byte = v & 0x7f;
+      v >>= 7;
+      buf[len++] = (uint8_t)(byte | (v ? 0x80 : 0));
+    } while (v);
+    memcpy(buf + len, extra, extra_len);
+    len += extra_len;
+  }
+  int rc = tcore_client_call(w->client, method, buf, len, NULL, cb, user, NULL, NULL);
+  if (buf != stack) free(buf);
+  return rc;
+}
+
+/* ---- polling --------------------------------------------------------------------- */
+
+static void on_poll_done(void *user, const tcore_call_result *r);
+
+/* A failed poll: back off, or give up once failures have lasted too long.
+ * Polls failing together (while a backoff is already armed) count once. (mu) */
+static void poll_failed_locked(tcore_worker *w, int status, const char *message) {
+  int64_t now = tcore_now_ms();
+  if (w->poll_failures == 0) w->first_failure_ms = now;
+  if (!w->fatal && now - w->first_failure_ms >= w->tolerance_ms) {
+    char buf[512];
+    snprintf(buf, sizeof buf, "polling for activity tasks failed for %lld ms (status %d: %s)",
+             (long long)(now - w->first_failure_ms), status, message ? message : "");
+    w->fatal = 1;
+    free(w->fatal_message);
+    w->fatal_message = tcore_strdup(buf);
+    return;
+  }
+  if (w->backoff.armed) return;
+  w->poll_failures++;
+  int64_t delay = POLL_BACKOFF_INITIAL_MS;
+  for (int i = 1; i < w->poll_failures && delay < POLL_BACKOFF_MAX_MS; i++) delay *= 2;
+  if (delay > POLL_BACKOFF_MAX_MS) delay = POLL_BACKOFF_MAX_MS;
+  delay = (int64_t)((double)delay * (0.8 + 0.4 * tcore_random_unit()));
+  tcore_wtimer_arm_locked(w, &w->backoff, &w->holds, delay);
+}
+
+/* A poll could not even start. The FATAL event (if any) is delivered from
+ * the backoff timer, so it always comes from a runtime thread. (mu) */
+static void poll_start_failed_locked(tcore_worker *w, int rc, const tcore_error *err) {
+  if (rc == TCORE_ERR_CLOSED || rc == TCORE_ERR_FORKED) {
+    if (!w->fatal) {
+      char buf[400];
+      snprintf(buf, sizeof buf, "cannot poll for activity tasks: %s", err->message);
+      w->fatal = 1;
+      free(w->fatal_message);
+      w->fatal_message = tcore_strdup(buf);
+    }
+    tcore_wtimer_arm_locked(w, &w->backoff, &w->holds, 0);
+    return;
+  }
+  poll_failed_locked(w, TCORE_STATUS_INTERNAL, err->message);
+}
+
+void tcore_worker_pump_locked(tcore_worker *w) {
+  if (w->phase != PHASE_RUNNING || w->fatal || w->backoff.armed) return;
+  int n = tcore_worker_polls_wanted(w->running, w->polls_in_flight, w->max_slots, w->max_polls);
+  while (n-- > 0) {
+    int64_t now = tcore_now_ms();
+    if (w->local_rate > 0) {
+      double next = (double)w->next_poll_ms;
+      if ((double)now < next) {
+        tcore_wtimer_arm_locked(w, &w->rate, &w->holds, (int64_t)ceil(next - (double)now));
+        return;
+      }
+      w->next_poll_ms = (int64_t)ceil(((double)now > next ? (double)now : next) +
+                                      1000.0 / w->local_rate);
+    }
+    poll_slot *p = NULL;
+    for (int i = 0; i < w->max_polls && !p; i++)
+      if (!w->polls[i].busy) p = &w->polls[i];
+    if (!p) return;
+    p->busy = 1;
+    p->started_ms = now;
+    w->polls_in_flight++;
+    w->holds++;
+    tcore_call_options opts = {0};
+    opts.timeout_ms = POLL_TIMEOUT_MS;
+    opts.no_retry = 1; /* the worker retries polls itself, without limit */
+    tcore_error err = {0};
+    int rc = tcore_client_call(w->client, WS "PollActivityTaskQueue", w->poll_req,
+                               w->poll_req_len, &opts, on_poll_done, p, &p->call, &err);
+    if (rc != TCORE_OK) {
+      p->busy = 0;
+      w->polls_in_flight--;
+      w->holds--;
+      poll_start_failed_locked(w, rc, &err);
+      return;
+    }
+  }
+}
+
+static int64_t duration_ms(const Google__Protobuf__Duration *d) {
+  if (!d) return 0;
+  return d->seconds * 1000 + d->nanos / 1000000;
+}
+
+/* Delivers a task, then the cancel that may have come for it meanwhile. The
+ * caller holds a reference on `a` for this. Without `mu`. */
+static void deliver_task(tcore_worker *w, act *a, const uint8_t *task, size_t len) {
+  tcore_worker_emit(w, TCORE_WORKER_EVENT_TASK, a, task, len, NULL);
+  pthread_mutex_lock(&w->mu);
+  a->delivered = 1;
+  const char *reason = NULL;
+  if (a->cancel_reason && !a->cancel_sent && a->in_table) {
+    reason = a->cancel_reason;
+    a->cancel_sent = 1;
+  }
+  pthread_mutex_unlock(&w->mu);
+  if (reason) tcore_worker_emit(w, TCORE_WORKER_EVENT_CANCEL, a, NULL, 0, reason);
+}
+
+static void on_poll_done(void *user, const tcore_call_result *r) {
+  poll_slot *p = user;
+  tcore_worker *w = p->w;
+  Temporal__Api__Workflowservice__V1__PollActivityTaskQueueResponse *resp = NULL;
+  if (r->status == TCORE_STATUS_OK)
+    resp = temporal__api__workflowservice__v1__poll_activity_task_queue_response__unpack(
+        NULL, r->response_len, r->response);
+  act *a = NULL;
+  const char *warning = NULL;
+
+  pthread_mutex_lock(&w->mu);
+  tcore_call *call = p->call;
+  p->call = NULL;
+  p->busy = 0;
+  w->polls_in_flight--;
+  int64_t now = tcore_now_ms();
+  if (r->status == TCORE_STATUS_OK && resp) {
+    w->poll_failures = 0;
+    if (resp->task_token.len) {
+      a = act_new(w, resp->task_token.data, resp->task_token.len,
+                  duration_ms(resp->heartbeat_timeout));
+      if (a) {
+        w->holds++;
+        act_insert_locked(w, a);
+        a->refs++; /* for the delivery below */
+        if (w->phase >= PHASE_CANCELLING) {
+          /* Shutdown is past its grace period: run it, cancelled at once. */
+          a->cancel_reason = "worker_shutdown";
+          if (w->phase == PHASE_DRAIN) {
+            w->phase = PHASE_CANCELLING;
+            w->deadline_ms = now + w->cancel_wait_ms;
+          }
+        }
+      } else {
+        warning = "out of memory: an activity task was dropped (the server will time it out)";
+      }
+    }
+  } else if (r->status == TCORE_STATUS_OK) {
+    warning = "a PollActivityTaskQueue response did not parse; polling on";
+    poll_failed_locked(w, TCORE_STATUS_INTERNAL, warning);
+  } else if ((r->status == TCORE_STATUS_CANCELLED || r->status == TCORE_STATUS_DEADLINE_EXCEEDED) &&
+             (w->phase != PHASE_RUNNING || now - p->started_ms >= POLL_MIN_NORMAL_MS)) {
+    /* the normal end of a long poll, or our own cancel at shutdown */
+  } else if (w->phase == PHASE_RUNNING) {
+    poll_failed_locked(w, r->status, r->message);
+  }
+  tcore_worker_pump_locked(w);
+  char *fatal = w->fatal_message;
+  w->fatal_message = NULL;
+  pthread_mutex_unlock(&w->mu);
+
+  if (resp) temporal__api__workflowservice__v1__poll_activity_task_queue_response__free_unpacked(
+      resp, NULL);
+  tcore_call_release(call);
+  if (a) deliver_task(w, a, r->response, r->response_len);
+  if (warning) tcore_worker_emit(w, TCORE_WORKER_EVENT_WARNING, NULL, NULL, 0, warning);
+  if (fatal) tcore_worker_emit(w, TCORE_WORKER_EVENT_FATAL, NULL, NULL, 0, fatal);
+  free(fatal);
+
+  pthread_mutex_lock(&w->mu);
+  if (a) tcore_act_unref_locked(a);
+  w->holds--; /* the poll's */
+  tcore_worker_step_locked(w, 1);
+  tcore_worker_unlock(w);
+}
+
+/* The backoff timer: polling may go on; a FATAL event may be due. */
+static void backoff_fired(tcore_timer *t) {
+  tcore_worker *w = (tcore_worker *)((char *)t - offsetof(tcore_worker, backoff));
+  pthread_mutex_lock(&w->mu);
+  w->backoff.armed = 0;
+  tcore_worker_pump_locked(w);
+  char *fatal = w->fatal_message;
+  w->fatal_message = NULL;
+  pthread_mutex_unlock(&w->mu);
+  if (fatal) tcore_worker_emit(w, TCORE_WORKER_EVENT_FATAL, NULL, NULL, 0, fatal);
+  free(fatal);
+  pthread_mutex_lock(&w->mu);
+  w->holds--;
+  tcore_worker_step_locked(w, 1);
+  tcore_worker_unlock(w);
+}
+
+/* The local rate limiter's timer: the next poll may start. */
+static void rate_fired(tcore_timer *t) {
+  tcore_worker *w = (tcore_worker *)((char *)t - offsetof(tcore_worker, rate));
+  pthread_mutex_lock(&w->mu);
+  w->rate.armed = 0;
+  w->holds--;
+  tcore_worker_pump_locked(w);
+  tcore_worker_step_locked(w, 1);
+  tcore_worker_unlock(w);
+}
+
+/* ---- the worker -------------------------------------------------------------------- */
+
+static size_t build_poll_request(tcore_worker *w, double tq_rate, uint8_t **out) {
+  Temporal__Api__Workflowservice__V1__PollActivityTaskQueueRequest req =
+      TEMPORAL__API__WORKFLOWSERVICE__V1__POLL_ACTIVITY_TASK_QUEUE_REQUEST__INIT;
+  Temporal__Api__Taskqueue__V1__TaskQueue tq = TEMPORAL__API__TASKQUEUE__V1__TASK_QUEUE__INIT;
+  Temporal__Api__Taskqueue__V1__TaskQueueMetadata md =
+      TEMPORAL__API__TASKQUEUE__V1__TASK_QUEUE_METADATA__INIT;
+  Google__Protobuf__DoubleValue rate = GOOGLE__PROTOBUF__DOUBLE_VALUE__INIT;
+  tq.name = w->task_queue;
+  tq.kind = TEMPORAL__API__ENUMS__V1__TASK_QUEUE_KIND__TASK_QUEUE_KIND_NORMAL;
+  req.namespace_ = w->ns;
+  req.task_queue = &tq;
+  req.identity = w->identity;
+  req.worker_instance_key = w->instance_key;
+  if (tq_rate > 0) {
+    rate.value = tq_rate;
+    md.max_tasks_per_second = &rate;
+    req.task_queue_metadata = &md;
+  }
+  size_t n = temporal__api__workflowservice__v1__poll_activity_task_queue_request__get_packed_size(
+      &req);
+  *out = malloc(n ? n : 1);
+  if (!*out) return 0;
+  return temporal__api__workflowservice__v1__poll_activity_task_queue_request__pack(&req, *out);
+}
+
+static void worker_destroy(tcore_worker *w) {
+  if (w->client) tcore_client_unref(w->client);
+  free(w->ns), free(w->task_queue), free(w->identity), free(w->instance_key);
+  free(w->poll_req), free(w->polls), free(w->buckets), free(w->fatal_message);
+  pthread_mutex_destroy(&w->mu);
+  free(w);
+}
+
+int tcore_worker_new(tcore_client *c, const tcore_worker_options *o, tcore_worker **out,
+                     tcore_error *err) {
+  if (out) *out = NULL;
+  if (!c || !o || !out)
+    return tcore_fail(err, TCORE_ERR_INVALID_ARGUMENT, "a client, options and out are required");
+  if (!o->task_queue)
+    return tcore_fail(err, TCORE_ERR_INVALID_ARGUMENT, "a task queue is required");
+  if (!o->cb) return tcore_fail(err, TCORE_ERR_INVALID_ARGUMENT, "an event callback is required");
+  if (tcore_runtime_forked(c->rt))
+    return tcore_fail(err, TCORE_ERR_FORKED,
+                      "this client was made before fork(); make a new one in the child process");
+  tcore_worker *w = calloc(1, sizeof *w);
+  if (!w) return tcore_fail(err, TCORE_ERR_NOMEM, "out of memory");
+  pthread_mutex_init(&w->mu, NULL);
+  w->rt = c->rt;
+  w->refs = 2; /* the user's, and the life cycle's (until shutdown is done) */
+  w->max_slots = o->max_slots;
+  w->max_polls = o->max_polls < o->max_slots ? o->max_polls : o->max_slots;
+  w->local_rate = o->local_rate;
+  w->grace_ms = o->grace_ms;
+  w->cancel_wait_ms = o->cancel_wait_ms;
+  w->tolerance_ms = o->tolerance_ms;
+  w->event_cb = o->cb;
+  w->event_user = o->user;
+  w->backoff.t.fire = backoff_fired;
+  w->rate.t.fire = rate_fired;
+  w->shutdown_timer.t.fire = tcore_worker_shutdown_fired;
+  w->ns = tcore_strdup(c->ns);
+  w->task_queue = tcore_strdup(o->task_queue);
+  w->identity = o->identity ? tcore_strdup(o->identity) : default_identity();
+  w->instance_key = new_instance_key();
+  w->polls = calloc((size_t)w->max_polls, sizeof *w->polls);
+  w->nbuckets = 16;
+  while (w->nbuckets < (size_t)w->max_slots * 2 && w->nbuckets < 65536) w->nbuckets *= 2;
+  w->buckets = calloc(w->nbuckets, sizeof *w->buckets);
+  if (w->ns && w->task_queue && w->identity && w->instance_key && w->polls && w->buckets)
+    w->poll_req_len = build_poll_request(w, o->tq_rate, &w->poll_req);
+  if (!w->poll_req) {
+    worker_destroy(w);
+    return tcore_fail(err, TCORE_ERR_NOMEM, "out of memory");
+  }
+  for (int i = 0; i < w->max_polls; i++) w->polls[i].w = w;
+
+  pthread_mutex_lock(&c->mu);
+  int closed = c->closed;
+  if (!closed) c->refs++;
+  pthread_mutex_unlock(&c->mu);
+  if (closed) {
+    worker_destroy(w);
+    return tcore_fail(err, TCORE_ERR_CLOSED, "the client is closed");
+  }
+  w->client = c;
+  *out = w;
+  return TCORE_OK;
+}
+
+int tcore_worker_start(tcore_worker *w) {
+  if (!w) return TCORE_ERR_INVALID_ARGUMENT;
+  pthread_mutex_lock(&w->mu);
+  if (w->phase != PHASE_NEW) {
+    pthread_mutex_unlock(&w->mu);
+    return TCORE_ERR_CLOSED;
+  }
+  w->phase = PHASE_RUNNING;
+  w->started = 1;
+  tcore_worker_pump_locked(w);
+  tcore_worker_unlock(w);
+  return TCORE_OK;
+}
+
+void tcore_worker_unlock(tcore_worker *w) {
+  int finish = w->finish_due;
+  w->finish_due = 0;
+  tcore_worker_shutdown_cb cb = w->shutdown_cb;
+  void *user = w->shutdown_user;
+  pthread_mutex_unlock(&w->mu);
+  if (finish) {
+    if (cb) cb(user);
+    tcore_worker_unref(w);
+  }
+}
+
+void tcore_worker_unref(tcore_worker *w) {
+  pthread_mutex_lock(&w->mu);
+  int last = --w->refs == 0;
+  pthread_mutex_unlock(&w->mu);
+  if (last) worker_destroy(w);
+}
+
+void tcore_worker_free(tcore_worker *w) {
+  if (!w) return;
+  pthread_mutex_lock(&w->mu);
+  w->event_cb = NULL;
+  if (w->phase == PHASE_NEW) {
+    w->phase = PHASE_DONE;
+    w->refs--; /* no life cycle to wait for */
+  } else if (w->phase == PHASE_RUNNING) {
+    tcore_worker_begin_shutdown_locked(w, NULL, NULL);
+    tcore_worker_step_locked(w, 0);
+  }
+  tcore_worker_unlock(w);
+  tcore_worker_unref(w);
+}
+
+/* ---- completions ---------------------------------------------------------------------- */
+
+int tcore_worker_complete(tcore_worker *w, const uint8_t *token, size_t token_len, int kind,
+                          const uint8_t *data, size_t data_len) {
+  if (!w || !token || !token_len || (!data && data_len) || kind < TCORE_COMPLETION_COMPLETED ||
+      kind > TCORE_COMPLETION_CANCELLED)
+    return TCORE_ERR_INVALID_ARGUMENT;
+  uint8_t *copy = NULL;
+  if (data_len) {
+    copy = malloc(data_len);
+    if (!copy) return TCORE_ERR_NOMEM;
+    memcpy(copy, data, data_len);
+  }
+  pthread_mutex_lock(&w->mu);
+  act *a = tcore_act_find_locked(w, token, token_len);
+  if (!a) {
+    pthread_mutex_unlock(&w->mu);
+    free(copy);
+    return TCORE_ERR_NOT_FOUND;
+  }
+  tcore_act_remove_locked(w, a);
+  a->completed = 1;
+  a->kind = kind;
+  a->result = copy;
+  a->result_len = data_len;
+  if (kind == TCORE_COMPLETION_COMPLETED) { /* no flush needed: drop unsent details */
+    free(a->pending);
+    a->pending = NULL;
+    a->has_pending = 0;
+  }
+  tcore_wtimer_cancel_locked(w, &a->throttle, &a->refs);
+  tcore_act_progress_locked(a);
+  tcore_act_unref_locked(a); /* the table's */
+  tcore_worker_pump_locked(w);
+  tcore_worker_step_locked(w, 0);
+  tcore_worker_unlock(w);
+  return TCORE_OK;
+}

@@ -1,0 +1,155 @@
+/* worker.h: the activity worker's internals, shared by activity_worker.c,
+ * heartbeat.c and worker_shutdown.c; not part of the public API.
+ *
+ * Locking: one mutex per worker (`mu`) guards every field marked (mu) and
+ * every activity's state. Lock order: worker -> client -> runtime timers.
+ * User callbacks run without `mu`.
+ *
+ * Lifetime: `holds` counts everything that may still touch the worker
+ * (polls in flight, activities alive, armed worker timers). Shutdown
+ * finishes only at zero holds. `refs` counts owners of the memory: the user
+ * (until tcore_worker_free) and the life cycle (until the shutdown callback
+ * returned).
+ */
+#ifndef TCORE_WORKER_H
+#define TCORE_WORKER_H
+
+#include <protobuf-c/protobuf-c.h>
+
+#include "client.h"
+
+/* A timer of the worker. `armed` (mu) says whether the timer holds its
+ * reference; it is cleared by the fire handler under `mu`. */
+typedef struct wtimer {
+  tcore_timer t;
+  int armed;
+} wtimer;
+
+/* One running (or completing) activity task, keyed by its token. */
+typedef struct act {
+  struct act *hnext; /* bucket chain (mu) */
+  struct tcore_worker *w;
+  uint8_t *token;
+  size_t token_len;
+  uint64_t hash;
+  int refs;      /* table, heartbeat call, throttle timer, Respond call, deliveries */
+  int in_table;  /* running: in the table, holding a slot */
+  int delivered; /* its TASK event has returned */
+  const char *cancel_reason; /* a cancel waiting for `delivered` */
+  int cancel_sent;
+  /* heartbeats */
+  int64_t throttle_ms, last_hb_ms;
+  int hb_in_flight;
+  wtimer throttle;
+  uint8_t *pending;
+  size_t pending_len;
+  int has_pending;
+  int not_found; /* a heartbeat got NOT_FOUND: report nothing */
+  /* completion */
+  int completed, kind, respond_sent;
+  uint8_t *result;
+  size_t result_len;
+} act;
+
+typedef struct poll_slot {
+  struct tcore_worker *w;
+  tcore_call *call;
+  int busy;
+  int64_t started_ms;
+} poll_slot;
+
+enum {
+  PHASE_NEW,
+  PHASE_RUNNING,
+  PHASE_GRACE,      /* shutdown asked: running tasks may finish */
+  PHASE_CANCELLING, /* cancels delivered: waiting (bounded) for completions */
+  PHASE_DRAIN,      /* waiting for polls, calls and timers to end */
+  PHASE_FINAL,      /* ShutdownWorker in flight */
+  PHASE_CALLBACK,   /* the shutdown callback is due */
+  PHASE_DONE
+};
+
+struct tcore_worker {
+  tcore_client *client;
+  tcore_runtime *rt;
+  pthread_mutex_t mu;
+  /* configuration (immutable after new) */
+  char *ns, *task_queue, *identity, *instance_key;
+  int max_slots, max_polls;
+  double local_rate;
+  int64_t grace_ms, cancel_wait_ms, tolerance_ms;
+  uint8_t *poll_req;
+  size_t poll_req_len;
+  /* (mu) */
+  tcore_worker_event_cb event_cb;
+  void *event_user;
+  int refs, holds;
+  int phase;
+  int running, polls_in_flight;
+  poll_slot *polls;
+  int poll_failures;
+  int64_t first_failure_ms;
+  wtimer backoff, rate, shutdown_timer;
+  int64_t next_poll_ms; /* local rate limiter */
+  int fatal;            /* polling stopped for good */
+  char *fatal_message;  /* not yet delivered */
+  int64_t deadline_ms;  /* of the grace or cancel-wait phase */
+  int started;
+  int finish_due; /* the shutdown callback is due once `mu` is dropped */
+  tcore_worker_shutdown_cb shutdown_cb;
+  void *shutdown_user;
+  act **buckets;
+  size_t nbuckets; /* a power of two */
+};
+
+/* ---- activity_worker.c ---- */
+
+/* How many more polls may start: never more than free slots, never more
+ * than max_polls in flight. */
+int tcore_worker_polls_wanted(int running, int in_flight, int max_slots, int max_polls);
+/* Starts the polls that are allowed now (mu). */
+void tcore_worker_pump_locked(tcore_worker *w);
+/* Delivers an event unless deliveries are off. Without `mu`. */
+void tcore_worker_emit(tcore_worker *w, int kind, const act *a, const uint8_t *task,
+                       size_t task_len, const char *message);
+/* Unlocks `mu`; when shutdown just finished, then runs the shutdown
+ * callback and drops the life-cycle reference. The last thing a path may do
+ * with `w`. */
+void tcore_worker_unlock(tcore_worker *w);
+/* Drops a memory reference; the last frees the worker. Without `mu`. */
+void tcore_worker_unref(tcore_worker *w);
+act *tcore_act_find_locked(tcore_worker *w, const uint8_t *token, size_t len);
+void tcore_act_remove_locked(tcore_worker *w, act *a);
+/* Drops an activity reference; the last frees it and drops its hold on the
+ * worker (the caller then runs tcore_worker_step_locked). (mu) */
+void tcore_act_unref_locked(act *a);
+/* Starts a call with a request of `msg` plus, when `extra_len` > 0, field 2
+ * holding `extra` (an already serialized message). (mu) */
+int tcore_worker_send(tcore_worker *w, const char *method, const ProtobufCMessage *msg,
+                      const uint8_t *extra, size_t extra_len, tcore_call_cb cb, void *user);
+/* Arms a worker timer; takes `*refs` + 1 the first time. (mu) */
+void tcore_wtimer_arm_locked(tcore_worker *w, wtimer *t, int *refs, int64_t delay_ms);
+/* Disarms a timer; returns 1 (and drops `*refs`) if it will not fire. (mu) */
+int tcore_wtimer_cancel_locked(tcore_worker *w, wtimer *t, int *refs);
+
+/* ---- heartbeat.c ---- */
+
+/* Moves an activity on: sends due heartbeats, arms the throttle, sends the
+ * Respond call once the completion may go. (mu) */
+void tcore_act_progress_locked(act *a);
+void tcore_act_throttle_fired(tcore_timer *t);
+
+/* ---- worker_shutdown.c ---- */
+
+/* Moves shutdown along whatever the phase. Actions that run user code are
+ * done only on a runtime thread (`rt_thread`); elsewhere the shutdown timer
+ * is armed to do them. (mu); may drop and retake it while it delivers
+ * cancels (the activities it delivers to keep the worker alive). */
+void tcore_worker_step_locked(tcore_worker *w, int rt_thread);
+/* Stops polling and enters the grace phase. (mu) */
+void tcore_worker_begin_shutdown_locked(tcore_worker *w, tcore_worker_shutdown_cb cb, void *user);
+void tcore_worker_shutdown_fired(tcore_timer *t);
+/* ShutdownWorker calls answered so far in this process (for tests). */
+extern int tcore_test_shutdown_worker_calls;
+
+#endif

@@ -1,0 +1,830 @@
+/* test_worker.c: the activity worker.
+ *
+ * Pure logic first (throttle interval, slot accounting, options, a worker
+ * that cannot reach any server), then, when TEMPORAL_TEST_TARGET names a
+ * dev server, the engine end to end. The workflow side is played by this
+ * test itself through raw WorkflowService calls: it starts a workflow,
+ * takes its workflow task and answers with a ScheduleActivityTask command,
+ * so the worker under test gets a real activity task.
+ */
+#include <arpa/inet.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "internal.h"
+#include "temporal/api/workflowservice/v1/request_response.pb-c.h"
+#include "worker.h"
+
+#define WS "/temporal.api.workflowservice.v1.WorkflowService/"
+
+static tcore_runtime *rt;
+static const char *target;
+
+static void sleep_ms(long ms) {
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+  nanosleep(&ts, NULL);
+}
+
+/* ---- recording a worker's events ---------------------------------------- */
+
+typedef struct rec {
+  pthread_mutex_t mu;
+  int tasks, cancels, fatals, warnings, shutdowns;
+  uint8_t token[512];
+  size_t token_len;
+  uint8_t task[65536];
+  size_t task_len;
+  char cancel_reason[64], fatal[512];
+  int64_t cancel_ms, shutdown_ms;
+  tcore_worker *w;
+  int fail_on_cancel; /* complete FAILED from inside the CANCEL callback */
+} rec;
+
+static void rec_init(rec *r) {
+  memset(r, 0, sizeof *r);
+  pthread_mutex_init(&r->mu, NULL);
+}
+
+static size_t failure_of(const char *message, uint8_t *buf);
+
+static void on_event(void *user, const tcore_worker_event *ev) {
+  rec *r = user;
+  int fail = 0;
+  pthread_mutex_lock(&r->mu);
+  switch (ev->kind) {
+    case TCORE_WORKER_EVENT_TASK:
+      r->tasks++;
+      if (ev->task_token_len <= sizeof r->token) {
+        memcpy(r->token, ev->task_token, ev->task_token_len);
+        r->token_len = ev->task_token_len;
+      }
+      if (ev->task_len <= sizeof r->task) {
+        memcpy(r->task, ev->task, ev->task_len);
+        r->task_len = ev->task_len;
+      }
+      break;
+    case TCORE_WORKER_EVENT_CANCEL:
+      r->cancels++;
+      r->cancel_ms = tcore_now_ms();
+      snprintf(r->cancel_reason, sizeof r->cancel_reason, "%s", ev->message);
+      fail = r->fail_on_cancel;
+      break;
+    case TCORE_WORKER_EVENT_FATAL:
+      r->fatals++;
+      snprintf(r->fatal, sizeof r->fatal, "%s", ev->message);
+      break;
+    default:
+      r->warnings++;
+      fprintf(stderr, "warning event: %s\n", ev->message);
+      break;
+  }
+  pthread_mutex_unlock(&r->mu);
+  if (fail) {
+    uint8_t failure[128];
+    size_t n = failure_of("worker shutdown", failure);
+    tcore_worker_complete(r->w, ev->task_token, ev->task_token_len, TCORE_COMPLETION_FAILED,
+                          failure, n);
+  }
+}
+
+static void on_shutdown(void *user) {
+  rec *r = user;
+  pthread_mutex_lock(&r->mu);
+  r->shutdowns++;
+  r->shutdown_ms = tcore_now_ms();
+  pthread_mutex_unlock(&r->mu);
+}
+
+/* Waits up to `ms` for `expr` (read under the recorder's lock). */
+#define WAIT_FOR(r, expr, ms)                                  \
+  do {                                                         \
+    int64_t until_ = tcore_now_ms() + (ms);                    \
+    for (;;) {                                                 \
+      pthread_mutex_lock(&(r)->mu);                            \
+      int ok_ = (expr);                                        \
+      pthread_mutex_unlock(&(r)->mu);                          \
+      if (ok_ || tcore_now_ms() > until_) break;               \
+      sleep_ms(10);                                            \
+    }                                                          \
+  } while (0)
+
+static tcore_client *make_client(const char *tgt) {
+  tcore_client_options *o;
+  tcore_client_options_new(&o);
+  tcore_client_options_set_target(o, tgt);
+  tcore_retry_config retry;
+  tcore_retry_config_default(&retry);
+  retry.max_elapsed_ms = 1000;
+  tcore_client_options_set_retry(o, &retry);
+  tcore_client *c = NULL;
+  tcore_error err;
+  if (tcore_client_new(rt, o, &c, &err) != TCORE_OK) fprintf(stderr, "client: %s\n", err.message);
+  tcore_client_options_free(o);
+  return c;
+}
+
+typedef struct wopts {
+  int64_t grace_ms, cancel_wait_ms, tolerance_ms;
+  int polls;
+} wopts;
+
+static tcore_worker *make_worker(tcore_client *c, const char *tq, rec *r, const wopts *wo) {
+  tcore_worker_options *o;
+  CHECK(tcore_worker_options_new(&o) == TCORE_OK);
+  tcore_worker_options_set_task_queue(o, tq);
+  tcore_worker_options_set_identity(o, "test_worker");
+  tcore_worker_options_set_event_callback(o, on_event, r);
+  if (wo && wo->grace_ms) tcore_worker_options_set_graceful_shutdown_ms(o, wo->grace_ms);
+  if (wo && wo->cancel_wait_ms) tcore_worker_options_set_shutdown_cancel_wait_ms(o, wo->cancel_wait_ms);
+  if (wo && wo->tolerance_ms) tcore_worker_options_set_poll_error_tolerance_ms(o, wo->tolerance_ms);
+  if (wo && wo->polls) tcore_worker_options_set_max_concurrent_polls(o, wo->polls);
+  tcore_worker *w = NULL;
+  tcore_error err = {0};
+  int rc = tcore_worker_new(c, o, &w, &err);
+  if (rc != TCORE_OK) fprintf(stderr, "worker: %s\n", err.message);
+  CHECK(rc == TCORE_OK);
+  tcore_worker_options_free(o);
+  r->w = w;
+  return w;
+}
+
+/* ---- pure logic ------------------------------------------------------------- */
+
+static void test_throttle_interval(void) {
+  CHECK(tcore_heartbeat_throttle_ms(0) == 30000);  /* no heartbeat timeout */
+  CHECK(tcore_heartbeat_throttle_ms(-1) == 30000);
+  CHECK(tcore_heartbeat_throttle_ms(10000) == 8000); /* 80 % */
+  CHECK(tcore_heartbeat_throttle_ms(2000) == 1600);
+  CHECK(tcore_heartbeat_throttle_ms(75000) == 60000); /* capped */
+  CHECK(tcore_heartbeat_throttle_ms(3600000) == 60000);
+}
+
+static void test_polls_only_start_for_free_slots(void) {
+  CHECK(tcore_worker_polls_wanted(0, 0, 100, 5) == 5);
+  CHECK(tcore_worker_polls_wanted(0, 3, 100, 5) == 2);
+  CHECK(tcore_worker_polls_wanted(97, 0, 100, 5) == 3);  /* only 3 slots free */
+  CHECK(tcore_worker_polls_wanted(97, 3, 100, 5) == 0);  /* polls in flight take slots */
+  CHECK(tcore_worker_polls_wanted(100, 0, 100, 5) == 0); /* full */
+  CHECK(tcore_worker_polls_wanted(0, 0, 1, 5) == 1);
+  CHECK(tcore_worker_polls_wanted(1, 0, 1, 5) == 0);
+  CHECK(tcore_worker_polls_wanted(0, 5, 100, 5) == 0);
+}
+
+static void test_options_are_checked(void) {
+  tcore_worker_options *o;
+  CHECK(tcore_worker_options_new(&o) == TCORE_OK);
+  CHECK(tcore_worker_options_set_task_queue(o, "") == TCORE_ERR_INVALID_ARGUMENT);
+  CHECK(tcore_worker_options_set_task_queue(o, NULL) == TCORE_ERR_INVALID_ARGUMENT);
+  CHECK(tcore_worker_options_set_max_concurrent_activities(o, 0) == TCORE_ERR_INVALID_ARGUMENT);
+  CHECK(tcore_worker_options_set_max_concurrent_polls(o, 0) == TCORE_ERR_INVALID_ARGUMENT);
+  CHECK(tcore_worker_options_set_max_activities_per_second(o, -1) == TCORE_ERR_INVALID_ARGUMENT);
+  CHECK(tcore_worker_options_set_max_activities_per_second(o, NAN) == TCORE_ERR_INVALID_ARGUMENT);
+  CHECK(tcore_worker_options_set_max_task_queue_activities_per_second(o, 2.5) == TCORE_OK);
+  CHECK(tcore_worker_options_set_graceful_shutdown_ms(o, -1) == TCORE_ERR_INVALID_ARGUMENT);
+  CHECK(tcore_worker_options_set_event_callback(o, NULL, NULL) == TCORE_ERR_INVALID_ARGUMENT);
+
+  tcore_client *c = make_client("127.0.0.1:1");
+  tcore_worker *w = NULL;
+  tcore_error err = {0};
+  CHECK(tcore_worker_new(c, o, &w, &err) == TCORE_ERR_INVALID_ARGUMENT);
+  CHECK(strstr(err.message, "task queue") != NULL);
+  tcore_worker_options_set_task_queue(o, "tq");
+  CHECK(tcore_worker_new(c, o, &w, &err) == TCORE_ERR_INVALID_ARGUMENT);
+  CHECK(strstr(err.message, "callback") != NULL);
+  rec r;
+  rec_init(&r);
+  tcore_worker_options_set_event_callback(o, on_event, &r);
+  CHECK(tcore_worker_new(c, o, &w, &err) == TCORE_OK);
+  tcore_worker_free(w); /* never started: freed at once */
+  tcore_worker_options_free(o);
+  tcore_client_free(c);
+}
+
+static void test_unknown_tokens_are_not_found(void) {
+  tcore_client *c = make_client("127.0.0.1:1");
+  rec r;
+  rec_init(&r);
+  tcore_worker *w = make_worker(c, "tq", &r, NULL);
+  const uint8_t tok[] = {1, 2, 3};
+  CHECK(tcore_worker_complete(w, tok, 3, TCORE_COMPLETION_COMPLETED, NULL, 0) ==
+        TCORE_ERR_NOT_FOUND);
+  CHECK(tcore_worker_heartbeat(w, tok, 3, NULL, 0) == TCORE_ERR_NOT_FOUND);
+  CHECK(tcore_worker_complete(w, tok, 3, 9, NULL, 0) == TCORE_ERR_INVALID_ARGUMENT);
+  tcore_worker_free(w);
+  tcore_client_free(c);
+}
+
+static void test_shutdown_of_a_worker_never_started(void) {
+  tcore_client *c = make_client("127.0.0.1:1");
+  rec r;
+  rec_init(&r);
+  tcore_worker *w = make_worker(c, "tq", &r, NULL);
+  CHECK(tcore_worker_shutdown(w, on_shutdown, &r) == TCORE_OK);
+  WAIT_FOR(&r, r.shutdowns == 1, 2000);
+  CHECK(r.shutdowns == 1);
+  CHECK(tcore_worker_shutdown(w, on_shutdown, &r) == TCORE_ERR_CLOSED);
+  CHECK(tcore_worker_start(w) == TCORE_ERR_CLOSED);
+  tcore_worker_free(w);
+  tcore_client_free(c);
+}
+
+static int closed_port(void) {
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {0};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(s, (struct sockaddr *)&a, sizeof a);
+  socklen_t n = sizeof a;
+  getsockname(s, (struct sockaddr *)&a, &n);
+  close(s);
+  return ntohs(a.sin_port);
+}
+
+static void test_polls_failing_past_the_tolerance_are_fatal(void) {
+  char tgt[64];
+  snprintf(tgt, sizeof tgt, "127.0.0.1:%d", closed_port());
+  tcore_client *c = make_client(tgt);
+  rec r;
+  rec_init(&r);
+  wopts wo = {0};
+  wo.tolerance_ms = 700;
+  tcore_worker *w = make_worker(c, "tq", &r, &wo);
+  int64_t t0 = tcore_now_ms();
+  CHECK(tcore_worker_start(w) == TCORE_OK);
+  WAIT_FOR(&r, r.fatals > 0, 5000);
+  int64_t took = tcore_now_ms() - t0;
+  CHECK(r.fatals == 1);
+  if (!(took >= 600 && took < 3000)) fprintf(stderr, "took %lld\n", (long long)took);
+  CHECK(took >= 600 && took < 3000);
+  CHECK(strstr(r.fatal, "polling for activity tasks failed") != NULL);
+  CHECK(tcore_worker_shutdown(w, on_shutdown, &r) == TCORE_OK);
+  WAIT_FOR(&r, r.shutdowns == 1, 3000);
+  CHECK(r.shutdowns == 1);
+  CHECK(r.fatals == 1);
+  tcore_worker_free(w);
+  tcore_client_free(c);
+}
+
+static void test_closing_the_client_is_fatal_for_its_worker(void) {
+  char tgt[64];
+  snprintf(tgt, sizeof tgt, "127.0.0.1:%d", closed_port());
+  tcore_client *c = make_client(tgt);
+  rec r;
+  rec_init(&r);
+  tcore_worker *w = make_worker(c, "tq", &r, NULL);
+  CHECK(tcore_worker_start(w) == TCORE_OK);
+  sleep_ms(50);
+  tcore_client_free(c); /* the worker keeps the memory alive */
+  WAIT_FOR(&r, r.fatals > 0, 12000);
+  CHECK(r.fatals == 1);
+  CHECK(strstr(r.fatal, "closed") != NULL);
+  CHECK(tcore_worker_shutdown(w, on_shutdown, &r) == TCORE_OK);
+  WAIT_FOR(&r, r.shutdowns == 1, 3000);
+  CHECK(r.shutdowns == 1);
+  tcore_worker_free(w);
+}
+
+/* ---- a tiny workflow driver (raw calls) ------------------------------------- */
+
+typedef struct outcome {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  int done, status;
+  char message[512];
+  uint8_t *body;
+  size_t body_len;
+} outcome;
+
+static void on_done(void *user, const tcore_call_result *r) {
+  outcome *o = user;
+  pthread_mutex_lock(&o->mu);
+  o->status = r->status;
+  snprintf(o->message, sizeof o->message, "%s", r->message);
+  o->body = malloc(r->response_len ? r->response_len : 1);
+  memcpy(o->body, r->response, r->response_len);
+  o->body_len = r->response_len;
+  o->done = 1;
+  pthread_cond_signal(&o->cv);
+  pthread_mutex_unlock(&o->mu);
+}
+
+/* Runs one call; the caller frees o->body. */
+static int call_msg(tcore_client *c, const char *method, const ProtobufCMessage *req,
+                    int64_t timeout_ms, outcome *o) {
+  memset(o, 0, sizeof *o);
+  pthread_mutex_init(&o->mu, NULL);
+  pthread_cond_init(&o->cv, NULL);
+  size_t n = protobuf_c_message_get_packed_size(req);
+  uint8_t *buf = malloc(n ? n : 1);
+  protobuf_c_message_pack(req, buf);
+  tcore_call_options opts = {0};
+  opts.timeout_ms = timeout_ms;
+  tcore_error err;
+  int rc = tcore_client_call(c, method, buf, n, &opts, on_done, o, NULL, &err);
+  free(buf);
+  if (rc != TCORE_OK) return -1;
+  pthread_mutex_lock(&o->mu);
+  while (!o->done) pthread_cond_wait(&o->cv, &o->mu);
+  pthread_mutex_unlock(&o->mu);
+  if (o->status) fprintf(stderr, "%s: status %d: %s\n", method, o->status, o->message);
+  return o->status;
+}
+
+static Temporal__Api__Taskqueue__V1__TaskQueue tq_of(const char *name) {
+  Temporal__Api__Taskqueue__V1__TaskQueue tq = TEMPORAL__API__TASKQUEUE__V1__TASK_QUEUE__INIT;
+  tq.name = (char *)name;
+  tq.kind = TEMPORAL__API__ENUMS__V1__TASK_QUEUE_KIND__TASK_QUEUE_KIND_NORMAL;
+  return tq;
+}
+
+static void start_workflow(tcore_client *c, const char *wf_id, const char *wf_tq) {
+  Temporal__Api__Workflowservice__V1__StartWorkflowExecutionRequest req =
+      TEMPORAL__API__WORKFLOWSERVICE__V1__START_WORKFLOW_EXECUTION_REQUEST__INIT;
+  Temporal__Api__Common__V1__WorkflowType type = TEMPORAL__API__COMMON__V1__WORKFLOW_TYPE__INIT;
+  Temporal__Api__Taskqueue__V1__TaskQueue tq = tq_of(wf_tq);
+  Google__Protobuf__Duration timeout = GOOGLE__PROTOBUF__DURATION__INIT;
+  timeout.seconds = 120;
+  type.name = "CTestWorkflow";
+  req.namespace_ = "default";
+  req.workflow_id = (char *)wf_id;
+  req.workflow_type = &type;
+  req.task_queue = &tq;
+  req.identity = "test_worker";
+  req.request_id = (char *)wf_id;
+  req.workflow_execution_timeout = &timeout;
+  outcome o;
+  CHECK(call_msg(c, WS "StartWorkflowExecution", &req.base, 10000, &o) == 0);
+  free(o.body);
+}
+
+/* Takes the next workflow task and answers it with one command. */
+static void answer_workflow_task(tcore_client *c, const char *wf_tq,
+                                 Temporal__Api__Command__V1__Command *cmd) {
+  Temporal__Api__Workflowservice__V1__PollWorkflowTaskQueueRequest req =
+      TEMPORAL__API__WORKFLOWSERVICE__V1__POLL_WORKFLOW_TASK_QUEUE_REQUEST__INIT;
+  Temporal__Api__Taskqueue__V1__TaskQueue tq = tq_of(wf_tq);
+  req.namespace_ = "default";
+  req.task_queue = &tq;
+  req.identity = "test_worker";
+  outcome o;
+  CHECK(call_msg(c, WS "PollWorkflowTaskQueue", &req.base, 20000, &o) == 0);
+  Temporal__Api__Workflowservice__V1__PollWorkflowTaskQueueResponse *resp =
+      temporal__api__workflowservice__v1__poll_workflow_task_queue_response__unpack(NULL, o.body_len,
+                                                                                   o.body);
+  free(o.body);
+  CHECK(resp && resp->task_token.len > 0);
+  if (!resp || !resp->task_token.len) return;
+  Temporal__Api__Workflowservice__V1__RespondWorkflowTaskCompletedRequest done =
+      TEMPORAL__API__WORKFLOWSERVICE__V1__RESPOND_WORKFLOW_TASK_COMPLETED_REQUEST__INIT;
+  done.namespace_ = "default";
+  done.task_token = resp->task_token;
+  done.identity = "test_worker";
+  done.n_commands = 1;
+  done.commands = &cmd;
+  CHECK(call_msg(c, WS "RespondWorkflowTaskCompleted", &done.base, 10000, &o) == 0);
+  free(o.body);
+  temporal__api__workflowservice__v1__poll_workflow_task_queue_response__free_unpacked(resp, NULL);
+}
+
+/* Starts a workflow whose first task schedules activity "CTestActivity"
+ * (scheduled event id 5) on `act_tq`. */
+static void schedule_activity(tcore_client *c, const char *wf_id, const char *act_tq,
+                              int64_t heartbeat_timeout_ms, int max_attempts) {
+  char wf_tq[128];
+  snprintf(wf_tq, sizeof wf_tq, "%s-wf", wf_id);
+  start_workflow(c, wf_id, wf_tq);
+  Temporal__Api__Command__V1__ScheduleActivityTaskCommandAttributes at =
+      TEMPORAL__API__COMMAND__V1__SCHEDULE_ACTIVITY_TASK_COMMAND_ATTRIBUTES__INIT;
+  Temporal__Api__Common__V1__ActivityType type = TEMPORAL__API__COMMON__V1__ACTIVITY_TYPE__INIT;
+  Temporal__Api__Taskqueue__V1__TaskQueue tq = tq_of(act_tq);
+  Google__Protobuf__Duration stc = GOOGLE__PROTOBUF__DURATION__INIT;
+  Google__Protobuf__Duration hb = GOOGLE__PROTOBUF__DURATION__INIT;
+  Google__Protobuf__Duration retry_interval = GOOGLE__PROTOBUF__DURATION__INIT;
+  Temporal__Api__Common__V1__RetryPolicy retry = TEMPORAL__API__COMMON__V1__RETRY_POLICY__INIT;
+  type.name = "CTestActivity";
+  stc.seconds = 60;
+  hb.seconds = heartbeat_timeout_ms / 1000;
+  hb.nanos = (int32_t)(heartbeat_timeout_ms % 1000) * 1000000;
+  retry_interval.seconds = 30; /* a retried attempt stays pending while we look */
+  retry.initial_interval = &retry_interval;
+  retry.maximum_attempts = max_attempts;
+  at.activity_id = "a1";
+  at.activity_type = &type;
+  at.task_queue = &tq;
+  at.start_to_close_timeout = &stc;
+  if (heartbeat_timeout_ms) at.heartbeat_timeout = &hb;
+  at.retry_policy = &retry;
+  Temporal__Api__Command__V1__Command cmd = TEMPORAL__API__COMMAND__V1__COMMAND__INIT;
+  cmd.command_type = TEMPORAL__API__ENUMS__V1__COMMAND_TYPE__COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK;
+  cmd.attributes_case =
+      TEMPORAL__API__COMMAND__V1__COMMAND__ATTRIBUTES_SCHEDULE_ACTIVITY_TASK_COMMAND_ATTRIBUTES;
+  cmd.schedule_activity_task_command_attributes = &at;
+  answer_workflow_task(c, wf_tq, &cmd);
+}
+
+/* Asks for the workflow's cancellation and answers its next workflow task
+ * by requesting cancellation of the activity. */
+static void cancel_activity(tcore_client *c, const char *wf_id) {
+  char wf_tq[128];
+  snprintf(wf_tq, sizeof wf_tq, "%s-wf", wf_id);
+  Temporal__Api__Workflowservice__V1__RequestCancelWorkflowExecutionRequest req =
+      TEMPORAL__API__WORKFLOWSERVICE__V1__REQUEST_CANCEL_WORKFLOW_EXECUTION_REQUEST__INIT;
+  Temporal__Api__Common__V1__WorkflowExecution ex =
+      TEMPORAL__API__COMMON__V1__WORKFLOW_EXECUTION__INIT;
+  ex.workflow_id = (char *)wf_id;
+  req.namespace_ = "default";
+  req.workflow_execution = &ex;
+  req.identity = "test_worker";
+  req.request_id = "cancel-1";
+  outcome o;
+  CHECK(call_msg(c, WS "RequestCancelWorkflowExecution", &req.base, 10000, &o) == 0);
+  free(o.body);
+  Temporal__Api__Command__V1__RequestCancelActivityTaskCommandAttributes at =
+      TEMPORAL__API__COMMAND__V1__REQUEST_CANCEL_ACTIVITY_TASK_COMMAND_ATTRIBUTES__INIT;
+  at.scheduled_event_id = 5;
+  Temporal__Api__Command__V1__Command cmd = TEMPORAL__API__COMMAND__V1__COMMAND__INIT;
+  cmd.command_type =
+      TEMPORAL__API__ENUMS__V1__COMMAND_TYPE__COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK;
+  cmd.attributes_case =
+      TEMPORAL__API__COMMAND__V1__COMMAND__ATTRIBUTES_REQUEST_CANCEL_ACTIVITY_TASK_COMMAND_ATTRIBUTES;
+  cmd.request_cancel_activity_task_command_attributes = &at;
+  answer_workflow_task(c, wf_tq, &cmd);
+}
+
+/* The first history event of `type`, searched for up to 5 s; the caller
+ * frees *resp_out. */
+static Temporal__Api__History__V1__HistoryEvent *find_event(
+    tcore_client *c, const char *wf_id, int type,
+    Temporal__Api__Workflowservice__V1__GetWorkflowExecutionHistoryResponse **resp_out) {
+  *resp_out = NULL;
+  for (int i = 0; i < 50; i++) {
+    Temporal__Api__Workflowservice__V1__GetWorkflowExecutionHistoryRequest req =
+        TEMPORAL__API__WORKFLOWSERVICE__V1__GET_WORKFLOW_EXECUTION_HISTORY_REQUEST__INIT;
+    Temporal__Api__Common__V1__WorkflowExecution ex =
+        TEMPORAL__API__COMMON__V1__WORKFLOW_EXECUTION__INIT;
+    ex.workflow_id = (char *)wf_id;
+    req.namespace_ = "default";
+    req.execution = &ex;
+    outcome o;
+    if (call_msg(c, WS "GetWorkflowExecutionHistory", &req.base, 10000, &o) != 0) {
+      free(o.body);
+      return NULL;
+    }
+    Temporal__Api__Workflowservice__V1__GetWorkflowExecutionHistoryResponse *resp =
+        temporal__api__workflowservice__v1__get_workflow_execution_history_response__unpack(
+            NULL, o.body_len, o.body);
+    free(o.body);
+    for (size_t k = 0; resp && resp->history && k < resp->history->n_events; k++) {
+      if ((int)resp->history->events[k]->event_type == type) {
+        *resp_out = resp;
+        return resp->history->events[k];
+      }
+    }
+    if (resp)
+      temporal__api__workflowservice__v1__get_workflow_execution_history_response__free_unpacked(
+          resp, NULL);
+    sleep_ms(100);
+  }
+  return NULL;
+}
+
+static Temporal__Api__Workflowservice__V1__DescribeWorkflowExecutionResponse *describe(
+    tcore_client *c, const char *wf_id) {
+  Temporal__Api__Workflowservice__V1__DescribeWorkflowExecutionRequest req =
+      TEMPORAL__API__WORKFLOWSERVICE__V1__DESCRIBE_WORKFLOW_EXECUTION_REQUEST__INIT;
+  Temporal__Api__Common__V1__WorkflowExecution ex =
+      TEMPORAL__API__COMMON__V1__WORKFLOW_EXECUTION__INIT;
+  ex.workflow_id = (char *)wf_id;
+  req.namespace_ = "default";
+  req.execution = &ex;
+  outcome o;
+  if (call_msg(c, WS "DescribeWorkflowExecution", &req.base, 10000, &o) != 0) {
+    free(o.body);
+    return NULL;
+  }
+  Temporal__Api__Workflowservice__V1__DescribeWorkflowExecutionResponse *resp =
+      temporal__api__workflowservice__v1__describe_workflow_execution_response__unpack(
+          NULL, o.body_len, o.body);
+  free(o.body);
+  return resp;
+}
+
+/* Serialized Payloads with one binary/plain payload holding `text`. */
+static size_t payloads_of(const char *text, uint8_t *buf) {
+  Temporal__Api__Common__V1__Payload p = TEMPORAL__API__COMMON__V1__PAYLOAD__INIT;
+  Temporal__Api__Common__V1__Payload__MetadataEntry enc =
+      TEMPORAL__API__COMMON__V1__PAYLOAD__METADATA_ENTRY__INIT;
+  Temporal__Api__Common__V1__Payload__MetadataEntry *md[1] = {&enc};
+  enc.key = "encoding";
+  enc.value.data = (uint8_t *)"binary/plain";
+  enc.value.len = 12;
+  p.n_metadata = 1;
+  p.metadata = md;
+  p.data.data = (uint8_t *)text;
+  p.data.len = strlen(text);
+  Temporal__Api__Common__V1__Payload *ps[1] = {&p};
+  Temporal__Api__Common__V1__Payloads pl = TEMPORAL__API__COMMON__V1__PAYLOADS__INIT;
+  pl.n_payloads = 1;
+  pl.payloads = ps;
+  return temporal__api__common__v1__payloads__pack(&pl, buf);
+}
+
+/* Serialized Failure{message, application_failure_info{type: "CTest"}}. */
+static size_t failure_of(const char *message, uint8_t *buf) {
+  Temporal__Api__Failure__V1__Failure f = TEMPORAL__API__FAILURE__V1__FAILURE__INIT;
+  Temporal__Api__Failure__V1__ApplicationFailureInfo info =
+      TEMPORAL__API__FAILURE__V1__APPLICATION_FAILURE_INFO__INIT;
+  info.type = "CTest";
+  f.message = (char *)message;
+  f.failure_info_case = TEMPORAL__API__FAILURE__V1__FAILURE__FAILURE_INFO_APPLICATION_FAILURE_INFO;
+  f.application_failure_info = &info;
+  return temporal__api__failure__v1__failure__pack(&f, buf);
+}
+
+static int payloads_say(const Temporal__Api__Common__V1__Payloads *pl, const char *text) {
+  return pl && pl->n_payloads == 1 && pl->payloads[0]->data.len == strlen(text) &&
+         memcmp(pl->payloads[0]->data.data, text, strlen(text)) == 0;
+}
+
+static void unique(char *buf, size_t n, const char *what) {
+  snprintf(buf, n, "c-%s-%lld-%d", what, (long long)tcore_now_ms(), (int)(tcore_random_unit() * 1e6));
+}
+
+/* ---- live tests ------------------------------------------------------------- */
+
+static void test_shutdown_with_polls_in_flight_is_prompt(void) {
+  tcore_client *c = make_client(target);
+  rec r;
+  rec_init(&r);
+  char tq[96];
+  unique(tq, sizeof tq, "idle");
+  wopts wo = {0};
+  wo.polls = 3;
+  tcore_worker *w = make_worker(c, tq, &r, &wo);
+  int before = tcore_test_shutdown_worker_calls;
+  CHECK(tcore_worker_start(w) == TCORE_OK);
+  sleep_ms(500); /* the long polls are now parked at the server */
+  int64_t t0 = tcore_now_ms();
+  CHECK(tcore_worker_shutdown(w, on_shutdown, &r) == TCORE_OK);
+  WAIT_FOR(&r, r.shutdowns == 1, 10000);
+  CHECK(r.shutdowns == 1);
+  CHECK(r.shutdown_ms - t0 < 2000);
+  CHECK(__atomic_load_n(&tcore_test_shutdown_worker_calls, __ATOMIC_SEQ_CST) == before + 1); /* ShutdownWorker was sent */
+  CHECK(r.tasks == 0 && r.fatals == 0 && r.cancels == 0);
+  tcore_worker_free(w);
+  tcore_client_free(c);
+}
+
+static void test_task_heartbeat_and_completion(void) {
+  tcore_client *c = make_client(target);
+  rec r;
+  rec_init(&r);
+  char wf[96], tq[96];
+  unique(wf, sizeof wf, "wf");
+  unique(tq, sizeof tq, "act");
+  tcore_worker *w = make_worker(c, tq, &r, NULL);
+  CHECK(tcore_worker_start(w) == TCORE_OK);
+  schedule_activity(c, wf, tq, 10000, 1);
+  WAIT_FOR(&r, r.tasks == 1, 10000);
+  CHECK(r.tasks == 1);
+  Temporal__Api__Workflowservice__V1__PollActivityTaskQueueResponse *task =
+      temporal__api__workflowservice__v1__poll_activity_task_queue_response__unpack(NULL, r.task_len,
+                                                                                   r.task);
+  CHECK(task && task->activity_type && strcmp(task->activity_type->name, "CTestActivity") == 0);
+  CHECK(task && task->task_token.len == r.token_len &&
+        memcmp(task->task_token.data, r.token, r.token_len) == 0);
+  CHECK(task && task->workflow_execution && strcmp(task->workflow_execution->workflow_id, wf) == 0);
+  if (task)
+    temporal__api__workflowservice__v1__poll_activity_task_queue_response__free_unpacked(task, NULL);
+
+  uint8_t buf[256];
+  size_t n = payloads_of("beat-1", buf);
+  CHECK(tcore_worker_heartbeat(w, r.token, r.token_len, buf, n) == TCORE_OK); /* sent at once */
+  WAIT_FOR(&r, 0, 500);
+  Temporal__Api__Workflowservice__V1__DescribeWorkflowExecutionResponse *d = describe(c, wf);
+  CHECK(d && d->n_pending_activities == 1 &&
+        payloads_say(d->pending_activities[0]->heartbeat_details, "beat-1"));
+  if (d)
+    temporal__api__workflowservice__v1__describe_workflow_execution_response__free_unpacked(d, NULL);
+
+  n = payloads_of("hello", buf);
+  CHECK(tcore_worker_complete(w, r.token, r.token_len, TCORE_COMPLETION_COMPLETED, buf, n) ==
+        TCORE_OK);
+  CHECK(tcore_worker_complete(w, r.token, r.token_len, TCORE_COMPLETION_COMPLETED, buf, n) ==
+        TCORE_ERR_NOT_FOUND); /* only once */
+  CHECK(tcore_worker_heartbeat(w, r.token, r.token_len, buf, n) == TCORE_ERR_NOT_FOUND);
+  Temporal__Api__Workflowservice__V1__GetWorkflowExecutionHistoryResponse *h;
+  Temporal__Api__History__V1__HistoryEvent *ev =
+      find_event(c, wf, TEMPORAL__API__ENUMS__V1__EVENT_TYPE__EVENT_TYPE_ACTIVITY_TASK_COMPLETED, &h);
+  CHECK(ev && payloads_say(ev->activity_task_completed_event_attributes->result, "hello"));
+  if (h)
+    temporal__api__workflowservice__v1__get_workflow_execution_history_response__free_unpacked(h,
+                                                                                                NULL);
+  CHECK(tcore_worker_shutdown(w, on_shutdown, &r) == TCORE_OK);
+  WAIT_FOR(&r, r.shutdowns == 1, 10000);
+  CHECK(r.shutdowns == 1 && r.warnings == 0 && r.cancels == 0);
+  tcore_worker_free(w);
+  tcore_client_free(c);
+}
+
+static void test_failure_flushes_throttled_heartbeat_first(void) {
+  tcore_client *c = make_client(target);
+  rec r;
+  rec_init(&r);
+  char wf[96], tq[96];
+  unique(wf, sizeof wf, "wf");
+  unique(tq, sizeof tq, "act");
+  tcore_worker *w = make_worker(c, tq, &r, NULL);
+  CHECK(tcore_worker_start(w) == TCORE_OK);
+  schedule_activity(c, wf, tq, 20000, 2); /* throttle 16 s */
+  WAIT_FOR(&r, r.tasks == 1, 10000);
+  uint8_t buf[256];
+  size_t n = payloads_of("first", buf);
+  CHECK(tcore_worker_heartbeat(w, r.token, r.token_len, buf, n) == TCORE_OK);
+  n = payloads_of("second", buf);
+  CHECK(tcore_worker_heartbeat(w, r.token, r.token_len, buf, n) == TCORE_OK); /* throttled */
+  n = payloads_of("latest", buf);
+  CHECK(tcore_worker_heartbeat(w, r.token, r.token_len, buf, n) == TCORE_OK); /* replaces it */
+  n = failure_of("boom", buf);
+  CHECK(tcore_worker_complete(w, r.token, r.token_len, TCORE_COMPLETION_FAILED, buf, n) ==
+        TCORE_OK);
+  /* The attempt failed and waits 30 s for its retry: the pending activity
+   * shows the failure and the details flushed before it. */
+  Temporal__Api__Workflowservice__V1__DescribeWorkflowExecutionResponse *d = NULL;
+  for (int i = 0; i < 50; i++) {
+    d = describe(c, wf);
+    if (d && d->n_pending_activities == 1 && d->pending_activities[0]->last_failure) break;
+    if (d)
+      temporal__api__workflowservice__v1__describe_workflow_execution_response__free_unpacked(d,
+                                                                                              NULL);
+    d = NULL;
+    sleep_ms(100);
+  }
+  CHECK(d != NULL);
+  if (d) {
+    Temporal__Api__Workflow__V1__PendingActivityInfo *pa = d->pending_activities[0];
+    CHECK(strcmp(pa->last_failure->message, "boom") == 0);
+    CHECK(payloads_say(pa->heartbeat_details, "latest"));
+    temporal__api__workflowservice__v1__describe_workflow_execution_response__free_unpacked(d, NULL);
+  }
+  CHECK(tcore_worker_shutdown(w, on_shutdown, &r) == TCORE_OK);
+  WAIT_FOR(&r, r.shutdowns == 1, 10000);
+  CHECK(r.shutdowns == 1 && r.warnings == 0);
+  tcore_worker_free(w);
+  tcore_client_free(c);
+}
+
+static void test_cancel_request_reaches_the_task_through_heartbeats(void) {
+  tcore_client *c = make_client(target);
+  rec r;
+  rec_init(&r);
+  char wf[96], tq[96];
+  unique(wf, sizeof wf, "wf");
+  unique(tq, sizeof tq, "act");
+  tcore_worker *w = make_worker(c, tq, &r, NULL);
+  CHECK(tcore_worker_start(w) == TCORE_OK);
+  schedule_activity(c, wf, tq, 1000, 1); /* throttle 800 ms */
+  WAIT_FOR(&r, r.tasks == 1, 10000);
+  CHECK(tcore_worker_heartbeat(w, r.token, r.token_len, NULL, 0) == TCORE_OK);
+  cancel_activity(c, wf);
+  for (int i = 0; i < 100 && r.cancels == 0; i++) { /* heartbeat every 50 ms for up to 5 s */
+    tcore_worker_heartbeat(w, r.token, r.token_len, NULL, 0);
+    WAIT_FOR(&r, r.cancels > 0, 50);
+  }
+  CHECK(r.cancels == 1);
+  CHECK(strcmp(r.cancel_reason, "cancel_requested") == 0);
+  CHECK(tcore_worker_complete(w, r.token, r.token_len, TCORE_COMPLETION_CANCELLED, NULL, 0) ==
+        TCORE_OK);
+  Temporal__Api__Workflowservice__V1__GetWorkflowExecutionHistoryResponse *h;
+  Temporal__Api__History__V1__HistoryEvent *ev =
+      find_event(c, wf, TEMPORAL__API__ENUMS__V1__EVENT_TYPE__EVENT_TYPE_ACTIVITY_TASK_CANCELED, &h);
+  CHECK(ev != NULL);
+  if (h)
+    temporal__api__workflowservice__v1__get_workflow_execution_history_response__free_unpacked(h,
+                                                                                                NULL);
+  CHECK(tcore_worker_shutdown(w, on_shutdown, &r) == TCORE_OK);
+  WAIT_FOR(&r, r.shutdowns == 1, 10000);
+  CHECK(r.shutdowns == 1 && r.cancels == 1);
+  tcore_worker_free(w);
+  tcore_client_free(c);
+}
+
+static void test_shutdown_cancels_running_task_and_sends_its_completion(void) {
+  tcore_client *c = make_client(target);
+  rec r;
+  rec_init(&r);
+  r.fail_on_cancel = 1;
+  char wf[96], tq[96];
+  unique(wf, sizeof wf, "wf");
+  unique(tq, sizeof tq, "act");
+  tcore_worker *w = make_worker(c, tq, &r, NULL); /* grace 0 */
+  CHECK(tcore_worker_start(w) == TCORE_OK);
+  schedule_activity(c, wf, tq, 0, 2);
+  WAIT_FOR(&r, r.tasks == 1, 10000);
+  int64_t t0 = tcore_now_ms();
+  CHECK(tcore_worker_shutdown(w, on_shutdown, &r) == TCORE_OK);
+  WAIT_FOR(&r, r.shutdowns == 1, 10000);
+  CHECK(r.cancels == 1 && strcmp(r.cancel_reason, "worker_shutdown") == 0);
+  CHECK(r.shutdowns == 1 && r.shutdown_ms - t0 < 3000);
+  CHECK(r.cancel_ms <= r.shutdown_ms);
+  tcore_worker_free(w);
+  /* The failure produced in the cancel callback reached the server before
+   * the shutdown callback ran. */
+  Temporal__Api__Workflowservice__V1__DescribeWorkflowExecutionResponse *d = describe(c, wf);
+  CHECK(d && d->n_pending_activities == 1 && d->pending_activities[0]->last_failure &&
+        strcmp(d->pending_activities[0]->last_failure->message, "worker shutdown") == 0);
+  if (d)
+    temporal__api__workflowservice__v1__describe_workflow_execution_response__free_unpacked(d, NULL);
+  tcore_client_free(c);
+}
+
+static void test_grace_period_lets_a_task_finish(void) {
+  tcore_client *c = make_client(target);
+  rec r;
+  rec_init(&r);
+  char wf[96], tq[96];
+  unique(wf, sizeof wf, "wf");
+  unique(tq, sizeof tq, "act");
+  wopts wo = {0};
+  wo.grace_ms = 5000;
+  tcore_worker *w = make_worker(c, tq, &r, &wo);
+  CHECK(tcore_worker_start(w) == TCORE_OK);
+  schedule_activity(c, wf, tq, 0, 1);
+  WAIT_FOR(&r, r.tasks == 1, 10000);
+  CHECK(tcore_worker_shutdown(w, on_shutdown, &r) == TCORE_OK);
+  sleep_ms(300);
+  CHECK(r.shutdowns == 0); /* waits for the running task */
+  uint8_t buf[64];
+  size_t n = payloads_of("late", buf);
+  int64_t t0 = tcore_now_ms();
+  CHECK(tcore_worker_complete(w, r.token, r.token_len, TCORE_COMPLETION_COMPLETED, buf, n) ==
+        TCORE_OK);
+  WAIT_FOR(&r, r.shutdowns == 1, 10000);
+  CHECK(r.shutdowns == 1 && r.cancels == 0);
+  CHECK(r.shutdown_ms - t0 < 2000);
+  tcore_worker_free(w);
+  Temporal__Api__Workflowservice__V1__GetWorkflowExecutionHistoryResponse *h;
+  Temporal__Api__History__V1__HistoryEvent *ev =
+      find_event(c, wf, TEMPORAL__API__ENUMS__V1__EVENT_TYPE__EVENT_TYPE_ACTIVITY_TASK_COMPLETED, &h);
+  CHECK(ev && payloads_say(ev->activity_task_completed_event_attributes->result, "late"));
+  if (h)
+    temporal__api__workflowservice__v1__get_workflow_execution_history_response__free_unpacked(h,
+                                                                                                NULL);
+  tcore_client_free(c);
+}
+
+static void test_shutdown_gives_up_on_tasks_that_never_complete(void) {
+  tcore_client *c = make_client(target);
+  rec r;
+  rec_init(&r);
+  char wf[96], tq[96];
+  unique(wf, sizeof wf, "wf");
+  unique(tq, sizeof tq, "act");
+  wopts wo = {0};
+  wo.cancel_wait_ms = 400;
+  tcore_worker *w = make_worker(c, tq, &r, &wo);
+  CHECK(tcore_worker_start(w) == TCORE_OK);
+  schedule_activity(c, wf, tq, 0, 1);
+  WAIT_FOR(&r, r.tasks == 1, 10000);
+  int64_t t0 = tcore_now_ms();
+  CHECK(tcore_worker_shutdown(w, on_shutdown, &r) == TCORE_OK);
+  WAIT_FOR(&r, r.shutdowns == 1, 10000);
+  CHECK(r.cancels == 1 && r.shutdowns == 1);
+  CHECK(r.shutdown_ms - t0 >= 350 && r.shutdown_ms - t0 < 2500);
+  CHECK(tcore_worker_complete(w, r.token, r.token_len, TCORE_COMPLETION_COMPLETED, NULL, 0) ==
+        TCORE_ERR_NOT_FOUND);
+  tcore_worker_free(w);
+  tcore_client_free(c);
+}
+
+int main(void) {
+  tcore_error err;
+  if (tcore_runtime_new(&rt, &err) != TCORE_OK) return 1;
+  RUN(test_throttle_interval);
+  RUN(test_polls_only_start_for_free_slots);
+  RUN(test_options_are_checked);
+  RUN(test_unknown_tokens_are_not_found);
+  RUN(test_shutdown_of_a_worker_never_started);
+  RUN(test_polls_failing_past_the_tolerance_are_fatal);
+  RUN(test_closing_the_client_is_fatal_for_its_worker);
+  target = getenv("TEMPORAL_TEST_TARGET");
+  if (target && *target) {
+    RUN(test_shutdown_with_polls_in_flight_is_prompt);
+    RUN(test_task_heartbeat_and_completion);
+    RUN(test_failure_flushes_throttled_heartbeat_first);
+    RUN(test_cancel_request_reaches_the_task_through_heartbeats);
+    RUN(test_shutdown_cancels_running_task_and_sends_its_completion);
+    RUN(test_grace_period_lets_a_task_finish);
+    RUN(test_shutdown_gives_up_on_tasks_that_never_complete);
+  } else {
+    printf("test_worker: TEMPORAL_TEST_TARGET is not set; live tests not run\n");
+  }
+  tcore_runtime_free(rt);
+  return check_summary();
+}

@@ -1,0 +1,471 @@
+"""The activity side of a worker: runs the tasks the C core polls.
+
+The core (through ``_bridge.Worker``) owns polling, slots, heartbeat
+throttling, cancellation delivery and the Respond* calls. This module turns
+each task into a call of the registered Python callable and its outcome
+into a completion. Events arrive on the worker's event loop: ``("task",
+bytes)``, ``("cancel", token, reason)``, ``("fatal", message)``,
+``("warning", token, message)``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextvars
+import dataclasses
+import functools
+import inspect
+import logging
+import typing
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+
+import temporalio.activity as _act
+import temporalio.exceptions as _exc
+
+logger = logging.getLogger("temporalio.worker")
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+# ---- registration -----------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class _ActivityDef:
+    """A registered activity, with what calling it needs worked out once."""
+
+    name: str
+    fn: Callable[..., Any]
+    is_async: bool
+    arg_types: Tuple[Optional[type], ...]  # one per positional parameter
+    varargs_type: Optional[type]
+    has_varargs: bool
+    min_args: int
+    max_args: int  # without *args
+
+    @staticmethod
+    def of(name: str, fn: Any) -> "_ActivityDef":
+        if not callable(fn):
+            raise TypeError(
+                f"activity {name!r} is not callable (got {type(fn).__name__}); "
+                "give a function, a coroutine function or a callable object"
+            )
+        is_async = _act._is_async_callable(fn)
+        try:
+            sig = inspect.signature(fn)
+        except (TypeError, ValueError):  # a builtin without a signature: take anything
+            return _ActivityDef(name, fn, is_async, (), None, True, 0, 0)
+        try:
+            hints = typing.get_type_hints(fn)
+        except Exception:
+            call = getattr(fn, "__call__", None)
+            try:
+                hints = typing.get_type_hints(call) if call is not None else {}
+            except Exception:
+                hints = {}
+        types: List[Optional[type]] = []
+        min_args = 0
+        has_varargs = False
+        varargs_type: Optional[type] = None
+        for p in sig.parameters.values():
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+                types.append(_hint(hints.get(p.name)))
+                if p.default is p.empty:
+                    min_args = len(types)
+            elif p.kind == p.VAR_POSITIONAL:
+                has_varargs = True
+                varargs_type = _hint(hints.get(p.name))
+            elif p.kind == p.KEYWORD_ONLY and p.default is p.empty:
+                raise TypeError(
+                    f"activity {name!r} has keyword-only parameter {p.name!r} without a "
+                    "default: activities are called with positional arguments only"
+                )
+        return _ActivityDef(
+            name, fn, is_async, tuple(types), varargs_type, has_varargs, min_args, len(types)
+        )
+
+    def type_hints(self, n: int) -> Optional[List[Optional[type]]]:
+        """One type hint per argument, or None when there are none at all."""
+        hints = list(self.arg_types[:n])
+        if n > len(hints):
+            hints.extend([self.varargs_type] * (n - len(hints)))
+        return hints if any(h is not None for h in hints) else None
+
+
+def _hint(h: Any) -> Optional[type]:
+    return None if h is None or h is Any or h is inspect.Parameter.empty else h
+
+
+def _activity_defs(activities: Any) -> Dict[str, _ActivityDef]:
+    """Checks the ``activities`` option: a mapping of name to callable, or a
+    sequence of ``@activity.defn`` callables."""
+    out: Dict[str, _ActivityDef] = {}
+    if isinstance(activities, Mapping):
+        for name, fn in activities.items():
+            if not isinstance(name, str) or not name:
+                raise TypeError(f"activity names must be non-empty strings, got {name!r}")
+            out[name] = _ActivityDef.of(name, fn)
+        return out
+    if isinstance(activities, (str, bytes)) or not isinstance(activities, Sequence):
+        raise TypeError(
+            "activities must be a mapping of name to callable or a list of "
+            f"@activity.defn callables, not {type(activities).__name__}"
+        )
+    for i, fn in enumerate(activities):
+        d = _act._definition_of(fn)
+        if d is None:
+            if not callable(fn):
+                raise TypeError(f"activities[{i}] is not callable (got {type(fn).__name__})")
+            raise TypeError(
+                f"activities[{i}] ({getattr(fn, '__name__', fn)!r}) has no @activity.defn; "
+                "decorate it, or pass a mapping of name to callable"
+            )
+        if d.name in out:
+            raise ValueError(f"more than one activity is named {d.name!r}")
+        out[d.name] = _ActivityDef.of(d.name, fn)
+    return out
+
+
+# ---- running activities ---------------------------------------------------------------
+
+
+class _Running:
+    """One activity attempt in progress."""
+
+    __slots__ = ("token", "defn", "context", "task", "cancel", "done", "is_async")
+
+    def __init__(self, token: bytes, cancel: _act._Flag) -> None:
+        self.token = token
+        self.defn: Optional[_ActivityDef] = None
+        self.context: Optional[_act._Context] = None
+        self.task: Optional[asyncio.Task] = None
+        self.cancel = cancel
+        self.done = False  # the user's callable has returned or raised
+        self.is_async = True
+
+
+def _td(msg: Any, name: str) -> Optional[timedelta]:
+    if not msg.HasField(name):
+        return None
+    d = getattr(msg, name)
+    return timedelta(seconds=d.seconds, microseconds=d.nanos // 1000)
+
+
+def _dt(msg: Any, name: str) -> Optional[datetime]:
+    if not msg.HasField(name):
+        return None
+    t = getattr(msg, name)
+    return _EPOCH + timedelta(seconds=t.seconds, microseconds=t.nanos // 1000)
+
+
+def _is_cancel_error(e: BaseException) -> bool:
+    return isinstance(e, (asyncio.CancelledError, _exc.CancelledError))
+
+
+class _ActivityWorker:
+    """Runs the activity tasks of one worker."""
+
+    def __init__(
+        self,
+        *,
+        core_client: Any,
+        namespace: str,
+        task_queue: str,
+        identity: str,
+        activities: Dict[str, _ActivityDef],
+        activity_executor: Optional[concurrent.futures.Executor],
+        async_activity_executor: Optional[concurrent.futures.Executor],
+        max_concurrent_activities: int,
+        max_concurrent_polls: int,
+        max_activities_per_second: Optional[float],
+        max_task_queue_activities_per_second: Optional[float],
+        graceful_shutdown_timeout: timedelta,
+        data_converter: Any,
+    ) -> None:
+        self._core_client = core_client
+        self._namespace = namespace
+        self._task_queue = task_queue
+        self._identity = identity
+        self._activities = activities
+        self._executor = activity_executor
+        self._async_executor = async_activity_executor
+        self._max_concurrent = max_concurrent_activities
+        self._max_polls = max_concurrent_polls
+        self._rate = max_activities_per_second or 0.0
+        self._tq_rate = max_task_queue_activities_per_second or 0.0
+        self._grace_ms = int(graceful_shutdown_timeout.total_seconds() * 1000)
+        self._dc = data_converter
+        self._running: Dict[bytes, _Running] = {}
+        self._core: Any = None
+        self._loop: Optional[asyncio.AbstractEventLoop] = None
+        self._shutdown_flag: Optional[_act._Flag] = None
+        self.fatal: Optional[BaseException] = None
+        self.stopped: Optional[asyncio.Future] = None  # done on fatal or shutdown
+        from temporalio.api.common.v1 import Payloads
+        from temporalio.api.workflowservice.v1 import PollActivityTaskQueueResponse
+
+        self._Payloads = Payloads
+        self._Task = PollActivityTaskQueueResponse
+
+    # -- life cycle --
+
+    def start(self) -> None:
+        from temporalio import _bridge
+        from temporalio.service import _notifier
+
+        loop = asyncio.get_running_loop()
+        self._loop = loop
+        self._shutdown_flag = _act._Flag(loop)
+        self.stopped = loop.create_future()
+        self._core = _bridge.Worker(
+            self._core_client,
+            _notifier(loop),
+            self._on_event,
+            task_queue=self._task_queue,
+            identity=self._identity,
+            max_concurrent_activities=self._max_concurrent,
+            max_concurrent_polls=self._max_polls,
+            max_activities_per_second=float(self._rate),
+            max_task_queue_activities_per_second=float(self._tq_rate),
+            graceful_shutdown_ms=self._grace_ms,
+        )
+        self._core.start()
+
+    async def shutdown(self) -> None:
+        """Shut down; returns when the core is done (grace period, then
+        cancels, then a bounded wait for their completions, all reported)."""
+        assert self._loop is not None and self._shutdown_flag is not None
+        self._shutdown_flag.set("worker_shutdown")
+        fut = self._loop.create_future()
+        self._core.shutdown(fut)
+        await asyncio.shield(fut)
+        if self.stopped is not None and not self.stopped.done():
+            self.stopped.set_result(None)
+        # Whatever still runs was given up by the core (its completion can no
+        # longer be reported): stop waiting for it.
+        for ra in list(self._running.values()):
+            if ra.is_async and ra.task is not None and not ra.task.done():
+                ra.task.cancel()
+
+    # -- events from the core --
+
+    def _on_event(self, ev: Tuple[Any, ...]) -> None:
+        kind = ev[0]
+        if kind == "task":
+            self._on_task(ev[1])
+        elif kind == "cancel":
+            self._on_cancel(ev[1], ev[2])
+        elif kind == "fatal":
+            self.fatal = RuntimeError(f"activity worker failed: {ev[1]}")
+            logger.error("Activity worker on task queue %r failed: %s", self._task_queue, ev[1])
+            if self.stopped is not None and not self.stopped.done():
+                self.stopped.set_result(None)
+        else:
+            logger.warning("Activity worker on task queue %r: %s", self._task_queue, ev[2])
+
+    def _on_task(self, data: bytes) -> None:
+        assert self._loop is not None
+        task = self._Task.FromString(data)
+        ra = _Running(task.task_token, _act._Flag(self._loop))
+        self._running[ra.token] = ra
+        ra.task = self._loop.create_task(self._execute(ra, task))
+
+    def _on_cancel(self, token: bytes, reason: str) -> None:
+        ra = self._running.get(token)
+        if ra is None:
+            return
+        ra.cancel.set(reason)
+        if ra.is_async and not ra.done and ra.task is not None:
+            ra.task.cancel()
+        # Sync activities see it at their next heartbeat() and in info().cancelled.
+
+    # -- one attempt --
+
+    async def _execute(self, ra: _Running, task: Any) -> None:
+        from temporalio import _bridge
+
+        kind, data = _bridge.FAILED, b""
+        try:
+            try:
+                result = await self._invoke(ra, task)
+                payloads = await self._dc.encode([result])
+                kind, data = _bridge.COMPLETED, self._Payloads(payloads=payloads).SerializeToString()
+            except BaseException as err:  # noqa: B902 - every outcome is reported
+                ra.done = True
+                kind, data = await self._failure(ra, err)
+        except BaseException as err:  # noqa: B902 - converting the outcome failed
+            kind, data = _bridge.FAILED, self._plain_failure(
+                f"failed to build the activity's result: {type(err).__name__}: {err}", err
+            )
+        finally:
+            self._running.pop(ra.token, None)
+            self._core.complete(ra.token, kind, data)
+
+    async def _invoke(self, ra: _Running, task: Any) -> Any:
+        defn = self._activities.get(task.activity_type.name)
+        if defn is None:
+            names = ", ".join(sorted(self._activities)) or "(none)"
+            raise _exc.ApplicationError(
+                f"Activity function {task.activity_type.name} for workflow "
+                f"{task.workflow_execution.workflow_id} is not registered on this worker, "
+                f"available activities: {names}",
+                type="NotFoundError",
+            )
+        ra.defn = defn
+        ra.is_async = defn.is_async
+        payloads = task.input.payloads
+        n = len(payloads)
+        if n < defn.min_args or (n > defn.max_args and not defn.has_varargs):
+            expected = (
+                f"{defn.min_args}" if defn.min_args == defn.max_args
+                else f"{defn.min_args} to {defn.max_args}"
+            )
+            if defn.has_varargs:
+                expected = f"at least {defn.min_args}"
+            raise _exc.ApplicationError(
+                f"Activity {defn.name!r} takes {expected} argument(s) but was given {n}",
+                type="TypeError",
+            )
+        try:
+            args = await self._dc.decode(payloads, defn.type_hints(n)) if n else []
+        except Exception as err:
+            raise _exc.ApplicationError(
+                f"Failed decoding arguments of activity {defn.name!r}: {err}", type="TypeError"
+            ) from err
+        try:
+            details = (
+                await self._dc.decode(task.heartbeat_details.payloads)
+                if task.heartbeat_details.payloads else []
+            )
+        except Exception as err:
+            raise _exc.ApplicationError(
+                f"Failed decoding heartbeat details: {err}", non_retryable=True
+            ) from err
+        info = self._info(task, details, ra.cancel)
+        assert self._shutdown_flag is not None
+        ctx = _act._Context(
+            info=info,
+            heartbeat=functools.partial(self._heartbeat, ra),
+            cancel=ra.cancel,
+            worker_shutdown=self._shutdown_flag,
+            is_async=defn.is_async,
+        )
+        ra.context = ctx
+        if defn.is_async:
+            _act._current.set(ctx)  # this task's own context
+            if self._async_executor is None:
+                result = await defn.fn(*args)
+            else:
+                result = await self._run_async_in_executor(defn, args, ctx)
+        else:
+            cv = contextvars.copy_context()
+            cv.run(_act._current.set, ctx)
+            executor = self._executor
+            assert self._loop is not None
+            result = await self._loop.run_in_executor(executor, functools.partial(cv.run, defn.fn, *args))
+        ra.done = True
+        return result
+
+    async def _run_async_in_executor(
+        self, defn: _ActivityDef, args: List[Any], ctx: _act._Context
+    ) -> Any:
+        """An async activity on its own event loop in ``async_activity_executor``."""
+        assert self._loop is not None
+        cv = contextvars.copy_context()
+        cv.run(_act._current.set, ctx)
+
+        def run() -> Any:
+            return asyncio.run(defn.fn(*args))
+
+        return await self._loop.run_in_executor(self._async_executor, functools.partial(cv.run, run))
+
+    def _info(self, task: Any, details: List[Any], cancel: _act._Flag) -> _act.Info:
+        wf = task.workflow_execution
+        in_wf = bool(wf.workflow_id)
+        return _act.Info(
+            activity_id=task.activity_id,
+            activity_type=task.activity_type.name,
+            attempt=task.attempt,
+            current_attempt_scheduled_time=_dt(task, "current_attempt_scheduled_time"),
+            heartbeat_details=details,
+            heartbeat_timeout=_td(task, "heartbeat_timeout"),
+            is_local=False,
+            namespace=task.workflow_namespace or self._namespace,
+            schedule_to_close_timeout=_td(task, "schedule_to_close_timeout"),
+            scheduled_time=_dt(task, "scheduled_time"),
+            start_to_close_timeout=_td(task, "start_to_close_timeout"),
+            started_time=_dt(task, "started_time"),
+            task_queue=self._task_queue,
+            task_token=task.task_token,
+            workflow_id=wf.workflow_id if in_wf else None,
+            workflow_namespace=(task.workflow_namespace or self._namespace) if in_wf else None,
+            workflow_run_id=wf.run_id if in_wf else None,
+            workflow_type=task.workflow_type.name if in_wf else None,
+            _cancel=cancel,
+        )
+
+    def _heartbeat(self, ra: _Running, *details: Any) -> None:
+        """``activity.heartbeat`` of a worker activity; any thread."""
+        if not ra.is_async and ra.cancel.is_set():
+            raise _exc.CancelledError(f"activity cancelled ({ra.cancel.reason})")
+        dc = self._dc
+        if getattr(dc, "_sync", False):
+            data = self._Payloads(payloads=dc._encode_sync(list(details))).SerializeToString()
+            self._core.heartbeat(ra.token, data)
+        else:  # an async converter or codec: encode on the loop
+            assert self._loop is not None
+            self._loop.call_soon_threadsafe(self._heartbeat_async_start, ra, details)
+
+    def _heartbeat_async_start(self, ra: _Running, details: Sequence[Any]) -> None:
+        assert self._loop is not None
+        self._loop.create_task(self._heartbeat_async(ra, details))
+
+    async def _heartbeat_async(self, ra: _Running, details: Sequence[Any]) -> None:
+        try:
+            payloads = await self._dc.encode(list(details))
+            self._core.heartbeat(ra.token, self._Payloads(payloads=payloads).SerializeToString())
+        except Exception:
+            logger.exception("Encoding heartbeat details of activity failed")
+
+    # -- outcomes --
+
+    async def _failure(self, ra: _Running, err: BaseException) -> Tuple[int, bytes]:
+        from temporalio import _bridge
+
+        reason = ra.cancel.reason if ra.cancel.is_set() else None
+        if reason is not None and _is_cancel_error(err):
+            if reason == "cancel_requested":
+                details = list(err.details) if isinstance(err, _exc.CancelledError) else []
+                payloads = await self._dc.encode(details) if details else []
+                return _bridge.CANCELLED, self._Payloads(payloads=payloads).SerializeToString()
+            if reason == "worker_shutdown":
+                err = _exc.ApplicationError("Worker shutdown", type="WorkerShutdown")
+            elif reason == "paused":
+                err = _exc.ApplicationError(
+                    "Unhandled activity cancel error produced by activity pause",
+                    type="ActivityPause",
+                )
+            elif reason == "reset":
+                err = _exc.ApplicationError(
+                    "Unhandled activity cancel error produced by activity reset",
+                    type="ActivityReset",
+                )
+        elif not (
+            isinstance(err, _exc.ApplicationError)
+            and err.category == _exc.ApplicationErrorCategory.BENIGN
+        ):
+            _act.logger().warning("Completing activity as failed", exc_info=err)
+        failure = await self._dc.encode_failure(err)
+        if failure.WhichOneof("failure_info") != "application_failure_info":
+            # The server takes only application failures from an activity.
+            failure.application_failure_info.type = type(err).__name__
+        return _bridge.FAILED, failure.SerializeToString()
+
+    def _plain_failure(self, message: str, err: BaseException) -> bytes:
+        from temporalio.api.failure.v1 import Failure
+
+        f = Failure(message=message)
+        f.application_failure_info.type = type(err).__name__
+        return f.SerializeToString()

@@ -1,0 +1,201 @@
+"""The :class:`Worker`: runs activities for one task queue."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import numbers
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Sequence, Union
+
+from temporalio.worker._activity import _ActivityWorker, _activity_defs
+
+if TYPE_CHECKING:
+    from temporalio.client import Client
+    from temporalio.converter import DataConverter
+
+__all__ = ["Worker"]
+
+
+def _positive_int(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, not {type(value).__name__}")
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1, got {value}")
+    return value
+
+
+def _rate(value: Any, name: str) -> Optional[float]:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, not {type(value).__name__}")
+    if not value > 0 or value == float("inf"):
+        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+    return float(value)
+
+
+class Worker:
+    """Polls a task queue and runs the activities registered on it.
+
+    ``activities`` maps activity type names to callables (plain or async
+    functions, callable objects, bound methods, lambdas), or is a list of
+    ``@activity.defn`` callables (named by the decorator). Sync callables
+    run in ``activity_executor`` (a thread pool the worker makes and owns
+    when none is given); async ones on the event loop that starts the
+    worker, or in ``async_activity_executor`` (each on its own loop) when
+    given.
+
+    Use ``await worker.run()`` (cancelling the task that runs it shuts the
+    worker down), ``async with worker:``, or :meth:`start` + :meth:`shutdown`.
+    Shutdown stops polling at once, lets running activities finish for
+    ``graceful_shutdown_timeout`` (default 0), then cancels them (they fail
+    with a retryable ``WorkerShutdown`` error so another worker retries them),
+    waits a bounded time for their completions, and reports every completion
+    before it returns.
+    """
+
+    def __init__(
+        self,
+        client: "Client",
+        *,
+        task_queue: str,
+        activities: Union[Mapping[str, Callable[..., Any]], Sequence[Callable[..., Any]]] = {},
+        activity_executor: Optional[concurrent.futures.Executor] = None,
+        async_activity_executor: Optional[concurrent.futures.Executor] = None,
+        max_concurrent_activities: int = 100,
+        max_concurrent_activity_task_polls: int = 5,
+        graceful_shutdown_timeout: timedelta = timedelta(0),
+        identity: Optional[str] = None,
+        max_activities_per_second: Optional[float] = None,
+        max_task_queue_activities_per_second: Optional[float] = None,
+        data_converter: Optional["DataConverter"] = None,
+    ) -> None:
+        if not isinstance(task_queue, str):
+            raise TypeError(f"task_queue must be a str, not {type(task_queue).__name__}")
+        if not task_queue:
+            raise ValueError("task_queue must not be empty")
+        if identity is not None and not isinstance(identity, str):
+            raise TypeError(f"identity must be a str, not {type(identity).__name__}")
+        for name, ex in (("activity_executor", activity_executor),
+                         ("async_activity_executor", async_activity_executor)):
+            if ex is not None and not isinstance(ex, concurrent.futures.Executor):
+                raise TypeError(
+                    f"{name} must be a concurrent.futures.Executor, not {type(ex).__name__}"
+                )
+        if isinstance(activity_executor, concurrent.futures.ProcessPoolExecutor):
+            raise NotImplementedError("process-pool activities are not supported yet")
+        if not isinstance(graceful_shutdown_timeout, timedelta):
+            raise TypeError(
+                "graceful_shutdown_timeout must be a datetime.timedelta, "
+                f"not {type(graceful_shutdown_timeout).__name__}"
+            )
+        if graceful_shutdown_timeout < timedelta(0):
+            raise ValueError("graceful_shutdown_timeout must not be negative")
+        self._client = client
+        self._task_queue = task_queue
+        self._defs = _activity_defs(activities)
+        self._activity_executor = activity_executor
+        self._async_activity_executor = async_activity_executor
+        self._max_concurrent = _positive_int(max_concurrent_activities, "max_concurrent_activities")
+        self._max_polls = _positive_int(
+            max_concurrent_activity_task_polls, "max_concurrent_activity_task_polls"
+        )
+        self._grace = graceful_shutdown_timeout
+        self._identity = identity
+        self._rate = _rate(max_activities_per_second, "max_activities_per_second")
+        self._tq_rate = _rate(
+            max_task_queue_activities_per_second, "max_task_queue_activities_per_second"
+        )
+        if data_converter is None:
+            data_converter = getattr(client, "data_converter", None)
+        if data_converter is None:
+            from temporalio.converter import DataConverter
+
+            data_converter = DataConverter.default
+        self._data_converter = data_converter
+        self._owned_executor: Optional[concurrent.futures.ThreadPoolExecutor] = None
+        self._activity_worker: Optional[_ActivityWorker] = None
+        self._shutdown_task: Optional[asyncio.Task] = None
+
+    @property
+    def task_queue(self) -> str:
+        """The task queue this worker polls."""
+        return self._task_queue
+
+    @property
+    def client(self) -> "Client":
+        """The client the worker uses."""
+        return self._client
+
+    @property
+    def is_running(self) -> bool:
+        """Whether the worker has started and not yet shut down."""
+        return self._activity_worker is not None and self._shutdown_task is None
+
+    async def start(self) -> None:
+        """Start polling (on the running event loop)."""
+        if self._activity_worker is not None:
+            raise RuntimeError("the worker was already started")
+        executor = self._activity_executor
+        if executor is None and any(not d.is_async for d in self._defs.values()):
+            executor = self._owned_executor = concurrent.futures.ThreadPoolExecutor(
+                max_workers=self._max_concurrent, thread_name_prefix="temporal_activity"
+            )
+        sc = self._client.service_client
+        aw = _ActivityWorker(
+            core_client=sc._core,
+            namespace=self._client.namespace,
+            task_queue=self._task_queue,
+            identity=self._identity or self._client.identity,
+            activities=self._defs,
+            activity_executor=executor,
+            async_activity_executor=self._async_activity_executor,
+            max_concurrent_activities=self._max_concurrent,
+            max_concurrent_polls=self._max_polls,
+            max_activities_per_second=self._rate,
+            max_task_queue_activities_per_second=self._tq_rate,
+            graceful_shutdown_timeout=self._grace,
+            data_converter=self._data_converter,
+        )
+        aw.start()
+        self._activity_worker = aw
+
+    async def shutdown(self) -> None:
+        """Shut down (see the class doc); safe to call more than once and
+        from several tasks: each waits for the same shutdown."""
+        aw = self._activity_worker
+        if aw is None:
+            return
+        if self._shutdown_task is None:
+            self._shutdown_task = asyncio.get_running_loop().create_task(self._shutdown(aw))
+        await asyncio.shield(self._shutdown_task)
+
+    async def _shutdown(self, aw: _ActivityWorker) -> None:
+        try:
+            await aw.shutdown()
+        finally:
+            if self._owned_executor is not None:
+                self._owned_executor.shutdown(wait=False)
+
+    async def run(self) -> None:
+        """Start, run until shut down (or until the worker fails), then shut
+        down. Cancelling the task that awaits this shuts the worker down
+        gracefully before the cancellation propagates. Raises
+        :class:`RuntimeError` if polling failed for good."""
+        await self.start()
+        aw = self._activity_worker
+        assert aw is not None and aw.stopped is not None
+        try:
+            await asyncio.shield(aw.stopped)
+        finally:
+            await self.shutdown()
+        if aw.fatal is not None:
+            raise aw.fatal
+
+    async def __aenter__(self) -> "Worker":
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.shutdown()

@@ -1,0 +1,96 @@
+"""Worker construction and temporalio.activity outside a server."""
+
+from __future__ import annotations
+
+import concurrent.futures
+from datetime import timedelta
+
+import pytest
+
+from temporalio import activity
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+
+def client() -> Client:
+    return Client("localhost:7233")  # never connected: construction needs no server
+
+
+async def a(x: int) -> int:
+    return x
+
+
+class CallableThing:
+    def __call__(self, x: int) -> int:
+        return x
+
+
+class Methods:
+    def method(self) -> str:
+        return "m"
+
+
+def test_every_seed_registration_form_is_accepted() -> None:
+    Worker(
+        client(),
+        task_queue="tq",
+        activities={
+            "plain": lambda x: x,
+            "async": a,
+            "callable_class": CallableThing(),
+            "method": Methods().method,
+            "builtin": len,
+        },
+    )
+
+
+def test_non_callable_fails_naming_its_key() -> None:
+    with pytest.raises(TypeError, match="'not_callable' is not callable"):
+        Worker(client(), task_queue="tq", activities={"ok": a, "not_callable": Methods()})
+
+
+def test_empty_task_queue_is_rejected() -> None:
+    with pytest.raises(ValueError, match="task_queue"):
+        Worker(client(), task_queue="", activities={"a": a})
+
+
+def test_defn_list_needs_decorated_callables_with_unique_names() -> None:
+    @activity.defn
+    async def one() -> None: ...
+
+    @activity.defn(name="one")
+    async def other() -> None: ...
+
+    Worker(client(), task_queue="tq", activities=[one])
+    with pytest.raises(ValueError, match="more than one activity is named 'one'"):
+        Worker(client(), task_queue="tq", activities=[one, other])
+    with pytest.raises(TypeError, match="@activity.defn"):
+        Worker(client(), task_queue="tq", activities=[a])
+
+
+def test_keyword_only_parameter_without_default_is_rejected() -> None:
+    def f(x: int, *, y: int) -> int:
+        return x + y
+
+    with pytest.raises(TypeError, match="keyword-only parameter 'y'"):
+        Worker(client(), task_queue="tq", activities={"f": f})
+
+
+def test_executor_of_the_wrong_kind_is_rejected() -> None:
+    with pytest.raises(TypeError, match="activity_executor must be a concurrent.futures.Executor"):
+        Worker(client(), task_queue="tq", activities={"a": a}, activity_executor=object())  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="graceful_shutdown_timeout"):
+        Worker(client(), task_queue="tq", graceful_shutdown_timeout=5)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="max_concurrent_activities"):
+        Worker(client(), task_queue="tq", max_concurrent_activities=0)
+    with concurrent.futures.ThreadPoolExecutor(1) as ex:
+        Worker(client(), task_queue="tq", activities={"a": a}, activity_executor=ex,
+               graceful_shutdown_timeout=timedelta(seconds=1))
+
+
+def test_activity_functions_raise_outside_an_activity() -> None:
+    assert not activity.in_activity()
+    with pytest.raises(RuntimeError, match="not in an activity"):
+        activity.info()
+    with pytest.raises(RuntimeError, match="not in an activity"):
+        activity.heartbeat("x")
