@@ -1,5 +1,10 @@
 """The Temporal client: connect, start and drive workflows.
 
+Every workflow operation of :class:`Client` and :class:`WorkflowHandle` goes
+through a chain of :class:`OutboundInterceptor` objects (one async method and
+one input dataclass per operation) ending in the implementation that talks to
+the server; ``Client(..., interceptors=[...])`` puts yours in front of it.
+
 Importing this module loads no protobuf module and not the extension; they
 load on the first connect (request messages are imported inside the methods
 that build them).
@@ -13,6 +18,7 @@ from datetime import datetime, timedelta, timezone
 from typing import (
     TYPE_CHECKING,
     Any,
+    Callable,
     Dict,
     Generic,
     List,
@@ -20,6 +26,7 @@ from typing import (
     Optional,
     Sequence,
     Type,
+    TypedDict,
     TypeVar,
     Union,
 )
@@ -57,6 +64,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Client",
+    "ClientConfig",
     "WorkflowHandle",
     "WorkflowExecutionDescription",
     "WorkflowExecutionStatus",
@@ -69,6 +77,15 @@ __all__ = [
     "WorkflowIDReusePolicy",
     "WorkflowIDConflictPolicy",
     "QueryRejectCondition",
+    "Interceptor",
+    "OutboundInterceptor",
+    "StartWorkflowInput",
+    "CancelWorkflowInput",
+    "DescribeWorkflowInput",
+    "GetWorkflowResultInput",
+    "QueryWorkflowInput",
+    "SignalWorkflowInput",
+    "TerminateWorkflowInput",
 ]
 
 ReturnType = TypeVar("ReturnType")
@@ -79,7 +96,6 @@ LONG_POLL_TIMEOUT = timedelta(seconds=70)
 
 SUPPORTED_FEATURES_HEADER = "supported-features"
 FOLLOWS_NEXT_RUN_ID = "follows-next-run-id"
-
 
 # ---- errors -----------------------------------------------------------------
 
@@ -207,49 +223,458 @@ def _utc_if_set(msg: Any, field_name: str) -> Optional[datetime]:
     return _utc(getattr(msg, field_name)) if msg.HasField(field_name) else None
 
 
+
+
+# ---- interceptors -----------------------------------------------------------------------
+#
+# One input dataclass per client operation. The public methods check the
+# caller's arguments, fill in defaults (a uuid4 workflow id, the client's
+# default query reject condition) and hand the input to the outermost
+# interceptor; the innermost one (_ClientImpl) encodes arguments, builds the
+# request and calls the server. An interceptor may change an input (its
+# fields are plain attributes) or replace it before calling ``next``.
+
+
+@dataclass
+class StartWorkflowInput:
+    """Input of :meth:`OutboundInterceptor.start_workflow` (:meth:`Client.start_workflow`,
+    :meth:`Client.execute_workflow`; with ``start_signal``, signal-with-start)."""
+
+    workflow: str
+    """Workflow type name."""
+    args: Sequence[Any]
+    """Workflow arguments (values, encoded by the client's data converter)."""
+    id: str
+    """Workflow id (the caller's, or a new uuid4)."""
+    task_queue: str
+    """Task queue of the workflow."""
+    execution_timeout: Optional[timedelta] = None
+    """Limit of the whole chain of runs."""
+    run_timeout: Optional[timedelta] = None
+    """Limit of one run."""
+    task_timeout: Optional[timedelta] = None
+    """Limit of one workflow task."""
+    id_reuse_policy: WorkflowIDReusePolicy = WorkflowIDReusePolicy.ALLOW_DUPLICATE
+    """Whether the id of a closed workflow may be used again."""
+    id_conflict_policy: WorkflowIDConflictPolicy = WorkflowIDConflictPolicy.UNSPECIFIED
+    """What to do when a workflow with the id is running."""
+    retry_policy: Optional[RetryPolicy] = None
+    """Retries of the workflow by the server."""
+    cron_schedule: str = ""
+    """Cron schedule ("" for none)."""
+    memo: Optional[Mapping[str, Any]] = None
+    """Memo (values, encoded by the client's data converter)."""
+    search_attributes: Optional[Mapping[str, Any]] = None
+    """Search attributes: name to a value or a list of values (always JSON)."""
+    headers: Mapping[str, "Payload"] = field(default_factory=dict)
+    """Headers sent in the request's ``header`` field, as given (no codec
+    applied). Empty unless an interceptor sets them."""
+    start_signal: Optional[str] = None
+    """Signal to send with the start (SignalWithStartWorkflowExecution)."""
+    start_signal_args: Sequence[Any] = field(default_factory=list)
+    """Arguments of ``start_signal``."""
+    ret_type: Optional[Type[Any]] = None
+    """Result type hint that the returned handle's ``result()`` decodes into."""
+    rpc_metadata: Mapping[str, Union[str, bytes]] = field(default_factory=dict)
+    """Headers of this gRPC call."""
+    rpc_timeout: Optional[timedelta] = None
+    """Timeout of this gRPC call."""
+
+
+@dataclass
+class CancelWorkflowInput:
+    """Input of :meth:`OutboundInterceptor.cancel_workflow` (:meth:`WorkflowHandle.cancel`)."""
+
+    id: str
+    """Workflow id."""
+    run_id: Optional[str]
+    """Run to cancel; None: the latest."""
+    first_execution_run_id: Optional[str] = None
+    """Limit the cancel to the chain of runs started by this run."""
+    reason: str = ""
+    """Why (recorded in history)."""
+    rpc_metadata: Mapping[str, Union[str, bytes]] = field(default_factory=dict)
+    """Headers of this gRPC call."""
+    rpc_timeout: Optional[timedelta] = None
+    """Timeout of this gRPC call."""
+
+
+@dataclass
+class DescribeWorkflowInput:
+    """Input of :meth:`OutboundInterceptor.describe_workflow` (:meth:`WorkflowHandle.describe`)."""
+
+    id: str
+    """Workflow id."""
+    run_id: Optional[str]
+    """Run to describe; None: the latest."""
+    rpc_metadata: Mapping[str, Union[str, bytes]] = field(default_factory=dict)
+    """Headers of this gRPC call."""
+    rpc_timeout: Optional[timedelta] = None
+    """Timeout of this gRPC call."""
+
+
+@dataclass
+class GetWorkflowResultInput:
+    """Input of :meth:`OutboundInterceptor.get_workflow_result` (:meth:`WorkflowHandle.result`).
+
+    One call per ``result()``: the implementation long-polls the history for
+    the close event and follows runs itself, so an interceptor sees the
+    whole wait and the decoded result (or the raised error).
+    """
+
+    id: str
+    """Workflow id."""
+    run_id: Optional[str]
+    """Run to start from (the handle's ``result_run_id``); None: the latest."""
+    follow_runs: bool = True
+    """Follow continue-as-new, retries and cron runs to the last one."""
+    ret_type: Optional[Type[Any]] = None
+    """Type hint the result is decoded into."""
+    rpc_metadata: Mapping[str, Union[str, bytes]] = field(default_factory=dict)
+    """Headers of each history poll."""
+    rpc_timeout: Optional[timedelta] = None
+    """Timeout of each history poll (default 70 s), not of the wait."""
+
+
+@dataclass
+class QueryWorkflowInput:
+    """Input of :meth:`OutboundInterceptor.query_workflow` (:meth:`WorkflowHandle.query`)."""
+
+    id: str
+    """Workflow id."""
+    run_id: Optional[str]
+    """Run to query; None: the latest."""
+    query: str
+    """Query name."""
+    args: Sequence[Any] = field(default_factory=list)
+    """Query arguments (values, encoded by the client's data converter)."""
+    reject_condition: Optional[QueryRejectCondition] = None
+    """The query's own condition, else the client's
+    ``default_workflow_query_reject_condition``; None: the server's default."""
+    headers: Mapping[str, "Payload"] = field(default_factory=dict)
+    """Headers sent in the query's ``header`` field, as given (no codec applied)."""
+    ret_type: Optional[Type[Any]] = None
+    """Type hint the answer is decoded into."""
+    rpc_metadata: Mapping[str, Union[str, bytes]] = field(default_factory=dict)
+    """Headers of this gRPC call."""
+    rpc_timeout: Optional[timedelta] = None
+    """Timeout of this gRPC call."""
+
+
+@dataclass
+class SignalWorkflowInput:
+    """Input of :meth:`OutboundInterceptor.signal_workflow` (:meth:`WorkflowHandle.signal`)."""
+
+    id: str
+    """Workflow id."""
+    run_id: Optional[str]
+    """Run to signal; None: the latest."""
+    signal: str
+    """Signal name."""
+    args: Sequence[Any] = field(default_factory=list)
+    """Signal arguments (values, encoded by the client's data converter)."""
+    headers: Mapping[str, "Payload"] = field(default_factory=dict)
+    """Headers sent in the request's ``header`` field, as given (no codec applied)."""
+    rpc_metadata: Mapping[str, Union[str, bytes]] = field(default_factory=dict)
+    """Headers of this gRPC call."""
+    rpc_timeout: Optional[timedelta] = None
+    """Timeout of this gRPC call."""
+
+
+@dataclass
+class TerminateWorkflowInput:
+    """Input of :meth:`OutboundInterceptor.terminate_workflow` (:meth:`WorkflowHandle.terminate`)."""
+
+    id: str
+    """Workflow id."""
+    run_id: Optional[str]
+    """Run to terminate; None: the latest."""
+    first_execution_run_id: Optional[str] = None
+    """Limit the termination to the chain of runs started by this run."""
+    args: Sequence[Any] = field(default_factory=list)
+    """Details recorded with the termination (encoded by the client's data converter)."""
+    reason: Optional[str] = None
+    """Why (recorded in history)."""
+    rpc_metadata: Mapping[str, Union[str, bytes]] = field(default_factory=dict)
+    """Headers of this gRPC call."""
+    rpc_timeout: Optional[timedelta] = None
+    """Timeout of this gRPC call."""
+
+
+class OutboundInterceptor:
+    """One link of a client's interceptor chain: one async method per client
+    operation, each delegating to :attr:`next` unless overridden.
+
+    Subclass it and override the operations to observe or change; call
+    ``await super().<operation>(input)`` (or ``self.next.<operation>(input)``)
+    to go on down the chain. Raising instead makes the caller's call raise
+    that error, and no request is sent.
+    """
+
+    def __init__(self, next: "OutboundInterceptor") -> None:
+        self.next = next
+        """The next link (the innermost one talks to the server)."""
+
+    async def start_workflow(self, input: StartWorkflowInput) -> "WorkflowHandle[Any]":
+        """Called by :meth:`Client.start_workflow` (and ``execute_workflow``)."""
+        return await self.next.start_workflow(input)
+
+    async def cancel_workflow(self, input: CancelWorkflowInput) -> None:
+        """Called by :meth:`WorkflowHandle.cancel`."""
+        await self.next.cancel_workflow(input)
+
+    async def describe_workflow(self, input: DescribeWorkflowInput) -> "WorkflowExecutionDescription":
+        """Called by :meth:`WorkflowHandle.describe`."""
+        return await self.next.describe_workflow(input)
+
+    async def get_workflow_result(self, input: GetWorkflowResultInput) -> Any:
+        """Called by :meth:`WorkflowHandle.result` (and ``execute_workflow``):
+        returns the decoded result or raises what ``result()`` raises."""
+        return await self.next.get_workflow_result(input)
+
+    async def query_workflow(self, input: QueryWorkflowInput) -> Any:
+        """Called by :meth:`WorkflowHandle.query`."""
+        return await self.next.query_workflow(input)
+
+    async def signal_workflow(self, input: SignalWorkflowInput) -> None:
+        """Called by :meth:`WorkflowHandle.signal`."""
+        await self.next.signal_workflow(input)
+
+    async def terminate_workflow(self, input: TerminateWorkflowInput) -> None:
+        """Called by :meth:`WorkflowHandle.terminate`."""
+        await self.next.terminate_workflow(input)
+
+
+class Interceptor:
+    """A client interceptor: ``Client(..., interceptors=[MyInterceptor()])``.
+
+    :meth:`intercept_client` is called once, when the client is built, with
+    the link it must wrap; the default returns it unchanged. A plain callable
+    ``(next: OutboundInterceptor) -> OutboundInterceptor`` (for instance an
+    :class:`OutboundInterceptor` subclass) may be listed instead.
+    """
+
+    def intercept_client(self, next: OutboundInterceptor) -> OutboundInterceptor:
+        """Return the link that wraps ``next`` (default: ``next`` itself)."""
+        return next
+
+
+ClientInterceptor = Union[Interceptor, Callable[[OutboundInterceptor], OutboundInterceptor]]
+"""What ``interceptors=[...]`` accepts."""
+
+
+def _describe_item(item: Any) -> str:
+    text = repr(item)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return f"{type(item).__name__} {text}"
+
+
+def _check_interceptors(interceptors: Any) -> List[Any]:
+    """The interceptors as a list; a wrong item raises TypeError naming its position."""
+    if isinstance(interceptors, (str, bytes)) or not isinstance(interceptors, Sequence):
+        raise TypeError(
+            "interceptors must be a list of temporalio.client.Interceptor (or callables "
+            f"(next) -> OutboundInterceptor), not {type(interceptors).__name__}"
+        )
+    items = list(interceptors)
+    for i, item in enumerate(items):
+        if isinstance(item, type):
+            if issubclass(item, OutboundInterceptor):
+                continue  # the class is a factory: cls(next)
+            if issubclass(item, Interceptor) or hasattr(item, "intercept_client"):
+                raise TypeError(
+                    f"interceptors[{i}] is the class {item.__name__}, not an instance: "
+                    f"write {item.__name__}()"
+                )
+        elif callable(getattr(item, "intercept_client", None)) or callable(item):
+            continue
+        raise TypeError(
+            f"interceptors[{i}] is a {_describe_item(item)}, not a temporalio.client.Interceptor "
+            "nor a callable (next: OutboundInterceptor) -> OutboundInterceptor"
+        )
+    return items
+
+
+def _build_chain(items: List[Any], innermost: OutboundInterceptor) -> OutboundInterceptor:
+    """Wrap ``innermost`` in ``items``, the first one outermost."""
+    chain = innermost
+    for i in reversed(range(len(items))):
+        item = items[i]
+        wrap = getattr(item, "intercept_client", None)
+        if isinstance(item, type) or not callable(wrap):
+            wrap = item
+        link = wrap(chain)
+        if not isinstance(link, OutboundInterceptor):
+            raise TypeError(
+                f"interceptors[{i}] ({_describe_item(item)}) returned a {type(link).__name__}, "
+                "not a temporalio.client.OutboundInterceptor"
+            )
+        chain = link
+    return chain
+
+
+def _set_headers(headers: Any, proto: Any, what: str) -> None:
+    """Copy ``headers`` (name -> Payload) into the ``Header`` message ``proto``."""
+    if not headers:
+        return
+    if not isinstance(headers, Mapping):
+        raise TypeError(
+            f"headers of {what} must be a mapping of str to Payload, not {type(headers).__name__}"
+        )
+    from temporalio.api.common.v1 import Payload
+
+    for name, payload in headers.items():
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"header name {name!r} of {what} must be a non-empty str")
+        if not isinstance(payload, Payload):
+            raise TypeError(
+                f"header {name!r} of {what} must be a temporalio.api.common.v1.Payload, not "
+                f"{type(payload).__name__} (encode it first, e.g. with "
+                "client.data_converter.payload_converter.to_payload)"
+            )
+        proto.fields[name].CopyFrom(payload)
+
+
+
 # ---- client ---------------------------------------------------------------------------
+
+
+class ClientConfig(TypedDict, total=False):
+    """What :meth:`Client.config` returns: ``Client(**config)`` makes a client
+    on the same connection at once."""
+
+    service_client: ServiceClient
+    """The live connection (owned by the client that opened it)."""
+    namespace: str
+    identity: str
+    data_converter: "DataConverter"
+    interceptors: Sequence[ClientInterceptor]
+    default_workflow_query_reject_condition: Optional[QueryRejectCondition]
+
+
+# Options of the connection itself: given with a target, never with a service_client.
+_CONNECTION_DEFAULTS: Dict[str, Any] = dict(
+    tls=False, api_key=None, rpc_metadata={}, retry_config=None,
+    keep_alive_config=KeepAliveConfig.default, lazy=False,
+)
 
 
 class Client:
     """A client of one namespace of a Temporal server.
 
-    Either ``client = await Client.connect(target, ...)`` (close it with
-    :meth:`close`), or ``async with Client(target, ...) as client:``.
+    Three ways to make one:
+
+    * ``client = await Client.connect(target, ...)``: opens a connection
+      (close it with :meth:`close`);
+    * ``async with Client(target, ...) as client:``: the same, closed on exit;
+    * ``Client(**other.config())`` (or ``Client(service_client=..., ...)``):
+      a ready client on an existing connection, e.g. with another namespace,
+      interceptors or data converter. No call is made.
+
+    A connection is owned by the client that opened it: :meth:`close` on that
+    client closes it (and calls of clients built on it then fail); ``close()``
+    on a client built on a given ``service_client`` only detaches that client.
     """
 
     def __init__(
         self,
-        target_host: str,
+        target_host: Union[str, ServiceClient, None] = None,
         *,
-        namespace: str = "default",
+        service_client: Optional[ServiceClient] = None,
+        namespace: Optional[str] = None,
         identity: Optional[str] = None,
+        data_converter: Union[None, "DataConverter", "PayloadConverter"] = None,
+        interceptors: Sequence[ClientInterceptor] = (),
+        default_workflow_query_reject_condition: Optional[QueryRejectCondition] = None,
         tls: Union[bool, TLSConfig] = False,
         api_key: Optional[str] = None,
         rpc_metadata: Mapping[str, Union[str, bytes]] = {},
         retry_config: Optional[RetryConfig] = None,
         keep_alive_config: Optional[KeepAliveConfig] = KeepAliveConfig.default,
-        data_converter: Union[None, "DataConverter", "PayloadConverter"] = None,
         lazy: bool = False,
     ) -> None:
-        if identity is not None and not isinstance(identity, str):
-            raise TypeError(f"identity must be a str, not {type(identity).__name__}")
-        self._config = ConnectConfig(
-            target_host=target_host, namespace=namespace, api_key=api_key, tls=tls,
-            retry_config=retry_config, keep_alive_config=keep_alive_config,
-            rpc_metadata=dict(rpc_metadata), identity=identity, lazy=lazy,
-        )
-        # Check types now, before anything touches the network.
-        if not isinstance(target_host, str):
-            raise TypeError(f"target_host must be a str 'host:port', not {type(target_host).__name__}")
+        """Options:
+
+        * ``target_host``: "host:port" to connect to (on :meth:`connect` or
+          ``async with``), or an existing :class:`~temporalio.service.ServiceClient`
+          (the same as ``service_client=``);
+        * ``namespace``: default "default", or the connection's namespace when
+          built on a ``service_client``;
+        * ``identity``: sent with calls; default the connection's, else ``pid@hostname``;
+        * ``data_converter``: a ``DataConverter`` or a ``PayloadConverter``;
+        * ``interceptors``: :class:`Interceptor` objects or callables
+          ``(next) -> OutboundInterceptor``, the first outermost; anything
+          else raises :class:`TypeError` naming its position;
+        * ``default_workflow_query_reject_condition``: for queries that set none;
+        * connection options (only with a target): ``tls``, ``api_key``,
+          ``rpc_metadata``, ``retry_config``, ``keep_alive_config``, ``lazy``.
+        """
+        if isinstance(target_host, ServiceClient):
+            if service_client is not None:
+                raise TypeError("give the connection once: target_host or service_client, not both")
+            target_host, service_client = None, target_host
+        if service_client is not None:
+            if target_host is not None:
+                raise TypeError("give target_host or service_client, not both")
+            if not isinstance(service_client, ServiceClient):
+                raise TypeError(
+                    "service_client must be a temporalio.service.ServiceClient, not "
+                    f"{type(service_client).__name__}"
+                )
+            given = dict(tls=tls, api_key=api_key, rpc_metadata=rpc_metadata,
+                         retry_config=retry_config, keep_alive_config=keep_alive_config, lazy=lazy)
+            extra = sorted(k for k, v in given.items() if v != _CONNECTION_DEFAULTS[k])
+            if extra:
+                raise TypeError(
+                    f"{', '.join(extra)}: options of the connection, which cannot be given with "
+                    "service_client (the connection exists; set client.api_key or "
+                    "client.rpc_metadata to change those on it)"
+                )
+            conn_config = service_client.config
+            if namespace is None:
+                namespace = conn_config.namespace
+        else:
+            if target_host is None:
+                raise TypeError("Client needs a target_host 'host:port' (or a service_client)")
+            if not isinstance(target_host, str):
+                raise TypeError(
+                    f"target_host must be a str 'host:port', not {type(target_host).__name__}"
+                )
+            if namespace is None:
+                namespace = "default"
         if not isinstance(namespace, str):
             raise TypeError(f"namespace must be a str, not {type(namespace).__name__}")
+        if identity is not None and not isinstance(identity, str):
+            raise TypeError(f"identity must be a str, not {type(identity).__name__}")
+        if default_workflow_query_reject_condition is not None:
+            default_workflow_query_reject_condition = _enum(
+                QueryRejectCondition, default_workflow_query_reject_condition,
+                "default_workflow_query_reject_condition",
+            )
         from temporalio.converter import DataConverter
 
         self._data_converter = (
             DataConverter.default if data_converter is None else DataConverter.of(data_converter)
         )
-        self._identity = identity or default_identity()
-        self._service_client: Optional[ServiceClient] = None
+        self._namespace = namespace
+        self._default_query_reject_condition: Optional[QueryRejectCondition] = (
+            default_workflow_query_reject_condition
+        )
+        self._service_client: Optional[ServiceClient] = service_client
+        self._owns_connection = service_client is None
+        if service_client is not None:
+            self._connect_config = service_client.config
+        else:
+            assert isinstance(target_host, str)
+            self._connect_config = ConnectConfig(
+                target_host=target_host, namespace=namespace, api_key=api_key, tls=tls,
+                retry_config=retry_config, keep_alive_config=keep_alive_config,
+                rpc_metadata=dict(rpc_metadata), identity=identity, lazy=lazy,
+            )
+        self._identity = identity or self._connect_config.identity or default_identity()
+        self._interceptors = _check_interceptors(interceptors)
+        self._impl: OutboundInterceptor = _build_chain(self._interceptors, _ClientImpl(self))
 
     @staticmethod
     async def connect(target_host: str, **kwargs: Any) -> "Client":
@@ -258,13 +683,20 @@ class Client:
         Unless ``lazy=True`` this calls GetSystemInfo, retrying within the retry
         budget, so a bad target fails here with an :class:`~temporalio.service.RPCError`.
         """
+        if not isinstance(target_host, str):
+            raise TypeError(f"target_host must be a str 'host:port', not {type(target_host).__name__}")
         client = Client(target_host, **kwargs)
         await client._connect()
         return client
 
     async def _connect(self) -> None:
         if self._service_client is None:
-            self._service_client = await ServiceClient.connect(self._config)
+            if not self._owns_connection:
+                raise RuntimeError(
+                    "this client was closed; it was built on another client's connection: "
+                    "make a new one with Client(**other_client.config())"
+                )
+            self._service_client = await ServiceClient.connect(self._connect_config)
 
     async def __aenter__(self) -> "Client":
         await self._connect()
@@ -274,14 +706,35 @@ class Client:
         await self.close()
 
     async def close(self) -> None:
-        """Close the connection; calls in flight are cancelled."""
+        """Stop using the connection. If this client opened it (``connect``,
+        ``async with``), close it: calls in flight, this client's and those of
+        clients built on it, are cancelled. A client built on a given
+        ``service_client`` leaves the connection open for its owner."""
         sc, self._service_client = self._service_client, None
-        if sc is not None:
+        if sc is not None and self._owns_connection:
             sc.close()
+
+    def config(self) -> ClientConfig:
+        """This client's options, with its live connection as ``service_client``.
+
+        ``Client(**config)`` makes a client on the same connection at once;
+        change entries first for a variant, e.g.
+        ``Client(**{**client.config(), "namespace": "other"})``. A new dict
+        (and interceptors list) each call.
+        """
+        return ClientConfig(
+            service_client=self.service_client,
+            namespace=self._namespace,
+            identity=self._identity,
+            data_converter=self._data_converter,
+            interceptors=list(self._interceptors),
+            default_workflow_query_reject_condition=self._default_query_reject_condition,
+        )
 
     @property
     def service_client(self) -> ServiceClient:
-        """The connection (shared by the services and by workers)."""
+        """The connection (shared by the services, by workers and by clients
+        made from :meth:`config`)."""
         if self._service_client is None:
             raise RuntimeError("the client is not connected: use Client.connect() or 'async with'")
         return self._service_client
@@ -301,7 +754,7 @@ class Client:
     @property
     def namespace(self) -> str:
         """The namespace of this client."""
-        return self._config.namespace
+        return self._namespace
 
     @property
     def identity(self) -> str:
@@ -314,9 +767,20 @@ class Client:
         return self._data_converter
 
     @property
+    def interceptors(self) -> Sequence[ClientInterceptor]:
+        """The interceptors given, outermost first (a copy)."""
+        return list(self._interceptors)
+
+    @property
+    def default_workflow_query_reject_condition(self) -> Optional[QueryRejectCondition]:
+        """Reject condition of queries that set none (None: the server's default)."""
+        return self._default_query_reject_condition
+
+    @property
     def api_key(self) -> Optional[str]:
-        """The API key; setting it applies to every later call, workers' too."""
-        return self._config.api_key
+        """The API key of the connection; setting it applies to every later
+        call, workers' and other clients' on the connection too."""
+        return self._connect_config.api_key
 
     @api_key.setter
     def api_key(self, value: Optional[str]) -> None:
@@ -324,8 +788,9 @@ class Client:
 
     @property
     def rpc_metadata(self) -> Mapping[str, Union[str, bytes]]:
-        """Extra headers; setting them applies to every later call, workers' too."""
-        return self._config.rpc_metadata
+        """Extra headers of the connection; setting them applies to every
+        later call, workers' and other clients' on the connection too."""
+        return self._connect_config.rpc_metadata
 
     @rpc_metadata.setter
     def rpc_metadata(self, value: Mapping[str, Union[str, bytes]]) -> None:
@@ -364,11 +829,11 @@ class Client:
         ``result_type`` is the type hint for :meth:`WorkflowHandle.result`.
 
         Bad arguments raise :class:`TypeError` / :class:`ValueError` before
-        any call. A running workflow with the id (or a closed one the
-        ``id_reuse_policy`` forbids) raises :class:`WorkflowAlreadyStartedError`.
+        any call (and before the interceptors). A running workflow with the
+        id (or a closed one the ``id_reuse_policy`` forbids) raises
+        :class:`WorkflowAlreadyStartedError`. Goes through
+        :meth:`OutboundInterceptor.start_workflow`.
         """
-        from temporalio.api.workflowservice import v1 as wsv1
-
         _check_str(workflow, "workflow (the workflow type name)")
         _check_str(task_queue, "task_queue")
         workflow_id = str(uuid.uuid4()) if id is None else _check_str(id, "id")
@@ -395,64 +860,28 @@ class Client:
         if start_signal is None and start_signal_args:
             raise ValueError("start_signal_args given without start_signal")
         _check_rpc_options(rpc_metadata, rpc_timeout)
-
-        req: Any
-        if start_signal is None:
-            req = wsv1.StartWorkflowExecutionRequest()
-        else:
-            req = wsv1.SignalWithStartWorkflowExecutionRequest(signal_name=start_signal)
-            if start_signal_args:
-                req.signal_input.payloads.extend(
-                    await self._encode(start_signal_args, f"signal {start_signal!r}")
-                )
-        req.namespace = self.namespace
-        req.workflow_id = workflow_id
-        req.workflow_type.name = workflow
-        req.task_queue.name = task_queue
-        if args:
-            req.input.payloads.extend(await self._encode(args, f"workflow {workflow!r}"))
-        if execution_timeout is not None:
-            req.workflow_execution_timeout.FromTimedelta(execution_timeout)
-        if run_timeout is not None:
-            req.workflow_run_timeout.FromTimedelta(run_timeout)
-        if task_timeout is not None:
-            req.workflow_task_timeout.FromTimedelta(task_timeout)
-        req.identity = self.identity
-        req.request_id = str(uuid.uuid4())
-        req.workflow_id_reuse_policy = int(id_reuse_policy)
-        req.workflow_id_conflict_policy = int(id_conflict_policy)
-        if retry_policy is not None:
-            retry_policy.apply_to_proto(req.retry_policy)
-        req.cron_schedule = cron_schedule
-        if memo:
-            for key, value in memo.items():
-                req.memo.fields[key].CopyFrom(await self._encode_one(value, f"memo {key!r}"))
-        if search_attributes:
-            await _encode_search_attributes(search_attributes, req.search_attributes)
-
-        try:
-            if start_signal is None:
-                resp = await self._call("start_workflow_execution", req, rpc_metadata, rpc_timeout)
-                first_run_id = resp.first_execution_run_id or resp.run_id
-            else:
-                resp = await self._call(
-                    "signal_with_start_workflow_execution", req, rpc_metadata, rpc_timeout
-                )
-                # The run signalled may be an existing one; servers before
-                # 1.32 do not say which run began its chain.
-                first_run_id = resp.first_execution_run_id or (resp.run_id if resp.started else None)
-        except WorkflowExecutionAlreadyStartedError as err:
-            try:
-                existing_run_id = err.run_id or None
-            except (TypeError, ValueError):  # undecodable status details
-                existing_run_id = None
-            raise WorkflowAlreadyStartedError(workflow_id, workflow, existing_run_id) from err
-        return WorkflowHandle(
-            self,
-            workflow_id,
-            result_run_id=resp.run_id,
-            first_execution_run_id=first_run_id,
-            result_type=result_type,
+        return await self._impl.start_workflow(
+            StartWorkflowInput(
+                workflow=workflow,
+                args=list(args),
+                id=workflow_id,
+                task_queue=task_queue,
+                execution_timeout=execution_timeout,
+                run_timeout=run_timeout,
+                task_timeout=task_timeout,
+                id_reuse_policy=id_reuse_policy,
+                id_conflict_policy=id_conflict_policy,
+                retry_policy=retry_policy,
+                cron_schedule=cron_schedule,
+                memo=memo,
+                search_attributes=search_attributes,
+                headers={},
+                start_signal=start_signal,
+                start_signal_args=list(start_signal_args),
+                ret_type=result_type,
+                rpc_metadata=rpc_metadata,
+                rpc_timeout=rpc_timeout,
+            )
         )
 
     async def execute_workflow(
@@ -477,7 +906,8 @@ class Client:
         result_type: Optional[Type[Any]] = None,
     ) -> Any:
         """:meth:`start_workflow` then :meth:`WorkflowHandle.result` (whose
-        polls get ``rpc_metadata`` too, but their own 70 s timeout)."""
+        polls get ``rpc_metadata`` too, but their own 70 s timeout); both go
+        through the interceptors."""
         handle = await self.start_workflow(
             workflow, *args, id=id, task_queue=task_queue,
             execution_timeout=execution_timeout, run_timeout=run_timeout,
@@ -517,7 +947,7 @@ class Client:
             result_type=result_type,
         )
 
-    # ---- helpers shared with handles ----
+    # ---- helpers of the implementation ----
 
     async def _call(
         self,
@@ -560,7 +990,6 @@ class Client:
                 f"cannot decode {what} (payload encoding {', '.join(encodings)}): {err}"
             ) from err
 
-
 async def _encode_search_attributes(attrs: Mapping[str, Any], proto: Any) -> None:
     """Search attributes are JSON whatever the client's converter (the
     server indexes them), one payload per name."""
@@ -576,6 +1005,277 @@ async def _encode_search_attributes(attrs: Mapping[str, Any], proto: Any) -> Non
             ) from err
         proto.indexed_fields[key].CopyFrom(payload)
 
+
+
+
+# ---- the innermost link: requests to the server -------------------------------------------
+
+
+def _execution(workflow_id: str, run_id: Optional[str]) -> Any:
+    from temporalio.api.common.v1 import WorkflowExecution
+
+    return WorkflowExecution(workflow_id=workflow_id, run_id=run_id or "")
+
+
+class _ClientImpl(OutboundInterceptor):
+    """The end of every client's chain: what each operation does on the wire."""
+
+    def __init__(self, client: Client) -> None:  # no next: this is the last link
+        self._client = client
+
+    async def start_workflow(self, input: StartWorkflowInput) -> "WorkflowHandle[Any]":
+        from temporalio.api.workflowservice import v1 as wsv1
+
+        client = self._client
+        req: Any
+        if input.start_signal is None:
+            if input.start_signal_args:
+                raise ValueError("start_signal_args given without start_signal")
+            req = wsv1.StartWorkflowExecutionRequest()
+        else:
+            req = wsv1.SignalWithStartWorkflowExecutionRequest(signal_name=input.start_signal)
+            if input.start_signal_args:
+                req.signal_input.payloads.extend(
+                    await client._encode(input.start_signal_args, f"signal {input.start_signal!r}")
+                )
+        req.namespace = client.namespace
+        req.workflow_id = input.id
+        req.workflow_type.name = input.workflow
+        req.task_queue.name = input.task_queue
+        if input.args:
+            req.input.payloads.extend(await client._encode(input.args, f"workflow {input.workflow!r}"))
+        if input.execution_timeout is not None:
+            req.workflow_execution_timeout.FromTimedelta(input.execution_timeout)
+        if input.run_timeout is not None:
+            req.workflow_run_timeout.FromTimedelta(input.run_timeout)
+        if input.task_timeout is not None:
+            req.workflow_task_timeout.FromTimedelta(input.task_timeout)
+        req.identity = client.identity
+        req.request_id = str(uuid.uuid4())
+        req.workflow_id_reuse_policy = int(input.id_reuse_policy)
+        req.workflow_id_conflict_policy = int(input.id_conflict_policy)
+        if input.retry_policy is not None:
+            input.retry_policy.apply_to_proto(req.retry_policy)
+        req.cron_schedule = input.cron_schedule
+        if input.memo:
+            for key, value in input.memo.items():
+                req.memo.fields[key].CopyFrom(await client._encode_one(value, f"memo {key!r}"))
+        if input.search_attributes:
+            await _encode_search_attributes(input.search_attributes, req.search_attributes)
+        _set_headers(input.headers, req.header, f"workflow {input.workflow!r}")
+
+        try:
+            if input.start_signal is None:
+                resp = await client._call(
+                    "start_workflow_execution", req, input.rpc_metadata, input.rpc_timeout
+                )
+                first_run_id = resp.first_execution_run_id or resp.run_id
+            else:
+                resp = await client._call(
+                    "signal_with_start_workflow_execution", req, input.rpc_metadata,
+                    input.rpc_timeout,
+                )
+                # The run signalled may be an existing one; servers before
+                # 1.32 do not say which run began its chain.
+                first_run_id = resp.first_execution_run_id or (resp.run_id if resp.started else None)
+        except WorkflowExecutionAlreadyStartedError as err:
+            try:
+                existing_run_id = err.run_id or None
+            except (TypeError, ValueError):  # undecodable status details
+                existing_run_id = None
+            raise WorkflowAlreadyStartedError(input.id, input.workflow, existing_run_id) from err
+        return WorkflowHandle(
+            client,
+            input.id,
+            result_run_id=resp.run_id,
+            first_execution_run_id=first_run_id,
+            result_type=input.ret_type,
+        )
+
+    async def cancel_workflow(self, input: CancelWorkflowInput) -> None:
+        from temporalio.api.workflowservice.v1 import RequestCancelWorkflowExecutionRequest
+
+        client = self._client
+        req = RequestCancelWorkflowExecutionRequest(
+            namespace=client.namespace,
+            workflow_execution=_execution(input.id, input.run_id),
+            identity=client.identity,
+            request_id=str(uuid.uuid4()),
+            first_execution_run_id=input.first_execution_run_id or "",
+            reason=input.reason or "",
+        )
+        await client._call(
+            "request_cancel_workflow_execution", req, input.rpc_metadata, input.rpc_timeout
+        )
+
+    async def describe_workflow(self, input: DescribeWorkflowInput) -> "WorkflowExecutionDescription":
+        from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
+
+        client = self._client
+        req = DescribeWorkflowExecutionRequest(
+            namespace=client.namespace, execution=_execution(input.id, input.run_id)
+        )
+        resp = await client._call(
+            "describe_workflow_execution", req, input.rpc_metadata, input.rpc_timeout
+        )
+        return await WorkflowExecutionDescription._from_response(resp, client)
+
+    async def get_workflow_result(self, input: GetWorkflowResultInput) -> Any:
+        from temporalio import exceptions as exc
+
+        client = self._client
+        dc = client.data_converter
+        run_id = input.run_id
+        follow_runs = input.follow_runs
+        while True:
+            event = await self._close_event(input, run_id)
+            kind = event.WhichOneof("attributes")
+            attrs: Any = getattr(event, kind) if kind else None
+            if kind == "workflow_execution_completed_event_attributes":
+                if follow_runs and attrs.new_execution_run_id:  # cron
+                    run_id = attrs.new_execution_run_id
+                    continue
+                hints = [input.ret_type] if input.ret_type is not None else None
+                values = await client._decode(
+                    attrs.result.payloads, hints, f"the result of workflow {input.id!r}"
+                )
+                return values[0] if values else None
+            if kind == "workflow_execution_failed_event_attributes":
+                if follow_runs and attrs.new_execution_run_id:  # retry or cron
+                    run_id = attrs.new_execution_run_id
+                    continue
+                raise WorkflowFailureError(await dc.decode_failure(attrs.failure))
+            if kind == "workflow_execution_canceled_event_attributes":
+                details = await self._details(input.id, attrs.details)
+                raise WorkflowFailureError(exc.CancelledError("Workflow cancelled", *details))
+            if kind == "workflow_execution_terminated_event_attributes":
+                details = await self._details(input.id, attrs.details)
+                raise WorkflowFailureError(
+                    exc.TerminatedError(attrs.reason or "Workflow terminated", *details)
+                )
+            if kind == "workflow_execution_timed_out_event_attributes":
+                if follow_runs and attrs.new_execution_run_id:  # retry or cron
+                    run_id = attrs.new_execution_run_id
+                    continue
+                raise WorkflowFailureError(
+                    exc.TimeoutError(
+                        "Workflow timed out",
+                        type=exc.TimeoutType.START_TO_CLOSE,
+                        last_heartbeat_details=[],
+                    )
+                )
+            if kind == "workflow_execution_continued_as_new_event_attributes":
+                if not attrs.new_execution_run_id:
+                    raise RuntimeError("continue-as-new event without the new run id")
+                if follow_runs:
+                    run_id = attrs.new_execution_run_id
+                    continue
+                raise WorkflowContinuedAsNewError(attrs.new_execution_run_id)
+            raise RuntimeError(f"unexpected close event of workflow {input.id!r}: {kind}")
+
+    async def _close_event(self, input: GetWorkflowResultInput, run_id: Optional[str]) -> Any:
+        """Long-poll the history of ``run_id`` until its close event arrives."""
+        from temporalio.api.enums.v1 import HistoryEventFilterType
+        from temporalio.api.workflowservice.v1 import GetWorkflowExecutionHistoryRequest
+
+        client = self._client
+        req = GetWorkflowExecutionHistoryRequest(
+            namespace=client.namespace,
+            execution=_execution(input.id, run_id),
+            wait_new_event=True,
+            history_event_filter_type=HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT,
+            skip_archival=True,
+        )
+        timeout = input.rpc_timeout or LONG_POLL_TIMEOUT
+        # Without this header the server rewrites a close event that has a
+        # next run (retry, cron) into a fake continue-as-new, for old SDKs.
+        metadata = {SUPPORTED_FEATURES_HEADER: FOLLOWS_NEXT_RUN_ID, **input.rpc_metadata}
+        while True:
+            try:
+                resp = await client._call("get_workflow_execution_history", req, metadata, timeout)
+            except DeadlineExceededError:
+                continue  # the poll outlived its deadline: poll again
+            if resp.history.events:
+                return resp.history.events[-1]
+            # Still open: an empty page; keep polling from where it left off.
+            req.next_page_token = resp.next_page_token
+
+    async def _details(self, workflow_id: str, payloads: Any) -> List[Any]:
+        if not payloads.payloads:
+            return []
+        return await self._client._decode(
+            payloads.payloads, None, f"the details of workflow {workflow_id!r}"
+        )
+
+    async def query_workflow(self, input: QueryWorkflowInput) -> Any:
+        from temporalio.api.workflowservice.v1 import QueryWorkflowRequest
+
+        client = self._client
+        name = input.query
+        req = QueryWorkflowRequest(
+            namespace=client.namespace, execution=_execution(input.id, input.run_id)
+        )
+        req.query.query_type = name
+        if input.args:
+            req.query.query_args.payloads.extend(await client._encode(input.args, f"query {name!r}"))
+        _set_headers(input.headers, req.query.header, f"query {name!r}")
+        if input.reject_condition is not None:
+            req.query_reject_condition = int(input.reject_condition)
+        try:
+            resp = await client._call("query_workflow", req, input.rpc_metadata, input.rpc_timeout)
+        except InvalidArgumentError as err:
+            # QueryFailedError (the handler failed or is missing) is one of these.
+            failed = WorkflowQueryFailedError(err.message)
+            try:
+                failure = getattr(err, "failure", None)
+            except (TypeError, ValueError):  # undecodable status details
+                failure = None
+            if failure is not None and failure.ByteSize():
+                raise failed from await client.data_converter.decode_failure(failure)
+            raise failed from err
+        if resp.HasField("query_rejected"):
+            status = resp.query_rejected.status
+            raise WorkflowQueryRejectedError(WorkflowExecutionStatus(status) if status else None)
+        if not resp.query_result.payloads:
+            return None
+        hints = [input.ret_type] if input.ret_type is not None else None
+        values = await client._decode(
+            resp.query_result.payloads, hints, f"the result of query {name!r}"
+        )
+        return values[0] if values else None
+
+    async def signal_workflow(self, input: SignalWorkflowInput) -> None:
+        from temporalio.api.workflowservice.v1 import SignalWorkflowExecutionRequest
+
+        client = self._client
+        req = SignalWorkflowExecutionRequest(
+            namespace=client.namespace,
+            workflow_execution=_execution(input.id, input.run_id),
+            signal_name=input.signal,
+            identity=client.identity,
+            request_id=str(uuid.uuid4()),
+        )
+        if input.args:
+            req.input.payloads.extend(await client._encode(input.args, f"signal {input.signal!r}"))
+        _set_headers(input.headers, req.header, f"signal {input.signal!r}")
+        await client._call("signal_workflow_execution", req, input.rpc_metadata, input.rpc_timeout)
+
+    async def terminate_workflow(self, input: TerminateWorkflowInput) -> None:
+        from temporalio.api.workflowservice.v1 import TerminateWorkflowExecutionRequest
+
+        client = self._client
+        req = TerminateWorkflowExecutionRequest(
+            namespace=client.namespace,
+            workflow_execution=_execution(input.id, input.run_id),
+            reason=input.reason or "",
+            identity=client.identity,
+            first_execution_run_id=input.first_execution_run_id or "",
+        )
+        if input.args:
+            req.details.payloads.extend(await client._encode(input.args, "terminate details"))
+        await client._call(
+            "terminate_workflow_execution", req, input.rpc_metadata, input.rpc_timeout
+        )
 
 # ---- handles ----------------------------------------------------------------------------
 
@@ -628,13 +1328,13 @@ class WorkflowHandle(Generic[ReturnType]):
         """First run of the chain that cancel and terminate are limited to."""
         return self._first_execution_run_id
 
+    @property
+    def client(self) -> Client:
+        """The client whose interceptors this handle's calls go through."""
+        return self._client
+
     def __repr__(self) -> str:
         return f"WorkflowHandle(id={self._id!r}, run_id={self._run_id!r})"
-
-    def _execution(self, run_id: Optional[str]) -> Any:
-        from temporalio.api.common.v1 import WorkflowExecution
-
-        return WorkflowExecution(workflow_id=self._id, run_id=run_id or "")
 
     async def result(
         self,
@@ -655,97 +1355,19 @@ class WorkflowHandle(Generic[ReturnType]):
         Raises :class:`WorkflowFailureError` if the workflow failed (cause: the
         converted failure, e.g. ``ApplicationError``), was cancelled (cause
         ``CancelledError``), terminated (``TerminatedError``) or timed out
-        (``TimeoutError``).
+        (``TimeoutError``). Goes through :meth:`OutboundInterceptor.get_workflow_result`
+        (once per call, whatever the runs followed).
         """
-        from temporalio import exceptions as exc
-
         _check_rpc_options(rpc_metadata, rpc_timeout)
-        dc = self._client.data_converter
-        run_id = self._result_run_id
-        while True:
-            event = await self._close_event(run_id, rpc_metadata, rpc_timeout)
-            kind = event.WhichOneof("attributes")
-            attrs = getattr(event, kind) if kind else None
-            if kind == "workflow_execution_completed_event_attributes":
-                if follow_runs and attrs.new_execution_run_id:  # cron
-                    run_id = attrs.new_execution_run_id
-                    continue
-                hints = [self._result_type] if self._result_type is not None else None
-                values = await self._client._decode(
-                    attrs.result.payloads, hints, f"the result of workflow {self._id!r}"
-                )
-                return values[0] if values else None  # type: ignore[return-value]
-            if kind == "workflow_execution_failed_event_attributes":
-                if follow_runs and attrs.new_execution_run_id:  # retry or cron
-                    run_id = attrs.new_execution_run_id
-                    continue
-                raise WorkflowFailureError(await dc.decode_failure(attrs.failure))
-            if kind == "workflow_execution_canceled_event_attributes":
-                details = await self._details(attrs.details)
-                raise WorkflowFailureError(exc.CancelledError("Workflow cancelled", *details))
-            if kind == "workflow_execution_terminated_event_attributes":
-                details = await self._details(attrs.details)
-                raise WorkflowFailureError(
-                    exc.TerminatedError(attrs.reason or "Workflow terminated", *details)
-                )
-            if kind == "workflow_execution_timed_out_event_attributes":
-                if follow_runs and attrs.new_execution_run_id:  # retry or cron
-                    run_id = attrs.new_execution_run_id
-                    continue
-                raise WorkflowFailureError(
-                    exc.TimeoutError(
-                        "Workflow timed out",
-                        type=exc.TimeoutType.START_TO_CLOSE,
-                        last_heartbeat_details=[],
-                    )
-                )
-            if kind == "workflow_execution_continued_as_new_event_attributes":
-                if not attrs.new_execution_run_id:
-                    raise RuntimeError("continue-as-new event without the new run id")
-                if follow_runs:
-                    run_id = attrs.new_execution_run_id
-                    continue
-                raise WorkflowContinuedAsNewError(attrs.new_execution_run_id)
-            raise RuntimeError(f"unexpected close event of workflow {self._id!r}: {kind}")
-
-    async def _close_event(
-        self,
-        run_id: Optional[str],
-        rpc_metadata: Mapping[str, Union[str, bytes]],
-        rpc_timeout: Optional[timedelta],
-    ) -> Any:
-        """Long-poll the history of ``run_id`` until its close event arrives."""
-        from temporalio.api.enums.v1 import HistoryEventFilterType
-        from temporalio.api.workflowservice.v1 import GetWorkflowExecutionHistoryRequest
-
-        req = GetWorkflowExecutionHistoryRequest(
-            namespace=self._client.namespace,
-            execution=self._execution(run_id),
-            wait_new_event=True,
-            history_event_filter_type=HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT,
-            skip_archival=True,
-        )
-        timeout = rpc_timeout or LONG_POLL_TIMEOUT
-        # Without this header the server rewrites a close event that has a
-        # next run (retry, cron) into a fake continue-as-new, for old SDKs.
-        metadata = {SUPPORTED_FEATURES_HEADER: FOLLOWS_NEXT_RUN_ID, **rpc_metadata}
-        while True:
-            try:
-                resp = await self._client._call(
-                    "get_workflow_execution_history", req, metadata, timeout
-                )
-            except DeadlineExceededError:
-                continue  # the poll outlived its deadline: poll again
-            if resp.history.events:
-                return resp.history.events[-1]
-            # Still open: an empty page; keep polling from where it left off.
-            req.next_page_token = resp.next_page_token
-
-    async def _details(self, payloads: Any) -> List[Any]:
-        if not payloads.payloads:
-            return []
-        return await self._client._decode(
-            payloads.payloads, None, f"the details of workflow {self._id!r}"
+        return await self._client._impl.get_workflow_result(  # type: ignore[no-any-return]
+            GetWorkflowResultInput(
+                id=self._id,
+                run_id=self._result_run_id,
+                follow_runs=follow_runs,
+                ret_type=self._result_type,
+                rpc_metadata=rpc_metadata,
+                rpc_timeout=rpc_timeout,
+            )
         )
 
     async def cancel(
@@ -759,21 +1381,21 @@ class WorkflowHandle(Generic[ReturnType]):
         raises with cause ``CancelledError`` if it accepts).
 
         A missing workflow raises :class:`~temporalio.service.NotFoundError`.
+        Goes through :meth:`OutboundInterceptor.cancel_workflow`.
         """
-        from temporalio.api.workflowservice.v1 import RequestCancelWorkflowExecutionRequest
-
         if not isinstance(reason, str):
             raise TypeError(f"reason must be a str, not {type(reason).__name__}")
         _check_rpc_options(rpc_metadata, rpc_timeout)
-        req = RequestCancelWorkflowExecutionRequest(
-            namespace=self._client.namespace,
-            workflow_execution=self._execution(self._run_id),
-            identity=self._client.identity,
-            request_id=str(uuid.uuid4()),
-            first_execution_run_id=self._first_execution_run_id or "",
-            reason=reason,
+        await self._client._impl.cancel_workflow(
+            CancelWorkflowInput(
+                id=self._id,
+                run_id=self._run_id,
+                first_execution_run_id=self._first_execution_run_id,
+                reason=reason,
+                rpc_metadata=rpc_metadata,
+                rpc_timeout=rpc_timeout,
+            )
         )
-        await self._client._call("request_cancel_workflow_execution", req, rpc_metadata, rpc_timeout)
 
     async def describe(
         self,
@@ -781,15 +1403,15 @@ class WorkflowHandle(Generic[ReturnType]):
         rpc_metadata: Mapping[str, Union[str, bytes]] = {},
         rpc_timeout: Optional[timedelta] = None,
     ) -> "WorkflowExecutionDescription":
-        """The workflow's status and other facts, as the server has them now."""
-        from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
-
+        """The workflow's status and other facts, as the server has them now
+        (the whole response is its ``raw_description``). Goes through
+        :meth:`OutboundInterceptor.describe_workflow`."""
         _check_rpc_options(rpc_metadata, rpc_timeout)
-        req = DescribeWorkflowExecutionRequest(
-            namespace=self._client.namespace, execution=self._execution(self._run_id)
+        return await self._client._impl.describe_workflow(
+            DescribeWorkflowInput(
+                id=self._id, run_id=self._run_id, rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout
+            )
         )
-        resp = await self._client._call("describe_workflow_execution", req, rpc_metadata, rpc_timeout)
-        return await WorkflowExecutionDescription._from_response(resp, self._client)
 
     async def query(
         self,
@@ -802,46 +1424,32 @@ class WorkflowHandle(Generic[ReturnType]):
     ) -> Any:
         """Run query ``name`` with ``args`` on the workflow; return its decoded value.
 
-        Raises :class:`WorkflowQueryFailedError` if the query has no handler
-        or its handler failed, :class:`WorkflowQueryRejectedError` if
-        ``reject_condition`` matched the workflow's status.
+        ``reject_condition`` defaults to the client's
+        ``default_workflow_query_reject_condition`` (None: the server's
+        default, never reject). Raises :class:`WorkflowQueryFailedError` if
+        the query has no handler or its handler failed,
+        :class:`WorkflowQueryRejectedError` if the reject condition matched
+        the workflow's status. Goes through :meth:`OutboundInterceptor.query_workflow`.
         """
-        from temporalio.api.workflowservice.v1 import QueryWorkflowRequest
-
         _check_str(name, "query name")
         if reject_condition is not None:
             reject_condition = _enum(QueryRejectCondition, reject_condition, "reject_condition")
+        else:
+            reject_condition = self._client.default_workflow_query_reject_condition
         _check_rpc_options(rpc_metadata, rpc_timeout)
-        req = QueryWorkflowRequest(
-            namespace=self._client.namespace, execution=self._execution(self._run_id)
+        return await self._client._impl.query_workflow(
+            QueryWorkflowInput(
+                id=self._id,
+                run_id=self._run_id,
+                query=name,
+                args=list(args),
+                reject_condition=reject_condition,
+                headers={},
+                ret_type=result_type,
+                rpc_metadata=rpc_metadata,
+                rpc_timeout=rpc_timeout,
+            )
         )
-        req.query.query_type = name
-        if args:
-            req.query.query_args.payloads.extend(await self._client._encode(args, f"query {name!r}"))
-        if reject_condition is not None:
-            req.query_reject_condition = int(reject_condition)
-        try:
-            resp = await self._client._call("query_workflow", req, rpc_metadata, rpc_timeout)
-        except InvalidArgumentError as err:
-            # QueryFailedError (the handler failed or is missing) is one of these.
-            failed = WorkflowQueryFailedError(err.message)
-            try:
-                failure = getattr(err, "failure", None)
-            except (TypeError, ValueError):  # undecodable status details
-                failure = None
-            if failure is not None and failure.ByteSize():
-                raise failed from await self._client.data_converter.decode_failure(failure)
-            raise failed from err
-        if resp.HasField("query_rejected"):
-            status = resp.query_rejected.status
-            raise WorkflowQueryRejectedError(WorkflowExecutionStatus(status) if status else None)
-        if not resp.query_result.payloads:
-            return None
-        hints = [result_type] if result_type is not None else None
-        values = await self._client._decode(
-            resp.query_result.payloads, hints, f"the result of query {name!r}"
-        )
-        return values[0] if values else None
 
     async def signal(
         self,
@@ -850,21 +1458,21 @@ class WorkflowHandle(Generic[ReturnType]):
         rpc_metadata: Mapping[str, Union[str, bytes]] = {},
         rpc_timeout: Optional[timedelta] = None,
     ) -> None:
-        """Send signal ``name`` with ``args`` to the workflow."""
-        from temporalio.api.workflowservice.v1 import SignalWorkflowExecutionRequest
-
+        """Send signal ``name`` with ``args`` to the workflow. Goes through
+        :meth:`OutboundInterceptor.signal_workflow`."""
         _check_str(name, "signal name")
         _check_rpc_options(rpc_metadata, rpc_timeout)
-        req = SignalWorkflowExecutionRequest(
-            namespace=self._client.namespace,
-            workflow_execution=self._execution(self._run_id),
-            signal_name=name,
-            identity=self._client.identity,
-            request_id=str(uuid.uuid4()),
+        await self._client._impl.signal_workflow(
+            SignalWorkflowInput(
+                id=self._id,
+                run_id=self._run_id,
+                signal=name,
+                args=list(args),
+                headers={},
+                rpc_metadata=rpc_metadata,
+                rpc_timeout=rpc_timeout,
+            )
         )
-        if args:
-            req.input.payloads.extend(await self._client._encode(args, f"signal {name!r}"))
-        await self._client._call("signal_workflow_execution", req, rpc_metadata, rpc_timeout)
 
     async def terminate(
         self,
@@ -877,23 +1485,22 @@ class WorkflowHandle(Generic[ReturnType]):
         recorded as details. :meth:`result` then raises with cause ``TerminatedError``.
 
         A missing workflow raises :class:`~temporalio.service.NotFoundError`.
+        Goes through :meth:`OutboundInterceptor.terminate_workflow`.
         """
-        from temporalio.api.workflowservice.v1 import TerminateWorkflowExecutionRequest
-
         if reason is not None and not isinstance(reason, str):
             raise TypeError(f"reason must be a str, not {type(reason).__name__}")
         _check_rpc_options(rpc_metadata, rpc_timeout)
-        req = TerminateWorkflowExecutionRequest(
-            namespace=self._client.namespace,
-            workflow_execution=self._execution(self._run_id),
-            reason=reason or "",
-            identity=self._client.identity,
-            first_execution_run_id=self._first_execution_run_id or "",
+        await self._client._impl.terminate_workflow(
+            TerminateWorkflowInput(
+                id=self._id,
+                run_id=self._run_id,
+                first_execution_run_id=self._first_execution_run_id,
+                args=list(args),
+                reason=reason,
+                rpc_metadata=rpc_metadata,
+                rpc_timeout=rpc_timeout,
+            )
         )
-        if args:
-            req.details.payloads.extend(await self._client._encode(args, "terminate details"))
-        await self._client._call("terminate_workflow_execution", req, rpc_metadata, rpc_timeout)
-
 
 # ---- descriptions ---------------------------------------------------------------------
 
