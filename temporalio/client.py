@@ -957,6 +957,9 @@ class Client:
         rpc_timeout: Optional[timedelta],
     ) -> Any:
         method = getattr(self.service, rpc)
+        if self._namespace != self.service_client.config.namespace:
+            # The connection's namespace header would name the other namespace.
+            rpc_metadata = {**rpc_metadata, "temporal-namespace": self._namespace}
         return await method(req, retry=True, metadata=rpc_metadata or None, timeout=rpc_timeout)
 
     async def _encode(self, values: Sequence[Any], what: str) -> List["Payload"]:

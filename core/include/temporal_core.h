@@ -190,7 +190,8 @@ typedef void (*tcore_call_cb)(void *user, const tcore_call_result *result);
 typedef struct tcore_call_options {
   int64_t timeout_ms;         /* per attempt; 0 = 30 s default */
   int no_retry;               /* nonzero: a single attempt */
-  const char *const *md_keys; /* extra headers for this call only */
+  const char *const *md_keys; /* extra headers for this call only; each replaces
+                                 the client's header of the same key */
   const uint8_t *const *md_values;
   const size_t *md_value_lens;
   size_t md_count;

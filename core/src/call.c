@@ -87,8 +87,16 @@ static grpc_call_error attempt_start_locked(tcore_call *call) {
   size_t n = call->set->n + call->n_md;
   call->send_md = malloc((n ? n : 1) * sizeof *call->send_md);
   if (!call->send_md) return GRPC_CALL_ERROR;
-  memcpy(call->send_md, call->set->md, call->set->n * sizeof *call->send_md);
-  if (call->n_md) memcpy(call->send_md + call->set->n, call->md, call->n_md * sizeof *call->md);
+  /* The call's own headers first; a client header with the same key (e.g.
+   * temporal-namespace for a client of another namespace) is replaced. */
+  if (call->n_md) memcpy(call->send_md, call->md, call->n_md * sizeof *call->md);
+  n = call->n_md;
+  for (size_t i = 0; i < call->set->n; i++) {
+    int replaced = 0;
+    for (size_t j = 0; j < call->n_md && !replaced; j++)
+      replaced = grpc_slice_eq(call->set->md[i].key, call->md[j].key);
+    if (!replaced) call->send_md[n++] = call->set->md[i];
+  }
   gpr_timespec deadline = gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
                                        gpr_time_from_millis(call->timeout_ms, GPR_TIMESPAN));
   call->gcall = grpc_channel_create_call(c->channel, NULL, GRPC_PROPAGATE_DEFAULTS, c->rt->cq,

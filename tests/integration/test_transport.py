@@ -10,7 +10,7 @@ import queue
 import subprocess
 import threading
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional
+from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
 
@@ -54,7 +54,8 @@ class EchoServer:
     def _read(self) -> None:
         for line in self.proc.stdout:
             method, *pairs = line.rstrip("\n").split("\t")
-            headers = dict(p.split("=", 1) for p in pairs)
+            headers: Dict[str, Any] = dict(p.split("=", 1) for p in pairs)
+            headers["_pairs"] = [p.split("=", 1)[0] for p in pairs]
             self.calls.put((method[len("CALL "):], headers))
 
     def next_call(self, timeout: float = 5) -> tuple:
@@ -118,6 +119,32 @@ async def test_per_call_metadata_is_sent_with_that_call_only(echo: EchoServer) -
     assert echo.next_call()[1]["x-call"] == "one"
     await client.service.get_system_info(GetSystemInfoRequest())
     assert "x-call" not in echo.next_call()[1]
+    await client.close()
+
+
+async def test_a_call_header_replaces_the_connection_header_of_that_key(echo: EchoServer) -> None:
+    client = await Client.connect(f"127.0.0.1:{echo.port}", namespace="first")
+    echo.next_call()
+    await client.service.get_system_info(GetSystemInfoRequest(),
+                                         metadata={"temporal-namespace": "second"})
+    _, headers = echo.next_call()
+    assert headers["temporal-namespace"] == "second"
+    assert headers["_pairs"].count("temporal-namespace") == 1
+    await client.close()
+
+
+async def test_a_client_of_another_namespace_on_the_same_connection_says_so(
+    echo: EchoServer,
+) -> None:
+    client = await Client.connect(f"127.0.0.1:{echo.port}", namespace="first")
+    echo.next_call()
+    other = Client(**{**client.config(), "namespace": "second"})
+    await other.get_workflow_handle("wf-1").signal("go")
+    method, headers = echo.next_call()
+    assert method.endswith("/SignalWorkflowExecution")
+    assert headers["temporal-namespace"] == "second"
+    await client.get_workflow_handle("wf-1").signal("go")
+    assert echo.next_call()[1]["temporal-namespace"] == "first"
     await client.close()
 
 
