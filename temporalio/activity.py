@@ -112,52 +112,86 @@ def _definition_of(fn: Any) -> Optional[_Definition]:
 # ---- info and context ---------------------------------------------------------------
 
 
-class _Flag:
-    """A one-shot flag visible to threads (``threading.Event``) and to the
-    worker's event loop (an ``asyncio.Future``, resolved on that loop)."""
+_flag_lock = threading.Lock()
 
-    __slots__ = ("_event", "_future", "_loop", "reason")
+
+def _resolve(fut: "asyncio.Future[str]", reason: str) -> None:
+    if not fut.done():
+        fut.set_result(reason)
+
+
+class _Flag:
+    """A one-shot flag (cancellation, worker shutdown) that any thread may
+    set and read, and any event loop may await.
+
+    Cheap when nobody waits: a bool. A ``threading.Event`` is made only for
+    a thread that blocks on it, and one future per event loop that awaits it
+    (resolved on its own loop, thread-safely)."""
+
+    __slots__ = ("_loop", "_set", "reason", "_event", "_futures")
 
     def __init__(self, loop: Optional[asyncio.AbstractEventLoop] = None) -> None:
-        self._event = threading.Event()
-        self._loop = loop
-        self._future: Optional[asyncio.Future] = None
+        self._loop = loop  # the loop whose future :meth:`future` gives by default
+        self._set = False
         self.reason: Optional[str] = None
+        self._event: Optional[threading.Event] = None
+        self._futures: Optional[list] = None  # [(loop, future)]
 
     def is_set(self) -> bool:
-        return self._event.is_set()
+        return self._set
 
     def set(self, reason: str) -> None:
-        """Set the flag. From the loop's thread, or from any thread when the
-        flag has no loop."""
-        if self._event.is_set():
-            return
-        self.reason = reason
-        self._event.set()
-        if self._future is not None and not self._future.done():
-            self._future.set_result(reason)
+        """Set the flag (the first reason wins). Any thread."""
+        with _flag_lock:
+            if self._set:
+                return
+            self.reason = reason
+            self._set = True
+            event, futures = self._event, self._futures
+        if event is not None:
+            event.set()
+        if futures:
+            running = asyncio._get_running_loop()
+            for loop, fut in futures:
+                if loop is running:
+                    _resolve(fut, reason)
+                else:
+                    try:
+                        loop.call_soon_threadsafe(_resolve, fut, reason)
+                    except RuntimeError:  # that loop is closed: nobody waits any more
+                        pass
 
-    def future(self) -> asyncio.Future:
-        if self._future is None:
-            loop = self._loop or asyncio.get_running_loop()
-            self._future = loop.create_future()
-            if self._event.is_set():
-                self._future.set_result(self.reason)
-        return self._future
+    def future(self) -> "asyncio.Future[str]":
+        """A future of the running loop (else of the flag's loop) that gets
+        the reason when the flag is set."""
+        loop = asyncio._get_running_loop() or self._loop
+        if loop is None:
+            raise RuntimeError("no running event loop to wait on")
+        with _flag_lock:
+            for known, fut in self._futures or ():
+                if known is loop:
+                    return fut
+            fut = loop.create_future()
+            if self._set:
+                fut.set_result(self.reason)  # nobody can wait on it yet
+            else:
+                # (closed loops' futures go: a worker's shutdown flag lives long)
+                self._futures = [(l, f) for l, f in self._futures or () if not l.is_closed()]
+                self._futures.append((loop, fut))
+            return fut
 
     async def wait(self) -> None:
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if self._loop is None or running is self._loop:
+        if not self._set:
             await asyncio.shield(self.future())
-        else:  # awaited from another loop: poll the thread-safe flag
-            while not self._event.is_set():
-                await asyncio.sleep(0.05)
 
     def wait_sync(self, timeout: Optional[float] = None) -> bool:
-        return self._event.wait(timeout)
+        with _flag_lock:
+            if self._set:
+                return True
+            if self._event is None:
+                self._event = threading.Event()
+            event = self._event
+        return event.wait(timeout)
 
 
 @dataclass(frozen=True)
@@ -195,8 +229,9 @@ class Info:
     def cancellation(self) -> "asyncio.Future[str]":
         """An awaitable that completes (with the reason) when cancellation is
         requested: ``"cancel_requested"``, ``"worker_shutdown"``, ``"paused"``,
-        ``"reset"``, ``"not_found"``. Await it on the worker's event loop
-        (sync activities: :attr:`cancelled` or :func:`wait_for_cancelled_sync`)."""
+        ``"reset"``, ``"not_found"``. A future of the running event loop (in a
+        sync activity: of the worker's loop; there use :attr:`cancelled` or
+        :func:`wait_for_cancelled_sync` instead)."""
         if self._cancel is None:
             raise RuntimeError("this Info has no cancellation (not made by a worker)")
         return self._cancel.future()
@@ -314,10 +349,17 @@ def wait_for_worker_shutdown_sync(timeout: Union[None, float, timedelta] = None)
 
 class LoggerAdapter(logging.LoggerAdapter):
     """A logger adapter that adds the running activity's details to each
-    record: as ``record.temporal_activity`` (a dict: activity id and type,
-    attempt, namespace, task queue, workflow id, run id and type) and, when
-    ``activity_info_on_message`` is true (the default), appended to the
-    message. Outside an activity records pass unchanged.
+    record. Outside an activity records pass unchanged (but for ``extra``).
+
+    Attributes:
+        activity_info_on_message: append the details (a dict: activity id
+            and type, attempt, namespace, task queue, workflow id, run id and
+            type) to the message. Default true.
+        activity_info_on_extra: put those details in ``extra`` as
+            ``temporal_activity`` (so ``record.temporal_activity``). Default
+            true.
+        full_activity_info_on_extra: put the whole :class:`Info` in
+            ``extra`` as ``activity_info``. Default false.
     """
 
     def __init__(
@@ -326,25 +368,25 @@ class LoggerAdapter(logging.LoggerAdapter):
         super().__init__(logger, extra or {})
         self.activity_info_on_message = True
         self.activity_info_on_extra = True
+        self.full_activity_info_on_extra = False
 
     def process(
         self, msg: Any, kwargs: MutableMapping[str, Any]
     ) -> Tuple[Any, MutableMapping[str, Any]]:
         ctx = _current.get(None)
+        if ctx is None and not self.extra:
+            return msg, kwargs
+        extra = dict(self.extra or {})
+        extra.update(kwargs.get("extra") or {})
         if ctx is not None:
             details = ctx.logger_details
             if self.activity_info_on_message:
                 msg = f"{msg} ({details})"
             if self.activity_info_on_extra:
-                extra = dict(self.extra or {})
-                extra.update(kwargs.get("extra") or {})
                 extra["temporal_activity"] = details
-                kwargs["extra"] = extra
-                return msg, kwargs
-        if self.extra:
-            extra = dict(self.extra)
-            extra.update(kwargs.get("extra") or {})
-            kwargs["extra"] = extra
+            if self.full_activity_info_on_extra:
+                extra["activity_info"] = ctx.info
+        kwargs["extra"] = extra
         return msg, kwargs
 
     @property
@@ -353,13 +395,19 @@ class LoggerAdapter(logging.LoggerAdapter):
         return self.logger
 
 
-_logger = LoggerAdapter(logging.getLogger(__name__))
+class _ActivityLogger(LoggerAdapter):
+    """The type of :data:`logger`: an adapter that is also callable (the
+    call returns itself), so both ``activity.logger()`` and the official
+    SDK's ``activity.logger.info(...)`` work."""
+
+    def __call__(self) -> LoggerAdapter:
+        return self
 
 
-def logger() -> LoggerAdapter:
-    """A logger (named ``temporalio.activity``) that adds the running
-    activity's details to its records."""
-    return _logger
+logger: _ActivityLogger = _ActivityLogger(logging.getLogger(__name__))
+"""A logger (named ``temporalio.activity``) that adds the running activity's
+details to its records. Use it as ``activity.logger().info(...)`` or
+``activity.logger.info(...)``."""
 
 
 def _is_async_callable(fn: Any) -> bool:

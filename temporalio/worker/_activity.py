@@ -6,6 +6,14 @@ each task into a call of the registered Python callable and its outcome
 into a completion. Events arrive on the worker's event loop: ``("task",
 bytes)``, ``("cancel", token, reason)``, ``("fatal", message)``,
 ``("warning", token, message)``.
+
+An attempt runs in one of four places, which decides how a cancel reaches
+it (``_Running.mode``): an async activity on the worker's loop (its task is
+cancelled) or on a loop of its own in ``async_activity_executor`` (that task
+is cancelled, thread-safely); a sync activity in a thread (its next
+heartbeat raises) or in a process pool (the same, told through the
+``_process`` socket). The async-on-the-loop path, the common one, costs no
+thread, lock or system call of its own.
 """
 
 from __future__ import annotations
@@ -130,20 +138,32 @@ def _activity_defs(activities: Any) -> Dict[str, _ActivityDef]:
 
 # ---- running activities ---------------------------------------------------------------
 
+# Where an attempt runs: how a cancel reaches it.
+_ON_LOOP = 0  # async, on the worker's loop: the task is cancelled
+_IN_THREAD = 1  # sync, in activity_executor: heartbeat() raises, info().cancelled
+_ON_OTHER_LOOP = 2  # async, in async_activity_executor: its task on that loop is cancelled
+_IN_PROCESS = 3  # sync, in a process pool: told through the worker's socket
+
+# An attempt that had not started when its process pool broke runs again in
+# the new pool, up to this many times in all.
+_MAX_POOL_SUBMISSIONS = 3
+
 
 class _Running:
     """One activity attempt in progress."""
 
-    __slots__ = ("token", "defn", "context", "task", "cancel", "done", "is_async")
+    __slots__ = ("token", "context", "task", "cancel", "done", "mode", "remote", "key", "hb_task")
 
     def __init__(self, token: bytes, cancel: _act._Flag) -> None:
         self.token = token
-        self.defn: Optional[_ActivityDef] = None
         self.context: Optional[_act._Context] = None
         self.task: Optional[asyncio.Task] = None
         self.cancel = cancel
         self.done = False  # the user's callable has returned or raised
-        self.is_async = True
+        self.mode = _ON_LOOP  # until the activity is known (decoding runs on the loop)
+        self.remote: Optional[Tuple[asyncio.AbstractEventLoop, asyncio.Task]] = None
+        self.key: Optional[bytes] = None  # process-pool attempts: the hub's key
+        self.hb_task: Optional[asyncio.Task] = None  # heartbeat encoding (async converters)
 
 
 def _td(msg: Any, name: str) -> Optional[timedelta]:
@@ -162,6 +182,34 @@ def _dt(msg: Any, name: str) -> Optional[datetime]:
 
 def _is_cancel_error(e: BaseException) -> bool:
     return isinstance(e, (asyncio.CancelledError, _exc.CancelledError))
+
+
+def _run_on_new_loop(ra: _Running, fn: Callable[..., Any], args: Sequence[Any]) -> Any:
+    """In an ``async_activity_executor`` thread: runs the async activity on a
+    loop of its own, where the worker can cancel its task."""
+    loop = asyncio.new_event_loop()
+    try:
+        task = loop.create_task(fn(*args))
+        ra.remote = (loop, task)
+        if ra.cancel.is_set():  # came before `remote` was visible
+            task.cancel()
+        try:
+            return loop.run_until_complete(task)
+        except asyncio.CancelledError:
+            # An asyncio.CancelledError would read as the worker's own task
+            # being cancelled: hand it over as Temporal's.
+            raise _exc.CancelledError("activity cancelled") from None
+    finally:
+        ra.remote = None
+        try:
+            rest = asyncio.all_tasks(loop)
+            for t in rest:
+                t.cancel()
+            if rest:
+                loop.run_until_complete(asyncio.gather(*rest, return_exceptions=True))
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        finally:
+            loop.close()
 
 
 class _ActivityWorker:
@@ -201,6 +249,8 @@ class _ActivityWorker:
         self._core: Any = None
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._shutdown_flag: Optional[_act._Flag] = None
+        self._hub: Any = None  # a _process.ProcessHub when sync activities run in processes
+        self._owned_pools: List[concurrent.futures.Executor] = []
         self.fatal: Optional[BaseException] = None
         self.stopped: Optional[asyncio.Future] = None  # done on fatal or shutdown
         from temporalio.api.common.v1 import Payloads
@@ -219,35 +269,50 @@ class _ActivityWorker:
         self._loop = loop
         self._shutdown_flag = _act._Flag(loop)
         self.stopped = loop.create_future()
-        self._core = _bridge.Worker(
-            self._core_client,
-            _notifier(loop),
-            self._on_event,
-            task_queue=self._task_queue,
-            identity=self._identity,
-            max_concurrent_activities=self._max_concurrent,
-            max_concurrent_polls=self._max_polls,
-            max_activities_per_second=float(self._rate),
-            max_task_queue_activities_per_second=float(self._tq_rate),
-            graceful_shutdown_ms=self._grace_ms,
-        )
-        self._core.start()
+        if isinstance(self._executor, concurrent.futures.ProcessPoolExecutor):
+            from temporalio.worker._process import ProcessHub
+
+            self._hub = ProcessHub(loop, self._heartbeat_from_process)
+        try:
+            self._core = _bridge.Worker(
+                self._core_client,
+                _notifier(loop),
+                self._on_event,
+                task_queue=self._task_queue,
+                identity=self._identity,
+                max_concurrent_activities=self._max_concurrent,
+                max_concurrent_polls=self._max_polls,
+                max_activities_per_second=float(self._rate),
+                max_task_queue_activities_per_second=float(self._tq_rate),
+                graceful_shutdown_ms=self._grace_ms,
+            )
+            self._core.start()
+        except BaseException:
+            if self._hub is not None:
+                self._hub.close()
+            raise
 
     async def shutdown(self) -> None:
         """Shut down; returns when the core is done (grace period, then
         cancels, then a bounded wait for their completions, all reported)."""
         assert self._loop is not None and self._shutdown_flag is not None
         self._shutdown_flag.set("worker_shutdown")
+        if self._hub is not None:
+            self._hub.notify_shutdown()
         fut = self._loop.create_future()
         self._core.shutdown(fut)
         await asyncio.shield(fut)
         if self.stopped is not None and not self.stopped.done():
             self.stopped.set_result(None)
         # Whatever still runs was given up by the core (its completion can no
-        # longer be reported): stop waiting for it.
+        # longer be reported): stop waiting for what we can stop.
         for ra in list(self._running.values()):
-            if ra.is_async and ra.task is not None and not ra.task.done():
+            if ra.mode == _ON_LOOP and ra.task is not None and not ra.task.done():
                 ra.task.cancel()
+        if self._hub is not None:
+            self._hub.close()  # children still running read it as a cancel
+        for pool in self._owned_pools:
+            pool.shutdown(wait=False)
 
     # -- events from the core --
 
@@ -277,9 +342,23 @@ class _ActivityWorker:
         if ra is None:
             return
         ra.cancel.set(reason)
-        if ra.is_async and not ra.done and ra.task is not None:
-            ra.task.cancel()
-        # Sync activities see it at their next heartbeat() and in info().cancelled.
+        if ra.done:
+            return
+        mode = ra.mode
+        if mode == _ON_LOOP:
+            if ra.task is not None:
+                ra.task.cancel()
+        elif mode == _ON_OTHER_LOOP:
+            remote = ra.remote  # None until its loop runs: it checks the flag then
+            if remote is not None:
+                try:
+                    remote[0].call_soon_threadsafe(remote[1].cancel)
+                except RuntimeError:  # its loop just closed: the activity is over
+                    pass
+        elif mode == _IN_PROCESS:
+            if ra.key is not None and self._hub is not None:
+                self._hub.cancel(ra.key, reason)
+        # _IN_THREAD: seen at its next heartbeat() and in info().cancelled.
 
     # -- one attempt --
 
@@ -295,6 +374,8 @@ class _ActivityWorker:
             except BaseException as err:  # noqa: B902 - every outcome is reported
                 ra.done = True
                 kind, data = await self._failure(ra, err)
+            if ra.hb_task is not None and kind != _bridge.COMPLETED:
+                await asyncio.wait([ra.hb_task])  # its details go before the failure
         except BaseException as err:  # noqa: B902 - converting the outcome failed
             kind, data = _bridge.FAILED, self._plain_failure(
                 f"failed to build the activity's result: {type(err).__name__}: {err}", err
@@ -313,8 +394,6 @@ class _ActivityWorker:
                 f"available activities: {names}",
                 type="NotFoundError",
             )
-        ra.defn = defn
-        ra.is_async = defn.is_async
         payloads = task.input.payloads
         n = len(payloads)
         if n < defn.min_args or (n > defn.max_args and not defn.has_varargs):
@@ -332,7 +411,9 @@ class _ActivityWorker:
             args = await self._dc.decode(payloads, defn.type_hints(n)) if n else []
         except Exception as err:
             raise _exc.ApplicationError(
-                f"Failed decoding arguments of activity {defn.name!r}: {err}", type="TypeError"
+                f"Failed decoding arguments of activity {defn.name!r}: "
+                f"{type(err).__name__}: {err}",
+                type="TypeError",
             ) from err
         try:
             details = (
@@ -341,10 +422,11 @@ class _ActivityWorker:
             )
         except Exception as err:
             raise _exc.ApplicationError(
-                f"Failed decoding heartbeat details: {err}", non_retryable=True
+                f"Failed decoding heartbeat details: {type(err).__name__}: {err}",
+                non_retryable=True,
             ) from err
         info = self._info(task, details, ra.cancel)
-        assert self._shutdown_flag is not None
+        assert self._shutdown_flag is not None and self._loop is not None
         ctx = _act._Context(
             info=info,
             heartbeat=functools.partial(self._heartbeat, ra),
@@ -353,33 +435,92 @@ class _ActivityWorker:
             is_async=defn.is_async,
         )
         ra.context = ctx
+        # This task's own context: the activity's (async on this loop), and
+        # the worker's logging of the outcome either way.
+        _act._current.set(ctx)
         if defn.is_async:
-            _act._current.set(ctx)  # this task's own context
             if self._async_executor is None:
                 result = await defn.fn(*args)
             else:
-                result = await self._run_async_in_executor(defn, args, ctx)
+                ra.mode = _ON_OTHER_LOOP
+                cv = contextvars.copy_context()
+                result = await self._loop.run_in_executor(
+                    self._async_executor, cv.run, _run_on_new_loop, ra, defn.fn, args
+                )
+        elif self._hub is not None:
+            ra.mode = _IN_PROCESS
+            result = await self._run_in_process(ra, defn, args, info)
         else:
+            ra.mode = _IN_THREAD
             cv = contextvars.copy_context()
-            cv.run(_act._current.set, ctx)
-            executor = self._executor
-            assert self._loop is not None
-            result = await self._loop.run_in_executor(executor, functools.partial(cv.run, defn.fn, *args))
+            result = await self._loop.run_in_executor(
+                self._executor, functools.partial(cv.run, defn.fn, *args)
+            )
         ra.done = True
         return result
 
-    async def _run_async_in_executor(
-        self, defn: _ActivityDef, args: List[Any], ctx: _act._Context
+    async def _run_in_process(
+        self, ra: _Running, defn: _ActivityDef, args: List[Any], info: _act.Info
     ) -> Any:
-        """An async activity on its own event loop in ``async_activity_executor``."""
+        from concurrent.futures.process import BrokenProcessPool
+
+        from temporalio.worker import _process
+
         assert self._loop is not None
-        cv = contextvars.copy_context()
-        cv.run(_act._current.set, ctx)
+        hub = self._hub
+        sent_info = dataclasses.replace(info, _cancel=None)
+        for submissions in range(1, _MAX_POOL_SUBMISSIONS + 1):
+            pool = self._executor
+            assert isinstance(pool, concurrent.futures.ProcessPoolExecutor)
+            key = ra.key = hub.register(ra)
+            try:
+                ok, data = await self._loop.run_in_executor(
+                    pool, _process.run_activity, defn.fn, args, sent_info, hub.address, key
+                )
+            except BrokenProcessPool as err:
+                started = hub.started(key)
+                hub.unregister(key)  # from now on its child would not start it
+                self._renew_pool(pool)
+                if not started and not ra.cancel.is_set() and submissions < _MAX_POOL_SUBMISSIONS:
+                    continue  # it ran no user code: run it in the new pool
+                if not started and ra.cancel.is_set():
+                    raise _exc.CancelledError("activity cancelled before it started") from None
+                raise _exc.ApplicationError(
+                    f"the process pool running activity {defn.name!r} broke: a child process "
+                    f"ended abruptly (killed, crashed or out of memory) while it ran this "
+                    f"attempt or another one ({err})",
+                    type="BrokenProcessPool",
+                ) from None
+            except BaseException as err:
+                hub.unregister(key)
+                if not isinstance(err, Exception):
+                    raise
+                raise _exc.ApplicationError(
+                    f"activity {defn.name!r} could not be run in the process pool "
+                    f"(its arguments must pickle): {type(err).__name__}: {err}",
+                    type=type(err).__name__,
+                ) from None
+            hub.unregister(key)  # takes in its last heartbeats first
+            return _process.load_outcome(ok, data)
+        raise AssertionError("unreachable")
 
-        def run() -> Any:
-            return asyncio.run(defn.fn(*args))
+    def _renew_pool(self, broken: concurrent.futures.ProcessPoolExecutor) -> None:
+        """After a child died, the pool is broken for good: use a new one
+        with its settings (owned by the worker) for the next attempts."""
+        if self._executor is not broken:
+            return  # renewed already
+        from temporalio.worker import _process
 
-        return await self._loop.run_in_executor(self._async_executor, functools.partial(cv.run, run))
+        new = _process.renew_pool(broken)
+        if new is None:
+            return
+        logger.warning(
+            "A child process of the activity process pool died; the pool broke and the "
+            "worker on task queue %r replaced it with a new one of the same settings",
+            self._task_queue,
+        )
+        self._executor = new
+        self._owned_pools.append(new)
 
     def _info(self, task: Any, details: List[Any], cancel: _act._Flag) -> _act.Info:
         wf = task.workflow_execution
@@ -406,26 +547,45 @@ class _ActivityWorker:
             _cancel=cancel,
         )
 
+    # -- heartbeats --
+
     def _heartbeat(self, ra: _Running, *details: Any) -> None:
         """``activity.heartbeat`` of a worker activity; any thread."""
-        if not ra.is_async and ra.cancel.is_set():
+        if ra.mode == _IN_THREAD and ra.cancel.is_set():
             raise _exc.CancelledError(f"activity cancelled ({ra.cancel.reason})")
-        dc = self._dc
-        if getattr(dc, "_sync", False):
-            data = self._Payloads(payloads=dc._encode_sync(list(details))).SerializeToString()
-            self._core.heartbeat(ra.token, data)
+        if getattr(self._dc, "_sync", False):
+            self._record_heartbeat(ra, self._dc._encode_sync(list(details)))
         else:  # an async converter or codec: encode on the loop
             assert self._loop is not None
             self._loop.call_soon_threadsafe(self._heartbeat_async_start, ra, details)
 
+    def _heartbeat_from_process(self, ra: _Running, details: Sequence[Any]) -> None:
+        """Details a process-pool activity heartbeated (on the loop)."""
+        if getattr(self._dc, "_sync", False):
+            try:
+                payloads = self._dc._encode_sync(list(details))
+            except Exception:
+                logger.exception("Encoding heartbeat details of a process-pool activity failed")
+                return
+            self._record_heartbeat(ra, payloads)
+        else:
+            self._heartbeat_async_start(ra, details)
+
+    def _record_heartbeat(self, ra: _Running, payloads: Sequence[Any]) -> None:
+        self._core.heartbeat(ra.token, self._Payloads(payloads=payloads).SerializeToString())
+
     def _heartbeat_async_start(self, ra: _Running, details: Sequence[Any]) -> None:
         assert self._loop is not None
-        self._loop.create_task(self._heartbeat_async(ra, details))
+        ra.hb_task = self._loop.create_task(self._heartbeat_async(ra, details, ra.hb_task))
 
-    async def _heartbeat_async(self, ra: _Running, details: Sequence[Any]) -> None:
+    async def _heartbeat_async(
+        self, ra: _Running, details: Sequence[Any], previous: Optional[asyncio.Task]
+    ) -> None:
         try:
             payloads = await self._dc.encode(list(details))
-            self._core.heartbeat(ra.token, self._Payloads(payloads=payloads).SerializeToString())
+            if previous is not None:  # keep the order the activity heartbeated in
+                await asyncio.wait([previous])
+            self._record_heartbeat(ra, payloads)
         except Exception:
             logger.exception("Encoding heartbeat details of activity failed")
 
@@ -456,7 +616,7 @@ class _ActivityWorker:
             isinstance(err, _exc.ApplicationError)
             and err.category == _exc.ApplicationErrorCategory.BENIGN
         ):
-            _act.logger().warning("Completing activity as failed", exc_info=err)
+            _act.logger.warning("Completing activity as failed", exc_info=err)
         failure = await self._dc.encode_failure(err)
         if failure.WhichOneof("failure_info") != "application_failure_info":
             # The server takes only application failures from an activity.

@@ -30,9 +30,10 @@ def _rate(value: Any, name: str) -> Optional[float]:
         return None
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number, not {type(value).__name__}")
-    if not value > 0 or value == float("inf"):
+    rate = float(value)
+    if not rate > 0 or rate == float("inf"):  # also rejects NaN
         raise ValueError(f"{name} must be a positive finite number, got {value!r}")
-    return float(value)
+    return rate
 
 
 class Worker:
@@ -43,8 +44,28 @@ class Worker:
     ``@activity.defn`` callables (named by the decorator). Sync callables
     run in ``activity_executor`` (a thread pool the worker makes and owns
     when none is given); async ones on the event loop that starts the
-    worker, or in ``async_activity_executor`` (each on its own loop) when
-    given.
+    worker, or in ``async_activity_executor`` (each on its own loop in one
+    of its threads) when given.
+
+    ``activity_executor`` may be a ``concurrent.futures.ProcessPoolExecutor``:
+    sync activities (which must pickle: checked here) then run in its child
+    processes, with their arguments, results and heartbeat details pickled.
+    ``activity.heartbeat()``, ``info()`` and cancellation work there through
+    a Unix socket the worker owns (no ``multiprocessing.Manager``). A child
+    that dies fails the attempts its pool was running (retryable
+    ``BrokenProcessPool`` errors) and the worker goes on with a new pool of
+    the same settings. Prefer the ``"spawn"`` or ``"forkserver"`` start
+    method: forking a process that runs threads is fragile.
+
+    Cancellation (the server's, arriving in a heartbeat response, or the
+    worker's own at shutdown): async activities see ``asyncio.CancelledError``
+    (their task is cancelled, on the worker's loop or, with
+    ``async_activity_executor``, on their own loop); sync ones (threads or
+    processes) see :class:`temporalio.exceptions.CancelledError` raised by
+    their next ``activity.heartbeat()``, and ``activity.is_cancelled()`` /
+    ``wait_for_cancelled_sync()``. An activity that catches it and returns
+    completes; one that raises it is reported as cancelled (as a retryable
+    ``WorkerShutdown`` failure when the worker cancelled it).
 
     Use ``await worker.run()`` (cancelling the task that runs it shuts the
     worker down), ``async with worker:``, or :meth:`start` + :meth:`shutdown`.
@@ -83,8 +104,12 @@ class Worker:
                 raise TypeError(
                     f"{name} must be a concurrent.futures.Executor, not {type(ex).__name__}"
                 )
-        if isinstance(activity_executor, concurrent.futures.ProcessPoolExecutor):
-            raise NotImplementedError("process-pool activities are not supported yet")
+        if isinstance(async_activity_executor, concurrent.futures.ProcessPoolExecutor):
+            raise TypeError(
+                "async_activity_executor must run callables in this process (e.g. a "
+                "ThreadPoolExecutor): async activities cannot run in a process pool; "
+                "make them sync functions and give the pool as activity_executor"
+            )
         if not isinstance(graceful_shutdown_timeout, timedelta):
             raise TypeError(
                 "graceful_shutdown_timeout must be a datetime.timedelta, "
@@ -95,6 +120,12 @@ class Worker:
         self._client = client
         self._task_queue = task_queue
         self._defs = _activity_defs(activities)
+        if isinstance(activity_executor, concurrent.futures.ProcessPoolExecutor):
+            from temporalio.worker._process import check_picklable
+
+            for d in self._defs.values():
+                if not d.is_async:
+                    check_picklable(d.name, d.fn)
         self._activity_executor = activity_executor
         self._async_activity_executor = async_activity_executor
         self._max_concurrent = _positive_int(max_concurrent_activities, "max_concurrent_activities")

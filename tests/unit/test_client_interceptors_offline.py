@@ -97,7 +97,9 @@ def fake_connection(
 def fake_client(**kwargs: Any) -> Tuple[Client, FakeService]:
     client = Client("localhost:7233", identity="me@test", **kwargs)
     service = FakeService()
-    client._service_client = SimpleNamespace(workflow_service=service)  # type: ignore[assignment]
+    client._service_client = SimpleNamespace(  # type: ignore[assignment]
+        workflow_service=service, config=SimpleNamespace(namespace=client.namespace)
+    )
     return client, service
 
 

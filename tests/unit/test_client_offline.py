@@ -77,7 +77,9 @@ class FakeService:
 def fake() -> Tuple[Client, FakeService]:
     client = Client("localhost:7233", identity="me@test")
     service = FakeService()
-    client._service_client = SimpleNamespace(workflow_service=service)  # type: ignore[assignment]
+    client._service_client = SimpleNamespace(  # type: ignore[assignment]
+        workflow_service=service, config=SimpleNamespace(namespace=client.namespace)
+    )
     return client, service
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import time
 from datetime import timedelta
 
 import pytest
@@ -94,3 +95,55 @@ def test_activity_functions_raise_outside_an_activity() -> None:
         activity.info()
     with pytest.raises(RuntimeError, match="not in an activity"):
         activity.heartbeat("x")
+
+
+def sync_module_level(x: int) -> int:
+    return x
+
+
+def test_process_pool_rejects_an_activity_that_does_not_pickle() -> None:
+    with concurrent.futures.ProcessPoolExecutor(1) as pool:
+        Worker(client(), task_queue="tq", activities={"ok": sync_module_level, "async_ok": a},
+               activity_executor=pool)
+        with pytest.raises(TypeError, match="activity 'local' cannot run in a process pool: it does not pickle"):
+            Worker(client(), task_queue="tq", activities={"local": lambda x: x}, activity_executor=pool)
+
+
+def test_process_pool_is_no_async_activity_executor() -> None:
+    with concurrent.futures.ProcessPoolExecutor(1) as pool:
+        with pytest.raises(TypeError, match="async_activity_executor must run callables in this process"):
+            Worker(client(), task_queue="tq", activities={"a": a}, async_activity_executor=pool)
+
+
+def test_logger_is_callable_and_an_adapter() -> None:
+    assert activity.logger() is activity.logger
+    assert isinstance(activity.logger, activity.LoggerAdapter)
+    assert activity.logger.logger.name == "temporalio.activity"
+
+
+def test_flag_is_cheap_until_waited_on_and_wakes_every_kind_of_waiter() -> None:
+    import asyncio
+    import threading
+
+    flag = activity._Flag()
+    assert not flag.is_set() and flag._event is None and flag._futures is None
+    results: list = []
+
+    def thread_waiter() -> None:
+        results.append(("thread", flag.wait_sync(10)))
+
+    async def loop_waiter() -> None:
+        await flag.wait()
+        results.append(("loop", flag.reason))
+
+    t = threading.Thread(target=thread_waiter)
+    t.start()
+    other = threading.Thread(target=lambda: asyncio.run(loop_waiter()))
+    other.start()
+    time.sleep(0.1)
+    flag.set("first")
+    flag.set("second")  # the first reason wins
+    t.join(5)
+    other.join(5)
+    assert sorted(results) == [("loop", "first"), ("thread", True)]
+    assert flag.reason == "first"
