@@ -488,8 +488,7 @@ class ServiceClient:
     def __init__(self, config: ConnectConfig, core: Any) -> None:
         self.config = config
         self._core = core
-        self.capabilities: Any = None
-        """``GetSystemInfoResponse.Capabilities`` learnt on connect (None if lazy)."""
+        self._system_info: Optional[bytes] = None  # parsed on first use
         self.workflow_service = WorkflowService(self)
         self.operator_service = OperatorService(self)
 
@@ -500,17 +499,27 @@ class ServiceClient:
         sc = ServiceClient(config, ServiceClient._make_core(config))
         if not config.lazy:
             try:
-                from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
-
-                info = await sc.workflow_service.get_system_info(GetSystemInfoRequest())
+                # Raw bytes (an empty request): connecting loads no protobuf
+                # module, so an idle worker never does.
+                sc._system_info = await sc.call_raw(
+                    "/temporal.api.workflowservice.v1.WorkflowService/GetSystemInfo", b""
+                )
             except RPCError as e:
                 sc.close()
                 if e.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
                     raise type(e)(f"cannot connect to {config.target_host}: {e.message}",
                                   e.status, e.grpc_status) from None
                 raise
-            sc.capabilities = info.capabilities
         return sc
+
+    @property
+    def capabilities(self) -> Any:
+        """``GetSystemInfoResponse.Capabilities`` learnt on connect (None if lazy)."""
+        if self._system_info is None:
+            return None
+        from temporalio.api.workflowservice.v1 import GetSystemInfoResponse
+
+        return GetSystemInfoResponse.FromString(self._system_info).capabilities
 
     @staticmethod
     def _make_core(config: ConnectConfig) -> Any:
@@ -575,12 +584,26 @@ class ServiceClient:
         timeout: Union[None, float, timedelta] = None,
     ) -> Any:
         """Call ``method`` ("/package.Service/Method"); see the module doc."""
+        response = await self.call_raw(method, request.SerializeToString(), retry=retry,
+                                       metadata=metadata, timeout=timeout)
+        return response_type.FromString(response)
+
+    async def call_raw(
+        self,
+        method: str,
+        request: bytes,
+        *,
+        retry: bool = True,
+        metadata: Optional[Mapping[str, Union[str, bytes]]] = None,
+        timeout: Union[None, float, timedelta] = None,
+    ) -> bytes:
+        """:meth:`call` with a serialized request; returns the serialized response."""
         import asyncio
 
         loop = asyncio.get_running_loop()
         fut = loop.create_future()
         call = self._core.call(
-            method, request.SerializeToString(), fut, _notifier(loop),
+            method, request, fut, _notifier(loop),
             _timeout_ms(timeout), retry, _metadata_pairs(metadata) if metadata else None,
         )
         try:
@@ -589,7 +612,7 @@ class ServiceClient:
             call.cancel()
             raise
         if type(result) is bytes:
-            return response_type.FromString(result)
+            return result
         raise rpc_error(*result)
 
 
