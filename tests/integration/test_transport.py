@@ -61,11 +61,15 @@ class EchoServer:
     def next_call(self, timeout: float = 5) -> tuple:
         return self.calls.get(timeout=timeout)
 
-    def drain(self) -> List[tuple]:
+    def drain(self, settle: float = 0.3) -> List[tuple]:
+        """Every call seen so far: waits until none has arrived for `settle`
+        seconds (a call's line may still be on its way from the reader thread)."""
         out = []
-        while not self.calls.empty():
-            out.append(self.calls.get_nowait())
-        return out
+        while True:
+            try:
+                out.append(self.calls.get(timeout=settle))
+            except queue.Empty:
+                return out
 
     def close(self) -> None:
         self.proc.stdin.close()
