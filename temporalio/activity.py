@@ -259,11 +259,16 @@ class _Context:
     """The running activity's context (one per attempt)."""
 
     info: Info
+    """The attempt's own info (what the innermost outbound interceptor returns)."""
     heartbeat: Optional[Callable[..., None]]
+    """What :func:`heartbeat` calls: the outbound interceptor chain in a worker."""
     cancel: _Flag
     worker_shutdown: _Flag
     is_async: bool = True
     _logger_details: Optional[Mapping[str, Any]] = None
+    info_fn: Optional[Callable[[], Info]] = None
+    """What :func:`info` calls (the outbound interceptor chain in a worker);
+    None: :func:`info` returns :attr:`info`."""
 
     @property
     def logger_details(self) -> Mapping[str, Any]:
@@ -289,8 +294,11 @@ def in_activity() -> bool:
 
 def info() -> Info:
     """The running activity's :class:`Info`. Raises :class:`RuntimeError`
-    outside an activity."""
-    return _context().info
+    outside an activity. In a worker it goes through the worker's activity
+    outbound interceptors (:meth:`temporalio.worker.ActivityOutboundInterceptor.info`)."""
+    ctx = _context()
+    fn = ctx.info_fn
+    return ctx.info if fn is None else fn()
 
 
 def heartbeat(*details: Any) -> None:
@@ -301,7 +309,9 @@ def heartbeat(*details: Any) -> None:
     Synchronous and cheap: it never waits on the network (the core sends at
     most one heartbeat per throttle interval). Works in async, thread-pool
     and process-pool activities. In a sync activity whose cancellation was
-    requested it raises :class:`temporalio.exceptions.CancelledError`.
+    requested it raises :class:`temporalio.exceptions.CancelledError`. In a
+    worker it goes through the worker's activity outbound interceptors
+    (:meth:`temporalio.worker.ActivityOutboundInterceptor.heartbeat`).
     """
     ctx = _context()
     if ctx.heartbeat is None:
@@ -328,17 +338,26 @@ def wait_for_cancelled_sync(timeout: Union[None, float, timedelta] = None) -> bo
 
 
 def is_worker_shutdown() -> bool:
-    """Whether the worker running this activity has begun to shut down."""
+    """Whether the worker running this activity has begun to shut down.
+
+    True from the moment shutdown begins (``worker.shutdown()``, or the task
+    running ``worker.run()`` cancelled), before the grace period
+    (``graceful_shutdown_timeout``) ends: an activity that returns on it
+    completes normally. Works in async, thread-pool and process-pool
+    activities."""
     return _context().worker_shutdown.is_set()
 
 
 async def wait_for_worker_shutdown() -> None:
-    """Wait until the worker running this activity begins to shut down."""
+    """Wait until the worker running this activity begins to shut down
+    (see :func:`is_worker_shutdown`)."""
     await _context().worker_shutdown.wait()
 
 
 def wait_for_worker_shutdown_sync(timeout: Union[None, float, timedelta] = None) -> bool:
-    """Block until the worker begins to shut down or ``timeout`` passes."""
+    """Block until the worker begins to shut down (see
+    :func:`is_worker_shutdown`) or ``timeout`` passes; returns whether it
+    did. For sync activities (threads and process pools)."""
     if isinstance(timeout, timedelta):
         timeout = timeout.total_seconds()
     return _context().worker_shutdown.wait_sync(timeout)

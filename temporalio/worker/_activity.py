@@ -31,6 +31,12 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import temporalio.activity as _act
 import temporalio.exceptions as _exc
+from temporalio.worker._interceptor import (
+    ActivityInboundInterceptor,
+    ActivityOutboundInterceptor,
+    ExecuteActivityInput,
+    Interceptor,
+)
 
 logger = logging.getLogger("temporalio.worker")
 
@@ -231,8 +237,10 @@ class _ActivityWorker:
         max_task_queue_activities_per_second: Optional[float],
         graceful_shutdown_timeout: timedelta,
         data_converter: Any,
+        interceptors: Sequence[Interceptor] = (),
     ) -> None:
         self._core_client = core_client
+        self._interceptors = list(reversed(interceptors))  # innermost first
         self._namespace = namespace
         self._task_queue = task_queue
         self._identity = identity
@@ -251,6 +259,7 @@ class _ActivityWorker:
         self._shutdown_flag: Optional[_act._Flag] = None
         self._hub: Any = None  # a _process.ProcessHub when sync activities run in processes
         self._owned_pools: List[concurrent.futures.Executor] = []
+        self._broken_pools: List[concurrent.futures.Executor] = []  # replaced by a new one
         self.fatal: Optional[BaseException] = None
         self.stopped: Optional[asyncio.Future] = None  # done on fatal or shutdown
         from temporalio.api.common.v1 import Payloads
@@ -270,9 +279,7 @@ class _ActivityWorker:
         self._shutdown_flag = _act._Flag(loop)
         self.stopped = loop.create_future()
         if isinstance(self._executor, concurrent.futures.ProcessPoolExecutor):
-            from temporalio.worker._process import ProcessHub
-
-            self._hub = ProcessHub(loop, self._heartbeat_from_process)
+            self._ensure_hub()
         try:
             self._core = _bridge.Worker(
                 self._core_client,
@@ -291,6 +298,19 @@ class _ActivityWorker:
             if self._hub is not None:
                 self._hub.close()
             raise
+
+    def _ensure_hub(self) -> Any:
+        """The channel to process-pool activities (made on first need: an
+        interceptor may hand an activity to a process pool of its own)."""
+        if self._hub is None:
+            from temporalio.worker._process import ProcessHub
+
+            assert self._loop is not None and self._shutdown_flag is not None
+            self._hub = ProcessHub(loop=self._loop, on_heartbeat=self._heartbeat_from_process,
+                                   on_info=self._info_from_process)
+            if self._shutdown_flag.is_set():
+                self._hub.notify_shutdown()
+        return self._hub
 
     async def shutdown(self) -> None:
         """Shut down; returns when the core is done (grace period, then
@@ -369,6 +389,7 @@ class _ActivityWorker:
         try:
             try:
                 result = await self._invoke(ra, task)
+                ra.done = True
                 payloads = await self._dc.encode([result])
                 kind, data = _bridge.COMPLETED, self._Payloads(payloads=payloads).SerializeToString()
             except BaseException as err:  # noqa: B902 - every outcome is reported
@@ -426,7 +447,7 @@ class _ActivityWorker:
                 non_retryable=True,
             ) from err
         info = self._info(task, details, ra.cancel)
-        assert self._shutdown_flag is not None and self._loop is not None
+        assert self._shutdown_flag is not None
         ctx = _act._Context(
             info=info,
             heartbeat=functools.partial(self._heartbeat, ra),
@@ -435,52 +456,87 @@ class _ActivityWorker:
             is_async=defn.is_async,
         )
         ra.context = ctx
-        # This task's own context: the activity's (async on this loop), and
-        # the worker's logging of the outcome either way.
+        # This task's own context: the activity's (async on this loop), the
+        # interceptors', and the worker's logging of the outcome either way.
         _act._current.set(ctx)
-        if defn.is_async:
-            if self._async_executor is None:
-                result = await defn.fn(*args)
-            else:
-                ra.mode = _ON_OTHER_LOOP
-                cv = contextvars.copy_context()
-                result = await self._loop.run_in_executor(
-                    self._async_executor, cv.run, _run_on_new_loop, ra, defn.fn, args
+        inbound: ActivityInboundInterceptor = _ActivityInboundImpl(self, ra, defn)
+        for i in self._interceptors:  # innermost first: the first given is outermost
+            link = i.intercept_activity(inbound)
+            if not isinstance(link, ActivityInboundInterceptor):
+                raise TypeError(
+                    f"{type(i).__name__}.intercept_activity returned a {type(link).__name__}, "
+                    "not a temporalio.worker.ActivityInboundInterceptor"
                 )
-        elif self._hub is not None:
-            ra.mode = _IN_PROCESS
-            result = await self._run_in_process(ra, defn, args, info)
-        else:
-            ra.mode = _IN_THREAD
-            cv = contextvars.copy_context()
-            result = await self._loop.run_in_executor(
-                self._executor, functools.partial(cv.run, defn.fn, *args)
+            inbound = link
+        inbound.init(_ActivityOutboundImpl(self, ra))
+        executor = self._async_executor if defn.is_async else self._executor
+        return await inbound.execute_activity(
+            ExecuteActivityInput(
+                fn=defn.fn, args=args, executor=executor, headers=task.header.fields
             )
-        ra.done = True
-        return result
+        )
+
+    async def _run(
+        self, ra: _Running, defn: _ActivityDef, input: ExecuteActivityInput
+    ) -> Any:
+        """The innermost ``execute_activity``: runs ``input.fn`` where
+        ``input.executor`` says (see :class:`ExecuteActivityInput`)."""
+        assert self._loop is not None
+        fn, args, executor = input.fn, input.args, input.executor
+        is_async = defn.is_async if fn is defn.fn else _act._is_async_callable(fn)
+        if ra.context is not None:
+            ra.context.is_async = is_async
+        if is_async:
+            if executor is None:
+                return await fn(*args)
+            if isinstance(executor, concurrent.futures.ProcessPoolExecutor):
+                raise TypeError(
+                    f"activity {defn.name!r} is async: it cannot run in a process pool"
+                )
+            ra.mode = _ON_OTHER_LOOP
+            cv = contextvars.copy_context()
+            return await self._loop.run_in_executor(
+                executor, cv.run, _run_on_new_loop, ra, fn, args
+            )
+        if isinstance(executor, concurrent.futures.ProcessPoolExecutor):
+            ra.mode = _IN_PROCESS
+            return await self._run_in_process(ra, defn, fn, args, executor)
+        ra.mode = _IN_THREAD
+        cv = contextvars.copy_context()
+        return await self._loop.run_in_executor(executor, functools.partial(cv.run, fn, *args))
 
     async def _run_in_process(
-        self, ra: _Running, defn: _ActivityDef, args: List[Any], info: _act.Info
+        self,
+        ra: _Running,
+        defn: _ActivityDef,
+        fn: Callable[..., Any],
+        args: Sequence[Any],
+        pool: concurrent.futures.ProcessPoolExecutor,
     ) -> Any:
         from concurrent.futures.process import BrokenProcessPool
 
         from temporalio.worker import _process
 
-        assert self._loop is not None
-        hub = self._hub
-        sent_info = dataclasses.replace(info, _cancel=None)
+        assert self._loop is not None and ra.context is not None
+        hub = self._ensure_hub()
+        sent_info = dataclasses.replace(ra.context.info, _cancel=None)
+        # info() in the child asks the worker (one round trip) only when an
+        # outbound interceptor has its own info(); heartbeats always come here.
+        remote_info = _intercepts_info(ra.context.info_fn)
         for submissions in range(1, _MAX_POOL_SUBMISSIONS + 1):
-            pool = self._executor
-            assert isinstance(pool, concurrent.futures.ProcessPoolExecutor)
             key = ra.key = hub.register(ra)
             try:
                 ok, data = await self._loop.run_in_executor(
-                    pool, _process.run_activity, defn.fn, args, sent_info, hub.address, key
+                    pool, _process.run_activity, fn, args, sent_info, hub.address, key,
+                    remote_info,
                 )
             except BrokenProcessPool as err:
                 started = hub.started(key)
                 hub.unregister(key)  # from now on its child would not start it
-                self._renew_pool(pool)
+                if pool is self._executor or any(pool is b for b in self._broken_pools):
+                    # the worker's own pool (or one it replaced already): go on in its new one
+                    self._renew_pool(pool)
+                    pool = self._executor  # type: ignore[assignment]
                 if not started and not ra.cancel.is_set() and submissions < _MAX_POOL_SUBMISSIONS:
                     continue  # it ran no user code: run it in the new pool
                 if not started and ra.cancel.is_set():
@@ -497,7 +553,7 @@ class _ActivityWorker:
                     raise
                 raise _exc.ApplicationError(
                     f"activity {defn.name!r} could not be run in the process pool "
-                    f"(its arguments must pickle): {type(err).__name__}: {err}",
+                    f"(its function and arguments must pickle): {type(err).__name__}: {err}",
                     type=type(err).__name__,
                 ) from None
             hub.unregister(key)  # takes in its last heartbeats first
@@ -509,6 +565,7 @@ class _ActivityWorker:
         with its settings (owned by the worker) for the next attempts."""
         if self._executor is not broken:
             return  # renewed already
+        self._broken_pools.append(broken)
         from temporalio.worker import _process
 
         new = _process.renew_pool(broken)
@@ -550,26 +607,44 @@ class _ActivityWorker:
     # -- heartbeats --
 
     def _heartbeat(self, ra: _Running, *details: Any) -> None:
-        """``activity.heartbeat`` of a worker activity; any thread."""
+        """The innermost ``heartbeat`` of the outbound chain; any thread."""
         if ra.mode == _IN_THREAD and ra.cancel.is_set():
             raise _exc.CancelledError(f"activity cancelled ({ra.cancel.reason})")
         if getattr(self._dc, "_sync", False):
             self._record_heartbeat(ra, self._dc._encode_sync(list(details)))
         else:  # an async converter or codec: encode on the loop
             assert self._loop is not None
-            self._loop.call_soon_threadsafe(self._heartbeat_async_start, ra, details)
+            if asyncio._get_running_loop() is self._loop:
+                self._heartbeat_async_start(ra, details)  # now: keeps hb_task current
+            else:
+                self._loop.call_soon_threadsafe(self._heartbeat_async_start, ra, details)
 
     def _heartbeat_from_process(self, ra: _Running, details: Sequence[Any]) -> None:
-        """Details a process-pool activity heartbeated (on the loop)."""
-        if getattr(self._dc, "_sync", False):
-            try:
-                payloads = self._dc._encode_sync(list(details))
-            except Exception:
-                logger.exception("Encoding heartbeat details of a process-pool activity failed")
-                return
-            self._record_heartbeat(ra, payloads)
-        else:
-            self._heartbeat_async_start(ra, details)
+        """Details a process-pool activity heartbeated (on the loop): they go
+        through the attempt's outbound interceptor chain here, in the worker."""
+        ctx = ra.context
+        if ctx is None or ctx.heartbeat is None:
+            return
+        token = _act._current.set(ctx)  # the interceptors may use temporalio.activity
+        try:
+            ctx.heartbeat(*details)
+        except Exception:
+            logger.exception("Heartbeat of a process-pool activity failed in the worker")
+        finally:
+            _act._current.reset(token)
+
+    def _info_from_process(self, ra: _Running) -> _act.Info:
+        """``activity.info()`` of a process-pool activity whose outbound
+        chain intercepts it (on the loop)."""
+        ctx = ra.context
+        assert ctx is not None
+        if ctx.info_fn is None:
+            return ctx.info
+        token = _act._current.set(ctx)
+        try:
+            return ctx.info_fn()
+        finally:
+            _act._current.reset(token)
 
     def _record_heartbeat(self, ra: _Running, payloads: Sequence[Any]) -> None:
         self._core.heartbeat(ra.token, self._Payloads(payloads=payloads).SerializeToString())
@@ -629,3 +704,62 @@ class _ActivityWorker:
         f = Failure(message=message)
         f.application_failure_info.type = type(err).__name__
         return f.SerializeToString()
+
+
+# ---- the innermost interceptors ----------------------------------------------------------
+
+
+class _ActivityInboundImpl(ActivityInboundInterceptor):
+    """The end of the inbound chain: runs the activity (``_ActivityWorker._run``)."""
+
+    __slots__ = ("_worker", "_ra", "_defn")
+
+    def __init__(self, worker: _ActivityWorker, ra: _Running, defn: _ActivityDef) -> None:
+        # no next: this is the end of the chain
+        self._worker = worker
+        self._ra = ra
+        self._defn = defn
+
+    def init(self, outbound: ActivityOutboundInterceptor) -> None:
+        ctx = self._ra.context
+        assert ctx is not None
+        ctx.heartbeat = outbound.heartbeat
+        ctx.info_fn = outbound.info
+
+    async def execute_activity(self, input: ExecuteActivityInput) -> Any:
+        return await self._worker._run(self._ra, self._defn, input)
+
+
+class _ActivityOutboundImpl(ActivityOutboundInterceptor):
+    """The end of the outbound chain: the attempt's info, and the worker's
+    heartbeat (throttled and sent by the core)."""
+
+    __slots__ = ("_worker", "_ra")
+
+    def __init__(self, worker: _ActivityWorker, ra: _Running) -> None:
+        # no next: this is the end of the chain
+        self._worker = worker
+        self._ra = ra
+
+    def info(self) -> _act.Info:
+        ctx = self._ra.context
+        assert ctx is not None
+        return ctx.info
+
+    def heartbeat(self, *details: Any) -> None:
+        self._worker._heartbeat(self._ra, *details)
+
+
+def _intercepts_info(info_fn: Optional[Callable[[], Any]]) -> bool:
+    """Whether an outbound link before the worker's own has an ``info()`` of
+    its own (else asking it is the same as reading the attempt's info)."""
+    if info_fn is None:
+        return False
+    link = getattr(info_fn, "__self__", None)
+    while isinstance(link, ActivityOutboundInterceptor):
+        if isinstance(link, _ActivityOutboundImpl):
+            return False
+        if type(link).info is not ActivityOutboundInterceptor.info:
+            return True
+        link = getattr(link, "next", None)
+    return True

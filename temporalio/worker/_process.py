@@ -9,10 +9,14 @@ process). Each process-pool attempt connects to it from the child:
 
 * child -> worker: ``HELLO`` (the attempt's random key, the child's pid),
   then ``HEARTBEAT`` frames (the details, pickled);
+* child -> worker: ``INFO?`` (no body) when the activity calls
+  ``activity.info()`` and an outbound interceptor of the worker has its own
+  ``info()``: the worker calls its outbound chain and answers ``INFO``
+  (``1`` + the pickled Info, or ``0`` + the pickled exception);
 * worker -> child: ``READY`` (the answer to HELLO: only then does the child
   call the activity, so the worker knows which attempts started), then
   ``CANCEL`` (the reason) and ``SHUTDOWN``, read by the child whenever the
-  activity heartbeats or asks ``is_cancelled()``;
+  activity heartbeats or asks ``is_cancelled()`` / ``is_worker_shutdown()``;
   ``heartbeat()`` raises :class:`temporalio.exceptions.CancelledError` once
   a cancel came. The worker's end closing (the worker ended, or died) reads
   as a cancel with reason ``worker_shutdown``.
@@ -55,7 +59,7 @@ import temporalio.exceptions as _exc
 logger = logging.getLogger("temporalio.worker")
 
 _HEADER = struct.Struct("!IB")
-_HELLO, _HEARTBEAT, _CANCEL, _SHUTDOWN, _READY = 1, 2, 3, 4, 5
+_HELLO, _HEARTBEAT, _CANCEL, _SHUTDOWN, _READY, _INFO_REQ, _INFO = 1, 2, 3, 4, 5, 6, 7
 _KEY_LEN = 16
 _MAX_FRAME = 256 * 1024 * 1024
 _PICKLE = pickle.HIGHEST_PROTOCOL
@@ -87,11 +91,12 @@ def _split_frames(buf: bytearray) -> Optional[list]:
 
 
 class _Conn:
-    __slots__ = ("sock", "buf", "attempt")
+    __slots__ = ("sock", "buf", "out", "attempt")
 
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
         self.buf = bytearray()
+        self.out = bytearray()  # what the socket did not take yet (add_writer drains it)
         self.attempt: Optional[_Attempt] = None
 
 
@@ -114,9 +119,11 @@ class ProcessHub:
         self,
         loop: asyncio.AbstractEventLoop,
         on_heartbeat: Callable[[Any, Sequence[Any]], None],
+        on_info: Optional[Callable[[Any], Any]] = None,
     ) -> None:
         self._loop = loop
         self._on_heartbeat = on_heartbeat
+        self._on_info = on_info
         base = None
         if len(tempfile.gettempdir()) > 60:  # sun_path holds ~107 bytes
             base = "/tmp"
@@ -260,13 +267,54 @@ class ProcessHub:
                 return True
             self._on_heartbeat(att.owner, details)
             return True
+        if kind == _INFO_REQ:
+            self._send(conn, _frame(_INFO, self._info_reply(att.owner)))
+            return True
         return False
 
-    def _send(self, conn: _Conn, data: bytes) -> None:
+    def _info_reply(self, owner: Any) -> bytes:
         try:
-            conn.sock.send(data)  # a few bytes into an empty buffer: never partial
+            if self._on_info is None:
+                raise RuntimeError("this worker answers no info requests")
+            value = self._on_info(owner)
+            if isinstance(value, _act.Info):
+                value = dataclasses.replace(value, _cancel=None)  # the child has its own
+            return b"\x01" + pickle.dumps(value, protocol=_PICKLE)
+        except Exception as err:  # the interceptor's error: raised by info() in the child
+            return b"\x00" + _dump_error(err)
+
+    def _send(self, conn: _Conn, data: bytes) -> None:
+        """Sends without blocking the loop: what the socket does not take
+        now is sent when it is writable again."""
+        if conn.out:
+            conn.out += data
+            return
+        try:
+            n = conn.sock.send(data)
+        except (BlockingIOError, InterruptedError):
+            n = 0
         except OSError:
-            pass  # the child is gone or never reads: its outcome tells the rest
+            return  # the child is gone or never reads: its outcome tells the rest
+        if n < len(data):
+            conn.out += data[n:]
+            try:
+                self._loop.add_writer(conn.sock.fileno(), self._flush, conn)
+            except Exception:
+                conn.out.clear()
+
+    def _flush(self, conn: _Conn) -> None:
+        try:
+            n = conn.sock.send(conn.out)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            n = len(conn.out)
+        del conn.out[:n]
+        if not conn.out:
+            try:
+                self._loop.remove_writer(conn.sock.fileno())
+            except Exception:
+                pass
 
     def _drop(self, conn: _Conn) -> None:
         """Closes a connection; safe to call again."""
@@ -275,8 +323,11 @@ class ProcessHub:
             self._conns.pop(fd, None)
             try:
                 self._loop.remove_reader(fd)
+                if conn.out:
+                    self._loop.remove_writer(fd)
             except Exception:
                 pass
+            conn.out.clear()
             conn.sock.close()
         if conn.attempt is not None and conn.attempt.conn is conn:
             conn.attempt.conn = None
@@ -343,6 +394,8 @@ class _ChildChannel:
 
     def __init__(self, address: str, key: bytes) -> None:
         self._lock = threading.Lock()
+        self._info_lock = threading.Lock()  # one info request at a time
+        self._info_reply: Optional[bytes] = None
         self._buf = bytearray()
         self._gone = False
         self.cancel = _RemoteFlag(self)
@@ -376,6 +429,8 @@ class _ChildChannel:
                 self.cancel._mark(body.decode(errors="replace") or "cancel_requested")
             elif kind == _SHUTDOWN:
                 self.shutdown._mark("worker_shutdown")
+            elif kind == _INFO:
+                self._info_reply = body
 
     def poll(self, timeout: float = 0.0) -> None:
         """Takes in what the worker sent, waiting up to ``timeout`` seconds
@@ -393,7 +448,7 @@ class _ChildChannel:
                 return
             while True:
                 try:
-                    data = self._sock.recv(4096, socket.MSG_DONTWAIT)
+                    data = self._sock.recv(65536, socket.MSG_DONTWAIT)
                 except (BlockingIOError, InterruptedError):
                     break
                 except OSError:
@@ -422,6 +477,29 @@ class _ChildChannel:
                 self._sock.sendall(_frame(_HEARTBEAT, body))
             except OSError:
                 self._lost()
+
+    def request_info(self) -> Optional[bytes]:
+        """Asks the worker for ``activity.info()`` (its outbound interceptor
+        chain answers): the ``INFO`` body, or None if the worker is gone."""
+        with self._info_lock:
+            with self._lock:
+                if self._gone:
+                    return None
+                self._info_reply = None
+                try:
+                    self._sock.sendall(_frame(_INFO_REQ))
+                except OSError:
+                    self._lost()
+                    return None
+            while True:
+                with self._lock:
+                    reply, self._info_reply = self._info_reply, None
+                    if reply is not None:
+                        return reply
+                    if self._gone:
+                        return None
+                # short: another thread's poll() may take the reply off the socket
+                self.poll(0.05)
 
     def close(self) -> None:
         with self._lock:
@@ -488,15 +566,30 @@ def _call(ctx: _act._Context, fn: Callable[..., Any], args: Sequence[Any]) -> An
     return fn(*args)
 
 
+def _remote_info(chan: _ChildChannel, local: _act.Info) -> _act.Info:
+    """``activity.info()`` in a child whose worker intercepts it."""
+    reply = chan.request_info()
+    if reply is None:  # the worker is gone (or shut the channel): what it sent at the start
+        return local
+    value = load_outcome(reply[:1] == b"\x01", reply[1:])  # raises the interceptor's error
+    if isinstance(value, _act.Info):
+        value = dataclasses.replace(value, _cancel=chan.cancel)
+    return value
+
+
 def run_activity(
     fn: Callable[..., Any],
     args: Sequence[Any],
     info: _act.Info,
     address: str,
     key: bytes,
+    remote_info: bool = False,
 ) -> Tuple[bool, bytes]:
     """Runs in the pool's child: one attempt of a sync activity. Returns
-    ``(ok, pickled value or exception)``; never raises."""
+    ``(ok, pickled value or exception)``; never raises. ``activity.heartbeat()``
+    sends the details to the worker (whose outbound interceptors see them
+    there); ``activity.info()`` asks the worker when ``remote_info``, else
+    returns ``info``."""
     try:
         chan = _ChildChannel(address, key)
     except _NotStarted:
@@ -512,12 +605,14 @@ def run_activity(
             )
         )
     try:
+        local = dataclasses.replace(info, _cancel=chan.cancel)
         ctx = _act._Context(
-            info=dataclasses.replace(info, _cancel=chan.cancel),
+            info=local,
             heartbeat=chan.heartbeat,
             cancel=chan.cancel,
             worker_shutdown=chan.shutdown,
             is_async=False,
+            info_fn=(lambda: _remote_info(chan, local)) if remote_info else None,
         )
         try:
             result = contextvars.copy_context().run(_call, ctx, fn, args)

@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Sequence, Union
 
 from temporalio.worker._activity import _ActivityWorker, _activity_defs
+from temporalio.worker._interceptor import Interceptor, _check_interceptors
 
 if TYPE_CHECKING:
     from temporalio.client import Client
@@ -73,7 +74,43 @@ class Worker:
     ``graceful_shutdown_timeout`` (default 0), then cancels them (they fail
     with a retryable ``WorkerShutdown`` error so another worker retries them),
     waits a bounded time for their completions, and reports every completion
-    before it returns.
+    before it returns. Running activities learn that shutdown began at once,
+    before the grace period ends (``activity.is_worker_shutdown()``,
+    ``await activity.wait_for_worker_shutdown()``,
+    ``activity.wait_for_worker_shutdown_sync()``; process-pool children are
+    told through the socket): one that returns then completes normally.
+
+    ``interceptors``: :class:`temporalio.worker.Interceptor` objects, the
+    first outermost; anything else raises ``TypeError`` naming its position.
+    The client's interceptors that are worker interceptors too (subclass
+    both ``temporalio.client.Interceptor`` and this ``Interceptor``) come
+    first, as in the official SDK (:attr:`interceptors` lists them all).
+    For each attempt the worker builds the inbound chain
+    (``intercept_activity``), calls its ``init`` with the worker's outbound
+    link, and awaits its ``execute_activity``; the innermost link runs the
+    activity as described above. Where each call runs:
+
+    * inbound (``init``, ``execute_activity``): always in the worker
+      process, on its event loop, in the attempt's task; for thread- and
+      process-pool activities it wraps the hand-over to the executor.
+    * outbound (``info``, ``heartbeat``) of an async activity: in its task
+      (on the worker's loop, or on its own loop with
+      ``async_activity_executor``); of a thread-pool activity: in its thread.
+    * outbound of a process-pool activity: in the worker process, on its
+      event loop (interceptors need not pickle; they never reach the child).
+      ``activity.heartbeat()`` in the child sends its details (pickled) to
+      the worker, whose outbound chain then runs with them; a heartbeat that
+      raises ``CancelledError`` in the child (the attempt was cancelled) is
+      not sent, and an error raised by the chain is logged by the worker (the
+      child does not see it). ``activity.info()`` in the child asks the
+      worker (one round trip on the socket) when some outbound link overrides
+      ``info()``, and returns what the chain returned (its error is raised in
+      the child); without such a link, and if the worker is already gone, it
+      returns the attempt's info at once without asking.
+
+    Interceptors may change :class:`temporalio.worker.ExecuteActivityInput` (``fn``, ``args``,
+    ``executor``) before calling ``next``; for a process pool ``fn`` and
+    ``args`` must then pickle.
     """
 
     def __init__(
@@ -91,6 +128,7 @@ class Worker:
         max_activities_per_second: Optional[float] = None,
         max_task_queue_activities_per_second: Optional[float] = None,
         data_converter: Optional["DataConverter"] = None,
+        interceptors: Sequence[Interceptor] = (),
     ) -> None:
         if not isinstance(task_queue, str):
             raise TypeError(f"task_queue must be a str, not {type(task_queue).__name__}")
@@ -117,8 +155,15 @@ class Worker:
             )
         if graceful_shutdown_timeout < timedelta(0):
             raise ValueError("graceful_shutdown_timeout must not be negative")
+        own_interceptors = _check_interceptors(interceptors)
         self._client = client
         self._task_queue = task_queue
+        # The client's interceptors that are worker interceptors too go first
+        # (outermost), as in the official SDK.
+        self._interceptors = [
+            i for i in (getattr(client, "interceptors", None) or ())
+            if isinstance(i, Interceptor)
+        ] + list(own_interceptors)
         self._defs = _activity_defs(activities)
         if isinstance(activity_executor, concurrent.futures.ProcessPoolExecutor):
             from temporalio.worker._process import check_picklable
@@ -160,6 +205,12 @@ class Worker:
         return self._client
 
     @property
+    def interceptors(self) -> Sequence[Interceptor]:
+        """The interceptors the worker uses, outermost first: the client's
+        that are worker interceptors too, then the worker's own (a copy)."""
+        return list(self._interceptors)
+
+    @property
     def is_running(self) -> bool:
         """Whether the worker has started and not yet shut down."""
         return self._activity_worker is not None and self._shutdown_task is None
@@ -188,6 +239,7 @@ class Worker:
             max_task_queue_activities_per_second=self._tq_rate,
             graceful_shutdown_timeout=self._grace,
             data_converter=self._data_converter,
+            interceptors=self._interceptors,
         )
         aw.start()
         self._activity_worker = aw
