@@ -262,6 +262,12 @@ class _ActivityWorker:
         self._broken_pools: List[concurrent.futures.Executor] = []  # replaced by a new one
         self.fatal: Optional[BaseException] = None
         self.stopped: Optional[asyncio.Future] = None  # done on fatal or shutdown
+        # The protobuf classes load with the first task: an idle worker keeps
+        # no protobuf module in memory.
+        self._Payloads: Any = None
+        self._Task: Any = None
+
+    def _load_protos(self) -> None:
         from temporalio.api.common.v1 import Payloads
         from temporalio.api.workflowservice.v1 import PollActivityTaskQueueResponse
 
@@ -352,6 +358,8 @@ class _ActivityWorker:
 
     def _on_task(self, data: bytes) -> None:
         assert self._loop is not None
+        if self._Task is None:
+            self._load_protos()
         task = self._Task.FromString(data)
         ra = _Running(task.task_token, _act._Flag(self._loop))
         self._running[ra.token] = ra
