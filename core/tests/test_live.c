@@ -61,10 +61,6 @@ static void outcome_wait(outcome *o) {
   pthread_mutex_unlock(&o->mu);
 }
 
-static void sleep_ms(long ms) {
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-  nanosleep(&ts, NULL);
-}
 
 static tcore_runtime *rt;
 static const char *target;
@@ -129,17 +125,6 @@ static void test_invalid_argument_is_not_retried(void) {
   tcore_client_free(c);
 }
 
-static int closed_port(void) {
-  int s = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in a = {0};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(s, (struct sockaddr *)&a, sizeof a);
-  socklen_t n = sizeof a;
-  getsockname(s, (struct sockaddr *)&a, &n);
-  close(s);
-  return ntohs(a.sin_port);
-}
 
 static void test_closed_port_retries_then_fails_unavailable_within_budget(void) {
   char tgt[64];

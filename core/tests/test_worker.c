@@ -26,10 +26,6 @@
 static tcore_runtime *rt;
 static const char *target;
 
-static void sleep_ms(long ms) {
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-  nanosleep(&ts, NULL);
-}
 
 /* ---- recording a worker's events ---------------------------------------- */
 
@@ -234,17 +230,6 @@ static void test_shutdown_of_a_worker_never_started(void) {
   tcore_client_free(c);
 }
 
-static int closed_port(void) {
-  int s = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in a = {0};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(s, (struct sockaddr *)&a, sizeof a);
-  socklen_t n = sizeof a;
-  getsockname(s, (struct sockaddr *)&a, &n);
-  close(s);
-  return ntohs(a.sin_port);
-}
 
 static void test_polls_failing_past_the_tolerance_are_fatal(void) {
   char tgt[64];
