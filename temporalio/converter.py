@@ -43,6 +43,7 @@ from typing import (
     Dict,
     List,
     Optional,
+    cast,
     Sequence,
     Tuple,
     Type,
@@ -446,7 +447,7 @@ def _proto_class(name: str, type_hint: Optional[type]) -> Any:
         and base is not None
         and isinstance(type_hint, type)
         and issubclass(type_hint, base)
-        and (not name or type_hint.DESCRIPTOR.full_name == name)
+        and (not name or getattr(type_hint, "DESCRIPTOR").full_name == name)
     ):
         return type_hint
     cls = _PROTO_CLASSES.get(name)
@@ -1020,7 +1021,7 @@ def _build_converter(hint: Any) -> Optional[Callable[[Any], Any]]:
                 return v
             if not isinstance(v, str):
                 raise _fail(hint, v)
-            return cls(v)
+            return cls(v)  # type: ignore[call-arg]
 
         return to_uuid
 
@@ -1036,7 +1037,7 @@ def _build_converter(hint: Any) -> Optional[Callable[[Any], Any]]:
         def to_message(v: Any) -> Any:
             from google.protobuf import json_format
 
-            return json_format.ParseDict(v, cls())
+            return json_format.ParseDict(v, cls())  # type: ignore[type-var]
 
         return to_message
 
@@ -1645,8 +1646,8 @@ class DataConverter:
             and type(pc).encode is CompositePayloadConverter.encode
             and type(pc).decode is CompositePayloadConverter.decode
         )
-        set_(self, "_enc_list", pc._encode_list if composite else None)
-        set_(self, "_dec_list", pc._decode_list if composite else None)
+        set_(self, "_enc_list", cast(Any, pc)._encode_list if composite else None)
+        set_(self, "_dec_list", cast(Any, pc)._decode_list if composite else None)
 
     @classmethod
     def of(cls, value: Union["DataConverter", PayloadConverter, None]) -> "DataConverter":
@@ -1799,12 +1800,12 @@ class DataConverter:
             pc: PayloadConverter = self.payload_converter
         else:
             rec = _RecordingConverter()
-            r = fc.to_failure(exception, rec, _Failure())
+            r: Any = fc.to_failure(exception, rec, _Failure())
             if _is_awaitable(r):
                 await r
             results = [await self._convert_to_payloads(v) for _, v in rec.calls]
             pc = _ReplayConverter(results)
-        r = fc.to_failure(exception, pc, failure)
+        r = cast(Any, fc.to_failure(exception, pc, failure))
         if _is_awaitable(r):
             await r
         if self.payload_codec is not None:
@@ -1825,12 +1826,12 @@ class DataConverter:
             pc: PayloadConverter = self.payload_converter
         else:
             rec = _RecordingConverter()
-            r = fc.from_failure(failure, rec)
+            r: Any = fc.from_failure(failure, rec)
             if _is_awaitable(r):
                 await r
             results = [await self._convert_from_payloads(p, h) for _, (p, h) in rec.calls]
             pc = _ReplayConverter(results)
-        r = fc.from_failure(failure, pc)
+        r = cast(Any, fc.from_failure(failure, pc))
         if _is_awaitable(r):
             r = await r
         return r

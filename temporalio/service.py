@@ -167,8 +167,9 @@ class ResourceExhaustedError(RPCError):
     """The server is overloaded or a limit was hit (RESOURCE_EXHAUSTED)."""
 
     @property
-    def cause(self) -> int:
-        """``temporal.api.enums.v1.ResourceExhaustedCause`` value (0 if unknown)."""
+    def exhausted_cause(self) -> int:
+        """``temporal.api.enums.v1.ResourceExhaustedCause`` value (0 if unknown).
+        (Not ``cause``: that is the exception chain, as on every TemporalError.)"""
         d = self._detail("ResourceExhaustedFailure")
         return d.cause if d is not None else 0
 
@@ -648,6 +649,7 @@ class _Service:
     _module: str = ""
     _service: str = ""
     _installed = False
+    _rpc_names: Tuple[str, ...] = ()
 
     def __init__(self, client: ServiceClient) -> None:
         self._client = client

@@ -17,7 +17,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import IO, Optional, Sequence
 
 __all__ = ["DevServer", "find_temporal_executable", "free_port"]
 
@@ -64,7 +64,7 @@ class DevServer:
         self._extra_args = list(extra_args)
         self._log_level = log_level
         self._proc: Optional[subprocess.Popen] = None
-        self._log = None
+        self._log: Optional[IO[bytes]] = None
 
     @property
     def target(self) -> str:

@@ -78,3 +78,41 @@ def test_import_temporalio_loads_no_protobuf_or_extension() -> None:
             "bad = [m for m in sys.modules if m.startswith(('google.protobuf', 'temporalio.api', "
             "'temporalio._bridge'))]; print(bad); assert not bad")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def _status_bytes(code: int, details: list) -> bytes:
+    """A serialized google.rpc.Status, encoded by hand (field 1 code, 3 details)."""
+
+    def ld(field: int, data: bytes) -> bytes:
+        n, out = len(data), bytearray([field << 3 | 2])
+        while True:
+            out.append((n & 0x7F) | (0x80 if n > 0x7F else 0))
+            n >>= 7
+            if not n:
+                return bytes(out) + data
+
+    body = bytes([0x08, code])
+    for url, value in details:
+        body += ld(3, ld(1, url.encode()) + (ld(2, value) if value else b""))
+    return body
+
+
+def test_status_details_choose_the_subclass_and_fill_its_fields() -> None:
+    from temporalio.api.enums.v1 import ResourceExhaustedCause
+    from temporalio.api.errordetails.v1 import ResourceExhaustedFailure
+    from temporalio.service import QueryFailedError, ResourceExhaustedError, RPCStatusCode, rpc_error
+
+    prefix = "type.googleapis.com/temporal.api.errordetails.v1."
+    detail = ResourceExhaustedFailure(
+        cause=ResourceExhaustedCause.RESOURCE_EXHAUSTED_CAUSE_RPS_LIMIT
+    ).SerializeToString()
+    err = rpc_error(8, "slow down", _status_bytes(8, [(prefix + "ResourceExhaustedFailure", detail)]))
+    assert isinstance(err, ResourceExhaustedError)
+    assert err.status == RPCStatusCode.RESOURCE_EXHAUSTED
+    assert err.exhausted_cause == ResourceExhaustedCause.RESOURCE_EXHAUSTED_CAUSE_RPS_LIMIT
+    assert err.cause is None  # the exception chain, not the detail
+    # A detail with an empty body (as the server sends for some) still decodes.
+    empty = rpc_error(3, "bad query", _status_bytes(3, [(prefix + "QueryFailedFailure", b"")]))
+    assert isinstance(empty, QueryFailedError)
+    assert empty.raw_details == [(prefix + "QueryFailedFailure", b"")]
+    assert len(empty.details) == 1
