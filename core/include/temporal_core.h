@@ -144,6 +144,9 @@ int tcore_client_options_set_keepalive(tcore_client_options *o, int64_t interval
                                        int64_t timeout_ms);
 /* Retry policy of ordinary calls; NULL keeps the defaults. */
 int tcore_client_options_set_retry(tcore_client_options *o, const tcore_retry_config *cfg);
+/* Requests of at least `min_bytes` are sent gzipped; 0 turns compression off.
+ * Default 1024: small messages (most of a worker's) are not worth the CPU. */
+int tcore_client_options_set_gzip_threshold(tcore_client_options *o, int64_t min_bytes);
 /* Largest response accepted. Default 128 MiB. */
 int tcore_client_options_set_max_receive_bytes(tcore_client_options *o, int64_t n);
 

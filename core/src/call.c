@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <grpc/byte_buffer_reader.h>
+#include <grpc/compression.h>
 #include <grpc/support/alloc.h>
 
 #include "client.h"
@@ -84,8 +85,8 @@ static grpc_call_error attempt_start_locked(tcore_call *call) {
   call->attempts++;
   call->set = c->md;
   call->set->refs++;
-  size_t n = call->set->n + call->n_md;
-  call->send_md = malloc((n ? n : 1) * sizeof *call->send_md);
+  size_t n = call->set->n + call->n_md + 1;
+  call->send_md = malloc(n * sizeof *call->send_md);
   if (!call->send_md) return GRPC_CALL_ERROR;
   /* The call's own headers first; a client header with the same key (e.g.
    * temporal-namespace for a client of another namespace) is replaced. */
@@ -96,6 +97,11 @@ static grpc_call_error attempt_start_locked(tcore_call *call) {
     for (size_t j = 0; j < call->n_md && !replaced; j++)
       replaced = grpc_slice_eq(call->set->md[i].key, call->md[j].key);
     if (!replaced) call->send_md[n++] = call->set->md[i];
+  }
+  if (c->gzip_min_bytes > 0 && GRPC_SLICE_LENGTH(call->request) >= (size_t)c->gzip_min_bytes) {
+    /* Tells grpc's compression filter to gzip this call's request. */
+    call->send_md[n].key = grpc_slice_from_static_string(GRPC_COMPRESSION_REQUEST_ALGORITHM_MD_KEY);
+    call->send_md[n++].value = grpc_slice_from_static_string("gzip");
   }
   gpr_timespec deadline = gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
                                        gpr_time_from_millis(call->timeout_ms, GPR_TIMESPAN));

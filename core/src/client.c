@@ -16,7 +16,7 @@ struct tcore_client_options {
   char **md_keys;
   uint8_t **md_values;
   size_t *md_lens;
-  int64_t keepalive_interval_ms, keepalive_timeout_ms, max_receive_bytes;
+  int64_t keepalive_interval_ms, keepalive_timeout_ms, max_receive_bytes, gzip_min_bytes;
   tcore_retry_config retry;
 };
 
@@ -30,6 +30,7 @@ int tcore_client_options_new(tcore_client_options **out) {
   o->keepalive_interval_ms = 30000;
   o->keepalive_timeout_ms = 15000;
   o->max_receive_bytes = 128 * 1024 * 1024;
+  o->gzip_min_bytes = 1024;
   tcore_retry_config_default(&o->retry);
   if (!o->ns || !o->client_name || !o->client_version) {
     tcore_client_options_free(o);
@@ -150,6 +151,12 @@ int tcore_client_options_set_retry(tcore_client_options *o, const tcore_retry_co
       cfg->max_retries < 0)
     return TCORE_ERR_INVALID_ARGUMENT;
   o->retry = *cfg;
+  return TCORE_OK;
+}
+
+int tcore_client_options_set_gzip_threshold(tcore_client_options *o, int64_t min_bytes) {
+  if (min_bytes < 0) return TCORE_ERR_INVALID_ARGUMENT;
+  o->gzip_min_bytes = min_bytes;
   return TCORE_OK;
 }
 
@@ -317,6 +324,7 @@ int tcore_client_new(tcore_runtime *rt, const tcore_client_options *o, tcore_cli
   c->rt = rt;
   c->refs = 1;
   c->retry = o->retry;
+  c->gzip_min_bytes = o->gzip_min_bytes;
   pthread_mutex_init(&c->mu, NULL);
   c->ns = tcore_strdup(o->ns);
   c->client_name = tcore_strdup(o->client_name);

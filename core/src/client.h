@@ -28,6 +28,7 @@ struct tcore_client {
   size_t *user_lens;
   tcore_md_set *md;
   tcore_retry_config retry;
+  int64_t gzip_min_bytes; /* requests at least this large are gzipped; 0: never */
   struct tcore_call *calls; /* in flight, for cancel on free */
 };
 

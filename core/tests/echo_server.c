@@ -6,7 +6,9 @@
  * call it prints one line, "CALL <method>" followed by a tab-separated
  * "key=value" for each header received (values of "-bin" keys in hex), and
  * answers with an empty message and status OK, or with the status named by
- * an "x-status" header. With --cert/--key it serves TLS; with --client-ca it
+ * an "x-status" header. The line ends with "x-echo-compression=N", the
+ * grpc_compression_algorithm the request message arrived with (0 none,
+ * 2 gzip): the server leaves messages compressed. With --cert/--key it serves TLS; with --client-ca it
  * also requires and verifies a client certificate (mTLS). Runs until killed
  * or until stdin closes.
  */
@@ -68,7 +70,10 @@ int main(int argc, char **argv) {
     else if (strcmp(argv[i], "--client-ca") == 0) client_ca = argv[i + 1];
   }
   grpc_init();
-  grpc_server *server = grpc_server_create(NULL, NULL);
+  grpc_arg keep_compressed = {GRPC_ARG_INTEGER, (char *)GRPC_ARG_ENABLE_PER_MESSAGE_DECOMPRESSION,
+                               {.integer = 0}};
+  grpc_channel_args sargs = {1, &keep_compressed};
+  grpc_server *server = grpc_server_create(&sargs, NULL);
   grpc_completion_queue *cq = grpc_completion_queue_create_for_next(NULL);
   grpc_server_register_completion_queue(server, cq, NULL);
   grpc_server_credentials *creds;
@@ -120,8 +125,6 @@ int main(int argc, char **argv) {
         gpr_free(v);
       }
     }
-    putchar('\n');
-    fflush(stdout);
 
     grpc_byte_buffer *recv = NULL, *send = NULL;
     int cancelled = 0;
@@ -146,6 +149,8 @@ int main(int argc, char **argv) {
     int done;
     grpc_call_start_batch(call, ops, n, &done, NULL);
     wait_tag(cq, &done);
+    printf("\tx-echo-compression=%d\n", recv ? (int)recv->data.raw.compression : -1);
+    fflush(stdout);
     if (recv) grpc_byte_buffer_destroy(recv);
     grpc_byte_buffer_destroy(send);
     grpc_call_unref(call);

@@ -152,6 +152,22 @@ async def test_a_client_of_another_namespace_on_the_same_connection_says_so(
     await client.close()
 
 
+async def test_only_requests_of_a_kilobyte_or_more_are_gzipped(echo: EchoServer) -> None:
+    from temporalio.api.common.v1 import Payload, Payloads
+    from temporalio.api.workflowservice.v1 import SignalWorkflowExecutionRequest
+
+    client = await Client.connect(f"127.0.0.1:{echo.port}")
+    assert echo.next_call()[1]["x-echo-compression"] == "0"  # GetSystemInfo: tiny
+    for size, expected in ((100, "0"), (4000, "2")):
+        req = SignalWorkflowExecutionRequest(
+            namespace="default", signal_name="s",
+            input=Payloads(payloads=[Payload(data=b"x" * size)]),
+        )
+        await client.service.signal_workflow_execution(req)
+        assert echo.next_call()[1]["x-echo-compression"] == expected, size
+    await client.close()
+
+
 async def test_unavailable_is_retried_until_the_budget_ends(echo: EchoServer) -> None:
     client = await Client.connect(
         f"127.0.0.1:{echo.port}",
