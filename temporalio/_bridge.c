@@ -687,18 +687,18 @@ static int worker_option(int rc, const char *what) {
 }
 
 static PyObject *Worker_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
-  static char *kwlist[] = {"client", "notifier", "on_event", "task_queue", "identity",
+  static char *kwlist[] = {"client", "notifier", "on_event", "task_queue", "namespace", "identity",
                            "max_concurrent_activities", "max_concurrent_polls",
                            "max_activities_per_second", "max_task_queue_activities_per_second",
                            "graceful_shutdown_ms", NULL};
   module_state *st = state_of_type(type);
   PyObject *client, *notifier, *on_event;
-  const char *tq = NULL, *identity = NULL;
+  const char *tq = NULL, *ns = NULL, *identity = NULL;
   int max_acts = 100, max_polls = 5;
   double rate = 0, tq_rate = 0;
   long long grace_ms = 0;
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "O!O!O|$sziiddL", kwlist, st->client_type, &client,
-                                   st->notifier_type, &notifier, &on_event, &tq, &identity,
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "O!O!O|$szziiddL", kwlist, st->client_type, &client,
+                                   st->notifier_type, &notifier, &on_event, &tq, &ns, &identity,
                                    &max_acts, &max_polls, &rate, &tq_rate, &grace_ms))
     return NULL;
   if (!tq) {
@@ -721,6 +721,7 @@ static PyObject *Worker_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
     return PyErr_NoMemory();
   }
   int bad = worker_option(tcore_worker_options_set_task_queue(o, tq), "task_queue (must be non-empty)") ||
+            worker_option(tcore_worker_options_set_namespace(o, ns), "namespace") ||
             worker_option(tcore_worker_options_set_identity(o, identity), "identity") ||
             worker_option(tcore_worker_options_set_max_concurrent_activities(o, max_acts),
                           "max_concurrent_activities (must be >= 1)") ||
@@ -881,7 +882,7 @@ static PyType_Slot Worker_slots[] = {
     {Py_tp_dealloc, Worker_dealloc},
     {Py_tp_methods, Worker_methods},
     {Py_tp_doc,
-     "Worker(client, notifier, on_event, *, task_queue, identity=None,\n"
+     "Worker(client, notifier, on_event, *, task_queue, namespace=None, identity=None,\n"
      "       max_concurrent_activities=100, max_concurrent_polls=5,\n"
      "       max_activities_per_second=0.0, max_task_queue_activities_per_second=0.0,\n"
      "       graceful_shutdown_ms=0)\n"

@@ -296,6 +296,10 @@ void tcore_worker_options_free(tcore_worker_options *o);
 
 /* Task queue name, required. Copied. */
 int tcore_worker_options_set_task_queue(tcore_worker_options *o, const char *task_queue);
+/* Namespace to poll and report in; NULL or "" means the client's. Another
+ * namespace than the client's is also sent as the worker's calls'
+ * `temporal-namespace` header. */
+int tcore_worker_options_set_namespace(tcore_worker_options *o, const char *ns);
 /* Identity sent with every call; NULL or "" means "<pid>@<hostname>". */
 int tcore_worker_options_set_identity(tcore_worker_options *o, const char *identity);
 /* Slots: tasks running at once (including polls that may bring one). Default 100. */

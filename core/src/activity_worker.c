@@ -25,7 +25,7 @@
 /* ---- options -------------------------------------------------------------- */
 
 struct tcore_worker_options {
-  char *task_queue, *identity;
+  char *ns, *task_queue, *identity;
   int max_slots, max_polls;
   double local_rate, tq_rate;
   int64_t grace_ms, cancel_wait_ms, tolerance_ms;
@@ -46,6 +46,7 @@ int tcore_worker_options_new(tcore_worker_options **out) {
 
 void tcore_worker_options_free(tcore_worker_options *o) {
   if (!o) return;
+  free(o->ns);
   free(o->task_queue);
   free(o->identity);
   free(o);
@@ -62,6 +63,11 @@ static int replace_str(char **slot, const char *s) {
 int tcore_worker_options_set_task_queue(tcore_worker_options *o, const char *tq) {
   if (!o || !tq || !*tq) return TCORE_ERR_INVALID_ARGUMENT;
   return replace_str(&o->task_queue, tq);
+}
+
+int tcore_worker_options_set_namespace(tcore_worker_options *o, const char *ns) {
+  if (!o) return TCORE_ERR_INVALID_ARGUMENT;
+  return replace_str(&o->ns, ns && *ns ? ns : NULL);
 }
 
 int tcore_worker_options_set_identity(tcore_worker_options *o, const char *identity) {
@@ -280,9 +286,27 @@ int tcore_worker_send(tcore_worker *w, const char *method, const ProtobufCMessag
     memcpy(buf + len, extra, extra_len);
     len += extra_len;
   }
-  int rc = tcore_client_call(w->client, method, buf, len, NULL, cb, user, NULL, NULL);
+  int rc = tcore_worker_call(w, method, buf, len, 0, 0, cb, user, NULL, NULL);
   if (buf != stack) free(buf);
   return rc;
+}
+
+int tcore_worker_call(tcore_worker *w, const char *method, const uint8_t *req, size_t len,
+                      int64_t timeout_ms, int no_retry, tcore_call_cb cb, void *user,
+                      tcore_call **out, tcore_error *err) {
+  static const char *const ns_key[] = {"temporal-namespace"};
+  const uint8_t *ns_value[] = {(const uint8_t *)w->ns};
+  size_t ns_len[] = {strlen(w->ns)};
+  tcore_call_options opts = {0};
+  opts.timeout_ms = timeout_ms;
+  opts.no_retry = no_retry;
+  if (w->own_ns) { /* replaces the connection's namespace header */
+    opts.md_keys = ns_key;
+    opts.md_values = ns_value;
+    opts.md_value_lens = ns_len;
+    opts.md_count = 1;
+  }
+  return tcore_client_call(w->client, method, req, len, &opts, cb, user, out, err);
 }
 
 /* ---- polling --------------------------------------------------------------------- */
@@ -351,12 +375,10 @@ void tcore_worker_pump_locked(tcore_worker *w) {
     p->started_ms = now;
     w->polls_in_flight++;
     w->holds++;
-    tcore_call_options opts = {0};
-    opts.timeout_ms = POLL_TIMEOUT_MS;
-    opts.no_retry = 1; /* the worker retries polls itself, without limit */
     tcore_error err = {0};
-    int rc = tcore_client_call(w->client, WS "PollActivityTaskQueue", w->poll_req,
-                               w->poll_req_len, &opts, on_poll_done, p, &p->call, &err);
+    /* No retry: the worker retries polls itself, without limit. */
+    int rc = tcore_worker_call(w, WS "PollActivityTaskQueue", w->poll_req, w->poll_req_len,
+                               POLL_TIMEOUT_MS, 1, on_poll_done, p, &p->call, &err);
     if (rc != TCORE_OK) {
       p->busy = 0;
       w->polls_in_flight--;
@@ -543,7 +565,8 @@ int tcore_worker_new(tcore_client *c, const tcore_worker_options *o, tcore_worke
   w->backoff.t.fire = backoff_fired;
   w->rate.t.fire = rate_fired;
   w->shutdown_timer.t.fire = tcore_worker_shutdown_fired;
-  w->ns = tcore_strdup(c->ns);
+  w->ns = tcore_strdup(o->ns ? o->ns : c->ns);
+  w->own_ns = o->ns && strcmp(o->ns, c->ns) != 0;
   w->task_queue = tcore_strdup(o->task_queue);
   w->identity = o->identity ? tcore_strdup(o->identity) : default_identity();
   w->instance_key = new_instance_key();

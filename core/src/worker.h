@@ -75,6 +75,7 @@ struct tcore_worker {
   pthread_mutex_t mu;
   /* configuration (immutable after new) */
   char *ns, *task_queue, *identity, *instance_key;
+  int own_ns; /* ns is not the client's: calls carry their own namespace header */
   int max_slots, max_polls;
   double local_rate;
   int64_t grace_ms, cancel_wait_ms, tolerance_ms;
@@ -123,6 +124,11 @@ void tcore_act_remove_locked(tcore_worker *w, act *a);
 /* Drops an activity reference; the last frees it and drops its hold on the
  * worker (the caller then runs tcore_worker_step_locked). (mu) */
 void tcore_act_unref_locked(act *a);
+/* Every call of the worker goes through here: in a namespace of its own it
+ * adds that namespace's header. timeout_ms 0: the default. */
+int tcore_worker_call(tcore_worker *w, const char *method, const uint8_t *req, size_t len,
+                      int64_t timeout_ms, int no_retry, tcore_call_cb cb, void *user,
+                      tcore_call **out, tcore_error *err);
 /* Starts a call with a request of `msg` plus, when `extra_len` > 0, field 2
  * holding `extra` (an already serialized message). (mu) */
 int tcore_worker_send(tcore_worker *w, const char *method, const ProtobufCMessage *msg,

@@ -114,10 +114,7 @@ static int send_shutdown_worker_locked(tcore_worker *w) {
   uint8_t *buf = malloc(n ? n : 1);
   if (!buf) return 0;
   n = temporal__api__workflowservice__v1__shutdown_worker_request__pack(&req, buf);
-  tcore_call_options opts = {0};
-  opts.timeout_ms = SHUTDOWN_WORKER_TIMEOUT_MS;
-  opts.no_retry = 1;
-  int rc = tcore_client_call(w->client, WS "ShutdownWorker", buf, n, &opts,
+  int rc = tcore_worker_call(w, WS "ShutdownWorker", buf, n, SHUTDOWN_WORKER_TIMEOUT_MS, 1,
                              on_shutdown_worker_done, w, NULL, NULL);
   free(buf);
   return rc == TCORE_OK;

@@ -292,6 +292,7 @@ class _ActivityWorker:
                 _notifier(loop),
                 self._on_event,
                 task_queue=self._task_queue,
+                namespace=self._namespace,
                 identity=self._identity,
                 max_concurrent_activities=self._max_concurrent,
                 max_concurrent_polls=self._max_polls,

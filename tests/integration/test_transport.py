@@ -168,6 +168,22 @@ async def test_only_requests_of_a_kilobyte_or_more_are_gzipped(echo: EchoServer)
     await client.close()
 
 
+async def test_a_worker_of_another_namespace_on_the_same_connection_polls_in_it(
+    echo: EchoServer,
+) -> None:
+    from temporalio.worker import Worker
+
+    client = await Client.connect(f"127.0.0.1:{echo.port}", namespace="first")
+    echo.next_call()
+    other = Client(**{**client.config(), "namespace": "second"})
+    async with Worker(other, task_queue="tq", activities={"noop": lambda: None}):
+        method, headers = echo.next_call()
+    assert method.endswith("/PollActivityTaskQueue")
+    assert headers["temporal-namespace"] == "second"
+    assert headers["_pairs"].count("temporal-namespace") == 1
+    await client.close()
+
+
 async def test_unavailable_is_retried_until_the_budget_ends(echo: EchoServer) -> None:
     client = await Client.connect(
         f"127.0.0.1:{echo.port}",
