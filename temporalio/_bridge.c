@@ -529,7 +529,9 @@ static PyObject *Client_call(ClientObject *self, PyObject *args, PyObject *kw) {
     PyErr_NoMemory();
     goto done;
   }
-  tcore_call_options opts = {timeout_ms, !retry, md.keys, md.values, md.lens, (size_t)md.n};
+  /* A timeout bounds the call as a whole, retries included. */
+  tcore_call_options opts = {timeout_ms, !retry, md.keys, md.values, md.lens, (size_t)md.n,
+                             timeout_ms, 0};
   tcore_error err = {0};
   int rc;
   tcore_client *client = self->client;

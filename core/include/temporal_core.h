@@ -198,6 +198,17 @@ typedef struct tcore_call_options {
   const uint8_t *const *md_values;
   const size_t *md_value_lens;
   size_t md_count;
+  /* The whole call, retries and backoffs included, in ms from the start: no
+   * attempt runs past it (its grpc deadline is cut to what is left) and no
+   * retry starts that could not begin before it. The callback then gets
+   * DEADLINE_EXCEEDED (or the last attempt's status). 0 = no bound beyond the
+   * retry policy's max elapsed time. */
+  int64_t total_timeout_ms;
+  /* Nonzero: retryable failures are retried past the policy's max_retries and
+   * max_elapsed_ms, for as long as total_timeout_ms allows (which must then be
+   * > 0, else TCORE_ERR_INVALID_ARGUMENT). For calls that must not be lost to
+   * a short outage, e.g. a task's completion until the task's own deadline. */
+  int retry_until_total;
 } tcore_call_options;
 
 /* Starts a unary call of `method` ("/package.Service/Method") with a
