@@ -285,6 +285,7 @@ static int target_valid(const char *t) {
 static grpc_channel_credentials *make_credentials(const tcore_client_options *o,
                                                   tcore_error *err) {
   if (!o->tls) return grpc_insecure_credentials_create();
+  if (tcore_tls_check(o->root_ca, o->cert, o->key, err) != TCORE_OK) return NULL;
   grpc_ssl_pem_key_cert_pair pair = {o->key, o->cert};
   grpc_channel_credentials *creds =
       grpc_ssl_credentials_create(o->root_ca, o->cert ? &pair : NULL, NULL, NULL);
