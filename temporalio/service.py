@@ -389,7 +389,14 @@ def _redacted_pem(value: Optional[PemSource]) -> str:
 
 @dataclass(frozen=True)
 class TLSConfig:
-    """TLS for the connection. PEM values are bytes, or paths to PEM files."""
+    """TLS for the connection. PEM values are bytes (or a str holding PEM
+    text), or paths to PEM files (str or ``os.PathLike``).
+
+    Checked at connect, before anything is sent: unreadable files, text that
+    is not PEM, certificates or a key that do not decode, an encrypted key, an
+    expired client certificate and a key that does not match ``client_cert``
+    raise :class:`ValueError` naming the field and the reason. ``repr()``
+    and the messages never show the private key."""
 
     server_root_ca_cert: Optional[PemSource] = None
     """Root CA to trust; None: the system's roots."""

@@ -1,6 +1,7 @@
 /* test_tls.c: TLS material is checked when a client is made, with messages
- * naming the item and the reason and never quoting the material. The
- * certificates and keys are made here with OpenSSL (nothing on disk). */
+ * naming the item and the reason and never quoting the material (the
+ * certificates and keys are made here with OpenSSL, nothing on disk); an API
+ * key a header cannot carry is refused when it is set. */
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -119,6 +120,26 @@ static void test_tls_material_is_checked_with_a_message_naming_the_item(void) {
   EVP_PKEY_free(ca_key), EVP_PKEY_free(leaf_key), EVP_PKEY_free(other_key);
 }
 
+static void test_an_api_key_a_header_cannot_carry_is_refused(void) {
+  tcore_client_options *o;
+  CHECK(tcore_client_options_new(&o) == TCORE_OK);
+  CHECK(tcore_client_options_set_api_key(o, "key\n") == TCORE_ERR_INVALID_ARGUMENT);
+  CHECK(tcore_client_options_set_api_key(o, "k\x01y") == TCORE_ERR_INVALID_ARGUMENT);
+  CHECK(tcore_client_options_set_api_key(o, "cl\xc3\xa9") == TCORE_ERR_INVALID_ARGUMENT);
+  CHECK(tcore_client_options_set_api_key(o, "good-key") == TCORE_OK);
+  CHECK(tcore_client_options_set_target(o, "127.0.0.1:1") == TCORE_OK);
+  tcore_client *c = NULL;
+  tcore_error err;
+  CHECK(tcore_client_new(rt, o, &c, &err) == TCORE_OK);
+  if (c) {
+    CHECK(tcore_client_set_api_key(c, "new\r\n") == TCORE_ERR_INVALID_ARGUMENT);
+    CHECK(tcore_client_set_api_key(c, "new") == TCORE_OK);
+    CHECK(tcore_client_set_api_key(c, NULL) == TCORE_OK);
+    tcore_client_free(c);
+  }
+  tcore_client_options_free(o);
+}
+
 int main(void) {
   tcore_error err;
   if (tcore_runtime_new(&rt, &err) != TCORE_OK) {
@@ -126,6 +147,7 @@ int main(void) {
     return 1;
   }
   RUN(test_tls_material_is_checked_with_a_message_naming_the_item);
+  RUN(test_an_api_key_a_header_cannot_carry_is_refused);
   tcore_runtime_free(rt);
   return check_summary();
 }
