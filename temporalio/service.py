@@ -8,7 +8,8 @@ client's retry policy), ``metadata`` (extra headers for this call) and
 ``timeout`` (a :class:`datetime.timedelta` or seconds): it bounds the call as
 a whole, every attempt and the backoff between retries included; when it
 passes the call fails with :class:`DeadlineExceededError`, whatever attempt it
-was in. Without it the retry policy's own budget bounds the call.
+was in. Without it the retry policy's budget and the core's default
+deadline bound the call.
 
 Failures raise :class:`RPCError`, or the subclass that matches the status
 and the ``grpc-status-details-bin`` detail (after Go's ``serviceerror``).
@@ -641,7 +642,8 @@ class ServiceClient:
                 if e.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
                     hint = ""
                     if sc._tls_enabled:
-                        why = "tls given" if config.tls is not None else "an api_key turns it on"
+                        why = ("tls was given" if config.tls is not None
+                               else "an api_key turns it on when tls is not given")
                         hint = (f" (TLS is on: {why}; a failed TLS handshake, e.g. a server "
                                 "that speaks plaintext or a certificate the roots do not trust, "
                                 "also ends so; pass tls=False for a plaintext server)")
@@ -692,7 +694,8 @@ class ServiceClient:
         keepalive = (ka.interval_millis, ka.timeout_millis) if ka is not None else (0, 0)
         return _bridge.Client(
             _core_runtime(), config.target_host, config.namespace, CLIENT_NAME, VERSION,
-            tls=config.tls_enabled, api_key=config.api_key, metadata=_metadata_pairs(config.rpc_metadata),
+            tls=config.tls_enabled, api_key=config.api_key,
+            metadata=_metadata_pairs(config.rpc_metadata),
             keepalive=keepalive, retry=retry, **tls_args,
         )
 
