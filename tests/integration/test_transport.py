@@ -265,7 +265,7 @@ async def test_tls_with_an_untrusted_root_fails_without_hanging(echo_server_bin:
                                           "--key", str(certs["server_key"])])
     try:
         tls = TLSConfig(server_root_ca_cert=certs["other-ca_pem"], domain="localhost")
-        with pytest.raises(UnavailableError):
+        with pytest.raises(UnavailableError, match="TLS is on: tls was given"):
             await Client.connect(f"127.0.0.1:{server.port}", tls=tls,
                                  retry_config=RetryConfig(max_elapsed_time_millis=500))
         assert server.drain() == []
