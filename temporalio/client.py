@@ -278,7 +278,7 @@ class StartWorkflowInput:
     rpc_metadata: Mapping[str, Union[str, bytes]] = field(default_factory=dict)
     """Headers of this gRPC call."""
     rpc_timeout: Optional[timedelta] = None
-    """Timeout of this gRPC call."""
+    """Timeout of this gRPC call as a whole, retries included."""
 
 
 @dataclass
@@ -296,7 +296,7 @@ class CancelWorkflowInput:
     rpc_metadata: Mapping[str, Union[str, bytes]] = field(default_factory=dict)
     """Headers of this gRPC call."""
     rpc_timeout: Optional[timedelta] = None
-    """Timeout of this gRPC call."""
+    """Timeout of this gRPC call as a whole, retries included."""
 
 
 @dataclass
@@ -310,7 +310,7 @@ class DescribeWorkflowInput:
     rpc_metadata: Mapping[str, Union[str, bytes]] = field(default_factory=dict)
     """Headers of this gRPC call."""
     rpc_timeout: Optional[timedelta] = None
-    """Timeout of this gRPC call."""
+    """Timeout of this gRPC call as a whole, retries included."""
 
 
 @dataclass
@@ -358,7 +358,7 @@ class QueryWorkflowInput:
     rpc_metadata: Mapping[str, Union[str, bytes]] = field(default_factory=dict)
     """Headers of this gRPC call."""
     rpc_timeout: Optional[timedelta] = None
-    """Timeout of this gRPC call."""
+    """Timeout of this gRPC call as a whole, retries included."""
 
 
 @dataclass
@@ -378,7 +378,7 @@ class SignalWorkflowInput:
     rpc_metadata: Mapping[str, Union[str, bytes]] = field(default_factory=dict)
     """Headers of this gRPC call."""
     rpc_timeout: Optional[timedelta] = None
-    """Timeout of this gRPC call."""
+    """Timeout of this gRPC call as a whole, retries included."""
 
 
 @dataclass
@@ -398,7 +398,7 @@ class TerminateWorkflowInput:
     rpc_metadata: Mapping[str, Union[str, bytes]] = field(default_factory=dict)
     """Headers of this gRPC call."""
     rpc_timeout: Optional[timedelta] = None
-    """Timeout of this gRPC call."""
+    """Timeout of this gRPC call as a whole, retries included."""
 
 
 class OutboundInterceptor:
@@ -555,7 +555,7 @@ class ClientConfig(TypedDict, total=False):
 
 # Options of the connection itself: given with a target, never with a service_client.
 _CONNECTION_DEFAULTS: Dict[str, Any] = dict(
-    tls=False, api_key=None, rpc_metadata={}, retry_config=None,
+    tls=None, api_key=None, rpc_metadata={}, retry_config=None,
     keep_alive_config=KeepAliveConfig.default, lazy=False,
 )
 
@@ -587,7 +587,7 @@ class Client:
         data_converter: Union[None, "DataConverter", "PayloadConverter"] = None,
         interceptors: Sequence[ClientInterceptor] = (),
         default_workflow_query_reject_condition: Optional[QueryRejectCondition] = None,
-        tls: Union[bool, TLSConfig] = False,
+        tls: Union[bool, TLSConfig, None] = None,
         api_key: Optional[str] = None,
         rpc_metadata: Mapping[str, Union[str, bytes]] = {},
         retry_config: Optional[RetryConfig] = None,
@@ -609,6 +609,23 @@ class Client:
         * ``default_workflow_query_reject_condition``: for queries that set none;
         * connection options (only with a target): ``tls``, ``api_key``,
           ``rpc_metadata``, ``retry_config``, ``keep_alive_config``, ``lazy``.
+
+          ``tls``: ``None`` (the default) means TLS (system roots) when an
+          ``api_key`` is given and plaintext otherwise; ``True`` TLS with the
+          system roots; a :class:`~temporalio.service.TLSConfig` TLS with its
+          material (checked here: bad PEM, a key that does not match its
+          certificate or an unreadable file raise :class:`ValueError` naming
+          the field); ``False`` plaintext, also with an API key (which then
+          travels in clear text). ``api_key`` is sent as ``authorization:
+          Bearer <key>`` and must be printable ASCII (:class:`ValueError`
+          otherwise, e.g. for a trailing newline). ``rpc_metadata`` keys must be
+          valid gRPC header names and values printable ASCII unless the key
+          ends in ``-bin`` (:class:`ValueError` naming the key otherwise). No
+          repr or error message shows the API key, metadata values or the
+          private key.
+
+        ``rpc_timeout`` of every operation bounds its call to the server as a
+        whole, retries and the backoff between them included.
         """
         if isinstance(target_host, ServiceClient):
             if service_client is not None:
@@ -784,6 +801,8 @@ class Client:
 
     @api_key.setter
     def api_key(self, value: Optional[str]) -> None:
+        """Raises :class:`ValueError` for a key a header cannot carry, or on a
+        connection opened in plaintext without ``tls=False``."""
         self.service_client.update_api_key(value)
 
     @property
@@ -794,6 +813,8 @@ class Client:
 
     @rpc_metadata.setter
     def rpc_metadata(self, value: Mapping[str, Union[str, bytes]]) -> None:
+        """Raises :class:`ValueError` naming a key that is not a valid header
+        name or whose value a header cannot carry."""
         self.service_client.update_rpc_metadata(value)
 
     # ---- workflows ----
@@ -832,7 +853,8 @@ class Client:
         any call (and before the interceptors). A running workflow with the
         id (or a closed one the ``id_reuse_policy`` forbids) raises
         :class:`WorkflowAlreadyStartedError`. Goes through
-        :meth:`OutboundInterceptor.start_workflow`.
+        :meth:`OutboundInterceptor.start_workflow`. ``rpc_timeout`` bounds the
+        call as a whole, retries included.
         """
         _check_str(workflow, "workflow (the workflow type name)")
         _check_str(task_queue, "task_queue")
@@ -1353,7 +1375,7 @@ class WorkflowHandle(Generic[ReturnType]):
         continued as new, were retried or were cron-scheduled are followed to
         the last one; otherwise a continue-as-new raises
         :class:`WorkflowContinuedAsNewError`. ``rpc_timeout`` bounds each poll
-        (default 70 s), not the wait.
+        (default 70 s; each poll is one call, retries included), not the wait.
 
         Raises :class:`WorkflowFailureError` if the workflow failed (cause: the
         converted failure, e.g. ``ApplicationError``), was cancelled (cause
@@ -1385,6 +1407,7 @@ class WorkflowHandle(Generic[ReturnType]):
 
         A missing workflow raises :class:`~temporalio.service.NotFoundError`.
         Goes through :meth:`OutboundInterceptor.cancel_workflow`.
+        ``rpc_timeout`` bounds the call as a whole, retries included.
         """
         if not isinstance(reason, str):
             raise TypeError(f"reason must be a str, not {type(reason).__name__}")
@@ -1408,7 +1431,8 @@ class WorkflowHandle(Generic[ReturnType]):
     ) -> "WorkflowExecutionDescription":
         """The workflow's status and other facts, as the server has them now
         (the whole response is its ``raw_description``). Goes through
-        :meth:`OutboundInterceptor.describe_workflow`."""
+        :meth:`OutboundInterceptor.describe_workflow`. ``rpc_timeout`` bounds
+        the call as a whole, retries included."""
         _check_rpc_options(rpc_metadata, rpc_timeout)
         return await self._client._impl.describe_workflow(
             DescribeWorkflowInput(
@@ -1433,6 +1457,7 @@ class WorkflowHandle(Generic[ReturnType]):
         the query has no handler or its handler failed,
         :class:`WorkflowQueryRejectedError` if the reject condition matched
         the workflow's status. Goes through :meth:`OutboundInterceptor.query_workflow`.
+        ``rpc_timeout`` bounds the call as a whole, retries included.
         """
         _check_str(name, "query name")
         if reject_condition is not None:
@@ -1462,7 +1487,8 @@ class WorkflowHandle(Generic[ReturnType]):
         rpc_timeout: Optional[timedelta] = None,
     ) -> None:
         """Send signal ``name`` with ``args`` to the workflow. Goes through
-        :meth:`OutboundInterceptor.signal_workflow`."""
+        :meth:`OutboundInterceptor.signal_workflow`. ``rpc_timeout`` bounds the
+        call as a whole, retries included."""
         _check_str(name, "signal name")
         _check_rpc_options(rpc_metadata, rpc_timeout)
         await self._client._impl.signal_workflow(
@@ -1489,6 +1515,7 @@ class WorkflowHandle(Generic[ReturnType]):
 
         A missing workflow raises :class:`~temporalio.service.NotFoundError`.
         Goes through :meth:`OutboundInterceptor.terminate_workflow`.
+        ``rpc_timeout`` bounds the call as a whole, retries included.
         """
         if reason is not None and not isinstance(reason, str):
             raise TypeError(f"reason must be a str, not {type(reason).__name__}")

@@ -5,7 +5,11 @@ per RPC of the service, in snake_case, made from the service descriptor (so
 every RPC of the pinned API is there). Each takes the request message and
 returns the response message; keyword options: ``retry`` (default True: the
 client's retry policy), ``metadata`` (extra headers for this call) and
-``timeout`` (a :class:`datetime.timedelta` or seconds, per attempt).
+``timeout`` (a :class:`datetime.timedelta` or seconds): it bounds the call as
+a whole, every attempt and the backoff between retries included; when it
+passes the call fails with :class:`DeadlineExceededError`, whatever attempt it
+was in. Without it the retry policy's budget and the core's default
+deadline bound the call.
 
 Failures raise :class:`RPCError`, or the subclass that matches the status
 and the ``grpc-status-details-bin`` detail (after Go's ``serviceerror``).
@@ -341,28 +345,59 @@ PemSource = Union[bytes, str, "os.PathLike[str]"]
 
 
 def _read_pem(value: Optional[PemSource], what: str) -> Optional[str]:
-    """PEM text from bytes, or from a file path (str / PathLike)."""
+    """PEM text from bytes, from a str holding PEM text, or from a file path
+    (str / PathLike). Errors name ``what`` and never show the material."""
     if value is None:
         return None
     if isinstance(value, (bytes, bytearray)):
         data = bytes(value)
+    elif isinstance(value, str) and "-----BEGIN" in value:
+        data = value.encode("utf-8", "replace")
     elif isinstance(value, (str, os.PathLike)):
         from pathlib import Path
 
         try:
             data = Path(value).read_bytes()
-        except OSError as e:
-            raise ValueError(f"TLS {what}: cannot read {os.fspath(value)!r}: {e.strerror}") from e
+        except (OSError, ValueError) as e:
+            # A str given as the key may be key material by mistake: only a
+            # PathLike key, or a certificate's path, is shown.
+            secret = what == "client_private_key" and not isinstance(value, os.PathLike)
+            shown = "the path given" if secret else repr(os.fspath(value))
+            reason = getattr(e, "strerror", None) or str(e)
+            raise ValueError(f"TLS {what}: cannot read {shown}: {reason}") from None
     else:
         raise TypeError(f"TLS {what} must be PEM bytes or a file path, not {type(value).__name__}")
     if b"-----BEGIN " not in data:
         raise ValueError(f"TLS {what} is not PEM (no '-----BEGIN' line)")
-    return data.decode("ascii", errors="strict")
+    try:
+        return data.decode("ascii", errors="strict")
+    except UnicodeDecodeError:
+        raise ValueError(f"TLS {what} is not PEM (it has bytes that are not ASCII)") from None
+
+
+REDACTED = "<redacted>"
+
+
+def _redacted_pem(value: Optional[PemSource]) -> str:
+    """How a private key shows in a repr: a ``PathLike`` as is, anything
+    else (bytes, or a str that may be material given by mistake) never."""
+    if value is None:
+        return "None"
+    if isinstance(value, os.PathLike):
+        return repr(value)
+    return REDACTED
 
 
 @dataclass(frozen=True)
 class TLSConfig:
-    """TLS for the connection. PEM values are bytes, or paths to PEM files."""
+    """TLS for the connection. PEM values are bytes (or a str holding PEM
+    text), or paths to PEM files (str or ``os.PathLike``).
+
+    Checked at connect, before anything is sent: unreadable files, text that
+    is not PEM, certificates or a key that do not decode, an encrypted key, an
+    expired client certificate and a key that does not match ``client_cert``
+    raise :class:`ValueError` naming the field and the reason. ``repr()``
+    and the messages never show the private key."""
 
     server_root_ca_cert: Optional[PemSource] = None
     """Root CA to trust; None: the system's roots."""
@@ -371,7 +406,15 @@ class TLSConfig:
     client_cert: Optional[PemSource] = None
     """Client certificate for mTLS (needs ``client_private_key``)."""
     client_private_key: Optional[PemSource] = None
-    """Private key of ``client_cert``."""
+    """Private key of ``client_cert`` (unencrypted PEM). Never shown by
+    ``repr()`` or in messages (a ``pathlib.Path`` to it is)."""
+
+    def __repr__(self) -> str:
+        return (
+            f"TLSConfig(server_root_ca_cert={self.server_root_ca_cert!r}, domain={self.domain!r}, "
+            f"client_cert={self.client_cert!r}, "
+            f"client_private_key={_redacted_pem(self.client_private_key)})"
+        )
 
 
 @dataclass(frozen=True)
@@ -408,20 +451,84 @@ def default_identity() -> str:
 
 @dataclass
 class ConnectConfig:
-    """Everything needed to open a connection (see :meth:`ServiceClient.connect`)."""
+    """Everything needed to open a connection (see :meth:`ServiceClient.connect`).
+
+    ``tls``: ``None`` (the default) turns TLS on with the system's roots when
+    there is an ``api_key`` and leaves it off otherwise; ``True`` turns it on;
+    a :class:`TLSConfig` turns it on with that material; ``False`` turns it off,
+    also with an API key (which then travels in clear text: only say so for a
+    trusted network). ``repr()`` shows neither the API key, nor the values of
+    ``rpc_metadata``, nor a client private key.
+    """
 
     target_host: str
     namespace: str = "default"
     api_key: Optional[str] = None
-    tls: Union[bool, TLSConfig] = False
+    tls: Union[bool, TLSConfig, None] = None
     retry_config: Optional[RetryConfig] = None
     keep_alive_config: Optional[KeepAliveConfig] = field(default_factory=KeepAliveConfig)
     rpc_metadata: Mapping[str, Union[str, bytes]] = field(default_factory=dict)
     identity: Optional[str] = None
     lazy: bool = False
 
+    @property
+    def tls_enabled(self) -> bool:
+        """Whether the connection uses TLS: ``tls`` if it was set (True or a
+        :class:`TLSConfig`), else whether there is an API key."""
+        if self.tls is None:
+            return self.api_key is not None
+        return bool(self.tls)
+
+    def __repr__(self) -> str:
+        md = {k: REDACTED for k in (self.rpc_metadata or {})}
+        return (
+            f"ConnectConfig(target_host={self.target_host!r}, namespace={self.namespace!r}, "
+            f"api_key={None if self.api_key is None else REDACTED}, tls={self.tls!r}, "
+            f"retry_config={self.retry_config!r}, keep_alive_config={self.keep_alive_config!r}, "
+            f"rpc_metadata={md!r}, identity={self.identity!r}, lazy={self.lazy!r})"
+        ).replace(f"'{REDACTED}'", REDACTED)
+
+
+def _bad_char(text: str) -> Optional[str]:
+    """The first character of ``text`` a gRPC (non-binary) header value
+    cannot carry, described with its position; None if all are printable
+    ASCII (space to '~'). Never shows the text itself."""
+    names = {"\n": "a newline", "\r": "a carriage return", "\t": "a tab", "\0": "a NUL"}
+    for i, ch in enumerate(text):
+        if not " " <= ch <= "~":
+            what = names.get(ch) or (
+                f"the control character U+{ord(ch):04X}" if ord(ch) < 0x20 or ord(ch) == 0x7F
+                else f"the non-ASCII character U+{ord(ch):04X}"
+            )
+            return f"{what} at position {i}"
+    return None
+
+
+def check_api_key(api_key: Any) -> Optional[str]:
+    """Checks an API key before it is used (connect and every update).
+
+    Raises :class:`TypeError` unless it is a str or None, and
+    :class:`ValueError` (naming the character and its position, never the key)
+    if it has a character an HTTP/2 header cannot carry: only printable ASCII
+    may go in ``authorization: Bearer <key>``."""
+    if api_key is None:
+        return None
+    if not isinstance(api_key, str):
+        raise TypeError(f"api_key must be a str, not {type(api_key).__name__}")
+    bad = _bad_char(api_key)
+    if bad is not None:
+        raise ValueError(
+            f"api_key has {bad}: it is sent as a gRPC header (authorization: Bearer <key>), "
+            "which carries only printable ASCII (space to '~'); check how the key was read "
+            "(e.g. a trailing newline from a file)"
+        )
+    return api_key
+
 
 def _metadata_pairs(md: Optional[Mapping[str, Union[str, bytes]]]) -> list:
+    """``[(key, bytes)]`` of a metadata mapping, checked: the one place that
+    validates headers (connect, live updates, per-call metadata). Keys are
+    lowercased; errors name the key and the problem, never the value."""
     if not md:
         return []
     if not isinstance(md, Mapping):
@@ -430,11 +537,34 @@ def _metadata_pairs(md: Optional[Mapping[str, Union[str, bytes]]]) -> list:
     for k, v in md.items():
         if not isinstance(k, str):
             raise TypeError(f"metadata key {k!r} must be a str")
+        key = k.lower()
+        if (not key or key.startswith("grpc-")
+                or any(not (c.isascii() and (c.isalnum() or c in "-_.")) for c in key)):
+            raise ValueError(
+                f"metadata key {k!r} is not a valid gRPC header name: lowercase letters, digits, "
+                "'-', '_' and '.' only, not empty and not starting with 'grpc-'"
+            )
+        binary = key.endswith("-bin")
         if isinstance(v, str):
+            if not binary:
+                bad = _bad_char(v)
+                if bad is not None:
+                    raise ValueError(
+                        f"metadata value of {k!r} has {bad}: a gRPC header value carries only "
+                        "printable ASCII (space to '~'); binary values need a key ending in '-bin'"
+                    )
             v = v.encode()
-        elif not isinstance(v, (bytes, bytearray)):
+        elif isinstance(v, (bytes, bytearray)):
+            if not binary and any(not 0x20 <= b <= 0x7E for b in v):
+                i = next(i for i, b in enumerate(v) if not 0x20 <= b <= 0x7E)
+                raise ValueError(
+                    f"metadata value of {k!r} has the byte 0x{v[i]:02x} at position {i}: a gRPC "
+                    "header value carries only printable ASCII (space to '~'); binary values "
+                    "need a key ending in '-bin'"
+                )
+        else:
             raise TypeError(f"metadata value of {k!r} must be str or bytes, not {type(v).__name__}")
-        out.append((k.lower(), bytes(v)))
+        out.append((key, bytes(v)))
     return out
 
 
@@ -489,6 +619,8 @@ class ServiceClient:
     def __init__(self, config: ConnectConfig, core: Any) -> None:
         self.config = config
         self._core = core
+        self._tls_enabled = config.tls_enabled  # fixed for the channel's life
+        self._plaintext_key_allowed = config.tls is False  # said explicitly
         self._system_info: Optional[bytes] = None  # parsed on first use
         self.workflow_service = WorkflowService(self)
         self.operator_service = OperatorService(self)
@@ -508,7 +640,14 @@ class ServiceClient:
             except RPCError as e:
                 sc.close()
                 if e.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
-                    raise type(e)(f"cannot connect to {config.target_host}: {e.message}",
+                    hint = ""
+                    if sc._tls_enabled:
+                        why = ("tls was given" if config.tls is not None
+                               else "an api_key turns it on when tls is not given")
+                        hint = (f" (TLS is on: {why}; a failed TLS handshake, e.g. a server "
+                                "that speaks plaintext or a certificate the roots do not trust, "
+                                "also ends so; pass tls=False for a plaintext server)")
+                    raise type(e)(f"cannot connect to {config.target_host}: {e.message}{hint}",
                                   e.status, e.grpc_status) from None
                 raise
         return sc
@@ -532,11 +671,10 @@ class ServiceClient:
             raise TypeError(f"namespace must be a str, not {type(config.namespace).__name__}")
         if not config.namespace:
             raise ValueError("namespace must not be empty")
-        if config.api_key is not None and not isinstance(config.api_key, str):
-            raise TypeError(f"api_key must be a str, not {type(config.api_key).__name__}")
+        check_api_key(config.api_key)
         tls = config.tls
-        if not isinstance(tls, (bool, TLSConfig)):
-            raise TypeError(f"tls must be a bool or a TLSConfig, not {type(tls).__name__}")
+        if tls is not None and not isinstance(tls, (bool, TLSConfig)):
+            raise TypeError(f"tls must be None, a bool or a TLSConfig, not {type(tls).__name__}")
         tls_args: Dict[str, Any] = {}
         if isinstance(tls, TLSConfig):
             if (tls.client_cert is None) != (tls.client_private_key is None):
@@ -556,14 +694,36 @@ class ServiceClient:
         keepalive = (ka.interval_millis, ka.timeout_millis) if ka is not None else (0, 0)
         return _bridge.Client(
             _core_runtime(), config.target_host, config.namespace, CLIENT_NAME, VERSION,
-            tls=bool(tls), api_key=config.api_key, metadata=_metadata_pairs(config.rpc_metadata),
+            tls=config.tls_enabled, api_key=config.api_key,
+            metadata=_metadata_pairs(config.rpc_metadata),
             keepalive=keepalive, retry=retry, **tls_args,
         )
 
     def update_api_key(self, api_key: Optional[str]) -> None:
-        """Use a new API key from the next call on (workers included)."""
+        """Use a new API key from the next call on (workers included).
+
+        Raises :class:`ValueError` for a key a header cannot carry (see
+        :func:`check_api_key`), and for a key on a connection that was opened
+        in plaintext without ``tls=False`` being said (no ``tls`` and no API
+        key at connect): the key would travel in clear text."""
+        check_api_key(api_key)
+        if api_key is not None and not self._tls_enabled and not self._plaintext_key_allowed:
+            raise ValueError(
+                "this connection is plaintext (it was opened without tls and without an API "
+                "key), so an API key set now would travel in clear text: connect with tls=True "
+                "(or with an api_key, which turns TLS on), or with tls=False to allow a "
+                "plaintext key"
+            )
         self._core.set_api_key(api_key)
+        if self.config.tls is None and self._tls_enabled:
+            # TLS came from the key: keep saying so whatever the key is now.
+            self.config.tls = True
         self.config.api_key = api_key
+
+    @property
+    def tls_enabled(self) -> bool:
+        """Whether this connection uses TLS (decided when it was opened)."""
+        return self._tls_enabled
 
     def update_rpc_metadata(self, metadata: Mapping[str, Union[str, bytes]]) -> None:
         """Replace the extra headers from the next call on (workers included)."""
@@ -584,7 +744,10 @@ class ServiceClient:
         metadata: Optional[Mapping[str, Union[str, bytes]]] = None,
         timeout: Union[None, float, timedelta] = None,
     ) -> Any:
-        """Call ``method`` ("/package.Service/Method"); see the module doc."""
+        """Call ``method`` ("/package.Service/Method"); see the module doc.
+
+        ``timeout`` bounds the call as a whole (every attempt and the backoff
+        between them); ``retry=False`` makes one attempt."""
         response = await self.call_raw(method, request.SerializeToString(), retry=retry,
                                        metadata=metadata, timeout=timeout)
         return response_type.FromString(response)
@@ -638,7 +801,12 @@ def _make_rpc(full_method: str, response_type: Type["Message"], doc: str) -> Any
         return await self._client.call(full_method, req, response_type, retry=retry,
                                        metadata=metadata, timeout=timeout)
 
-    rpc.__doc__ = doc
+    rpc.__doc__ = (
+        f"{doc}\n\nKeyword options: ``retry`` (default True: retried by the client's retry "
+        "policy), ``metadata`` (extra headers for this call), ``timeout`` (timedelta or "
+        "seconds): bounds the call as a whole, retries and their backoff included "
+        "(:class:`DeadlineExceededError` when it passes). Failures raise :class:`RPCError`."
+    )
     return rpc
 
 

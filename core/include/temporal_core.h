@@ -133,7 +133,9 @@ int tcore_client_options_set_client_info(tcore_client_options *o, const char *na
 int tcore_client_options_set_tls(tcore_client_options *o, const char *root_ca_pem,
                                  const char *client_cert_pem, const char *client_key_pem,
                                  const char *server_name_override);
-/* Sent as `authorization: Bearer <key>`; NULL or "" sends none. */
+/* Sent as `authorization: Bearer <key>`; NULL or "" sends none.
+ * TCORE_ERR_INVALID_ARGUMENT if the key has a byte outside printable ASCII
+ * (0x20-0x7e: a header cannot carry it); TCORE_ERR_NOMEM. */
 int tcore_client_options_set_api_key(tcore_client_options *o, const char *api_key);
 /* Adds a header sent on every call. Keys must be lowercase ASCII; keys
  * ending in "-bin" carry binary values. */
@@ -167,6 +169,8 @@ int tcore_client_new(tcore_runtime *rt, const tcore_client_options *opts, tcore_
 void tcore_client_free(tcore_client *c);
 
 /* Live updates, applied to every call started afterwards (workers included). */
+/* TCORE_ERR_INVALID_ARGUMENT (the key is kept as it was) for a key with a
+ * byte outside printable ASCII, as tcore_client_options_set_api_key. */
 int tcore_client_set_api_key(tcore_client *c, const char *api_key);
 /* Replaces the extra metadata with `n` pairs. */
 int tcore_client_set_metadata(tcore_client *c, const char *const *keys,

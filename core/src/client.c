@@ -85,7 +85,14 @@ int tcore_client_options_set_tls(tcore_client_options *o, const char *root_ca_pe
   return rc;
 }
 
+/* An API key goes in a header value: printable ASCII only. */
+static int api_key_valid(const char *api_key) {
+  return !api_key || tcore_md_value_valid("authorization", (const uint8_t *)api_key,
+                                          strlen(api_key));
+}
+
 int tcore_client_options_set_api_key(tcore_client_options *o, const char *api_key) {
+  if (!api_key_valid(api_key)) return TCORE_ERR_INVALID_ARGUMENT;
   return set_str(&o->api_key, api_key && *api_key ? api_key : NULL);
 }
 
@@ -251,6 +258,7 @@ static int md_set_swap(tcore_client *c, const char *api_key_or_keep, int keep_ke
 }
 
 int tcore_client_set_api_key(tcore_client *c, const char *api_key) {
+  if (!api_key_valid(api_key)) return TCORE_ERR_INVALID_ARGUMENT;
   return md_set_swap(c, api_key, 0, 0, NULL, NULL, NULL, 1);
 }
 
@@ -285,6 +293,7 @@ static int target_valid(const char *t) {
 static grpc_channel_credentials *make_credentials(const tcore_client_options *o,
                                                   tcore_error *err) {
   if (!o->tls) return grpc_insecure_credentials_create();
+  if (tcore_tls_check(o->root_ca, o->cert, o->key, err) != TCORE_OK) return NULL;
   grpc_ssl_pem_key_cert_pair pair = {o->key, o->cert};
   grpc_channel_credentials *creds =
       grpc_ssl_credentials_create(o->root_ca, o->cert ? &pair : NULL, NULL, NULL);

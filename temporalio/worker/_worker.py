@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import numbers
+import warnings
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Sequence, Union
 
@@ -35,6 +36,16 @@ def _rate(value: Any, name: str) -> Optional[float]:
     if not rate > 0 or rate == float("inf"):  # also rejects NaN
         raise ValueError(f"{name} must be a positive finite number, got {value!r}")
     return rate
+
+
+DEFAULT_MAX_CONCURRENT_ACTIVITIES = 100
+
+
+def _executor_capacity(executor: Optional[concurrent.futures.Executor]) -> Optional[int]:
+    """How many callables ``executor`` runs at once (its ``_max_workers``, as
+    the official SDK reads it), or None if it does not say."""
+    n = getattr(executor, "_max_workers", None)
+    return n if isinstance(n, int) and not isinstance(n, bool) and n > 0 else None
 
 
 class Worker:
@@ -80,6 +91,17 @@ class Worker:
     ``activity.wait_for_worker_shutdown_sync()``; process-pool children are
     told through the socket): one that returns then completes normally.
 
+    ``max_concurrent_activities`` (slots): how many activities the worker
+    runs at once; it never takes a task it has no slot for. Default 100, but
+    never more than the executors the activities run in can start at once: a
+    ``ThreadPoolExecutor`` / ``ProcessPoolExecutor`` given as
+    ``activity_executor`` (when some activity is sync) or as
+    ``async_activity_executor`` (when some activity is async) caps the
+    default to its ``max_workers`` (the smallest of the two), so no task is
+    taken that would wait for a thread while its start-to-close timeout runs.
+    Given explicitly and larger than such an executor's ``max_workers``, it
+    is kept and a :class:`UserWarning` says so, as in the official SDK.
+
     ``interceptors``: :class:`temporalio.worker.Interceptor` objects, the
     first outermost; anything else raises ``TypeError`` naming its position.
     The client's interceptors that are worker interceptors too (subclass
@@ -121,7 +143,7 @@ class Worker:
         activities: Union[Mapping[str, Callable[..., Any]], Sequence[Callable[..., Any]]] = {},
         activity_executor: Optional[concurrent.futures.Executor] = None,
         async_activity_executor: Optional[concurrent.futures.Executor] = None,
-        max_concurrent_activities: int = 100,
+        max_concurrent_activities: Optional[int] = None,
         max_concurrent_activity_task_polls: int = 5,
         graceful_shutdown_timeout: timedelta = timedelta(0),
         identity: Optional[str] = None,
@@ -173,7 +195,7 @@ class Worker:
                     check_picklable(d.name, d.fn)
         self._activity_executor = activity_executor
         self._async_activity_executor = async_activity_executor
-        self._max_concurrent = _positive_int(max_concurrent_activities, "max_concurrent_activities")
+        self._max_concurrent = self._slots(max_concurrent_activities)
         self._max_polls = _positive_int(
             max_concurrent_activity_task_polls, "max_concurrent_activity_task_polls"
         )
@@ -193,6 +215,35 @@ class Worker:
         self._owned_executor: Optional[concurrent.futures.ThreadPoolExecutor] = None
         self._activity_worker: Optional[_ActivityWorker] = None
         self._shutdown_task: Optional[asyncio.Task] = None
+
+    def _slots(self, given: Optional[int]) -> int:
+        """The worker's slots: ``given``, or the default capped by the
+        executors the activities use (see the class doc). Warns when a given
+        number exceeds what such an executor can start."""
+        used = []
+        if any(not d.is_async for d in self._defs.values()):
+            used.append(("activity_executor", _executor_capacity(self._activity_executor)))
+        if any(d.is_async for d in self._defs.values()):
+            used.append(("async_activity_executor",
+                         _executor_capacity(self._async_activity_executor)))
+        caps = [(name, n) for name, n in used if n is not None]
+        if given is None:
+            return min([DEFAULT_MAX_CONCURRENT_ACTIVITIES] + [n for _, n in caps])
+        slots = _positive_int(given, "max_concurrent_activities")
+        for name, n in caps:
+            if n < slots:
+                # The official SDK's words (temporalio/worker/_worker.py).
+                warnings.warn(
+                    f"Worker max_concurrent_activities is {slots} but {name}'s max_workers "
+                    f"is only {n}",
+                    stacklevel=3,
+                )
+        return slots
+
+    @property
+    def max_concurrent_activities(self) -> int:
+        """The worker's slots: at most this many activities run at once."""
+        return self._max_concurrent
 
     @property
     def task_queue(self) -> str:

@@ -488,7 +488,7 @@ def test_connection_options_cannot_come_with_a_service_client(kwargs: Dict[str, 
 
 def test_defaults_of_connection_options_are_accepted_with_a_service_client() -> None:
     sc, _, _ = fake_connection()
-    Client(service_client=sc, tls=False, api_key=None, rpc_metadata={}, lazy=False,
+    Client(service_client=sc, tls=None, api_key=None, rpc_metadata={}, lazy=False,
            keep_alive_config=KeepAliveConfig.default)
 
 
