@@ -35,6 +35,15 @@ class PayloadCodec(ABC):
         await _apply_to_failure(failure, self.decode)
 
 
+# The ``Payloads`` field of each failure info that has one.
+_PAYLOADS_FIELD = {
+    "application_failure_info": "details",
+    "timeout_failure_info": "last_heartbeat_details",
+    "canceled_failure_info": "details",
+    "reset_workflow_failure_info": "last_heartbeat_details",
+}
+
+
 def _failure_payload_lists(failure: "Failure") -> List[Any]:
     """Every ``Payloads`` message in a failure chain, plus encoded attributes
     (as ``("attr", failure)``)."""
@@ -45,18 +54,11 @@ def _failure_payload_lists(failure: "Failure") -> List[Any]:
         if f.HasField("encoded_attributes"):
             out.append(("attr", f))
         info = f.WhichOneof("failure_info")
-        if info == "application_failure_info":
-            if f.application_failure_info.HasField("details"):
-                out.append(f.application_failure_info.details)
-        elif info == "timeout_failure_info":
-            if f.timeout_failure_info.HasField("last_heartbeat_details"):
-                out.append(f.timeout_failure_info.last_heartbeat_details)
-        elif info == "canceled_failure_info":
-            if f.canceled_failure_info.HasField("details"):
-                out.append(f.canceled_failure_info.details)
-        elif info == "reset_workflow_failure_info":
-            if f.reset_workflow_failure_info.HasField("last_heartbeat_details"):
-                out.append(f.reset_workflow_failure_info.last_heartbeat_details)
+        field = _PAYLOADS_FIELD.get(info)
+        if field is not None:
+            sub = getattr(f, info)
+            if sub.HasField(field):
+                out.append(getattr(sub, field))
         f = f.cause if f.HasField("cause") else None
         depth += 1
     return out

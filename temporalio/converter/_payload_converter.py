@@ -12,7 +12,13 @@ from typing import TYPE_CHECKING, Any, ClassVar, Dict, List, Optional, Sequence,
 
 from temporalio.converter import _protos
 from temporalio.converter._json_types import AdvancedJSONEncoder, _type_converter
-from temporalio.converter._protos import _is_proto_message, _message_base, _payload_cls, _type_name
+from temporalio.converter._protos import (
+    _is_proto_message,
+    _is_proto_type,
+    _message_base,
+    _payload_cls,
+    _type_name,
+)
 
 if TYPE_CHECKING:
     from temporalio.api.common.v1 import Payload, Payloads
@@ -377,8 +383,7 @@ class JSONProtoPayloadConverter(EncodingPayloadConverter):
         self._ignore_unknown_fields = ignore_unknown_fields
 
     def accepts_type(self, t: type) -> Optional[bool]:
-        base = _message_base()
-        return base is not None and issubclass(t, base)
+        return _is_proto_type(t)
 
     def to_payload_or_none(self, value: Any) -> Optional["Payload"]:
         if not _is_proto_message(value):
@@ -411,8 +416,7 @@ class BinaryProtoPayloadConverter(EncodingPayloadConverter):
     encoding = "binary/protobuf"
 
     def accepts_type(self, t: type) -> Optional[bool]:
-        base = _message_base()
-        return base is not None and issubclass(t, base)
+        return _is_proto_type(t)
 
     def to_payload_or_none(self, value: Any) -> Optional["Payload"]:
         if not _is_proto_message(value):

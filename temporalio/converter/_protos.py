@@ -6,8 +6,8 @@ this module's globals. Other modules read them as ``_protos._Payload`` etc.
 after calling :func:`_payload_cls` (never ``from ... import _Payload``, which
 would copy the ``None`` of before the first use).
 
-It also holds the two helpers every converter module shares: the
-protobuf-message test (true only once protobuf is loaded) and
+It also holds the helpers every converter module shares: the
+protobuf-message tests (true only once protobuf is loaded) and
 :func:`_type_name`, the type name the error messages use.
 """
 
@@ -49,6 +49,11 @@ def _message_base() -> Any:
 def _is_proto_message(value: Any) -> bool:
     base = _message_base()
     return base is not None and isinstance(value, base)
+
+
+def _is_proto_type(t: type) -> bool:
+    base = _message_base()
+    return base is not None and issubclass(t, base)
 
 
 def _type_name(value: Any) -> str:
