@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from temporalio.api.common.v1 import Payload, Payloads
     from temporalio.api.failure.v1 import Failure
 
+
 # Failure conversion with async payload converters: two passes, the first
 # recording which values are encoded/decoded, the second replaying results.
 

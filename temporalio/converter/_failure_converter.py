@@ -13,6 +13,7 @@ from temporalio.converter._payload_converter import PayloadConverter
 if TYPE_CHECKING:
     from temporalio.api.failure.v1 import Failure
 
+
 class FailureConverter(ABC):
     """Converts exceptions to ``temporal.api.failure.v1.Failure`` and back.
 

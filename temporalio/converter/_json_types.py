@@ -15,6 +15,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 from temporalio.converter._protos import _message_base, _type_name
 
+
 class AdvancedJSONEncoder(json.JSONEncoder):
     """JSON encoder of the default converter (the same extensions as the
     official SDK's): datetimes as ISO 8601, dataclasses as dicts, objects with

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from temporalio.api.common.v1 import Payload
     from temporalio.api.failure.v1 import Failure
 
+
 class PayloadCodec(ABC):
     """Encodes/decodes lists of payloads (compression, encryption, ...),
     applied after the payload converter on the way out and before it on the

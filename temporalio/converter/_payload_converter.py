@@ -23,6 +23,7 @@ from temporalio.converter._protos import (
 if TYPE_CHECKING:
     from temporalio.api.common.v1 import Payload, Payloads
 
+
 def _is_awaitable(value: Any) -> bool:
     # Cheaper than inspect.isawaitable for the common non-awaitable results.
     return hasattr(value, "__await__")
