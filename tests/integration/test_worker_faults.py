@@ -162,6 +162,48 @@ async def test_shutdown_reports_tasks_still_queued_in_the_executor(
         executor.shutdown(wait=False)
 
 
+async def test_attempt_cancelled_before_its_first_step_is_reported(
+    client: Client, peer_task_queue: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A task and its cancel can be handled in the same turn of the loop (many
+    # tasks arriving as shutdown begins): the cancel then comes before the
+    # attempt's first step. Play that order exactly: each task event is
+    # followed at once by a cancel for it, as shutdown past its grace sends.
+    from temporalio.worker._activity import _ActivityWorker
+
+    tq = new_tq()
+    ran: List[str] = []
+
+    async def never_started() -> None:
+        ran.append("ran")
+
+    on_event = _ActivityWorker._on_event
+
+    def task_then_cancel(self: _ActivityWorker, ev: Any) -> None:
+        on_event(self, ev)
+        if ev[0] == "task":
+            token = self._Task.FromString(ev[1]).task_token
+            on_event(self, ("cancel", token, "worker_shutdown"))
+
+    monkeypatch.setattr(_ActivityWorker, "_on_event", task_then_cancel)
+    worker = Worker(client, task_queue=tq, activities={"never_started": never_started})
+    await worker.start()
+    try:
+        desc = await asyncio.wait_for(
+            catch_activity(
+                client, peer_task_queue, tq, "never_started",
+                start_to_close_ms=30000, retry_max_attempts=1,
+            ),
+            15,  # unreported, the server would wait out the 30 s start-to-close
+        )
+    finally:
+        await worker.shutdown()
+    assert ran == []
+    assert desc["type"] == "ActivityError"
+    assert desc["cause"]["type"] == "ApplicationError"
+    assert desc["cause"]["failure_type"] == "WorkerShutdown"
+
+
 # ---- results over the server's limits ---------------------------------------------------
 
 
@@ -196,10 +238,11 @@ async def test_result_over_the_server_limit_fails_the_activity_at_once(
     assert desc["type"] == "ActivityError"
     cause = desc["cause"]
     assert cause["type"] == cause_type, cause
-    assert cause["non_retryable"] is True
+    assert desc["retry_state"] == "NON_RETRYABLE_FAILURE"  # 3 attempts allowed, 1 made
     assert took < 20  # not the 30 s start-to-close, nor 3 attempts
     if failure_type is not None:
         assert cause["failure_type"] == failure_type
+        assert cause["non_retryable"] is True
         assert "bytes serialized) is larger than the server accepts" in cause["message"]
     else:
         assert "size limit" in cause["message"]
@@ -254,6 +297,29 @@ class _RestartableServer:
         self.dir.cleanup()
 
 
+async def _first_poll_after(client: Client, tq: str, since: float) -> float:
+    """Seconds from ``since`` until the server lists a poller of activity
+    task queue ``tq`` (it forgets pollers when it restarts)."""
+    from temporalio.api.enums.v1 import TaskQueueType
+    from temporalio.api.taskqueue.v1 import TaskQueue
+    from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+
+    req = DescribeTaskQueueRequest(
+        namespace="default", task_queue=TaskQueue(name=tq),
+        task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+    )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            resp = await client.service.describe_task_queue(req, timeout=timedelta(seconds=2))
+            if resp.pollers:
+                return time.monotonic() - since
+        except Exception:  # the server is still starting
+            pass
+        await asyncio.sleep(0.05)
+    raise AssertionError("the worker did not poll within 20 s of the server's restart")
+
+
 async def test_a_server_restart_loses_no_result_and_polling_resumes() -> None:
     from tests.peer.peerhost import PeerHost
 
@@ -292,6 +358,8 @@ async def test_a_server_restart_loses_no_result_and_polling_resumes() -> None:
                 assert worker.is_running  # still trying, not failed
                 await loop.run_in_executor(None, server.start)
                 back = time.monotonic()
+                # The server knows a poller once one of its polls arrived.
+                polled_after = await _first_poll_after(client, tq, back)
                 # The completion made during the outage reached the server
                 # once it was back: the activity did not run again.
                 assert await asyncio.wait_for(handle.result(), 25) == "attempt 1"
@@ -300,8 +368,9 @@ async def test_a_server_restart_loses_no_result_and_polling_resumes() -> None:
                 assert await asyncio.wait_for(
                     catch_activity(client, peer_tq, tq, "ping"), 20
                 ) == "pong"
-                print(f"\nrestart: result delivered {t0 - back:.2f} s after the server was "
-                      f"back; a new activity ran {pings[0] - back:.2f} s after it was back")
+                print(f"\nrestart: first poll {polled_after:.2f} s after the server listened "
+                      f"again; the result made during the outage delivered {t0 - back:.2f} s "
+                      f"after; a new activity ran {pings[0] - back:.2f} s after")
                 assert worker.is_running
             await client.close()
     finally:
