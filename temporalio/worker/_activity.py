@@ -544,9 +544,9 @@ class _ActivityWorker:
         fn: Callable[..., Any],
         *args: Any,
     ) -> "asyncio.Future[Any]":
-        """Runs ``fn(*args)`` in a thread executor; while it waits there for
-        a thread, a cancel of the attempt takes it out of the queue (the
-        attempt then ends at once with the cancel, and is reported)."""
+        """Runs ``fn(*args)`` in an executor (threads or processes); while it
+        waits there for a worker, a cancel of the attempt takes it out of the
+        queue (the attempt then ends at once with the cancel, and is reported)."""
         assert self._loop is not None
         if executor is None:
             return self._loop.run_in_executor(None, functools.partial(fn, *args))
@@ -579,8 +579,8 @@ class _ActivityWorker:
         for submissions in range(1, _MAX_POOL_SUBMISSIONS + 1):
             key = ra.key = hub.register(ra)
             try:
-                ok, data = await self._loop.run_in_executor(
-                    pool, _process.run_activity, fn, args, sent_info, hub.address, key,
+                ok, data = await self._submit(
+                    ra, pool, _process.run_activity, fn, args, sent_info, hub.address, key,
                     remote_info,
                 )
             except BrokenProcessPool as err:

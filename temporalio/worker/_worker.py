@@ -68,6 +68,17 @@ class Worker:
     completes; one that raises it is reported as cancelled (as a retryable
     ``WorkerShutdown`` failure when the worker cancelled it).
 
+    Deadlines are enforced here too: an attempt still running 5 s after its
+    start-to-close, schedule-to-close or heartbeat timeout (counted from its
+    last heartbeat) has passed is cancelled (reason ``"timed_out"``; the
+    server has timed it out already, so its outcome is not reported) and
+    its slot freed once it returns. A completion is retried until the
+    attempt's deadline, so a short server outage loses no result. A result
+    too large for the server fails the attempt at once, not retryable
+    (over the server's 2 MiB payload limit the server fails it; over its
+    4 MiB message limit the worker reports a ``GrpcMessageTooLarge``
+    application error naming the size).
+
     Use ``await worker.run()`` (cancelling the task that runs it shuts the
     worker down), ``async with worker:``, or :meth:`start` + :meth:`shutdown`.
     Shutdown stops polling at once, lets running activities finish for
