@@ -375,3 +375,43 @@ async def test_a_server_restart_loses_no_result_and_polling_resumes() -> None:
             await client.close()
     finally:
         await loop.run_in_executor(None, server.close)
+
+
+async def test_shutdown_while_the_server_is_down_is_bounded() -> None:
+    # A completion made while the server is down retries until its task's
+    # deadline (here 60 s + 5 s); shutdown waits for it only a bounded time
+    # (the cancel wait, 10 s), then gives it up.
+    from tests.peer.peerhost import PeerHost
+
+    server = _RestartableServer()
+    loop = asyncio.get_running_loop()
+    await loop.run_in_executor(None, server.start)
+    peer_tq = f"peer-{uuid.uuid4()}"
+    try:
+        with PeerHost(server.target, "default", peer_tq):
+            client = await Client.connect(server.target)
+            tq = new_tq()
+            started = asyncio.Event()
+            release = asyncio.Event()
+
+            async def held() -> str:
+                started.set()
+                await release.wait()
+                return "done"
+
+            worker = Worker(client, task_queue=tq, activities={"held": held})
+            await worker.start()
+            await start_activity_workflow(
+                client, peer_tq, "execute_activity", tq, "held", start_to_close_ms=60000
+            )
+            await asyncio.wait_for(started.wait(), 30)
+            await loop.run_in_executor(None, server.kill)
+            release.set()  # its completion now retries against a server that is gone
+            await asyncio.sleep(0.5)
+            t0 = time.monotonic()
+            await asyncio.wait_for(worker.shutdown(), 40)
+            took = time.monotonic() - t0
+            assert 5 < took < 25, f"shutdown took {took:.1f} s"
+            await client.close()
+    finally:
+        await loop.run_in_executor(None, server.close)
