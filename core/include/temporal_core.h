@@ -258,9 +258,10 @@ int tcore_status_details_parse(const uint8_t *data, size_t len, tcore_status_det
  * CANCELLED, INTERNAL, UNKNOWN, RESOURCE_EXHAUSTED, ABORTED, OUT_OF_RANGE,
  * DATA_LOSS: the server down, restarting, busy, or a connection reset) is
  * retried for as long as the worker runs, after a backoff of 200 ms doubling
- * up to 1 s while the server cannot be reached (so polling resumes about a
- * second after it is back) and up to 10 s for the others; a healthy poll
- * resets it. Any other status (NOT_FOUND for an unknown namespace,
+ * up to 500 ms while the server cannot be reached (UNAVAILABLE,
+ * DEADLINE_EXCEEDED, CANCELLED; with the channel's reconnect backoff capped
+ * at 1 s, polling resumes about a second after the server is back) and up
+ * to 10 s for the others; a healthy poll resets it. Any other status (NOT_FOUND for an unknown namespace,
  * PERMISSION_DENIED, UNAUTHENTICATED, UNIMPLEMENTED, INVALID_ARGUMENT,
  * FAILED_PRECONDITION, ...; the same split as the official SDK's core), a
  * closed client, or use after fork() ends polling: one FATAL event.

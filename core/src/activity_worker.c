@@ -20,9 +20,11 @@
 #define POLL_BACKOFF_INITIAL_MS 200
 #define POLL_BACKOFF_MAX_MS 10000
 /* While the server cannot be reached (UNAVAILABLE and the like) polls retry
- * at least this often, so that they resume about a second after it is back
- * (the channel's own reconnect backoff is capped alike, in client.c). */
-#define POLL_BACKOFF_MAX_UNREACHABLE_MS 1000
+ * at least this often: they fail at once while the channel is down, and the
+ * first one after the channel reconnected (its own backoff is capped at 1 s,
+ * in client.c) goes out within this, so polling resumes within about a
+ * second of the server being back. */
+#define POLL_BACKOFF_MAX_UNREACHABLE_MS 500
 /* Local timeouts fire this long after the server's own (as sdk-core's
  * local_timeout_buffer_for_activities) so they do not race it. */
 #define LOCAL_TIMEOUT_BUFFER_MS 5000

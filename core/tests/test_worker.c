@@ -249,12 +249,11 @@ static void test_which_poll_failures_heal(void) {
   for (size_t i = 0; i < sizeof heal / sizeof *heal; i++) CHECK(tcore_poll_failure_heals(heal[i]));
   for (size_t i = 0; i < sizeof fatal / sizeof *fatal; i++)
     CHECK(!tcore_poll_failure_heals(fatal[i]));
-  /* 200 ms doubling; capped at 1 s while unreachable, 10 s otherwise */
+  /* 200 ms doubling; capped at 500 ms while unreachable, 10 s otherwise */
   CHECK(tcore_poll_backoff_ms(1, TCORE_STATUS_UNAVAILABLE) == 200);
   CHECK(tcore_poll_backoff_ms(2, TCORE_STATUS_UNAVAILABLE) == 400);
-  CHECK(tcore_poll_backoff_ms(3, TCORE_STATUS_UNAVAILABLE) == 800);
-  CHECK(tcore_poll_backoff_ms(4, TCORE_STATUS_UNAVAILABLE) == 1000);
-  CHECK(tcore_poll_backoff_ms(1000, TCORE_STATUS_UNAVAILABLE) == 1000);
+  CHECK(tcore_poll_backoff_ms(3, TCORE_STATUS_UNAVAILABLE) == 500);
+  CHECK(tcore_poll_backoff_ms(1000, TCORE_STATUS_DEADLINE_EXCEEDED) == 500);
   CHECK(tcore_poll_backoff_ms(5, TCORE_STATUS_RESOURCE_EXHAUSTED) == 3200);
   CHECK(tcore_poll_backoff_ms(7, TCORE_STATUS_INTERNAL) == 10000);
   CHECK(tcore_poll_backoff_ms(1000, TCORE_STATUS_INTERNAL) == 10000);
