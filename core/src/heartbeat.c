@@ -175,7 +175,6 @@ static uint8_t *too_large_failure(const act *a, const char *server_message, size
   info.type = "GrpcMessageTooLarge";
   info.non_retryable = 1;
   f.message = msg;
-  f.source = "temporalio-c";
   f.failure_info_case = TEMPORAL__API__FAILURE__V1__FAILURE__FAILURE_INFO_APPLICATION_FAILURE_INFO;
   f.application_failure_info = &info;
   size_t n = temporal__api__failure__v1__failure__get_packed_size(&f);
