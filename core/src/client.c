@@ -343,8 +343,14 @@ int tcore_client_new(tcore_runtime *rt, const tcore_client_options *o, tcore_cli
                   (const uint8_t *const *)o->md_values, o->md_lens, 0) != TCORE_OK)
     goto nomem;
 
-  grpc_arg args[8];
+  grpc_arg args[12];
   size_t n = 0;
+  /* Reconnect promptly once the server is back (grpc's default backoff grows
+   * to 120 s): connect again after 100 ms growing to at most 1 s. Not
+   * GRPC_ARG_MIN_RECONNECT_BACKOFF_MS: grpc uses it as the minimum connect
+   * timeout (default 20 s), which a slow remote TLS handshake needs. */
+  args[n++] = int_arg(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args[n++] = int_arg(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
   args[n++] = int_arg(GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH,
                                               (int)o->max_receive_bytes);
   /* Our own retries are the policy; grpc's built-in ones would multiply them. */

@@ -79,6 +79,17 @@ class Worker:
     completes; one that raises it is reported as cancelled (as a retryable
     ``WorkerShutdown`` failure when the worker cancelled it).
 
+    Deadlines are enforced here too: an attempt still running 5 s after its
+    start-to-close, schedule-to-close or heartbeat timeout (counted from its
+    last heartbeat) has passed is cancelled (reason ``"timed_out"``; the
+    server has timed it out already, so its outcome is not reported) and
+    its slot freed once it returns. A completion is retried until the
+    attempt's deadline, so a short server outage loses no result. A result
+    too large for the server fails the attempt at once, not retryable
+    (over the server's 2 MiB payload limit the server fails it; over its
+    4 MiB message limit the worker reports a ``GrpcMessageTooLarge``
+    application error naming the size).
+
     Use ``await worker.run()`` (cancelling the task that runs it shuts the
     worker down), ``async with worker:``, or :meth:`start` + :meth:`shutdown`.
     Shutdown stops polling at once, lets running activities finish for
@@ -263,8 +274,10 @@ class Worker:
 
     @property
     def is_running(self) -> bool:
-        """Whether the worker has started and not yet shut down."""
-        return self._activity_worker is not None and self._shutdown_task is None
+        """Whether the worker has started, not yet shut down, and not failed
+        (polling failed for good: see :meth:`run`)."""
+        aw = self._activity_worker
+        return aw is not None and self._shutdown_task is None and aw.fatal is None
 
     async def start(self) -> None:
         """Start polling (on the running event loop)."""
@@ -315,8 +328,18 @@ class Worker:
     async def run(self) -> None:
         """Start, run until shut down (or until the worker fails), then shut
         down. Cancelling the task that awaits this shuts the worker down
-        gracefully before the cancellation propagates. Raises
-        :class:`RuntimeError` if polling failed for good."""
+        gracefully before the cancellation propagates.
+
+        Polls that fail in a way that can heal (the server down or
+        restarting, a connection reset, the server busy) are retried for as
+        long as the worker runs, with a capped backoff; polling resumes about
+        a second after the server is back. A failure that cannot heal ends
+        the worker: this then raises it, as the
+        :class:`temporalio.service.RPCError` subclass for the poll's status
+        (e.g. :class:`temporalio.service.NamespaceNotFoundError`, or an
+        ``RPCError`` whose ``status`` is ``PERMISSION_DENIED`` or
+        ``UNAUTHENTICATED``), or a :class:`RuntimeError` when the client was
+        closed; :attr:`is_running` is then false."""
         await self.start()
         aw = self._activity_worker
         assert aw is not None and aw.stopped is not None
@@ -332,4 +355,9 @@ class Worker:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        """Shut down; raises the worker's failure (as :meth:`run`) when
+        polling failed for good and the block raised nothing else."""
         await self.shutdown()
+        aw = self._activity_worker
+        if aw is not None and aw.fatal is not None and exc[0] is None:
+            raise aw.fatal
