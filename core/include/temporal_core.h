@@ -109,7 +109,8 @@ void tcore_retry_config_default(tcore_retry_config *cfg);
  * NULL) is checked for gRPC's "message larger than max" text, never retried. */
 int tcore_status_is_retryable(int code, const char *message);
 
-/* The delay before retry number `attempt` (1-based), before jitter, in ms.
+/* The delay before retry number `attempt` (1-based), before jitter, in ms:
+ * at most the policy's max_interval_ms, and never over 2^52 ms.
  * RESOURCE_EXHAUSTED backs off longer: 1 s initial, x2, up to 10 s. */
 int64_t tcore_retry_backoff_ms(const tcore_retry_config *cfg, int attempt, int code);
 

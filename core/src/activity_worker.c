@@ -389,9 +389,33 @@ void tcore_worker_pump_locked(tcore_worker *w) {
   }
 }
 
+/* Saturates rather than overflow: the bytes may say anything. */
 static int64_t duration_ms(const Google__Protobuf__Duration *d) {
   if (!d) return 0;
-  return d->seconds * 1000 + d->nanos / 1000000;
+  int64_t ms;
+  if (__builtin_mul_overflow(d->seconds, 1000, &ms) ||
+      __builtin_add_overflow(ms, d->nanos / 1000000, &ms))
+    return d->seconds < 0 ? INT64_MIN : INT64_MAX;
+  return ms;
+}
+
+int tcore_activity_task_decode(const uint8_t *data, size_t len, tcore_activity_task *t) {
+  memset(t, 0, sizeof *t);
+  if (!data && len) return TCORE_ERR_INVALID_ARGUMENT;
+  t->msg = temporal__api__workflowservice__v1__poll_activity_task_queue_response__unpack(
+      NULL, len, data);
+  if (!t->msg) return TCORE_ERR_INVALID_ARGUMENT;
+  t->token = t->msg->task_token.data;
+  t->token_len = t->msg->task_token.len;
+  t->heartbeat_timeout_ms = duration_ms(t->msg->heartbeat_timeout);
+  return TCORE_OK;
+}
+
+void tcore_activity_task_clear(tcore_activity_task *t) {
+  if (t->msg)
+    temporal__api__workflowservice__v1__poll_activity_task_queue_response__free_unpacked(t->msg,
+                                                                                          NULL);
+  memset(t, 0, sizeof *t);
 }
 
 /* Delivers a task, then the cancel that may have come for it meanwhile. The
@@ -412,10 +436,9 @@ static void deliver_task(tcore_worker *w, act *a, const uint8_t *task, size_t le
 static void on_poll_done(void *user, const tcore_call_result *r) {
   poll_slot *p = user;
   tcore_worker *w = p->w;
-  Temporal__Api__Workflowservice__V1__PollActivityTaskQueueResponse *resp = NULL;
-  if (r->status == TCORE_STATUS_OK)
-    resp = temporal__api__workflowservice__v1__poll_activity_task_queue_response__unpack(
-        NULL, r->response_len, r->response);
+  tcore_activity_task task = {0};
+  int parsed = r->status == TCORE_STATUS_OK &&
+               tcore_activity_task_decode(r->response, r->response_len, &task) == TCORE_OK;
   act *a = NULL;
   const char *warning = NULL;
 
@@ -425,11 +448,10 @@ static void on_poll_done(void *user, const tcore_call_result *r) {
   p->busy = 0;
   w->polls_in_flight--;
   int64_t now = tcore_now_ms();
-  if (r->status == TCORE_STATUS_OK && resp) {
+  if (parsed) {
     w->poll_failures = 0;
-    if (resp->task_token.len) {
-      a = act_new(w, resp->task_token.data, resp->task_token.len,
-                  duration_ms(resp->heartbeat_timeout));
+    if (task.token_len) {
+      a = act_new(w, task.token, task.token_len, task.heartbeat_timeout_ms);
       if (a) {
         w->holds++;
         act_insert_locked(w, a);
@@ -460,8 +482,7 @@ static void on_poll_done(void *user, const tcore_call_result *r) {
   w->fatal_message = NULL;
   pthread_mutex_unlock(&w->mu);
 
-  if (resp) temporal__api__workflowservice__v1__poll_activity_task_queue_response__free_unpacked(
-      resp, NULL);
+  tcore_activity_task_clear(&task);
   tcore_call_release(call);
   if (a) deliver_task(w, a, r->response, r->response_len);
   if (warning) tcore_worker_emit(w, TCORE_WORKER_EVENT_WARNING, NULL, NULL, 0, warning);

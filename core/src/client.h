@@ -36,6 +36,10 @@ struct tcore_client {
 void tcore_md_set_unref_locked(tcore_md_set *s);
 int tcore_md_key_valid(const char *key);
 int tcore_md_value_valid(const char *key, const uint8_t *value, size_t len);
+/* Whether `target` (NULL allowed) is one tcore_client_new accepts: host:port
+ * with a port in 1..65535, or a grpc URI (`scheme:///...`, unix:, ipv4:,
+ * ipv6:); no whitespace. 1 or 0. */
+int tcore_target_valid(const char *target);
 
 /* Drops a reference; the last one destroys the channel and the client. */
 void tcore_client_unref(tcore_client *c);
