@@ -54,9 +54,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     char *k = fuzz_str(&r, NULL);
     if (!k) break;
     size_t vlen = 0;
-    char *v = fuzz_str(&r, &vlen);
-    if (!v) v = calloc(1, 1);
-    CHECK(v != NULL);
+    char *v = fuzz_str(&r, &vlen); /* NULL (length 0) at the end of the input */
     keys[n] = k, values[n] = (uint8_t *)v, lens[n] = vlen;
 
     int key_ok = tcore_md_key_valid(k);
@@ -86,6 +84,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     CHECK(GRPC_SLICE_LENGTH(s->md[3].value) == klen + 7);
     CHECK(memcmp(GRPC_SLICE_START_PTR(s->md[3].value), "Bearer ", 7) == 0);
     CHECK(memcmp(GRPC_SLICE_START_PTR(s->md[3].value) + 7, api_key, klen) == 0);
+    /* Not checked yet: that grpc accepts this value
+     * (grpc_header_nonbin_value_is_legal). Today an API key with a newline
+     * is taken and every call then fails; issue 13 asks for a ValueError
+     * when such a key is set. Add the check once that is in. */
   }
   for (size_t i = 0; all_valid && i < n; i++) {
     CHECK(slice_is(s->md[base + i].key, keys[i], strlen(keys[i])));

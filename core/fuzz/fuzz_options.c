@@ -63,8 +63,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
   int64_t ka = fuzz_i64(&r), kt = fuzz_i64(&r);
   rc = tcore_client_options_set_keepalive(o, ka, kt);
-  if (ka < 0 || kt < 0) CHECK(rc == TCORE_ERR_INVALID_ARGUMENT);
-  else CHECK(rc == TCORE_OK || rc == TCORE_ERR_INVALID_ARGUMENT);
+  CHECK(rc == (ka >= 0 && kt >= 0 && ka <= INT32_MAX && kt <= INT32_MAX
+                   ? TCORE_OK
+                   : TCORE_ERR_INVALID_ARGUMENT));
 
   int64_t gz = fuzz_i64(&r);
   CHECK(tcore_client_options_set_gzip_threshold(o, gz) ==

@@ -225,6 +225,7 @@ def options_seeds() -> dict[str, bytes]:
         "null_target": options(target=None, ns=""),
         "key_with_newline": options(key="abc\ndef"),
         "negative_numbers": options(keepalive=(-1, 0), gzip=-1, max_receive=0, attempt=-5),
+        "keepalive_over_int": options(keepalive=(2**32 + 5, 2**31)),
         "retry_no_jitter": options(retry=(0, 1.0, 0.0, 0, 0, 0), attempt=1),
         "retry_big_attempt": options(retry=(100, 2.0, 0.5, 60000, 0, 1000), attempt=2**31 - 1),
         "retry_flat_big_attempt": options(retry=(100, 1.0, 0.2, 5000, 0, 10), attempt=2**31 - 1),

@@ -140,7 +140,8 @@ int tcore_client_options_set_api_key(tcore_client_options *o, const char *api_ke
  * ending in "-bin" carry binary values. */
 int tcore_client_options_add_metadata(tcore_client_options *o, const char *key,
                                       const uint8_t *value, size_t value_len);
-/* HTTP/2 keepalive; interval 0 turns it off. Default 30000 / 15000. */
+/* HTTP/2 keepalive; interval 0 turns it off. Default 30000 / 15000. Each
+ * in 0..INT32_MAX ms, else TCORE_ERR_INVALID_ARGUMENT. */
 int tcore_client_options_set_keepalive(tcore_client_options *o, int64_t interval_ms,
                                        int64_t timeout_ms);
 /* Retry policy of ordinary calls; NULL keeps the defaults. */

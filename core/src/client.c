@@ -136,7 +136,9 @@ int tcore_client_options_add_metadata(tcore_client_options *o, const char *key,
 
 int tcore_client_options_set_keepalive(tcore_client_options *o, int64_t interval_ms,
                                        int64_t timeout_ms) {
-  if (interval_ms < 0 || timeout_ms < 0) return TCORE_ERR_INVALID_ARGUMENT;
+  /* grpc takes them as int: larger values would wrap. */
+  if (interval_ms < 0 || timeout_ms < 0 || interval_ms > INT32_MAX || timeout_ms > INT32_MAX)
+    return TCORE_ERR_INVALID_ARGUMENT;
   o->keepalive_interval_ms = interval_ms;
   o->keepalive_timeout_ms = timeout_ms;
   return TCORE_OK;
