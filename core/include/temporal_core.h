@@ -109,7 +109,8 @@ void tcore_retry_config_default(tcore_retry_config *cfg);
  * NULL) is checked for gRPC's "message larger than max" text, never retried. */
 int tcore_status_is_retryable(int code, const char *message);
 
-/* The delay before retry number `attempt` (1-based), before jitter, in ms.
+/* The delay before retry number `attempt` (1-based), before jitter, in ms:
+ * at most the policy's max_interval_ms, and never over 2^52 ms.
  * RESOURCE_EXHAUSTED backs off longer: 1 s initial, x2, up to 10 s. */
 int64_t tcore_retry_backoff_ms(const tcore_retry_config *cfg, int attempt, int code);
 
@@ -141,7 +142,8 @@ int tcore_client_options_set_api_key(tcore_client_options *o, const char *api_ke
  * ending in "-bin" carry binary values. */
 int tcore_client_options_add_metadata(tcore_client_options *o, const char *key,
                                       const uint8_t *value, size_t value_len);
-/* HTTP/2 keepalive; interval 0 turns it off. Default 30000 / 15000. */
+/* HTTP/2 keepalive; interval 0 turns it off. Default 30000 / 15000. Each
+ * in 0..INT32_MAX ms, else TCORE_ERR_INVALID_ARGUMENT. */
 int tcore_client_options_set_keepalive(tcore_client_options *o, int64_t interval_ms,
                                        int64_t timeout_ms);
 /* Retry policy of ordinary calls; NULL keeps the defaults. */

@@ -245,7 +245,8 @@ static act *act_new(tcore_worker *w, const uint8_t *token, size_t len, int64_t h
   a->throttle_ms = tcore_heartbeat_throttle_ms(hb_timeout_ms);
   a->throttle.t.fire = tcore_act_throttle_fired;
   a->timeout.t.fire = act_timeout_fired;
-  a->hb_timeout_ms = hb_timeout_ms > 0 ? hb_timeout_ms : 0;
+  const int64_t cap = 100LL * 366 * 24 * 3600 * 1000; /* a century: sums stay in range */
+  a->hb_timeout_ms = hb_timeout_ms <= 0 ? 0 : hb_timeout_ms < cap ? hb_timeout_ms : cap;
   return a;
 }
 
@@ -493,9 +494,33 @@ void tcore_worker_pump_locked(tcore_worker *w) {
   }
 }
 
+/* Saturates rather than overflow: the bytes may say anything. */
 static int64_t duration_ms(const Google__Protobuf__Duration *d) {
   if (!d) return 0;
-  return d->seconds * 1000 + d->nanos / 1000000;
+  int64_t ms;
+  if (__builtin_mul_overflow(d->seconds, 1000, &ms) ||
+      __builtin_add_overflow(ms, d->nanos / 1000000, &ms))
+    return d->seconds < 0 ? INT64_MIN : INT64_MAX;
+  return ms;
+}
+
+int tcore_activity_task_decode(const uint8_t *data, size_t len, tcore_activity_task *t) {
+  memset(t, 0, sizeof *t);
+  if (!data && len) return TCORE_ERR_INVALID_ARGUMENT;
+  t->msg = temporal__api__workflowservice__v1__poll_activity_task_queue_response__unpack(
+      NULL, len, data);
+  if (!t->msg) return TCORE_ERR_INVALID_ARGUMENT;
+  t->token = t->msg->task_token.data;
+  t->token_len = t->msg->task_token.len;
+  t->heartbeat_timeout_ms = duration_ms(t->msg->heartbeat_timeout);
+  return TCORE_OK;
+}
+
+void tcore_activity_task_clear(tcore_activity_task *t) {
+  if (t->msg)
+    temporal__api__workflowservice__v1__poll_activity_task_queue_response__free_unpacked(t->msg,
+                                                                                          NULL);
+  memset(t, 0, sizeof *t);
 }
 
 static int64_t wall_ms(void) {
@@ -507,6 +532,12 @@ static int64_t wall_ms(void) {
 int64_t tcore_act_close_deadline_ms(int64_t now_ms, int64_t now_wall_ms,
                                     int64_t start_to_close_ms, int64_t scheduled_wall_ms,
                                     int64_t schedule_to_close_ms) {
+  /* The bytes may say anything: keep every term within a century so the sums
+   * below (and the timer arithmetic on the result) cannot overflow. */
+  const int64_t cap = 100LL * 366 * 24 * 3600 * 1000;
+  if (start_to_close_ms > cap) start_to_close_ms = cap;
+  if (schedule_to_close_ms > cap) schedule_to_close_ms = cap;
+  if (scheduled_wall_ms > cap || scheduled_wall_ms < 0) scheduled_wall_ms = 0;
   int64_t d = 0;
   if (start_to_close_ms > 0) d = now_ms + start_to_close_ms; /* from receipt, as sdk-core */
   if (schedule_to_close_ms > 0 && scheduled_wall_ms > 0) {
@@ -585,8 +616,14 @@ void tcore_worker_cancel_calls_locked(tcore_worker *w) {
   }
 }
 
+/* Saturates like duration_ms. */
 static int64_t timestamp_ms(const Google__Protobuf__Timestamp *t) {
-  return t ? t->seconds * 1000 + t->nanos / 1000000 : 0;
+  if (!t) return 0;
+  int64_t ms;
+  if (__builtin_mul_overflow(t->seconds, 1000, &ms) ||
+      __builtin_add_overflow(ms, t->nanos / 1000000, &ms))
+    return t->seconds < 0 ? INT64_MIN : INT64_MAX;
+  return ms;
 }
 
 /* Delivers a task, then the cancel that may have come for it meanwhile. The
@@ -607,10 +644,9 @@ static void deliver_task(tcore_worker *w, act *a, const uint8_t *task, size_t le
 static void on_poll_done(void *user, const tcore_call_result *r) {
   poll_slot *p = user;
   tcore_worker *w = p->w;
-  Temporal__Api__Workflowservice__V1__PollActivityTaskQueueResponse *resp = NULL;
-  if (r->status == TCORE_STATUS_OK)
-    resp = temporal__api__workflowservice__v1__poll_activity_task_queue_response__unpack(
-        NULL, r->response_len, r->response);
+  tcore_activity_task task = {0};
+  int parsed = r->status == TCORE_STATUS_OK &&
+               tcore_activity_task_decode(r->response, r->response_len, &task) == TCORE_OK;
   act *a = NULL;
   const char *warning = NULL;
 
@@ -620,19 +656,18 @@ static void on_poll_done(void *user, const tcore_call_result *r) {
   p->busy = 0;
   w->polls_in_flight--;
   int64_t now = tcore_now_ms();
-  if (r->status == TCORE_STATUS_OK && resp) {
+  if (parsed) {
     w->poll_failures = 0; /* healthy again */
-    if (resp->task_token.len) {
-      a = act_new(w, resp->task_token.data, resp->task_token.len,
-                  duration_ms(resp->heartbeat_timeout));
+    if (task.token_len) {
+      a = act_new(w, task.token, task.token_len, task.heartbeat_timeout_ms);
       if (a) {
         w->holds++;
         act_insert_locked(w, a);
         a->refs++; /* for the delivery below */
         a->last_beat_ms = now;
         a->close_deadline_ms = tcore_act_close_deadline_ms(
-            now, wall_ms(), duration_ms(resp->start_to_close_timeout),
-            timestamp_ms(resp->scheduled_time), duration_ms(resp->schedule_to_close_timeout));
+            now, wall_ms(), duration_ms(task.msg->start_to_close_timeout),
+            timestamp_ms(task.msg->scheduled_time), duration_ms(task.msg->schedule_to_close_timeout));
         tcore_act_arm_timeout_locked(a);
         if (w->phase >= PHASE_CANCELLING) {
           /* Shutdown is past its grace period: run it, cancelled at once. */
@@ -663,8 +698,7 @@ static void on_poll_done(void *user, const tcore_call_result *r) {
   take_fatal_locked(w, &fatal);
   pthread_mutex_unlock(&w->mu);
 
-  if (resp) temporal__api__workflowservice__v1__poll_activity_task_queue_response__free_unpacked(
-      resp, NULL);
+  tcore_activity_task_clear(&task);
   tcore_call_release(call);
   if (a) deliver_task(w, a, r->response, r->response_len);
   if (warning) tcore_worker_emit(w, TCORE_WORKER_EVENT_WARNING, NULL, NULL, 0, warning);

@@ -1,4 +1,5 @@
 /* client.c: client options, the channel, and the headers every call carries. */
+#include <float.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -142,7 +143,9 @@ int tcore_client_options_add_metadata(tcore_client_options *o, const char *key,
 
 int tcore_client_options_set_keepalive(tcore_client_options *o, int64_t interval_ms,
                                        int64_t timeout_ms) {
-  if (interval_ms < 0 || timeout_ms < 0) return TCORE_ERR_INVALID_ARGUMENT;
+  /* grpc takes them as int: larger values would wrap. */
+  if (interval_ms < 0 || timeout_ms < 0 || interval_ms > INT32_MAX || timeout_ms > INT32_MAX)
+    return TCORE_ERR_INVALID_ARGUMENT;
   o->keepalive_interval_ms = interval_ms;
   o->keepalive_timeout_ms = timeout_ms;
   return TCORE_OK;
@@ -153,9 +156,10 @@ int tcore_client_options_set_retry(tcore_client_options *o, const tcore_retry_co
     tcore_retry_config_default(&o->retry);
     return TCORE_OK;
   }
-  if (cfg->initial_interval_ms < 0 || cfg->multiplier < 1.0 || cfg->jitter < 0 ||
-      cfg->jitter >= 1.0 || cfg->max_interval_ms < 0 || cfg->max_elapsed_ms < 0 ||
-      cfg->max_retries < 0)
+  /* Written so that NaN fails: it compares false with everything. */
+  if (cfg->initial_interval_ms < 0 || !(cfg->multiplier >= 1.0 && cfg->multiplier <= DBL_MAX) ||
+      !(cfg->jitter >= 0 && cfg->jitter < 1.0) || cfg->max_interval_ms < 0 ||
+      cfg->max_elapsed_ms < 0 || cfg->max_retries < 0)
     return TCORE_ERR_INVALID_ARGUMENT;
   o->retry = *cfg;
   return TCORE_OK;
@@ -272,7 +276,7 @@ int tcore_client_set_metadata(tcore_client *c, const char *const *keys,
 
 /* ---- client ------------------------------------------------------------ */
 
-static int target_valid(const char *t) {
+int tcore_target_valid(const char *t) {
   if (!t || !*t) return 0;
   for (const char *p = t; *p; p++)
     if (*p == ' ' || *p == '\t' || *p == '\n') return 0;
@@ -324,7 +328,7 @@ int tcore_client_new(tcore_runtime *rt, const tcore_client_options *o, tcore_cli
   if (tcore_runtime_forked(rt))
     return tcore_fail(err, TCORE_ERR_FORKED, "the runtime was made in the parent process; "
                                              "make a new client in the child after fork()");
-  if (!target_valid(o->target))
+  if (!tcore_target_valid(o->target))
     return tcore_fail(err, TCORE_ERR_INVALID_ARGUMENT,
                       "target %s%s%s is not of the form host:port", o->target ? "'" : "",
                       o->target ? o->target : "(none)", o->target ? "'" : "");

@@ -21,6 +21,7 @@
 
 int64_t tcore_heartbeat_throttle_ms(int64_t heartbeat_timeout_ms) {
   if (heartbeat_timeout_ms <= 0) return DEFAULT_THROTTLE_MS;
+  if (heartbeat_timeout_ms >= MAX_THROTTLE_MS / 4 * 5) return MAX_THROTTLE_MS; /* no overflow */
   int64_t t = heartbeat_timeout_ms * 4 / 5;
   return t < MAX_THROTTLE_MS ? t : MAX_THROTTLE_MS;
 }
@@ -55,14 +56,12 @@ static void send_heartbeat_locked(act *a) {
   free(details);
 }
 
-/* Which cancel a heartbeat response asks for, if any. Cancel comes before
- * reset, reset before pause (as the other SDKs). */
-static const char *cancel_reason(const tcore_call_result *r) {
-  if (r->status == TCORE_STATUS_NOT_FOUND) return "not_found";
-  if (r->status != TCORE_STATUS_OK) return NULL;
+/* Cancel comes before reset, reset before pause (as the other SDKs). */
+const char *tcore_heartbeat_cancel_reason(const uint8_t *data, size_t len) {
+  if (!data && len) return NULL;
   Temporal__Api__Workflowservice__V1__RecordActivityTaskHeartbeatResponse *resp =
       temporal__api__workflowservice__v1__record_activity_task_heartbeat_response__unpack(
-          NULL, r->response_len, r->response);
+          NULL, len, data);
   if (!resp) return NULL;
   const char *reason = resp->cancel_requested ? "cancel_requested"
                        : resp->activity_reset ? "reset"
@@ -71,6 +70,13 @@ static const char *cancel_reason(const tcore_call_result *r) {
   temporal__api__workflowservice__v1__record_activity_task_heartbeat_response__free_unpacked(resp,
                                                                                              NULL);
   return reason;
+}
+
+/* Which cancel a heartbeat's answer asks for, if any. */
+static const char *cancel_reason(const tcore_call_result *r) {
+  if (r->status == TCORE_STATUS_NOT_FOUND) return "not_found";
+  if (r->status != TCORE_STATUS_OK) return NULL;
+  return tcore_heartbeat_cancel_reason(r->response, r->response_len);
 }
 
 static void on_heartbeat_done(void *user, const tcore_call_result *r) {

@@ -120,6 +120,23 @@ struct tcore_worker {
 
 /* ---- activity_worker.c ---- */
 
+/* What the worker takes from a PollActivityTaskQueue response. `token`
+ * points into `msg` (the unpacked response, which the caller may read for
+ * more) and lives until tcore_activity_task_clear. */
+struct Temporal__Api__Workflowservice__V1__PollActivityTaskQueueResponse;
+typedef struct tcore_activity_task {
+  struct Temporal__Api__Workflowservice__V1__PollActivityTaskQueueResponse *msg;
+  const uint8_t *token;
+  size_t token_len;             /* 0: the poll brought no task */
+  int64_t heartbeat_timeout_ms; /* 0: none; saturated, never overflows */
+} tcore_activity_task;
+/* Decodes a PollActivityTaskQueue response (any bytes, `data` NULL only
+ * with `len` 0). TCORE_OK; TCORE_ERR_INVALID_ARGUMENT if the bytes do not
+ * parse (then `*t` holds nothing). Any thread, no lock. */
+int tcore_activity_task_decode(const uint8_t *data, size_t len, tcore_activity_task *t);
+/* Frees what a successful decode holds; `*t` is zeroed (idempotent). */
+void tcore_activity_task_clear(tcore_activity_task *t);
+
 /* How many more polls may start: never more than free slots, never more
  * than max_polls in flight. */
 int tcore_worker_polls_wanted(int running, int in_flight, int max_slots, int max_polls);
@@ -179,6 +196,12 @@ int64_t tcore_act_close_deadline_ms(int64_t now_ms, int64_t now_wall_ms,
 
 /* Whether a Respond* failure means the result is too large for the server. */
 int tcore_result_too_large(int status, const char *message);
+
+/* The cancel a RecordActivityTaskHeartbeat response (OK status; any bytes,
+ * `data` NULL only with `len` 0) asks for: "cancel_requested", "reset",
+ * "paused" (a static string), or NULL for none or bytes that do not parse.
+ * Any thread, no lock. */
+const char *tcore_heartbeat_cancel_reason(const uint8_t *data, size_t len);
 
 /* Moves an activity on: sends due heartbeats, arms the throttle, sends the
  * Respond call once the completion may go. (mu) */
