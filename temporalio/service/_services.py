@@ -1,0 +1,107 @@
+"""The service wrappers: :class:`WorkflowService` and
+:class:`OperatorService`, whose RPC methods are made from the service
+descriptors on first use."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, Mapping, Optional, Sequence, Tuple, Type, Union
+
+if TYPE_CHECKING:
+    from google.protobuf.message import Message
+
+    from temporalio.service._client import ServiceClient
+
+# importlib and re are imported where used: importing this module stays cheap.
+
+
+def _snake(name: str) -> str:
+    import re
+
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def _make_rpc(full_method: str, response_type: Type["Message"], doc: str) -> Any:
+    async def rpc(
+        self: "_Service",
+        req: "Message",
+        *,
+        retry: bool = True,
+        metadata: Optional[Mapping[str, Union[str, bytes]]] = None,
+        timeout: Union[None, float, timedelta] = None,
+    ) -> Any:
+        return await self._client.call(full_method, req, response_type, retry=retry,
+                                       metadata=metadata, timeout=timeout)
+
+    rpc.__doc__ = (
+        f"{doc}\n\nKeyword options: ``retry`` (default True: retried by the client's retry "
+        "policy), ``metadata`` (extra headers for this call), ``timeout`` (timedelta or "
+        "seconds): bounds the call as a whole, retries and their backoff included "
+        "(:class:`DeadlineExceededError` when it passes). Failures raise :class:`RPCError`."
+    )
+    return rpc
+
+
+class _Service:
+    """Base of the service wrappers: RPC methods are made from the service
+    descriptor on first use (so importing this module loads no protos)."""
+
+    _module: str = ""
+    _service: str = ""
+    _installed = False
+    _rpc_names: Tuple[str, ...] = ()
+
+    def __init__(self, client: ServiceClient) -> None:
+        self._client = client
+
+    @classmethod
+    def _install(cls) -> None:
+        import importlib
+
+        from google.protobuf import symbol_database
+
+        pb = importlib.import_module(cls._module)
+        service = pb.DESCRIPTOR.services_by_name[cls._service]
+        db = symbol_database.Default()
+        # Importing the package registers every request/response class.
+        importlib.import_module(cls._module.rsplit(".", 1)[0])
+        names = []
+        for m in service.methods:
+            resp = db.GetSymbol(m.output_type.full_name)
+            path = f"/{service.full_name}/{m.name}"
+            doc = f"{m.name}({m.input_type.name}) -> {m.output_type.name}"
+            setattr(cls, _snake(m.name), _make_rpc(path, resp, doc))
+            names.append(_snake(m.name))
+        cls._rpc_names = tuple(names)
+        cls._installed = True
+
+    def __getattr__(self, name: str) -> Any:
+        cls = type(self)
+        if name.startswith("_") or cls._installed:
+            raise AttributeError(f"{cls.__name__} has no RPC {name!r}")
+        cls._install()
+        return getattr(self, name)
+
+    def __dir__(self) -> list:
+        type(self)._installed or type(self)._install()
+        return sorted(set(super().__dir__()) | set(type(self)._rpc_names))
+
+    @classmethod
+    def rpc_names(cls) -> Sequence[str]:
+        """snake_case names of every RPC of the service."""
+        cls._installed or cls._install()
+        return cls._rpc_names
+
+
+class WorkflowService(_Service):
+    """``temporal.api.workflowservice.v1.WorkflowService``: one async method per RPC."""
+
+    _module = "temporalio.api.workflowservice.v1.service_pb2"
+    _service = "WorkflowService"
+
+
+class OperatorService(_Service):
+    """``temporal.api.operatorservice.v1.OperatorService``: one async method per RPC."""
+
+    _module = "temporalio.api.operatorservice.v1.service_pb2"
+    _service = "OperatorService"
