@@ -1,6 +1,11 @@
 """The service wrappers: :class:`WorkflowService` and
 :class:`OperatorService`, whose RPC methods are made from the service
-descriptors on first use."""
+descriptors on first use.
+
+Type checkers see each RPC's request and response types: the wrappers' bases
+for them are the classes of ``temporalio/api/_service_rpcs.pyi``, a stub
+generated with the ``temporalio.api`` modules from the same service protos
+(scripts/protos.py). At run time the bases are plain ``object``."""
 
 from __future__ import annotations
 
@@ -10,12 +15,16 @@ from typing import TYPE_CHECKING, Any, Mapping, Optional, Sequence, Tuple, Type,
 if TYPE_CHECKING:
     from google.protobuf.message import Message
 
+    from temporalio.api._service_rpcs import OperatorServiceRPCs, WorkflowServiceRPCs
     from temporalio.service._client import ServiceClient
+else:
+    OperatorServiceRPCs = WorkflowServiceRPCs = object
 
 # importlib and re are imported where used: importing this module stays cheap.
 
 
 def _snake(name: str) -> str:
+    # scripts/protos.py names the typed signatures with the same rule.
     import re
 
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
@@ -75,12 +84,14 @@ class _Service:
         cls._rpc_names = tuple(names)
         cls._installed = True
 
-    def __getattr__(self, name: str) -> Any:
-        cls = type(self)
-        if name.startswith("_") or cls._installed:
-            raise AttributeError(f"{cls.__name__} has no RPC {name!r}")
-        cls._install()
-        return getattr(self, name)
+    if not TYPE_CHECKING:  # so that a type checker reports an RPC that does not exist
+
+        def __getattr__(self, name: str) -> Any:
+            cls = type(self)
+            if name.startswith("_") or cls._installed:
+                raise AttributeError(f"{cls.__name__} has no RPC {name!r}")
+            cls._install()
+            return getattr(self, name)
 
     def __dir__(self) -> list:
         type(self)._installed or type(self)._install()
@@ -93,14 +104,14 @@ class _Service:
         return cls._rpc_names
 
 
-class WorkflowService(_Service):
+class WorkflowService(_Service, WorkflowServiceRPCs):
     """``temporal.api.workflowservice.v1.WorkflowService``: one async method per RPC."""
 
     _module = "temporalio.api.workflowservice.v1.service_pb2"
     _service = "WorkflowService"
 
 
-class OperatorService(_Service):
+class OperatorService(_Service, OperatorServiceRPCs):
     """``temporal.api.operatorservice.v1.OperatorService``: one async method per RPC."""
 
     _module = "temporalio.api.operatorservice.v1.service_pb2"
