@@ -20,6 +20,8 @@ and the ``grpc-status-details-bin`` detail (after Go's ``serviceerror``).
 # temporalio.service.__version__ is.
 from temporalio import __version__
 
+VERSION = __version__  # its name before the official one was added
+
 # The package's modules, by concern (all cheap to import: none loads protobuf
 # or the extension). The names are re-exported here; their home modules are
 # private, so definitions may move between them.
