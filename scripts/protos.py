@@ -12,7 +12,11 @@ Outputs, under ``--out``:
   python/temporalio/api/**   Python modules (protoc 3.21 gencode, which loads
                    on protobuf runtimes 3.20 through 7.x), imports rewritten to
                    ``temporalio.api``, one ``__init__.py`` per package that
-                   re-exports its messages and enums
+                   re-exports its messages and enums, a ``py.typed`` marker
+  python/temporalio/api/_service_rpcs.pyi   typed signatures of every RPC of
+                   WorkflowService and OperatorService, made from their
+                   service.proto: the bases type checkers see for
+                   ``temporalio.service.WorkflowService``/``OperatorService``
   c/               protobuf-c sources for the C core (API messages, the
                    google.protobuf well-known types and google.rpc.Status)
   c/sources.txt    the list of generated .pb-c.c files
@@ -41,7 +45,7 @@ ROOT_IN_SDIST = f"{PACKAGE}-{VERSION}/temporalio/bridge/sdk-core/crates/protos/p
 TAKE = ("api_upstream/temporal/api/", "google/rpc/status.proto")
 WKT = ["any", "duration", "empty", "field_mask", "struct", "timestamp", "wrappers"]
 SYSTEM_INCLUDE = Path("/usr/include")
-GENERATOR_VERSION = "4"  # bump when the generated output changes shape
+GENERATOR_VERSION = "5"  # bump when the generated output changes shape
 
 
 def cache_dir() -> Path:
@@ -149,11 +153,100 @@ def gen_python(proto_dir: Path, names: list[str], out: Path) -> None:
         text = path.read_text()
         text = re.sub(r"^from temporal\.api\.", "from temporalio.api.", text, flags=re.M)
         text = re.sub(r"^import temporal\.api\.", "import temporalio.api.", text, flags=re.M)
+        if path.suffix == ".pyi":
+            text = fix_stub(text)
         target = pkg_root / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text)
     shutil.rmtree(tmp)
     write_package_inits(pkg_root)
+    write_service_stubs(proto_dir, pkg_root)
+    (pkg_root / "py.typed").write_text("")
+
+
+def fix_stub(text: str) -> str:
+    """What protoc 3.21's ``.pyi`` output gets wrong for a type checker.
+
+    A message with a field named ``self`` gets ``def __init__(self, ...,
+    self: bool = ...)``, a syntax error that stops the checker: the method's
+    own parameter is renamed. The values of a top-level enum are declared at
+    module level only: they are declared on the enum class too, where the
+    runtime has them (``QueryRejectCondition.QUERY_REJECT_CONDITION_NONE``).
+    """
+    text = re.sub(r"^(\s*def __init__\()self(, .*\bself: )", r"\1_self\2", text, flags=re.M)
+    values: dict[str, list[str]] = {}
+    for name, enum in re.findall(r"^(\w+): (\w+)$", text, flags=re.M):
+        values.setdefault(enum, []).append(name)
+
+    def add_values(m: re.Match[str]) -> str:
+        names = values.get(m.group(1), [])
+        return m.group(0) + "".join(f"    {n}: _ClassVar[{m.group(1)}]\n" for n in names)
+    return re.sub(r"^class (\w+)\(int, metaclass=_enum_type_wrapper\.EnumTypeWrapper\):\n"
+                  r"    __slots__ = \[\]\n", add_values, text, flags=re.M)
+
+
+# The services whose typed RPC signatures are generated, and their
+# temporalio.service class (one async method per RPC, in snake_case).
+SERVICES = ("workflowservice", "operatorservice")
+_RPC = re.compile(r"\s*rpc\s+(\w+)\s*\(\s*(\w+)\s*\)\s*returns\s*\(\s*(\w+)\s*\)")
+
+
+def snake(name: str) -> str:
+    """The method name of an RPC (as temporalio.service._services names it)."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def service_rpcs(proto: Path) -> tuple[str, list[tuple[str, str, str, str]]]:
+    """The service name and ``[(rpc, request, response, doc)]`` of a
+    service.proto (doc: the comment above the rpc, without api-linter notes)."""
+    service, rpcs, comment, linter = "", [], [], False
+    for line in proto.read_text().splitlines():
+        s = line.strip()
+        m = re.match(r"service\s+(\w+)", s)
+        if m:
+            service, comment = m.group(1), []
+        elif s.startswith("//"):
+            text = s[2:].strip()
+            linter = linter or "(--" in text
+            if not linter:
+                comment.append(text)
+            linter = linter and "--)" not in text
+        elif (r := _RPC.match(line)) is not None:
+            rpcs.append((*r.groups(), "\n".join(comment).strip()))
+            comment = []
+        elif s.startswith("rpc") or "stream " in s:
+            raise SystemExit(f"protos: unexpected rpc shape in {proto}: {s!r}")
+        elif s:
+            comment = []
+    if not service or not rpcs:
+        raise SystemExit(f"protos: no service or no rpc in {proto}")
+    return service, rpcs
+
+
+def write_service_stubs(proto_dir: Path, pkg_root: Path) -> None:
+    lines = [
+        '"""Generated at build time from the Temporal API service protos; do not edit.',
+        "",
+        "Typed signatures of the RPC methods of temporalio.service.WorkflowService",
+        'and OperatorService (their bases for type checkers only)."""',
+        "",
+        "from datetime import timedelta",
+        "from typing import Mapping, Optional, Union",
+        "",
+    ]
+    lines += [f"from temporalio.api.{s}.v1 import request_response_pb2 as _{s}" for s in SERVICES]
+    options = ("*, retry: bool = ..., metadata: Optional[Mapping[str, Union[str, bytes]]] = ..., "
+               "timeout: Union[None, float, timedelta] = ...")
+    for s in SERVICES:
+        service, rpcs = service_rpcs(proto_dir / "temporal" / "api" / s / "v1" / "service.proto")
+        lines += ["", "", f"class {service}RPCs:",
+                  f'    """Every RPC of temporal.api.{s}.v1.{service}."""']
+        for rpc, req, resp, doc in rpcs:
+            doc = doc.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+            doc = (doc + "\n\n" if doc else "") + f"{rpc}({req}) -> {resp}"
+            lines += ["", f"    async def {snake(rpc)}(self, req: _{s}.{req}, {options}) -> _{s}.{resp}:",
+                      '        """' + doc.replace("\n", "\n        ").replace("        \n", "\n") + '"""']
+    (pkg_root / "_service_rpcs.pyi").write_text("\n".join(lines) + "\n")
 
 
 def public_names(pyi: Path) -> list[str]:

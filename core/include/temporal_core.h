@@ -126,7 +126,8 @@ void tcore_client_options_free(tcore_client_options *o);
 int tcore_client_options_set_target(tcore_client_options *o, const char *target);
 /* Sent as the `temporal-namespace` header on every call. Default "default". */
 int tcore_client_options_set_namespace(tcore_client_options *o, const char *ns);
-/* Sent as `client-name` / `client-version`. */
+/* Sent as `client-name` / `client-version`. Default "temporal-python" and
+ * this package's version (temporalio/__init__.py's __version__). */
 int tcore_client_options_set_client_info(tcore_client_options *o, const char *name,
                                          const char *version);
 /* Turns TLS on. All PEM arguments may be NULL (system roots, no client cert).

@@ -27,7 +27,7 @@ int tcore_client_options_new(tcore_client_options **out) {
   if (!o) return TCORE_ERR_NOMEM;
   o->ns = tcore_strdup("default");
   o->client_name = tcore_strdup("temporal-python");
-  o->client_version = tcore_strdup("0.1.0");
+  o->client_version = tcore_strdup(TCORE_VERSION);
   o->keepalive_interval_ms = 30000;
   o->keepalive_timeout_ms = 15000;
   o->max_receive_bytes = 128 * 1024 * 1024;

@@ -14,6 +14,7 @@ from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
 
+import temporalio.service
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.client import Client
 from temporalio.service import (
@@ -94,7 +95,7 @@ async def test_namespace_client_info_api_key_and_metadata_reach_the_server(echo:
     assert headers["temporal-namespace"] == "my-ns"
     assert headers["authorization"] == "Bearer secret-key"
     assert headers["client-name"] == "temporal-python"
-    assert headers["client-version"]
+    assert headers["client-version"] == temporalio.service.__version__
     assert headers["x-team"] == "blue"
     assert headers["x-raw-bin"] == "0001ff"
     await client.close()

@@ -118,6 +118,46 @@ def test_status_details_choose_the_subclass_and_fill_its_fields() -> None:
     assert len(empty.details) == 1
 
 
+
+def test_errors_show_under_temporalio_service() -> None:
+    import traceback
+
+    from temporalio.service import NotFoundError, RPCStatusCode, rpc_error
+
+    err = rpc_error(5, "gone")
+    assert type(err) is NotFoundError
+    assert traceback.format_exception_only(type(err), err) == [
+        "temporalio.service.NotFoundError: gone\n"
+    ]
+    assert RPCStatusCode.__module__ == "temporalio.service"
+
+
+def test_names_outside_all_stay_importable() -> None:
+    """What temporalio.service had besides __all__ before it became a package
+    (the error family, helpers, and the private names other modules import)."""
+    import temporalio.service as service
+
+    names = """AbortedError AlreadyExistsError CanceledError CancellationAlreadyRequestedError
+        ClientVersionNotSupportedError DataLossError DeadlineExceededError
+        FailedPreconditionError InternalError InvalidArgumentError MultiOperationExecutionError
+        NamespaceAlreadyExistsError NamespaceInvalidStateError NamespaceNotActiveError
+        NamespaceNotFoundError NamespaceUnavailableError NewerBuildExistsError NotFoundError
+        PermissionDeniedError QueryFailedError ResourceExhaustedError
+        ServerVersionNotSupportedError SystemWorkflowError UnauthenticatedError UnavailableError
+        UnimplementedError WorkflowExecutionAlreadyStartedError WorkflowNotReadyError rpc_error
+        CLIENT_NAME VERSION REDACTED PemSource check_api_key default_identity
+        _notifier _core_runtime _metadata_pairs _timeout_ms""".split()
+    assert [n for n in names if not hasattr(service, n)] == []
+
+def test_version_is_the_package_version() -> None:
+    import importlib.metadata
+
+    import temporalio
+    import temporalio.service
+
+    assert temporalio.service.__version__ == temporalio.__version__
+    assert temporalio.service.__version__ == importlib.metadata.version("temporalio-c")
+
 # ---- secrets stay out of reprs and messages; bad keys and headers are refused when set ----
 
 SECRET = "sk-THE-SECRET-api-key-1234"
