@@ -18,7 +18,15 @@ from typing import (
     Union,
 )
 
-from temporalio._checks import _check_args, _check_rpc_options, _check_str, _check_timeout, _enum
+from temporalio._checks import (
+    _check_args,
+    _check_enum,
+    _check_mapping,
+    _check_rpc_options,
+    _check_str,
+    _check_timeout,
+    _check_type,
+)
 from temporalio.client._impl import _ClientImpl
 from temporalio.client._interceptor import (
     ClientInterceptor,
@@ -166,18 +174,13 @@ class Client:
         else:
             if target_host is None:
                 raise TypeError("Client needs a target_host 'host:port' (or a service_client)")
-            if not isinstance(target_host, str):
-                raise TypeError(
-                    f"target_host must be a str 'host:port', not {type(target_host).__name__}"
-                )
+            _check_type(target_host, str, "target_host", "a str 'host:port'")
             if namespace is None:
                 namespace = "default"
-        if not isinstance(namespace, str):
-            raise TypeError(f"namespace must be a str, not {type(namespace).__name__}")
-        if identity is not None and not isinstance(identity, str):
-            raise TypeError(f"identity must be a str, not {type(identity).__name__}")
+        _check_type(namespace, str, "namespace", "a str")
+        _check_type(identity, str, "identity", "a str", optional=True)
         if default_workflow_query_reject_condition is not None:
-            default_workflow_query_reject_condition = _enum(
+            default_workflow_query_reject_condition = _check_enum(
                 QueryRejectCondition, default_workflow_query_reject_condition,
                 "default_workflow_query_reject_condition",
             )
@@ -212,8 +215,7 @@ class Client:
         Unless ``lazy=True`` this calls GetSystemInfo, retrying within the retry
         budget, so a bad target fails here with an :class:`~temporalio.service.RPCError`.
         """
-        if not isinstance(target_host, str):
-            raise TypeError(f"target_host must be a str 'host:port', not {type(target_host).__name__}")
+        _check_type(target_host, str, "target_host", "a str 'host:port'")
         client = Client(target_host, **kwargs)
         await client._connect()
         return client
@@ -374,20 +376,16 @@ class Client:
         _check_timeout(execution_timeout, "execution_timeout")
         _check_timeout(run_timeout, "run_timeout")
         _check_timeout(task_timeout, "task_timeout")
-        id_reuse_policy = _enum(WorkflowIDReusePolicy, id_reuse_policy, "id_reuse_policy")
-        id_conflict_policy = _enum(WorkflowIDConflictPolicy, id_conflict_policy, "id_conflict_policy")
+        id_reuse_policy = _check_enum(WorkflowIDReusePolicy, id_reuse_policy, "id_reuse_policy")
+        id_conflict_policy = _check_enum(
+            WorkflowIDConflictPolicy, id_conflict_policy, "id_conflict_policy"
+        )
+        _check_type(retry_policy, RetryPolicy, "retry_policy", "a RetryPolicy", optional=True)
         if retry_policy is not None:
-            if not isinstance(retry_policy, RetryPolicy):
-                raise TypeError(f"retry_policy must be a RetryPolicy, not {type(retry_policy).__name__}")
             retry_policy.validate()
-        if not isinstance(cron_schedule, str):
-            raise TypeError(f"cron_schedule must be a str, not {type(cron_schedule).__name__}")
-        for what, mapping in (("memo", memo), ("search_attributes", search_attributes)):
-            if mapping is not None:
-                if not isinstance(mapping, Mapping):
-                    raise TypeError(f"{what} must be a mapping, not {type(mapping).__name__}")
-                for key in mapping:
-                    _check_str(key, f"{what} key")
+        _check_type(cron_schedule, str, "cron_schedule", "a str")
+        _check_mapping(memo, "memo")
+        _check_mapping(search_attributes, "search_attributes")
         if start_signal is not None:
             _check_str(start_signal, "start_signal")
         start_signal_args = _check_args(start_signal_args, "start_signal_args")

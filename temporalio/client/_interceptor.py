@@ -18,6 +18,7 @@ from typing import (
     Union,
 )
 
+from temporalio._checks import _check_list, _describe
 from temporalio.common import (
     QueryRejectCondition,
     RetryPolicy,
@@ -268,21 +269,13 @@ ClientInterceptor = Union[Interceptor, Callable[[OutboundInterceptor], OutboundI
 """What ``interceptors=[...]`` accepts."""
 
 
-def _describe_item(item: Any) -> str:
-    text = repr(item)
-    if len(text) > 60:
-        text = text[:57] + "..."
-    return f"{type(item).__name__} {text}"
-
-
 def _check_interceptors(interceptors: Any) -> List[Any]:
     """The interceptors as a list; a wrong item raises TypeError naming its position."""
-    if isinstance(interceptors, (str, bytes)) or not isinstance(interceptors, Sequence):
-        raise TypeError(
-            "interceptors must be a list of temporalio.client.Interceptor (or callables "
-            f"(next) -> OutboundInterceptor), not {type(interceptors).__name__}"
-        )
-    items = list(interceptors)
+    items = list(_check_list(
+        interceptors,
+        "interceptors",
+        "a list of temporalio.client.Interceptor (or callables (next) -> OutboundInterceptor)",
+    ))
     for i, item in enumerate(items):
         if isinstance(item, type):
             if issubclass(item, OutboundInterceptor):
@@ -295,7 +288,7 @@ def _check_interceptors(interceptors: Any) -> List[Any]:
         elif callable(getattr(item, "intercept_client", None)) or callable(item):
             continue
         raise TypeError(
-            f"interceptors[{i}] is a {_describe_item(item)}, not a temporalio.client.Interceptor "
+            f"interceptors[{i}] is a {_describe(item)}, not a temporalio.client.Interceptor "
             "nor a callable (next: OutboundInterceptor) -> OutboundInterceptor"
         )
     return items
@@ -312,7 +305,7 @@ def _build_chain(items: List[Any], innermost: OutboundInterceptor) -> OutboundIn
         link = wrap(chain)
         if not isinstance(link, OutboundInterceptor):
             raise TypeError(
-                f"interceptors[{i}] ({_describe_item(item)}) returned a {type(link).__name__}, "
+                f"interceptors[{i}] ({_describe(item)}) returned a {type(link).__name__}, "
                 "not a temporalio.client.OutboundInterceptor"
             )
         chain = link

@@ -18,7 +18,7 @@ from typing import (
     Union,
 )
 
-from temporalio._checks import _check_rpc_options, _check_str, _enum
+from temporalio._checks import _check_enum, _check_rpc_options, _check_str, _check_type
 from temporalio.client._interceptor import (
     CancelWorkflowInput,
     DescribeWorkflowInput,
@@ -141,8 +141,7 @@ class WorkflowHandle(Generic[ReturnType]):
         Goes through :meth:`OutboundInterceptor.cancel_workflow`.
         ``rpc_timeout`` bounds the call as a whole, retries included.
         """
-        if not isinstance(reason, str):
-            raise TypeError(f"reason must be a str, not {type(reason).__name__}")
+        _check_type(reason, str, "reason", "a str")
         _check_rpc_options(rpc_metadata, rpc_timeout)
         await self._client._impl.cancel_workflow(
             CancelWorkflowInput(
@@ -193,7 +192,7 @@ class WorkflowHandle(Generic[ReturnType]):
         """
         _check_str(name, "query name")
         if reject_condition is not None:
-            reject_condition = _enum(QueryRejectCondition, reject_condition, "reject_condition")
+            reject_condition = _check_enum(QueryRejectCondition, reject_condition, "reject_condition")
         else:
             reject_condition = self._client.default_workflow_query_reject_condition
         _check_rpc_options(rpc_metadata, rpc_timeout)
@@ -249,8 +248,7 @@ class WorkflowHandle(Generic[ReturnType]):
         Goes through :meth:`OutboundInterceptor.terminate_workflow`.
         ``rpc_timeout`` bounds the call as a whole, retries included.
         """
-        if reason is not None and not isinstance(reason, str):
-            raise TypeError(f"reason must be a str, not {type(reason).__name__}")
+        _check_type(reason, str, "reason", "a str", optional=True)
         _check_rpc_options(rpc_metadata, rpc_timeout)
         await self._client._impl.terminate_workflow(
             TerminateWorkflowInput(
