@@ -16,7 +16,7 @@ that build them).
 # their inputs), _workflow (handles and descriptions), _exceptions. The
 # public names are re-exported here; their home modules are private, so
 # classes may move between them.
-from temporalio.client._client import Client, ClientConfig
+from temporalio.client._client import Client, ClientConfig, ServiceClientProtocol
 from temporalio.client._exceptions import (
     WorkflowAlreadyStartedError,
     WorkflowContinuedAsNewError,
@@ -56,6 +56,7 @@ from temporalio.service import (  # importable from here as before (and as in th
 __all__ = [
     "Client",
     "ClientConfig",
+    "ServiceClientProtocol",
     "WorkflowHandle",
     "WorkflowExecutionDescription",
     "WorkflowExecutionStatus",

@@ -12,10 +12,13 @@ from typing import (
     List,
     Mapping,
     Optional,
+    Protocol,
     Sequence,
     Type,
     TypedDict,
     Union,
+    cast,
+    runtime_checkable,
 )
 
 from temporalio._checks import (
@@ -60,6 +63,44 @@ if TYPE_CHECKING:
     from temporalio.converter import DataConverter, PayloadConverter
 
 
+@runtime_checkable
+class ServiceClientProtocol(Protocol):
+    """What a :class:`Client` uses of its connection: the members below and
+    nothing else. :class:`~temporalio.service.ServiceClient` implements it;
+    any other object that does may be given as ``Client(service_client)``
+    (for instance a test double whose ``workflow_service`` answers from
+    canned responses, for tests without a server). Workers need a real
+    ``ServiceClient``.
+    """
+
+    @property
+    def config(self) -> ConnectConfig:
+        """The connection's options, kept current: the client reads
+        ``namespace`` and ``identity`` (its defaults) once, and ``api_key`` and
+        ``rpc_metadata`` whenever asked (the ``update_*`` methods change them)."""
+
+    @property
+    def workflow_service(self) -> WorkflowService:
+        """The WorkflowService: every workflow operation calls one of its
+        async methods by RPC name, as ``method(request, retry=True,
+        metadata=..., timeout=...)``."""
+
+    @property
+    def operator_service(self) -> OperatorService:
+        """The OperatorService (:attr:`Client.operator_service`)."""
+
+    def update_api_key(self, api_key: Optional[str]) -> None:
+        """Use ``api_key`` from the next call on and record it in
+        ``config.api_key`` (:attr:`Client.api_key`); ValueError if refused."""
+
+    def update_rpc_metadata(self, metadata: Mapping[str, Union[str, bytes]]) -> None:
+        """Send ``metadata`` with every later call and record it in
+        ``config.rpc_metadata`` (:attr:`Client.rpc_metadata`); ValueError if refused."""
+
+    def close(self) -> None:
+        """Close the connection (called by the client that opened it)."""
+
+
 class ClientConfig(TypedDict, total=False):
     """What :meth:`Client.config` returns: ``Client(**config)`` makes a client
     on the same connection at once."""
@@ -99,9 +140,9 @@ class Client:
 
     def __init__(
         self,
-        target_host: Union[str, ServiceClient, None] = None,
+        target_host: Union[str, ServiceClientProtocol, None] = None,
         *,
-        service_client: Optional[ServiceClient] = None,
+        service_client: Optional[ServiceClientProtocol] = None,
         namespace: Optional[str] = None,
         identity: Optional[str] = None,
         data_converter: Union[None, "DataConverter", "PayloadConverter"] = None,
@@ -118,7 +159,8 @@ class Client:
 
         * ``target_host``: "host:port" to connect to (on :meth:`connect` or
           ``async with``), or an existing :class:`~temporalio.service.ServiceClient`
-          (the same as ``service_client=``);
+          (the same as ``service_client=``; any :class:`ServiceClientProtocol`
+          object is accepted);
         * ``namespace``: default "default", or the connection's namespace when
           built on a ``service_client``;
         * ``identity``: sent with calls; default the connection's, else ``pid@hostname``;
@@ -147,18 +189,18 @@ class Client:
         ``rpc_timeout`` of every operation bounds its call to the server as a
         whole, retries and the backoff between them included.
         """
-        if isinstance(target_host, ServiceClient):
+        if isinstance(target_host, ServiceClientProtocol):
             if service_client is not None:
                 raise TypeError("give the connection once: target_host or service_client, not both")
             target_host, service_client = None, target_host
         if service_client is not None:
             if target_host is not None:
                 raise TypeError("give target_host or service_client, not both")
-            if not isinstance(service_client, ServiceClient):
-                raise TypeError(
-                    "service_client must be a temporalio.service.ServiceClient, not "
-                    f"{type(service_client).__name__}"
-                )
+            _check_type(
+                service_client, ServiceClientProtocol, "service_client",
+                "a temporalio.service.ServiceClient (or implement "
+                "temporalio.client.ServiceClientProtocol)",
+            )
             given = dict(tls=tls, api_key=api_key, rpc_metadata=rpc_metadata,
                          retry_config=retry_config, keep_alive_config=keep_alive_config, lazy=lazy)
             extra = sorted(k for k, v in given.items() if v != _CONNECTION_DEFAULTS[k])
@@ -193,7 +235,7 @@ class Client:
         self._default_query_reject_condition: Optional[QueryRejectCondition] = (
             default_workflow_query_reject_condition
         )
-        self._service_client: Optional[ServiceClient] = service_client
+        self._service_client: Optional[ServiceClientProtocol] = service_client
         self._owns_connection = service_client is None
         if service_client is not None:
             self._connect_config = service_client.config
@@ -265,10 +307,13 @@ class Client:
     @property
     def service_client(self) -> ServiceClient:
         """The connection (shared by the services, by workers and by clients
-        made from :meth:`config`)."""
+        made from :meth:`config`): the ``ServiceClient`` opened or given (or
+        the :class:`ServiceClientProtocol` object given instead)."""
         if self._service_client is None:
             raise RuntimeError("the client is not connected: use Client.connect() or 'async with'")
-        return self._service_client
+        # Typed as the class for callers (workers) that need a real one; a
+        # client only uses the protocol's members of it.
+        return cast(ServiceClient, self._service_client)
 
     @property
     def service(self) -> WorkflowService:
