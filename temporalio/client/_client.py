@@ -3,7 +3,6 @@ operations it starts (each through its interceptor chain)."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 from typing import (
     TYPE_CHECKING,
@@ -30,7 +29,7 @@ from temporalio._checks import (
     _check_timeout,
     _check_type,
 )
-from temporalio.client._impl import _ClientImpl
+from temporalio.client._impl import _ClientImpl, _new_id
 from temporalio.client._interceptor import (
     ClientInterceptor,
     OutboundInterceptor,
@@ -417,7 +416,7 @@ class Client:
         """
         _check_str(workflow, "workflow (the workflow type name)")
         _check_str(task_queue, "task_queue")
-        workflow_id = str(uuid.uuid4()) if id is None else _check_str(id, "id")
+        workflow_id = _new_id() if id is None else _check_str(id, "id")
         _check_timeout(execution_timeout, "execution_timeout")
         _check_timeout(run_timeout, "run_timeout")
         _check_timeout(task_timeout, "task_timeout")

@@ -3,7 +3,6 @@ operation does on the wire (requests built, responses read, errors mapped)."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, List, Mapping, Optional
 
@@ -41,6 +40,15 @@ LONG_POLL_TIMEOUT = timedelta(seconds=70)
 
 SUPPORTED_FEATURES_HEADER = "supported-features"
 FOLLOWS_NEXT_RUN_ID = "follows-next-run-id"
+
+
+def _new_id() -> str:
+    """A new uuid4 as a str (default workflow ids, request ids). The uuid
+    module is imported on first use: it loads ``platform`` and alone costs
+    more to import than this package."""
+    import uuid
+
+    return str(uuid.uuid4())
 
 
 def _set_headers(headers: Any, proto: Any, what: str) -> None:
@@ -121,7 +129,7 @@ class _ClientImpl(OutboundInterceptor):
         if input.task_timeout is not None:
             req.workflow_task_timeout.FromTimedelta(input.task_timeout)
         req.identity = client.identity
-        req.request_id = str(uuid.uuid4())
+        req.request_id = _new_id()
         req.workflow_id_reuse_policy = int(input.id_reuse_policy)
         req.workflow_id_conflict_policy = int(input.id_conflict_policy)
         if input.retry_policy is not None:
@@ -170,7 +178,7 @@ class _ClientImpl(OutboundInterceptor):
             namespace=client.namespace,
             workflow_execution=_execution(input.id, input.run_id),
             identity=client.identity,
-            request_id=str(uuid.uuid4()),
+            request_id=_new_id(),
             first_execution_run_id=input.first_execution_run_id or "",
             reason=input.reason or "",
         )
@@ -323,7 +331,7 @@ class _ClientImpl(OutboundInterceptor):
             workflow_execution=_execution(input.id, input.run_id),
             signal_name=input.signal,
             identity=client.identity,
-            request_id=str(uuid.uuid4()),
+            request_id=_new_id(),
         )
         if input.args:
             req.input.payloads.extend(await client._encode(input.args, f"signal {input.signal!r}"))
