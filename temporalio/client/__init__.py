@@ -4,6 +4,8 @@ Every workflow operation of :class:`Client` and :class:`WorkflowHandle` goes
 through a chain of :class:`OutboundInterceptor` objects (one async method and
 one input dataclass per operation) ending in the implementation that talks to
 the server; ``Client(..., interceptors=[...])`` puts yours in front of it.
+A client takes its connection as any :class:`ServiceClientProtocol` object: a
+:class:`~temporalio.service.ServiceClient`, or a test double.
 
 Importing this module loads no protobuf module and not the extension; they
 load on the first connect (request messages are imported inside the methods

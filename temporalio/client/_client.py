@@ -74,9 +74,10 @@ class ServiceClientProtocol(Protocol):
 
     @property
     def config(self) -> ConnectConfig:
-        """The connection's options, kept current: the client reads
-        ``namespace`` and ``identity`` (its defaults) once, and ``api_key`` and
-        ``rpc_metadata`` whenever asked (the ``update_*`` methods change them)."""
+        """The connection's options, kept current. The client reads
+        ``namespace`` (its default; a call in another namespace adds the
+        namespace header), ``identity`` (its default), and ``api_key`` and
+        ``rpc_metadata`` (which the ``update_*`` methods change)."""
 
     @property
     def workflow_service(self) -> WorkflowService:
