@@ -31,6 +31,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import temporalio.activity as _act
 import temporalio.exceptions as _exc
+from temporalio._checks import _check_list
 from temporalio.worker._interceptor import (
     ActivityInboundInterceptor,
     ActivityOutboundInterceptor,
@@ -122,11 +123,8 @@ def _activity_defs(activities: Any) -> Dict[str, _ActivityDef]:
                 raise TypeError(f"activity names must be non-empty strings, got {name!r}")
             out[name] = _ActivityDef.of(name, fn)
         return out
-    if isinstance(activities, (str, bytes)) or not isinstance(activities, Sequence):
-        raise TypeError(
-            "activities must be a mapping of name to callable or a list of "
-            f"@activity.defn callables, not {type(activities).__name__}"
-        )
+    _check_list(activities, "activities",
+                "a mapping of name to callable or a list of @activity.defn callables")
     for i, fn in enumerate(activities):
         d = _act._definition_of(fn)
         if d is None:

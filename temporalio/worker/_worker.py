@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import numbers
 import warnings
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Sequence, Union
 
+from temporalio._checks import (
+    _check_positive_int,
+    _check_positive_number,
+    _check_str,
+    _check_timedelta,
+    _check_type,
+)
 from temporalio.worker._activity import _ActivityWorker, _activity_defs
 from temporalio.worker._interceptor import Interceptor, _check_interceptors
 
@@ -17,25 +23,6 @@ if TYPE_CHECKING:
     from temporalio.converter import DataConverter
 
 __all__ = ["Worker"]
-
-
-def _positive_int(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, not {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name} must be at least 1, got {value}")
-    return value
-
-
-def _rate(value: Any, name: str) -> Optional[float]:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number, not {type(value).__name__}")
-    rate = float(value)
-    if not rate > 0 or rate == float("inf"):  # also rejects NaN
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
-    return rate
 
 
 DEFAULT_MAX_CONCURRENT_ACTIVITIES = 100
@@ -163,31 +150,19 @@ class Worker:
         data_converter: Optional["DataConverter"] = None,
         interceptors: Sequence[Interceptor] = (),
     ) -> None:
-        if not isinstance(task_queue, str):
-            raise TypeError(f"task_queue must be a str, not {type(task_queue).__name__}")
-        if not task_queue:
-            raise ValueError("task_queue must not be empty")
-        if identity is not None and not isinstance(identity, str):
-            raise TypeError(f"identity must be a str, not {type(identity).__name__}")
+        _check_str(task_queue, "task_queue")
+        _check_type(identity, str, "identity", "a str", optional=True)
         for name, ex in (("activity_executor", activity_executor),
                          ("async_activity_executor", async_activity_executor)):
-            if ex is not None and not isinstance(ex, concurrent.futures.Executor):
-                raise TypeError(
-                    f"{name} must be a concurrent.futures.Executor, not {type(ex).__name__}"
-                )
+            _check_type(ex, concurrent.futures.Executor, name, "a concurrent.futures.Executor",
+                        optional=True)
         if isinstance(async_activity_executor, concurrent.futures.ProcessPoolExecutor):
             raise TypeError(
                 "async_activity_executor must run callables in this process (e.g. a "
                 "ThreadPoolExecutor): async activities cannot run in a process pool; "
                 "make them sync functions and give the pool as activity_executor"
             )
-        if not isinstance(graceful_shutdown_timeout, timedelta):
-            raise TypeError(
-                "graceful_shutdown_timeout must be a datetime.timedelta, "
-                f"not {type(graceful_shutdown_timeout).__name__}"
-            )
-        if graceful_shutdown_timeout < timedelta(0):
-            raise ValueError("graceful_shutdown_timeout must not be negative")
+        _check_timedelta(graceful_shutdown_timeout, "graceful_shutdown_timeout", show_value=False)
         own_interceptors = _check_interceptors(interceptors)
         self._client = client
         self._task_queue = task_queue
@@ -207,13 +182,13 @@ class Worker:
         self._activity_executor = activity_executor
         self._async_activity_executor = async_activity_executor
         self._max_concurrent = self._slots(max_concurrent_activities)
-        self._max_polls = _positive_int(
+        self._max_polls = _check_positive_int(
             max_concurrent_activity_task_polls, "max_concurrent_activity_task_polls"
         )
         self._grace = graceful_shutdown_timeout
         self._identity = identity
-        self._rate = _rate(max_activities_per_second, "max_activities_per_second")
-        self._tq_rate = _rate(
+        self._rate = _check_positive_number(max_activities_per_second, "max_activities_per_second")
+        self._tq_rate = _check_positive_number(
             max_task_queue_activities_per_second, "max_task_queue_activities_per_second"
         )
         if data_converter is None:
@@ -240,7 +215,7 @@ class Worker:
         caps = [(name, n) for name, n in used if n is not None]
         if given is None:
             return min([DEFAULT_MAX_CONCURRENT_ACTIVITIES] + [n for _, n in caps])
-        slots = _positive_int(given, "max_concurrent_activities")
+        slots = _check_positive_int(given, "max_concurrent_activities")
         for name, n in caps:
             if n < slots:
                 # The official SDK's words (temporalio/worker/_worker.py).

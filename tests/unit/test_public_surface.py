@@ -32,7 +32,8 @@ PUBLIC_SURFACE = {
     "temporalio.client": [
         "CancelWorkflowInput", "Client", "ClientConfig", "DescribeWorkflowInput",
         "GetWorkflowResultInput", "Interceptor", "OutboundInterceptor", "QueryRejectCondition",
-        "QueryWorkflowInput", "RetryPolicy", "SignalWorkflowInput", "StartWorkflowInput",
+        "QueryWorkflowInput", "RetryPolicy", "ServiceClientProtocol", "SignalWorkflowInput",
+        "StartWorkflowInput",
         "TerminateWorkflowInput", "WorkflowAlreadyStartedError", "WorkflowContinuedAsNewError",
         "WorkflowExecutionDescription", "WorkflowExecutionStatus", "WorkflowFailureError",
         "WorkflowHandle", "WorkflowIDConflictPolicy", "WorkflowIDReusePolicy",
