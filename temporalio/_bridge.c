@@ -284,7 +284,9 @@ typedef struct {
 } ClientObject;
 
 /* Reads a sequence of (str key, bytes value) pairs into parallel arrays that
- * point into the Python objects (valid while `seq` lives). */
+ * point into the Python objects (valid while `seq` lives). `seq` is a tuple
+ * copy: the arrays are read with the GIL released, when another thread could
+ * change a list given to us (and free the strings the arrays point into). */
 typedef struct {
   PyObject *seq;
   Py_ssize_t n;
@@ -303,7 +305,11 @@ static void md_view_free(md_view *v) {
 static int md_view_init(md_view *v, PyObject *obj) {
   memset(v, 0, sizeof *v);
   if (obj == Py_None) return 0;
-  v->seq = PySequence_Fast(obj, "metadata must be a sequence of (str, bytes) pairs");
+  if (!PySequence_Check(obj) || PyUnicode_Check(obj) || PyBytes_Check(obj)) {
+    PyErr_SetString(PyExc_TypeError, "metadata must be a sequence of (str, bytes) pairs");
+    return -1;
+  }
+  v->seq = PySequence_Tuple(obj);
   if (!v->seq) return -1;
   v->n = PySequence_Fast_GET_SIZE(v->seq);
   v->keys = PyMem_Calloc(v->n + 1, sizeof *v->keys);
