@@ -138,9 +138,10 @@ def run_loop_thread(target_fn: Any, errors: List[BaseException]) -> threading.Th
 
 
 async def test_many_threads_and_loops_on_one_client_while_one_closes(server_target: str) -> None:
-    """4 threads, each with its own event loop, call on one client (with
-    cancels) while a fifth thread closes it after a random delay. Every
-    thread ends; every call ends with an answer, a cancel, or 'closed'."""
+    """4 threads, each with its own event loop, call on one client (a third
+    of the calls with a 2 ms timeout, so cancelled at random points) while a
+    fifth thread closes it after a random delay. Every thread ends; every
+    call ends with an answer, a cancel, or 'closed'."""
     rng = random.Random(3)
     rounds = 6
     for r in range(rounds):
@@ -151,7 +152,7 @@ async def test_many_threads_and_loops_on_one_client_while_one_closes(server_targ
         lock = threading.Lock()
 
         async def caller() -> None:
-            for i in range(400):
+            for i in range(100000):  # until the close ends it
                 coro = sc.call_raw(GET_SYSTEM_INFO, b"")
                 try:
                     if i % 3 == 0:
@@ -166,8 +167,8 @@ async def test_many_threads_and_loops_on_one_client_while_one_closes(server_targ
                     assert closed(e), repr(e)
                     with lock:
                         stats["closed"] += 1
-                    if stats["closed"] > 40:
-                        return
+                    if isinstance(e, _bridge.CoreError):
+                        return  # refused: the client is closed for good
 
         threads = [run_loop_thread(caller, errors) for _ in range(4)]
         time.sleep(rng.uniform(0.0, 0.4))
@@ -219,3 +220,41 @@ async def test_raw_calls_on_one_thread_while_another_closes(server_target: str) 
         for f in futs:
             res = f.result()
             assert isinstance(res, bytes) or res[0] == RPCStatusCode.CANCELLED, res
+
+
+async def test_cancel_and_close_at_every_point_of_a_retrying_call() -> None:
+    """A port nothing listens on: every attempt fails UNAVAILABLE at once and
+    is retried after 5-10 ms. 600 calls cancelled after 0-30 ms (before an
+    attempt, in one, or in a backoff), then the client closed with 200 more
+    in their backoffs: each ends CANCELLED, none is left hanging."""
+    import socket
+
+    from temporalio.service import RetryConfig
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    client = await Client.connect(
+        f"127.0.0.1:{port}", lazy=True,
+        retry_config=RetryConfig(initial_interval_millis=5, max_interval_millis=10,
+                                 max_elapsed_time_millis=None, max_retries=100000),
+    )
+    sc = client.service_client
+    rng = random.Random(5)
+    loop = asyncio.get_running_loop()
+    tasks = []
+    for i in range(600):
+        t = asyncio.ensure_future(sc.call_raw(GET_SYSTEM_INFO, b""))
+        loop.call_later(rng.uniform(0, 0.03), t.cancel)
+        tasks.append(t)
+        if i % 50 == 0:
+            await asyncio.sleep(0.01)
+    results = await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 30)
+    assert all(isinstance(r, asyncio.CancelledError) for r in results), \
+        [r for r in results if not isinstance(r, asyncio.CancelledError)][:3]
+    pending = [asyncio.ensure_future(sc.call_raw(GET_SYSTEM_INFO, b"")) for _ in range(200)]
+    await asyncio.sleep(0.05)
+    await client.close()
+    results = await asyncio.wait_for(asyncio.gather(*pending, return_exceptions=True), 30)
+    assert all(closed(r) for r in results), [r for r in results if not closed(r)][:3]
