@@ -215,7 +215,7 @@ static void test_runtime_free_waits_for_cancelled_calls(void) {
     tcore_client *c = NULL;
     CHECK(tcore_client_new(r2, o, &c, NULL) == TCORE_OK);
     tcore_client_options_free(o);
-    enum { M = 30 };
+    enum { M = 500 };
     slot s[M];
     memset(s, 0, sizeof s);
     for (int i = 0; i < M; i++)
