@@ -81,7 +81,11 @@ typedef enum tcore_status_code {
 
 typedef struct tcore_runtime tcore_runtime;
 
-/* Creates a runtime and starts its threads. */
+/* Creates a runtime and starts its threads (one draining grpc's completion
+ * queue, one firing timers). Any thread. Errors: TCORE_ERR_NOMEM,
+ * TCORE_ERR_INTERNAL (a thread could not be started). The caller owns the
+ * runtime until tcore_runtime_free; every client made on it must be freed
+ * first. */
 int tcore_runtime_new(tcore_runtime **out, tcore_error *err);
 
 /* Frees a runtime. Call it after tcore_client_free of every client made on
@@ -162,7 +166,12 @@ int tcore_client_options_set_max_receive_bytes(tcore_client_options *o, int64_t 
 typedef struct tcore_client tcore_client;
 
 /* Validates the options and creates the client. Does not wait for the network
- * (the channel connects on first use). Copies what it needs of `opts`. */
+ * (the channel connects on first use). Copies what it needs of `opts`. Any
+ * thread. Errors: TCORE_ERR_INVALID_ARGUMENT (no runtime or options, a target
+ * not of the form host:port, TLS material grpc rejects), TCORE_ERR_NOMEM,
+ * TCORE_ERR_FORKED (the runtime was made in a parent process),
+ * TCORE_ERR_INTERNAL (grpc could not make the channel). On success `*out` is
+ * the caller's reference (see below); on error it is NULL. */
 int tcore_client_new(tcore_runtime *rt, const tcore_client_options *opts, tcore_client **out,
                      tcore_error *err);
 
