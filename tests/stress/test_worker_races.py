@@ -126,3 +126,30 @@ async def test_dropped_worker_stops_polling(
     async with Worker(client, task_queue=tq, activities={"record": record_new}):
         assert await asyncio.wait_for(handle.result(), 30) == "new"
     assert ran_by_dropped == []
+
+
+async def test_many_workers_dropped_at_random_points(client: Client) -> None:
+    """30 workers started and dropped (garbage-collected) at once or after
+    up to 200 ms, while their first polls start: each one's core worker shuts
+    down and its Python side is freed."""
+    import random
+
+    rng = random.Random(9)
+    refs = []
+    for i in range(30):
+        w = Worker(client, task_queue=f"drop-{uuid.uuid4()}", activities={"noop": noop})
+        await w.start()
+        assert w._activity_worker is not None
+        refs.append(weakref.ref(w._activity_worker))
+        del w
+        if i % 3:
+            await asyncio.sleep(rng.uniform(0, 0.2))
+        gc.collect()
+    deadline = time.monotonic() + 30
+    while any(r() is not None for r in refs) and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+        gc.collect()
+    assert all(r() is None for r in refs), sum(1 for r in refs if r() is not None)
+    # The client is still fine.
+    assert isinstance(await client.service_client.call_raw(
+        "/temporal.api.workflowservice.v1.WorkflowService/GetSystemInfo", b""), bytes)
