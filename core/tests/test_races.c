@@ -51,11 +51,13 @@ static void on_done_release(void *user, const tcore_call_result *r) {
   self_release *x = user;
   on_done(&x->s, r);
   tcore_call *h;
-  while (!(h = atomic_load(&x->handle))) sleep_ms(0); /* set right after the call starts */
+  while (!(h = atomic_load(&x->handle))) sleep_ms(1); /* set right after the call starts */
   tcore_call_release(h);
 }
 
-static tcore_client *make_client(const char *tgt, int64_t initial_backoff_ms) {
+/* A client whose retries go on for as long as a test needs (to a closed port:
+ * until cancelled), or, with `bounded`, the default few (a live server). */
+static tcore_client *make_client_ex(const char *tgt, int64_t initial_backoff_ms, int bounded) {
   tcore_client_options *o;
   tcore_client_options_new(&o);
   tcore_client_options_set_target(o, tgt);
@@ -63,14 +65,20 @@ static tcore_client *make_client(const char *tgt, int64_t initial_backoff_ms) {
   tcore_retry_config_default(&r);
   r.initial_interval_ms = initial_backoff_ms;
   r.max_interval_ms = initial_backoff_ms * 2;
-  r.max_retries = 1000;
-  r.max_elapsed_ms = 0;
+  if (!bounded) {
+    r.max_retries = 1000;
+    r.max_elapsed_ms = 0;
+  }
   tcore_client_options_set_retry(o, &r);
   tcore_client *c = NULL;
   tcore_error err;
   if (tcore_client_new(rt, o, &c, &err) != TCORE_OK) fprintf(stderr, "client: %s\n", err.message);
   tcore_client_options_free(o);
   return c;
+}
+
+static tcore_client *make_client(const char *tgt, int64_t initial_backoff_ms) {
+  return make_client_ex(tgt, initial_backoff_ms, 0);
 }
 
 static unsigned rnd(unsigned *state) {
@@ -153,13 +161,13 @@ static void test_free_client_with_calls_in_backoff(void) {
 typedef struct {
   tcore_client *c;
   atomic_int started, refused, stop;
-  slot s[20000];
+  slot s[5000];
 } caller_ctx;
 
 static void *caller_main(void *arg) {
   caller_ctx *x = arg;
   unsigned seed = 3;
-  for (int i = 0; i < 20000 && !atomic_load(&x->stop); i++) {
+  for (int i = 0; i < 5000 && !atomic_load(&x->stop); i++) {
     tcore_call *h = NULL;
     tcore_error err;
     int rc = tcore_client_call(x->c, WS "GetSystemInfo", NULL, 0, NULL, on_done, &x->s[i],
@@ -188,15 +196,22 @@ static void test_calls_on_one_thread_while_another_closes(void) {
     x.c = make_client(closed_target, 5);
     pthread_t th;
     pthread_create(&th, NULL, caller_main, &x);
-    sleep_ms(round);
+    struct timespec ts = {0, round * 500000L}; /* 0 to 4.5 ms */
+    nanosleep(&ts, NULL);
     tcore_client_close(x.c);
     tcore_client_close(x.c);
     pthread_join(th, NULL);
     int n = atomic_load(&x.started) + atomic_load(&x.refused);
-    wait_runs(x.s, n, 10000);
-    int ok = 1;
-    for (int i = 0; i < n; i++) ok = ok && atomic_load(&x.s[i].runs) == 1;
-    CHECK(ok);
+    wait_runs(x.s, n, 30000);
+    int bad = -1;
+    for (int i = 0; i < n && bad < 0; i++)
+      if (atomic_load(&x.s[i].runs) != 1) bad = i;
+    if (bad >= 0)
+      fprintf(stderr, "round %d: call %d of %d ran %d times\n", round, bad, n,
+              atomic_load(&x.s[bad].runs));
+    CHECK(bad < 0);
+    if (atomic_load(&x.refused) == 0)
+      fprintf(stderr, "round %d: %d calls started, none refused\n", round, n);
     CHECK(atomic_load(&x.refused) > 0);
     tcore_client_free(x.c);
   }
@@ -237,7 +252,7 @@ static void test_cancel_races_completion_on_a_live_server(void) {
     printf("     (skipped: TEMPORAL_TEST_TARGET is not set)\n");
     return;
   }
-  tcore_client *c = make_client(target, 10);
+  tcore_client *c = make_client_ex(target, 10, 1);
   enum { N = 1500 };
   static self_release x[N];
   memset(x, 0, sizeof x);
@@ -264,8 +279,8 @@ static void test_cancel_races_completion_on_a_live_server(void) {
     if (d) tcore_call_cancel(h);
     if (mode == 0) tcore_call_release(h);
     else {
-      while (!atomic_load(&s[i].runs)) sleep_ms(0);
-      tcore_call_release(h); /* after the callback */
+      for (int w = 0; w < 20000 && !atomic_load(&s[i].runs); w++) sleep_ms(1);
+      tcore_call_release(h); /* after the callback (or 20 s) */
     }
   }
   for (int i = 0; i < N; i++) {
@@ -294,7 +309,7 @@ static void test_free_client_with_thousands_in_flight(void) {
     return;
   }
   for (int round = 0; round < 3; round++) {
-    tcore_client *c = make_client(target, 10);
+    tcore_client *c = make_client_ex(target, 10, 1);
     enum { N = 2000 };
     static slot s[N];
     memset(s, 0, sizeof s);
@@ -382,6 +397,7 @@ static void test_cancel_in_backoff_after_an_error_with_trailers(void) {
 }
 
 int main(int argc, char **argv) {
+  setvbuf(stdout, NULL, _IOLBF, 0);
   (void)argc;
   start_echo_server(argv[0]);
   pthread_t drainer;
