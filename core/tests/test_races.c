@@ -160,7 +160,7 @@ static void test_free_client_with_calls_in_backoff(void) {
  * every call refused says TCORE_ERR_CLOSED, none is lost. */
 typedef struct {
   tcore_client *c;
-  atomic_int started, refused, stop;
+  atomic_int started, refused, stop, closed;
   slot s[5000];
 } caller_ctx;
 
@@ -168,6 +168,9 @@ static void *caller_main(void *arg) {
   caller_ctx *x = arg;
   unsigned seed = 3;
   for (int i = 0; i < 5000 && !atomic_load(&x->stop); i++) {
+    /* The last slot waits for the close (a slow thread, e.g. under
+     * valgrind, may use all the others before it): it must be refused. */
+    for (int w = 0; i == 4999 && w < 30000 && !atomic_load(&x->closed); w++) sleep_ms(1);
     tcore_call *h = NULL;
     tcore_error err;
     int rc = tcore_client_call(x->c, WS "GetSystemInfo", NULL, 0, NULL, on_done, &x->s[i],
@@ -200,6 +203,7 @@ static void test_calls_on_one_thread_while_another_closes(void) {
     nanosleep(&ts, NULL);
     tcore_client_close(x.c);
     tcore_client_close(x.c);
+    atomic_store(&x.closed, 1);
     pthread_join(th, NULL);
     int n = atomic_load(&x.started) + atomic_load(&x.refused);
     wait_runs(x.s, n, 30000);
