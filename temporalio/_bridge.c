@@ -273,14 +273,21 @@ static PyType_Spec Runtime_spec = {"temporalio._bridge.Runtime", sizeof(RuntimeO
 
 /* ---- Client ------------------------------------------------------------- */
 
+/* Lifetime: `client` is our reference on the core client, set by __new__ and
+ * given back only by dealloc, so every method (which holds a reference on
+ * self) may use it with the GIL released while another thread closes the
+ * client: close() only closes (tcore_client_close), it frees nothing. */
 typedef struct {
   PyObject_HEAD
   PyObject *runtime; /* keeps the runtime alive */
   tcore_client *client;
+  int closed;
 } ClientObject;
 
 /* Reads a sequence of (str key, bytes value) pairs into parallel arrays that
- * point into the Python objects (valid while `seq` lives). */
+ * point into the Python objects (valid while `seq` lives). `seq` is a tuple
+ * copy: the arrays are read with the GIL released, when another thread could
+ * change a list given to us (and free the strings the arrays point into). */
 typedef struct {
   PyObject *seq;
   Py_ssize_t n;
@@ -299,7 +306,11 @@ static void md_view_free(md_view *v) {
 static int md_view_init(md_view *v, PyObject *obj) {
   memset(v, 0, sizeof *v);
   if (obj == Py_None) return 0;
-  v->seq = PySequence_Fast(obj, "metadata must be a sequence of (str, bytes) pairs");
+  if (!PySequence_Check(obj) || PyUnicode_Check(obj) || PyBytes_Check(obj)) {
+    PyErr_SetString(PyExc_TypeError, "metadata must be a sequence of (str, bytes) pairs");
+    return -1;
+  }
+  v->seq = PySequence_Tuple(obj);
   if (!v->seq) return -1;
   v->n = PySequence_Fast_GET_SIZE(v->seq);
   v->keys = PyMem_Calloc(v->n + 1, sizeof *v->keys);
@@ -404,31 +415,38 @@ static PyObject *Client_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
   return (PyObject *)self;
 }
 
-static void client_close(ClientObject *self) {
+static void Client_dealloc(ClientObject *self) {
+  PyTypeObject *tp = Py_TYPE(self);
   tcore_client *c = self->client;
   self->client = NULL;
   if (c) {
+    /* Nobody else can be using `c` through us: we hold no reference any
+     * more. Calls and workers keep their own references on the core client. */
     Py_BEGIN_ALLOW_THREADS
     tcore_client_free(c);
     Py_END_ALLOW_THREADS
   }
-}
-
-static void Client_dealloc(ClientObject *self) {
-  PyTypeObject *tp = Py_TYPE(self);
-  client_close(self);
   Py_XDECREF(self->runtime);
   tp->tp_free(self);
   Py_DECREF(tp);
 }
 
+/* Idempotent. The core client stays allocated until dealloc. */
 static PyObject *Client_close(ClientObject *self, PyObject *Py_UNUSED(ignored)) {
-  client_close(self);
+  tcore_client *c = self->client;
+  if (c && !self->closed) {
+    self->closed = 1;
+    Py_BEGIN_ALLOW_THREADS
+    tcore_client_close(c);
+    Py_END_ALLOW_THREADS
+  }
   Py_RETURN_NONE;
 }
 
+/* A fast check for a nicer message; the core checks again under its lock
+ * (a close by another thread after this returns TCORE_ERR_CLOSED). */
 static int client_open(ClientObject *self) {
-  if (self->client) return 0;
+  if (self->client && !self->closed) return 0;
   PyErr_SetString(state_of_type(Py_TYPE(self))->core_error, "the client is closed");
   return -1;
 }
@@ -766,14 +784,18 @@ static PyObject *Worker_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
   return (PyObject *)self;
 }
 
-static void Worker_dealloc(WorkerObject *self) {
-  PyTypeObject *tp = Py_TYPE(self);
+/* Lets go of the Python references the worker holds, in a way that is safe
+ * for the core (tp_clear and dealloc). A started worker not yet shut down
+ * is shut down in the background (so a dropped worker stops polling): its
+ * sink goes to the shutdown completion, which frees it on the loop after
+ * every event (the core delivers none after its shutdown callback). Should
+ * that completion not be made, the sink leaks rather than risk a use after
+ * free by an event under way. The core worker itself stays until dealloc,
+ * so a method called on a cleared worker still finds it (and gets
+ * CoreError: shut down). */
+static void worker_detach(WorkerObject *self) {
   tcore_worker *w = self->worker;
-  if (w && self->started && !self->shutting_down) {
-    /* Dropped while running: shut down in the background; the sink goes
-     * when that is done (if the loop still runs to deliver it). Should the
-     * completion not be made, the sink leaks rather than risk a use after
-     * free by an event under way. */
+  if (w && self->started && !self->shutting_down && self->sink) {
     completion *c = completion_new(self->sink->notifier, Py_None, convert_shutdown, 0);
     if (c) {
       c->ctx = self->sink;
@@ -783,6 +805,7 @@ static void Worker_dealloc(WorkerObject *self) {
       Py_END_ALLOW_THREADS
       if (rc == TCORE_OK) {
         self->sink = NULL;
+        self->shutting_down = 1;
       } else {
         Py_DECREF(c->target);
         Py_DECREF((PyObject *)c->notifier);
@@ -790,13 +813,41 @@ static void Worker_dealloc(WorkerObject *self) {
       }
     }
   }
+  event_sink *s = self->sink;
+  self->sink = NULL;
+  if (!self->started) sink_free(s); /* never used by the core */
+  /* else: leaked on purpose (see above). */
+  Py_CLEAR(self->client);
+}
+
+static int Worker_traverse(WorkerObject *self, visitproc visit, void *arg) {
+  Py_VISIT(Py_TYPE(self));
+  Py_VISIT(self->client);
+  if (self->sink) {
+    /* The sink's references are ours while we own it: the bound method of
+     * the Python worker (which holds us) makes a cycle the GC must see. */
+    Py_VISIT((PyObject *)self->sink->notifier);
+    Py_VISIT(self->sink->on_event);
+  }
+  return 0;
+}
+
+static int Worker_clear(WorkerObject *self) {
+  worker_detach(self);
+  return 0;
+}
+
+static void Worker_dealloc(WorkerObject *self) {
+  PyTypeObject *tp = Py_TYPE(self);
+  PyObject_GC_UnTrack(self);
+  worker_detach(self);
+  tcore_worker *w = self->worker;
+  self->worker = NULL;
   if (w) {
     Py_BEGIN_ALLOW_THREADS
     tcore_worker_free(w);
     Py_END_ALLOW_THREADS
   }
-  if (!self->started) sink_free(self->sink); /* never used by the core */
-  Py_XDECREF(self->client);
   tp->tp_free(self);
   Py_DECREF(tp);
 }
@@ -852,6 +903,10 @@ static PyObject *Worker_shutdown(WorkerObject *self, PyObject *future) {
     return NULL;
   }
   event_sink *sink = self->sink;
+  if (!sink) {
+    PyErr_SetString(state_of_type(Py_TYPE(self))->core_error, "the worker was cleared");
+    return NULL;
+  }
   completion *c = completion_new(sink->notifier, future, convert_shutdown, 1);
   if (!c) return PyErr_NoMemory();
   c->ctx = sink;
@@ -889,6 +944,8 @@ static PyMethodDef Worker_methods[] = {
 static PyType_Slot Worker_slots[] = {
     {Py_tp_new, Worker_new},
     {Py_tp_dealloc, Worker_dealloc},
+    {Py_tp_traverse, Worker_traverse},
+    {Py_tp_clear, Worker_clear},
     {Py_tp_methods, Worker_methods},
     {Py_tp_doc,
      "Worker(client, notifier, on_event, *, task_queue, namespace=None, identity=None,\n"
@@ -901,7 +958,7 @@ static PyType_Slot Worker_slots[] = {
     {0, NULL}};
 
 static PyType_Spec Worker_spec = {"temporalio._bridge.Worker", sizeof(WorkerObject), 0,
-                                  Py_TPFLAGS_DEFAULT, Worker_slots};
+                                  Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC, Worker_slots};
 
 /* ---- module functions --------------------------------------------------- */
 

@@ -81,13 +81,23 @@ typedef enum tcore_status_code {
 
 typedef struct tcore_runtime tcore_runtime;
 
-/* Creates a runtime and starts its threads. */
+/* Creates a runtime and starts its threads (one draining grpc's completion
+ * queue, one firing timers). Any thread. Errors: TCORE_ERR_NOMEM,
+ * TCORE_ERR_INTERNAL (a thread could not be started). The caller owns the
+ * runtime until tcore_runtime_free; every client made on it must be freed
+ * first. */
 int tcore_runtime_new(tcore_runtime **out, tcore_error *err);
 
-/* Frees a runtime. Every client made on it must have been freed and every
- * call must have completed (their callbacks returned). Blocks until the
- * runtime's threads have exited. Must not be called from a core callback.
- * In a child process after fork() it does nothing (the memory is left). */
+/* Frees a runtime. Call it after tcore_client_free of every client made on
+ * it. A freed client lives on until its last call has been called back
+ * (cancelled calls, retry timers included) and its last worker is freed;
+ * this waits for that (up to 30 s), with the runtime's threads still
+ * delivering, then stops the threads and blocks until they have exited.
+ * Should a client still be alive after the wait (never freed, or a worker
+ * never shut down), nothing is freed and the runtime is left running: a
+ * leak rather than a use after free. Must not be called from a core
+ * callback (it would wait for its own thread). In a child process after
+ * fork() it does nothing (the memory is left). Not idempotent: call once. */
 void tcore_runtime_free(tcore_runtime *rt);
 
 /* ------------------------------------------------------------------------ */
@@ -161,14 +171,39 @@ int tcore_client_options_set_max_receive_bytes(tcore_client_options *o, int64_t 
 typedef struct tcore_client tcore_client;
 
 /* Validates the options and creates the client. Does not wait for the network
- * (the channel connects on first use). Copies what it needs of `opts`. */
+ * (the channel connects on first use). Copies what it needs of `opts`. Any
+ * thread. Errors: TCORE_ERR_INVALID_ARGUMENT (no runtime or options, a target
+ * not of the form host:port, TLS material grpc rejects), TCORE_ERR_NOMEM,
+ * TCORE_ERR_FORKED (the runtime was made in a parent process),
+ * TCORE_ERR_INTERNAL (grpc could not make the channel). On success `*out` is
+ * the caller's reference (see below); on error it is NULL. */
 int tcore_client_new(tcore_runtime *rt, const tcore_client_options *opts, tcore_client **out,
                      tcore_error *err);
 
-/* Frees the client: calls still in flight are cancelled, their callbacks still
- * run (with CANCELLED). Memory goes once the last of them has completed.
- * In a child process after fork() it does nothing. Calls made in such a
- * child fail with TCORE_ERR_FORKED. */
+/* Ownership: the pointer from tcore_client_new is the caller's reference.
+ * The core takes references of its own: one per call until its callback has
+ * returned, one per worker until the worker is freed. The memory goes when
+ * the last reference does, so a callback or worker never sees a freed
+ * client; the caller's pointer is valid until tcore_client_free.
+ *
+ * Closing is separate from freeing, so that a language binding can close a
+ * client that other threads may still be using: */
+
+/* Closes the client: from now on tcore_client_call and tcore_worker_new fail
+ * with TCORE_ERR_CLOSED; every call in flight (also one waiting to retry) is
+ * cancelled and its callback runs with CANCELLED on a runtime thread; a
+ * worker's polls end and it reports FATAL. Does not free anything: the
+ * pointer stays valid until tcore_client_free. Idempotent (a second close
+ * does nothing), any thread, never waits on the network, safe to call from
+ * a core callback. NULL is ignored. Does nothing in a child after fork(). */
+void tcore_client_close(tcore_client *c);
+
+/* Closes the client (tcore_client_close) and gives back the caller's
+ * reference: the pointer must not be used again, by any thread. Memory goes
+ * once the last call has been called back and the last worker freed.
+ * Any thread, also a core callback. NULL is ignored. In a child process
+ * after fork() it does nothing. Calls made in such a child fail with
+ * TCORE_ERR_FORKED. */
 void tcore_client_free(tcore_client *c);
 
 /* Live updates, applied to every call started afterwards (workers included). */
@@ -221,6 +256,13 @@ typedef struct tcore_call_options {
 /* Starts a unary call of `method` ("/package.Service/Method") with a
  * serialized request. `opts` may be NULL. `cb` runs exactly once, on a
  * runtime thread, unless this returns an error (then it never runs).
+ * Errors: TCORE_ERR_INVALID_ARGUMENT (no client/method/callback, a method
+ * not starting with '/', an invalid header in `opts`, retry_until_total
+ * without total_timeout_ms), TCORE_ERR_NOMEM, TCORE_ERR_CLOSED (the client
+ * was closed), TCORE_ERR_FORKED (in a child after fork()),
+ * TCORE_ERR_INTERNAL (grpc refused to start the call).
+ * The call holds a reference on the client until its callback has returned
+ * and its handle (if any) was released.
  * If `out` is not NULL it receives a handle for tcore_call_cancel, which the
  * caller must give back with tcore_call_release (before or after the
  * callback); if `out` is NULL no handle is kept. */
@@ -229,10 +271,16 @@ int tcore_client_call(tcore_client *c, const char *method, const uint8_t *reques
                       void *user, tcore_call **out, tcore_error *err);
 
 /* Cancels a call: its callback runs with CANCELLED (unless it already ran or
- * is running). Safe to call at any time before tcore_call_release. */
+ * is running), promptly in every phase: before the request is sent, in
+ * flight, or waiting to retry (then on the timer thread). Idempotent; any
+ * thread, also a core callback. Safe to call at any time before
+ * tcore_call_release; NULL is ignored. */
 void tcore_call_cancel(tcore_call *call);
 
-/* Gives back a handle from tcore_client_call. Does not cancel. */
+/* Gives back a handle from tcore_client_call. Does not cancel. Exactly once
+ * per handle; any thread, also the call's own callback. NULL is ignored. The
+ * handle keeps the call's memory (not the client's use) alive: after the
+ * release the call may be freed at once. */
 void tcore_call_release(tcore_call *call);
 
 /* ------------------------------------------------------------------------ */

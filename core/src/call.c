@@ -11,6 +11,7 @@
 #include <grpc/byte_buffer_reader.h>
 #include <grpc/compression.h>
 #include <grpc/support/alloc.h>
+#include <grpc/support/string_util.h>
 
 #include "client.h"
 
@@ -42,8 +43,17 @@ struct tcore_call {
 
 static void call_done(tcore_op *op, int success);
 static void call_timer_fired(tcore_timer *t);
+static void attempt_cleanup_locked(tcore_call *call);
 
+/* Frees the call (its last reference is gone, so nothing else can reach it)
+ * and drops its reference on the client. Whatever an attempt may still hold
+ * is let go first: the cleanup is idempotent, so this is safe whatever path
+ * got here. */
 static void call_free(tcore_call *call) {
+  tcore_client *c = call->client;
+  pthread_mutex_lock(&c->mu);
+  attempt_cleanup_locked(call);
+  pthread_mutex_unlock(&c->mu);
   grpc_slice_unref(call->method);
   grpc_slice_unref(call->request);
   for (size_t i = 0; i < call->n_md; i++) {
@@ -51,7 +61,6 @@ static void call_free(tcore_call *call) {
     grpc_slice_unref(call->md[i].value);
   }
   free(call->md);
-  tcore_client *c = call->client;
   free(call);
   tcore_client_unref(c);
 }
@@ -60,15 +69,22 @@ static void call_free(tcore_call *call) {
  * the call must be freed (after unlocking). */
 static int call_unref_locked(tcore_call *call) { return --call->refs == 0; }
 
-/* Frees what one attempt used. With the lock held. */
+/* Frees what one attempt used. With the lock held. Idempotent: every field
+ * it frees is reset to its empty state, so running it again (a call
+ * finished while it waited to retry, after the failed attempt was already
+ * cleaned up) frees nothing twice. */
 static void attempt_cleanup_locked(tcore_call *call) {
   if (call->gcall) grpc_call_unref(call->gcall);
   call->gcall = NULL;
   if (call->send_buf) grpc_byte_buffer_destroy(call->send_buf);
   if (call->recv_buf) grpc_byte_buffer_destroy(call->recv_buf);
   call->send_buf = call->recv_buf = NULL;
+  /* grpc_metadata_array_destroy frees the array but leaves the pointer:
+   * re-init so a second cleanup sees an empty array. */
   grpc_metadata_array_destroy(&call->recv_init);
+  grpc_metadata_array_init(&call->recv_init);
   grpc_metadata_array_destroy(&call->recv_trail);
+  grpc_metadata_array_init(&call->recv_trail);
   grpc_slice_unref(call->status_message);
   call->status_message = grpc_empty_slice();
   if (call->error_string) gpr_free((void *)call->error_string);
@@ -175,6 +191,16 @@ static void call_done(tcore_op *op, int success) {
   char *message = grpc_slice_to_c_string(call->status_message);
 
   pthread_mutex_lock(&c->mu);
+  /* A failure the cancel (or the client's close) kept from being retried is
+   * reported as the cancel it is, whatever the attempt's own status. */
+  int stopped = status != TCORE_STATUS_OK && status != TCORE_STATUS_CANCELLED &&
+                (call->cancelled || c->closed) && !call->no_retry &&
+                tcore_status_is_retryable(status, message);
+  if (stopped) {
+    status = TCORE_STATUS_CANCELLED;
+    gpr_free(message);
+    message = gpr_strdup(c->closed && !call->cancelled ? "client closed" : "call cancelled");
+  }
   if (status != TCORE_STATUS_OK && !call->no_retry && !call->cancelled && !c->closed &&
       (call->retry_until_total || call->attempts <= c->retry.max_retries) &&
       tcore_status_is_retryable(status, message)) {
@@ -210,13 +236,15 @@ static void call_done(tcore_op *op, int success) {
     res.response_len = GRPC_SLICE_LENGTH(body);
     call_finish(call, &res);
     grpc_slice_unref(body);
-  } else {
+  } else if (!stopped) {
     for (size_t i = 0; i < call->recv_trail.count; i++) {
       if (grpc_slice_str_cmp(call->recv_trail.metadata[i].key, "grpc-status-details-bin") == 0) {
         res.details = GRPC_SLICE_START_PTR(call->recv_trail.metadata[i].value);
         res.details_len = GRPC_SLICE_LENGTH(call->recv_trail.metadata[i].value);
       }
     }
+    call_finish(call, &res);
+  } else {
     call_finish(call, &res);
   }
   gpr_free(message);
@@ -233,9 +261,11 @@ static void call_timer_fired(tcore_timer *t) {
       return;
     }
   }
+  int cancelled = call->cancelled || c->closed;
   mark_finished_locked(call);
   pthread_mutex_unlock(&c->mu);
-  finish_with(call, TCORE_STATUS_CANCELLED, "call cancelled");
+  if (cancelled) finish_with(call, TCORE_STATUS_CANCELLED, "call cancelled");
+  else finish_with(call, TCORE_STATUS_INTERNAL, "grpc refused the retry attempt");
 }
 
 static int copy_call_md(tcore_call *call, const tcore_call_options *o, tcore_error *err) {

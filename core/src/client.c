@@ -335,6 +335,7 @@ int tcore_client_new(tcore_runtime *rt, const tcore_client_options *o, tcore_cli
   tcore_client *c = calloc(1, sizeof *c);
   if (!c) return tcore_fail(err, TCORE_ERR_NOMEM, "out of memory");
   c->rt = rt;
+  tcore_runtime_client_added(rt);
   c->refs = 1;
   c->retry = o->retry;
   c->gzip_min_bytes = o->gzip_min_bytes;
@@ -389,13 +390,16 @@ nomem:
 }
 
 static void client_destroy(tcore_client *c) {
+  tcore_runtime *rt = c->rt;
   if (c->channel) grpc_channel_destroy(c->channel);
+  c->channel = NULL;
   tcore_md_set_unref_locked(c->md);
   for (size_t i = 0; i < c->n_user_md; i++) free(c->user_keys[i]), free(c->user_values[i]);
   free(c->user_keys), free(c->user_values), free(c->user_lens);
   free(c->ns), free(c->client_name), free(c->client_version), free(c->api_key);
   pthread_mutex_destroy(&c->mu);
   free(c);
+  tcore_runtime_client_removed(rt); /* last: the runtime may go right after */
 }
 
 void tcore_client_unref(tcore_client *c) {
@@ -405,12 +409,21 @@ void tcore_client_unref(tcore_client *c) {
   if (last) client_destroy(c);
 }
 
-void tcore_client_free(tcore_client *c) {
+void tcore_client_close(tcore_client *c) {
   if (!c) return;
   if (tcore_runtime_forked(c->rt)) return; /* see tcore_runtime_free */
   pthread_mutex_lock(&c->mu);
   c->closed = 1;
   pthread_mutex_unlock(&c->mu);
+  /* Every call, also one started between the flag and here, is cancelled
+   * (a call checks the flag under the same lock before it starts). Calls
+   * already cancelled are skipped, so a second close does nothing new. */
   tcore_calls_cancel_all(c);
+}
+
+void tcore_client_free(tcore_client *c) {
+  if (!c) return;
+  if (tcore_runtime_forked(c->rt)) return; /* see tcore_runtime_free */
+  tcore_client_close(c);
   tcore_client_unref(c);
 }

@@ -30,10 +30,16 @@ struct tcore_runtime {
   pthread_t timer_thread;
   pthread_mutex_t mu; /* guards the timer list and `stopping` */
   pthread_cond_t cv;
+  pthread_cond_t clients_cv; /* signalled when `clients` drops to 0 */
   tcore_timer *timers; /* sorted by due time */
   int stopping;
-  pid_t pid; /* the process that made the runtime (fork detection) */
+  int clients; /* clients not yet destroyed (mu): tcore_runtime_free waits for 0 */
+  pid_t pid;   /* the process that made the runtime (fork detection) */
 };
+
+/* A client of `rt` was made / destroyed (its memory is gone). Any thread. */
+void tcore_runtime_client_added(tcore_runtime *rt);
+void tcore_runtime_client_removed(tcore_runtime *rt);
 
 /* Monotonic milliseconds. */
 int64_t tcore_now_ms(void);

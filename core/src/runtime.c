@@ -159,6 +159,7 @@ int tcore_runtime_new(tcore_runtime **out, tcore_error *err) {
   pthread_condattr_init(&ca);
   pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
   pthread_cond_init(&rt->cv, &ca);
+  pthread_cond_init(&rt->clients_cv, &ca);
   pthread_condattr_destroy(&ca);
   pthread_mutex_init(&rt->mu, NULL);
   if (pthread_create(&rt->cq_thread, NULL, cq_main, rt) != 0) goto fail_cq;
@@ -173,10 +174,27 @@ fail_cq:
   grpc_completion_queue_destroy(rt->cq);
   pthread_mutex_destroy(&rt->mu);
   pthread_cond_destroy(&rt->cv);
+  pthread_cond_destroy(&rt->clients_cv);
   grpc_shutdown();
   free(rt);
   return tcore_fail(err, TCORE_ERR_INTERNAL, "cannot start runtime thread: %s", strerror(errno));
 }
+
+void tcore_runtime_client_added(tcore_runtime *rt) {
+  pthread_mutex_lock(&rt->mu);
+  rt->clients++;
+  pthread_mutex_unlock(&rt->mu);
+}
+
+void tcore_runtime_client_removed(tcore_runtime *rt) {
+  pthread_mutex_lock(&rt->mu);
+  if (--rt->clients == 0) pthread_cond_broadcast(&rt->clients_cv);
+  pthread_mutex_unlock(&rt->mu);
+}
+
+/* How long tcore_runtime_free waits for clients still alive (their calls
+ * cancelled but not yet called back, or a worker still shutting down). */
+#define CLIENTS_WAIT_MS 30000
 
 void tcore_runtime_free(tcore_runtime *rt) {
   if (!rt) return;
@@ -184,6 +202,22 @@ void tcore_runtime_free(tcore_runtime *rt) {
    * parent's: touching either could hang. Leave it all alone. */
   if (tcore_runtime_forked(rt)) return;
   pthread_mutex_lock(&rt->mu);
+  /* Clients freed by the user may still live on for their last calls (the
+   * threads below deliver those, retry timers included); wait for them. */
+  int64_t until = tcore_now_ms() + CLIENTS_WAIT_MS;
+  while (rt->clients > 0 && tcore_now_ms() < until) {
+    struct timespec ts;
+    ts.tv_sec = until / 1000;
+    ts.tv_nsec = (until % 1000) * 1000000;
+    pthread_cond_timedwait(&rt->clients_cv, &rt->mu, &ts);
+  }
+  if (rt->clients > 0) {
+    /* Still in use (a client never freed, or a worker never shut down):
+     * freeing would pull the threads from under it. Leave it all, as in a
+     * forked child. */
+    pthread_mutex_unlock(&rt->mu);
+    return;
+  }
   rt->stopping = 1;
   pthread_cond_signal(&rt->cv);
   pthread_mutex_unlock(&rt->mu);
@@ -193,6 +227,7 @@ void tcore_runtime_free(tcore_runtime *rt) {
   grpc_completion_queue_destroy(rt->cq);
   pthread_mutex_destroy(&rt->mu);
   pthread_cond_destroy(&rt->cv);
+  pthread_cond_destroy(&rt->clients_cv);
   /* Blocking: grpc joins its own threads before this returns, so nothing
    * of it outlives the runtime (and valgrind sees no thread left). */
   grpc_shutdown_blocking();

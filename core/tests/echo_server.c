@@ -6,7 +6,7 @@
  * call it prints one line, "CALL <method>" followed by a tab-separated
  * "key=value" for each header received (values of "-bin" keys in hex), and
  * answers with an empty message and status OK, or with the status named by
- * an "x-status" header. The line ends with "x-echo-compression=N", the
+ * an "x-status" header (then with a trailer "x-echo-trailer: error"). The line ends with "x-echo-compression=N", the
  * grpc_compression_algorithm the request message arrived with (0 none,
  * 2 gzip): the server leaves messages compressed. With --cert/--key it serves TLS; with --client-ca it
  * also requires and verifies a client certificate (mTLS). Runs until killed
@@ -141,7 +141,17 @@ int main(int argc, char **argv) {
       ops[n++].data.send_message.send_message = send;
     }
     grpc_slice msg = grpc_slice_from_static_string("echo_server status");
+    /* An error carries a trailer of its own, as real servers' errors do
+     * (status details): the client then has trailing metadata to free. */
+    grpc_metadata trailer;
+    memset(&trailer, 0, sizeof trailer);
+    trailer.key = grpc_slice_from_static_string("x-echo-trailer");
+    trailer.value = grpc_slice_from_static_string("error");
     ops[n].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
+    if (status != 0) {
+      ops[n].data.send_status_from_server.trailing_metadata_count = 1;
+      ops[n].data.send_status_from_server.trailing_metadata = &trailer;
+    }
     ops[n].data.send_status_from_server.status = (grpc_status_code)status;
     ops[n++].data.send_status_from_server.status_details = &msg;
     ops[n].op = GRPC_OP_RECV_CLOSE_ON_SERVER;

@@ -69,7 +69,10 @@ def peer_python() -> str:
 
 def _peer_environ() -> dict[str, str]:
     """Our environment minus anything that could leak our packages into the peer."""
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    # (and minus the sanitizer run's settings: scripts/asan-python checks our
+    # extension, not the peer's)
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYTHONPATH", "PYTHONHOME", "LD_PRELOAD", "PYTHONMALLOC")}
     env["PYTHONUNBUFFERED"] = "1"
     return env
 
