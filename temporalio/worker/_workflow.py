@@ -98,23 +98,34 @@ class _ElasticThreads:
     def _loop(self) -> None:
         while True:
             try:
-                item = self._q.get(timeout=self._idle_seconds)
-            except queue.Empty:
-                with self._lock:
-                    if self._idle > 0 and self._q.empty():
-                        self._idle -= 1
-                        return
+                if not self._one():
+                    return
+            except _InterruptDeadlockError:
+                # A deadlock interrupt that arrived just after the activation
+                # ended lands here: harmless, go on serving.
                 continue
-            if item is None:
-                return
-            fn, args, fut = item
-            if fut.set_running_or_notify_cancel():
-                try:
-                    fut.set_result(fn(*args))
-                except BaseException as e:  # noqa: B902 - handed to the awaiting side
-                    fut.set_exception(e)
+
+    def _one(self) -> bool:
+        """Run one submitted callable; False when this thread should end."""
+        try:
+            item = self._q.get(timeout=self._idle_seconds)
+        except queue.Empty:
             with self._lock:
-                self._idle += 1
+                if self._idle > 0 and self._q.empty():
+                    self._idle -= 1
+                    return False
+            return True
+        if item is None:
+            return False
+        fn, args, fut = item
+        if fut.set_running_or_notify_cancel():
+            try:
+                fut.set_result(fn(*args))
+            except BaseException as e:  # noqa: B902 - handed to the awaiting side
+                fut.set_exception(e)
+        with self._lock:
+            self._idle += 1
+        return True
 
     def shutdown(self) -> None:
         with self._lock:
@@ -279,7 +290,7 @@ class WorkflowWorker:
         frame = sys._current_frames().get(tid) if tid is not None else None
         stack = "".join(traceback.format_stack(frame)) if frame is not None else "(stack unavailable)"
         run.stuck = fut
-        if tid is not None:
+        if tid is not None and not fut.done():
             ctypes.pythonapi.PyThreadState_SetAsyncExc(
                 ctypes.c_ulong(tid), ctypes.py_object(_InterruptDeadlockError)
             )

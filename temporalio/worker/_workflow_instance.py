@@ -472,12 +472,18 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
             asyncio._set_running_loop(prev)
 
     def _stack_trace(self) -> str:
+        """Where each task of the workflow waits (the ``__stack_trace`` query)."""
         out = []
         for t in list(self._tasks):
-            buf: List[str] = []
-            for frame in t.get_stack():
-                buf.append("".join(traceback.format_stack(frame, limit=1)))
-            out.append("".join(buf))
+            frames = []
+            coro: Any = t.get_coro()
+            while coro is not None:
+                f = getattr(coro, "cr_frame", None) or getattr(coro, "gi_frame", None)
+                if f is None:
+                    break
+                frames.append((f, f.f_lineno))
+                coro = getattr(coro, "cr_await", None) or getattr(coro, "gi_yieldfrom", None)
+            out.append("".join(traceback.StackSummary.extract(iter(frames)).format()))
         return "\n\n".join(out)
 
     # -- activities ---------------------------------------------------------------------------

@@ -544,3 +544,33 @@ def test_logger_adds_workflow_details_and_is_silent_while_replaying(caplog: pyte
     assert [r.getMessage().split(" (")[0] for r in records] == ["second"]
     details = getattr(records[0], "temporal_workflow")
     assert details["workflow_type"] == "Logs" and details["run_id"] == "run1"
+
+
+# ---- dynamic workflows and handlers set at runtime ------------------------------------------------
+
+
+@workflow.defn(dynamic=True)
+class Dynamic:
+    @workflow.run
+    async def run(self, args: Sequence[RawValue]) -> str:
+        workflow.set_query_handler("where", lambda: "here")
+        workflow.set_dynamic_query_handler(lambda name, qargs: f"dyn {name}")
+        assert workflow.get_query_handler("where") is not None
+        values = [workflow.payload_converter().from_payloads([a.payload])[0] for a in args]
+        await workflow.sleep(1)
+        return f"{workflow.info().workflow_type}: {values}"
+
+
+def test_dynamic_workflow_runtime_query_handlers_and_stack_trace() -> None:
+    h = Harness(Dynamic, Hello)
+    assert commands(h.activate(init("AnyName", 1, "two"))) == ["start_timer"]
+    r = h.activate(query("q1", "where")).successful.commands[0].respond_to_query
+    assert value(r.succeeded.response) == "here"
+    r = h.activate(query("q2", "other")).successful.commands[0].respond_to_query
+    assert value(r.succeeded.response) == "dyn other"
+    r = h.activate(query("q3", "__stack_trace")).successful.commands[0].respond_to_query
+    assert "await workflow.sleep(1)" in value(r.succeeded.response)
+    assert result_of(h.activate(fire_timer(1), advance=1)) == "AnyName: [1, 'two']"
+    # a registered type still goes to its own class
+    h2 = Harness(Dynamic, Hello, run_id="run2")
+    assert result_of(h2.activate(init("Hello", "x"))).startswith("Hello, x! Hello")
