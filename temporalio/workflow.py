@@ -203,6 +203,19 @@ class Info:
     workflow_type: str
     original_execution_run_id: str = ""
 
+    def get_current_history_length(self) -> int:
+        """Events in the history so far (as of the current activation)."""
+        return _Runtime.current().workflow_history_info()[0]
+
+    def get_current_history_size(self) -> int:
+        """Size of the history so far in bytes (as of the current activation)."""
+        return _Runtime.current().workflow_history_info()[1]
+
+    def is_continue_as_new_suggested(self) -> bool:
+        """Whether the server suggests continuing as new (the history is
+        getting large)."""
+        return _Runtime.current().workflow_history_info()[2]
+
     def _logger_details(self) -> Mapping[str, Any]:
         return {
             "attempt": self.attempt,
@@ -661,6 +674,10 @@ class _Runtime(ABC):
 
     @abstractmethod
     def workflow_is_replaying(self) -> bool: ...
+
+    @abstractmethod
+    def workflow_history_info(self) -> Tuple[int, int, bool]:
+        """(history length, history size in bytes, continue-as-new suggested)."""
 
     @abstractmethod
     def workflow_time_ns(self) -> int: ...

@@ -104,6 +104,7 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
         self._raw_memo: Dict[str, Any] = dict(init.memo.fields) if init.HasField("memo") else {}
         self._time_ns = 0
         self._is_replaying = False
+        self._history: Tuple[int, int, bool] = (0, 0, False)
         self._ready: Deque[asyncio.Handle] = collections.deque()
         self._tasks: "set[asyncio.Task[Any]]" = set()
         self._conditions: List[Tuple[Callable[[], bool], "asyncio.Future[Any]"]] = []
@@ -183,6 +184,7 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
         self._activation_error = None
         self._time_ns = act.timestamp.ToNanoseconds()
         self._is_replaying = act.is_replaying
+        self._history = (act.history_length, act.history_size_bytes, act.continue_as_new_suggested)
         self._thread_id = threading.get_ident()
         err: Optional[BaseException] = None
         try:
@@ -594,6 +596,9 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
 
     def workflow_is_replaying(self) -> bool:
         return self._is_replaying
+
+    def workflow_history_info(self) -> Tuple[int, int, bool]:
+        return self._history
 
     def workflow_time_ns(self) -> int:
         return self._time_ns

@@ -574,3 +574,59 @@ def test_dynamic_workflow_runtime_query_handlers_and_stack_trace() -> None:
     # a registered type still goes to its own class
     h2 = Harness(Dynamic, Hello, run_id="run2")
     assert result_of(h2.activate(init("Hello", "x"))).startswith("Hello, x! Hello")
+
+
+@workflow.defn
+class Timeout:
+    @workflow.run
+    async def run(self) -> List[Any]:
+        try:
+            async with asyncio.timeout(3):
+                await workflow.sleep(50)
+        except TimeoutError:
+            pass
+        info = workflow.info()
+        return [workflow.time(), info.get_current_history_length(), info.is_continue_as_new_suggested(),
+                workflow.unsafe.is_replaying()]
+
+
+def test_asyncio_timeout_uses_a_timer() -> None:
+    h = Harness(Timeout)
+    c = h.activate(init("Timeout"))
+    assert commands(c) == ["start_timer", "start_timer"]
+    assert {x.start_timer.start_to_fire_timeout.ToTimedelta() for x in c.successful.commands} == {
+        timedelta(seconds=3), timedelta(seconds=50)}
+    three = [x.start_timer.seq for x in c.successful.commands
+             if x.start_timer.start_to_fire_timeout.ToTimedelta() == timedelta(seconds=3)][0]
+    act = h.activation(fire_timer(three), advance=3, replaying=True)
+    act.history_length = 8
+    act.continue_as_new_suggested = True
+    asyncio.run(h.worker.handle_activation(act.SerializeToString()))
+    from temporalio.bridge.proto import workflow_completion as wcomp
+
+    c = wcomp.WorkflowActivationCompletion.FromString(h.completions[-1])
+    assert commands(c) == ["cancel_timer", "complete_workflow_execution"]
+    assert result_of(c) == [T0 + 3, 8, True, True]
+
+
+@workflow.defn
+class SignalRaises:
+    @workflow.run
+    async def run(self) -> None:
+        await workflow.wait_condition(lambda: False)
+
+    @workflow.signal
+    async def boom(self, kind: str) -> None:
+        if kind == "app":
+            raise ApplicationError("from a signal")
+        raise ZeroDivisionError("bug in a signal")
+
+
+def test_signal_handler_exceptions() -> None:
+    h = Harness(SignalRaises)
+    h.activate(init("SignalRaises"))
+    c = h.activate(signal("boom", "bug"))
+    assert c.HasField("failed") and c.failed.failure.message == "bug in a signal"
+    c = h.activate(signal("boom", "app"))
+    assert commands(c) == ["fail_workflow_execution"]
+    assert c.successful.commands[0].fail_workflow_execution.failure.message == "from a signal"
