@@ -873,6 +873,8 @@ def _activity_name(activity: Any) -> str:
         d = _definition_of(activity)
         if d is None:
             d = _definition_of(getattr(activity, "__func__", None))
+        if d is None and isinstance(activity, type):
+            d = _definition_of(getattr(activity, "__call__", None))
         if d is None:
             raise TypeError(
                 f"Activity {getattr(activity, '__qualname__', activity)!r} missing attributes, "

@@ -208,7 +208,7 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
                 for job in group:
                     self._apply(job)
                 self._run_once(check_conditions=i in (1, 2))
-        except Exception as e:
+        except BaseException as e:  # noqa: B902 - e.g. a stray asyncio.CancelledError: fail the task
             if self._is_failure_exception(e):
                 try:
                     self._fail_workflow(e)

@@ -630,3 +630,58 @@ def test_signal_handler_exceptions() -> None:
     c = h.activate(signal("boom", "app"))
     assert commands(c) == ["fail_workflow_execution"]
     assert c.successful.commands[0].fail_workflow_execution.failure.message == "from a signal"
+
+
+class MyActivities:
+    @activity.defn(name="method-activity")
+    async def do(self, x: int) -> int:
+        return x
+
+
+class CallableActivity:
+    @activity.defn(name="class-activity")
+    async def __call__(self, x: int) -> int:
+        return x
+
+
+@workflow.defn
+class MethodAndClass:
+    @workflow.run
+    async def run(self) -> List[int]:
+        a = await workflow.execute_activity_method(MyActivities.do, 1, start_to_close_timeout=timedelta(seconds=1))
+        b = await workflow.execute_activity_class(CallableActivity, 2, start_to_close_timeout=timedelta(seconds=1))
+        t = asyncio.get_running_loop().create_task(asyncio.sleep(1))
+        t.cancel()
+        try:
+            await t
+        except asyncio.CancelledError:
+            pass
+        return [a, b]
+
+
+def test_activity_method_and_class_are_named_by_their_decorator() -> None:
+    h = Harness(MethodAndClass)
+    c = h.activate(init("MethodAndClass"))
+    assert c.successful.commands[0].schedule_activity.activity_type == "method-activity"
+    c = h.activate(resolve_activity_ok(1, 10))
+    assert c.successful.commands[0].schedule_activity.activity_type == "class-activity"
+    c = h.activate(resolve_activity_ok(2, 20))
+    assert result_of(c) == [10, 20]
+
+
+@workflow.defn
+class StrayCancel:
+    @workflow.run
+    async def run(self) -> None:
+        await workflow.wait_condition(lambda: False)
+
+    @workflow.signal
+    async def s(self) -> None:
+        raise asyncio.CancelledError()
+
+
+def test_a_stray_cancelled_error_fails_the_task_and_never_escapes() -> None:
+    h = Harness(StrayCancel)
+    h.activate(init("StrayCancel"))
+    c = h.activate(signal("s"))
+    assert c.HasField("failed")
