@@ -61,6 +61,7 @@ __all__ = [
     "ReadOnlyContextError",
     "continue_as_new",
     "defn",
+    "deprecate_patch",
     "execute_activity",
     "execute_activity_class",
     "execute_activity_method",
@@ -76,6 +77,7 @@ __all__ = [
     "memo",
     "memo_value",
     "now",
+    "patched",
     "payload_converter",
     "query",
     "random",
@@ -726,6 +728,9 @@ class _Runtime(ABC):
     ) -> "ActivityHandle[Any]": ...
 
     @abstractmethod
+    def workflow_patch(self, id: str, *, deprecated: bool) -> bool: ...
+
+    @abstractmethod
     def workflow_continue_as_new(self, err: "_ContinueAsNewError") -> None:
         """Check the context (raises ReadOnlyContextError in a query)."""
 
@@ -1075,6 +1080,23 @@ def continue_as_new(
     )
     _Runtime.current().workflow_continue_as_new(err)
     raise err
+
+
+# ---- patching ----------------------------------------------------------------------------------
+
+
+def patched(id: str) -> bool:
+    """Whether the code after this patch runs: True for new executions (a
+    ``set_patch_marker`` command records it) and for replays of histories
+    that have the marker; False while replaying a history from before the
+    patch. The same answer for the same ``id`` for the rest of the run."""
+    return _Runtime.current().workflow_patch(id, deprecated=False)
+
+
+def deprecate_patch(id: str) -> None:
+    """Mark a patch deprecated: the old code path is gone, histories with or
+    without the marker both replay."""
+    _Runtime.current().workflow_patch(id, deprecated=True)
 
 
 # ---- handlers set at runtime ----------------------------------------------------------------

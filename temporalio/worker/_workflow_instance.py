@@ -120,6 +120,8 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
         self._signals: Dict[Optional[str], "wf._SignalDefinition"] = dict(defn.signals)
         self._queries: Dict[Optional[str], "wf._QueryDefinition"] = dict(defn.queries)
         self._buffered_signals: Dict[str, List[Any]] = {}
+        self._patches_notified: "set[str]" = set()
+        self._patches_memo: Dict[str, bool] = {}
         self._completion: Any = None
         self._activation_error: Optional[BaseException] = None
         self._thread_id: Optional[int] = None
@@ -261,7 +263,7 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
         elif kind == "remove_from_cache":
             self._deleting = True
         elif kind == "notify_has_patch":
-            pass  # patching comes later; nothing depends on it yet
+            self._patches_notified.add(job.notify_has_patch.patch_id)
         else:
             raise RuntimeError(f"Unsupported activation job: {kind}")
 
@@ -642,6 +644,19 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
             else:
                 sa.pop(k, None)
         object.__setattr__(self._info, "search_attributes", sa)
+
+    def workflow_patch(self, id: str, *, deprecated: bool) -> bool:
+        self._check_not_read_only()
+        use = self._patches_memo.get(id)
+        if use is not None:
+            return use
+        use = not self._is_replaying or id in self._patches_notified
+        self._patches_memo[id] = use
+        if use:
+            cmd = self._add_command()
+            cmd.set_patch_marker.patch_id = id
+            cmd.set_patch_marker.deprecated = deprecated
+        return use
 
     def workflow_continue_as_new(self, err: Any) -> None:
         self._check_not_read_only()

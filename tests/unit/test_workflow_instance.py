@@ -685,3 +685,34 @@ def test_a_stray_cancelled_error_fails_the_task_and_never_escapes() -> None:
     h.activate(init("StrayCancel"))
     c = h.activate(signal("s"))
     assert c.HasField("failed")
+
+
+@workflow.defn
+class Patched:
+    @workflow.run
+    async def run(self) -> List[bool]:
+        first = workflow.patched("p1")
+        again = workflow.patched("p1")
+        return [first, again]
+
+
+def _patch_job(patch_id: str) -> Any:
+    from temporalio.bridge.proto import workflow_activation as wa
+
+    job = wa.WorkflowActivationJob()
+    job.notify_has_patch.patch_id = patch_id
+    return job
+
+
+def test_patched_new_run_replay_with_and_without_marker() -> None:
+    c = Harness(Patched).activate(init("Patched"))
+    assert commands(c) == ["set_patch_marker", "complete_workflow_execution"]
+    assert c.successful.commands[0].set_patch_marker.patch_id == "p1"
+    assert result_of(c) == [True, True]
+    # replaying a history from before the patch: the old path, no marker
+    c = Harness(Patched).activate(init("Patched"), replaying=True)
+    assert commands(c) == ["complete_workflow_execution"] and result_of(c) == [False, False]
+    # replaying a history that has the marker
+    c = Harness(Patched).activate(init("Patched"), _patch_job("p1"), replaying=True)
+    assert commands(c) == ["set_patch_marker", "complete_workflow_execution"]
+    assert result_of(c) == [True, True]
