@@ -276,6 +276,8 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
             while self._ready:
                 while self._ready:
                     handle = self._ready.popleft()
+                    if handle.cancelled():
+                        continue
                     handle._run()
                     if self._activation_error is not None and not self._deleting:
                         raise self._activation_error
