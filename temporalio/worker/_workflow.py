@@ -135,11 +135,13 @@ class _ElasticThreads:
 
 
 class _Run:
-    __slots__ = ("instance", "stuck")
+    __slots__ = ("instance", "stuck", "inflight")
 
     def __init__(self, instance: Any) -> None:
         self.instance = instance
         self.stuck: Optional["concurrent.futures.Future[Any]"] = None
+        # the activation running in a thread now, if any
+        self.inflight: Optional["concurrent.futures.Future[Any]"] = None
 
 
 class WorkflowWorker:
@@ -230,6 +232,10 @@ class WorkflowWorker:
                     f"Workflow run {run_id} is still stuck in a previous activation "
                     "(deadlock); waiting for its eviction"
                 )
+            if run.inflight is not None and not run.inflight.done():
+                raise RuntimeError(
+                    f"Workflow run {run_id} got an activation while its previous one still runs"
+                )
             completion = await self._run_activation(run, act)
         except Exception as e:
             completion = wcomp.WorkflowActivationCompletion(run_id=run_id)
@@ -280,6 +286,7 @@ class WorkflowWorker:
     async def _run_activation(self, run: _Run, act: Any) -> Any:
         inst = run.instance
         fut = self._threads.submit(inst.activate, act)
+        run.inflight = fut
         if self._deadlock_seconds is None:
             return await asyncio.wrap_future(fut)
         done, _ = await asyncio.wait([asyncio.wrap_future(fut)], timeout=self._deadlock_seconds)
@@ -310,8 +317,13 @@ class WorkflowWorker:
             # Its thread still runs the workflow's code: leave it behind (it
             # was interrupted; it holds no slot), never wait on it.
             return
-        fut = self._threads.submit(run.instance.teardown)
         wait = self._deadlock_seconds or 2.0
+        if run.inflight is not None and not run.inflight.done():
+            # never tear down under a running activation: wait for it (bounded)
+            await asyncio.wait([asyncio.wrap_future(run.inflight)], timeout=wait)
+            if not run.inflight.done():
+                return
+        fut = self._threads.submit(run.instance.teardown)
         done, _ = await asyncio.wait([asyncio.wrap_future(fut)], timeout=wait)
         if not done:
             logger.warning("Eviction of workflow run %s did not finish its teardown in %gs", run_id, wait)

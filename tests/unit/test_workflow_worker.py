@@ -265,3 +265,28 @@ def test_worker_accepts_and_checks_workflows_and_options() -> None:
     with pytest.raises(TypeError, match="workflow_failure_exception_types"):
         Worker(client, task_queue="tq", workflows=[Quick],
                workflow_failure_exception_types=["ValueError"])  # type: ignore[list-item]
+
+
+@workflow.defn
+class Slow:
+    @workflow.run
+    async def run(self) -> str:
+        time.sleep(0.3)  # slow but under the deadlock timeout
+        await workflow.sleep(1)
+        return "done"
+
+
+def test_overlapping_activation_of_one_run_is_refused_and_eviction_waits_for_it() -> None:
+    h = Harness(Slow, deadlock_timeout=timedelta(seconds=5))
+
+    async def main() -> List[Any]:
+        first = asyncio.ensure_future(h.worker.activate(h.activation(init("Slow"))))
+        await asyncio.sleep(0.05)
+        second = await h.worker.activate(h.activation(signal("x")))
+        evicted = await h.worker.activate(h.activation(evict()))
+        return [await first, second, evicted]
+
+    first, second, evicted = asyncio.run(main())
+    assert commands(first) == ["start_timer"]
+    assert second.HasField("failed") and "previous one still runs" in second.failed.failure.message
+    assert commands(evicted) == [] and h.worker.cached_runs == 0
