@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import IntEnum
-from typing import TYPE_CHECKING, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Optional, Sequence
 
 from temporalio._checks import _check_int, _check_list, _check_number, _check_timedelta
 
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from temporalio.api.common.v1 import RetryPolicy as RetryPolicyProto
 
 __all__ = [
+    "RawValue",
     "RetryPolicy",
     "WorkflowIDReusePolicy",
     "WorkflowIDConflictPolicy",
@@ -178,3 +179,13 @@ class WorkflowExecutionStatus(IntEnum):
     CONTINUED_AS_NEW = 6
     TIMED_OUT = 7
     PAUSED = 8
+
+
+@dataclass(frozen=True)
+class RawValue:
+    """A payload not yet converted: what dynamic workflows and dynamic
+    handlers receive. Decode it with
+    ``temporalio.workflow.payload_converter().from_payloads([raw.payload], [T])``."""
+
+    payload: Any
+    """The ``temporal.api.common.v1.Payload``."""

@@ -131,6 +131,20 @@ class Worker:
     Interceptors may change :class:`temporalio.worker.ExecuteActivityInput` (``fn``, ``args``,
     ``executor``) before calling ``next``; for a process pool ``fn`` and
     ``args`` must then pickle.
+
+    Workflows (checked here, run once the core's workflow-task poller is
+    wired): ``workflows`` are ``@workflow.defn`` classes with unique names
+    (at most one dynamic); ``max_cached_workflows`` (default 1000; 0 replays
+    every task from scratch), ``max_concurrent_workflow_tasks`` and
+    ``max_concurrent_workflow_task_polls`` (positive, or None for the
+    default), ``sticky_queue_schedule_to_start_timeout`` (positive, default
+    10 s), ``workflow_failure_exception_types`` (exception classes that fail
+    the workflow rather than the workflow task, for every workflow), and
+    ``deadlock_timeout`` (default 2 s; None disables the check, as does
+    ``debug_mode``, the official SDK's switch): an activation that runs
+    longer without yielding fails its workflow task with a ``[TMPRL1101]``
+    error naming the workflow and showing the stack it is stuck in; it runs
+    in a thread of its own, so it never holds back other runs.
     """
 
     def __init__(
@@ -149,6 +163,14 @@ class Worker:
         max_task_queue_activities_per_second: Optional[float] = None,
         data_converter: Optional["DataConverter"] = None,
         interceptors: Sequence[Interceptor] = (),
+        workflows: Sequence[type] = (),
+        max_cached_workflows: int = 1000,
+        max_concurrent_workflow_tasks: Optional[int] = None,
+        max_concurrent_workflow_task_polls: Optional[int] = None,
+        sticky_queue_schedule_to_start_timeout: timedelta = timedelta(seconds=10),
+        workflow_failure_exception_types: Sequence[type] = (),
+        deadlock_timeout: Optional[timedelta] = timedelta(seconds=2),
+        debug_mode: bool = False,
     ) -> None:
         _check_str(task_queue, "task_queue")
         _check_type(identity, str, "identity", "a str", optional=True)
@@ -198,9 +220,75 @@ class Worker:
 
             data_converter = DataConverter.default
         self._data_converter = data_converter
+        self._init_workflow_options(
+            workflows, max_cached_workflows, max_concurrent_workflow_tasks,
+            max_concurrent_workflow_task_polls, sticky_queue_schedule_to_start_timeout,
+            workflow_failure_exception_types, deadlock_timeout, debug_mode,
+        )
         self._owned_executor: Optional[concurrent.futures.ThreadPoolExecutor] = None
         self._activity_worker: Optional[_ActivityWorker] = None
         self._shutdown_task: Optional[asyncio.Task] = None
+
+    def _init_workflow_options(
+        self,
+        workflows: Sequence[type],
+        max_cached_workflows: int,
+        max_concurrent_workflow_tasks: Optional[int],
+        max_concurrent_workflow_task_polls: Optional[int],
+        sticky_queue_schedule_to_start_timeout: timedelta,
+        workflow_failure_exception_types: Sequence[type],
+        deadlock_timeout: Optional[timedelta],
+        debug_mode: bool,
+    ) -> None:
+        """Checks and stores the workflow options (the core wiring that uses
+        them comes with the workflow-task poller)."""
+        from temporalio.worker._workflow import _workflow_defs
+
+        self._workflow_defs = _workflow_defs(workflows) if workflows else {}
+        self._workflows = list(workflows)
+        if isinstance(max_cached_workflows, bool) or not isinstance(max_cached_workflows, int):
+            raise TypeError(f"max_cached_workflows must be an int, got {max_cached_workflows!r}")
+        if max_cached_workflows < 0:
+            raise ValueError(f"max_cached_workflows must not be negative, got {max_cached_workflows}")
+        self._max_cached_workflows = max_cached_workflows
+        self._max_concurrent_workflow_tasks = (
+            None if max_concurrent_workflow_tasks is None
+            else _check_positive_int(max_concurrent_workflow_tasks, "max_concurrent_workflow_tasks")
+        )
+        self._max_concurrent_workflow_task_polls = (
+            None if max_concurrent_workflow_task_polls is None
+            else _check_positive_int(max_concurrent_workflow_task_polls,
+                                     "max_concurrent_workflow_task_polls")
+        )
+        _check_timedelta(sticky_queue_schedule_to_start_timeout,
+                         "sticky_queue_schedule_to_start_timeout")
+        if sticky_queue_schedule_to_start_timeout <= timedelta(0):
+            raise ValueError("sticky_queue_schedule_to_start_timeout must be positive")
+        self._sticky_timeout = sticky_queue_schedule_to_start_timeout
+        for i, t in enumerate(workflow_failure_exception_types):
+            if not (isinstance(t, type) and issubclass(t, BaseException)):
+                raise TypeError(
+                    f"workflow_failure_exception_types[{i}] must be an exception class, got {t!r}"
+                )
+        self._workflow_failure_exception_types = tuple(workflow_failure_exception_types)
+        _check_type(debug_mode, bool, "debug_mode", "a bool")
+        if deadlock_timeout is not None:
+            _check_timedelta(deadlock_timeout, "deadlock_timeout")
+            if deadlock_timeout <= timedelta(0):
+                raise ValueError("deadlock_timeout must be positive (or None to disable)")
+        # debug_mode disables deadlock detection, as in the official SDK.
+        self._deadlock_timeout = None if debug_mode else deadlock_timeout
+
+    @property
+    def workflows(self) -> Sequence[type]:
+        """The workflow classes given (a copy)."""
+        return list(self._workflows)
+
+    @property
+    def deadlock_timeout(self) -> Optional[timedelta]:
+        """How long one workflow activation may run without yielding before
+        it fails as a deadlock; None: not checked (``debug_mode``)."""
+        return self._deadlock_timeout
 
     def _slots(self, given: Optional[int]) -> int:
         """The worker's slots: ``given``, or the default capped by the

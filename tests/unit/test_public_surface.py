@@ -40,7 +40,7 @@ PUBLIC_SURFACE = {
         "WorkflowQueryFailedError", "WorkflowQueryRejectedError",
     ],
     "temporalio.common": [
-        "QueryRejectCondition", "RetryPolicy", "WorkflowExecutionStatus",
+        "QueryRejectCondition", "RawValue", "RetryPolicy", "WorkflowExecutionStatus",
         "WorkflowIDConflictPolicy", "WorkflowIDReusePolicy",
     ],
     "temporalio.converter": [
@@ -65,6 +65,18 @@ PUBLIC_SURFACE = {
     "temporalio.worker": [
         "ActivityInboundInterceptor", "ActivityOutboundInterceptor", "ExecuteActivityInput",
         "Interceptor", "Worker",
+    ],
+    "temporalio.workflow": [
+        "ActivityCancellationType", "ActivityHandle", "ContinueAsNewError", "Info",
+        "LoggerAdapter", "NondeterminismError", "ParentInfo", "ReadOnlyContextError",
+        "continue_as_new", "defn", "deprecate_patch", "execute_activity", "execute_activity_class",
+        "execute_activity_method", "get_dynamic_query_handler", "get_dynamic_signal_handler",
+        "get_query_handler", "get_signal_handler", "in_workflow", "info", "init", "instance",
+        "logger", "memo", "memo_value", "now", "patched", "payload_converter", "query", "random", "run",
+        "set_dynamic_query_handler", "set_dynamic_signal_handler", "set_query_handler",
+        "set_signal_handler", "signal", "sleep", "start_activity", "start_activity_class",
+        "start_activity_method", "time", "time_ns", "unsafe", "upsert_memo",
+        "upsert_search_attributes", "uuid4", "wait_condition",
     ],
 }
 

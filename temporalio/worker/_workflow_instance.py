@@ -1,0 +1,819 @@
+"""One workflow run: a deterministic asyncio event loop driven by activations.
+
+:class:`_WorkflowInstance` is an :class:`asyncio.AbstractEventLoop` of its
+own. ``call_soon`` queues; ``call_later``/``call_at`` become Temporal timers
+(``start_timer`` commands, fired by ``fire_timer`` jobs), so
+``asyncio.sleep``, ``asyncio.wait_for`` and ``asyncio.timeout`` work inside
+workflows; ``time()`` is the activation's timestamp. There is no I/O, no
+threads and no executors. :meth:`_WorkflowInstance.activate` applies one
+activation's jobs, runs everything runnable, and returns the completion
+(the commands, or a failure that fails the workflow task).
+
+The instance is synchronous and payload conversion uses the payload
+converter only: codecs are applied by the caller (the workflow worker) on
+the activation before and on the completion after.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextvars
+import inspect
+import logging
+import threading
+import traceback
+from datetime import datetime, timedelta, timezone
+from random import Random
+from typing import Any, Callable, Deque, Dict, List, Mapping, Optional, Sequence, Tuple
+
+import temporalio.common
+import temporalio.exceptions
+import temporalio.workflow as wf
+from temporalio.bridge.proto import workflow_activation as wa
+from temporalio.bridge.proto import workflow_commands as wc
+from temporalio.bridge.proto import workflow_completion as wcomp
+from temporalio.converter import DataConverter, PayloadConverter
+
+logger = logging.getLogger(__name__)
+
+__all__: List[str] = []
+
+
+class _TimerHandle(asyncio.TimerHandle):
+    __slots__ = ("_seq",)
+
+    def __init__(
+        self,
+        seq: int,
+        when: float,
+        callback: Callable[..., Any],
+        args: Sequence[Any],
+        loop: "_WorkflowInstance",
+        context: Optional[contextvars.Context],
+    ) -> None:
+        super().__init__(when, callback, args, loop, context=context)
+        self._seq = seq
+
+
+class _ActivityState:
+    __slots__ = ("seq", "name", "result_type", "fut", "cancel_sent", "handle")
+
+    def __init__(self, seq: int, name: str, result_type: Optional[type], fut: "asyncio.Future[Any]") -> None:
+        self.seq = seq
+        self.name = name
+        self.result_type = result_type
+        self.fut = fut
+        self.cancel_sent = False
+        self.handle: Optional[wf.ActivityHandle[Any]] = None
+
+
+class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
+    """One run of one workflow (see the module doc).
+
+    Args:
+        defn: The workflow's definition.
+        init: The run's ``initialize_workflow`` job.
+        run_id: The run's id.
+        namespace: The worker's namespace.
+        task_queue: The worker's task queue.
+        data_converter: Its payload and failure converters are used (no codec).
+        failure_exception_types: The worker's exception types that fail the
+            workflow (added to the definition's).
+    """
+
+    def __init__(
+        self,
+        defn: "wf._Definition",
+        init: Any,
+        *,
+        run_id: str,
+        namespace: str,
+        task_queue: str,
+        data_converter: DataConverter,
+        failure_exception_types: Sequence[type] = (),
+    ) -> None:
+        self._temporal_runtime = self
+        self._defn = defn
+        self._pc: PayloadConverter = data_converter.payload_converter
+        self._fc = data_converter.failure_converter
+        self._failure_types = tuple(defn.failure_exception_types) + tuple(failure_exception_types)
+        self._init_job = init
+        self._info = self._make_info(init, run_id, namespace, task_queue)
+        self._random = Random(init.randomness_seed)
+        self._raw_memo: Dict[str, Any] = dict(init.memo.fields) if init.HasField("memo") else {}
+        self._time_ns = 0
+        self._is_replaying = False
+        self._history: Tuple[int, int, bool] = (0, 0, False)
+        self._ready: Deque[asyncio.Handle] = collections.deque()
+        self._tasks: "set[asyncio.Task[Any]]" = set()
+        self._conditions: List[Tuple[Callable[[], bool], "asyncio.Future[Any]"]] = []
+        self._timers: Dict[int, _TimerHandle] = {}
+        self._activities: Dict[int, _ActivityState] = {}
+        self._seqs: Dict[str, int] = {}
+        self._object: Any = None
+        self._primary: Optional["asyncio.Task[Any]"] = None
+        self._cancel_requested = False
+        self._completed = False
+        self._read_only = False
+        self._deleting = False
+        self._signals: Dict[Optional[str], "wf._SignalDefinition"] = dict(defn.signals)
+        self._queries: Dict[Optional[str], "wf._QueryDefinition"] = dict(defn.queries)
+        self._buffered_signals: Dict[str, List[Any]] = {}
+        self._patches_notified: "set[str]" = set()
+        self._patches_memo: Dict[str, bool] = {}
+        self._completion: Any = None
+        self._activation_error: Optional[BaseException] = None
+        self._thread_id: Optional[int] = None
+
+    # -- info ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _make_info(init: Any, run_id: str, namespace: str, task_queue: str) -> "wf.Info":
+        def dur(field: str) -> Optional[timedelta]:
+            if not init.HasField(field):
+                return None
+            d = getattr(init, field).ToTimedelta()
+            return d if d > timedelta(0) else None
+
+        parent = None
+        if init.HasField("parent_workflow_info"):
+            p = init.parent_workflow_info
+            parent = wf.ParentInfo(namespace=p.namespace, run_id=p.run_id, workflow_id=p.workflow_id)
+        start = (
+            init.start_time.ToDatetime().replace(tzinfo=timezone.utc)
+            if init.HasField("start_time")
+            else datetime.fromtimestamp(0, timezone.utc)
+        )
+        sa: Dict[str, Sequence[Any]] = {}
+        if init.HasField("search_attributes"):
+            sa = _decode_search_attributes(init.search_attributes.indexed_fields)
+        return wf.Info(
+            attempt=init.attempt or 1,
+            continued_run_id=init.continued_from_execution_run_id or None,
+            cron_schedule=init.cron_schedule or None,
+            execution_timeout=dur("workflow_execution_timeout"),
+            first_execution_run_id=init.first_execution_run_id,
+            headers=dict(init.headers),
+            namespace=namespace,
+            parent=parent,
+            raw_memo=dict(init.memo.fields) if init.HasField("memo") else {},
+            retry_policy=(
+                temporalio.common.RetryPolicy.from_proto(init.retry_policy)
+                if init.HasField("retry_policy")
+                else None
+            ),
+            run_id=run_id,
+            run_timeout=dur("workflow_run_timeout"),
+            search_attributes=sa,
+            start_time=start,
+            task_queue=task_queue,
+            task_timeout=dur("workflow_task_timeout") or timedelta(seconds=10),
+            workflow_id=init.workflow_id,
+            workflow_start_time=start,
+            workflow_type=init.workflow_type,
+            original_execution_run_id=init.original_execution_run_id,
+        )
+
+    # -- activation ---------------------------------------------------------------------
+
+    def activate(self, act: Any) -> Any:
+        """Apply ``act`` (a ``WorkflowActivation``) and return its
+        ``WorkflowActivationCompletion``. Never raises: an error that is not
+        a workflow failure becomes the completion's ``failed``."""
+        self._completion = wcomp.WorkflowActivationCompletion(run_id=act.run_id)
+        self._completion.successful.SetInParent()
+        self._activation_error = None
+        self._time_ns = act.timestamp.ToNanoseconds()
+        self._is_replaying = act.is_replaying
+        self._history = (act.history_length, act.history_size_bytes, act.continue_as_new_suggested)
+        self._thread_id = threading.get_ident()
+        err: Optional[BaseException] = None
+        try:
+            # Patches, then signals, then everything else, then queries (which
+            # come alone); the loop runs after each group (as the official SDK
+            # without its single-batch flag).
+            groups: List[List[Any]] = [[], [], [], []]
+            for job in act.jobs:
+                kind = job.WhichOneof("variant")
+                if kind == "notify_has_patch":
+                    groups[0].append(job)
+                elif kind in ("signal_workflow", "do_update"):
+                    groups[1].append(job)
+                elif kind == "query_workflow":
+                    groups[3].append(job)
+                else:
+                    groups[2].append(job)
+            for i, group in enumerate(groups):
+                if not group:
+                    continue
+                for job in group:
+                    self._apply(job)
+                self._run_once(check_conditions=i in (1, 2))
+        except BaseException as e:  # noqa: B902 - e.g. a stray asyncio.CancelledError: fail the task
+            if self._is_failure_exception(e):
+                try:
+                    self._fail_workflow(e)
+                except Exception as inner:
+                    err = inner
+            else:
+                err = e
+            if self._deleting:
+                err = None
+        finally:
+            self._thread_id = None
+        if err is not None:
+            logger.warning(
+                "Failed activation on workflow %s with ID %s and run ID %s",
+                self._info.workflow_type, self._info.workflow_id, self._info.run_id,
+                exc_info=err,
+                extra={"temporal_workflow": self._info._logger_details()},
+            )
+            completion = wcomp.WorkflowActivationCompletion(run_id=act.run_id)
+            completion.failed.failure.SetInParent()
+            try:
+                self._fc.to_failure(err, self._pc, completion.failed.failure)
+            except Exception as inner:
+                completion.failed.failure.message = f"Failed converting activation exception: {inner}"
+            self._completion = completion
+        return self._completion
+
+    def _apply(self, job: Any) -> None:
+        kind = job.WhichOneof("variant")
+        if kind == "initialize_workflow":
+            self._apply_initialize()
+        elif kind == "fire_timer":
+            handle = self._timers.pop(job.fire_timer.seq, None)
+            if handle is None:
+                raise RuntimeError(f"Failed finding timer handle for sequence {job.fire_timer.seq}")
+            if not handle.cancelled():
+                self._ready.append(handle)
+        elif kind == "update_random_seed":
+            self._random.seed(job.update_random_seed.randomness_seed)
+        elif kind == "signal_workflow":
+            self._apply_signal(job.signal_workflow)
+        elif kind == "query_workflow":
+            self._apply_query(job.query_workflow)
+        elif kind == "cancel_workflow":
+            self._cancel_requested = True
+            if self._primary is not None:
+                self.call_soon(self._primary.cancel)
+        elif kind == "resolve_activity":
+            self._apply_resolve_activity(job.resolve_activity)
+        elif kind == "remove_from_cache":
+            self._deleting = True
+        elif kind == "notify_has_patch":
+            self._patches_notified.add(job.notify_has_patch.patch_id)
+        else:
+            raise RuntimeError(f"Unsupported activation job: {kind}")
+
+    def _run_once(self, *, check_conditions: bool) -> None:
+        prev = asyncio._get_running_loop()
+        asyncio._set_running_loop(self)
+        try:
+            if self._object is None and not self._deleting:
+                self._object = self._instantiate()
+            while self._ready:
+                while self._ready:
+                    handle = self._ready.popleft()
+                    if handle.cancelled():
+                        continue
+                    handle._run()
+                    if self._activation_error is not None and not self._deleting:
+                        raise self._activation_error
+                if check_conditions:
+                    still = []
+                    for fn, fut in self._conditions:
+                        if fut.done():
+                            continue
+                        if fn():
+                            fut.set_result(True)
+                        else:
+                            still.append((fn, fut))
+                    self._conditions[:] = still
+        finally:
+            asyncio._set_running_loop(prev)
+
+    def _instantiate(self) -> Any:
+        cls = self._defn.cls
+        if self._defn.init_fn is not None:
+            return cls(*self._convert_args(self._init_job.arguments))
+        return cls()
+
+    def _convert_args(self, payloads: Sequence[Any]) -> List[Any]:
+        if self._defn.name is None:  # dynamic
+            return [[temporalio.common.RawValue(p) for p in payloads]]
+        types = self._defn.arg_types
+        hints = None
+        if types is not None:
+            hints = list(types[: len(payloads)]) + [None] * max(0, len(payloads) - len(types))
+        return self._pc.from_payloads(list(payloads), hints) if payloads else []
+
+    # -- the workflow's task -------------------------------------------------------------
+
+    def _apply_initialize(self) -> None:
+        args = self._convert_args(self._init_job.arguments)
+
+        async def run_workflow() -> None:
+            try:
+                fn = self._defn.run_fn.__get__(self._object, type(self._object))
+                result = await fn(*args)
+                self._complete_workflow(result)
+            except wf.ContinueAsNewError as e:
+                self._continue_as_new(e)
+            except BaseException as e:  # noqa: B902 - everything must be mapped
+                if self._cancel_requested and temporalio.exceptions.is_cancelled_exception(e):
+                    self._add_command().cancel_workflow_execution.SetInParent()
+                    self._completed = True
+                elif self._is_failure_exception(e):
+                    self._fail_workflow(e)
+                else:
+                    self._activation_error = e
+
+        self._primary = self.create_task(run_workflow(), name="run")
+
+    def _is_failure_exception(self, e: BaseException) -> bool:
+        return isinstance(e, temporalio.exceptions.FailureError) or (
+            bool(self._failure_types) and isinstance(e, self._failure_types)
+        )
+
+    def _complete_workflow(self, result: Any) -> None:
+        cmd = self._add_command()
+        cmd.complete_workflow_execution.SetInParent()
+        cmd.complete_workflow_execution.result.CopyFrom(self._pc.to_payloads([result])[0])
+        self._completed = True
+
+    def _fail_workflow(self, e: BaseException) -> None:
+        cmd = self._add_command()
+        self._fc.to_failure(e, self._pc, cmd.fail_workflow_execution.failure)
+        self._completed = True
+
+    def _continue_as_new(self, e: BaseException) -> None:
+        kw: Dict[str, Any] = getattr(e, "kwargs", {})
+        cmd = self._add_command()
+        can = cmd.continue_as_new_workflow_execution
+        can.SetInParent()
+        can.workflow_type = kw.get("workflow") or self._info.workflow_type
+        can.task_queue = kw.get("task_queue") or self._info.task_queue
+        args = kw.get("args") or []
+        if args:
+            can.arguments.extend(self._pc.to_payloads(list(args)))
+        if kw.get("run_timeout") is not None:
+            can.workflow_run_timeout.FromTimedelta(kw["run_timeout"])
+        if kw.get("task_timeout") is not None:
+            can.workflow_task_timeout.FromTimedelta(kw["task_timeout"])
+        if kw.get("retry_policy") is not None:
+            kw["retry_policy"].apply_to_proto(can.retry_policy)
+        for k, v in (kw.get("memo") or {}).items():
+            can.memo[k].CopyFrom(self._pc.to_payloads([v])[0])
+        if kw.get("search_attributes"):
+            _encode_search_attributes(kw["search_attributes"], can.search_attributes.indexed_fields)
+        self._completed = True
+
+    def _add_command(self) -> Any:
+        if self._read_only:
+            raise wf.ReadOnlyContextError("While in read-only function, action attempted")
+        return self._completion.successful.commands.add()
+
+    def _next_seq(self, kind: str) -> int:
+        seq = self._seqs.get(kind, 0) + 1
+        self._seqs[kind] = seq
+        return seq
+
+    def _handler_error(self, e: BaseException) -> None:
+        """An exception out of a signal handler: a failure exception fails
+        the workflow, anything else fails the activation."""
+        if isinstance(e, asyncio.CancelledError) and self._deleting:
+            return
+        if self._is_failure_exception(e):
+            if not self._completed:
+                self._fail_workflow(e)
+        else:
+            self._activation_error = e
+
+    # -- signals and queries ----------------------------------------------------------------
+
+    def _apply_signal(self, job: Any) -> None:
+        defn = self._signals.get(job.signal_name) or self._signals.get(None)
+        if defn is None:
+            self._buffered_signals.setdefault(job.signal_name, []).append(job)
+            return
+        self._start_signal(defn, job)
+
+    def _start_signal(self, defn: "wf._SignalDefinition", job: Any) -> None:
+        payloads = list(job.input)
+
+        async def run_signal() -> None:
+            try:
+                fn = defn.bind_fn(self._object)
+                if defn.name is None:
+                    if defn.dynamic_vararg:
+                        args = [job.signal_name, *self._pc.from_payloads(payloads)] if payloads else [job.signal_name]
+                    else:
+                        args = [job.signal_name, [temporalio.common.RawValue(p) for p in payloads]]
+                else:
+                    args = self._decode_handler_args(payloads, defn.arg_types)
+                r = fn(*args)
+                if inspect.isawaitable(r):
+                    await r
+            except BaseException as e:  # noqa: B902
+                self._handler_error(e)
+
+        self.create_task(run_signal(), name=f"signal: {job.signal_name}")
+
+    def _decode_handler_args(self, payloads: List[Any], types: Optional[List[Optional[type]]]) -> List[Any]:
+        if not payloads:
+            return []
+        if types is not None:
+            # Extra arguments beyond the handler's parameters are dropped (as the official SDK).
+            payloads = payloads[: len(types)]
+            return self._pc.from_payloads(payloads, list(types[: len(payloads)]))
+        return self._pc.from_payloads(payloads)
+
+    def _apply_query(self, job: Any) -> None:
+        cmd = self._completion.successful.commands.add()
+        cmd.respond_to_query.query_id = job.query_id
+        self._read_only = True
+        try:
+            result = self._run_query(job)
+            cmd.respond_to_query.succeeded.response.CopyFrom(self._pc.to_payloads([result])[0])
+        except Exception as e:
+            cmd.respond_to_query.ClearField("succeeded")
+            try:
+                self._fc.to_failure(e, self._pc, cmd.respond_to_query.failed)
+            except Exception as inner:
+                cmd.respond_to_query.failed.message = f"Failed converting query exception: {inner}"
+        finally:
+            self._read_only = False
+
+    def _run_query(self, job: Any) -> Any:
+        prev = asyncio._get_running_loop()
+        asyncio._set_running_loop(self)
+        try:
+            if job.query_type == "__stack_trace":
+                return self._stack_trace()
+            defn = self._queries.get(job.query_type) or self._queries.get(None)
+            if defn is None:
+                known = sorted(k for k in self._queries if k)
+                raise RuntimeError(
+                    f"Query handler for '{job.query_type}' expected but not found, "
+                    f"known queries: [{' '.join(known)}]"
+                )
+            payloads = list(job.arguments)
+            fn = defn.bind_fn(self._object)
+            if defn.name is None:
+                if defn.dynamic_vararg:
+                    args = [job.query_type, *(self._pc.from_payloads(payloads) if payloads else [])]
+                else:
+                    args = [job.query_type, [temporalio.common.RawValue(p) for p in payloads]]
+            else:
+                args = self._decode_handler_args(payloads, defn.arg_types)
+            result = fn(*args)
+            if inspect.isawaitable(result):
+                if hasattr(result, "close"):
+                    result.close()
+                raise RuntimeError("Query handlers must not be async")
+            return result
+        finally:
+            asyncio._set_running_loop(prev)
+
+    def _stack_trace(self) -> str:
+        """Where each task of the workflow waits (the ``__stack_trace`` query)."""
+        out = []
+        for t in list(self._tasks):
+            frames = []
+            coro: Any = t.get_coro()
+            while coro is not None:
+                f = getattr(coro, "cr_frame", None) or getattr(coro, "gi_frame", None)
+                if f is None:
+                    break
+                frames.append((f, f.f_lineno))
+                coro = getattr(coro, "cr_await", None) or getattr(coro, "gi_yieldfrom", None)
+            out.append("".join(traceback.StackSummary.extract(iter(frames)).format()))
+        return "\n\n".join(out)
+
+    # -- activities ---------------------------------------------------------------------------
+
+    def _apply_resolve_activity(self, job: Any) -> None:
+        st = self._activities.pop(job.seq, None)
+        if st is None:
+            raise RuntimeError(f"Failed finding activity handle for sequence {job.seq}")
+        res = job.result
+        kind = res.WhichOneof("status")
+        if st.fut.done():
+            return
+        if kind == "completed":
+            if res.completed.HasField("result"):
+                hints = [st.result_type] if st.result_type is not None else None
+                value = self._pc.from_payloads([res.completed.result], hints)[0]
+            else:
+                value = None
+            st.fut.set_result(value)
+        elif kind == "failed":
+            st.fut.set_exception(self._fc.from_failure(res.failed.failure, self._pc))
+        elif kind == "cancelled":
+            st.fut.set_exception(self._fc.from_failure(res.cancelled.failure, self._pc))
+        else:
+            raise RuntimeError(f"Unsupported activity resolution: {kind}")
+
+    def workflow_start_activity(
+        self,
+        activity: str,
+        args: Sequence[Any],
+        *,
+        task_queue: Optional[str],
+        result_type: Optional[type],
+        schedule_to_close_timeout: Optional[timedelta],
+        schedule_to_start_timeout: Optional[timedelta],
+        start_to_close_timeout: Optional[timedelta],
+        heartbeat_timeout: Optional[timedelta],
+        retry_policy: Optional[temporalio.common.RetryPolicy],
+        cancellation_type: "wf.ActivityCancellationType",
+        activity_id: Optional[str],
+    ) -> "wf.ActivityHandle[Any]":
+        cmd = self._add_command()
+        seq = self._next_seq("activity")
+        sa = cmd.schedule_activity
+        sa.seq = seq
+        sa.activity_id = activity_id or str(seq)
+        sa.activity_type = activity
+        sa.task_queue = task_queue or self._info.task_queue
+        if args:
+            sa.arguments.extend(self._pc.to_payloads(list(args)))
+        for field, value in (
+            ("schedule_to_close_timeout", schedule_to_close_timeout),
+            ("schedule_to_start_timeout", schedule_to_start_timeout),
+            ("start_to_close_timeout", start_to_close_timeout),
+            ("heartbeat_timeout", heartbeat_timeout),
+        ):
+            if value is not None:
+                getattr(sa, field).FromTimedelta(value)
+        if retry_policy is not None:
+            retry_policy.apply_to_proto(sa.retry_policy)
+        sa.cancellation_type = int(cancellation_type)
+        st = _ActivityState(seq, activity, result_type, self.create_future())
+        self._activities[seq] = st
+
+        async def run_activity() -> Any:
+            while True:
+                try:
+                    return await asyncio.shield(st.fut)
+                except asyncio.CancelledError:
+                    if st.fut.done():
+                        raise
+                    if not st.cancel_sent:
+                        st.cancel_sent = True
+                        self._add_command().request_cancel_activity.seq = seq
+                    # keep waiting: the core resolves it (at once for TRY_CANCEL/ABANDON)
+
+        handle: wf.ActivityHandle[Any] = wf.ActivityHandle(run_activity(), loop=self)
+        st.handle = handle
+        self._tasks.add(handle)
+        handle.add_done_callback(self._tasks.discard)
+        return handle
+
+    # -- timers, conditions -------------------------------------------------------------------
+
+    async def workflow_sleep(self, duration: float) -> None:
+        await asyncio.sleep(duration)
+
+    async def workflow_wait_condition(self, fn: Callable[[], bool], timeout: Optional[float]) -> None:
+        self._check_not_read_only()
+        fut: asyncio.Future[Any] = self.create_future()
+        self._conditions.append((fn, fut))
+        if timeout is None:
+            await fut
+        else:
+            await asyncio.wait_for(fut, timeout)
+
+    def _check_not_read_only(self) -> None:
+        if self._read_only:
+            raise wf.ReadOnlyContextError("While in read-only function, action attempted")
+
+    # -- _Runtime: the rest -----------------------------------------------------------------
+
+    def workflow_info(self) -> "wf.Info":
+        return self._info
+
+    def workflow_instance(self) -> Any:
+        return self._object
+
+    def workflow_is_replaying(self) -> bool:
+        return self._is_replaying
+
+    def workflow_history_info(self) -> Tuple[int, int, bool]:
+        return self._history
+
+    def workflow_time_ns(self) -> int:
+        return self._time_ns
+
+    def workflow_random(self) -> Random:
+        return self._random
+
+    def workflow_payload_converter(self) -> PayloadConverter:
+        return self._pc
+
+    def workflow_memo(self) -> Mapping[str, Any]:
+        return {k: self._pc.from_payloads([p])[0] for k, p in self._raw_memo.items()}
+
+    def workflow_memo_value(self, key: str, default: Any, type_hint: Optional[type]) -> Any:
+        p = self._raw_memo.get(key)
+        if p is None:
+            if default is wf._memo_unset:
+                raise KeyError(f"Memo does not have a value for key {key}")
+            return default
+        return self._pc.from_payloads([p], [type_hint] if type_hint is not None else None)[0]
+
+    def workflow_upsert_memo(self, updates: Mapping[str, Any]) -> None:
+        cmd = self._add_command()
+        fields = cmd.modify_workflow_properties.upserted_memo.fields
+        for k, v in updates.items():
+            p = self._pc.to_payloads([v])[0]
+            fields[k].CopyFrom(p)
+            if v is None:
+                self._raw_memo.pop(k, None)
+            else:
+                self._raw_memo[k] = p
+        object.__setattr__(self._info, "raw_memo", dict(self._raw_memo))
+
+    def workflow_upsert_search_attributes(self, attributes: Mapping[str, Sequence[Any]]) -> None:
+        cmd = self._add_command()
+        _encode_search_attributes(attributes, cmd.upsert_workflow_search_attributes.search_attributes.indexed_fields)
+        sa = dict(self._info.search_attributes)
+        for k, v in attributes.items():
+            if v:
+                sa[k] = list(v)
+            else:
+                sa.pop(k, None)
+        object.__setattr__(self._info, "search_attributes", sa)
+
+    def workflow_patch(self, id: str, *, deprecated: bool) -> bool:
+        self._check_not_read_only()
+        use = self._patches_memo.get(id)
+        if use is not None:
+            return use
+        use = not self._is_replaying or id in self._patches_notified
+        self._patches_memo[id] = use
+        if use:
+            cmd = self._add_command()
+            cmd.set_patch_marker.patch_id = id
+            cmd.set_patch_marker.deprecated = deprecated
+        return use
+
+    def workflow_continue_as_new(self, err: Any) -> None:
+        self._check_not_read_only()
+
+    def workflow_get_signal_handler(self, name: Optional[str]) -> Optional[Callable[..., Any]]:
+        d = self._signals.get(name)
+        return d.bind_fn(self._object) if d is not None else None
+
+    def workflow_set_signal_handler(self, name: Optional[str], handler: Optional[Callable[..., Any]]) -> None:
+        self._check_not_read_only()
+        if handler is None:
+            self._signals.pop(name, None)
+            return
+        defn = wf._SignalDefinition._make(name, handler, False)
+        self._signals[name] = defn
+        if name is not None:
+            jobs = self._buffered_signals.pop(name, [])
+        else:
+            jobs = [j for js in self._buffered_signals.values() for j in js]
+            self._buffered_signals.clear()
+        for job in jobs:
+            self._start_signal(defn, job)
+
+    def workflow_get_query_handler(self, name: Optional[str]) -> Optional[Callable[..., Any]]:
+        d = self._queries.get(name)
+        return d.bind_fn(self._object) if d is not None else None
+
+    def workflow_set_query_handler(self, name: Optional[str], handler: Optional[Callable[..., Any]]) -> None:
+        self._check_not_read_only()
+        if handler is None:
+            self._queries.pop(name, None)
+            return
+        if inspect.iscoroutinefunction(handler):
+            raise ValueError("Query handlers must not be async functions")
+        self._queries[name] = wf._QueryDefinition._make(name, handler, False)
+
+    # -- eviction -------------------------------------------------------------------------------
+
+    def teardown(self) -> None:
+        """Cancel every task and let them unwind (a bounded number of loop
+        iterations); commands made meanwhile are dropped."""
+        self._deleting = True
+        self._completion = wcomp.WorkflowActivationCompletion()
+        self._completion.successful.SetInParent()
+        for t in list(self._tasks):
+            t.cancel()
+        for _ in range(3):
+            if not self._ready:
+                break
+            try:
+                self._run_once(check_conditions=False)
+            except BaseException:  # noqa: B902 - nothing may escape an eviction
+                pass
+        self._tasks.clear()
+        self._ready.clear()
+        self._timers.clear()
+
+    # -- asyncio.AbstractEventLoop --------------------------------------------------------------
+
+    def call_soon(self, callback: Callable[..., Any], *args: Any, context: Optional[contextvars.Context] = None) -> asyncio.Handle:  # type: ignore[override]
+        handle = asyncio.Handle(callback, args, self, context)
+        self._ready.append(handle)
+        return handle
+
+    def call_soon_threadsafe(self, callback: Callable[..., Any], *args: Any, context: Optional[contextvars.Context] = None) -> asyncio.Handle:  # type: ignore[override]
+        raise RuntimeError("call_soon_threadsafe is not allowed in a workflow (no threads)")
+
+    def call_later(self, delay: float, callback: Callable[..., Any], *args: Any, context: Optional[contextvars.Context] = None) -> asyncio.TimerHandle:  # type: ignore[override]
+        if delay < 0:
+            raise ValueError("Cannot schedule a negative delay")
+        self._check_not_read_only()
+        if delay == 0:
+            h = _TimerHandle(0, self.time(), callback, args, self, context)
+            self._ready.append(h)
+            return h
+        seq = self._next_seq("timer")
+        cmd = self._add_command()
+        cmd.start_timer.seq = seq
+        cmd.start_timer.start_to_fire_timeout.FromNanoseconds(max(1_000_000, int(delay * 1e9)))
+        handle = _TimerHandle(seq, self.time() + delay, callback, args, self, context)
+        handle._scheduled = True  # type: ignore[attr-defined] # so that cancel() tells us (_timer_handle_cancelled)
+        self._timers[seq] = handle
+        return handle
+
+    def call_at(self, when: float, callback: Callable[..., Any], *args: Any, context: Optional[contextvars.Context] = None) -> asyncio.TimerHandle:  # type: ignore[override]
+        return self.call_later(max(0.0, when - self.time()), callback, *args, context=context)
+
+    def _timer_handle_cancelled(self, handle: asyncio.TimerHandle) -> None:
+        seq = getattr(handle, "_seq", 0)
+        if seq and self._timers.pop(seq, None) is not None and not self._deleting:
+            self._add_command().cancel_timer.seq = seq
+
+    def time(self) -> float:
+        return self._time_ns / 1e9
+
+    def create_future(self) -> "asyncio.Future[Any]":
+        return asyncio.Future(loop=self)
+
+    def create_task(self, coro: Any, *, name: Optional[str] = None, context: Optional[contextvars.Context] = None) -> "asyncio.Task[Any]":
+        if context is not None:
+            task: asyncio.Task[Any] = asyncio.Task(coro, loop=self, name=name, context=context)
+        else:
+            task = asyncio.Task(coro, loop=self, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    def get_debug(self) -> bool:
+        return False
+
+    def is_running(self) -> bool:
+        return True
+
+    def is_closed(self) -> bool:
+        return False
+
+    def call_exception_handler(self, context: Dict[str, Any]) -> None:
+        # An un-retrieved task exception (e.g. a task the workflow never
+        # awaited) is logged, as asyncio does.
+        exc = context.get("exception")
+        logger.debug("Workflow event loop: %s", context.get("message"), exc_info=exc)
+
+    def default_exception_handler(self, context: Dict[str, Any]) -> None:
+        self.call_exception_handler(context)
+
+    def get_exception_handler(self) -> None:
+        return None
+
+    def set_exception_handler(self, handler: Any) -> None:
+        raise NotImplementedError("not supported in a workflow")
+
+    def get_task_factory(self) -> None:
+        return None
+
+    def run_in_executor(self, executor: Any, func: Any, *args: Any) -> Any:  # type: ignore[override]
+        raise RuntimeError("run_in_executor is not allowed in a workflow (no threads)")
+
+
+# ---- search attributes (untyped form) ---------------------------------------------------------
+
+
+def _encode_search_attributes(attributes: Mapping[str, Sequence[Any]], fields: Any) -> None:
+    pc = DataConverter.default.payload_converter
+    for k, vals in attributes.items():
+        values = [v.isoformat() if isinstance(v, datetime) else v for v in vals]
+        fields[k].CopyFrom(pc.to_payloads([values])[0])
+
+
+def _decode_search_attributes(fields: Mapping[str, Any]) -> Dict[str, Sequence[Any]]:
+    pc = DataConverter.default.payload_converter
+    out: Dict[str, Sequence[Any]] = {}
+    for k, p in fields.items():
+        try:
+            v = pc.from_payloads([p])[0]
+        except Exception:
+            continue
+        out[k] = v if isinstance(v, list) else [v]
+    return out

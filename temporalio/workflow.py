@@ -1,0 +1,1208 @@
+"""Workflow definitions and the API workflow code calls (``temporalio.workflow``).
+
+A workflow is a class marked :func:`defn` with one ``async`` method marked
+:func:`run`; :func:`signal` and :func:`query` mark its handlers. Inside
+workflow code the functions of this module (:func:`info`, :func:`now`,
+:func:`sleep`, :func:`execute_activity`, ...) talk to the run's deterministic
+event loop; outside a workflow they raise
+:class:`temporalio.exceptions.TemporalError` ("Not in workflow event loop").
+
+Same names, signatures and semantics as the official SDK for the part that
+exists here. Importing this module loads no protobuf module and no extension.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import typing
+import uuid
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from enum import IntEnum
+from random import Random
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Awaitable,
+    Callable,
+    Dict,
+    Generic,
+    List,
+    Mapping,
+    MutableMapping,
+    NoReturn,
+    Optional,
+    Sequence,
+    Tuple,
+    Type,
+    TypeVar,
+    Union,
+    cast,
+    overload,
+)
+
+import temporalio.common
+import temporalio.exceptions
+
+if TYPE_CHECKING:
+    from temporalio.converter import PayloadConverter
+
+__all__ = [
+    "ActivityCancellationType",
+    "ActivityHandle",
+    "ContinueAsNewError",
+    "Info",
+    "LoggerAdapter",
+    "NondeterminismError",
+    "ParentInfo",
+    "ReadOnlyContextError",
+    "continue_as_new",
+    "defn",
+    "deprecate_patch",
+    "execute_activity",
+    "execute_activity_class",
+    "execute_activity_method",
+    "get_dynamic_query_handler",
+    "get_dynamic_signal_handler",
+    "get_query_handler",
+    "get_signal_handler",
+    "in_workflow",
+    "info",
+    "init",
+    "instance",
+    "logger",
+    "memo",
+    "memo_value",
+    "now",
+    "patched",
+    "payload_converter",
+    "query",
+    "random",
+    "run",
+    "set_dynamic_query_handler",
+    "set_dynamic_signal_handler",
+    "set_query_handler",
+    "set_signal_handler",
+    "signal",
+    "sleep",
+    "start_activity",
+    "start_activity_class",
+    "start_activity_method",
+    "time",
+    "time_ns",
+    "unsafe",
+    "upsert_memo",
+    "upsert_search_attributes",
+    "uuid4",
+    "wait_condition",
+]
+
+ClassType = TypeVar("ClassType", bound=type)
+CallableType = TypeVar("CallableType", bound=Callable[..., Any])
+CallableAsyncType = TypeVar("CallableAsyncType", bound=Callable[..., Awaitable[Any]])
+ReturnType = TypeVar("ReturnType")
+
+# A sentinel: "no single argument given" (``arg`` vs ``args=``).
+_arg_unset: Any = object()
+
+
+# ---- errors --------------------------------------------------------------------------
+
+
+class NondeterminismError(temporalio.exceptions.TemporalError):
+    """Raised when the workflow's code no longer matches its history."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ReadOnlyContextError(temporalio.exceptions.TemporalError):
+    """Raised when code running in a read-only context (a query handler)
+    tries something that would issue a command (a timer, an activity,
+    continue-as-new, an upsert...)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class _NotInWorkflowEventLoopError(temporalio.exceptions.TemporalError):
+    def __init__(self, *args: object) -> None:
+        super().__init__("Not in workflow event loop")
+        self.message = "Not in workflow event loop"
+
+
+class ContinueAsNewError(BaseException):
+    """Raised by :func:`continue_as_new`. Let it propagate out of the
+    workflow: the run then ends with a continue-as-new command. Never
+    instantiate it yourself."""
+
+    def __init__(self, *args: object) -> None:
+        if type(self) is ContinueAsNewError:
+            raise RuntimeError("Cannot instantiate ContinueAsNewError directly")
+        super().__init__(*args)
+
+
+class _ContinueAsNewError(ContinueAsNewError):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__("Continue as new")
+        self.kwargs = kwargs
+
+
+class ActivityCancellationType(IntEnum):
+    """What cancelling an activity's handle waits for (the values of
+    ``coresdk.workflow_commands.ActivityCancellationType``)."""
+
+    TRY_CANCEL = 0
+    """Request cancellation and resolve the handle as cancelled at once."""
+    WAIT_CANCELLATION_COMPLETED = 1
+    """Request cancellation and wait until the activity reports it is done."""
+    ABANDON = 2
+    """Do not request cancellation; resolve the handle as cancelled at once."""
+
+
+# ---- info --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ParentInfo:
+    """The workflow that started this one as a child."""
+
+    namespace: str
+    run_id: str
+    workflow_id: str
+
+
+@dataclass(frozen=True)
+class Info:
+    """Information about the running workflow (:func:`info`). Immutable,
+    except ``search_attributes``, which :func:`upsert_search_attributes`
+    updates."""
+
+    attempt: int
+    continued_run_id: Optional[str]
+    cron_schedule: Optional[str]
+    execution_timeout: Optional[timedelta]
+    first_execution_run_id: str
+    headers: Mapping[str, Any]
+    namespace: str
+    parent: Optional[ParentInfo]
+    raw_memo: Mapping[str, Any]
+    retry_policy: Optional[temporalio.common.RetryPolicy]
+    run_id: str
+    run_timeout: Optional[timedelta]
+    search_attributes: Mapping[str, Sequence[Any]]
+    start_time: datetime
+    """When this workflow task started (as the official SDK, not the run)."""
+    task_queue: str
+    task_timeout: timedelta
+    workflow_id: str
+    workflow_start_time: datetime
+    workflow_type: str
+    original_execution_run_id: str = ""
+
+    def get_current_history_length(self) -> int:
+        """Events in the history so far (as of the current activation)."""
+        return _Runtime.current().workflow_history_info()[0]
+
+    def get_current_history_size(self) -> int:
+        """Size of the history so far in bytes (as of the current activation)."""
+        return _Runtime.current().workflow_history_info()[1]
+
+    def is_continue_as_new_suggested(self) -> bool:
+        """Whether the server suggests continuing as new (the history is
+        getting large)."""
+        return _Runtime.current().workflow_history_info()[2]
+
+    def _logger_details(self) -> Mapping[str, Any]:
+        return {
+            "attempt": self.attempt,
+            "namespace": self.namespace,
+            "run_id": self.run_id,
+            "task_queue": self.task_queue,
+            "workflow_id": self.workflow_id,
+            "workflow_type": self.workflow_type,
+        }
+
+
+# ---- definitions ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _SignalDefinition:
+    name: Optional[str]  # None: dynamic
+    fn: Callable[..., Any]
+    is_method: bool = True
+    # dynamic handlers: (name, Sequence[RawValue]) rather than the old (name, *args)
+    dynamic_vararg: bool = False
+    arg_types: Optional[List[Optional[type]]] = None
+
+    @staticmethod
+    def _make(name: Optional[str], fn: Callable[..., Any], is_method: bool) -> "_SignalDefinition":
+        types, _ = _param_types(fn, is_method)
+        vararg = False
+        if name is None:
+            vararg = not _check_dynamic_handler(fn, types, is_method)
+        return _SignalDefinition(name, fn, is_method, vararg, types)
+
+    def bind_fn(self, obj: Any) -> Callable[..., Any]:
+        return _bind_method(obj, self.fn) if self.is_method else self.fn
+
+
+@dataclass(frozen=True)
+class _QueryDefinition:
+    name: Optional[str]
+    fn: Callable[..., Any]
+    is_method: bool = True
+    dynamic_vararg: bool = False
+    arg_types: Optional[List[Optional[type]]] = None
+    ret_type: Optional[type] = None
+
+    @staticmethod
+    def _make(name: Optional[str], fn: Callable[..., Any], is_method: bool) -> "_QueryDefinition":
+        types, ret = _param_types(fn, is_method)
+        vararg = False
+        if name is None:
+            vararg = not _check_dynamic_handler(fn, types, is_method)
+        return _QueryDefinition(name, fn, is_method, vararg, types, ret)
+
+    def bind_fn(self, obj: Any) -> Callable[..., Any]:
+        return _bind_method(obj, self.fn) if self.is_method else self.fn
+
+
+def _bind_method(obj: Any, fn: Callable[..., Any]) -> Callable[..., Any]:
+    if inspect.ismethod(fn):  # already bound (set at runtime)
+        return fn
+    return fn.__get__(obj, type(obj))  # type: ignore[attr-defined,no-any-return]
+
+
+def _param_types(
+    fn: Callable[..., Any], is_method: bool
+) -> Tuple[Optional[List[Optional[type]]], Optional[type]]:
+    """The type hints of ``fn``'s positional parameters (without ``self``)
+    and its return type; (None, None) when it takes ``*args``."""
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return None, None
+    try:
+        hints = typing.get_type_hints(fn)
+    except Exception:
+        hints = {}
+    params = list(sig.parameters.values())
+    if is_method and params and not inspect.ismethod(fn):
+        params = params[1:]
+    types: List[Optional[type]] = []
+    for p in params:
+        if p.kind == p.VAR_POSITIONAL:
+            return None, hints.get("return")
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            types.append(hints.get(p.name))
+    return types, hints.get("return")
+
+
+def _check_dynamic_handler(
+    fn: Callable[..., Any], types: Optional[List[Optional[type]]], is_method: bool
+) -> bool:
+    """True for the (name: str, args: Sequence[RawValue]) form, False for
+    the older (name, *args) form; anything else raises."""
+    params = list(inspect.signature(fn).parameters.values())
+    if is_method and not inspect.ismethod(fn):
+        params = params[1:]
+    if (
+        len(params) == 2
+        and params[0].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
+        and params[1].kind is inspect.Parameter.VAR_POSITIONAL
+    ):
+        return False
+    if len(params) == 2 and all(
+        p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params
+    ):
+        return True
+    raise RuntimeError(
+        "Dynamic handler must have 3 arguments: self, str, and Sequence[RawValue]"
+    )
+
+
+@dataclass(frozen=True)
+class _Definition:
+    """What ``@workflow.defn`` records on a class."""
+
+    name: Optional[str]  # None: dynamic
+    cls: type
+    run_fn: Callable[..., Awaitable[Any]]
+    signals: Mapping[Optional[str], _SignalDefinition]
+    queries: Mapping[Optional[str], _QueryDefinition]
+    init_fn: Optional[Callable[..., None]] = None
+    failure_exception_types: Sequence[Type[BaseException]] = ()
+    arg_types: Optional[List[Optional[type]]] = None
+    ret_type: Optional[type] = None
+
+    @staticmethod
+    def from_class(cls: type) -> Optional["_Definition"]:
+        if not isinstance(cls, type):
+            return None
+        d = cls.__dict__.get("__temporal_workflow_definition")
+        return d if isinstance(d, _Definition) else None
+
+    @staticmethod
+    def must_from_class(cls: type) -> "_Definition":
+        d = _Definition.from_class(cls)
+        if d is None:
+            name = getattr(cls, "__qualname__", repr(cls))
+            raise ValueError(f"Workflow {name} missing attributes, was it decorated with @workflow.defn?")
+        return d
+
+    @staticmethod
+    def _apply(
+        cls: type,
+        name: Optional[str],
+        failure_exception_types: Sequence[Type[BaseException]],
+    ) -> "_Definition":
+        if not isinstance(cls, type):
+            raise TypeError(
+                f"@workflow.defn must decorate a class, got {type(cls).__name__} {cls!r}"
+            )
+        if _Definition.from_class(cls) is not None:
+            raise ValueError("Class already contains workflow definition")
+        for t in failure_exception_types:
+            if not (isinstance(t, type) and issubclass(t, BaseException)):
+                raise TypeError(
+                    f"failure_exception_types must hold exception classes, got {t!r}"
+                )
+        issues: List[str] = []
+        run_fn: Optional[Callable[..., Any]] = None
+        init_fn: Optional[Callable[..., Any]] = None
+        seen_run = False
+        signals: Dict[Optional[str], _SignalDefinition] = {}
+        queries: Dict[Optional[str], _QueryDefinition] = {}
+        for attr, member in inspect.getmembers(cls):
+            if hasattr(member, "__temporal_workflow_run"):
+                seen_run = True
+                if not _is_unbound_method_on_cls(member, cls):
+                    issues.append(
+                        f"@workflow.run method {attr} must be defined on {cls.__qualname__}"
+                    )
+                elif run_fn is not None:
+                    issues.append(
+                        f"Multiple @workflow.run methods found (at least on {attr} and "
+                        f"{run_fn.__name__})"
+                    )
+                else:
+                    run_fn = member
+            elif hasattr(member, "__temporal_signal_definition"):
+                sd = cast(_SignalDefinition, getattr(member, "__temporal_signal_definition"))
+                if sd.name in signals:
+                    issues.append(
+                        f"Multiple signal methods found for {sd.name or '<dynamic>'} "
+                        f"(at least on {attr} and {signals[sd.name].fn.__name__})"
+                    )
+                else:
+                    signals[sd.name] = sd
+            elif hasattr(member, "__temporal_query_definition"):
+                qd = cast(_QueryDefinition, getattr(member, "__temporal_query_definition"))
+                if qd.name in queries:
+                    issues.append(
+                        f"Multiple query methods found for {qd.name or '<dynamic>'} "
+                        f"(at least on {attr} and {queries[qd.name].fn.__name__})"
+                    )
+                else:
+                    queries[qd.name] = qd
+            elif attr == "__init__" and hasattr(member, "__temporal_workflow_init"):
+                init_fn = member
+        # A base class's decorated method overridden without its decorator
+        for base in inspect.getmro(cls)[1:]:
+            for _, bm in inspect.getmembers(base):
+                if not inspect.isfunction(bm) or not _is_unbound_method_on_cls(bm, base):
+                    continue
+                if hasattr(bm, "__temporal_workflow_run"):
+                    seen_run = True
+                    if run_fn is None or bm.__name__ != run_fn.__name__:
+                        issues.append(
+                            f"@workflow.run defined on {bm.__qualname__} but not on the override"
+                        )
+                elif hasattr(bm, "__temporal_signal_definition"):
+                    if getattr(bm, "__temporal_signal_definition").name not in signals:
+                        issues.append(
+                            f"@workflow.signal defined on {bm.__qualname__} but not on the override"
+                        )
+                elif hasattr(bm, "__temporal_query_definition"):
+                    if getattr(bm, "__temporal_query_definition").name not in queries:
+                        issues.append(
+                            f"@workflow.query defined on {bm.__qualname__} but not on the override"
+                        )
+        if not seen_run:
+            issues.append("Missing @workflow.run method")
+        if init_fn is not None and run_fn is not None:
+            if not _parameters_identical_up_to_naming(init_fn, run_fn):
+                issues.append("@workflow.init and @workflow.run method parameters do not match")
+        if issues:
+            if len(issues) == 1:
+                raise ValueError(f"Invalid workflow class: {issues[0]}")
+            raise ValueError(
+                f"Invalid workflow class for {len(issues)} reasons: {', '.join(issues)}"
+            )
+        assert run_fn is not None
+        arg_types, ret_type = _param_types(run_fn, True)
+        if name is None:
+            # dynamic: run(self, args: Sequence[RawValue])
+            params = list(inspect.signature(run_fn).parameters.values())[1:]
+            if len(params) != 1 or params[0].kind not in (
+                inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD
+            ):
+                raise TypeError(
+                    "Dynamic workflow must accept a single Sequence[temporalio.common.RawValue]"
+                )
+        d = _Definition(
+            name=name,
+            cls=cls,
+            run_fn=run_fn,
+            signals=signals,
+            queries=queries,
+            init_fn=init_fn,
+            failure_exception_types=tuple(failure_exception_types),
+            arg_types=arg_types,
+            ret_type=ret_type,
+        )
+        setattr(cls, "__temporal_workflow_definition", d)
+        setattr(run_fn, "__temporal_workflow_definition", d)
+        return d
+
+
+def _is_unbound_method_on_cls(fn: Callable[..., Any], cls: type) -> bool:
+    return (
+        inspect.isfunction(fn)
+        and inspect.getmodule(fn) is inspect.getmodule(cls)
+        and fn.__qualname__.rsplit(".", 1)[0] == cls.__qualname__
+    )
+
+
+def _parameters_identical_up_to_naming(fn1: Callable[..., Any], fn2: Callable[..., Any]) -> bool:
+    p1 = list(inspect.signature(fn1).parameters.values())[1:]
+    p2 = list(inspect.signature(fn2).parameters.values())[1:]
+    return len(p1) == len(p2) and all(
+        a.annotation == b.annotation and a.kind == b.kind and a.default == b.default
+        for a, b in zip(p1, p2)
+    )
+
+
+@overload
+def defn(cls: ClassType) -> ClassType: ...
+
+
+@overload
+def defn(
+    *,
+    name: Optional[str] = None,
+    sandboxed: bool = True,
+    failure_exception_types: Sequence[Type[BaseException]] = [],
+) -> Callable[[ClassType], ClassType]: ...
+
+
+@overload
+def defn(
+    *,
+    sandboxed: bool = True,
+    dynamic: bool = False,
+    failure_exception_types: Sequence[Type[BaseException]] = [],
+) -> Callable[[ClassType], ClassType]: ...
+
+
+def defn(
+    cls: Optional[ClassType] = None,
+    *,
+    name: Optional[str] = None,
+    sandboxed: bool = True,
+    dynamic: bool = False,
+    failure_exception_types: Sequence[Type[BaseException]] = [],
+) -> Any:
+    """Mark a class as a workflow.
+
+    Args:
+        cls: The class (when used without parentheses).
+        name: The workflow type name; default: the class's ``__name__``.
+            Not allowed with ``dynamic``.
+        sandboxed: Accepted for compatibility; this SDK has no sandbox yet.
+        dynamic: Handle every workflow type no other workflow handles; its
+            run method takes one ``Sequence[temporalio.common.RawValue]``.
+        failure_exception_types: Exception types that, raised by the
+            workflow (or by a handler), fail the *workflow*. Any other
+            exception (except :class:`temporalio.exceptions.FailureError`
+            subclasses, which always fail the workflow) fails the workflow
+            *task*, which the server retries.
+
+    Raises:
+        ValueError: the class is invalid (no ``@workflow.run``, two handlers
+            of one name, ...), naming every issue.
+        TypeError: the decorated object is not a class.
+    """
+    if name is not None and dynamic:
+        raise RuntimeError("Cannot provide name and dynamic boolean")
+
+    def decorate(c: ClassType) -> ClassType:
+        wf_name = None if dynamic else (name if name is not None else getattr(c, "__name__", None))
+        _Definition._apply(c, wf_name, failure_exception_types)
+        return c
+
+    if cls is not None:
+        return decorate(cls)
+    return decorate
+
+
+def init(init_fn: CallableType) -> CallableType:
+    """Mark ``__init__`` as taking the workflow's arguments (the same
+    parameters as the run method)."""
+    if getattr(init_fn, "__name__", None) != "__init__":
+        raise ValueError("@workflow.init may only be used on the __init__ method")
+    setattr(init_fn, "__temporal_workflow_init", True)
+    return init_fn
+
+
+def run(fn: CallableAsyncType) -> CallableAsyncType:
+    """Mark the workflow's entry point; it must be an ``async def`` method.
+
+    Raises:
+        ValueError: ``fn`` is not an async function.
+    """
+    if not inspect.iscoroutinefunction(fn):
+        raise ValueError("Workflow run method must be an async function")
+    if len(inspect.signature(fn).parameters) < 1:
+        raise ValueError("Workflow run method must have a self parameter")
+    setattr(fn, "__temporal_workflow_run", True)
+    return cast(CallableAsyncType, fn)
+
+
+@overload
+def signal(fn: CallableType) -> CallableType: ...
+
+
+@overload
+def signal(*, name: str) -> Callable[[CallableType], CallableType]: ...
+
+
+@overload
+def signal(*, dynamic: bool) -> Callable[[CallableType], CallableType]: ...
+
+
+def signal(
+    fn: Optional[CallableType] = None,
+    *,
+    name: Optional[str] = None,
+    dynamic: bool = False,
+    description: Optional[str] = None,
+) -> Any:
+    """Mark a method as a signal handler (sync or async), named ``name``
+    (default: the method's name). A ``dynamic`` handler receives every
+    signal that has no handler of its own, as ``(name, args)`` with ``args``
+    a ``Sequence[temporalio.common.RawValue]``."""
+    if name is not None and dynamic:
+        raise RuntimeError("Cannot provide name and dynamic boolean")
+
+    def decorate(f: CallableType) -> CallableType:
+        sig_name = None if dynamic else (name or f.__name__)
+        setattr(f, "__temporal_signal_definition", _SignalDefinition._make(sig_name, f, True))
+        return f
+
+    if fn is not None:
+        return decorate(fn)
+    return decorate
+
+
+@overload
+def query(fn: CallableType) -> CallableType: ...
+
+
+@overload
+def query(*, name: str) -> Callable[[CallableType], CallableType]: ...
+
+
+@overload
+def query(*, dynamic: bool) -> Callable[[CallableType], CallableType]: ...
+
+
+def query(
+    fn: Optional[CallableType] = None,
+    *,
+    name: Optional[str] = None,
+    dynamic: bool = False,
+    description: Optional[str] = None,
+) -> Any:
+    """Mark a method as a query handler. It must be synchronous (``def``)
+    and must not change the workflow's state; anything that would issue a
+    command from it raises :class:`ReadOnlyContextError`."""
+    if name is not None and dynamic:
+        raise RuntimeError("Cannot provide name and dynamic boolean")
+
+    def decorate(f: CallableType) -> CallableType:
+        if inspect.iscoroutinefunction(f):
+            raise ValueError("Query handlers must not be async functions")
+        q_name = None if dynamic else (name or f.__name__)
+        setattr(f, "__temporal_query_definition", _QueryDefinition._make(q_name, f, True))
+        return f
+
+    if fn is not None:
+        return decorate(fn)
+    return decorate
+
+
+# ---- the runtime a running workflow provides ----------------------------------------------
+
+
+class _Runtime(ABC):
+    """What the workflow instance (its event loop) implements for this
+    module's functions."""
+
+    @staticmethod
+    def current() -> "_Runtime":
+        rt = _Runtime.maybe_current()
+        if rt is None:
+            raise _NotInWorkflowEventLoopError()
+        return rt
+
+    @staticmethod
+    def maybe_current() -> Optional["_Runtime"]:
+        loop = asyncio._get_running_loop()
+        return getattr(loop, "_temporal_runtime", None) if loop is not None else None
+
+    @abstractmethod
+    def workflow_info(self) -> Info: ...
+
+    @abstractmethod
+    def workflow_instance(self) -> Any: ...
+
+    @abstractmethod
+    def workflow_is_replaying(self) -> bool: ...
+
+    @abstractmethod
+    def workflow_history_info(self) -> Tuple[int, int, bool]:
+        """(history length, history size in bytes, continue-as-new suggested)."""
+
+    @abstractmethod
+    def workflow_time_ns(self) -> int: ...
+
+    @abstractmethod
+    def workflow_random(self) -> Random: ...
+
+    @abstractmethod
+    def workflow_payload_converter(self) -> "PayloadConverter": ...
+
+    @abstractmethod
+    def workflow_memo(self) -> Mapping[str, Any]: ...
+
+    @abstractmethod
+    def workflow_memo_value(self, key: str, default: Any, type_hint: Optional[type]) -> Any: ...
+
+    @abstractmethod
+    def workflow_upsert_memo(self, updates: Mapping[str, Any]) -> None: ...
+
+    @abstractmethod
+    def workflow_upsert_search_attributes(self, attributes: Mapping[str, Sequence[Any]]) -> None: ...
+
+    @abstractmethod
+    async def workflow_sleep(self, duration: float) -> None: ...
+
+    @abstractmethod
+    async def workflow_wait_condition(
+        self, fn: Callable[[], bool], timeout: Optional[float]
+    ) -> None: ...
+
+    @abstractmethod
+    def workflow_start_activity(
+        self,
+        activity: str,
+        args: Sequence[Any],
+        *,
+        task_queue: Optional[str],
+        result_type: Optional[type],
+        schedule_to_close_timeout: Optional[timedelta],
+        schedule_to_start_timeout: Optional[timedelta],
+        start_to_close_timeout: Optional[timedelta],
+        heartbeat_timeout: Optional[timedelta],
+        retry_policy: Optional[temporalio.common.RetryPolicy],
+        cancellation_type: ActivityCancellationType,
+        activity_id: Optional[str],
+    ) -> "ActivityHandle[Any]": ...
+
+    @abstractmethod
+    def workflow_patch(self, id: str, *, deprecated: bool) -> bool: ...
+
+    @abstractmethod
+    def workflow_continue_as_new(self, err: "_ContinueAsNewError") -> None:
+        """Check the context (raises ReadOnlyContextError in a query)."""
+
+    @abstractmethod
+    def workflow_get_signal_handler(self, name: Optional[str]) -> Optional[Callable[..., Any]]: ...
+
+    @abstractmethod
+    def workflow_set_signal_handler(
+        self, name: Optional[str], handler: Optional[Callable[..., Any]]
+    ) -> None: ...
+
+    @abstractmethod
+    def workflow_get_query_handler(self, name: Optional[str]) -> Optional[Callable[..., Any]]: ...
+
+    @abstractmethod
+    def workflow_set_query_handler(
+        self, name: Optional[str], handler: Optional[Callable[..., Any]]
+    ) -> None: ...
+
+
+def in_workflow() -> bool:
+    """Whether the caller runs in a workflow (its event loop)."""
+    return _Runtime.maybe_current() is not None
+
+
+def info() -> Info:
+    """The current workflow's :class:`Info`."""
+    return _Runtime.current().workflow_info()
+
+
+def instance() -> Any:
+    """The current workflow's object (the instance of its class)."""
+    return _Runtime.current().workflow_instance()
+
+
+def now() -> datetime:
+    """The workflow's current time (the time of the current workflow task,
+    deterministic on replay), timezone-aware UTC."""
+    return datetime.fromtimestamp(time(), timezone.utc)
+
+
+def time() -> float:
+    """The workflow's current time in seconds since the epoch (see :func:`now`)."""
+    return _Runtime.current().workflow_time_ns() / 1e9
+
+
+def time_ns() -> int:
+    """The workflow's current time in nanoseconds since the epoch (see :func:`now`)."""
+    return _Runtime.current().workflow_time_ns()
+
+
+def random() -> Random:
+    """A deterministic :class:`random.Random` seeded by the run's seed
+    (the same values on replay). Do not reseed it."""
+    return _Runtime.current().workflow_random()
+
+
+def uuid4() -> uuid.UUID:
+    """A deterministic version-4 UUID drawn from :func:`random`."""
+    return uuid.UUID(int=random().getrandbits(128), version=4)
+
+
+def payload_converter() -> "PayloadConverter":
+    """The payload converter the workflow uses (e.g. to decode the
+    ``RawValue`` arguments of dynamic handlers)."""
+    return _Runtime.current().workflow_payload_converter()
+
+
+def memo() -> Mapping[str, Any]:
+    """The workflow's memo, each value decoded with the payload converter."""
+    return _Runtime.current().workflow_memo()
+
+
+_memo_unset: Any = object()
+
+
+def memo_value(key: str, default: Any = _memo_unset, *, type_hint: Optional[type] = None) -> Any:
+    """The memo value for ``key`` decoded (as ``type_hint`` when given).
+
+    Raises:
+        KeyError: no such key and no default given.
+    """
+    return _Runtime.current().workflow_memo_value(key, default, type_hint)
+
+
+def upsert_memo(updates: Mapping[str, Any]) -> None:
+    """Add, change (or, with a ``None`` value, remove) memo entries; issues a
+    ``modify_workflow_properties`` command."""
+    _Runtime.current().workflow_upsert_memo(updates)
+
+
+def upsert_search_attributes(attributes: Mapping[str, Sequence[Any]]) -> None:
+    """Add or change search attributes (untyped form: name -> list of
+    values; an empty list removes the attribute); issues an
+    ``upsert_workflow_search_attributes`` command and updates
+    ``info().search_attributes``."""
+    _Runtime.current().workflow_upsert_search_attributes(attributes)
+
+
+def _seconds(value: Union[float, timedelta], what: str) -> float:
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{what} must be a number of seconds or a timedelta, got {value!r}")
+    return float(value)
+
+
+async def sleep(duration: Union[float, timedelta], *, summary: Optional[str] = None) -> None:
+    """Sleep ``duration`` (seconds or a timedelta) with a durable timer
+    (a ``start_timer`` command). ``asyncio.sleep`` does the same."""
+    await _Runtime.current().workflow_sleep(_seconds(duration, "duration"))
+
+
+async def wait_condition(
+    fn: Callable[[], bool],
+    *,
+    timeout: Optional[Union[timedelta, float]] = None,
+    timeout_summary: Optional[str] = None,
+) -> None:
+    """Wait until ``fn()`` is true; it is checked after each step of the
+    workflow's code.
+
+    Raises:
+        asyncio.TimeoutError: ``timeout`` (a durable timer) passed first.
+    """
+    t = None if timeout is None else _seconds(timeout, "timeout")
+    await _Runtime.current().workflow_wait_condition(fn, t)
+
+
+# ---- activities -----------------------------------------------------------------------------
+
+
+class ActivityHandle(asyncio.Task, Generic[ReturnType]):  # type: ignore[type-arg]
+    """The task of a started activity (:func:`start_activity`): await it
+    for the result; ``cancel()`` requests the activity's cancellation (what
+    happens then depends on its :class:`ActivityCancellationType`)."""
+
+
+def _activity_name(activity: Any) -> str:
+    if isinstance(activity, str):
+        return activity
+    if callable(activity):
+        from temporalio.activity import _definition_of
+
+        d = _definition_of(activity)
+        if d is None:
+            d = _definition_of(getattr(activity, "__func__", None))
+        if d is None and isinstance(activity, type):
+            d = _definition_of(getattr(activity, "__call__", None))
+        if d is None:
+            raise TypeError(
+                f"Activity {getattr(activity, '__qualname__', activity)!r} missing attributes, "
+                "was it decorated with @activity.defn?"
+            )
+        return d.name
+    raise TypeError("Activity must be a string or callable")
+
+
+def _activity_result_type(activity: Any) -> Optional[type]:
+    if isinstance(activity, str):
+        return None
+    fn = activity
+    if isinstance(activity, type):
+        fn = getattr(activity, "__call__", None)
+    try:
+        hints = typing.get_type_hints(fn)
+    except Exception:
+        return None
+    ret = hints.get("return")
+    origin = typing.get_origin(ret)
+    if origin is not None and origin in (typing.Awaitable, typing.Coroutine):
+        args = typing.get_args(ret)
+        ret = args[-1] if args else None
+    return ret if ret is not type(None) else None
+
+
+def _args(arg: Any, args: Sequence[Any]) -> Sequence[Any]:
+    if arg is not _arg_unset:
+        if args:
+            raise ValueError("Cannot provide both arg and args")
+        return [arg]
+    return list(args)
+
+
+def start_activity(
+    activity: Any,
+    arg: Any = _arg_unset,
+    *,
+    args: Sequence[Any] = [],
+    task_queue: Optional[str] = None,
+    result_type: Optional[type] = None,
+    schedule_to_close_timeout: Optional[timedelta] = None,
+    schedule_to_start_timeout: Optional[timedelta] = None,
+    start_to_close_timeout: Optional[timedelta] = None,
+    heartbeat_timeout: Optional[timedelta] = None,
+    retry_policy: Optional[temporalio.common.RetryPolicy] = None,
+    cancellation_type: ActivityCancellationType = ActivityCancellationType.TRY_CANCEL,
+    activity_id: Optional[str] = None,
+    versioning_intent: Any = None,
+    summary: Optional[str] = None,
+) -> ActivityHandle[Any]:
+    """Schedule an activity (a ``schedule_activity`` command) and return its
+    handle.
+
+    Args:
+        activity: The activity: an ``@activity.defn`` callable or a type name.
+        arg: A single argument (or use ``args``).
+        args: The arguments.
+        task_queue: Its task queue; default: the workflow's.
+        result_type: Decode the result as this type; default: the callable's
+            return hint.
+        schedule_to_close_timeout: Whole time allowed, retries included.
+        schedule_to_start_timeout: Time allowed in the task queue.
+        start_to_close_timeout: Time allowed for one attempt. One of this and
+            ``schedule_to_close_timeout`` is required.
+        heartbeat_timeout: Longest gap between heartbeats.
+        retry_policy: How the server retries it; default: the server's.
+        cancellation_type: What cancelling the handle waits for.
+        activity_id: Its id; default: the command's sequence number.
+
+    Raises:
+        ValueError: neither ``start_to_close_timeout`` nor
+            ``schedule_to_close_timeout`` given.
+        ReadOnlyContextError: called from a query handler.
+    """
+    if schedule_to_close_timeout is None and start_to_close_timeout is None:
+        raise ValueError(
+            "Activity must have start_to_close_timeout or schedule_to_close_timeout"
+        )
+    return _Runtime.current().workflow_start_activity(
+        _activity_name(activity),
+        _args(arg, args),
+        task_queue=task_queue,
+        result_type=result_type if result_type is not None else _activity_result_type(activity),
+        schedule_to_close_timeout=schedule_to_close_timeout,
+        schedule_to_start_timeout=schedule_to_start_timeout,
+        start_to_close_timeout=start_to_close_timeout,
+        heartbeat_timeout=heartbeat_timeout,
+        retry_policy=retry_policy,
+        cancellation_type=ActivityCancellationType(cancellation_type),
+        activity_id=activity_id,
+    )
+
+
+async def execute_activity(
+    activity: Any,
+    arg: Any = _arg_unset,
+    *,
+    args: Sequence[Any] = [],
+    task_queue: Optional[str] = None,
+    result_type: Optional[type] = None,
+    schedule_to_close_timeout: Optional[timedelta] = None,
+    schedule_to_start_timeout: Optional[timedelta] = None,
+    start_to_close_timeout: Optional[timedelta] = None,
+    heartbeat_timeout: Optional[timedelta] = None,
+    retry_policy: Optional[temporalio.common.RetryPolicy] = None,
+    cancellation_type: ActivityCancellationType = ActivityCancellationType.TRY_CANCEL,
+    activity_id: Optional[str] = None,
+    versioning_intent: Any = None,
+    summary: Optional[str] = None,
+) -> Any:
+    """:func:`start_activity` and wait for its result.
+
+    Raises:
+        temporalio.exceptions.ActivityError: the activity failed, timed out
+            or was cancelled (``cause`` says which).
+    """
+    return await start_activity(
+        activity,
+        arg,
+        args=args,
+        task_queue=task_queue,
+        result_type=result_type,
+        schedule_to_close_timeout=schedule_to_close_timeout,
+        schedule_to_start_timeout=schedule_to_start_timeout,
+        start_to_close_timeout=start_to_close_timeout,
+        heartbeat_timeout=heartbeat_timeout,
+        retry_policy=retry_policy,
+        cancellation_type=cancellation_type,
+        activity_id=activity_id,
+    )
+
+
+def start_activity_class(activity: Type[Any], arg: Any = _arg_unset, **kwargs: Any) -> ActivityHandle[Any]:
+    """:func:`start_activity` for an ``@activity.defn`` callable class."""
+    return start_activity(activity, arg, **kwargs)
+
+
+async def execute_activity_class(activity: Type[Any], arg: Any = _arg_unset, **kwargs: Any) -> Any:
+    """:func:`execute_activity` for an ``@activity.defn`` callable class."""
+    return await execute_activity(activity, arg, **kwargs)
+
+
+def start_activity_method(activity: Callable[..., Any], arg: Any = _arg_unset, **kwargs: Any) -> ActivityHandle[Any]:
+    """:func:`start_activity` for an ``@activity.defn`` method (named by
+    its decorator, e.g. ``MyActivities.do_it``)."""
+    return start_activity(activity, arg, **kwargs)
+
+
+async def execute_activity_method(activity: Callable[..., Any], arg: Any = _arg_unset, **kwargs: Any) -> Any:
+    """:func:`execute_activity` for an ``@activity.defn`` method."""
+    return await execute_activity(activity, arg, **kwargs)
+
+
+# ---- continue-as-new -----------------------------------------------------------------------
+
+
+def continue_as_new(
+    arg: Any = _arg_unset,
+    *,
+    args: Sequence[Any] = [],
+    workflow: Union[None, str, Callable[..., Any]] = None,
+    task_queue: Optional[str] = None,
+    run_timeout: Optional[timedelta] = None,
+    task_timeout: Optional[timedelta] = None,
+    retry_policy: Optional[temporalio.common.RetryPolicy] = None,
+    memo: Optional[Mapping[str, Any]] = None,
+    search_attributes: Optional[Mapping[str, Sequence[Any]]] = None,
+    versioning_intent: Any = None,
+) -> NoReturn:
+    """End this run and start a new one of the same workflow id (by default
+    the same type and task queue) with the given arguments.
+
+    Raises:
+        ContinueAsNewError: always; let it propagate out of the workflow.
+        ReadOnlyContextError: called from a query handler.
+    """
+    wf_type: Optional[str] = None
+    if isinstance(workflow, str):
+        wf_type = workflow
+    elif workflow is not None:
+        d = getattr(workflow, "__temporal_workflow_definition", None)
+        if not isinstance(d, _Definition):
+            raise TypeError("workflow must be a workflow type name or a @workflow.run method")
+        if d.name is None:
+            raise ValueError("Cannot invoke dynamic workflow explicitly")
+        wf_type = d.name
+    err = _ContinueAsNewError(
+        args=_args(arg, args),
+        workflow=wf_type,
+        task_queue=task_queue,
+        run_timeout=run_timeout,
+        task_timeout=task_timeout,
+        retry_policy=retry_policy,
+        memo=memo,
+        search_attributes=search_attributes,
+    )
+    _Runtime.current().workflow_continue_as_new(err)
+    raise err
+
+
+# ---- patching ----------------------------------------------------------------------------------
+
+
+def patched(id: str) -> bool:
+    """Whether the code after this patch runs: True for new executions (a
+    ``set_patch_marker`` command records it) and for replays of histories
+    that have the marker; False while replaying a history from before the
+    patch. The same answer for the same ``id`` for the rest of the run."""
+    return _Runtime.current().workflow_patch(id, deprecated=False)
+
+
+def deprecate_patch(id: str) -> None:
+    """Mark a patch deprecated: the old code path is gone, histories with or
+    without the marker both replay."""
+    _Runtime.current().workflow_patch(id, deprecated=True)
+
+
+# ---- handlers set at runtime ----------------------------------------------------------------
+
+
+def get_signal_handler(name: str) -> Optional[Callable[..., Any]]:
+    """The handler of signal ``name`` (set at runtime or by the class), or None."""
+    return _Runtime.current().workflow_get_signal_handler(name)
+
+
+def set_signal_handler(name: str, handler: Optional[Callable[..., Any]]) -> None:
+    """Set (or with None, unset) the handler of signal ``name``. Signals
+    that arrived before it existed are delivered to it at once, in order."""
+    _Runtime.current().workflow_set_signal_handler(name, handler)
+
+
+def get_dynamic_signal_handler() -> Optional[Callable[..., Any]]:
+    """The dynamic signal handler, or None."""
+    return _Runtime.current().workflow_get_signal_handler(None)
+
+
+def set_dynamic_signal_handler(handler: Optional[Callable[..., Any]]) -> None:
+    """Set (or unset) the handler of every signal without a handler of its
+    own; it receives ``(name, args: Sequence[RawValue])``."""
+    _Runtime.current().workflow_set_signal_handler(None, handler)
+
+
+def get_query_handler(name: str) -> Optional[Callable[..., Any]]:
+    """The handler of query ``name``, or None."""
+    return _Runtime.current().workflow_get_query_handler(name)
+
+
+def set_query_handler(name: str, handler: Optional[Callable[..., Any]]) -> None:
+    """Set (or unset) the handler of query ``name``."""
+    _Runtime.current().workflow_set_query_handler(name, handler)
+
+
+def get_dynamic_query_handler() -> Optional[Callable[..., Any]]:
+    """The dynamic query handler, or None."""
+    return _Runtime.current().workflow_get_query_handler(None)
+
+
+def set_dynamic_query_handler(handler: Optional[Callable[..., Any]]) -> None:
+    """Set (or unset) the handler of every query without a handler of its own."""
+    _Runtime.current().workflow_set_query_handler(None, handler)
+
+
+# ---- logging and unsafe ---------------------------------------------------------------------
+
+
+class LoggerAdapter(logging.LoggerAdapter):  # type: ignore[type-arg]
+    """A logger adapter that adds the workflow's details: in ``extra``
+    under ``temporal_workflow`` (when ``workflow_info_on_extra``) and
+    appended to the message (when ``workflow_info_on_message``). Records
+    are dropped while the workflow replays (unless
+    ``log_during_replay``)."""
+
+    def __init__(self, logger: logging.Logger, extra: Optional[Mapping[str, Any]]) -> None:
+        super().__init__(logger, extra or {})
+        self.workflow_info_on_message = True
+        self.workflow_info_on_extra = True
+        self.log_during_replay = False
+
+    def process(self, msg: Any, kwargs: MutableMapping[str, Any]) -> Tuple[Any, MutableMapping[str, Any]]:
+        rt = _Runtime.maybe_current()
+        if rt is not None:
+            details = rt.workflow_info()._logger_details()
+            if self.workflow_info_on_extra:
+                extra = dict(self.extra or {})
+                extra.update(kwargs.get("extra") or {})
+                extra["temporal_workflow"] = details
+                kwargs["extra"] = extra
+            if self.workflow_info_on_message:
+                msg = f"{msg} ({details})"
+        return msg, kwargs
+
+    def isEnabledFor(self, level: int) -> bool:
+        rt = _Runtime.maybe_current()
+        if rt is not None and not self.log_during_replay and rt.workflow_is_replaying():
+            return False
+        return super().isEnabledFor(level)
+
+    @property
+    def base_logger(self) -> logging.Logger:
+        """The underlying logger."""
+        return self.logger
+
+
+logger = LoggerAdapter(logging.getLogger(__name__), None)
+"""The workflow logger: workflow details in ``extra["temporal_workflow"]``,
+silent while replaying."""
+
+
+class unsafe:
+    """Calls that are not deterministic or not safe in general."""
+
+    def __init__(self) -> None:  # pragma: no cover
+        raise RuntimeError("unsafe is a namespace")
+
+    @staticmethod
+    def is_replaying() -> bool:
+        """Whether the workflow is replaying history (no new commands are
+        being recorded)."""
+        return _Runtime.current().workflow_is_replaying()
+
+    @staticmethod
+    def in_sandbox() -> bool:
+        """Always False: this SDK has no sandbox yet."""
+        return False
