@@ -112,12 +112,13 @@ async def start_workflows(
     start_to_close_ms: int = 30000,
     concurrent: bool = False,
     prefix: str = "fault",
+    activity_name: str = ACTIVITY,
 ) -> List[WorkflowHandle]:
     """Start ``count`` KitchenSink workflows, each running ``activities_each``
-    executions of :data:`ACTIVITY` on ``worker_tq`` (in sequence, or all at
-    once with ``concurrent``)."""
+    executions of ``activity_name`` (called with ``lo_ms, hi_ms``) on
+    ``worker_tq``, in sequence, or all at once with ``concurrent``."""
     spec = {
-        "name": ACTIVITY,
+        "name": activity_name,
         "task_queue": worker_tq,
         "args": [lo_ms, hi_ms],
         "count": activities_each,

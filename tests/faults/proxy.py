@@ -13,6 +13,8 @@ the test's loop (where the client and worker run). Modes:
   connections are reset, as their streams lost bytes.
 * ``reset()``: one shot, RST every open connection (``SO_LINGER`` 0); new
   connections pass.
+* ``reject()``: RST every open connection, and every new one as soon as it
+  is accepted (a server that keeps crashing), until ``pass_through()``.
 
 Example::
 
@@ -30,7 +32,7 @@ import struct
 import threading
 from typing import Any, Coroutine, Optional, Set
 
-PASS, STALL, BLACKHOLE = "pass", "stall", "blackhole"
+PASS, STALL, BLACKHOLE, REJECT = "pass", "stall", "blackhole", "reject"
 
 
 class _Conn:
@@ -45,6 +47,9 @@ class _Conn:
         self.tasks: Set["asyncio.Task[None]"] = set()
 
     async def run(self) -> None:
+        if self.proxy.mode == REJECT:
+            self.abort(rst=True)
+            return
         try:
             if self.proxy.mode == BLACKHOLE:
                 # Accepted, never answered: never even connects upstream.
@@ -169,6 +174,15 @@ class FaultProxy:
         async def go() -> None:
             self.mode = BLACKHOLE
             self.not_stalled.set()
+        self._do(go())
+
+    def reject(self) -> None:
+        """RST every connection, open or new, until :meth:`pass_through`."""
+        async def go() -> None:
+            self.mode = REJECT
+            self.not_stalled.set()
+            for c in list(self.conns):
+                c.abort(rst=True)
         self._do(go())
 
     def reset(self) -> int:
