@@ -5,6 +5,7 @@ are printed as one table and written to ``bench/_work/faults.md``."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -15,10 +16,19 @@ ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "bench" / "_work" / "faults.md"
 
 
+_started = time.monotonic()  # this conftest loads as collection starts
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    rows = figures.rows()
-    if not rows:
+    if not figures.rows():
         return
+    stats = terminalreporter.stats
+    counts = " / ".join(
+        f"{len([r for r in stats.get(k, []) if getattr(r, 'when', 'call') == 'call' or k == 'error'])} {k}"
+        for k in ("passed", "xfailed", "failed", "xpassed", "error")
+    )
+    figures.record("stage", "tests", counts)
+    figures.record("stage", "wall time s", time.monotonic() - _started)
     text = figures.markdown()
     terminalreporter.write_sep("=", "fault test figures")
     terminalreporter.write(text)

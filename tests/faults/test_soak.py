@@ -82,7 +82,7 @@ async def test_soak_keeps_memory_fds_and_threads_bounded() -> None:
                 warm = await start_workflows(driver, peer_tq, tq, WARMUP_WORKFLOWS, ACTIVITIES,
                                              concurrent=True, prefix="soak-warm",
                                              activity_name="soak_tiny")
-                assert (await wait_closed(warm, 120)).all_completed
+                assert (await wait_closed(warm, 90)).all_completed
                 warmed = usage()
                 t0 = time.monotonic()
                 done0 = done
@@ -90,7 +90,7 @@ async def test_soak_keeps_memory_fds_and_threads_bounded() -> None:
                                                 concurrent=True, prefix="soak",
                                                 activity_name="soak_tiny")
                 # Bounded wait (the default size has taken ~2 min on a busy machine).
-                outcome = await wait_closed(handles, 300)
+                outcome = await wait_closed(handles, 240)
                 seconds = time.monotonic() - t0
                 ran = done - done0
             await driver.close()
