@@ -28,10 +28,14 @@ from tests.faults.harness import (
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(400)]
 
-LONG_DOWN_S = 68.0  # longer than a minute
+# Longer than a minute, and than 60 s plus the worker's longest poll backoff
+# (10 s + 20 % jitter): so a worker that gives up after a minute of failures
+# is sure to have given up before the server is back.
+LONG_DOWN_S = 75.0
 SHORT_DOWN_S = 5.0
 SHORT_APART_S = 62.0  # from the first outage's start to the second's
-RESUME_WAIT_S = 45.0  # bound on the wait for the workflows after a restart
+RESUME_WAIT_S = 60.0  # bound on the wait for the workflows after a restart
+START_WAIT_S = 60.0  # bound on starting new workflows after a restart
 
 
 @dataclass
@@ -39,22 +43,32 @@ class OutageRun:
     outcomes: Dict[str, Outcome] = field(default_factory=dict)
     resume_s: Dict[str, Optional[float]] = field(default_factory=dict)
     error: Optional[str] = None
+    """What stopped the scenario early (not the worker's doing), if anything."""
 
 
 async def _start_after_restart(driver: Client, peer_tq: str, tq: str, n: int, each: int) -> List[WorkflowHandle]:
     """Start workflows, waiting out a server that is still coming up (bounded)."""
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + START_WAIT_S
     while True:
         try:
             return await start_workflows(driver, peer_tq, tq, n, each, prefix="outage")
-        except Exception:
+        except Exception as e:
             if time.monotonic() > deadline:
-                raise
+                raise RuntimeError(f"the restarted server took no new workflow in "
+                                   f"{START_WAIT_S:.0f} s: {e!r}") from e
             await asyncio.sleep(0.5)
 
 
 async def _scenario(tmp: Path, long_outage: bool) -> OutageRun:
     run = OutageRun()
+    try:
+        await _run_scenario(run, tmp, long_outage)
+    except Exception as e:  # reported by the tests of the outages not reached
+        run.error = f"{'long' if long_outage else 'short'} scenario: {e!r}"
+    return run
+
+
+async def _run_scenario(run: OutageRun, tmp: Path, long_outage: bool) -> None:
     server = DevServer(db_filename=str(tmp / "temporal.db"))
     await asyncio.to_thread(server.start)
     try:
@@ -66,8 +80,7 @@ async def _scenario(tmp: Path, long_outage: bool) -> OutageRun:
             async with Worker(wclient, task_queue=tq, activities={ACTIVITY: ex.activity()}):
                 first = await start_workflows(driver, peer_tq, tq, 10, 6, prefix="outage")
                 if not await wait_until(lambda: ex.finished >= 10, 60):
-                    run.error = f"only {ex.finished} activities ran before the outage"
-                    return run
+                    raise RuntimeError(f"only {ex.finished} activities ran before the outage")
                 outages = [LONG_DOWN_S] if long_outage else [SHORT_DOWN_S, SHORT_DOWN_S]
                 pending = first
                 for i, down in enumerate(outages, 1):
@@ -87,7 +100,6 @@ async def _scenario(tmp: Path, long_outage: bool) -> OutageRun:
             await wclient.close()
     finally:
         await asyncio.to_thread(server.stop)
-    return run
 
 
 @pytest.fixture(scope="module")
@@ -96,9 +108,11 @@ async def outages(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Out
         _scenario(tmp_path_factory.mktemp("long"), True),
         _scenario(tmp_path_factory.mktemp("short"), False),
     )
-    merged = OutageRun(error=long_run.error or short_run.error)
+    merged = OutageRun(error="; ".join(e for e in (long_run.error, short_run.error) if e) or None)
     merged.outcomes = {**long_run.outcomes, **short_run.outcomes}
     merged.resume_s = {**long_run.resume_s, **short_run.resume_s}
+    if merged.error:
+        figures.record("outages", "scenario stopped early", merged.error)
     labels = {"long": f"outage {LONG_DOWN_S:.0f} s",
               "short 1": f"2 outages of {SHORT_DOWN_S:.0f} s, {SHORT_APART_S:.0f} s apart: 1st",
               "short 2": f"2 outages of {SHORT_DOWN_S:.0f} s, {SHORT_APART_S:.0f} s apart: 2nd"}
@@ -113,9 +127,8 @@ async def outages(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Out
 
 
 def _check(run: OutageRun, key: str) -> None:
-    assert run.error is None, run.error
     outcome = run.outcomes.get(key)
-    assert outcome is not None, f"the scenario did not reach outage {key!r}"
+    assert outcome is not None, f"the scenario did not get through outage {key!r}: {run.error}"
     assert run.resume_s.get(key) is not None, "the worker never ran an activity after the restart"
     assert outcome.all_completed, outcome
 
