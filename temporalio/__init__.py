@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+# The one place the version is written: the package metadata reads it
+# (pyproject.toml), and the connection sends it as the client-version header
+# (temporalio.service.__version__ is this).
 __version__ = "0.1.0"
 
 # name -> module that defines it

@@ -72,6 +72,7 @@ typedef struct completion {
   char *message;
   uint8_t *data; /* response (OK) or status details (error) */
   size_t len;
+  int code; /* worker FATAL events: the gRPC status (0: not a call's) */
 } completion;
 
 typedef struct NotifierObject {
@@ -529,7 +530,9 @@ static PyObject *Client_call(ClientObject *self, PyObject *args, PyObject *kw) {
     PyErr_NoMemory();
     goto done;
   }
-  tcore_call_options opts = {timeout_ms, !retry, md.keys, md.values, md.lens, (size_t)md.n};
+  /* A timeout bounds the call as a whole, retries included. */
+  tcore_call_options opts = {timeout_ms, !retry, md.keys, md.values, md.lens, (size_t)md.n,
+                             timeout_ms, 0};
   tcore_error err = {0};
   int rc;
   tcore_client *client = self->client;
@@ -624,7 +627,8 @@ static void sink_free(event_sink *s) {
   PyMem_RawFree(s);
 }
 
-/* ("task", bytes) / ("cancel", token, reason) / ("fatal", message) /
+/* ("task", bytes) / ("cancel", token, reason) /
+ * ("fatal", message, grpc status or 0, status details bytes) /
  * ("warning", token or None, message) */
 static PyObject *convert_event(completion *c) {
   const char *msg = c->message ? c->message : "";
@@ -634,7 +638,8 @@ static PyObject *convert_event(completion *c) {
     case TCORE_WORKER_EVENT_CANCEL:
       return Py_BuildValue("(sy#s)", "cancel", (const char *)c->data, (Py_ssize_t)c->len, msg);
     case TCORE_WORKER_EVENT_FATAL:
-      return Py_BuildValue("(ss)", "fatal", msg);
+      return Py_BuildValue("(ssiy#)", "fatal", msg, c->code, (const char *)c->data,
+                           (Py_ssize_t)c->len);
     default:
       if (c->len)
         return Py_BuildValue("(sy#s)", "warning", (const char *)c->data, (Py_ssize_t)c->len, msg);
@@ -654,7 +659,11 @@ static void on_worker_event(void *user, const tcore_worker_event *ev) {
   c->status = ev->kind;
   const uint8_t *data = ev->kind == TCORE_WORKER_EVENT_TASK ? ev->task : ev->task_token;
   size_t len = ev->kind == TCORE_WORKER_EVENT_TASK ? ev->task_len : ev->task_token_len;
-  if (ev->kind == TCORE_WORKER_EVENT_FATAL) len = 0;
+  if (ev->kind == TCORE_WORKER_EVENT_FATAL) {
+    data = ev->details;
+    len = ev->details_len;
+    c->code = ev->status;
+  }
   c->data = raw_copy(data, len);
   c->len = c->data ? len : 0;
   if (ev->message) {
@@ -887,7 +896,7 @@ static PyType_Slot Worker_slots[] = {
      "       max_activities_per_second=0.0, max_task_queue_activities_per_second=0.0,\n"
      "       graceful_shutdown_ms=0)\n"
      "The core's activity worker. on_event(tuple) runs on the loop of `notifier`\n"
-     "with ('task', bytes), ('cancel', token, reason), ('fatal', message) or\n"
+     "with ('task', bytes), ('cancel', token, reason), ('fatal', message, status, details) or\n"
      "('warning', token or None, message)."},
     {0, NULL}};
 

@@ -33,6 +33,8 @@ from typing import (
     overload,
 )
 
+from temporalio._checks import _seconds
+
 __all__ = [
     "defn",
     "Info",
@@ -332,9 +334,7 @@ async def wait_for_cancelled() -> None:
 def wait_for_cancelled_sync(timeout: Union[None, float, timedelta] = None) -> bool:
     """Block until cancellation is requested or ``timeout`` passes; returns
     whether it was requested."""
-    if isinstance(timeout, timedelta):
-        timeout = timeout.total_seconds()
-    return _context().cancel.wait_sync(timeout)
+    return _context().cancel.wait_sync(_seconds(timeout))
 
 
 def is_worker_shutdown() -> bool:
@@ -358,9 +358,7 @@ def wait_for_worker_shutdown_sync(timeout: Union[None, float, timedelta] = None)
     """Block until the worker begins to shut down (see
     :func:`is_worker_shutdown`) or ``timeout`` passes; returns whether it
     did. For sync activities (threads and process pools)."""
-    if isinstance(timeout, timedelta):
-        timeout = timeout.total_seconds()
-    return _context().worker_shutdown.wait_sync(timeout)
+    return _context().worker_shutdown.wait_sync(_seconds(timeout))
 
 
 # ---- logging ---------------------------------------------------------------------------

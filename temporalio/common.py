@@ -6,11 +6,12 @@ the generated messages when they are called.
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import IntEnum
-from typing import TYPE_CHECKING, Any, Optional, Sequence
+from typing import TYPE_CHECKING, Optional, Sequence
+
+from temporalio._checks import _check_int, _check_list, _check_number, _check_timedelta
 
 if TYPE_CHECKING:
     from temporalio.api.common.v1 import RetryPolicy as RetryPolicyProto
@@ -22,15 +23,6 @@ __all__ = [
     "QueryRejectCondition",
     "WorkflowExecutionStatus",
 ]
-
-
-def _check_timedelta(value: Any, name: str, *, optional: bool = False) -> None:
-    if value is None and optional:
-        return
-    if not isinstance(value, timedelta):
-        raise TypeError(f"{name} must be a datetime.timedelta, not {type(value).__name__}")
-    if value < timedelta(0):
-        raise ValueError(f"{name} must not be negative, got {value!r}")
 
 
 @dataclass
@@ -65,15 +57,9 @@ class RetryPolicy:
         _check_timedelta(self.initial_interval, "RetryPolicy.initial_interval")
         _check_timedelta(self.maximum_interval, "RetryPolicy.maximum_interval", optional=True)
         coefficient = self.backoff_coefficient
-        if isinstance(coefficient, bool) or not isinstance(coefficient, numbers.Real):
-            raise TypeError(
-                f"RetryPolicy.backoff_coefficient must be a number, not {type(coefficient).__name__}"
-            )
-        if not coefficient >= 1.0:  # also rejects NaN
+        if not _check_number(coefficient, "RetryPolicy.backoff_coefficient") >= 1.0:  # also NaN
             raise ValueError(f"RetryPolicy.backoff_coefficient must be at least 1.0, got {coefficient!r}")
-        attempts = self.maximum_attempts
-        if isinstance(attempts, bool) or not isinstance(attempts, int):
-            raise TypeError(f"RetryPolicy.maximum_attempts must be an int, not {type(attempts).__name__}")
+        attempts = _check_int(self.maximum_attempts, "RetryPolicy.maximum_attempts")
         if attempts < 0:
             raise ValueError(f"RetryPolicy.maximum_attempts must not be negative, got {attempts}")
         if attempts > 2**31 - 1:
@@ -85,11 +71,7 @@ class RetryPolicy:
             )
         types = self.non_retryable_error_types
         if types is not None:
-            if isinstance(types, (str, bytes)) or not isinstance(types, Sequence):
-                raise TypeError(
-                    "RetryPolicy.non_retryable_error_types must be a sequence of str, "
-                    f"not {type(types).__name__}"
-                )
+            _check_list(types, "RetryPolicy.non_retryable_error_types", "a sequence of str")
             for t in types:
                 if not isinstance(t, str):
                     raise TypeError(

@@ -109,7 +109,8 @@ void tcore_retry_config_default(tcore_retry_config *cfg);
  * NULL) is checked for gRPC's "message larger than max" text, never retried. */
 int tcore_status_is_retryable(int code, const char *message);
 
-/* The delay before retry number `attempt` (1-based), before jitter, in ms.
+/* The delay before retry number `attempt` (1-based), before jitter, in ms:
+ * at most the policy's max_interval_ms, and never over 2^52 ms.
  * RESOURCE_EXHAUSTED backs off longer: 1 s initial, x2, up to 10 s. */
 int64_t tcore_retry_backoff_ms(const tcore_retry_config *cfg, int attempt, int code);
 
@@ -125,7 +126,8 @@ void tcore_client_options_free(tcore_client_options *o);
 int tcore_client_options_set_target(tcore_client_options *o, const char *target);
 /* Sent as the `temporal-namespace` header on every call. Default "default". */
 int tcore_client_options_set_namespace(tcore_client_options *o, const char *ns);
-/* Sent as `client-name` / `client-version`. */
+/* Sent as `client-name` / `client-version`. Default "temporal-python" and
+ * this package's version (temporalio/__init__.py's __version__). */
 int tcore_client_options_set_client_info(tcore_client_options *o, const char *name,
                                          const char *version);
 /* Turns TLS on. All PEM arguments may be NULL (system roots, no client cert).
@@ -133,13 +135,16 @@ int tcore_client_options_set_client_info(tcore_client_options *o, const char *na
 int tcore_client_options_set_tls(tcore_client_options *o, const char *root_ca_pem,
                                  const char *client_cert_pem, const char *client_key_pem,
                                  const char *server_name_override);
-/* Sent as `authorization: Bearer <key>`; NULL or "" sends none. */
+/* Sent as `authorization: Bearer <key>`; NULL or "" sends none.
+ * TCORE_ERR_INVALID_ARGUMENT if the key has a byte outside printable ASCII
+ * (0x20-0x7e: a header cannot carry it); TCORE_ERR_NOMEM. */
 int tcore_client_options_set_api_key(tcore_client_options *o, const char *api_key);
 /* Adds a header sent on every call. Keys must be lowercase ASCII; keys
  * ending in "-bin" carry binary values. */
 int tcore_client_options_add_metadata(tcore_client_options *o, const char *key,
                                       const uint8_t *value, size_t value_len);
-/* HTTP/2 keepalive; interval 0 turns it off. Default 30000 / 15000. */
+/* HTTP/2 keepalive; interval 0 turns it off. Default 30000 / 15000. Each
+ * in 0..INT32_MAX ms, else TCORE_ERR_INVALID_ARGUMENT. */
 int tcore_client_options_set_keepalive(tcore_client_options *o, int64_t interval_ms,
                                        int64_t timeout_ms);
 /* Retry policy of ordinary calls; NULL keeps the defaults. */
@@ -167,6 +172,8 @@ int tcore_client_new(tcore_runtime *rt, const tcore_client_options *opts, tcore_
 void tcore_client_free(tcore_client *c);
 
 /* Live updates, applied to every call started afterwards (workers included). */
+/* TCORE_ERR_INVALID_ARGUMENT (the key is kept as it was) for a key with a
+ * byte outside printable ASCII, as tcore_client_options_set_api_key. */
 int tcore_client_set_api_key(tcore_client *c, const char *api_key);
 /* Replaces the extra metadata with `n` pairs. */
 int tcore_client_set_metadata(tcore_client *c, const char *const *keys,
@@ -198,6 +205,17 @@ typedef struct tcore_call_options {
   const uint8_t *const *md_values;
   const size_t *md_value_lens;
   size_t md_count;
+  /* The whole call, retries and backoffs included, in ms from the start: no
+   * attempt runs past it (its grpc deadline is cut to what is left) and no
+   * retry starts that could not begin before it. The callback then gets
+   * DEADLINE_EXCEEDED (or the last attempt's status). 0 = no bound beyond the
+   * retry policy's max elapsed time. */
+  int64_t total_timeout_ms;
+  /* Nonzero: retryable failures are retried past the policy's max_retries and
+   * max_elapsed_ms, for as long as total_timeout_ms allows (which must then be
+   * > 0, else TCORE_ERR_INVALID_ARGUMENT). For calls that must not be lost to
+   * a short outage, e.g. a task's completion until the task's own deadline. */
+  int retry_until_total;
 } tcore_call_options;
 
 /* Starts a unary call of `method` ("/package.Service/Method") with a
@@ -239,8 +257,28 @@ int tcore_status_details_parse(const uint8_t *data, size_t len, tcore_status_det
  * activity and gives the outcome back with tcore_worker_complete. The core
  * owns everything between: the long polls (never more than there are free
  * slots, so a task taken is a task that can run), poll error backoff,
- * heartbeat throttling, cancellation delivery, the Respond* calls (with the
- * client's retry policy) and an orderly shutdown.
+ * heartbeat throttling, cancellation delivery, each task's local deadlines,
+ * the Respond* calls (retried until the task's own deadline) and an orderly
+ * shutdown.
+ *
+ * Polls: a failure that can heal (UNAVAILABLE, DEADLINE_EXCEEDED,
+ * CANCELLED, INTERNAL, UNKNOWN, RESOURCE_EXHAUSTED, ABORTED, OUT_OF_RANGE,
+ * DATA_LOSS: the server down, restarting, busy, or a connection reset) is
+ * retried for as long as the worker runs, after a backoff of 200 ms doubling
+ * up to 500 ms while the server cannot be reached (UNAVAILABLE,
+ * DEADLINE_EXCEEDED, CANCELLED; with the channel's reconnect backoff capped
+ * at 1 s, polling resumes about a second after the server is back) and up
+ * to 10 s for the others; a healthy poll resets it. Any other status (NOT_FOUND for an unknown namespace,
+ * PERMISSION_DENIED, UNAUTHENTICATED, UNIMPLEMENTED, INVALID_ARGUMENT,
+ * FAILED_PRECONDITION, ...; the same split as the official SDK's core), a
+ * closed client, or use after fork() ends polling: one FATAL event.
+ *
+ * Local deadlines: each task's start-to-close (from the moment the task
+ * arrived), schedule-to-close (from its scheduled time) and heartbeat
+ * timeout (from the last tcore_worker_heartbeat, or arrival) are enforced
+ * here too, a buffer (tcore_worker_options_set_local_timeout_buffer_ms)
+ * after the server's own: CANCEL "timed_out" is delivered and the task's
+ * completion is dropped (the server has timed the attempt out already).
  *
  * Life cycle: options -> tcore_worker_new -> tcore_worker_start -> ... ->
  * tcore_worker_shutdown(cb) -> cb runs once -> tcore_worker_free.
@@ -264,14 +302,16 @@ typedef enum tcore_worker_event_kind {
   /* The activity of `task_token` should stop; `message` is the reason:
    * "cancel_requested", "paused", "reset" (from a heartbeat response),
    * "not_found" (the server no longer knows the task: its completion will
-   * not be reported), or "worker_shutdown" (the grace period is over).
+   * not be reported), "timed_out" (a local deadline passed: its completion
+   * will not be reported), or "worker_shutdown" (the grace period is over).
    * Delivered at most once per task, always after its TASK event. The
    * language side still calls tcore_worker_complete for the task. */
   TCORE_WORKER_EVENT_CANCEL = 2,
-  /* Polling failed for longer than the tolerance (60 s by default) or
-   * cannot go on (the client was closed): the worker polls no more. Running
-   * tasks may still complete. The language side should shut the worker
-   * down. `message` says why. */
+  /* Polling failed for good: a poll got a status that cannot heal (see
+   * "Polls" above; `status` and `details` say which), or polling cannot go
+   * on (the client was closed, or fork(): `status` 0). The worker polls no
+   * more; running tasks may still complete. The language side should shut
+   * the worker down and report the error. `message` says why. */
   TCORE_WORKER_EVENT_FATAL = 3,
   /* Something worth logging that needs no action, e.g. a Respond* call that
    * failed after its retries (`task_token` set when about one task). */
@@ -286,6 +326,9 @@ typedef struct tcore_worker_event {
   const uint8_t *task; /* TASK only */
   size_t task_len;
   const char *message; /* CANCEL, FATAL, WARNING; NUL-terminated */
+  int status;              /* FATAL: the poll's gRPC status, 0 when not a call's */
+  const uint8_t *details;  /* FATAL: its raw `grpc-status-details-bin` (may be empty) */
+  size_t details_len;
 } tcore_worker_event;
 
 typedef void (*tcore_worker_event_cb)(void *user, const tcore_worker_event *event);
@@ -319,8 +362,11 @@ int tcore_worker_options_set_graceful_shutdown_ms(tcore_worker_options *o, int64
 /* How long shutdown then waits for cancelled tasks to complete before it
  * gives up on them (the server times them out). Default 10000. */
 int tcore_worker_options_set_shutdown_cancel_wait_ms(tcore_worker_options *o, int64_t ms);
-/* How long polls may keep failing before the FATAL event. Default 60000. */
-int tcore_worker_options_set_poll_error_tolerance_ms(tcore_worker_options *o, int64_t ms);
+/* How long after a task's deadline (start-to-close, schedule-to-close or
+ * heartbeat timeout) the core times it out locally; also how long past that
+ * deadline its Respond* call may retry. Default 5000 (as the official SDK's
+ * core), so the server's own timeout comes first. */
+int tcore_worker_options_set_local_timeout_buffer_ms(tcore_worker_options *o, int64_t ms);
 /* The event callback (required) and its user pointer. */
 int tcore_worker_options_set_event_callback(tcore_worker_options *o, tcore_worker_event_cb cb,
                                             void *user);
@@ -344,10 +390,16 @@ typedef enum tcore_completion_kind {
 } tcore_completion_kind;
 
 /* Reports the outcome of a task and frees its slot. The Respond* call is
- * sent in the background with the client's retry policy; for FAILED and
- * CANCELLED, heartbeat details not yet sent are sent first. Nothing is
- * reported when the server answered a heartbeat of this task with
- * NOT_FOUND. Returns TCORE_ERR_NOT_FOUND if the token is not a running task
+ * sent in the background; retryable failures (the server unreachable, ...)
+ * are retried until the task's own deadline plus the local timeout buffer
+ * (the client's policy when the task has none); for FAILED and CANCELLED,
+ * heartbeat details not yet sent are sent first, likewise. A COMPLETED
+ * result the server refuses as too large (RESOURCE_EXHAUSTED "larger than
+ * max", INVALID_ARGUMENT about a size limit) is reported instead as a
+ * non-retryable application failure of type "GrpcMessageTooLarge" naming
+ * its size, so the workflow sees it at once (and a WARNING event says so).
+ * Nothing is reported when the server answered a heartbeat of this task
+ * with NOT_FOUND, or after its local timeout (CANCEL "timed_out"). Returns TCORE_ERR_NOT_FOUND if the token is not a running task
  * of this worker (already completed, or given up at shutdown). `token` and
  * `data` are copied. */
 int tcore_worker_complete(tcore_worker *w, const uint8_t *token, size_t token_len, int kind,
@@ -368,7 +420,8 @@ int64_t tcore_heartbeat_throttle_ms(int64_t heartbeat_timeout_ms);
 /* Shuts the worker down: stops polling and cancels the polls in flight;
  * lets running tasks finish for the graceful period, then delivers CANCEL
  * "worker_shutdown" to those still running and waits (bounded) for their
- * completions; waits for every Respond* call; sends ShutdownWorker (its
+ * completions; waits for every Respond* call (at most max(cancel wait,
+ * 1 s); then they are cancelled); sends ShutdownWorker (its
  * errors are ignored); then calls `cb` (may be NULL) once, on a runtime
  * thread. No event is delivered after `cb` starts. TCORE_ERR_CLOSED if
  * shutdown was already requested. */

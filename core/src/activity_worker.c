@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "temporal/api/workflowservice/v1/request_response.pb-c.h"
@@ -18,6 +19,15 @@
 #define POLL_TIMEOUT_MS 70000
 #define POLL_BACKOFF_INITIAL_MS 200
 #define POLL_BACKOFF_MAX_MS 10000
+/* While the server cannot be reached (UNAVAILABLE and the like) polls retry
+ * at least this often: they fail at once while the channel is down, and the
+ * first one after the channel reconnected (its own backoff is capped at 1 s,
+ * in client.c) goes out within this, so polling resumes within about a
+ * second of the server being back. */
+#define POLL_BACKOFF_MAX_UNREACHABLE_MS 500
+/* Local timeouts fire this long after the server's own (as sdk-core's
+ * local_timeout_buffer_for_activities) so they do not race it. */
+#define LOCAL_TIMEOUT_BUFFER_MS 5000
 /* A poll that ends CANCELLED / DEADLINE_EXCEEDED sooner than this was not a
  * long poll: back off instead of polling again at once. */
 #define POLL_MIN_NORMAL_MS 1000
@@ -28,7 +38,7 @@ struct tcore_worker_options {
   char *ns, *task_queue, *identity;
   int max_slots, max_polls;
   double local_rate, tq_rate;
-  int64_t grace_ms, cancel_wait_ms, tolerance_ms;
+  int64_t grace_ms, cancel_wait_ms, timeout_buffer_ms;
   tcore_worker_event_cb cb;
   void *user;
 };
@@ -40,7 +50,7 @@ int tcore_worker_options_new(tcore_worker_options **out) {
   o->max_slots = 100;
   o->max_polls = 5;
   o->cancel_wait_ms = 10000;
-  o->tolerance_ms = 60000;
+  o->timeout_buffer_ms = LOCAL_TIMEOUT_BUFFER_MS;
   return TCORE_OK;
 }
 
@@ -114,9 +124,9 @@ int tcore_worker_options_set_shutdown_cancel_wait_ms(tcore_worker_options *o, in
   return TCORE_OK;
 }
 
-int tcore_worker_options_set_poll_error_tolerance_ms(tcore_worker_options *o, int64_t ms) {
+int tcore_worker_options_set_local_timeout_buffer_ms(tcore_worker_options *o, int64_t ms) {
   if (!o || ms < 0) return TCORE_ERR_INVALID_ARGUMENT;
-  o->tolerance_ms = ms;
+  o->timeout_buffer_ms = ms;
   return TCORE_OK;
 }
 
@@ -200,6 +210,9 @@ static void act_insert_locked(tcore_worker *w, act *a) {
   a->in_table = 1;
   a->refs++;
   w->running++;
+  a->lnext = w->live;
+  if (w->live) w->live->lprev = a;
+  w->live = a;
 }
 
 void tcore_act_remove_locked(tcore_worker *w, act *a) {
@@ -215,6 +228,8 @@ void tcore_act_remove_locked(tcore_worker *w, act *a) {
   /* The caller drops the table's reference. */
 }
 
+static void act_timeout_fired(tcore_timer *t);
+
 static act *act_new(tcore_worker *w, const uint8_t *token, size_t len, int64_t hb_timeout_ms) {
   act *a = calloc(1, sizeof *a);
   if (!a) return NULL;
@@ -229,12 +244,18 @@ static act *act_new(tcore_worker *w, const uint8_t *token, size_t len, int64_t h
   a->w = w;
   a->throttle_ms = tcore_heartbeat_throttle_ms(hb_timeout_ms);
   a->throttle.t.fire = tcore_act_throttle_fired;
+  a->timeout.t.fire = act_timeout_fired;
+  const int64_t cap = 100LL * 366 * 24 * 3600 * 1000; /* a century: sums stay in range */
+  a->hb_timeout_ms = hb_timeout_ms <= 0 ? 0 : hb_timeout_ms < cap ? hb_timeout_ms : cap;
   return a;
 }
 
 void tcore_act_unref_locked(act *a) {
   if (--a->refs > 0) return;
   tcore_worker *w = a->w;
+  if (a->lprev) a->lprev->lnext = a->lnext;
+  else if (w->live == a) w->live = a->lnext;
+  if (a->lnext) a->lnext->lprev = a->lprev;
   free(a->token);
   free(a->pending);
   free(a->result);
@@ -266,7 +287,8 @@ void tcore_worker_emit(tcore_worker *w, int kind, const act *a, const uint8_t *t
 /* ---- calls --------------------------------------------------------------------- */
 
 int tcore_worker_send(tcore_worker *w, const char *method, const ProtobufCMessage *msg,
-                      const uint8_t *extra, size_t extra_len, tcore_call_cb cb, void *user) {
+                      const uint8_t *extra, size_t extra_len, int64_t total_ms,
+                      tcore_call_cb cb, void *user, tcore_call **out) {
   size_t n = protobuf_c_message_get_packed_size(msg);
   uint8_t stack[1024];
   size_t cap = n + extra_len + 11;
@@ -286,20 +308,24 @@ int tcore_worker_send(tcore_worker *w, const char *method, const ProtobufCMessag
     memcpy(buf + len, extra, extra_len);
     len += extra_len;
   }
-  int rc = tcore_worker_call(w, method, buf, len, 0, 0, cb, user, NULL, NULL);
+  int rc = tcore_worker_call(w, method, buf, len, 0, 0, total_ms, cb, user, out, NULL);
   if (buf != stack) free(buf);
   return rc;
 }
 
 int tcore_worker_call(tcore_worker *w, const char *method, const uint8_t *req, size_t len,
-                      int64_t timeout_ms, int no_retry, tcore_call_cb cb, void *user,
-                      tcore_call **out, tcore_error *err) {
+                      int64_t timeout_ms, int no_retry, int64_t total_ms, tcore_call_cb cb,
+                      void *user, tcore_call **out, tcore_error *err) {
   static const char *const ns_key[] = {"temporal-namespace"};
   const uint8_t *ns_value[] = {(const uint8_t *)w->ns};
   size_t ns_len[] = {strlen(w->ns)};
   tcore_call_options opts = {0};
   opts.timeout_ms = timeout_ms;
   opts.no_retry = no_retry;
+  if (total_ms > 0) {
+    opts.total_timeout_ms = total_ms;
+    opts.retry_until_total = 1;
+  }
   if (w->own_ns) { /* replaces the connection's namespace header */
     opts.md_keys = ns_key;
     opts.md_values = ns_value;
@@ -313,25 +339,105 @@ int tcore_worker_call(tcore_worker *w, const char *method, const uint8_t *req, s
 
 static void on_poll_done(void *user, const tcore_call_result *r);
 
-/* A failed poll: back off, or give up once failures have lasted too long.
- * Polls failing together (while a backoff is already armed) count once. (mu) */
-static void poll_failed_locked(tcore_worker *w, int status, const char *message) {
-  int64_t now = tcore_now_ms();
-  if (w->poll_failures == 0) w->first_failure_ms = now;
-  if (!w->fatal && now - w->first_failure_ms >= w->tolerance_ms) {
-    char buf[512];
-    snprintf(buf, sizeof buf, "polling for activity tasks failed for %lld ms (status %d: %s)",
-             (long long)(now - w->first_failure_ms), status, message ? message : "");
-    w->fatal = 1;
-    free(w->fatal_message);
-    w->fatal_message = tcore_strdup(buf);
+int tcore_poll_failure_heals(int status) {
+  switch (status) {
+    case TCORE_STATUS_UNAVAILABLE:
+    case TCORE_STATUS_DEADLINE_EXCEEDED:
+    case TCORE_STATUS_CANCELLED:
+    case TCORE_STATUS_INTERNAL:
+    case TCORE_STATUS_UNKNOWN:
+    case TCORE_STATUS_RESOURCE_EXHAUSTED:
+    case TCORE_STATUS_ABORTED:
+    case TCORE_STATUS_OUT_OF_RANGE:
+    case TCORE_STATUS_DATA_LOSS:
+      return 1;
+    default:
+      return 0;
+  }
+}
+
+int64_t tcore_poll_backoff_ms(int failures, int status) {
+  int64_t cap = status == TCORE_STATUS_UNAVAILABLE || status == TCORE_STATUS_DEADLINE_EXCEEDED ||
+                        status == TCORE_STATUS_CANCELLED
+                    ? POLL_BACKOFF_MAX_UNREACHABLE_MS
+                    : POLL_BACKOFF_MAX_MS;
+  int64_t delay = POLL_BACKOFF_INITIAL_MS;
+  for (int i = 1; i < failures && delay < cap; i++) delay *= 2;
+  return delay < cap ? delay : cap;
+}
+
+static void set_fatal_locked(tcore_worker *w, int status, const char *message,
+                             const uint8_t *details, size_t details_len) {
+  if (w->fatal) return;
+  w->fatal = 1;
+  free(w->fatal_message);
+  w->fatal_message = tcore_strdup(message);
+  w->fatal_status = status;
+  free(w->fatal_details);
+  w->fatal_details = NULL;
+  w->fatal_details_len = 0;
+  if (details_len && (w->fatal_details = malloc(details_len))) {
+    memcpy(w->fatal_details, details, details_len);
+    w->fatal_details_len = details_len;
+  }
+}
+
+/* A FATAL event taken out of the worker to be delivered without `mu`. */
+typedef struct fatal_event {
+  char *message; /* NULL: none due */
+  int status;
+  uint8_t *details;
+  size_t details_len;
+} fatal_event;
+
+static void take_fatal_locked(tcore_worker *w, fatal_event *f) {
+  f->message = w->fatal_message;
+  f->status = w->fatal_status;
+  f->details = w->fatal_details;
+  f->details_len = w->fatal_details_len;
+  w->fatal_message = NULL;
+  w->fatal_details = NULL;
+  w->fatal_details_len = 0;
+}
+
+/* Delivers a taken FATAL event (if any) and frees it. Without `mu`. */
+static void emit_fatal(tcore_worker *w, fatal_event *f) {
+  if (f->message) {
+    pthread_mutex_lock(&w->mu);
+    tcore_worker_event_cb cb = w->event_cb;
+    void *user = w->event_user;
+    pthread_mutex_unlock(&w->mu);
+    if (cb) {
+      tcore_worker_event ev = {0};
+      ev.kind = TCORE_WORKER_EVENT_FATAL;
+      ev.message = f->message;
+      ev.status = f->status;
+      ev.details = f->details;
+      ev.details_len = f->details_len;
+      cb(user, &ev);
+    }
+  }
+  free(f->message);
+  free(f->details);
+}
+
+/* A failed poll. A failure that can heal (the server unreachable, busy,
+ * restarting) is retried after a backoff, for as long as the worker runs;
+ * any other (namespace not found, permission denied, unauthenticated, ...)
+ * ends polling: the FATAL event, from the backoff timer. Polls failing
+ * together (while a backoff is already armed) count once. (mu) */
+static void poll_failed_locked(tcore_worker *w, const tcore_call_result *r) {
+  if (!tcore_poll_failure_heals(r->status)) {
+    char buf[600];
+    snprintf(buf, sizeof buf, "polling for activity tasks failed for good (status %d: %s)",
+             r->status, r->message ? r->message : "");
+    set_fatal_locked(w, r->status, buf, r->details, r->details_len);
+    tcore_wtimer_arm_locked(w, &w->backoff, &w->holds, 0);
     return;
   }
   if (w->backoff.armed) return;
   w->poll_failures++;
-  int64_t delay = POLL_BACKOFF_INITIAL_MS;
-  for (int i = 1; i < w->poll_failures && delay < POLL_BACKOFF_MAX_MS; i++) delay *= 2;
-  if (delay > POLL_BACKOFF_MAX_MS) delay = POLL_BACKOFF_MAX_MS;
+  int64_t delay = tcore_poll_backoff_ms(w->poll_failures, r->status);
   delay = (int64_t)((double)delay * (0.8 + 0.4 * tcore_random_unit()));
   tcore_wtimer_arm_locked(w, &w->backoff, &w->holds, delay);
 }
@@ -340,17 +446,16 @@ static void poll_failed_locked(tcore_worker *w, int status, const char *message)
  * the backoff timer, so it always comes from a runtime thread. (mu) */
 static void poll_start_failed_locked(tcore_worker *w, int rc, const tcore_error *err) {
   if (rc == TCORE_ERR_CLOSED || rc == TCORE_ERR_FORKED) {
-    if (!w->fatal) {
-      char buf[400];
-      snprintf(buf, sizeof buf, "cannot poll for activity tasks: %s", err->message);
-      w->fatal = 1;
-      free(w->fatal_message);
-      w->fatal_message = tcore_strdup(buf);
-    }
+    char buf[400];
+    snprintf(buf, sizeof buf, "cannot poll for activity tasks: %s", err->message);
+    set_fatal_locked(w, 0, buf, NULL, 0);
     tcore_wtimer_arm_locked(w, &w->backoff, &w->holds, 0);
     return;
   }
-  poll_failed_locked(w, TCORE_STATUS_INTERNAL, err->message);
+  tcore_call_result r = {0};
+  r.status = TCORE_STATUS_INTERNAL;
+  r.message = err->message;
+  poll_failed_locked(w, &r);
 }
 
 void tcore_worker_pump_locked(tcore_worker *w) {
@@ -378,7 +483,7 @@ void tcore_worker_pump_locked(tcore_worker *w) {
     tcore_error err = {0};
     /* No retry: the worker retries polls itself, without limit. */
     int rc = tcore_worker_call(w, WS "PollActivityTaskQueue", w->poll_req, w->poll_req_len,
-                               POLL_TIMEOUT_MS, 1, on_poll_done, p, &p->call, &err);
+                               POLL_TIMEOUT_MS, 1, 0, on_poll_done, p, &p->call, &err);
     if (rc != TCORE_OK) {
       p->busy = 0;
       w->polls_in_flight--;
@@ -389,9 +494,136 @@ void tcore_worker_pump_locked(tcore_worker *w) {
   }
 }
 
+/* Saturates rather than overflow: the bytes may say anything. */
 static int64_t duration_ms(const Google__Protobuf__Duration *d) {
   if (!d) return 0;
-  return d->seconds * 1000 + d->nanos / 1000000;
+  int64_t ms;
+  if (__builtin_mul_overflow(d->seconds, 1000, &ms) ||
+      __builtin_add_overflow(ms, d->nanos / 1000000, &ms))
+    return d->seconds < 0 ? INT64_MIN : INT64_MAX;
+  return ms;
+}
+
+int tcore_activity_task_decode(const uint8_t *data, size_t len, tcore_activity_task *t) {
+  memset(t, 0, sizeof *t);
+  if (!data && len) return TCORE_ERR_INVALID_ARGUMENT;
+  t->msg = temporal__api__workflowservice__v1__poll_activity_task_queue_response__unpack(
+      NULL, len, data);
+  if (!t->msg) return TCORE_ERR_INVALID_ARGUMENT;
+  t->token = t->msg->task_token.data;
+  t->token_len = t->msg->task_token.len;
+  t->heartbeat_timeout_ms = duration_ms(t->msg->heartbeat_timeout);
+  return TCORE_OK;
+}
+
+void tcore_activity_task_clear(tcore_activity_task *t) {
+  if (t->msg)
+    temporal__api__workflowservice__v1__poll_activity_task_queue_response__free_unpacked(t->msg,
+                                                                                          NULL);
+  memset(t, 0, sizeof *t);
+}
+
+static int64_t wall_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t tcore_act_close_deadline_ms(int64_t now_ms, int64_t now_wall_ms,
+                                    int64_t start_to_close_ms, int64_t scheduled_wall_ms,
+                                    int64_t schedule_to_close_ms) {
+  /* The bytes may say anything: keep every term within a century so the sums
+   * below (and the timer arithmetic on the result) cannot overflow. */
+  const int64_t cap = 100LL * 366 * 24 * 3600 * 1000;
+  if (start_to_close_ms > cap) start_to_close_ms = cap;
+  if (schedule_to_close_ms > cap) schedule_to_close_ms = cap;
+  if (scheduled_wall_ms > cap || scheduled_wall_ms < 0) scheduled_wall_ms = 0;
+  int64_t d = 0;
+  if (start_to_close_ms > 0) d = now_ms + start_to_close_ms; /* from receipt, as sdk-core */
+  if (schedule_to_close_ms > 0 && scheduled_wall_ms > 0) {
+    int64_t s = now_ms + (scheduled_wall_ms + schedule_to_close_ms - now_wall_ms);
+    if (d == 0 || s < d) d = s;
+  }
+  return d;
+}
+
+/* When the local timeout of `a` is due (without the buffer); 0: never. */
+static int64_t act_due_ms(const act *a) {
+  int64_t due = a->close_deadline_ms;
+  if (a->hb_timeout_ms > 0) {
+    int64_t hb = a->last_beat_ms + a->hb_timeout_ms;
+    if (due == 0 || hb < due) due = hb;
+  }
+  return due;
+}
+
+void tcore_act_arm_timeout_locked(act *a) {
+  if (!a->in_table || a->timed_out) return;
+  int64_t due = act_due_ms(a);
+  if (due == 0) return;
+  int64_t delay = due + a->w->timeout_buffer_ms - tcore_now_ms();
+  tcore_wtimer_arm_locked(a->w, &a->timeout, &a->refs, delay > 0 ? delay : 0);
+}
+
+int64_t tcore_act_respond_total_ms(const act *a) {
+  if (a->close_deadline_ms == 0) return 0;
+  int64_t left = a->close_deadline_ms + a->w->timeout_buffer_ms - tcore_now_ms();
+  return left > 1000 ? left : 1000;
+}
+
+/* The local timeout: the server has timed the attempt out by now. Tell the
+ * activity (CANCEL "timed_out") and drop its completion. A heartbeat since
+ * the timer was armed may have moved the deadline: then re-arm. */
+static void act_timeout_fired(tcore_timer *t) {
+  act *a = (act *)((char *)t - offsetof(act, timeout));
+  tcore_worker *w = a->w;
+  const char *deliver = NULL;
+  pthread_mutex_lock(&w->mu);
+  a->timeout.armed = 0;
+  if (a->in_table && !a->timed_out) {
+    int64_t due = act_due_ms(a);
+    if (due && due + w->timeout_buffer_ms > tcore_now_ms()) {
+      tcore_act_arm_timeout_locked(a);
+    } else if (due) {
+      a->timed_out = 1;
+      free(a->pending);
+      a->pending = NULL;
+      a->has_pending = 0;
+      if (!a->cancel_sent) {
+        if (a->delivered) {
+          a->cancel_sent = 1;
+          deliver = "timed_out";
+          a->refs++; /* for the delivery */
+        } else {
+          a->cancel_reason = "timed_out"; /* the task's delivery sends it */
+        }
+      }
+    }
+  }
+  pthread_mutex_unlock(&w->mu);
+  if (deliver) tcore_worker_emit(w, TCORE_WORKER_EVENT_CANCEL, a, NULL, 0, deliver);
+  pthread_mutex_lock(&w->mu);
+  if (deliver) tcore_act_unref_locked(a);
+  tcore_act_unref_locked(a); /* the timer's */
+  tcore_worker_step_locked(w, 1);
+  tcore_worker_unlock(w);
+}
+
+void tcore_worker_cancel_calls_locked(tcore_worker *w) {
+  for (act *a = w->live; a; a = a->lnext) {
+    if (a->hb_call) tcore_call_cancel(a->hb_call);
+    if (a->respond_call) tcore_call_cancel(a->respond_call);
+  }
+}
+
+/* Saturates like duration_ms. */
+static int64_t timestamp_ms(const Google__Protobuf__Timestamp *t) {
+  if (!t) return 0;
+  int64_t ms;
+  if (__builtin_mul_overflow(t->seconds, 1000, &ms) ||
+      __builtin_add_overflow(ms, t->nanos / 1000000, &ms))
+    return t->seconds < 0 ? INT64_MIN : INT64_MAX;
+  return ms;
 }
 
 /* Delivers a task, then the cancel that may have come for it meanwhile. The
@@ -412,10 +644,9 @@ static void deliver_task(tcore_worker *w, act *a, const uint8_t *task, size_t le
 static void on_poll_done(void *user, const tcore_call_result *r) {
   poll_slot *p = user;
   tcore_worker *w = p->w;
-  Temporal__Api__Workflowservice__V1__PollActivityTaskQueueResponse *resp = NULL;
-  if (r->status == TCORE_STATUS_OK)
-    resp = temporal__api__workflowservice__v1__poll_activity_task_queue_response__unpack(
-        NULL, r->response_len, r->response);
+  tcore_activity_task task = {0};
+  int parsed = r->status == TCORE_STATUS_OK &&
+               tcore_activity_task_decode(r->response, r->response_len, &task) == TCORE_OK;
   act *a = NULL;
   const char *warning = NULL;
 
@@ -425,15 +656,19 @@ static void on_poll_done(void *user, const tcore_call_result *r) {
   p->busy = 0;
   w->polls_in_flight--;
   int64_t now = tcore_now_ms();
-  if (r->status == TCORE_STATUS_OK && resp) {
-    w->poll_failures = 0;
-    if (resp->task_token.len) {
-      a = act_new(w, resp->task_token.data, resp->task_token.len,
-                  duration_ms(resp->heartbeat_timeout));
+  if (parsed) {
+    w->poll_failures = 0; /* healthy again */
+    if (task.token_len) {
+      a = act_new(w, task.token, task.token_len, task.heartbeat_timeout_ms);
       if (a) {
         w->holds++;
         act_insert_locked(w, a);
         a->refs++; /* for the delivery below */
+        a->last_beat_ms = now;
+        a->close_deadline_ms = tcore_act_close_deadline_ms(
+            now, wall_ms(), duration_ms(task.msg->start_to_close_timeout),
+            timestamp_ms(task.msg->scheduled_time), duration_ms(task.msg->schedule_to_close_timeout));
+        tcore_act_arm_timeout_locked(a);
         if (w->phase >= PHASE_CANCELLING) {
           /* Shutdown is past its grace period: run it, cancelled at once. */
           a->cancel_reason = "worker_shutdown";
@@ -448,25 +683,26 @@ static void on_poll_done(void *user, const tcore_call_result *r) {
     }
   } else if (r->status == TCORE_STATUS_OK) {
     warning = "a PollActivityTaskQueue response did not parse; polling on";
-    poll_failed_locked(w, TCORE_STATUS_INTERNAL, warning);
+    tcore_call_result bad = {0};
+    bad.status = TCORE_STATUS_INTERNAL;
+    bad.message = warning;
+    poll_failed_locked(w, &bad);
   } else if ((r->status == TCORE_STATUS_CANCELLED || r->status == TCORE_STATUS_DEADLINE_EXCEEDED) &&
              (w->phase != PHASE_RUNNING || now - p->started_ms >= POLL_MIN_NORMAL_MS)) {
     /* the normal end of a long poll, or our own cancel at shutdown */
   } else if (w->phase == PHASE_RUNNING) {
-    poll_failed_locked(w, r->status, r->message);
+    poll_failed_locked(w, r);
   }
   tcore_worker_pump_locked(w);
-  char *fatal = w->fatal_message;
-  w->fatal_message = NULL;
+  fatal_event fatal;
+  take_fatal_locked(w, &fatal);
   pthread_mutex_unlock(&w->mu);
 
-  if (resp) temporal__api__workflowservice__v1__poll_activity_task_queue_response__free_unpacked(
-      resp, NULL);
+  tcore_activity_task_clear(&task);
   tcore_call_release(call);
   if (a) deliver_task(w, a, r->response, r->response_len);
   if (warning) tcore_worker_emit(w, TCORE_WORKER_EVENT_WARNING, NULL, NULL, 0, warning);
-  if (fatal) tcore_worker_emit(w, TCORE_WORKER_EVENT_FATAL, NULL, NULL, 0, fatal);
-  free(fatal);
+  emit_fatal(w, &fatal);
 
   pthread_mutex_lock(&w->mu);
   if (a) tcore_act_unref_locked(a);
@@ -481,11 +717,10 @@ static void backoff_fired(tcore_timer *t) {
   pthread_mutex_lock(&w->mu);
   w->backoff.armed = 0;
   tcore_worker_pump_locked(w);
-  char *fatal = w->fatal_message;
-  w->fatal_message = NULL;
+  fatal_event fatal;
+  take_fatal_locked(w, &fatal);
   pthread_mutex_unlock(&w->mu);
-  if (fatal) tcore_worker_emit(w, TCORE_WORKER_EVENT_FATAL, NULL, NULL, 0, fatal);
-  free(fatal);
+  emit_fatal(w, &fatal);
   pthread_mutex_lock(&w->mu);
   w->holds--;
   tcore_worker_step_locked(w, 1);
@@ -534,6 +769,7 @@ static void worker_destroy(tcore_worker *w) {
   if (w->client) tcore_client_unref(w->client);
   free(w->ns), free(w->task_queue), free(w->identity), free(w->instance_key);
   free(w->poll_req), free(w->polls), free(w->buckets), free(w->fatal_message);
+  free(w->fatal_details);
   pthread_mutex_destroy(&w->mu);
   free(w);
 }
@@ -559,7 +795,7 @@ int tcore_worker_new(tcore_client *c, const tcore_worker_options *o, tcore_worke
   w->local_rate = o->local_rate;
   w->grace_ms = o->grace_ms;
   w->cancel_wait_ms = o->cancel_wait_ms;
-  w->tolerance_ms = o->tolerance_ms;
+  w->timeout_buffer_ms = o->timeout_buffer_ms;
   w->event_cb = o->cb;
   w->event_user = o->user;
   w->backoff.t.fire = backoff_fired;
@@ -673,7 +909,9 @@ int tcore_worker_complete(tcore_worker *w, const uint8_t *token, size_t token_le
     a->pending = NULL;
     a->has_pending = 0;
   }
+  if (kind == TCORE_COMPLETION_COMPLETED) a->completed_len = data_len;
   tcore_wtimer_cancel_locked(w, &a->throttle, &a->refs);
+  tcore_wtimer_cancel_locked(w, &a->timeout, &a->refs);
   tcore_act_progress_locked(a);
   tcore_act_unref_locked(a); /* the table's */
   tcore_worker_pump_locked(w);

@@ -18,8 +18,8 @@ struct tcore_call {
   tcore_op op;
   tcore_client *client;
   grpc_slice method, request;
-  int64_t timeout_ms;
-  int no_retry;
+  int64_t timeout_ms, total_ms; /* per attempt; whole call (0: unbounded) */
+  int no_retry, retry_until_total;
   size_t n_md;
   grpc_metadata *md; /* this call's own headers */
   tcore_call_cb cb;
@@ -103,8 +103,13 @@ static grpc_call_error attempt_start_locked(tcore_call *call) {
     call->send_md[n].key = grpc_slice_from_static_string(GRPC_COMPRESSION_REQUEST_ALGORITHM_MD_KEY);
     call->send_md[n++].value = grpc_slice_from_static_string("gzip");
   }
+  int64_t attempt_ms = call->timeout_ms;
+  if (call->total_ms > 0) {
+    int64_t left = call->start_ms + call->total_ms - tcore_now_ms();
+    if (left < attempt_ms) attempt_ms = left > 1 ? left : 1; /* ends DEADLINE_EXCEEDED */
+  }
   gpr_timespec deadline = gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
-                                       gpr_time_from_millis(call->timeout_ms, GPR_TIMESPAN));
+                                       gpr_time_from_millis(attempt_ms, GPR_TIMESPAN));
   call->gcall = grpc_channel_create_call(c->channel, NULL, GRPC_PROPAGATE_DEFAULTS, c->rt->cq,
                                          call->method, NULL, deadline, NULL);
   if (!call->gcall) return GRPC_CALL_ERROR;
@@ -171,11 +176,15 @@ static void call_done(tcore_op *op, int success) {
 
   pthread_mutex_lock(&c->mu);
   if (status != TCORE_STATUS_OK && !call->no_retry && !call->cancelled && !c->closed &&
-      call->attempts <= c->retry.max_retries && tcore_status_is_retryable(status, message)) {
+      (call->retry_until_total || call->attempts <= c->retry.max_retries) &&
+      tcore_status_is_retryable(status, message)) {
     int64_t delay = tcore_retry_backoff_ms(&c->retry, call->attempts, status);
     delay = (int64_t)((double)delay * (1.0 + c->retry.jitter * (2.0 * tcore_random_unit() - 1.0)));
     int64_t elapsed = tcore_now_ms() - call->start_ms;
-    if (c->retry.max_elapsed_ms == 0 || elapsed + delay <= c->retry.max_elapsed_ms) {
+    int within_policy = call->retry_until_total || c->retry.max_elapsed_ms == 0 ||
+                        elapsed + delay <= c->retry.max_elapsed_ms;
+    int within_total = call->total_ms == 0 || elapsed + delay < call->total_ms;
+    if (within_policy && within_total) {
       attempt_cleanup_locked(call);
       tcore_timer_start(c->rt, &call->timer, delay);
       pthread_mutex_unlock(&c->mu);
@@ -253,6 +262,9 @@ int tcore_client_call(tcore_client *c, const char *method, const uint8_t *reques
   if (!c || !method || method[0] != '/' || !cb || (!request && request_len))
     return tcore_fail(err, TCORE_ERR_INVALID_ARGUMENT,
                       "a client, a method '/package.Service/Method' and a callback are required");
+  if (opts && opts->retry_until_total && opts->total_timeout_ms <= 0)
+    return tcore_fail(err, TCORE_ERR_INVALID_ARGUMENT,
+                      "retry_until_total needs a total_timeout_ms > 0");
   if (tcore_runtime_forked(c->rt))
     return tcore_fail(err, TCORE_ERR_FORKED,
                       "this client was made before fork(); make a new one in the child process");
@@ -263,6 +275,8 @@ int tcore_client_call(tcore_client *c, const char *method, const uint8_t *reques
   call->status_message = grpc_empty_slice();
   call->timeout_ms = opts && opts->timeout_ms > 0 ? opts->timeout_ms : 30000;
   call->no_retry = opts ? opts->no_retry : 0;
+  call->total_ms = opts && opts->total_timeout_ms > 0 ? opts->total_timeout_ms : 0;
+  call->retry_until_total = opts ? opts->retry_until_total : 0;
   call->cb = cb;
   call->user = user;
   call->refs = out ? 2 : 1;

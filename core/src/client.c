@@ -1,4 +1,5 @@
 /* client.c: client options, the channel, and the headers every call carries. */
+#include <float.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,7 +27,7 @@ int tcore_client_options_new(tcore_client_options **out) {
   if (!o) return TCORE_ERR_NOMEM;
   o->ns = tcore_strdup("default");
   o->client_name = tcore_strdup("temporal-python");
-  o->client_version = tcore_strdup("0.1.0");
+  o->client_version = tcore_strdup(TCORE_VERSION);
   o->keepalive_interval_ms = 30000;
   o->keepalive_timeout_ms = 15000;
   o->max_receive_bytes = 128 * 1024 * 1024;
@@ -85,7 +86,14 @@ int tcore_client_options_set_tls(tcore_client_options *o, const char *root_ca_pe
   return rc;
 }
 
+/* An API key goes in a header value: printable ASCII only. */
+static int api_key_valid(const char *api_key) {
+  return !api_key || tcore_md_value_valid("authorization", (const uint8_t *)api_key,
+                                          strlen(api_key));
+}
+
 int tcore_client_options_set_api_key(tcore_client_options *o, const char *api_key) {
+  if (!api_key_valid(api_key)) return TCORE_ERR_INVALID_ARGUMENT;
   return set_str(&o->api_key, api_key && *api_key ? api_key : NULL);
 }
 
@@ -135,7 +143,9 @@ int tcore_client_options_add_metadata(tcore_client_options *o, const char *key,
 
 int tcore_client_options_set_keepalive(tcore_client_options *o, int64_t interval_ms,
                                        int64_t timeout_ms) {
-  if (interval_ms < 0 || timeout_ms < 0) return TCORE_ERR_INVALID_ARGUMENT;
+  /* grpc takes them as int: larger values would wrap. */
+  if (interval_ms < 0 || timeout_ms < 0 || interval_ms > INT32_MAX || timeout_ms > INT32_MAX)
+    return TCORE_ERR_INVALID_ARGUMENT;
   o->keepalive_interval_ms = interval_ms;
   o->keepalive_timeout_ms = timeout_ms;
   return TCORE_OK;
@@ -146,9 +156,10 @@ int tcore_client_options_set_retry(tcore_client_options *o, const tcore_retry_co
     tcore_retry_config_default(&o->retry);
     return TCORE_OK;
   }
-  if (cfg->initial_interval_ms < 0 || cfg->multiplier < 1.0 || cfg->jitter < 0 ||
-      cfg->jitter >= 1.0 || cfg->max_interval_ms < 0 || cfg->max_elapsed_ms < 0 ||
-      cfg->max_retries < 0)
+  /* Written so that NaN fails: it compares false with everything. */
+  if (cfg->initial_interval_ms < 0 || !(cfg->multiplier >= 1.0 && cfg->multiplier <= DBL_MAX) ||
+      !(cfg->jitter >= 0 && cfg->jitter < 1.0) || cfg->max_interval_ms < 0 ||
+      cfg->max_elapsed_ms < 0 || cfg->max_retries < 0)
     return TCORE_ERR_INVALID_ARGUMENT;
   o->retry = *cfg;
   return TCORE_OK;
@@ -251,6 +262,7 @@ static int md_set_swap(tcore_client *c, const char *api_key_or_keep, int keep_ke
 }
 
 int tcore_client_set_api_key(tcore_client *c, const char *api_key) {
+  if (!api_key_valid(api_key)) return TCORE_ERR_INVALID_ARGUMENT;
   return md_set_swap(c, api_key, 0, 0, NULL, NULL, NULL, 1);
 }
 
@@ -264,7 +276,7 @@ int tcore_client_set_metadata(tcore_client *c, const char *const *keys,
 
 /* ---- client ------------------------------------------------------------ */
 
-static int target_valid(const char *t) {
+int tcore_target_valid(const char *t) {
   if (!t || !*t) return 0;
   for (const char *p = t; *p; p++)
     if (*p == ' ' || *p == '\t' || *p == '\n') return 0;
@@ -285,6 +297,7 @@ static int target_valid(const char *t) {
 static grpc_channel_credentials *make_credentials(const tcore_client_options *o,
                                                   tcore_error *err) {
   if (!o->tls) return grpc_insecure_credentials_create();
+  if (tcore_tls_check(o->root_ca, o->cert, o->key, err) != TCORE_OK) return NULL;
   grpc_ssl_pem_key_cert_pair pair = {o->key, o->cert};
   grpc_channel_credentials *creds =
       grpc_ssl_credentials_create(o->root_ca, o->cert ? &pair : NULL, NULL, NULL);
@@ -315,7 +328,7 @@ int tcore_client_new(tcore_runtime *rt, const tcore_client_options *o, tcore_cli
   if (tcore_runtime_forked(rt))
     return tcore_fail(err, TCORE_ERR_FORKED, "the runtime was made in the parent process; "
                                              "make a new client in the child after fork()");
-  if (!target_valid(o->target))
+  if (!tcore_target_valid(o->target))
     return tcore_fail(err, TCORE_ERR_INVALID_ARGUMENT,
                       "target %s%s%s is not of the form host:port", o->target ? "'" : "",
                       o->target ? o->target : "(none)", o->target ? "'" : "");
@@ -334,8 +347,14 @@ int tcore_client_new(tcore_runtime *rt, const tcore_client_options *o, tcore_cli
                   (const uint8_t *const *)o->md_values, o->md_lens, 0) != TCORE_OK)
     goto nomem;
 
-  grpc_arg args[8];
+  grpc_arg args[12];
   size_t n = 0;
+  /* Reconnect promptly once the server is back (grpc's default backoff grows
+   * to 120 s): connect again after 100 ms growing to at most 1 s. Not
+   * GRPC_ARG_MIN_RECONNECT_BACKOFF_MS: grpc uses it as the minimum connect
+   * timeout (default 20 s), which a slow remote TLS handshake needs. */
+  args[n++] = int_arg(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args[n++] = int_arg(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
   args[n++] = int_arg(GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH,
                                               (int)o->max_receive_bytes);
   /* Our own retries are the policy; grpc's built-in ones would multiply them. */

@@ -36,6 +36,17 @@ struct tcore_client {
 void tcore_md_set_unref_locked(tcore_md_set *s);
 int tcore_md_key_valid(const char *key);
 int tcore_md_value_valid(const char *key, const uint8_t *value, size_t len);
+/* Parses TLS PEM material with OpenSSL, in memory (tls_check.c). Any argument
+ * may be NULL; the certificate and key go together. TCORE_ERR_INVALID_ARGUMENT
+ * with a message naming the item (server_root_ca_cert, client_cert,
+ * client_private_key) and the reason, never quoting the material;
+ * TCORE_ERR_NOMEM. Any thread; clears this thread's OpenSSL error queue. */
+int tcore_tls_check(const char *root_ca_pem, const char *client_cert_pem,
+                    const char *client_key_pem, tcore_error *err);
+/* Whether `target` (NULL allowed) is one tcore_client_new accepts: host:port
+ * with a port in 1..65535, or a grpc URI (`scheme:///...`, unix:, ipv4:,
+ * ipv6:); no whitespace. 1 or 0. */
+int tcore_target_valid(const char *target);
 
 /* Drops a reference; the last one destroys the channel and the client. */
 void tcore_client_unref(tcore_client *c);

@@ -21,6 +21,7 @@
 
 int64_t tcore_heartbeat_throttle_ms(int64_t heartbeat_timeout_ms) {
   if (heartbeat_timeout_ms <= 0) return DEFAULT_THROTTLE_MS;
+  if (heartbeat_timeout_ms >= MAX_THROTTLE_MS / 4 * 5) return MAX_THROTTLE_MS; /* no overflow */
   int64_t t = heartbeat_timeout_ms * 4 / 5;
   return t < MAX_THROTTLE_MS ? t : MAX_THROTTLE_MS;
 }
@@ -45,22 +46,22 @@ static void send_heartbeat_locked(act *a) {
   a->hb_in_flight = 1;
   a->last_hb_ms = tcore_now_ms();
   a->refs++;
-  if (tcore_worker_send(w, WS "RecordActivityTaskHeartbeat", &req.base, details, len,
-                        on_heartbeat_done, a) != TCORE_OK) {
+  /* The flush before a failed completion retries as long as the completion may. */
+  int64_t total = a->completed ? tcore_act_respond_total_ms(a) : 0;
+  if (tcore_worker_send(w, WS "RecordActivityTaskHeartbeat", &req.base, details, len, total,
+                        on_heartbeat_done, a, &a->hb_call) != TCORE_OK) {
     a->hb_in_flight = 0; /* the client is closed: nothing more can be sent */
     a->refs--;
   }
   free(details);
 }
 
-/* Which cancel a heartbeat response asks for, if any. Cancel comes before
- * reset, reset before pause (as the other SDKs). */
-static const char *cancel_reason(const tcore_call_result *r) {
-  if (r->status == TCORE_STATUS_NOT_FOUND) return "not_found";
-  if (r->status != TCORE_STATUS_OK) return NULL;
+/* Cancel comes before reset, reset before pause (as the other SDKs). */
+const char *tcore_heartbeat_cancel_reason(const uint8_t *data, size_t len) {
+  if (!data && len) return NULL;
   Temporal__Api__Workflowservice__V1__RecordActivityTaskHeartbeatResponse *resp =
       temporal__api__workflowservice__v1__record_activity_task_heartbeat_response__unpack(
-          NULL, r->response_len, r->response);
+          NULL, len, data);
   if (!resp) return NULL;
   const char *reason = resp->cancel_requested ? "cancel_requested"
                        : resp->activity_reset ? "reset"
@@ -71,6 +72,13 @@ static const char *cancel_reason(const tcore_call_result *r) {
   return reason;
 }
 
+/* Which cancel a heartbeat's answer asks for, if any. */
+static const char *cancel_reason(const tcore_call_result *r) {
+  if (r->status == TCORE_STATUS_NOT_FOUND) return "not_found";
+  if (r->status != TCORE_STATUS_OK) return NULL;
+  return tcore_heartbeat_cancel_reason(r->response, r->response_len);
+}
+
 static void on_heartbeat_done(void *user, const tcore_call_result *r) {
   act *a = user;
   tcore_worker *w = a->w;
@@ -78,6 +86,8 @@ static void on_heartbeat_done(void *user, const tcore_call_result *r) {
   const char *deliver = NULL;
   pthread_mutex_lock(&w->mu);
   a->hb_in_flight = 0;
+  tcore_call *call = a->hb_call;
+  a->hb_call = NULL;
   if (r->status == TCORE_STATUS_NOT_FOUND) {
     a->not_found = 1;
     free(a->pending);
@@ -95,6 +105,7 @@ static void on_heartbeat_done(void *user, const tcore_call_result *r) {
   tcore_act_progress_locked(a);
   pthread_mutex_unlock(&w->mu);
 
+  tcore_call_release(call);
   if (deliver) tcore_worker_emit(w, TCORE_WORKER_EVENT_CANCEL, a, NULL, 0, deliver);
 
   pthread_mutex_lock(&w->mu);
@@ -127,7 +138,8 @@ int tcore_worker_heartbeat(tcore_worker *w, const uint8_t *token, size_t token_l
     free(copy);
     return TCORE_ERR_NOT_FOUND;
   }
-  if (a->not_found) { /* the server has forgotten it: nothing to send */
+  a->last_beat_ms = tcore_now_ms(); /* moves the local heartbeat timeout */
+  if (a->not_found || a->timed_out) { /* the server has forgotten it: nothing to send */
     pthread_mutex_unlock(&w->mu);
     free(copy);
     return TCORE_OK;
@@ -143,15 +155,72 @@ int tcore_worker_heartbeat(tcore_worker *w, const uint8_t *token, size_t token_l
 
 /* ---- the Respond* call ------------------------------------------------------------ */
 
+static void send_respond_locked(act *a);
+
+int tcore_result_too_large(int status, const char *message) {
+  if (!message) return 0;
+  if (status == TCORE_STATUS_RESOURCE_EXHAUSTED) return strstr(message, "larger than max") != NULL;
+  if (status == TCORE_STATUS_INVALID_ARGUMENT)
+    return strstr(message, "size limit") != NULL || strstr(message, "larger than max") != NULL ||
+           strstr(message, "too large") != NULL;
+  return 0;
+}
+
+/* A serialized Failure: the result was too large for the server; not
+ * retryable (the same result would be refused again). NULL: out of memory. */
+static uint8_t *too_large_failure(const act *a, const char *server_message, size_t *len) {
+  char msg[700];
+  snprintf(msg, sizeof msg,
+           "the activity's result (%zu bytes serialized) is larger than the server accepts "
+           "(its payload size limit, by default 2 MiB per payload and 4 MiB per gRPC "
+           "message); the server said: %s",
+           a->completed_len, server_message ? server_message : "");
+  Temporal__Api__Failure__V1__Failure f = TEMPORAL__API__FAILURE__V1__FAILURE__INIT;
+  Temporal__Api__Failure__V1__ApplicationFailureInfo info =
+      TEMPORAL__API__FAILURE__V1__APPLICATION_FAILURE_INFO__INIT;
+  info.type = "GrpcMessageTooLarge";
+  info.non_retryable = 1;
+  f.message = msg;
+  f.failure_info_case = TEMPORAL__API__FAILURE__V1__FAILURE__FAILURE_INFO_APPLICATION_FAILURE_INFO;
+  f.application_failure_info = &info;
+  size_t n = temporal__api__failure__v1__failure__get_packed_size(&f);
+  uint8_t *buf = malloc(n ? n : 1);
+  if (buf) *len = temporal__api__failure__v1__failure__pack(&f, buf);
+  return buf;
+}
+
 static void on_respond_done(void *user, const tcore_call_result *r) {
   act *a = user;
   tcore_worker *w = a->w;
+  static const char *names[] = {"", "RespondActivityTaskCompleted", "RespondActivityTaskFailed",
+                                "RespondActivityTaskCanceled"};
+  pthread_mutex_lock(&w->mu);
+  tcore_call *call = a->respond_call;
+  a->respond_call = NULL;
+  int kind = a->kind, failed_instead = 0;
+  if (r->status != TCORE_STATUS_OK && kind == TCORE_COMPLETION_COMPLETED && !a->too_large &&
+      tcore_result_too_large(r->status, r->message)) {
+    /* Fail the attempt at once, visibly, instead of letting it time out. */
+    size_t n = 0;
+    uint8_t *failure = too_large_failure(a, r->message, &n);
+    if (failure) {
+      a->too_large = 1;
+      a->kind = TCORE_COMPLETION_FAILED;
+      free(a->result);
+      a->result = failure;
+      a->result_len = n;
+      send_respond_locked(a);
+      failed_instead = 1;
+    }
+  }
+  pthread_mutex_unlock(&w->mu);
+  tcore_call_release(call);
   if (r->status != TCORE_STATUS_OK) {
-    static const char *names[] = {"", "RespondActivityTaskCompleted", "RespondActivityTaskFailed",
-                                  "RespondActivityTaskCanceled"};
-    char buf[600];
-    snprintf(buf, sizeof buf, "%s failed (status %d: %s)", names[a->kind], r->status,
-             r->message);
+    char buf[900];
+    snprintf(buf, sizeof buf, "%s failed (status %d: %s)%s", names[kind], r->status, r->message,
+             failed_instead ? "; the attempt is failed instead (non-retryable "
+                              "GrpcMessageTooLarge)"
+                            : "");
     tcore_worker_emit(w, TCORE_WORKER_EVENT_WARNING, a, NULL, 0, buf);
   }
   pthread_mutex_lock(&w->mu);
@@ -166,6 +235,7 @@ static void send_respond_locked(act *a) {
   ProtobufCBinaryData token = {a->token_len, a->token};
   const char *method;
   int rc;
+  int64_t total = tcore_act_respond_total_ms(a); /* retried until the task's own deadline */
   a->refs++;
   /* Each request is its fixed fields plus field 2: result / failure / details. */
   if (a->kind == TCORE_COMPLETION_COMPLETED) {
@@ -173,19 +243,22 @@ static void send_respond_locked(act *a) {
         TEMPORAL__API__WORKFLOWSERVICE__V1__RESPOND_ACTIVITY_TASK_COMPLETED_REQUEST__INIT;
     req.task_token = token, req.identity = w->identity, req.namespace_ = w->ns;
     method = WS "RespondActivityTaskCompleted";
-    rc = tcore_worker_send(w, method, &req.base, a->result, a->result_len, on_respond_done, a);
+    rc = tcore_worker_send(w, method, &req.base, a->result, a->result_len, total,
+                           on_respond_done, a, &a->respond_call);
   } else if (a->kind == TCORE_COMPLETION_FAILED) {
     Temporal__Api__Workflowservice__V1__RespondActivityTaskFailedRequest req =
         TEMPORAL__API__WORKFLOWSERVICE__V1__RESPOND_ACTIVITY_TASK_FAILED_REQUEST__INIT;
     req.task_token = token, req.identity = w->identity, req.namespace_ = w->ns;
     method = WS "RespondActivityTaskFailed";
-    rc = tcore_worker_send(w, method, &req.base, a->result, a->result_len, on_respond_done, a);
+    rc = tcore_worker_send(w, method, &req.base, a->result, a->result_len, total,
+                           on_respond_done, a, &a->respond_call);
   } else {
     Temporal__Api__Workflowservice__V1__RespondActivityTaskCanceledRequest req =
         TEMPORAL__API__WORKFLOWSERVICE__V1__RESPOND_ACTIVITY_TASK_CANCELED_REQUEST__INIT;
     req.task_token = token, req.identity = w->identity, req.namespace_ = w->ns;
     method = WS "RespondActivityTaskCanceled";
-    rc = tcore_worker_send(w, method, &req.base, a->result, a->result_len, on_respond_done, a);
+    rc = tcore_worker_send(w, method, &req.base, a->result, a->result_len, total,
+                           on_respond_done, a, &a->respond_call);
   }
   if (rc != TCORE_OK) a->refs--; /* the client is closed: the server times the task out */
   free(a->result);
@@ -198,7 +271,7 @@ static void send_respond_locked(act *a) {
 void tcore_act_progress_locked(act *a) {
   if (a->completed) {
     if (a->respond_sent) return;
-    if (a->not_found) { /* the server said NOT_FOUND: report nothing */
+    if (a->not_found || a->timed_out) { /* the server has forgotten it: report nothing */
       a->respond_sent = 1;
       free(a->result);
       a->result = NULL;

@@ -49,6 +49,17 @@ typedef struct act {
   int completed, kind, respond_sent;
   uint8_t *result;
   size_t result_len;
+  size_t completed_len; /* bytes of the COMPLETED result (for the size error) */
+  int too_large;        /* the result was refused as too large: FAILED sent instead */
+  /* local deadlines (monotonic ms; 0: none). The timer fires at the earliest
+   * of close_deadline_ms and last heartbeat + hb_timeout_ms, plus the
+   * worker's buffer; then CANCEL "timed_out" and the completion is dropped. */
+  int64_t hb_timeout_ms, close_deadline_ms, last_beat_ms;
+  wtimer timeout;
+  int timed_out;
+  /* calls in flight, cancelled when shutdown's drain wait is over (mu) */
+  tcore_call *hb_call, *respond_call;
+  struct act *lnext, *lprev; /* every live activity (mu) */
 } act;
 
 typedef struct poll_slot {
@@ -78,7 +89,7 @@ struct tcore_worker {
   int own_ns; /* ns is not the client's: calls carry their own namespace header */
   int max_slots, max_polls;
   double local_rate;
-  int64_t grace_ms, cancel_wait_ms, tolerance_ms;
+  int64_t grace_ms, cancel_wait_ms, timeout_buffer_ms;
   uint8_t *poll_req;
   size_t poll_req_len;
   /* (mu) */
@@ -88,12 +99,16 @@ struct tcore_worker {
   int phase;
   int running, polls_in_flight;
   poll_slot *polls;
-  int poll_failures;
-  int64_t first_failure_ms;
+  int poll_failures; /* in a row; a healthy poll resets it */
   wtimer backoff, rate, shutdown_timer;
   int64_t next_poll_ms; /* local rate limiter */
   int fatal;            /* polling stopped for good */
   char *fatal_message;  /* not yet delivered */
+  int fatal_status;     /* its gRPC status (0: not a call's, e.g. the client closed) */
+  uint8_t *fatal_details;
+  size_t fatal_details_len;
+  act *live;            /* every activity not yet freed */
+  int draining_calls;   /* DRAIN's wait is over: calls in flight were cancelled */
   int64_t deadline_ms;  /* of the grace or cancel-wait phase */
   int started;
   int finish_due; /* the shutdown callback is due once `mu` is dropped */
@@ -104,6 +119,23 @@ struct tcore_worker {
 };
 
 /* ---- activity_worker.c ---- */
+
+/* What the worker takes from a PollActivityTaskQueue response. `token`
+ * points into `msg` (the unpacked response, which the caller may read for
+ * more) and lives until tcore_activity_task_clear. */
+struct Temporal__Api__Workflowservice__V1__PollActivityTaskQueueResponse;
+typedef struct tcore_activity_task {
+  struct Temporal__Api__Workflowservice__V1__PollActivityTaskQueueResponse *msg;
+  const uint8_t *token;
+  size_t token_len;             /* 0: the poll brought no task */
+  int64_t heartbeat_timeout_ms; /* 0: none; saturated, never overflows */
+} tcore_activity_task;
+/* Decodes a PollActivityTaskQueue response (any bytes, `data` NULL only
+ * with `len` 0). TCORE_OK; TCORE_ERR_INVALID_ARGUMENT if the bytes do not
+ * parse (then `*t` holds nothing). Any thread, no lock. */
+int tcore_activity_task_decode(const uint8_t *data, size_t len, tcore_activity_task *t);
+/* Frees what a successful decode holds; `*t` is zeroed (idempotent). */
+void tcore_activity_task_clear(tcore_activity_task *t);
 
 /* How many more polls may start: never more than free slots, never more
  * than max_polls in flight. */
@@ -125,20 +157,51 @@ void tcore_act_remove_locked(tcore_worker *w, act *a);
  * worker (the caller then runs tcore_worker_step_locked). (mu) */
 void tcore_act_unref_locked(act *a);
 /* Every call of the worker goes through here: in a namespace of its own it
- * adds that namespace's header. timeout_ms 0: the default. */
+ * adds that namespace's header. timeout_ms 0: the default. total_ms > 0:
+ * the whole call is bounded by it and retryable failures are retried until
+ * then (past the client's policy). */
 int tcore_worker_call(tcore_worker *w, const char *method, const uint8_t *req, size_t len,
-                      int64_t timeout_ms, int no_retry, tcore_call_cb cb, void *user,
-                      tcore_call **out, tcore_error *err);
+                      int64_t timeout_ms, int no_retry, int64_t total_ms, tcore_call_cb cb,
+                      void *user, tcore_call **out, tcore_error *err);
 /* Starts a call with a request of `msg` plus, when `extra_len` > 0, field 2
- * holding `extra` (an already serialized message). (mu) */
+ * holding `extra` (an already serialized message); total_ms as for
+ * tcore_worker_call; `out` (may be NULL) receives the call's handle. (mu) */
 int tcore_worker_send(tcore_worker *w, const char *method, const ProtobufCMessage *msg,
-                      const uint8_t *extra, size_t extra_len, tcore_call_cb cb, void *user);
+                      const uint8_t *extra, size_t extra_len, int64_t total_ms,
+                      tcore_call_cb cb, void *user, tcore_call **out);
+/* How long a Respond* call of `a` may retry: until its local timeout would
+ * fire (at least 1 s); 0 (the client's policy) when it has no deadline. (mu) */
+int64_t tcore_act_respond_total_ms(const act *a);
+/* (Re)arms the local timeout of a running activity. (mu) */
+void tcore_act_arm_timeout_locked(act *a);
+/* Cancels the calls in flight of every activity (shutdown's drain wait is
+ * over). (mu) */
+void tcore_worker_cancel_calls_locked(tcore_worker *w);
 /* Arms a worker timer; takes `*refs` + 1 the first time. (mu) */
 void tcore_wtimer_arm_locked(tcore_worker *w, wtimer *t, int *refs, int64_t delay_ms);
 /* Disarms a timer; returns 1 (and drops `*refs`) if it will not fire. (mu) */
 int tcore_wtimer_cancel_locked(tcore_worker *w, wtimer *t, int *refs);
 
+/* Whether a poll failing with `status` is retried (else polling ends). */
+int tcore_poll_failure_heals(int status);
+/* The poll backoff after `failures` failures in a row (without jitter). */
+int64_t tcore_poll_backoff_ms(int failures, int status);
+/* A task's close deadline (monotonic ms, 0: none): the earliest of arrival +
+ * start-to-close and scheduled time + schedule-to-close (0 durations: unset). */
+int64_t tcore_act_close_deadline_ms(int64_t now_ms, int64_t now_wall_ms,
+                                    int64_t start_to_close_ms, int64_t scheduled_wall_ms,
+                                    int64_t schedule_to_close_ms);
+
 /* ---- heartbeat.c ---- */
+
+/* Whether a Respond* failure means the result is too large for the server. */
+int tcore_result_too_large(int status, const char *message);
+
+/* The cancel a RecordActivityTaskHeartbeat response (OK status; any bytes,
+ * `data` NULL only with `len` 0) asks for: "cancel_requested", "reset",
+ * "paused" (a static string), or NULL for none or bytes that do not parse.
+ * Any thread, no lock. */
+const char *tcore_heartbeat_cancel_reason(const uint8_t *data, size_t len);
 
 /* Moves an activity on: sends due heartbeats, arms the throttle, sends the
  * Respond call once the completion may go. (mu) */

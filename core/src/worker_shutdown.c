@@ -5,7 +5,9 @@
  * CANCELLING: CANCEL "worker_shutdown" went to every task still running;
  *   they get a bounded time (cancel_wait_ms) to complete, then are given up.
  * DRAIN: every Respond* and heartbeat call, poll and timer must end, so no
- *   completion handed to us before is dropped.
+ *   completion handed to us before is dropped. Those calls retry until their
+ *   task's own deadline; DRAIN waits for them at most max(cancel_wait_ms,
+ *   1 s), then cancels them, so shutdown always ends.
  * FINAL: ShutdownWorker in flight (any error ignored), then the callback.
  *
  * Every path that changes what these phases wait for ends with
@@ -79,6 +81,7 @@ static void abandon_running_locked(tcore_worker *w) {
       act *a = w->buckets[i];
       tcore_act_remove_locked(w, a);
       tcore_wtimer_cancel_locked(w, &a->throttle, &a->refs);
+      tcore_wtimer_cancel_locked(w, &a->timeout, &a->refs);
       tcore_act_unref_locked(a); /* the table's */
     }
   }
@@ -114,10 +117,16 @@ static int send_shutdown_worker_locked(tcore_worker *w) {
   uint8_t *buf = malloc(n ? n : 1);
   if (!buf) return 0;
   n = temporal__api__workflowservice__v1__shutdown_worker_request__pack(&req, buf);
-  int rc = tcore_worker_call(w, WS "ShutdownWorker", buf, n, SHUTDOWN_WORKER_TIMEOUT_MS, 1,
+  int rc = tcore_worker_call(w, WS "ShutdownWorker", buf, n, SHUTDOWN_WORKER_TIMEOUT_MS, 1, 0,
                              on_shutdown_worker_done, w, NULL, NULL);
   free(buf);
   return rc == TCORE_OK;
+}
+
+/* Enters DRAIN: its wait for calls in flight is bounded from now. (mu) */
+static void enter_drain_locked(tcore_worker *w, int64_t now) {
+  w->phase = PHASE_DRAIN;
+  w->deadline_ms = now + (w->cancel_wait_ms > 1000 ? w->cancel_wait_ms : 1000);
 }
 
 void tcore_worker_step_locked(tcore_worker *w, int rt_thread) {
@@ -127,7 +136,7 @@ void tcore_worker_step_locked(tcore_worker *w, int rt_thread) {
       case PHASE_GRACE:
       case PHASE_CANCELLING:
         if (w->running == 0 && w->polls_in_flight == 0) {
-          w->phase = PHASE_DRAIN;
+          enter_drain_locked(w, now);
           continue;
         }
         if (now < w->deadline_ms) {
@@ -136,7 +145,7 @@ void tcore_worker_step_locked(tcore_worker *w, int rt_thread) {
         }
         if (w->phase == PHASE_CANCELLING) {
           abandon_running_locked(w);
-          w->phase = PHASE_DRAIN;
+          enter_drain_locked(w, now);
           continue;
         }
         if (!rt_thread) { /* cancels are delivered from a runtime thread */
@@ -149,7 +158,16 @@ void tcore_worker_step_locked(tcore_worker *w, int rt_thread) {
         continue;
       case PHASE_DRAIN:
         tcore_wtimer_cancel_locked(w, &w->shutdown_timer, &w->holds);
-        if (w->holds > 0) return;
+        if (w->holds > 0) {
+          if (w->draining_calls) return;
+          if (now < w->deadline_ms) {
+            tcore_wtimer_arm_locked(w, &w->shutdown_timer, &w->holds, w->deadline_ms - now);
+          } else { /* the drain wait is over: end the calls still retrying */
+            w->draining_calls = 1;
+            tcore_worker_cancel_calls_locked(w);
+          }
+          return;
+        }
         if (w->started) {
           w->phase = PHASE_FINAL;
           if (send_shutdown_worker_locked(w)) return;

@@ -143,6 +143,57 @@ static void test_closed_port_retries_then_fails_unavailable_within_budget(void) 
   tcore_client_free(c);
 }
 
+/* A call with a total timeout: the retries stop in time, whatever the policy. */
+static void test_total_timeout_bounds_the_retries(void) {
+  char tgt[64];
+  snprintf(tgt, sizeof tgt, "127.0.0.1:%d", closed_port());
+  tcore_retry_config retry;
+  tcore_retry_config_default(&retry);
+  retry.max_elapsed_ms = 0; /* the policy alone would retry 10 times */
+  retry.initial_interval_ms = 200;
+  retry.multiplier = 1.0;
+  tcore_client *c = make_client(tgt, &retry);
+  outcome o;
+  outcome_init(&o);
+  tcore_call_options opts = {0};
+  opts.total_timeout_ms = 700;
+  int64_t t0 = tcore_now_ms();
+  CHECK(tcore_client_call(c, WS "GetSystemInfo", NULL, 0, &opts, on_done, &o, NULL, NULL) ==
+        TCORE_OK);
+  outcome_wait(&o);
+  int64_t took = tcore_now_ms() - t0;
+  CHECK(o.status == TCORE_STATUS_UNAVAILABLE || o.status == TCORE_STATUS_DEADLINE_EXCEEDED);
+  CHECK(o.attempts >= 2 && o.attempts <= 5);
+  CHECK(took < 1500);
+  tcore_client_free(c);
+}
+
+/* retry_until_total: past the policy's attempt limit, until the total. */
+static void test_retry_until_total_outlasts_the_policy(void) {
+  char tgt[64];
+  snprintf(tgt, sizeof tgt, "127.0.0.1:%d", closed_port());
+  tcore_retry_config retry;
+  tcore_retry_config_default(&retry);
+  retry.max_retries = 1;
+  retry.initial_interval_ms = 50;
+  retry.multiplier = 1.0;
+  tcore_client *c = make_client(tgt, &retry);
+  outcome o;
+  outcome_init(&o);
+  tcore_call_options opts = {0};
+  opts.retry_until_total = 1;
+  tcore_error err = {0};
+  CHECK(tcore_client_call(c, WS "GetSystemInfo", NULL, 0, &opts, on_done, &o, NULL, &err) ==
+        TCORE_ERR_INVALID_ARGUMENT); /* needs a total */
+  opts.total_timeout_ms = 800;
+  CHECK(tcore_client_call(c, WS "GetSystemInfo", NULL, 0, &opts, on_done, &o, NULL, NULL) ==
+        TCORE_OK);
+  outcome_wait(&o);
+  CHECK(o.status == TCORE_STATUS_UNAVAILABLE);
+  CHECK(o.attempts > 3); /* the policy alone allows 2 */
+  tcore_client_free(c);
+}
+
 static void test_deadline_on_a_silent_server(void) {
   int s = socket(AF_INET, SOCK_STREAM, 0); /* listens, never speaks */
   struct sockaddr_in a = {0};
@@ -242,6 +293,8 @@ int main(void) {
   RUN(test_missing_namespace_is_not_found_with_details);
   RUN(test_invalid_argument_is_not_retried);
   RUN(test_closed_port_retries_then_fails_unavailable_within_budget);
+  RUN(test_total_timeout_bounds_the_retries);
+  RUN(test_retry_until_total_outlasts_the_policy);
   RUN(test_deadline_on_a_silent_server);
   RUN(test_cancel_ends_a_long_poll_at_once);
   RUN(test_client_free_cancels_calls_in_flight);

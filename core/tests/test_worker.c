@@ -36,7 +36,9 @@ typedef struct rec {
   size_t token_len;
   uint8_t task[65536];
   size_t task_len;
-  char cancel_reason[64], fatal[512];
+  char cancel_reason[64], fatal[700];
+  int fatal_status;
+  size_t fatal_details_len;
   int64_t cancel_ms, shutdown_ms;
   tcore_worker *w;
   int fail_on_cancel; /* complete FAILED from inside the CANCEL callback */
@@ -74,6 +76,8 @@ static void on_event(void *user, const tcore_worker_event *ev) {
     case TCORE_WORKER_EVENT_FATAL:
       r->fatals++;
       snprintf(r->fatal, sizeof r->fatal, "%s", ev->message);
+      r->fatal_status = ev->status;
+      r->fatal_details_len = ev->details_len;
       break;
     default:
       r->warnings++;
@@ -126,8 +130,11 @@ static tcore_client *make_client(const char *tgt) {
 }
 
 typedef struct wopts {
-  int64_t grace_ms, cancel_wait_ms, tolerance_ms;
+  int64_t grace_ms, cancel_wait_ms;
+  int64_t buffer_ms; /* local timeout buffer, when set_buffer */
+  int set_buffer;
   int polls;
+  const char *ns;
 } wopts;
 
 static tcore_worker *make_worker(tcore_client *c, const char *tq, rec *r, const wopts *wo) {
@@ -138,7 +145,8 @@ static tcore_worker *make_worker(tcore_client *c, const char *tq, rec *r, const 
   tcore_worker_options_set_event_callback(o, on_event, r);
   if (wo && wo->grace_ms) tcore_worker_options_set_graceful_shutdown_ms(o, wo->grace_ms);
   if (wo && wo->cancel_wait_ms) tcore_worker_options_set_shutdown_cancel_wait_ms(o, wo->cancel_wait_ms);
-  if (wo && wo->tolerance_ms) tcore_worker_options_set_poll_error_tolerance_ms(o, wo->tolerance_ms);
+  if (wo && wo->set_buffer) tcore_worker_options_set_local_timeout_buffer_ms(o, wo->buffer_ms);
+  if (wo && wo->ns) tcore_worker_options_set_namespace(o, wo->ns);
   if (wo && wo->polls) tcore_worker_options_set_max_concurrent_polls(o, wo->polls);
   tcore_worker *w = NULL;
   tcore_error err = {0};
@@ -231,27 +239,67 @@ static void test_shutdown_of_a_worker_never_started(void) {
 }
 
 
-static void test_polls_failing_past_the_tolerance_are_fatal(void) {
+static void test_which_poll_failures_heal(void) {
+  int heal[] = {TCORE_STATUS_UNAVAILABLE, TCORE_STATUS_DEADLINE_EXCEEDED, TCORE_STATUS_CANCELLED,
+                TCORE_STATUS_INTERNAL,    TCORE_STATUS_UNKNOWN,           TCORE_STATUS_RESOURCE_EXHAUSTED,
+                TCORE_STATUS_ABORTED};
+  int fatal[] = {TCORE_STATUS_NOT_FOUND,         TCORE_STATUS_PERMISSION_DENIED,
+                 TCORE_STATUS_UNAUTHENTICATED,   TCORE_STATUS_UNIMPLEMENTED,
+                 TCORE_STATUS_INVALID_ARGUMENT,  TCORE_STATUS_FAILED_PRECONDITION};
+  for (size_t i = 0; i < sizeof heal / sizeof *heal; i++) CHECK(tcore_poll_failure_heals(heal[i]));
+  for (size_t i = 0; i < sizeof fatal / sizeof *fatal; i++)
+    CHECK(!tcore_poll_failure_heals(fatal[i]));
+  /* 200 ms doubling; capped at 500 ms while unreachable, 10 s otherwise */
+  CHECK(tcore_poll_backoff_ms(1, TCORE_STATUS_UNAVAILABLE) == 200);
+  CHECK(tcore_poll_backoff_ms(2, TCORE_STATUS_UNAVAILABLE) == 400);
+  CHECK(tcore_poll_backoff_ms(3, TCORE_STATUS_UNAVAILABLE) == 500);
+  CHECK(tcore_poll_backoff_ms(1000, TCORE_STATUS_DEADLINE_EXCEEDED) == 500);
+  CHECK(tcore_poll_backoff_ms(5, TCORE_STATUS_RESOURCE_EXHAUSTED) == 3200);
+  CHECK(tcore_poll_backoff_ms(7, TCORE_STATUS_INTERNAL) == 10000);
+  CHECK(tcore_poll_backoff_ms(1000, TCORE_STATUS_INTERNAL) == 10000);
+}
+
+static void test_task_close_deadline(void) {
+  /* start-to-close counts from arrival */
+  CHECK(tcore_act_close_deadline_ms(1000, 50000, 2000, 0, 0) == 3000);
+  /* schedule-to-close from the scheduled time (wall clock), when sooner */
+  CHECK(tcore_act_close_deadline_ms(1000, 50000, 20000, 45000, 10000) == 6000);
+  CHECK(tcore_act_close_deadline_ms(1000, 50000, 2000, 45000, 10000) == 3000);
+  CHECK(tcore_act_close_deadline_ms(1000, 50000, 0, 45000, 10000) == 6000);
+  CHECK(tcore_act_close_deadline_ms(1000, 50000, 0, 0, 0) == 0);
+  CHECK(tcore_act_close_deadline_ms(1000, 50000, 0, 0, 10000) == 0); /* no scheduled time */
+}
+
+static void test_result_too_large_is_recognized(void) {
+  CHECK(tcore_result_too_large(TCORE_STATUS_RESOURCE_EXHAUSTED,
+                               "grpc: received message larger than max (5242990 vs. 4194304)"));
+  CHECK(!tcore_result_too_large(TCORE_STATUS_RESOURCE_EXHAUSTED, "namespace rate limit exceeded"));
+  CHECK(!tcore_result_too_large(TCORE_STATUS_UNAVAILABLE, "larger than max"));
+  CHECK(!tcore_result_too_large(TCORE_STATUS_NOT_FOUND, "workflow not found"));
+}
+
+/* An unreachable server is retried for as long as the worker runs: no
+ * FATAL event, however long (here 2.5 s, past the old 700 ms tolerance
+ * this test used to set), and shutdown is still prompt. */
+static void test_unreachable_server_is_retried_without_end(void) {
   char tgt[64];
   snprintf(tgt, sizeof tgt, "127.0.0.1:%d", closed_port());
   tcore_client *c = make_client(tgt);
   rec r;
   rec_init(&r);
-  wopts wo = {0};
-  wo.tolerance_ms = 700;
-  tcore_worker *w = make_worker(c, "tq", &r, &wo);
-  int64_t t0 = tcore_now_ms();
+  tcore_worker *w = make_worker(c, "tq", &r, NULL);
   CHECK(tcore_worker_start(w) == TCORE_OK);
-  WAIT_FOR(&r, r.fatals > 0, 5000);
-  int64_t took = tcore_now_ms() - t0;
-  CHECK(r.fatals == 1);
-  if (!(took >= 600 && took < 3000)) fprintf(stderr, "took %lld\n", (long long)took);
-  CHECK(took >= 600 && took < 3000);
-  CHECK(strstr(r.fatal, "polling for activity tasks failed") != NULL);
+  WAIT_FOR(&r, r.fatals > 0, 2500);
+  CHECK(r.fatals == 0);
+  pthread_mutex_lock(&w->mu);
+  int failures = w->poll_failures, fatal = w->fatal;
+  pthread_mutex_unlock(&w->mu);
+  CHECK(failures >= 3 && !fatal); /* it kept polling */
+  int64_t t0 = tcore_now_ms();
   CHECK(tcore_worker_shutdown(w, on_shutdown, &r) == TCORE_OK);
-  WAIT_FOR(&r, r.shutdowns == 1, 3000);
-  CHECK(r.shutdowns == 1);
-  CHECK(r.fatals == 1);
+  WAIT_FOR(&r, r.shutdowns == 1, 5000);
+  CHECK(r.shutdowns == 1 && r.shutdown_ms - t0 < 3000);
+  CHECK(r.fatals == 0);
   tcore_worker_free(w);
   tcore_client_free(c);
 }
@@ -269,6 +317,7 @@ static void test_closing_the_client_is_fatal_for_its_worker(void) {
   WAIT_FOR(&r, r.fatals > 0, 12000);
   CHECK(r.fatals == 1);
   CHECK(strstr(r.fatal, "closed") != NULL);
+  CHECK(r.fatal_status == 0); /* not a call's status */
   CHECK(tcore_worker_shutdown(w, on_shutdown, &r) == TCORE_OK);
   WAIT_FOR(&r, r.shutdowns == 1, 3000);
   CHECK(r.shutdowns == 1);
@@ -379,8 +428,9 @@ static void answer_workflow_task(tcore_client *c, const char *wf_tq,
 
 /* Starts a workflow whose first task schedules activity "CTestActivity"
  * (scheduled event id 5) on `act_tq`. */
-static void schedule_activity(tcore_client *c, const char *wf_id, const char *act_tq,
-                              int64_t heartbeat_timeout_ms, int max_attempts) {
+static void schedule_activity_stc(tcore_client *c, const char *wf_id, const char *act_tq,
+                                  int64_t heartbeat_timeout_ms, int max_attempts,
+                                  int64_t start_to_close_ms) {
   char wf_tq[128];
   snprintf(wf_tq, sizeof wf_tq, "%s-wf", wf_id);
   start_workflow(c, wf_id, wf_tq);
@@ -393,7 +443,8 @@ static void schedule_activity(tcore_client *c, const char *wf_id, const char *ac
   Google__Protobuf__Duration retry_interval = GOOGLE__PROTOBUF__DURATION__INIT;
   Temporal__Api__Common__V1__RetryPolicy retry = TEMPORAL__API__COMMON__V1__RETRY_POLICY__INIT;
   type.name = "CTestActivity";
-  stc.seconds = 60;
+  stc.seconds = start_to_close_ms / 1000;
+  stc.nanos = (int32_t)(start_to_close_ms % 1000) * 1000000;
   hb.seconds = heartbeat_timeout_ms / 1000;
   hb.nanos = (int32_t)(heartbeat_timeout_ms % 1000) * 1000000;
   retry_interval.seconds = 30; /* a retried attempt stays pending while we look */
@@ -411,6 +462,11 @@ static void schedule_activity(tcore_client *c, const char *wf_id, const char *ac
       TEMPORAL__API__COMMAND__V1__COMMAND__ATTRIBUTES_SCHEDULE_ACTIVITY_TASK_COMMAND_ATTRIBUTES;
   cmd.schedule_activity_task_command_attributes = &at;
   answer_workflow_task(c, wf_tq, &cmd);
+}
+
+static void schedule_activity(tcore_client *c, const char *wf_id, const char *act_tq,
+                              int64_t heartbeat_timeout_ms, int max_attempts) {
+  schedule_activity_stc(c, wf_id, act_tq, heartbeat_timeout_ms, max_attempts, 60000);
 }
 
 /* Asks for the workflow's cancellation and answers its next workflow task
@@ -788,6 +844,178 @@ static void test_shutdown_gives_up_on_tasks_that_never_complete(void) {
   tcore_client_free(c);
 }
 
+static void test_unknown_namespace_is_fatal(void) {
+  tcore_client *c = make_client(target);
+  rec r;
+  rec_init(&r);
+  wopts wo = {0};
+  wo.ns = "c-test-no-such-namespace";
+  tcore_worker *w = make_worker(c, "tq", &r, &wo);
+  CHECK(tcore_worker_start(w) == TCORE_OK);
+  WAIT_FOR(&r, r.fatals > 0, 10000);
+  CHECK(r.fatals == 1);
+  CHECK(r.fatal_status == TCORE_STATUS_NOT_FOUND);
+  CHECK(r.fatal_details_len > 0); /* NamespaceNotFoundFailure */
+  CHECK(strstr(r.fatal, "failed for good") != NULL);
+  CHECK(strstr(r.fatal, "c-test-no-such-namespace") != NULL);
+  CHECK(tcore_worker_shutdown(w, on_shutdown, &r) == TCORE_OK);
+  WAIT_FOR(&r, r.shutdowns == 1, 5000);
+  CHECK(r.shutdowns == 1 && r.fatals == 1);
+  tcore_worker_free(w);
+  tcore_client_free(c);
+}
+
+static int history_has(tcore_client *c, const char *wf, int type) {
+  Temporal__Api__Workflowservice__V1__GetWorkflowExecutionHistoryResponse *h;
+  Temporal__Api__History__V1__HistoryEvent *ev = find_event(c, wf, type, &h);
+  if (h)
+    temporal__api__workflowservice__v1__get_workflow_execution_history_response__free_unpacked(h,
+                                                                                                NULL);
+  return ev != NULL;
+}
+
+static void test_local_start_to_close_timeout_cancels_and_drops_the_completion(void) {
+  tcore_client *c = make_client(target);
+  rec r;
+  rec_init(&r);
+  char wf[96], tq[96];
+  unique(wf, sizeof wf, "wf");
+  unique(tq, sizeof tq, "act");
+  wopts wo = {0};
+  wo.set_buffer = 1;
+  wo.buffer_ms = 300;
+  tcore_worker *w = make_worker(c, tq, &r, &wo);
+  CHECK(tcore_worker_start(w) == TCORE_OK);
+  schedule_activity_stc(c, wf, tq, 0, 1, 1000);
+  WAIT_FOR(&r, r.tasks == 1, 10000);
+  int64_t t0 = tcore_now_ms();
+  CHECK(r.tasks == 1);
+  WAIT_FOR(&r, r.cancels > 0, 8000);
+  int64_t took = tcore_now_ms() - t0;
+  CHECK(r.cancels == 1 && strcmp(r.cancel_reason, "timed_out") == 0);
+  CHECK(took >= 1000); /* not before start-to-close + buffer (1.3 s from the poll) */
+  pthread_mutex_lock(&w->mu);
+  int running = w->running;
+  pthread_mutex_unlock(&w->mu);
+  CHECK(running == 1); /* the slot is held until the activity gives it back */
+  uint8_t buf[64];
+  size_t n = payloads_of("too late", buf);
+  CHECK(tcore_worker_complete(w, r.token, r.token_len, TCORE_COMPLETION_COMPLETED, buf, n) ==
+        TCORE_OK);
+  pthread_mutex_lock(&w->mu);
+  running = w->running;
+  pthread_mutex_unlock(&w->mu);
+  CHECK(running == 0);
+  /* The server timed it out; the completion was not sent. */
+  CHECK(history_has(c, wf, TEMPORAL__API__ENUMS__V1__EVENT_TYPE__EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT));
+  CHECK(!history_has(c, wf, TEMPORAL__API__ENUMS__V1__EVENT_TYPE__EVENT_TYPE_ACTIVITY_TASK_COMPLETED));
+  CHECK(tcore_worker_shutdown(w, on_shutdown, &r) == TCORE_OK);
+  WAIT_FOR(&r, r.shutdowns == 1, 10000);
+  CHECK(r.shutdowns == 1 && r.cancels == 1 && r.warnings == 0);
+  tcore_worker_free(w);
+  tcore_client_free(c);
+}
+
+static void test_local_heartbeat_timeout_moves_with_heartbeats(void) {
+  tcore_client *c = make_client(target);
+  rec r;
+  rec_init(&r);
+  char wf[96], tq[96];
+  unique(wf, sizeof wf, "wf");
+  unique(tq, sizeof tq, "act");
+  wopts wo = {0};
+  wo.set_buffer = 1;
+  wo.buffer_ms = 200;
+  tcore_worker *w = make_worker(c, tq, &r, &wo);
+  CHECK(tcore_worker_start(w) == TCORE_OK);
+  schedule_activity(c, wf, tq, 1000, 1); /* heartbeat timeout 1 s, start-to-close 60 s */
+  WAIT_FOR(&r, r.tasks == 1, 10000);
+  for (int i = 0; i < 8; i++) { /* 2.4 s of heartbeats every 300 ms: no timeout */
+    CHECK(tcore_worker_heartbeat(w, r.token, r.token_len, NULL, 0) == TCORE_OK);
+    WAIT_FOR(&r, r.cancels > 0, 300);
+  }
+  CHECK(r.cancels == 0);
+  int64_t t0 = tcore_now_ms();
+  WAIT_FOR(&r, r.cancels > 0, 8000); /* no more heartbeats: timed out */
+  CHECK(r.cancels == 1 && strcmp(r.cancel_reason, "timed_out") == 0);
+  CHECK(tcore_now_ms() - t0 >= 700);
+  CHECK(tcore_worker_complete(w, r.token, r.token_len, TCORE_COMPLETION_CANCELLED, NULL, 0) ==
+        TCORE_OK);
+  CHECK(history_has(c, wf, TEMPORAL__API__ENUMS__V1__EVENT_TYPE__EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT));
+  CHECK(tcore_worker_shutdown(w, on_shutdown, &r) == TCORE_OK);
+  WAIT_FOR(&r, r.shutdowns == 1, 10000);
+  CHECK(r.shutdowns == 1 && r.warnings == 0);
+  tcore_worker_free(w);
+  tcore_client_free(c);
+}
+
+/* Serialized Payloads with one binary/plain payload of `n` bytes. */
+static uint8_t *big_payloads(size_t n, size_t *len) {
+  char *text = malloc(n + 1);
+  memset(text, 'x', n);
+  text[n] = 0;
+  uint8_t *buf = malloc(n + 64);
+  *len = payloads_of(text, buf);
+  free(text);
+  return buf;
+}
+
+/* A result over the server's limits fails the attempt at once, for good:
+ * over the 2 MiB blob limit the server itself records a non-retryable
+ * ServerFailure ("Complete result exceeds size limit."); over its 4 MiB
+ * gRPC message limit it refuses the call (RESOURCE_EXHAUSTED) and the
+ * worker fails the attempt with a GrpcMessageTooLarge application failure. */
+static void check_too_large(size_t size, int refused) {
+  tcore_client *c = make_client(target);
+  rec r;
+  rec_init(&r);
+  char wf[96], tq[96];
+  unique(wf, sizeof wf, "wf");
+  unique(tq, sizeof tq, "act");
+  tcore_worker *w = make_worker(c, tq, &r, NULL);
+  CHECK(tcore_worker_start(w) == TCORE_OK);
+  schedule_activity(c, wf, tq, 0, 3);
+  WAIT_FOR(&r, r.tasks == 1, 10000);
+  size_t n;
+  uint8_t *big = big_payloads(size, &n);
+  CHECK(tcore_worker_complete(w, r.token, r.token_len, TCORE_COMPLETION_COMPLETED, big, n) ==
+        TCORE_OK);
+  free(big);
+  Temporal__Api__Workflowservice__V1__GetWorkflowExecutionHistoryResponse *h;
+  Temporal__Api__History__V1__HistoryEvent *ev =
+      find_event(c, wf, TEMPORAL__API__ENUMS__V1__EVENT_TYPE__EVENT_TYPE_ACTIVITY_TASK_FAILED, &h);
+  CHECK(ev != NULL);
+  if (ev) {
+    Temporal__Api__Failure__V1__Failure *f = ev->activity_task_failed_event_attributes->failure;
+    if (refused) {
+      CHECK(f && f->failure_info_case ==
+                     TEMPORAL__API__FAILURE__V1__FAILURE__FAILURE_INFO_APPLICATION_FAILURE_INFO &&
+            strcmp(f->application_failure_info->type, "GrpcMessageTooLarge") == 0 &&
+            f->application_failure_info->non_retryable);
+      char want[64];
+      snprintf(want, sizeof want, "(%zu bytes", n);
+      CHECK(f && strstr(f->message, want) != NULL);
+    } else {
+      CHECK(f && f->failure_info_case ==
+                     TEMPORAL__API__FAILURE__V1__FAILURE__FAILURE_INFO_SERVER_FAILURE_INFO &&
+            f->server_failure_info->non_retryable && strstr(f->message, "size limit") != NULL);
+    }
+  }
+  if (h)
+    temporal__api__workflowservice__v1__get_workflow_execution_history_response__free_unpacked(h,
+                                                                                                NULL);
+  CHECK(tcore_worker_shutdown(w, on_shutdown, &r) == TCORE_OK);
+  WAIT_FOR(&r, r.shutdowns == 1, 10000);
+  CHECK(r.shutdowns == 1 && r.warnings == refused); /* a refused completion is logged */
+  tcore_worker_free(w);
+  tcore_client_free(c);
+}
+
+static void test_result_too_large_fails_the_activity_at_once(void) {
+  check_too_large(3 * 1024 * 1024, 0);
+  check_too_large(5 * 1024 * 1024, 1);
+}
+
 int main(void) {
   tcore_error err;
   if (tcore_runtime_new(&rt, &err) != TCORE_OK) return 1;
@@ -796,7 +1024,10 @@ int main(void) {
   RUN(test_options_are_checked);
   RUN(test_unknown_tokens_are_not_found);
   RUN(test_shutdown_of_a_worker_never_started);
-  RUN(test_polls_failing_past_the_tolerance_are_fatal);
+  RUN(test_which_poll_failures_heal);
+  RUN(test_task_close_deadline);
+  RUN(test_result_too_large_is_recognized);
+  RUN(test_unreachable_server_is_retried_without_end);
   RUN(test_closing_the_client_is_fatal_for_its_worker);
   target = getenv("TEMPORAL_TEST_TARGET");
   if (target && *target) {
@@ -807,6 +1038,10 @@ int main(void) {
     RUN(test_shutdown_cancels_running_task_and_sends_its_completion);
     RUN(test_grace_period_lets_a_task_finish);
     RUN(test_shutdown_gives_up_on_tasks_that_never_complete);
+    RUN(test_unknown_namespace_is_fatal);
+    RUN(test_local_start_to_close_timeout_cancels_and_drops_the_completion);
+    RUN(test_local_heartbeat_timeout_moves_with_heartbeats);
+    RUN(test_result_too_large_fails_the_activity_at_once);
   } else {
     printf("test_worker: TEMPORAL_TEST_TARGET is not set; live tests not run\n");
   }

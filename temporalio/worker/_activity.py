@@ -4,8 +4,8 @@ The core (through ``_bridge.Worker``) owns polling, slots, heartbeat
 throttling, cancellation delivery and the Respond* calls. This module turns
 each task into a call of the registered Python callable and its outcome
 into a completion. Events arrive on the worker's event loop: ``("task",
-bytes)``, ``("cancel", token, reason)``, ``("fatal", message)``,
-``("warning", token, message)``.
+bytes)``, ``("cancel", token, reason)``, ``("fatal", message, status,
+details)``, ``("warning", token, message)``.
 
 An attempt runs in one of four places, which decides how a cancel reaches
 it (``_Running.mode``): an async activity on the worker's loop (its task is
@@ -31,6 +31,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import temporalio.activity as _act
 import temporalio.exceptions as _exc
+from temporalio._checks import _check_list
 from temporalio.worker._interceptor import (
     ActivityInboundInterceptor,
     ActivityOutboundInterceptor,
@@ -122,11 +123,8 @@ def _activity_defs(activities: Any) -> Dict[str, _ActivityDef]:
                 raise TypeError(f"activity names must be non-empty strings, got {name!r}")
             out[name] = _ActivityDef.of(name, fn)
         return out
-    if isinstance(activities, (str, bytes)) or not isinstance(activities, Sequence):
-        raise TypeError(
-            "activities must be a mapping of name to callable or a list of "
-            f"@activity.defn callables, not {type(activities).__name__}"
-        )
+    _check_list(activities, "activities",
+                "a mapping of name to callable or a list of @activity.defn callables")
     for i, fn in enumerate(activities):
         d = _act._definition_of(fn)
         if d is None:
@@ -158,7 +156,8 @@ _MAX_POOL_SUBMISSIONS = 3
 class _Running:
     """One activity attempt in progress."""
 
-    __slots__ = ("token", "context", "task", "cancel", "done", "mode", "remote", "key", "hb_task")
+    __slots__ = ("token", "context", "task", "cancel", "done", "mode", "remote", "key", "hb_task",
+                 "started", "cfut")
 
     def __init__(self, token: bytes, cancel: _act._Flag) -> None:
         self.token = token
@@ -170,6 +169,13 @@ class _Running:
         self.remote: Optional[Tuple[asyncio.AbstractEventLoop, asyncio.Task]] = None
         self.key: Optional[bytes] = None  # process-pool attempts: the hub's key
         self.hb_task: Optional[asyncio.Task] = None  # heartbeat encoding (async converters)
+        # Its task has taken its first step: cancelling it now reaches _execute
+        # (a task cancelled before its first step would never run its finally,
+        # and the attempt would never be reported).
+        self.started = False
+        # The executor's future while it waits there: cancelled (if it has not
+        # started) when the attempt is, so a queued attempt is reported at once.
+        self.cfut: Optional[concurrent.futures.Future] = None
 
 
 def _td(msg: Any, name: str) -> Optional[timedelta]:
@@ -184,6 +190,18 @@ def _dt(msg: Any, name: str) -> Optional[datetime]:
         return None
     t = getattr(msg, name)
     return _EPOCH + timedelta(seconds=t.seconds, microseconds=t.nanos // 1000)
+
+
+def _fatal_error(message: str, status: int, details: bytes) -> BaseException:
+    """The error a worker whose polling failed for good raises: the
+    :class:`temporalio.service.RPCError` subclass for the poll's status (e.g.
+    ``NamespaceNotFoundError``, or ``RPCError`` with ``PERMISSION_DENIED``),
+    or a ``RuntimeError`` when no call failed (the client was closed)."""
+    if status:
+        from temporalio.service import rpc_error
+
+        return rpc_error(status, message, details)
+    return RuntimeError(f"activity worker failed: {message}")
 
 
 def _is_cancel_error(e: BaseException) -> bool:
@@ -350,7 +368,7 @@ class _ActivityWorker:
         elif kind == "cancel":
             self._on_cancel(ev[1], ev[2])
         elif kind == "fatal":
-            self.fatal = RuntimeError(f"activity worker failed: {ev[1]}")
+            self.fatal = _fatal_error(ev[1], ev[2], ev[3])
             logger.error("Activity worker on task queue %r failed: %s", self._task_queue, ev[1])
             if self.stopped is not None and not self.stopped.done():
                 self.stopped.set_result(None)
@@ -373,9 +391,11 @@ class _ActivityWorker:
         ra.cancel.set(reason)
         if ra.done:
             return
+        if ra.cfut is not None and ra.cfut.cancel():  # still queued in its executor
+            return
         mode = ra.mode
         if mode == _ON_LOOP:
-            if ra.task is not None:
+            if ra.task is not None and ra.started:  # else _execute sees the flag first
                 ra.task.cancel()
         elif mode == _ON_OTHER_LOOP:
             remote = ra.remote  # None until its loop runs: it checks the flag then
@@ -395,8 +415,11 @@ class _ActivityWorker:
         from temporalio import _bridge
 
         kind, data = _bridge.FAILED, b""
+        ra.started = True
         try:
             try:
+                if ra.cancel.is_set():  # cancelled before it could start: report it
+                    raise _exc.CancelledError("activity cancelled before it started")
                 result = await self._invoke(ra, task)
                 ra.done = True
                 payloads = await self._dc.encode([result])
@@ -504,15 +527,34 @@ class _ActivityWorker:
                 )
             ra.mode = _ON_OTHER_LOOP
             cv = contextvars.copy_context()
-            return await self._loop.run_in_executor(
-                executor, cv.run, _run_on_new_loop, ra, fn, args
-            )
+            return await self._submit(ra, executor, cv.run, _run_on_new_loop, ra, fn, args)
         if isinstance(executor, concurrent.futures.ProcessPoolExecutor):
             ra.mode = _IN_PROCESS
             return await self._run_in_process(ra, defn, fn, args, executor)
         ra.mode = _IN_THREAD
         cv = contextvars.copy_context()
-        return await self._loop.run_in_executor(executor, functools.partial(cv.run, fn, *args))
+        return await self._submit(ra, executor, cv.run, fn, *args)
+
+    def _submit(
+        self,
+        ra: _Running,
+        executor: Optional[concurrent.futures.Executor],
+        fn: Callable[..., Any],
+        *args: Any,
+    ) -> "asyncio.Future[Any]":
+        """Runs ``fn(*args)`` in an executor (threads or processes); while it
+        waits there for a worker, a cancel of the attempt takes it out of the
+        queue (the attempt then ends at once with the cancel, and is reported)."""
+        assert self._loop is not None
+        if executor is None:
+            return self._loop.run_in_executor(None, functools.partial(fn, *args))
+        cf = executor.submit(fn, *args)
+        ra.cfut = cf
+        if ra.cancel.is_set():
+            cf.cancel()
+        fut = asyncio.wrap_future(cf, loop=self._loop)
+        fut.add_done_callback(lambda _: setattr(ra, "cfut", None))
+        return fut
 
     async def _run_in_process(
         self,
@@ -535,8 +577,8 @@ class _ActivityWorker:
         for submissions in range(1, _MAX_POOL_SUBMISSIONS + 1):
             key = ra.key = hub.register(ra)
             try:
-                ok, data = await self._loop.run_in_executor(
-                    pool, _process.run_activity, fn, args, sent_info, hub.address, key,
+                ok, data = await self._submit(
+                    ra, pool, _process.run_activity, fn, args, sent_info, hub.address, key,
                     remote_info,
                 )
             except BrokenProcessPool as err:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Sequence
 
 import temporalio.activity
+from temporalio._checks import _check_list, _describe
 
 if TYPE_CHECKING:
     from temporalio.api.common.v1 import Payload
@@ -127,12 +128,8 @@ class Interceptor:
 def _check_interceptors(interceptors: Any) -> Sequence[Interceptor]:
     """The worker's ``interceptors`` as a list; a wrong item raises
     TypeError naming its position."""
-    if isinstance(interceptors, (str, bytes)) or not isinstance(interceptors, Sequence):
-        raise TypeError(
-            "interceptors must be a list of temporalio.worker.Interceptor, "
-            f"not {type(interceptors).__name__}"
-        )
-    items = list(interceptors)
+    items = list(_check_list(interceptors, "interceptors",
+                             "a list of temporalio.worker.Interceptor"))
     for i, item in enumerate(items):
         if isinstance(item, Interceptor):
             continue
@@ -141,9 +138,6 @@ def _check_interceptors(interceptors: Any) -> Sequence[Interceptor]:
                 f"interceptors[{i}] is the class {item.__name__}, not an instance: "
                 f"write {item.__name__}()"
             )
-        text = repr(item)
-        if len(text) > 60:
-            text = text[:57] + "..."
         hint = ""
         if isinstance(item, type) and issubclass(item, ActivityInboundInterceptor):
             hint = (
@@ -151,7 +145,7 @@ def _check_interceptors(interceptors: Any) -> Sequence[Interceptor]:
                 f"{item.__name__}(next)"
             )
         raise TypeError(
-            f"interceptors[{i}] is a {type(item).__name__} {text}, "
+            f"interceptors[{i}] is a {_describe(item)}, "
             f"not a temporalio.worker.Interceptor{hint}"
         )
     return items

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import numbers
+import warnings
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Sequence, Union
 
+from temporalio._checks import (
+    _check_positive_int,
+    _check_positive_number,
+    _check_str,
+    _check_timedelta,
+    _check_type,
+)
 from temporalio.worker._activity import _ActivityWorker, _activity_defs
 from temporalio.worker._interceptor import Interceptor, _check_interceptors
 
@@ -18,23 +25,14 @@ if TYPE_CHECKING:
 __all__ = ["Worker"]
 
 
-def _positive_int(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, not {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name} must be at least 1, got {value}")
-    return value
+DEFAULT_MAX_CONCURRENT_ACTIVITIES = 100
 
 
-def _rate(value: Any, name: str) -> Optional[float]:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number, not {type(value).__name__}")
-    rate = float(value)
-    if not rate > 0 or rate == float("inf"):  # also rejects NaN
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
-    return rate
+def _executor_capacity(executor: Optional[concurrent.futures.Executor]) -> Optional[int]:
+    """How many callables ``executor`` runs at once (its ``_max_workers``, as
+    the official SDK reads it), or None if it does not say."""
+    n = getattr(executor, "_max_workers", None)
+    return n if isinstance(n, int) and not isinstance(n, bool) and n > 0 else None
 
 
 class Worker:
@@ -68,6 +66,17 @@ class Worker:
     completes; one that raises it is reported as cancelled (as a retryable
     ``WorkerShutdown`` failure when the worker cancelled it).
 
+    Deadlines are enforced here too: an attempt still running 5 s after its
+    start-to-close, schedule-to-close or heartbeat timeout (counted from its
+    last heartbeat) has passed is cancelled (reason ``"timed_out"``; the
+    server has timed it out already, so its outcome is not reported) and
+    its slot freed once it returns. A completion is retried until the
+    attempt's deadline, so a short server outage loses no result. A result
+    too large for the server fails the attempt at once, not retryable
+    (over the server's 2 MiB payload limit the server fails it; over its
+    4 MiB message limit the worker reports a ``GrpcMessageTooLarge``
+    application error naming the size).
+
     Use ``await worker.run()`` (cancelling the task that runs it shuts the
     worker down), ``async with worker:``, or :meth:`start` + :meth:`shutdown`.
     Shutdown stops polling at once, lets running activities finish for
@@ -79,6 +88,17 @@ class Worker:
     ``await activity.wait_for_worker_shutdown()``,
     ``activity.wait_for_worker_shutdown_sync()``; process-pool children are
     told through the socket): one that returns then completes normally.
+
+    ``max_concurrent_activities`` (slots): how many activities the worker
+    runs at once; it never takes a task it has no slot for. Default 100, but
+    never more than the executors the activities run in can start at once: a
+    ``ThreadPoolExecutor`` / ``ProcessPoolExecutor`` given as
+    ``activity_executor`` (when some activity is sync) or as
+    ``async_activity_executor`` (when some activity is async) caps the
+    default to its ``max_workers`` (the smallest of the two), so no task is
+    taken that would wait for a thread while its start-to-close timeout runs.
+    Given explicitly and larger than such an executor's ``max_workers``, it
+    is kept and a :class:`UserWarning` says so, as in the official SDK.
 
     ``interceptors``: :class:`temporalio.worker.Interceptor` objects, the
     first outermost; anything else raises ``TypeError`` naming its position.
@@ -121,7 +141,7 @@ class Worker:
         activities: Union[Mapping[str, Callable[..., Any]], Sequence[Callable[..., Any]]] = {},
         activity_executor: Optional[concurrent.futures.Executor] = None,
         async_activity_executor: Optional[concurrent.futures.Executor] = None,
-        max_concurrent_activities: int = 100,
+        max_concurrent_activities: Optional[int] = None,
         max_concurrent_activity_task_polls: int = 5,
         graceful_shutdown_timeout: timedelta = timedelta(0),
         identity: Optional[str] = None,
@@ -130,31 +150,19 @@ class Worker:
         data_converter: Optional["DataConverter"] = None,
         interceptors: Sequence[Interceptor] = (),
     ) -> None:
-        if not isinstance(task_queue, str):
-            raise TypeError(f"task_queue must be a str, not {type(task_queue).__name__}")
-        if not task_queue:
-            raise ValueError("task_queue must not be empty")
-        if identity is not None and not isinstance(identity, str):
-            raise TypeError(f"identity must be a str, not {type(identity).__name__}")
+        _check_str(task_queue, "task_queue")
+        _check_type(identity, str, "identity", "a str", optional=True)
         for name, ex in (("activity_executor", activity_executor),
                          ("async_activity_executor", async_activity_executor)):
-            if ex is not None and not isinstance(ex, concurrent.futures.Executor):
-                raise TypeError(
-                    f"{name} must be a concurrent.futures.Executor, not {type(ex).__name__}"
-                )
+            _check_type(ex, concurrent.futures.Executor, name, "a concurrent.futures.Executor",
+                        optional=True)
         if isinstance(async_activity_executor, concurrent.futures.ProcessPoolExecutor):
             raise TypeError(
                 "async_activity_executor must run callables in this process (e.g. a "
                 "ThreadPoolExecutor): async activities cannot run in a process pool; "
                 "make them sync functions and give the pool as activity_executor"
             )
-        if not isinstance(graceful_shutdown_timeout, timedelta):
-            raise TypeError(
-                "graceful_shutdown_timeout must be a datetime.timedelta, "
-                f"not {type(graceful_shutdown_timeout).__name__}"
-            )
-        if graceful_shutdown_timeout < timedelta(0):
-            raise ValueError("graceful_shutdown_timeout must not be negative")
+        _check_timedelta(graceful_shutdown_timeout, "graceful_shutdown_timeout", show_value=False)
         own_interceptors = _check_interceptors(interceptors)
         self._client = client
         self._task_queue = task_queue
@@ -173,14 +181,14 @@ class Worker:
                     check_picklable(d.name, d.fn)
         self._activity_executor = activity_executor
         self._async_activity_executor = async_activity_executor
-        self._max_concurrent = _positive_int(max_concurrent_activities, "max_concurrent_activities")
-        self._max_polls = _positive_int(
+        self._max_concurrent = self._slots(max_concurrent_activities)
+        self._max_polls = _check_positive_int(
             max_concurrent_activity_task_polls, "max_concurrent_activity_task_polls"
         )
         self._grace = graceful_shutdown_timeout
         self._identity = identity
-        self._rate = _rate(max_activities_per_second, "max_activities_per_second")
-        self._tq_rate = _rate(
+        self._rate = _check_positive_number(max_activities_per_second, "max_activities_per_second")
+        self._tq_rate = _check_positive_number(
             max_task_queue_activities_per_second, "max_task_queue_activities_per_second"
         )
         if data_converter is None:
@@ -193,6 +201,35 @@ class Worker:
         self._owned_executor: Optional[concurrent.futures.ThreadPoolExecutor] = None
         self._activity_worker: Optional[_ActivityWorker] = None
         self._shutdown_task: Optional[asyncio.Task] = None
+
+    def _slots(self, given: Optional[int]) -> int:
+        """The worker's slots: ``given``, or the default capped by the
+        executors the activities use (see the class doc). Warns when a given
+        number exceeds what such an executor can start."""
+        used = []
+        if any(not d.is_async for d in self._defs.values()):
+            used.append(("activity_executor", _executor_capacity(self._activity_executor)))
+        if any(d.is_async for d in self._defs.values()):
+            used.append(("async_activity_executor",
+                         _executor_capacity(self._async_activity_executor)))
+        caps = [(name, n) for name, n in used if n is not None]
+        if given is None:
+            return min([DEFAULT_MAX_CONCURRENT_ACTIVITIES] + [n for _, n in caps])
+        slots = _check_positive_int(given, "max_concurrent_activities")
+        for name, n in caps:
+            if n < slots:
+                # The official SDK's words (temporalio/worker/_worker.py).
+                warnings.warn(
+                    f"Worker max_concurrent_activities is {slots} but {name}'s max_workers "
+                    f"is only {n}",
+                    stacklevel=3,
+                )
+        return slots
+
+    @property
+    def max_concurrent_activities(self) -> int:
+        """The worker's slots: at most this many activities run at once."""
+        return self._max_concurrent
 
     @property
     def task_queue(self) -> str:
@@ -212,8 +249,10 @@ class Worker:
 
     @property
     def is_running(self) -> bool:
-        """Whether the worker has started and not yet shut down."""
-        return self._activity_worker is not None and self._shutdown_task is None
+        """Whether the worker has started, not yet shut down, and not failed
+        (polling failed for good: see :meth:`run`)."""
+        aw = self._activity_worker
+        return aw is not None and self._shutdown_task is None and aw.fatal is None
 
     async def start(self) -> None:
         """Start polling (on the running event loop)."""
@@ -264,8 +303,18 @@ class Worker:
     async def run(self) -> None:
         """Start, run until shut down (or until the worker fails), then shut
         down. Cancelling the task that awaits this shuts the worker down
-        gracefully before the cancellation propagates. Raises
-        :class:`RuntimeError` if polling failed for good."""
+        gracefully before the cancellation propagates.
+
+        Polls that fail in a way that can heal (the server down or
+        restarting, a connection reset, the server busy) are retried for as
+        long as the worker runs, with a capped backoff; polling resumes about
+        a second after the server is back. A failure that cannot heal ends
+        the worker: this then raises it, as the
+        :class:`temporalio.service.RPCError` subclass for the poll's status
+        (e.g. :class:`temporalio.service.NamespaceNotFoundError`, or an
+        ``RPCError`` whose ``status`` is ``PERMISSION_DENIED`` or
+        ``UNAUTHENTICATED``), or a :class:`RuntimeError` when the client was
+        closed; :attr:`is_running` is then false."""
         await self.start()
         aw = self._activity_worker
         assert aw is not None and aw.stopped is not None
@@ -281,4 +330,9 @@ class Worker:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        """Shut down; raises the worker's failure (as :meth:`run`) when
+        polling failed for good and the block raised nothing else."""
         await self.shutdown()
+        aw = self._activity_worker
+        if aw is not None and aw.fatal is not None and exc[0] is None:
+            raise aw.fatal

@@ -14,6 +14,7 @@ from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
 
+import temporalio.service
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.client import Client
 from temporalio.service import (
@@ -86,7 +87,7 @@ def echo(echo_server_bin: Path) -> Iterator[EchoServer]:
 
 async def test_namespace_client_info_api_key_and_metadata_reach_the_server(echo: EchoServer) -> None:
     client = await Client.connect(
-        f"127.0.0.1:{echo.port}", namespace="my-ns", api_key="secret-key",
+        f"127.0.0.1:{echo.port}", namespace="my-ns", api_key="secret-key", tls=False,
         rpc_metadata={"x-team": "blue", "x-raw-bin": b"\x00\x01\xff"},
     )
     method, headers = echo.next_call()  # GetSystemInfo on connect
@@ -94,14 +95,14 @@ async def test_namespace_client_info_api_key_and_metadata_reach_the_server(echo:
     assert headers["temporal-namespace"] == "my-ns"
     assert headers["authorization"] == "Bearer secret-key"
     assert headers["client-name"] == "temporal-python"
-    assert headers["client-version"]
+    assert headers["client-version"] == temporalio.service.__version__
     assert headers["x-team"] == "blue"
     assert headers["x-raw-bin"] == "0001ff"
     await client.close()
 
 
 async def test_live_api_key_and_metadata_changes_apply_to_next_calls(echo: EchoServer) -> None:
-    client = await Client.connect(f"127.0.0.1:{echo.port}", api_key="old")
+    client = await Client.connect(f"127.0.0.1:{echo.port}", api_key="old", tls=False)
     echo.next_call()
     client.api_key = "new"
     client.rpc_metadata = {"x-gen": "2"}
@@ -265,7 +266,7 @@ async def test_tls_with_an_untrusted_root_fails_without_hanging(echo_server_bin:
                                           "--key", str(certs["server_key"])])
     try:
         tls = TLSConfig(server_root_ca_cert=certs["other-ca_pem"], domain="localhost")
-        with pytest.raises(UnavailableError):
+        with pytest.raises(UnavailableError, match="TLS is on: tls was given"):
             await Client.connect(f"127.0.0.1:{server.port}", tls=tls,
                                  retry_config=RetryConfig(max_elapsed_time_millis=500))
         assert server.drain() == []
@@ -288,5 +289,162 @@ async def test_mtls_needs_the_client_certificate(echo_server_bin: Path, certs) -
         client = await Client.connect(f"127.0.0.1:{server.port}", tls=tls)
         assert server.next_call()[0] == GSI
         await client.close()
+    finally:
+        server.close()
+
+
+# ---- secure by default: an API key turns TLS on ------------------------------------
+
+
+class FirstBytes:
+    """A loopback TCP listener that records what each connection sends first
+    (then closes it): a TLS ClientHello starts with 0x16 0x03, plaintext
+    HTTP/2 with its preface "PRI * HTTP/2.0"."""
+
+    def __init__(self) -> None:
+        import socket
+
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.sock.settimeout(10)
+        self.port = self.sock.getsockname()[1]
+        self.received: "queue.Queue[bytes]" = queue.Queue()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with conn:
+                conn.settimeout(5)
+                data = b""
+                try:
+                    while len(data) < 4096:
+                        chunk = conn.recv(4096)
+                        if not chunk:
+                            break
+                        data += chunk
+                        if len(data) >= 24:
+                            break
+                except OSError:
+                    pass
+                self.received.put(data)
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+async def test_an_api_key_without_tls_turns_tls_on() -> None:
+    listener = FirstBytes()
+    try:
+        with pytest.raises(UnavailableError, match="TLS is on: an api_key turns it on"):
+            await Client.connect(f"127.0.0.1:{listener.port}", api_key="secret-key",
+                                 retry_config=RetryConfig(max_elapsed_time_millis=300))
+        first = listener.received.get(timeout=5)
+        assert first[:2] == b"\x16\x03", first[:32]  # a TLS handshake record
+        assert b"secret-key" not in first and b"PRI * HTTP/2.0" not in first
+    finally:
+        listener.close()
+
+
+async def test_tls_false_with_an_api_key_is_plaintext() -> None:
+    listener = FirstBytes()
+    try:
+        with pytest.raises(UnavailableError) as info:
+            await Client.connect(f"127.0.0.1:{listener.port}", api_key="secret-key", tls=False,
+                                 retry_config=RetryConfig(max_elapsed_time_millis=300))
+        assert "TLS is on" not in str(info.value)
+        assert listener.received.get(timeout=5).startswith(b"PRI * HTTP/2.0")
+    finally:
+        listener.close()
+
+
+def test_an_api_key_without_tls_reaches_a_tls_server_as_a_bearer_header(
+    echo_server_bin: Path, certs
+) -> None:
+    """End to end: with no tls argument the key travels over TLS verified by
+    the system roots (here grpc's default roots file is pointed at the test CA
+    through GRPC_DEFAULT_SSL_ROOTS_FILE_PATH, in a child interpreter)."""
+    import os
+    import sys
+
+    server = EchoServer(echo_server_bin, ["--cert", str(certs["server_pem"]),
+                                          "--key", str(certs["server_key"])])
+    try:
+        code = (
+            "import asyncio\n"
+            "from temporalio.client import Client\n"
+            "async def main():\n"
+            f"    c = await Client.connect('127.0.0.1:{server.port}', api_key='secret-key')\n"
+            "    assert c.service_client.tls_enabled\n"
+            "    await c.close()\n"
+            "asyncio.run(main())\n"
+        )
+        env = dict(os.environ, GRPC_DEFAULT_SSL_ROOTS_FILE_PATH=str(certs["ca_pem"]))
+        subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=60)
+        method, headers = server.next_call()
+        assert method == GSI
+        assert headers["authorization"] == "Bearer secret-key"
+    finally:
+        server.close()
+
+
+# ---- bad TLS material fails at connect, naming the item ---------------------------------
+
+GARBAGE_CERT = b"-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n"
+GARBAGE_KEY = b"-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n"
+
+
+@pytest.mark.parametrize(
+    "item,match",
+    [
+        ("ca_garbage", "TLS server_root_ca_cert is not a valid PEM certificate: certificate 1 does not decode "),
+        ("ca_is_a_key", "TLS server_root_ca_cert has no PEM certificate"),
+        ("cert_garbage", "TLS client_cert is not a valid PEM certificate: certificate 1 does not decode "),
+        ("key_garbage", "TLS client_private_key is not a valid PEM private key: it does not decode "),
+        ("key_mismatch", "TLS client_private_key does not match client_cert"),
+        ("key_encrypted", "TLS client_private_key is encrypted"),
+        ("key_not_pem", r"TLS client_private_key is not PEM \(no '-----BEGIN' line\)"),
+    ],
+)
+async def test_bad_tls_material_fails_at_connect_naming_the_item(
+    echo_server_bin: Path, certs, item: str, match: str
+) -> None:
+    ca = certs["ca_pem"].read_bytes()
+    cert = certs["client_pem"].read_bytes()
+    key = certs["client_key"].read_bytes()
+    server_key = certs["server_key"].read_bytes()
+    if item == "key_encrypted" and "enc_key" not in certs:
+        _openssl("pkey", "-in", "client.key", "-aes128", "-passout", "pass:pw", "-out", "enc.key",
+                 cwd=certs["ca_pem"].parent)
+        certs["enc_key"] = certs["ca_pem"].parent / "enc.key"
+    tls = {
+        "ca_garbage": TLSConfig(server_root_ca_cert=GARBAGE_CERT),
+        "ca_is_a_key": TLSConfig(server_root_ca_cert=server_key),
+        "cert_garbage": TLSConfig(server_root_ca_cert=ca, client_cert=GARBAGE_CERT,
+                                  client_private_key=key),
+        "key_garbage": TLSConfig(server_root_ca_cert=ca, client_cert=cert,
+                                 client_private_key=GARBAGE_KEY),
+        "key_mismatch": TLSConfig(server_root_ca_cert=ca, client_cert=cert,
+                                  client_private_key=server_key),
+        "key_encrypted": TLSConfig(server_root_ca_cert=ca, client_cert=cert,
+                                   client_private_key=certs.get("enc_key")),
+        "key_not_pem": TLSConfig(server_root_ca_cert=ca, client_cert=cert,
+                                 client_private_key=b"just some bytes"),
+    }[item]
+    server = EchoServer(echo_server_bin, ["--cert", str(certs["server_pem"]),
+                                          "--key", str(certs["server_key"])])
+    try:
+        with pytest.raises(ValueError, match=match) as info:
+            await Client.connect(f"127.0.0.1:{server.port}", tls=tls)
+        message = str(info.value)
+        for material in (key, server_key, GARBAGE_KEY, GARBAGE_CERT, cert):
+            for line in material.splitlines():
+                if not line.startswith(b"-----"):
+                    assert line.decode() not in message
+        assert server.drain() == []  # refused before any byte was sent
     finally:
         server.close()

@@ -425,6 +425,40 @@ async def test_one_slot_makes_the_second_activity_wait(client: Client, peer_task
     assert timeout["timeout_type"] == "SCHEDULE_TO_START"
 
 
+async def test_a_one_thread_executor_takes_one_task_at_a_time(
+    client: Client, peer_task_queue: str
+) -> None:
+    """Three sync activities of 1 s each, start-to-close 2.5 s, one thread:
+    with the default slots capped to the executor's one thread, each task is
+    taken when the thread is free, so none times out waiting for it (with 100
+    slots the third would start 2 s after it was taken and time out)."""
+    tq = new_tq()
+    running = 0
+    peak = 0
+    lock = threading.Lock()
+
+    def nap(i: int) -> int:
+        nonlocal running, peak
+        with lock:
+            running += 1
+            peak = max(peak, running)
+        time.sleep(1)
+        with lock:
+            running -= 1
+        return i
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as ex:
+        worker = Worker(client, task_queue=tq, activities={"nap": nap}, activity_executor=ex)
+        assert worker.max_concurrent_activities == 1
+        async with worker:
+            result = await run_activity(
+                client, peer_task_queue, tq, "nap", 7,
+                count=3, concurrent=True, start_to_close_ms=2500, retry_max_attempts=1,
+            )
+    assert result == [7, 7, 7]  # no attempt timed out (one attempt each)
+    assert peak == 1
+
+
 # ---- logging -------------------------------------------------------------------------------
 
 

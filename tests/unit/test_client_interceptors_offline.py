@@ -4,7 +4,6 @@ records every request."""
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import pytest
@@ -17,6 +16,7 @@ from temporalio.client import (
     Interceptor,
     OutboundInterceptor,
     QueryWorkflowInput,
+    ServiceClientProtocol,
     SignalWorkflowInput,
     StartWorkflowInput,
     TerminateWorkflowInput,
@@ -26,8 +26,16 @@ from temporalio.client import (
 )
 from temporalio.common import QueryRejectCondition
 from temporalio.converter import DataConverter, PayloadConverter
-from temporalio.service import ConnectConfig, KeepAliveConfig, ServiceClient
-from tests.unit.test_client_offline import FakeService, completed, history, payload, wsv1
+from temporalio.service import KeepAliveConfig, ServiceClient
+from tests.unit.test_client_offline import (
+    FakeService,
+    FakeServiceClient,
+    completed,
+    fake_client,
+    history,
+    payload,
+    wsv1,
+)
 
 OPERATIONS = [
     "start_workflow",
@@ -74,33 +82,13 @@ class Recorder(Interceptor):
         return Recording(next, self.name, self.log)
 
 
-class FakeCore:
-    """Stands for the extension's client under a real ServiceClient."""
-
-    def __init__(self) -> None:
-        self.closed = False
-
-    def close(self) -> None:
-        self.closed = True
-
-
 def fake_connection(
     namespace: str = "default", identity: Optional[str] = None
-) -> Tuple[ServiceClient, FakeService, FakeCore]:
-    core = FakeCore()
-    sc = ServiceClient(ConnectConfig("localhost:7233", namespace=namespace, identity=identity), core)
-    service = FakeService()
-    sc.workflow_service = service  # type: ignore[assignment]
-    return sc, service, core
-
-
-def fake_client(**kwargs: Any) -> Tuple[Client, FakeService]:
-    client = Client("localhost:7233", identity="me@test", **kwargs)
-    service = FakeService()
-    client._service_client = SimpleNamespace(  # type: ignore[assignment]
-        workflow_service=service, config=SimpleNamespace(namespace=client.namespace)
-    )
-    return client, service
+) -> Tuple[Any, FakeService, FakeServiceClient]:
+    """A :class:`FakeServiceClient` (typed Any: given where a ServiceClient is
+    expected), its fake WorkflowService, and itself again (``.closed``)."""
+    sc = FakeServiceClient(namespace=namespace, identity=identity)
+    return sc, sc.workflow_service, sc
 
 
 def queue_every_operation(service: FakeService) -> None:
@@ -488,7 +476,7 @@ def test_connection_options_cannot_come_with_a_service_client(kwargs: Dict[str, 
 
 def test_defaults_of_connection_options_are_accepted_with_a_service_client() -> None:
     sc, _, _ = fake_connection()
-    Client(service_client=sc, tls=False, api_key=None, rpc_metadata={}, lazy=False,
+    Client(service_client=sc, tls=None, api_key=None, rpc_metadata={}, lazy=False,
            keep_alive_config=KeepAliveConfig.default)
 
 
@@ -497,6 +485,44 @@ def test_bad_service_client_and_missing_target() -> None:
         Client(service_client="localhost:7233")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="target_host"):
         Client()
+
+
+def test_the_service_client_protocol_is_what_a_client_takes() -> None:
+    from temporalio.service import ConnectConfig
+
+    class FakeCore:
+        def close(self) -> None:
+            pass
+
+    real = ServiceClient(ConnectConfig("localhost:7233"), FakeCore())
+    assert isinstance(real, ServiceClientProtocol)
+    assert isinstance(FakeServiceClient(), ServiceClientProtocol)
+
+    class NoClose:  # one member short
+        def __init__(self) -> None:
+            fake = FakeServiceClient()
+            self.config = fake.config
+            self.workflow_service = fake.workflow_service
+            self.operator_service = fake.operator_service
+
+        def update_api_key(self, api_key: Optional[str]) -> None:
+            pass
+
+        def update_rpc_metadata(self, metadata: Any) -> None:
+            pass
+
+    with pytest.raises(TypeError, match=r"service_client must be a temporalio.service.ServiceClient "
+                       r"\(or implement temporalio.client.ServiceClientProtocol\), not NoClose"):
+        Client(service_client=NoClose())  # type: ignore[arg-type]
+
+
+def test_api_key_and_rpc_metadata_of_a_client_go_to_its_service_client() -> None:
+    sc, _, _ = fake_connection()
+    client = Client(sc)
+    client.api_key = "key"
+    client.rpc_metadata = {"x-a": "b"}
+    assert sc.config.api_key == "key" and client.api_key == "key"
+    assert sc.config.rpc_metadata == {"x-a": "b"} and client.rpc_metadata == {"x-a": "b"}
 
 
 async def test_closing_a_client_built_on_a_connection_leaves_it_open() -> None:
@@ -513,10 +539,20 @@ async def test_closing_a_client_built_on_a_connection_leaves_it_open() -> None:
     assert Client(service_client=sc).service_client is sc  # still usable by others
 
 
-async def test_closing_the_client_that_opened_the_connection_closes_it() -> None:
+async def test_closing_the_client_that_opened_the_connection_closes_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     sc, _, core = fake_connection()
-    owner = Client("localhost:7233")
-    owner._service_client = sc  # as connect() leaves it
+    opened: List[Any] = []
+
+    async def connect(config: Any) -> Any:
+        opened.append(config)
+        return sc
+
+    monkeypatch.setattr(ServiceClient, "connect", staticmethod(connect))
+    owner = await Client.connect("localhost:7233", namespace="ns1")
+    assert [c.target_host for c in opened] == ["localhost:7233"]
+    assert opened[0].namespace == "ns1" and owner.service_client is sc
     derived = Client(**owner.config())
     await owner.close()
     assert core.closed

@@ -1,13 +1,13 @@
 """The client's workflow API without a server: argument checks (which must
 fail before any call), the requests it builds and how it reads responses,
-against a fake WorkflowService."""
+against a fake WorkflowService (given to the client through
+``temporalio.client.ServiceClientProtocol``)."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from types import SimpleNamespace
 from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
@@ -37,6 +37,7 @@ from temporalio.exceptions import (
     TimeoutType,
 )
 from temporalio.service import (
+    ConnectConfig,
     DeadlineExceededError,
     NotFoundError,
     RPCStatusCode,
@@ -73,14 +74,36 @@ class FakeService:
         return [name for name, _, _ in self.calls]
 
 
+class FakeServiceClient:
+    """A connection for tests without a server: implements
+    ``temporalio.client.ServiceClientProtocol`` with a :class:`FakeService`
+    as its workflow service."""
+
+    def __init__(self, namespace: str = "default", identity: Optional[str] = None) -> None:
+        self.config = ConnectConfig("fake:0", namespace=namespace, identity=identity)
+        self.workflow_service = FakeService()
+        self.operator_service = FakeService()
+        self.closed = False
+
+    def update_api_key(self, api_key: Optional[str]) -> None:
+        self.config.api_key = api_key
+
+    def update_rpc_metadata(self, metadata: Any) -> None:
+        self.config.rpc_metadata = dict(metadata)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def fake_client(**kwargs: Any) -> Tuple[Client, FakeService]:
+    """A client on a :class:`FakeServiceClient`, and its fake WorkflowService."""
+    sc = FakeServiceClient()
+    return Client(sc, identity="me@test", **kwargs), sc.workflow_service  # type: ignore[arg-type]
+
+
 @pytest.fixture
 def fake() -> Tuple[Client, FakeService]:
-    client = Client("localhost:7233", identity="me@test")
-    service = FakeService()
-    client._service_client = SimpleNamespace(  # type: ignore[assignment]
-        workflow_service=service, config=SimpleNamespace(namespace=client.namespace)
-    )
-    return client, service
+    return fake_client()
 
 
 def payload(value: Any) -> Any:

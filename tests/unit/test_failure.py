@@ -262,6 +262,24 @@ def test_codec_applies_to_failure_payloads() -> None:
     assert list(back.cause.last_heartbeat_details) == ["hb"]
 
 
+def test_codec_reaches_every_payloads_field_of_a_failure_chain() -> None:
+    """Cancelled details and reset-workflow heartbeat details, deep in a
+    chain, go through the codec too, and come back."""
+    codec = XorCodec()
+    f = Failure(message="top")
+    f.canceled_failure_info.details.payloads.extend(dc._encode_sync(["c1", "c2"]))
+    f.cause.message = "reset"
+    f.cause.reset_workflow_failure_info.last_heartbeat_details.payloads.extend(dc._encode_sync([7]))
+    f.cause.cause.message = "plain"  # no failure info: nothing to encode
+    original = f.SerializeToString()
+    run(codec.encode_failure(f))
+    reset = f.cause.reset_workflow_failure_info
+    payloads = [*f.canceled_failure_info.details.payloads, *reset.last_heartbeat_details.payloads]
+    encodings = [p.metadata["encoding"] for p in payloads]
+    assert encodings == [b"binary/xor"] * 3
+    run(codec.decode_failure(f))
+    assert f.SerializeToString() == original
+
 class AsyncJSONish(PayloadConverter):
     """An async top-level converter: strings only, upper-cased on the wire."""
 

@@ -66,7 +66,7 @@ async def test_mismatched_tls_options_are_rejected() -> None:
 
 
 async def test_bad_metadata_key_is_named() -> None:
-    with pytest.raises(ValueError, match="bad key"):
+    with pytest.raises(ValueError, match="'Bad Key' is not a valid gRPC header name"):
         await Client.connect("localhost:7233", rpc_metadata={"Bad Key": "v"}, lazy=True)
 
 
@@ -116,3 +116,161 @@ def test_status_details_choose_the_subclass_and_fill_its_fields() -> None:
     assert isinstance(empty, QueryFailedError)
     assert empty.raw_details == [(prefix + "QueryFailedFailure", b"")]
     assert len(empty.details) == 1
+
+
+
+def test_errors_show_under_temporalio_service() -> None:
+    import traceback
+
+    from temporalio.service import NotFoundError, RPCStatusCode, rpc_error
+
+    err = rpc_error(5, "gone")
+    assert type(err) is NotFoundError
+    assert traceback.format_exception_only(type(err), err) == [
+        "temporalio.service.NotFoundError: gone\n"
+    ]
+    assert RPCStatusCode.__module__ == "temporalio.service"
+
+
+def test_names_outside_all_stay_importable() -> None:
+    """What temporalio.service had besides __all__ before it became a package
+    (the error family, helpers, and the private names other modules import)."""
+    import temporalio.service as service
+
+    names = """AbortedError AlreadyExistsError CanceledError CancellationAlreadyRequestedError
+        ClientVersionNotSupportedError DataLossError DeadlineExceededError
+        FailedPreconditionError InternalError InvalidArgumentError MultiOperationExecutionError
+        NamespaceAlreadyExistsError NamespaceInvalidStateError NamespaceNotActiveError
+        NamespaceNotFoundError NamespaceUnavailableError NewerBuildExistsError NotFoundError
+        PermissionDeniedError QueryFailedError ResourceExhaustedError
+        ServerVersionNotSupportedError SystemWorkflowError UnauthenticatedError UnavailableError
+        UnimplementedError WorkflowExecutionAlreadyStartedError WorkflowNotReadyError rpc_error
+        CLIENT_NAME VERSION REDACTED PemSource check_api_key default_identity
+        _notifier _core_runtime _metadata_pairs _timeout_ms""".split()
+    assert [n for n in names if not hasattr(service, n)] == []
+
+def test_version_is_the_package_version() -> None:
+    import importlib.metadata
+
+    import temporalio
+    import temporalio.service
+
+    assert temporalio.service.__version__ == temporalio.__version__
+    assert temporalio.service.__version__ == importlib.metadata.version("temporalio-c")
+
+# ---- secrets stay out of reprs and messages; bad keys and headers are refused when set ----
+
+SECRET = "sk-THE-SECRET-api-key-1234"
+KEY_PEM = (b"-----BEGIN PRIVATE KEY-----\nTHEPRIVATEKEYMATERIALdGhpcyBpcyBzZWNyZXQ=\n"
+           b"-----END PRIVATE KEY-----\n")
+
+
+def test_tls_config_repr_redacts_the_private_key() -> None:
+    r = repr(TLSConfig(server_root_ca_cert=b"-----BEGIN CERTIFICATE-----\n", domain="d",
+                       client_cert=b"-----BEGIN CERTIFICATE-----\n", client_private_key=KEY_PEM))
+    assert "THEPRIVATEKEYMATERIAL" not in r
+    assert "client_private_key=<redacted>" in r and "domain='d'" in r
+    assert "client_private_key=None" in repr(TLSConfig())
+    # a str may be key material given by mistake: redacted; a Path is shown
+    assert "THEPRIVATEKEY" not in repr(TLSConfig(client_private_key="THEPRIVATEKEYMATERIAL"))
+    from pathlib import Path
+
+    assert "key.pem" in repr(TLSConfig(client_private_key=Path("/x/key.pem")))
+
+
+async def test_connection_config_repr_redacts_the_api_key_and_metadata_values() -> None:
+    client = await Client.connect(
+        "127.0.0.1:1", api_key=SECRET, lazy=True,
+        rpc_metadata={"x-auth-token": "tok-SECRET-value"},
+    )
+    try:
+        for text in (repr(client.service_client.config), repr(client.config()),
+                     str(client.service_client.config)):
+            assert SECRET not in text and "tok-SECRET-value" not in text, text
+        r = repr(client.service_client.config)
+        assert "api_key=<redacted>" in r and "'x-auth-token': <redacted>" in r
+        assert client.api_key == SECRET  # the property still gives it to its owner
+    finally:
+        await client.close()
+
+
+async def test_a_str_private_key_given_as_a_path_is_not_quoted_in_the_error() -> None:
+    with pytest.raises(ValueError, match="client_private_key: cannot read the path given") as info:
+        await Client.connect("127.0.0.1:1", lazy=True, tls=TLSConfig(
+            client_cert=b"-----BEGIN CERTIFICATE-----\n", client_private_key="THEPRIVATEKEYMATERIAL"))
+    assert "THEPRIVATEKEY" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "key,problem",
+    [
+        (SECRET + "\n", "a newline at position 26"),
+        ("ab\rcd", "a carriage return at position 2"),
+        ("a\x01b", "the control character U\\+0001 at position 1"),
+        ("a\x7fb", "the control character U\\+007F at position 1"),
+        ("clé", "the non-ASCII character U\\+00E9 at position 2"),
+    ],
+)
+async def test_an_api_key_a_header_cannot_carry_is_refused_when_set(key: str, problem: str) -> None:
+    with pytest.raises(ValueError, match=f"api_key has {problem}") as info:
+        await Client.connect("127.0.0.1:1", api_key=key, lazy=True)
+    assert SECRET not in str(info.value)
+    client = await Client.connect("127.0.0.1:1", api_key="good", lazy=True)
+    try:
+        with pytest.raises(ValueError, match=f"api_key has {problem}"):
+            client.api_key = key
+        with pytest.raises(ValueError, match=f"api_key has {problem}"):
+            client.service_client.update_api_key(key)
+        assert client.api_key == "good"
+        with pytest.raises(TypeError, match="api_key must be a str"):
+            client.api_key = b"bytes"  # type: ignore[assignment]
+    finally:
+        await client.close()
+
+
+async def test_metadata_a_header_cannot_carry_is_refused_when_set() -> None:
+    from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
+
+    match = "metadata value of 'x-team' has a newline at position 4"
+    with pytest.raises(ValueError, match=match):
+        await Client.connect("127.0.0.1:1", rpc_metadata={"x-team": "blue\n"}, lazy=True)
+    client = await Client.connect("127.0.0.1:1", lazy=True)
+    try:
+        with pytest.raises(ValueError, match=match):
+            client.rpc_metadata = {"x-team": "blue\nred"}
+        with pytest.raises(ValueError, match=match):  # per call, before anything is sent
+            await client.service.get_system_info(GetSystemInfoRequest(),
+                                                 metadata={"x-team": "blue\n"})
+        with pytest.raises(ValueError, match="the byte 0xff at position 0"):
+            client.rpc_metadata = {"x-raw": b"\xff"}
+        client.rpc_metadata = {"x-raw-bin": b"\xff\n"}  # binary keys carry any byte
+        with pytest.raises(ValueError, match="'grpc-x' is not a valid gRPC header name"):
+            client.rpc_metadata = {"grpc-x": "v"}
+    finally:
+        await client.close()
+
+
+async def test_an_api_key_cannot_be_added_to_a_connection_opened_in_plaintext_by_default() -> None:
+    client = await Client.connect("127.0.0.1:1", lazy=True)  # no tls, no key: plaintext
+    try:
+        assert not client.service_client.tls_enabled
+        with pytest.raises(ValueError, match="would travel in clear text"):
+            client.api_key = "k"
+        assert client.api_key is None
+        client.api_key = None  # removing none is fine
+    finally:
+        await client.close()
+    client = await Client.connect("127.0.0.1:1", lazy=True, tls=False)  # said explicitly
+    try:
+        client.api_key = "k"
+        assert client.api_key == "k"
+    finally:
+        await client.close()
+    client = await Client.connect("127.0.0.1:1", lazy=True, api_key="k")  # TLS by the key
+    try:
+        assert client.service_client.tls_enabled
+        client.api_key = None
+        client.api_key = "k2"  # still TLS: the channel's, whatever the key is now
+        assert client.service_client.config.tls is True
+    finally:
+        await client.close()

@@ -147,3 +147,53 @@ def test_flag_is_cheap_until_waited_on_and_wakes_every_kind_of_waiter() -> None:
     other.join(5)
     assert sorted(results) == [("loop", "first"), ("thread", True)]
     assert flag.reason == "first"
+
+
+# ---- slots never exceed what the activities' executor can start ----------------------------
+
+
+def sync_act() -> None:
+    pass
+
+
+def test_default_slots_are_capped_by_the_executor_the_activities_use() -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the default never warns
+        with concurrent.futures.ThreadPoolExecutor(3) as ex:
+            assert Worker(client(), task_queue="tq", activities={"s": sync_act},
+                          activity_executor=ex).max_concurrent_activities == 3
+            # async activities alone do not use activity_executor
+            assert Worker(client(), task_queue="tq", activities={"b": a},
+                          activity_executor=ex).max_concurrent_activities == 100
+            assert Worker(client(), task_queue="tq", activities={"b": a},
+                          async_activity_executor=ex).max_concurrent_activities == 3
+        with concurrent.futures.ThreadPoolExecutor(7) as ex:
+            with concurrent.futures.ThreadPoolExecutor(2) as ex2:
+                assert Worker(client(), task_queue="tq", activities={"s": sync_act, "b": a},
+                              activity_executor=ex,
+                              async_activity_executor=ex2).max_concurrent_activities == 2
+        assert Worker(client(), task_queue="tq",
+                      activities={"s": sync_act}).max_concurrent_activities == 100
+        with concurrent.futures.ThreadPoolExecutor(500) as ex:
+            assert Worker(client(), task_queue="tq", activities={"s": sync_act},
+                          activity_executor=ex).max_concurrent_activities == 100
+
+
+def test_explicit_slots_above_the_executor_capacity_warn_as_the_official_sdk() -> None:
+    with concurrent.futures.ThreadPoolExecutor(1) as ex:
+        with pytest.warns(UserWarning) as record:
+            w = Worker(client(), task_queue="tq", activities={"s": sync_act}, activity_executor=ex,
+                       max_concurrent_activities=5)
+        assert w.max_concurrent_activities == 5  # kept: the user said so
+        assert [str(r.message) for r in record] == [
+            "Worker max_concurrent_activities is 5 but activity_executor's max_workers is only 1"
+        ]
+        assert record[0].filename == __file__  # points at the Worker(...) line
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            Worker(client(), task_queue="tq", activities={"s": sync_act}, activity_executor=ex,
+                   max_concurrent_activities=1)

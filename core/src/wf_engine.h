@@ -1,0 +1,131 @@
+/* wf_engine.h: one workflow run's engine: history events and language
+ * completions in, activations and server commands out. Internal to the core
+ * (the workflow worker's run manager is its one user); not public API.
+ *
+ * Pure: no locks, no I/O, no clock, no grpc. Everything crosses as
+ * serialized protobuf bytes, so a run's whole input can be recorded, replayed
+ * and fuzzed:
+ *   in:  temporal.api.history.v1.History (pages of events, in order),
+ *        coresdk.workflow_completion.WorkflowActivationCompletion,
+ *        queries of the current task (temporal.api.query.v1.WorkflowQuery);
+ *   out: coresdk.workflow_activation.WorkflowActivation,
+ *        the body of a RespondWorkflowTaskCompletedRequest (commands,
+ *        sdk_metadata, query_results, messages), to which the caller appends
+ *        task_token, identity, namespace, sticky attributes (protobuf merges
+ *        concatenated messages).
+ *
+ * Threading: an engine is used by one thread at a time (the run manager
+ * serializes a run's inputs); different engines are independent.
+ *
+ * Life of one workflow task (WFT), as the run manager drives it:
+ *   1. tcore_wf_engine_add_history() with the task's events (the full history
+ *      for a new or uncached run, only the new events on the sticky queue);
+ *      `complete` = 0 while more pages are to come (next_page_token), then
+ *      1 for the last page. tcore_wf_engine_add_queries() for the task's
+ *      queries (or a legacy query) if any.
+ *   2. while tcore_wf_engine_next_activation() gives an activation: hand it
+ *      to the language, then tcore_wf_engine_complete() with its completion.
+ *      Replayed WFTs produce activations too (is_replaying set); their
+ *      commands are matched against the history's command events.
+ *   3. when next_activation says TCORE_WF_TASK_DONE:
+ *      tcore_wf_engine_take_response() gives the RespondWorkflowTaskCompleted
+ *      body for this task (legacy query tasks: take_query_response instead).
+ *   A completion that is a failure, or a non-determinism error, ends the task:
+ *   the caller sends RespondWorkflowTaskFailed (tcore_wf_engine_failure says
+ *   with which cause and failure) and evicts the run (frees the engine).
+ *
+ * Ownership: every `uint8_t **out` receives malloc'd bytes the caller frees
+ * with free(). Input buffers are only read during the call.
+ *
+ * Return codes: TCORE_OK (0) or a negative tcore_errcode
+ * (TCORE_ERR_INVALID_ARGUMENT for bytes that do not parse or a call out of
+ * order, TCORE_ERR_NOMEM), or one of the positive codes below. `err` (may be
+ * NULL) gets a message naming the problem.
+ */
+#ifndef TCORE_WF_ENGINE_H
+#define TCORE_WF_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "temporal_core.h"
+
+enum {
+  /* next_activation: nothing for the language now; the task's work is done
+   * and take_response may be called. */
+  TCORE_WF_TASK_DONE = 1,
+  /* next_activation: more history is needed (a page, or the next task). */
+  TCORE_WF_NEED_HISTORY = 2,
+  /* complete/add_history: the history does not match the commands the
+   * workflow produced. The task fails with cause NON_DETERMINISTIC_ERROR;
+   * `err` names the event id, the event type and the command expected. */
+  TCORE_WF_NONDETERMINISM = 3,
+  /* complete: the language failed the activation; the task fails (cause
+   * WORKFLOW_WORKER_UNHANDLED_FAILURE) with the language's failure. */
+  TCORE_WF_ACTIVATION_FAILED = 4,
+  /* next_activation: the run has reached a terminal event in history (or
+   * its terminal command was accepted): evict it after this task. */
+  TCORE_WF_RUN_FINISHED = 5
+};
+
+typedef struct tcore_wf_engine tcore_wf_engine;
+
+/* Identity of the run (copied). `workflow_id`, `run_id`, `workflow_type` as
+ * the poll response gives them. */
+typedef struct tcore_wf_engine_config {
+  const char *namespace_;
+  const char *task_queue;
+  const char *workflow_id;
+  const char *run_id;
+  const char *workflow_type;
+} tcore_wf_engine_config;
+
+/* A new engine, or NULL when out of memory. */
+tcore_wf_engine *tcore_wf_engine_new(const tcore_wf_engine_config *cfg);
+void tcore_wf_engine_free(tcore_wf_engine *e);
+
+/* Appends serialized temporal.api.history.v1.History events (ids must follow
+ * on from what the engine has: a page or task starting at an id it already
+ * has is deduplicated, a gap is TCORE_ERR_INVALID_ARGUMENT). `complete`: this
+ * is the last page of the current task's history. */
+int tcore_wf_engine_add_history(tcore_wf_engine *e, const uint8_t *history, size_t len,
+                                int complete, tcore_error *err);
+
+/* The current task's queries: serialized
+ * temporal.api.workflowservice.v1.PollWorkflowTaskQueueResponse carrying
+ * only `query` (legacy query task) and/or `queries` (map id -> query). They
+ * are delivered in an activation of their own after the task's other work. */
+int tcore_wf_engine_add_queries(tcore_wf_engine *e, const uint8_t *poll_response, size_t len,
+                                tcore_error *err);
+
+/* The next activation for the language (serialized WorkflowActivation in
+ * *out), TCORE_WF_TASK_DONE, TCORE_WF_NEED_HISTORY or TCORE_WF_RUN_FINISHED.
+ * At most one activation is outstanding: until its completion arrives this
+ * returns TCORE_ERR_INVALID_ARGUMENT. */
+int tcore_wf_engine_next_activation(tcore_wf_engine *e, uint8_t **out, size_t *out_len,
+                                    tcore_error *err);
+
+/* Applies the language's serialized WorkflowActivationCompletion for the
+ * outstanding activation: TCORE_OK, TCORE_WF_NONDETERMINISM,
+ * TCORE_WF_ACTIVATION_FAILED, or an error code. */
+int tcore_wf_engine_complete(tcore_wf_engine *e, const uint8_t *completion, size_t len,
+                             tcore_error *err);
+
+/* After TCORE_WF_TASK_DONE: the RespondWorkflowTaskCompletedRequest body of
+ * this task (commands, sdk_metadata with the internal flags used, query
+ * answers). Then the engine waits for the next task's history. */
+int tcore_wf_engine_take_response(tcore_wf_engine *e, uint8_t **out, size_t *out_len,
+                                  tcore_error *err);
+
+/* After TCORE_WF_TASK_DONE of a legacy query task: the serialized
+ * RespondQueryTaskCompletedRequest body (completed_type, query_result or
+ * error_message). */
+int tcore_wf_engine_take_query_response(tcore_wf_engine *e, uint8_t **out, size_t *out_len,
+                                        tcore_error *err);
+
+/* After TCORE_WF_NONDETERMINISM or TCORE_WF_ACTIVATION_FAILED: the
+ * RespondWorkflowTaskFailedRequest body (cause and failure). */
+int tcore_wf_engine_failure(tcore_wf_engine *e, uint8_t **out, size_t *out_len,
+                            tcore_error *err);
+
+#endif

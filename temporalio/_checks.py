@@ -1,0 +1,153 @@
+"""Argument checks shared by the public modules (client, worker, common types).
+
+Each check returns the value (converted where it says) or raises
+:class:`TypeError` for a wrong type and :class:`ValueError` for a wrong value,
+naming the argument as the caller gives it in ``name``. The messages are part
+of the API (tests assert them): "<name> must be <what>, not <type name>" for
+a type, "<name> must ..., got <value>" for a value. Importing this module
+loads nothing beyond the standard library.
+"""
+
+from __future__ import annotations
+
+import numbers
+from datetime import timedelta
+from typing import Any, Mapping, Optional, Sequence, Tuple, Type, TypeVar, Union
+
+E = TypeVar("E")
+
+
+def _describe(value: Any) -> str:
+    """``value``'s type name and its repr, cut to 60 characters, for messages
+    about one item of a list ("interceptors[1] is a str 'nope', ...")."""
+    text = repr(value)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return f"{type(value).__name__} {text}"
+
+
+def _check_type(
+    value: Any,
+    types: Union[type, Tuple[type, ...]],
+    name: str,
+    what: str,
+    *,
+    optional: bool = False,
+) -> Any:
+    """``value`` if it is an instance of ``types`` (or None when
+    ``optional``); else TypeError "<name> must be <what>, not <type>"."""
+    if (value is None and optional) or isinstance(value, types):
+        return value
+    raise TypeError(f"{name} must be {what}, not {type(value).__name__}")
+
+
+def _check_str(value: Any, name: str) -> str:
+    """A non-empty str."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, not {type(value).__name__}")
+    if not value:
+        raise ValueError(f"{name} must not be empty")
+    return value
+
+
+def _check_list(value: Any, name: str, what: str) -> Sequence[Any]:
+    """A sequence that is not a str or bytes (a list, a tuple, ...); else
+    TypeError "<name> must be <what>, not <type>"."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+        raise TypeError(f"{name} must be {what}, not {type(value).__name__}")
+    return value
+
+
+def _check_args(args: Any, name: str) -> Sequence[Any]:
+    """Arguments of a call: a list (or other sequence), not a single str."""
+    return _check_list(args, name, "a list of arguments")
+
+
+def _check_mapping(value: Any, name: str) -> Optional[Mapping[str, Any]]:
+    """None, or a mapping whose keys are non-empty str (memo, search attributes)."""
+    if value is not None:
+        _check_type(value, Mapping, name, "a mapping")
+        for key in value:
+            _check_str(key, f"{name} key")
+    return value
+
+
+def _check_int(value: Any, name: str) -> int:
+    """An int (not a bool)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, not {type(value).__name__}")
+    return value
+
+
+def _check_positive_int(value: Any, name: str) -> int:
+    """An int of at least 1."""
+    if _check_int(value, name) < 1:
+        raise ValueError(f"{name} must be at least 1, got {value}")
+    return value
+
+
+def _check_number(value: Any, name: str) -> float:
+    """A real number (not a bool), as a float."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, not {type(value).__name__}")
+    return float(value)
+
+
+def _check_positive_number(value: Any, name: str) -> Optional[float]:
+    """None, or a positive finite number (as a float; NaN is refused)."""
+    if value is None:
+        return None
+    rate = _check_number(value, name)
+    if not rate > 0 or rate == float("inf"):  # also rejects NaN
+        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+    return rate
+
+
+def _check_timedelta(
+    value: Any,
+    name: str,
+    *,
+    optional: bool = False,
+    allow_zero: bool = True,
+    show_value: bool = True,
+) -> Optional[timedelta]:
+    """A ``datetime.timedelta`` that is not negative (nor zero unless
+    ``allow_zero``); None too when ``optional``. ``show_value=False`` leaves
+    the value out of the ValueError's message."""
+    if value is None and optional:
+        return None
+    if not isinstance(value, timedelta):
+        raise TypeError(f"{name} must be a datetime.timedelta, not {type(value).__name__}")
+    if value < timedelta(0) or (not allow_zero and value == timedelta(0)):
+        limit = "negative" if allow_zero else "zero or negative"
+        got = f", got {value!r}" if show_value else ""
+        raise ValueError(f"{name} must not be {limit}{got}")
+    return value
+
+
+def _check_timeout(value: Any, name: str, *, allow_zero: bool = True) -> Optional[timedelta]:
+    """None (no timeout) or a timedelta that is not negative (nor zero unless ``allow_zero``)."""
+    return _check_timedelta(value, name, optional=True, allow_zero=allow_zero)
+
+
+def _check_rpc_options(rpc_metadata: Any, rpc_timeout: Any) -> None:
+    """The per-call options of a client operation: a metadata mapping and a
+    positive timeout or None. (The connection checks the header names and
+    values themselves when it sends them.)"""
+    _check_type(rpc_metadata, Mapping, "rpc_metadata", "a mapping")
+    _check_timeout(rpc_timeout, "rpc_timeout", allow_zero=False)
+
+
+def _check_enum(enum: Type[E], value: Any, name: str) -> E:
+    """A member of the int enum ``enum``, from a member or its int value."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be a {enum.__name__}, not {type(value).__name__}")
+    try:
+        return enum(value)  # type: ignore[call-arg]
+    except ValueError:
+        raise ValueError(f"{name}: {value!r} is not a {enum.__name__}") from None
+
+
+def _seconds(timeout: Union[None, float, timedelta]) -> Optional[float]:
+    """A timeout given as seconds or a timedelta, in seconds (None: none)."""
+    return timeout.total_seconds() if isinstance(timeout, timedelta) else timeout

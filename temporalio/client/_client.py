@@ -1,0 +1,571 @@
+"""The :class:`Client`: its options, its connection and the workflow
+operations it starts (each through its interceptor chain)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Dict,
+    List,
+    Mapping,
+    Optional,
+    Protocol,
+    Sequence,
+    Type,
+    TypedDict,
+    Union,
+    cast,
+    runtime_checkable,
+)
+
+from temporalio._checks import (
+    _check_args,
+    _check_enum,
+    _check_mapping,
+    _check_rpc_options,
+    _check_str,
+    _check_timeout,
+    _check_type,
+)
+from temporalio.client._impl import _ClientImpl, _new_id
+from temporalio.client._interceptor import (
+    ClientInterceptor,
+    OutboundInterceptor,
+    StartWorkflowInput,
+    _build_chain,
+    _check_interceptors,
+)
+from temporalio.client._workflow import WorkflowHandle
+from temporalio.common import (
+    QueryRejectCondition,
+    RetryPolicy,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+from temporalio.service import (
+    ConnectConfig,
+    KeepAliveConfig,
+    OperatorService,
+    RetryConfig,
+    ServiceClient,
+    TLSConfig,
+    WorkflowService,
+    default_identity,
+)
+
+if TYPE_CHECKING:
+    from google.protobuf.message import Message
+
+    from temporalio.api.common.v1 import Payload
+    from temporalio.converter import DataConverter, PayloadConverter
+
+
+@runtime_checkable
+class ServiceClientProtocol(Protocol):
+    """What a :class:`Client` uses of its connection: the members below and
+    nothing else. :class:`~temporalio.service.ServiceClient` implements it;
+    any other object that does may be given as ``Client(service_client)``
+    (for instance a test double whose ``workflow_service`` answers from
+    canned responses, for tests without a server). Workers need a real
+    ``ServiceClient``.
+    """
+
+    @property
+    def config(self) -> ConnectConfig:
+        """The connection's options, kept current. The client reads
+        ``namespace`` (its default; a call in another namespace adds the
+        namespace header), ``identity`` (its default), and ``api_key`` and
+        ``rpc_metadata`` (which the ``update_*`` methods change)."""
+
+    @property
+    def workflow_service(self) -> WorkflowService:
+        """The WorkflowService: every workflow operation calls one of its
+        async methods by RPC name, as ``method(request, retry=True,
+        metadata=..., timeout=...)``."""
+
+    @property
+    def operator_service(self) -> OperatorService:
+        """The OperatorService (:attr:`Client.operator_service`)."""
+
+    def update_api_key(self, api_key: Optional[str]) -> None:
+        """Use ``api_key`` from the next call on and record it in
+        ``config.api_key`` (:attr:`Client.api_key`); ValueError if refused."""
+
+    def update_rpc_metadata(self, metadata: Mapping[str, Union[str, bytes]]) -> None:
+        """Send ``metadata`` with every later call and record it in
+        ``config.rpc_metadata`` (:attr:`Client.rpc_metadata`); ValueError if refused."""
+
+    def close(self) -> None:
+        """Close the connection (called by the client that opened it)."""
+
+
+class ClientConfig(TypedDict, total=False):
+    """What :meth:`Client.config` returns: ``Client(**config)`` makes a client
+    on the same connection at once."""
+
+    service_client: ServiceClient
+    """The live connection (owned by the client that opened it)."""
+    namespace: str
+    identity: str
+    data_converter: "DataConverter"
+    interceptors: Sequence[ClientInterceptor]
+    default_workflow_query_reject_condition: Optional[QueryRejectCondition]
+
+
+# Options of the connection itself: given with a target, never with a service_client.
+_CONNECTION_DEFAULTS: Dict[str, Any] = dict(
+    tls=None, api_key=None, rpc_metadata={}, retry_config=None,
+    keep_alive_config=KeepAliveConfig.default, lazy=False,
+)
+
+
+class Client:
+    """A client of one namespace of a Temporal server.
+
+    Three ways to make one:
+
+    * ``client = await Client.connect(target, ...)``: opens a connection
+      (close it with :meth:`close`);
+    * ``async with Client(target, ...) as client:``: the same, closed on exit;
+    * ``Client(**other.config())`` (or ``Client(service_client=..., ...)``):
+      a ready client on an existing connection, e.g. with another namespace,
+      interceptors or data converter. No call is made.
+
+    A connection is owned by the client that opened it: :meth:`close` on that
+    client closes it (and calls of clients built on it then fail); ``close()``
+    on a client built on a given ``service_client`` only detaches that client.
+    """
+
+    def __init__(
+        self,
+        target_host: Union[str, ServiceClientProtocol, None] = None,
+        *,
+        service_client: Optional[ServiceClientProtocol] = None,
+        namespace: Optional[str] = None,
+        identity: Optional[str] = None,
+        data_converter: Union[None, "DataConverter", "PayloadConverter"] = None,
+        interceptors: Sequence[ClientInterceptor] = (),
+        default_workflow_query_reject_condition: Optional[QueryRejectCondition] = None,
+        tls: Union[bool, TLSConfig, None] = None,
+        api_key: Optional[str] = None,
+        rpc_metadata: Mapping[str, Union[str, bytes]] = {},
+        retry_config: Optional[RetryConfig] = None,
+        keep_alive_config: Optional[KeepAliveConfig] = KeepAliveConfig.default,
+        lazy: bool = False,
+    ) -> None:
+        """Options:
+
+        * ``target_host``: "host:port" to connect to (on :meth:`connect` or
+          ``async with``), or an existing :class:`~temporalio.service.ServiceClient`
+          (the same as ``service_client=``; any :class:`ServiceClientProtocol`
+          object is accepted);
+        * ``namespace``: default "default", or the connection's namespace when
+          built on a ``service_client``;
+        * ``identity``: sent with calls; default the connection's, else ``pid@hostname``;
+        * ``data_converter``: a ``DataConverter`` or a ``PayloadConverter``;
+        * ``interceptors``: :class:`Interceptor` objects or callables
+          ``(next) -> OutboundInterceptor``, the first outermost; anything
+          else raises :class:`TypeError` naming its position;
+        * ``default_workflow_query_reject_condition``: for queries that set none;
+        * connection options (only with a target): ``tls``, ``api_key``,
+          ``rpc_metadata``, ``retry_config``, ``keep_alive_config``, ``lazy``.
+
+          ``tls``: ``None`` (the default) means TLS (system roots) when an
+          ``api_key`` is given and plaintext otherwise; ``True`` TLS with the
+          system roots; a :class:`~temporalio.service.TLSConfig` TLS with its
+          material (checked here: bad PEM, a key that does not match its
+          certificate or an unreadable file raise :class:`ValueError` naming
+          the field); ``False`` plaintext, also with an API key (which then
+          travels in clear text). ``api_key`` is sent as ``authorization:
+          Bearer <key>`` and must be printable ASCII (:class:`ValueError`
+          otherwise, e.g. for a trailing newline). ``rpc_metadata`` keys must be
+          valid gRPC header names and values printable ASCII unless the key
+          ends in ``-bin`` (:class:`ValueError` naming the key otherwise). No
+          repr or error message shows the API key, metadata values or the
+          private key.
+
+        ``rpc_timeout`` of every operation bounds its call to the server as a
+        whole, retries and the backoff between them included.
+        """
+        if isinstance(target_host, ServiceClientProtocol):
+            if service_client is not None:
+                raise TypeError("give the connection once: target_host or service_client, not both")
+            target_host, service_client = None, target_host
+        if service_client is not None:
+            if target_host is not None:
+                raise TypeError("give target_host or service_client, not both")
+            _check_type(
+                service_client, ServiceClientProtocol, "service_client",
+                "a temporalio.service.ServiceClient (or implement "
+                "temporalio.client.ServiceClientProtocol)",
+            )
+            given = dict(tls=tls, api_key=api_key, rpc_metadata=rpc_metadata,
+                         retry_config=retry_config, keep_alive_config=keep_alive_config, lazy=lazy)
+            extra = sorted(k for k, v in given.items() if v != _CONNECTION_DEFAULTS[k])
+            if extra:
+                raise TypeError(
+                    f"{', '.join(extra)}: options of the connection, which cannot be given with "
+                    "service_client (the connection exists; set client.api_key or "
+                    "client.rpc_metadata to change those on it)"
+                )
+            conn_config = service_client.config
+            if namespace is None:
+                namespace = conn_config.namespace
+        else:
+            if target_host is None:
+                raise TypeError("Client needs a target_host 'host:port' (or a service_client)")
+            _check_type(target_host, str, "target_host", "a str 'host:port'")
+            if namespace is None:
+                namespace = "default"
+        _check_type(namespace, str, "namespace", "a str")
+        _check_type(identity, str, "identity", "a str", optional=True)
+        if default_workflow_query_reject_condition is not None:
+            default_workflow_query_reject_condition = _check_enum(
+                QueryRejectCondition, default_workflow_query_reject_condition,
+                "default_workflow_query_reject_condition",
+            )
+        from temporalio.converter import DataConverter
+
+        self._data_converter = (
+            DataConverter.default if data_converter is None else DataConverter.of(data_converter)
+        )
+        self._namespace = namespace
+        self._default_query_reject_condition: Optional[QueryRejectCondition] = (
+            default_workflow_query_reject_condition
+        )
+        self._service_client: Optional[ServiceClientProtocol] = service_client
+        self._owns_connection = service_client is None
+        if service_client is not None:
+            self._connect_config = service_client.config
+        else:
+            assert isinstance(target_host, str)
+            self._connect_config = ConnectConfig(
+                target_host=target_host, namespace=namespace, api_key=api_key, tls=tls,
+                retry_config=retry_config, keep_alive_config=keep_alive_config,
+                rpc_metadata=dict(rpc_metadata), identity=identity, lazy=lazy,
+            )
+        self._identity = identity or self._connect_config.identity or default_identity()
+        self._interceptors = _check_interceptors(interceptors)
+        self._impl: OutboundInterceptor = _build_chain(self._interceptors, _ClientImpl(self))
+
+    @staticmethod
+    async def connect(target_host: str, **kwargs: Any) -> "Client":
+        """Connect to ``target_host`` ("host:port"); same options as the constructor.
+
+        Unless ``lazy=True`` this calls GetSystemInfo, retrying within the retry
+        budget, so a bad target fails here with an :class:`~temporalio.service.RPCError`.
+        """
+        _check_type(target_host, str, "target_host", "a str 'host:port'")
+        client = Client(target_host, **kwargs)
+        await client._connect()
+        return client
+
+    async def _connect(self) -> None:
+        if self._service_client is None:
+            if not self._owns_connection:
+                raise RuntimeError(
+                    "this client was closed; it was built on another client's connection: "
+                    "make a new one with Client(**other_client.config())"
+                )
+            self._service_client = await ServiceClient.connect(self._connect_config)
+
+    async def __aenter__(self) -> "Client":
+        await self._connect()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Stop using the connection. If this client opened it (``connect``,
+        ``async with``), close it: calls in flight, this client's and those of
+        clients built on it, are cancelled. A client built on a given
+        ``service_client`` leaves the connection open for its owner."""
+        sc, self._service_client = self._service_client, None
+        if sc is not None and self._owns_connection:
+            sc.close()
+
+    def config(self) -> ClientConfig:
+        """This client's options, with its live connection as ``service_client``.
+
+        ``Client(**config)`` makes a client on the same connection at once;
+        change entries first for a variant, e.g.
+        ``Client(**{**client.config(), "namespace": "other"})``. A new dict
+        (and interceptors list) each call.
+        """
+        return ClientConfig(
+            service_client=self.service_client,
+            namespace=self._namespace,
+            identity=self._identity,
+            data_converter=self._data_converter,
+            interceptors=list(self._interceptors),
+            default_workflow_query_reject_condition=self._default_query_reject_condition,
+        )
+
+    @property
+    def service_client(self) -> ServiceClient:
+        """The connection (shared by the services, by workers and by clients
+        made from :meth:`config`): the ``ServiceClient`` opened or given (or
+        the :class:`ServiceClientProtocol` object given instead)."""
+        if self._service_client is None:
+            raise RuntimeError("the client is not connected: use Client.connect() or 'async with'")
+        # Typed as the class for callers (workers) that need a real one; a
+        # client only uses the protocol's members of it.
+        return cast(ServiceClient, self._service_client)
+
+    @property
+    def service(self) -> WorkflowService:
+        """Raw WorkflowService: one async method per RPC."""
+        return self.service_client.workflow_service
+
+    workflow_service = service
+
+    @property
+    def operator_service(self) -> OperatorService:
+        """Raw OperatorService: one async method per RPC."""
+        return self.service_client.operator_service
+
+    @property
+    def namespace(self) -> str:
+        """The namespace of this client."""
+        return self._namespace
+
+    @property
+    def identity(self) -> str:
+        """The identity sent with calls (default ``pid@hostname``)."""
+        return self._identity
+
+    @property
+    def data_converter(self) -> "DataConverter":
+        """Converts arguments, results and failures (workers use it too)."""
+        return self._data_converter
+
+    @property
+    def interceptors(self) -> Sequence[ClientInterceptor]:
+        """The interceptors given, outermost first (a copy)."""
+        return list(self._interceptors)
+
+    @property
+    def default_workflow_query_reject_condition(self) -> Optional[QueryRejectCondition]:
+        """Reject condition of queries that set none (None: the server's default)."""
+        return self._default_query_reject_condition
+
+    @property
+    def api_key(self) -> Optional[str]:
+        """The API key of the connection; setting it applies to every later
+        call, workers' and other clients' on the connection too."""
+        return self._connect_config.api_key
+
+    @api_key.setter
+    def api_key(self, value: Optional[str]) -> None:
+        """Raises :class:`ValueError` for a key a header cannot carry, or on a
+        connection opened in plaintext without ``tls=False``."""
+        self.service_client.update_api_key(value)
+
+    @property
+    def rpc_metadata(self) -> Mapping[str, Union[str, bytes]]:
+        """Extra headers of the connection; setting them applies to every
+        later call, workers' and other clients' on the connection too."""
+        return self._connect_config.rpc_metadata
+
+    @rpc_metadata.setter
+    def rpc_metadata(self, value: Mapping[str, Union[str, bytes]]) -> None:
+        """Raises :class:`ValueError` naming a key that is not a valid header
+        name or whose value a header cannot carry."""
+        self.service_client.update_rpc_metadata(value)
+
+    # ---- workflows ----
+
+    async def start_workflow(
+        self,
+        workflow: str,
+        *args: Any,
+        id: Optional[str] = None,
+        task_queue: str,
+        execution_timeout: Optional[timedelta] = None,
+        run_timeout: Optional[timedelta] = None,
+        task_timeout: Optional[timedelta] = None,
+        id_reuse_policy: WorkflowIDReusePolicy = WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+        id_conflict_policy: WorkflowIDConflictPolicy = WorkflowIDConflictPolicy.UNSPECIFIED,
+        retry_policy: Optional[RetryPolicy] = None,
+        cron_schedule: str = "",
+        memo: Optional[Mapping[str, Any]] = None,
+        search_attributes: Optional[Mapping[str, Any]] = None,
+        start_signal: Optional[str] = None,
+        start_signal_args: Sequence[Any] = [],
+        rpc_metadata: Mapping[str, Union[str, bytes]] = {},
+        rpc_timeout: Optional[timedelta] = None,
+        result_type: Optional[Type[Any]] = None,
+    ) -> "WorkflowHandle[Any]":
+        """Start workflow type ``workflow`` with ``args`` on ``task_queue``.
+
+        ``id`` defaults to a new uuid4. With ``start_signal`` this is one
+        SignalWithStartWorkflowExecution call: the signal (with
+        ``start_signal_args``) is delivered before the workflow's first task,
+        and a running workflow with the id is signalled instead of failing.
+        ``search_attributes`` maps names to a value or a list of values.
+        ``result_type`` is the type hint for :meth:`WorkflowHandle.result`.
+
+        Bad arguments raise :class:`TypeError` / :class:`ValueError` before
+        any call (and before the interceptors). A running workflow with the
+        id (or a closed one the ``id_reuse_policy`` forbids) raises
+        :class:`WorkflowAlreadyStartedError`. Goes through
+        :meth:`OutboundInterceptor.start_workflow`. ``rpc_timeout`` bounds the
+        call as a whole, retries included.
+        """
+        _check_str(workflow, "workflow (the workflow type name)")
+        _check_str(task_queue, "task_queue")
+        workflow_id = _new_id() if id is None else _check_str(id, "id")
+        _check_timeout(execution_timeout, "execution_timeout")
+        _check_timeout(run_timeout, "run_timeout")
+        _check_timeout(task_timeout, "task_timeout")
+        id_reuse_policy = _check_enum(WorkflowIDReusePolicy, id_reuse_policy, "id_reuse_policy")
+        id_conflict_policy = _check_enum(
+            WorkflowIDConflictPolicy, id_conflict_policy, "id_conflict_policy"
+        )
+        _check_type(retry_policy, RetryPolicy, "retry_policy", "a RetryPolicy", optional=True)
+        if retry_policy is not None:
+            retry_policy.validate()
+        _check_type(cron_schedule, str, "cron_schedule", "a str")
+        _check_mapping(memo, "memo")
+        _check_mapping(search_attributes, "search_attributes")
+        if start_signal is not None:
+            _check_str(start_signal, "start_signal")
+        start_signal_args = _check_args(start_signal_args, "start_signal_args")
+        if start_signal is None and start_signal_args:
+            raise ValueError("start_signal_args given without start_signal")
+        _check_rpc_options(rpc_metadata, rpc_timeout)
+        return await self._impl.start_workflow(
+            StartWorkflowInput(
+                workflow=workflow,
+                args=list(args),
+                id=workflow_id,
+                task_queue=task_queue,
+                execution_timeout=execution_timeout,
+                run_timeout=run_timeout,
+                task_timeout=task_timeout,
+                id_reuse_policy=id_reuse_policy,
+                id_conflict_policy=id_conflict_policy,
+                retry_policy=retry_policy,
+                cron_schedule=cron_schedule,
+                memo=memo,
+                search_attributes=search_attributes,
+                headers={},
+                start_signal=start_signal,
+                start_signal_args=list(start_signal_args),
+                ret_type=result_type,
+                rpc_metadata=rpc_metadata,
+                rpc_timeout=rpc_timeout,
+            )
+        )
+
+    async def execute_workflow(
+        self,
+        workflow: str,
+        *args: Any,
+        id: Optional[str] = None,
+        task_queue: str,
+        execution_timeout: Optional[timedelta] = None,
+        run_timeout: Optional[timedelta] = None,
+        task_timeout: Optional[timedelta] = None,
+        id_reuse_policy: WorkflowIDReusePolicy = WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+        id_conflict_policy: WorkflowIDConflictPolicy = WorkflowIDConflictPolicy.UNSPECIFIED,
+        retry_policy: Optional[RetryPolicy] = None,
+        cron_schedule: str = "",
+        memo: Optional[Mapping[str, Any]] = None,
+        search_attributes: Optional[Mapping[str, Any]] = None,
+        start_signal: Optional[str] = None,
+        start_signal_args: Sequence[Any] = [],
+        rpc_metadata: Mapping[str, Union[str, bytes]] = {},
+        rpc_timeout: Optional[timedelta] = None,
+        result_type: Optional[Type[Any]] = None,
+    ) -> Any:
+        """:meth:`start_workflow` then :meth:`WorkflowHandle.result` (whose
+        polls get ``rpc_metadata`` too, but their own 70 s timeout); both go
+        through the interceptors."""
+        handle = await self.start_workflow(
+            workflow, *args, id=id, task_queue=task_queue,
+            execution_timeout=execution_timeout, run_timeout=run_timeout,
+            task_timeout=task_timeout, id_reuse_policy=id_reuse_policy,
+            id_conflict_policy=id_conflict_policy, retry_policy=retry_policy,
+            cron_schedule=cron_schedule, memo=memo, search_attributes=search_attributes,
+            start_signal=start_signal, start_signal_args=start_signal_args,
+            rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout, result_type=result_type,
+        )
+        return await handle.result(rpc_metadata=rpc_metadata)
+
+    def get_workflow_handle(
+        self,
+        workflow_id: str,
+        *,
+        run_id: Optional[str] = None,
+        first_execution_run_id: Optional[str] = None,
+        result_type: Optional[Type[Any]] = None,
+    ) -> "WorkflowHandle[Any]":
+        """A handle to workflow ``workflow_id`` (no call: it may not exist).
+
+        With ``run_id`` every operation targets that run (and :meth:`~WorkflowHandle.result`
+        starts from it); otherwise the latest run. ``first_execution_run_id``
+        limits cancel and terminate to the chain of runs started by that run.
+        """
+        _check_str(workflow_id, "workflow_id")
+        if run_id is not None:
+            _check_str(run_id, "run_id")
+        if first_execution_run_id is not None:
+            _check_str(first_execution_run_id, "first_execution_run_id")
+        return WorkflowHandle(
+            self,
+            workflow_id,
+            run_id=run_id,
+            result_run_id=run_id,
+            first_execution_run_id=first_execution_run_id,
+            result_type=result_type,
+        )
+
+    # ---- helpers of the implementation ----
+
+    async def _call(
+        self,
+        rpc: str,
+        req: "Message",
+        rpc_metadata: Mapping[str, Union[str, bytes]],
+        rpc_timeout: Optional[timedelta],
+    ) -> Any:
+        method = getattr(self.service, rpc)
+        if self._namespace != self.service_client.config.namespace:
+            # The connection's namespace header would name the other namespace.
+            rpc_metadata = {**rpc_metadata, "temporal-namespace": self._namespace}
+        return await method(req, retry=True, metadata=rpc_metadata or None, timeout=rpc_timeout)
+
+    async def _encode(self, values: Sequence[Any], what: str) -> List["Payload"]:
+        """Encode ``values``; an unconvertible one raises a TypeError naming
+        ``what``, its position and its type."""
+        try:
+            return list(await self._data_converter.encode(list(values)))
+        except TypeError as err:
+            raise TypeError(f"cannot encode the arguments of {what}: {err}") from err
+
+    async def _encode_one(self, value: Any, what: str) -> "Payload":
+        try:
+            (payload,) = await self._data_converter.encode([value])
+        except TypeError as err:
+            raise TypeError(f"cannot encode {what}: {err}") from err
+        return payload
+
+    async def _decode(
+        self, payloads: Sequence["Payload"], type_hints: Optional[List[Any]], what: str
+    ) -> List[Any]:
+        """Decode ``payloads``; a failure says what was decoded and the
+        payloads' encoding."""
+        try:
+            return list(await self._data_converter.decode(list(payloads), type_hints))
+        except (TypeError, ValueError) as err:
+            encodings = sorted({
+                p.metadata.get("encoding", b"(none)").decode("utf-8", "replace") for p in payloads
+            })
+            cls = TypeError if isinstance(err, TypeError) else ValueError
+            raise cls(
+                f"cannot decode {what} (payload encoding {', '.join(encodings)}): {err}"
+            ) from err

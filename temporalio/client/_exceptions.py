@@ -1,0 +1,81 @@
+"""Errors of client operations (what :class:`~temporalio.client.WorkflowHandle`
+and :class:`~temporalio.client.Client` methods raise besides RPC errors)."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from temporalio.common import WorkflowExecutionStatus
+from temporalio.exceptions import TemporalError
+
+
+class WorkflowFailureError(TemporalError):
+    """The workflow did not complete: it failed, was cancelled, was terminated
+    or timed out. :attr:`cause` says which (``ApplicationError``,
+    ``CancelledError``, ``TerminatedError``, ``TimeoutError``, ...)."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(f"Workflow execution failed: {cause}")
+        self.__cause__ = cause
+
+    @property
+    def cause(self) -> BaseException:
+        """Why the workflow did not complete."""
+        assert self.__cause__ is not None
+        return self.__cause__
+
+
+class WorkflowContinuedAsNewError(TemporalError):
+    """The run continued as new and ``result(follow_runs=False)`` was asked."""
+
+    def __init__(self, new_execution_run_id: str) -> None:
+        super().__init__(f"Workflow continued as new (new run {new_execution_run_id})")
+        self._new_execution_run_id = new_execution_run_id
+
+    @property
+    def new_execution_run_id(self) -> str:
+        """Run id of the run it continued as."""
+        return self._new_execution_run_id
+
+
+class WorkflowQueryFailedError(TemporalError):
+    """The query was not answered: no handler of that name, the handler
+    raised, or the server rejected the request. When the workflow's handler
+    failed, ``__cause__`` is the converted failure."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self._message = message
+
+    @property
+    def message(self) -> str:
+        """Why the query failed."""
+        return self._message
+
+
+class WorkflowQueryRejectedError(TemporalError):
+    """The query's ``reject_condition`` matched the workflow's status."""
+
+    def __init__(self, status: Optional[WorkflowExecutionStatus]) -> None:
+        name = status.name if status is not None else "unknown"
+        super().__init__(f"Query rejected, workflow status: {name}")
+        self._status = status
+
+    @property
+    def status(self) -> Optional[WorkflowExecutionStatus]:
+        """Status of the workflow that caused the rejection."""
+        return self._status
+
+
+class WorkflowAlreadyStartedError(TemporalError):
+    """A workflow with this id is running (or closed, and the id reuse policy
+    forbids reusing it)."""
+
+    def __init__(self, workflow_id: str, workflow_type: str, run_id: Optional[str] = None) -> None:
+        super().__init__(f"Workflow execution already started: id {workflow_id!r}, run {run_id}")
+        self.workflow_id = workflow_id
+        """Id given to the start."""
+        self.workflow_type = workflow_type
+        """Workflow type given to the start."""
+        self.run_id = run_id
+        """Run id of the existing workflow, if the server said."""

@@ -1,0 +1,356 @@
+"""The innermost link of every client's interceptor chain: what each
+operation does on the wire (requests built, responses read, errors mapped)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, List, Mapping, Optional
+
+from temporalio.client._exceptions import (
+    WorkflowAlreadyStartedError,
+    WorkflowContinuedAsNewError,
+    WorkflowFailureError,
+    WorkflowQueryFailedError,
+    WorkflowQueryRejectedError,
+)
+from temporalio.client._interceptor import (
+    CancelWorkflowInput,
+    DescribeWorkflowInput,
+    GetWorkflowResultInput,
+    OutboundInterceptor,
+    QueryWorkflowInput,
+    SignalWorkflowInput,
+    StartWorkflowInput,
+    TerminateWorkflowInput,
+)
+from temporalio.client._workflow import WorkflowExecutionDescription, WorkflowHandle
+from temporalio.common import WorkflowExecutionStatus
+from temporalio.service import (
+    DeadlineExceededError,
+    InvalidArgumentError,
+    WorkflowExecutionAlreadyStartedError,
+)
+
+if TYPE_CHECKING:
+    from temporalio.client._client import Client
+
+# A long poll of history is cut by the client after this long (the server
+# answers an open workflow's poll well before, with an empty page).
+LONG_POLL_TIMEOUT = timedelta(seconds=70)
+
+SUPPORTED_FEATURES_HEADER = "supported-features"
+FOLLOWS_NEXT_RUN_ID = "follows-next-run-id"
+
+
+def _new_id() -> str:
+    """A new uuid4 as a str (default workflow ids, request ids). The uuid
+    module is imported on first use: it loads ``platform`` and alone costs
+    more to import than this package."""
+    import uuid
+
+    return str(uuid.uuid4())
+
+
+def _set_headers(headers: Any, proto: Any, what: str) -> None:
+    """Copy ``headers`` (name -> Payload) into the ``Header`` message ``proto``."""
+    if not headers:
+        return
+    if not isinstance(headers, Mapping):
+        raise TypeError(
+            f"headers of {what} must be a mapping of str to Payload, not {type(headers).__name__}"
+        )
+    from temporalio.api.common.v1 import Payload
+
+    for name, payload in headers.items():
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"header name {name!r} of {what} must be a non-empty str")
+        if not isinstance(payload, Payload):
+            raise TypeError(
+                f"header {name!r} of {what} must be a temporalio.api.common.v1.Payload, not "
+                f"{type(payload).__name__} (encode it first, e.g. with "
+                "client.data_converter.payload_converter.to_payload)"
+            )
+        proto.fields[name].CopyFrom(payload)
+
+
+async def _encode_search_attributes(attrs: Mapping[str, Any], proto: Any) -> None:
+    """Search attributes are JSON whatever the client's converter (the
+    server indexes them), one payload per name."""
+    from temporalio.converter import DataConverter
+
+    for key, value in attrs.items():
+        try:
+            (payload,) = await DataConverter.default.encode([value])
+        except TypeError as err:
+            raise TypeError(
+                f"search attribute {key!r} (of type {type(value).__name__}) cannot be "
+                f"converted to a payload: {err}"
+            ) from err
+        proto.indexed_fields[key].CopyFrom(payload)
+
+
+def _execution(workflow_id: str, run_id: Optional[str]) -> Any:
+    from temporalio.api.common.v1 import WorkflowExecution
+
+    return WorkflowExecution(workflow_id=workflow_id, run_id=run_id or "")
+
+
+class _ClientImpl(OutboundInterceptor):
+    """The end of every client's chain: what each operation does on the wire."""
+
+    def __init__(self, client: Client) -> None:  # no next: this is the last link
+        self._client = client
+
+    async def start_workflow(self, input: StartWorkflowInput) -> "WorkflowHandle[Any]":
+        from temporalio.api.workflowservice import v1 as wsv1
+
+        client = self._client
+        req: Any
+        if input.start_signal is None:
+            if input.start_signal_args:
+                raise ValueError("start_signal_args given without start_signal")
+            req = wsv1.StartWorkflowExecutionRequest()
+        else:
+            req = wsv1.SignalWithStartWorkflowExecutionRequest(signal_name=input.start_signal)
+            if input.start_signal_args:
+                req.signal_input.payloads.extend(
+                    await client._encode(input.start_signal_args, f"signal {input.start_signal!r}")
+                )
+        req.namespace = client.namespace
+        req.workflow_id = input.id
+        req.workflow_type.name = input.workflow
+        req.task_queue.name = input.task_queue
+        if input.args:
+            req.input.payloads.extend(await client._encode(input.args, f"workflow {input.workflow!r}"))
+        if input.execution_timeout is not None:
+            req.workflow_execution_timeout.FromTimedelta(input.execution_timeout)
+        if input.run_timeout is not None:
+            req.workflow_run_timeout.FromTimedelta(input.run_timeout)
+        if input.task_timeout is not None:
+            req.workflow_task_timeout.FromTimedelta(input.task_timeout)
+        req.identity = client.identity
+        req.request_id = _new_id()
+        req.workflow_id_reuse_policy = int(input.id_reuse_policy)
+        req.workflow_id_conflict_policy = int(input.id_conflict_policy)
+        if input.retry_policy is not None:
+            input.retry_policy.apply_to_proto(req.retry_policy)
+        req.cron_schedule = input.cron_schedule
+        if input.memo:
+            for key, value in input.memo.items():
+                req.memo.fields[key].CopyFrom(await client._encode_one(value, f"memo {key!r}"))
+        if input.search_attributes:
+            await _encode_search_attributes(input.search_attributes, req.search_attributes)
+        _set_headers(input.headers, req.header, f"workflow {input.workflow!r}")
+
+        try:
+            if input.start_signal is None:
+                resp = await client._call(
+                    "start_workflow_execution", req, input.rpc_metadata, input.rpc_timeout
+                )
+                first_run_id = resp.first_execution_run_id or resp.run_id
+            else:
+                resp = await client._call(
+                    "signal_with_start_workflow_execution", req, input.rpc_metadata,
+                    input.rpc_timeout,
+                )
+                # The run signalled may be an existing one; servers before
+                # 1.32 do not say which run began its chain.
+                first_run_id = resp.first_execution_run_id or (resp.run_id if resp.started else None)
+        except WorkflowExecutionAlreadyStartedError as err:
+            try:
+                existing_run_id = err.run_id or None
+            except (TypeError, ValueError):  # undecodable status details
+                existing_run_id = None
+            raise WorkflowAlreadyStartedError(input.id, input.workflow, existing_run_id) from err
+        return WorkflowHandle(
+            client,
+            input.id,
+            result_run_id=resp.run_id,
+            first_execution_run_id=first_run_id,
+            result_type=input.ret_type,
+        )
+
+    async def cancel_workflow(self, input: CancelWorkflowInput) -> None:
+        from temporalio.api.workflowservice.v1 import RequestCancelWorkflowExecutionRequest
+
+        client = self._client
+        req = RequestCancelWorkflowExecutionRequest(
+            namespace=client.namespace,
+            workflow_execution=_execution(input.id, input.run_id),
+            identity=client.identity,
+            request_id=_new_id(),
+            first_execution_run_id=input.first_execution_run_id or "",
+            reason=input.reason or "",
+        )
+        await client._call(
+            "request_cancel_workflow_execution", req, input.rpc_metadata, input.rpc_timeout
+        )
+
+    async def describe_workflow(self, input: DescribeWorkflowInput) -> "WorkflowExecutionDescription":
+        from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
+
+        client = self._client
+        req = DescribeWorkflowExecutionRequest(
+            namespace=client.namespace, execution=_execution(input.id, input.run_id)
+        )
+        resp = await client._call(
+            "describe_workflow_execution", req, input.rpc_metadata, input.rpc_timeout
+        )
+        return await WorkflowExecutionDescription._from_response(resp, client)
+
+    async def get_workflow_result(self, input: GetWorkflowResultInput) -> Any:
+        from temporalio import exceptions as exc
+
+        client = self._client
+        dc = client.data_converter
+        run_id = input.run_id
+        follow_runs = input.follow_runs
+        while True:
+            event = await self._close_event(input, run_id)
+            kind = event.WhichOneof("attributes")
+            attrs: Any = getattr(event, kind) if kind else None
+            if kind == "workflow_execution_completed_event_attributes":
+                if follow_runs and attrs.new_execution_run_id:  # cron
+                    run_id = attrs.new_execution_run_id
+                    continue
+                hints = [input.ret_type] if input.ret_type is not None else None
+                values = await client._decode(
+                    attrs.result.payloads, hints, f"the result of workflow {input.id!r}"
+                )
+                return values[0] if values else None
+            if kind == "workflow_execution_failed_event_attributes":
+                if follow_runs and attrs.new_execution_run_id:  # retry or cron
+                    run_id = attrs.new_execution_run_id
+                    continue
+                raise WorkflowFailureError(await dc.decode_failure(attrs.failure))
+            if kind == "workflow_execution_canceled_event_attributes":
+                details = await self._details(input.id, attrs.details)
+                raise WorkflowFailureError(exc.CancelledError("Workflow cancelled", *details))
+            if kind == "workflow_execution_terminated_event_attributes":
+                details = await self._details(input.id, attrs.details)
+                raise WorkflowFailureError(
+                    exc.TerminatedError(attrs.reason or "Workflow terminated", *details)
+                )
+            if kind == "workflow_execution_timed_out_event_attributes":
+                if follow_runs and attrs.new_execution_run_id:  # retry or cron
+                    run_id = attrs.new_execution_run_id
+                    continue
+                raise WorkflowFailureError(
+                    exc.TimeoutError(
+                        "Workflow timed out",
+                        type=exc.TimeoutType.START_TO_CLOSE,
+                        last_heartbeat_details=[],
+                    )
+                )
+            if kind == "workflow_execution_continued_as_new_event_attributes":
+                if not attrs.new_execution_run_id:
+                    raise RuntimeError("continue-as-new event without the new run id")
+                if follow_runs:
+                    run_id = attrs.new_execution_run_id
+                    continue
+                raise WorkflowContinuedAsNewError(attrs.new_execution_run_id)
+            raise RuntimeError(f"unexpected close event of workflow {input.id!r}: {kind}")
+
+    async def _close_event(self, input: GetWorkflowResultInput, run_id: Optional[str]) -> Any:
+        """Long-poll the history of ``run_id`` until its close event arrives."""
+        from temporalio.api.enums.v1 import HistoryEventFilterType
+        from temporalio.api.workflowservice.v1 import GetWorkflowExecutionHistoryRequest
+
+        client = self._client
+        req = GetWorkflowExecutionHistoryRequest(
+            namespace=client.namespace,
+            execution=_execution(input.id, run_id),
+            wait_new_event=True,
+            history_event_filter_type=HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT,
+            skip_archival=True,
+        )
+        timeout = input.rpc_timeout or LONG_POLL_TIMEOUT
+        # Without this header the server rewrites a close event that has a
+        # next run (retry, cron) into a fake continue-as-new, for old SDKs.
+        metadata = {SUPPORTED_FEATURES_HEADER: FOLLOWS_NEXT_RUN_ID, **input.rpc_metadata}
+        while True:
+            try:
+                resp = await client._call("get_workflow_execution_history", req, metadata, timeout)
+            except DeadlineExceededError:
+                continue  # the poll outlived its deadline: poll again
+            if resp.history.events:
+                return resp.history.events[-1]
+            # Still open: an empty page; keep polling from where it left off.
+            req.next_page_token = resp.next_page_token
+
+    async def _details(self, workflow_id: str, payloads: Any) -> List[Any]:
+        if not payloads.payloads:
+            return []
+        return await self._client._decode(
+            payloads.payloads, None, f"the details of workflow {workflow_id!r}"
+        )
+
+    async def query_workflow(self, input: QueryWorkflowInput) -> Any:
+        from temporalio.api.workflowservice.v1 import QueryWorkflowRequest
+
+        client = self._client
+        name = input.query
+        req = QueryWorkflowRequest(
+            namespace=client.namespace, execution=_execution(input.id, input.run_id)
+        )
+        req.query.query_type = name
+        if input.args:
+            req.query.query_args.payloads.extend(await client._encode(input.args, f"query {name!r}"))
+        _set_headers(input.headers, req.query.header, f"query {name!r}")
+        if input.reject_condition is not None:
+            req.query_reject_condition = int(input.reject_condition)
+        try:
+            resp = await client._call("query_workflow", req, input.rpc_metadata, input.rpc_timeout)
+        except InvalidArgumentError as err:
+            # QueryFailedError (the handler failed or is missing) is one of these.
+            failed = WorkflowQueryFailedError(err.message)
+            try:
+                failure = getattr(err, "failure", None)
+            except (TypeError, ValueError):  # undecodable status details
+                failure = None
+            if failure is not None and failure.ByteSize():
+                raise failed from await client.data_converter.decode_failure(failure)
+            raise failed from err
+        if resp.HasField("query_rejected"):
+            status = resp.query_rejected.status
+            raise WorkflowQueryRejectedError(WorkflowExecutionStatus(status) if status else None)
+        if not resp.query_result.payloads:
+            return None
+        hints = [input.ret_type] if input.ret_type is not None else None
+        values = await client._decode(
+            resp.query_result.payloads, hints, f"the result of query {name!r}"
+        )
+        return values[0] if values else None
+
+    async def signal_workflow(self, input: SignalWorkflowInput) -> None:
+        from temporalio.api.workflowservice.v1 import SignalWorkflowExecutionRequest
+
+        client = self._client
+        req = SignalWorkflowExecutionRequest(
+            namespace=client.namespace,
+            workflow_execution=_execution(input.id, input.run_id),
+            signal_name=input.signal,
+            identity=client.identity,
+            request_id=_new_id(),
+        )
+        if input.args:
+            req.input.payloads.extend(await client._encode(input.args, f"signal {input.signal!r}"))
+        _set_headers(input.headers, req.header, f"signal {input.signal!r}")
+        await client._call("signal_workflow_execution", req, input.rpc_metadata, input.rpc_timeout)
+
+    async def terminate_workflow(self, input: TerminateWorkflowInput) -> None:
+        from temporalio.api.workflowservice.v1 import TerminateWorkflowExecutionRequest
+
+        client = self._client
+        req = TerminateWorkflowExecutionRequest(
+            namespace=client.namespace,
+            workflow_execution=_execution(input.id, input.run_id),
+            reason=input.reason or "",
+            identity=client.identity,
+            first_execution_run_id=input.first_execution_run_id or "",
+        )
+        if input.args:
+            req.details.payloads.extend(await client._encode(input.args, "terminate details"))
+        await client._call(
+            "terminate_workflow_execution", req, input.rpc_metadata, input.rpc_timeout
+        )
