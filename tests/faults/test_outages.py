@@ -133,7 +133,6 @@ def _check(run: OutageRun, key: str) -> None:
     assert outcome.all_completed, outcome
 
 
-@pytest.mark.xfail(strict=True, reason="needs poll failures retried for as long as the worker runs (issue 13)")
 async def test_worker_resumes_after_an_outage_longer_than_a_minute(outages: OutageRun) -> None:
     _check(outages, "long")
 

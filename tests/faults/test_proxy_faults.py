@@ -245,6 +245,5 @@ async def test_reject_worker_and_client_resume(reject_run: FaultRun) -> None:
     _assert_resumed(reject_run)
 
 
-@pytest.mark.xfail(strict=True, reason="needs timeout= to bound the whole call, retries included (issue 13)")
 async def test_reject_calls_end_within_their_deadline(reject_run: FaultRun) -> None:
     _assert_deadlines(reject_run, expect_deadline_errors=False)

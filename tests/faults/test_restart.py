@@ -123,7 +123,6 @@ async def test_every_workflow_completes_after_restarts(restart_run: RestartRun) 
     assert all(r.poll_resume_s is not None for r in restart_run.restarts)
 
 
-@pytest.mark.xfail(strict=True, reason="needs completions retried until the task deadline (issue 13)")
 async def test_no_result_is_lost_across_restarts_shorter_than_the_timeouts(
     restart_run: RestartRun,
 ) -> None:
