@@ -56,13 +56,22 @@ class DevServer:
         extra_args: Sequence[str] = (),
         host: str = "127.0.0.1",
         log_level: str = "error",
+        port: Optional[int] = None,
+        db_filename: Optional[str] = None,
     ) -> None:
+        """``port``: the frontend's port (default: a free one, chosen at the
+        first :meth:`start` and kept by :meth:`restart`). ``db_filename``: a
+        SQLite file to persist state in, so that a :meth:`restart` (even after
+        :meth:`kill`) keeps every workflow; default: an in-memory store."""
         self.namespace = namespace
         self.host = host
-        self.port = 0
+        self.port = port or 0
+        self.db_filename = db_filename
         self._executable = executable
         self._extra_args = list(extra_args)
         self._log_level = log_level
+        self._http_port = 0
+        self._metrics_port = 0
         self._proc: Optional[subprocess.Popen] = None
         self._log: Optional[IO[bytes]] = None
 
@@ -71,22 +80,40 @@ class DevServer:
         """``host:port`` of the frontend."""
         return f"{self.host}:{self.port}"
 
+    @property
+    def running(self) -> bool:
+        """Whether the server process is alive."""
+        return self._proc is not None and self._proc.poll() is None
+
     def start(self, timeout: float = 60.0) -> "DevServer":
-        """Start the server and wait until its frontend accepts connections."""
+        """Start the server and wait until its frontend accepts connections.
+
+        The ports are chosen at the first start and reused by later ones.
+        Raises ``RuntimeError`` if the process exits, ``TimeoutError`` if it
+        does not listen within ``timeout`` seconds.
+        """
+        if self.running:
+            raise RuntimeError("the dev server is already running")
         exe = self._executable or find_temporal_executable()
-        self.port = free_port(self.host)
+        if not self.port:
+            self.port = free_port(self.host)
+        if not self._http_port:
+            self._http_port = free_port(self.host)
+            self._metrics_port = free_port(self.host)
         args = [
             exe, "server", "start-dev", "--headless",
             "--ip", self.host, "--port", str(self.port),
-            "--http-port", str(free_port(self.host)),
-            "--metrics-port", str(free_port(self.host)),
+            "--http-port", str(self._http_port),
+            "--metrics-port", str(self._metrics_port),
             "--namespace", self.namespace,
             "--log-level", self._log_level,
-            # Fast, in-memory store; dynamic config that makes tests quick.
+            # Dynamic config that makes tests quick.
             "--dynamic-config-value", "frontend.enableUpdateWorkflowExecution=true",
+            *(["--db-filename", self.db_filename] if self.db_filename else []),
             *self._extra_args,
         ]
-        self._log = tempfile.TemporaryFile()
+        if self._log is None:
+            self._log = tempfile.TemporaryFile()
         self._proc = subprocess.Popen(
             args, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -104,6 +131,26 @@ class DevServer:
         self.stop()
         raise TimeoutError(f"temporal dev server did not listen on {self.target} "
                            f"within {timeout} s: {self._output_tail()}")
+
+    def kill(self) -> None:
+        """Kill the server at once (SIGKILL, no shutdown), as a crash would.
+
+        The ports and the database file stay: :meth:`restart` brings it back.
+        """
+        proc, self._proc = self._proc, None
+        if proc and proc.poll() is None:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            proc.wait()
+
+    def restart(self, timeout: float = 60.0) -> "DevServer":
+        """Start the server again on the same ports (after :meth:`kill` or
+        :meth:`stop`); with ``db_filename`` it finds its state again."""
+        if self.running:
+            self.stop()
+        return self.start(timeout)
 
     def _output_tail(self) -> str:
         if not self._log:
