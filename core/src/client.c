@@ -399,7 +399,9 @@ static void client_destroy(tcore_client *c) {
   free(c->ns), free(c->client_name), free(c->client_version), free(c->api_key);
   pthread_mutex_destroy(&c->mu);
   free(c);
-  tcore_runtime_client_removed(rt); /* last: the runtime may go right after */
+  /* Last: the runtime may go right after. (A client assembled by hand, as the
+   * fuzz targets do, has none.) */
+  if (rt) tcore_runtime_client_removed(rt);
 }
 
 void tcore_client_unref(tcore_client *c) {
