@@ -62,12 +62,49 @@ typedef struct act {
   struct act *lnext, *lprev; /* every live activity (mu) */
 } act;
 
+struct tcore_task_source;
 typedef struct poll_slot {
-  struct tcore_worker *w;
+  struct tcore_task_source *src;
   tcore_call *call;
   int busy;
   int64_t started_ms;
 } poll_slot;
+
+/* Slots shared by the sources of one kind (mu): tasks running (`*running`)
+ * plus polls in flight never exceed `max`. */
+typedef struct tcore_slots {
+  int *running;
+  int max;
+  int polls;
+} tcore_slots;
+
+/* A task source: one queue the worker long-polls (poller.c). Its hooks run
+ * on runtime threads. */
+typedef struct tcore_task_source {
+  struct tcore_worker *w;
+  const char *what;   /* "activity tasks", for messages */
+  const char *method; /* the poll's full method name */
+  uint8_t *req;       /* the poll request (owned) */
+  size_t req_len;
+  int enabled;
+  int max_polls, in_flight; /* (mu) */
+  poll_slot *polls;
+  tcore_slots *slots;
+  double local_rate;    /* polls per second, 0: no limit */
+  int64_t next_poll_ms; /* (mu) */
+  wtimer rate;
+  /* A poll's OK response (mu): takes a slot and sets *task (NULL: no task).
+   * Returns 0 when the bytes did not parse (*warning says so: a failure);
+   * *warning (a static string) may be set either way. */
+  int (*take_locked)(struct tcore_task_source *s, const tcore_call_result *r, void **task,
+                     const char **warning);
+  /* Hands a taken task on (without mu). */
+  void (*deliver)(struct tcore_task_source *s, void *task, const tcore_call_result *r);
+  /* After deliver (mu); may be NULL. */
+  void (*done_locked)(struct tcore_task_source *s, void *task);
+  /* Whether shutdown need not wait for this source (mu); NULL: always. */
+  int (*idle_locked)(struct tcore_task_source *s);
+} tcore_task_source;
 
 enum {
   PHASE_NEW,
@@ -87,21 +124,18 @@ struct tcore_worker {
   /* configuration (immutable after new) */
   char *ns, *task_queue, *identity, *instance_key;
   int own_ns; /* ns is not the client's: calls carry their own namespace header */
-  int max_slots, max_polls;
-  double local_rate;
+  int max_slots;
   int64_t grace_ms, cancel_wait_ms, timeout_buffer_ms;
-  uint8_t *poll_req;
-  size_t poll_req_len;
   /* (mu) */
   tcore_worker_event_cb event_cb;
   void *event_user;
   int refs, holds;
   int phase;
-  int running, polls_in_flight;
-  poll_slot *polls;
-  int poll_failures; /* in a row; a healthy poll resets it */
-  wtimer backoff, rate, shutdown_timer;
-  int64_t next_poll_ms; /* local rate limiter */
+  int running, polls_in_flight; /* activities running; polls of every source */
+  tcore_task_source act_src, wf_src, sticky_src;
+  tcore_slots act_slots, wf_slots;
+  int poll_failures; /* in a row, any source; a healthy poll resets it */
+  wtimer backoff, shutdown_timer;
   int fatal;            /* polling stopped for good */
   char *fatal_message;  /* not yet delivered */
   int fatal_status;     /* its gRPC status (0: not a call's, e.g. the client closed) */
@@ -140,8 +174,22 @@ void tcore_activity_task_clear(tcore_activity_task *t);
 /* How many more polls may start: never more than free slots, never more
  * than max_polls in flight. */
 int tcore_worker_polls_wanted(int running, int in_flight, int max_slots, int max_polls);
-/* Starts the polls that are allowed now (mu). */
+/* ---- poller.c ---- */
+
+/* Sets a source up; takes `req` (freed by tcore_source_free). */
+int tcore_source_init(tcore_task_source *s, tcore_worker *w, const char *what,
+                      const char *method, uint8_t *req, size_t req_len, int max_polls,
+                      tcore_slots *slots);
+void tcore_source_free(tcore_task_source *s);
+/* Starts the polls that are allowed now, source by source (mu). */
 void tcore_worker_pump_locked(tcore_worker *w);
+/* Cancels the polls in flight and the poll timers (shutdown). (mu) */
+void tcore_worker_stop_polls_locked(tcore_worker *w);
+/* No poll in flight and every source idle. (mu) */
+int tcore_worker_idle_locked(tcore_worker *w);
+void tcore_worker_backoff_fired(tcore_timer *t);
+
+/* ---- activity_worker.c ---- */
 /* Delivers an event unless deliveries are off. Without `mu`. */
 void tcore_worker_emit(tcore_worker *w, int kind, const act *a, const uint8_t *task,
                        size_t task_len, const char *message);

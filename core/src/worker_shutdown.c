@@ -28,10 +28,7 @@ void tcore_worker_begin_shutdown_locked(tcore_worker *w, tcore_worker_shutdown_c
   w->shutdown_user = user;
   w->phase = PHASE_GRACE;
   w->deadline_ms = tcore_now_ms() + w->grace_ms;
-  for (int i = 0; i < w->max_polls; i++)
-    if (w->polls[i].busy && w->polls[i].call) tcore_call_cancel(w->polls[i].call);
-  tcore_wtimer_cancel_locked(w, &w->backoff, &w->holds);
-  tcore_wtimer_cancel_locked(w, &w->rate, &w->holds);
+  tcore_worker_stop_polls_locked(w);
 }
 
 int tcore_worker_shutdown(tcore_worker *w, tcore_worker_shutdown_cb cb, void *user) {
@@ -135,7 +132,7 @@ void tcore_worker_step_locked(tcore_worker *w, int rt_thread) {
     switch (w->phase) {
       case PHASE_GRACE:
       case PHASE_CANCELLING:
-        if (w->running == 0 && w->polls_in_flight == 0) {
+        if (tcore_worker_idle_locked(w)) {
           enter_drain_locked(w, now);
           continue;
         }
