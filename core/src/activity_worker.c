@@ -29,6 +29,10 @@ struct tcore_worker_options {
   int64_t grace_ms, cancel_wait_ms, timeout_buffer_ms;
   tcore_worker_event_cb cb;
   void *user;
+  /* workflows */
+  int workflows, no_activities, max_cached, max_wft, wf_polls;
+  int64_t sticky_s2s_ms;
+  const tcore_wf_engine_ops *wf_ops;
 };
 
 int tcore_worker_options_new(tcore_worker_options **out) {
@@ -39,6 +43,10 @@ int tcore_worker_options_new(tcore_worker_options **out) {
   o->max_polls = 5;
   o->cancel_wait_ms = 10000;
   o->timeout_buffer_ms = LOCAL_TIMEOUT_BUFFER_MS;
+  o->max_cached = 1000;
+  o->max_wft = 100;
+  o->wf_polls = 5;
+  o->sticky_s2s_ms = 10000;
   return TCORE_OK;
 }
 
@@ -123,6 +131,49 @@ int tcore_worker_options_set_event_callback(tcore_worker_options *o, tcore_worke
   if (!o || !cb) return TCORE_ERR_INVALID_ARGUMENT;
   o->cb = cb;
   o->user = user;
+  return TCORE_OK;
+}
+
+int tcore_worker_options_set_workflows(tcore_worker_options *o, int enabled) {
+  if (!o) return TCORE_ERR_INVALID_ARGUMENT;
+  o->workflows = enabled != 0;
+  return TCORE_OK;
+}
+
+int tcore_worker_options_set_activities(tcore_worker_options *o, int enabled) {
+  if (!o) return TCORE_ERR_INVALID_ARGUMENT;
+  o->no_activities = enabled == 0;
+  return TCORE_OK;
+}
+
+int tcore_worker_options_set_max_cached_workflows(tcore_worker_options *o, int n) {
+  if (!o || n < 0) return TCORE_ERR_INVALID_ARGUMENT;
+  o->max_cached = n;
+  return TCORE_OK;
+}
+
+int tcore_worker_options_set_max_concurrent_workflow_tasks(tcore_worker_options *o, int n) {
+  if (!o || n < 1) return TCORE_ERR_INVALID_ARGUMENT;
+  o->max_wft = n;
+  return TCORE_OK;
+}
+
+int tcore_worker_options_set_max_concurrent_workflow_task_polls(tcore_worker_options *o, int n) {
+  if (!o || n < 1) return TCORE_ERR_INVALID_ARGUMENT;
+  o->wf_polls = n;
+  return TCORE_OK;
+}
+
+int tcore_worker_options_set_sticky_schedule_to_start_ms(tcore_worker_options *o, int64_t ms) {
+  if (!o || ms < 1 || ms > INT32_MAX) return TCORE_ERR_INVALID_ARGUMENT;
+  o->sticky_s2s_ms = ms;
+  return TCORE_OK;
+}
+
+int tcore_worker_options_set_wf_engine_ops(tcore_worker_options *o,
+                                           const tcore_wf_engine_ops *ops) {
+  if (!o) return TCORE_ERR_INVALID_ARGUMENT;
+  o->wf_ops = ops;
   return TCORE_OK;
 }
 
@@ -432,6 +483,7 @@ static void act_timeout_fired(tcore_timer *t) {
 }
 
 void tcore_worker_cancel_calls_locked(tcore_worker *w) {
+  if (w->wf_enabled) tcore_wf_cancel_calls_locked(w);
   for (act *a = w->live; a; a = a->lnext) {
     if (a->hb_call) tcore_call_cancel(a->hb_call);
     if (a->respond_call) tcore_call_cancel(a->respond_call);
@@ -545,6 +597,7 @@ static void worker_destroy(tcore_worker *w) {
   if (w->client) tcore_client_unref(w->client);
   free(w->ns), free(w->task_queue), free(w->identity), free(w->instance_key);
   tcore_source_free(&w->act_src);
+  tcore_wf_destroy(w);
   free(w->buckets), free(w->fatal_message);
   free(w->fatal_details);
   pthread_mutex_destroy(&w->mu);
@@ -559,6 +612,13 @@ int tcore_worker_new(tcore_client *c, const tcore_worker_options *o, tcore_worke
   if (!o->task_queue)
     return tcore_fail(err, TCORE_ERR_INVALID_ARGUMENT, "a task queue is required");
   if (!o->cb) return tcore_fail(err, TCORE_ERR_INVALID_ARGUMENT, "an event callback is required");
+  if (o->no_activities && !o->workflows)
+    return tcore_fail(err, TCORE_ERR_INVALID_ARGUMENT,
+                      "a worker needs activities or workflows (or both) enabled");
+  const tcore_wf_engine_ops *wf_ops = o->wf_ops ? o->wf_ops : tcore_wf_default_ops();
+  if (o->workflows && !wf_ops)
+    return tcore_fail(err, TCORE_ERR_INVALID_ARGUMENT,
+                      "this build of the core has no workflow engine");
   if (tcore_runtime_forked(c->rt))
     return tcore_fail(err, TCORE_ERR_FORKED,
                       "this client was made before fork(); make a new one in the child process");
@@ -598,6 +658,14 @@ int tcore_worker_new(tcore_client *c, const tcore_worker_options *o, tcore_worke
     w->act_src.deliver = act_deliver;
     w->act_src.done_locked = act_done_locked;
     w->act_src.idle_locked = act_idle_locked;
+    if (ok && o->no_activities) w->act_src.enabled = 0;
+    if (ok && o->workflows) {
+      w->wf_enabled = 1;
+      w->wf_ops = wf_ops;
+      w->max_cached = o->max_cached;
+      w->sticky_s2s_ms = o->sticky_s2s_ms;
+      ok = tcore_wf_init(w, o->wf_polls, o->max_wft) == TCORE_OK;
+    }
   }
   if (!ok) {
     worker_destroy(w);

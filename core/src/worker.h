@@ -17,6 +17,7 @@
 #include <protobuf-c/protobuf-c.h>
 
 #include "client.h"
+#include "wf_engine.h"
 
 /* A timer of the worker. `armed` (mu) says whether the timer holds its
  * reference; it is cleared by the fire handler under `mu`. */
@@ -106,6 +107,25 @@ typedef struct tcore_task_source {
   int (*idle_locked)(struct tcore_task_source *s);
 } tcore_task_source;
 
+/* The engine functions (wf_engine.h), as a table so tests can give the run
+ * manager a stand-in engine. */
+typedef struct tcore_wf_engine_ops {
+  tcore_wf_engine *(*new_engine)(const tcore_wf_engine_config *cfg);
+  void (*free_engine)(tcore_wf_engine *e);
+  int (*add_history)(tcore_wf_engine *e, const uint8_t *history, size_t len, int complete,
+                     tcore_error *err);
+  int (*add_queries)(tcore_wf_engine *e, const uint8_t *poll_response, size_t len,
+                     tcore_error *err);
+  int (*next_activation)(tcore_wf_engine *e, uint8_t **out, size_t *out_len, tcore_error *err);
+  int (*complete)(tcore_wf_engine *e, const uint8_t *completion, size_t len, tcore_error *err);
+  int (*take_response)(tcore_wf_engine *e, uint8_t **out, size_t *out_len, tcore_error *err);
+  int (*take_query_response)(tcore_wf_engine *e, uint8_t **out, size_t *out_len,
+                             tcore_error *err);
+  int (*failure)(tcore_wf_engine *e, uint8_t **out, size_t *out_len, tcore_error *err);
+} tcore_wf_engine_ops;
+
+struct wf_run;
+
 enum {
   PHASE_NEW,
   PHASE_RUNNING,
@@ -150,6 +170,15 @@ struct tcore_worker {
   void *shutdown_user;
   act **buckets;
   size_t nbuckets; /* a power of two */
+  /* workflows (wf_worker.c); configuration immutable after new */
+  int wf_enabled;
+  int max_cached;       /* runs kept between tasks; 0: none */
+  int64_t sticky_s2s_ms; /* sticky schedule-to-start */
+  char *sticky_queue;   /* NULL without a cache */
+  const tcore_wf_engine_ops *wf_ops;
+  int wf_running;       /* workflow tasks holding a slot (mu) */
+  struct wf_run *runs;  /* every run, most recently used first (mu) */
+  int n_runs;           /* (mu) */
 };
 
 /* ---- activity_worker.c ---- */
@@ -239,6 +268,25 @@ int64_t tcore_poll_backoff_ms(int failures, int status);
 int64_t tcore_act_close_deadline_ms(int64_t now_ms, int64_t now_wall_ms,
                                     int64_t start_to_close_ms, int64_t scheduled_wall_ms,
                                     int64_t schedule_to_close_ms);
+
+/* ---- wf_worker.c ---- */
+
+/* Sets the workflow sources up (wf_enabled). TCORE_OK or TCORE_ERR_NOMEM. */
+int tcore_wf_init(tcore_worker *w, int max_polls, int max_tasks);
+void tcore_wf_destroy(tcore_worker *w);
+/* Shutdown: asks every run to be evicted. (mu) */
+void tcore_wf_evict_all_locked(tcore_worker *w);
+/* Shutdown's wait is over: gives up on the runs left. (mu) */
+void tcore_wf_abandon_locked(tcore_worker *w);
+/* Cancels the runs' calls in flight. (mu) */
+void tcore_wf_cancel_calls_locked(tcore_worker *w);
+/* Test hook: the engine the run manager uses (the default is the real one
+ * when the build has it). */
+int tcore_worker_options_set_wf_engine_ops(tcore_worker_options *o,
+                                           const tcore_wf_engine_ops *ops);
+/* The real engine's functions; NULL when this build has none (see
+ * TCORE_HAVE_WF_ENGINE in core/CMakeLists.txt). */
+const tcore_wf_engine_ops *tcore_wf_default_ops(void);
 
 /* ---- heartbeat.c ---- */
 
