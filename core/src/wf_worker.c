@@ -230,6 +230,9 @@ static void finish_task_locked(wf_run *run) {
     ask_eviction_locked(
         run, CORESDK__WORKFLOW_ACTIVATION__REMOVE_FROM_CACHE__EVICTION_REASON__WORKFLOW_EXECUTION_ENDING,
         "Workflow execution ending");
+  else if (w->phase >= PHASE_GRACE)
+    ask_eviction_locked(run, CORESDK__WORKFLOW_ACTIVATION__REMOVE_FROM_CACHE__EVICTION_REASON__UNSPECIFIED,
+                        "Worker shutting down");
   else if (w->max_cached == 0)
     ask_eviction_locked(run, CORESDK__WORKFLOW_ACTIVATION__REMOVE_FROM_CACHE__EVICTION_REASON__CACHE_FULL,
                         "Workflow cache is disabled (max_cached_workflows 0)");
