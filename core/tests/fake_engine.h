@@ -40,6 +40,9 @@ struct tcore_wf_engine {
   int initialized, timer_fired_new, ready, act_out, act_done, finished_in_history, finished;
   int cmd;
   int64_t cmd_timer_ms;
+  char query_type[64]; /* a legacy query of the task under way: its type */
+  int query_pending, query_out, query_done;
+  int fresh_events; /* events added by this task so far */
   uint8_t *result; /* CMD_COMPLETE: the serialized result Payload, if any */
   size_t result_len;
 };
@@ -68,7 +71,7 @@ static int fe_add_history(tcore_wf_engine *e, const uint8_t *h, size_t len, int 
   Temporal__Api__History__V1__History *hist =
       temporal__api__history__v1__history__unpack(NULL, len, h);
   if (!hist) return tcore_fail(err, TCORE_ERR_INVALID_ARGUMENT, "history does not parse");
-  int signals = 0;
+  int signals = 0, added = 0;
   for (size_t i = 0; i < hist->n_events; i++) {
     Temporal__Api__History__V1__HistoryEvent *ev = hist->events[i];
     if (e->pages == 0 && i == 0) e->task_first = ev->event_id;
@@ -78,6 +81,7 @@ static int fe_add_history(tcore_wf_engine *e, const uint8_t *h, size_t len, int 
       return tcore_fail(err, TCORE_ERR_INVALID_ARGUMENT, "gap in history");
     }
     e->last_id = ev->event_id;
+    added++;
     if (ev->event_type == TEMPORAL__API__ENUMS__V1__EVENT_TYPE__EVENT_TYPE_TIMER_FIRED)
       e->timer_fired_new = 1;
     if (ev->event_type == TEMPORAL__API__ENUMS__V1__EVENT_TYPE__EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED)
@@ -95,21 +99,54 @@ static int fe_add_history(tcore_wf_engine *e, const uint8_t *h, size_t len, int 
     else fake.partial_tasks++;
   }
   pthread_mutex_unlock(&fake.mu);
+  if (added) e->fresh_events = 1;
   if (complete) {
     e->pages = 0;
-    e->ready = 1;
+    e->ready = e->fresh_events; /* a query-only task brings no new events */
+    e->fresh_events = 0;
   }
   return TCORE_OK;
 }
 
 static int fe_add_queries(tcore_wf_engine *e, const uint8_t *q, size_t len, tcore_error *err) {
-  (void)e, (void)q, (void)len, (void)err;
-  return TCORE_OK;
+  Temporal__Api__Workflowservice__V1__PollWorkflowTaskQueueResponse *m =
+      temporal__api__workflowservice__v1__poll_workflow_task_queue_response__unpack(NULL, len, q);
+  if (!m) return tcore_fail(err, TCORE_ERR_INVALID_ARGUMENT, "queries do not parse");
+  int bad = m->task_token.len || m->history; /* only the queries are to come */
+  if (m->query) {
+    snprintf(e->query_type, sizeof e->query_type, "%s", m->query->query_type);
+    e->query_pending = 1;
+  }
+  temporal__api__workflowservice__v1__poll_workflow_task_queue_response__free_unpacked(m, NULL);
+  return bad ? tcore_fail(err, TCORE_ERR_INVALID_ARGUMENT, "more than queries") : TCORE_OK;
 }
 
 static int fe_next_activation(tcore_wf_engine *e, uint8_t **out, size_t *out_len,
                               tcore_error *err) {
-  if (e->act_out) return tcore_fail(err, TCORE_ERR_INVALID_ARGUMENT, "activation outstanding");
+  if (e->act_out || e->query_out)
+    return tcore_fail(err, TCORE_ERR_INVALID_ARGUMENT, "activation outstanding");
+  if (e->query_pending && !e->ready) { /* the query's own activation, after the rest */
+    Coresdk__WorkflowActivation__QueryWorkflow qw = CORESDK__WORKFLOW_ACTIVATION__QUERY_WORKFLOW__INIT;
+    Coresdk__WorkflowActivation__WorkflowActivationJob job =
+        CORESDK__WORKFLOW_ACTIVATION__WORKFLOW_ACTIVATION_JOB__INIT;
+    Coresdk__WorkflowActivation__WorkflowActivationJob *jp1[1] = {&job};
+    qw.query_id = "legacy_query";
+    qw.query_type = e->query_type;
+    job.variant_case = CORESDK__WORKFLOW_ACTIVATION__WORKFLOW_ACTIVATION_JOB__VARIANT_QUERY_WORKFLOW;
+    job.query_workflow = &qw;
+    Coresdk__WorkflowActivation__WorkflowActivation a =
+        CORESDK__WORKFLOW_ACTIVATION__WORKFLOW_ACTIVATION__INIT;
+    a.run_id = e->run_id;
+    a.n_jobs = 1;
+    a.jobs = jp1;
+    *out_len = coresdk__workflow_activation__workflow_activation__get_packed_size(&a);
+    *out = malloc(*out_len ? *out_len : 1);
+    coresdk__workflow_activation__workflow_activation__pack(&a, *out);
+    e->query_pending = 0;
+    e->query_out = 1;
+    return TCORE_OK;
+  }
+  if (e->query_done) return TCORE_WF_TASK_DONE;
   if (e->act_done) return e->finished ? TCORE_WF_RUN_FINISHED : TCORE_WF_TASK_DONE;
   if (!e->ready) return e->finished_in_history ? TCORE_WF_RUN_FINISHED : TCORE_WF_NEED_HISTORY;
   Coresdk__WorkflowActivation__InitializeWorkflow init =
@@ -151,6 +188,12 @@ static int fe_complete(tcore_wf_engine *e, const uint8_t *c, size_t len, tcore_e
   Coresdk__WorkflowCompletion__WorkflowActivationCompletion *comp =
       coresdk__workflow_completion__workflow_activation_completion__unpack(NULL, len, c);
   if (!comp) return tcore_fail(err, TCORE_ERR_INVALID_ARGUMENT, "completion does not parse");
+  if (e->query_out) { /* the answer itself is made up in take_query_response */
+    e->query_out = 0;
+    e->query_done = 1;
+    coresdk__workflow_completion__workflow_activation_completion__free_unpacked(comp, NULL);
+    return TCORE_OK;
+  }
   e->act_out = 0;
   int rc = TCORE_OK;
   if (comp->status_case == CORESDK__WORKFLOW_COMPLETION__WORKFLOW_ACTIVATION_COMPLETION__STATUS_FAILED) {
@@ -229,12 +272,37 @@ static int fe_take_response(tcore_wf_engine *e, uint8_t **out, size_t *out_len,
   return TCORE_OK;
 }
 
+/* Answers a legacy query with the JSON string "answer to <query type>". */
 static int fe_take_query_response(tcore_wf_engine *e, uint8_t **out, size_t *out_len,
                                   tcore_error *err) {
-  (void)e;
-  *out = NULL;
-  *out_len = 0;
-  return tcore_fail(err, TCORE_ERR_INVALID_ARGUMENT, "the stand-in answers no queries");
+  if (!e->query_done) return tcore_fail(err, TCORE_ERR_INVALID_ARGUMENT, "no query answered");
+  e->query_done = 0;
+  e->act_done = 0;
+  char text[128];
+  snprintf(text, sizeof text, "\"answer to %s\"", e->query_type);
+  Temporal__Api__Workflowservice__V1__RespondQueryTaskCompletedRequest req =
+      TEMPORAL__API__WORKFLOWSERVICE__V1__RESPOND_QUERY_TASK_COMPLETED_REQUEST__INIT;
+  Temporal__Api__Common__V1__Payloads pls = TEMPORAL__API__COMMON__V1__PAYLOADS__INIT;
+  Temporal__Api__Common__V1__Payload pl = TEMPORAL__API__COMMON__V1__PAYLOAD__INIT;
+  Temporal__Api__Common__V1__Payload *pp = &pl;
+  Temporal__Api__Common__V1__Payload__MetadataEntry enc =
+      TEMPORAL__API__COMMON__V1__PAYLOAD__METADATA_ENTRY__INIT;
+  Temporal__Api__Common__V1__Payload__MetadataEntry *md[1] = {&enc};
+  enc.key = "encoding";
+  enc.value.data = (uint8_t *)"json/plain";
+  enc.value.len = 10;
+  pl.n_metadata = 1;
+  pl.metadata = md;
+  pl.data.data = (uint8_t *)text;
+  pl.data.len = strlen(text);
+  pls.n_payloads = 1;
+  pls.payloads = &pp;
+  req.completed_type = TEMPORAL__API__ENUMS__V1__QUERY_RESULT_TYPE__QUERY_RESULT_TYPE_ANSWERED;
+  req.query_result = &pls;
+  *out_len = temporal__api__workflowservice__v1__respond_query_task_completed_request__get_packed_size(&req);
+  *out = malloc(*out_len ? *out_len : 1);
+  temporal__api__workflowservice__v1__respond_query_task_completed_request__pack(&req, *out);
+  return TCORE_OK;
 }
 
 static int fe_failure(tcore_wf_engine *e, uint8_t **out, size_t *out_len, tcore_error *err) {

@@ -31,7 +31,7 @@ static const char *target;
 typedef struct rec {
   pthread_mutex_t mu;
   tcore_worker *w;
-  int activations, inits, fires, evictions, warnings, shutdowns, completes_sent, failed_sent;
+  int activations, inits, fires, queries, evictions, warnings, shutdowns, completes_sent, failed_sent;
   int reasons[16]; /* evictions by reason */
   char last_evict_message[256];
   char last_run_id[64];
@@ -60,7 +60,7 @@ static void on_event(void *user, const tcore_worker_event *ev) {
   CHECK(a != NULL);
   if (!a) return;
   CHECK(ev->run_id && strcmp(ev->run_id, a->run_id) == 0);
-  int init = 0, fire = 0, evict = 0, reason = 0;
+  int init = 0, fire = 0, query = 0, evict = 0, reason = 0;
   char msg[256] = "";
   for (size_t i = 0; i < a->n_jobs; i++) {
     Coresdk__WorkflowActivation__WorkflowActivationJob *j = a->jobs[i];
@@ -68,6 +68,8 @@ static void on_event(void *user, const tcore_worker_event *ev) {
       init = 1;
     if (j->variant_case == CORESDK__WORKFLOW_ACTIVATION__WORKFLOW_ACTIVATION_JOB__VARIANT_FIRE_TIMER)
       fire = 1;
+    if (j->variant_case == CORESDK__WORKFLOW_ACTIVATION__WORKFLOW_ACTIVATION_JOB__VARIANT_QUERY_WORKFLOW)
+      query = 1;
     if (j->variant_case == CORESDK__WORKFLOW_ACTIVATION__WORKFLOW_ACTIVATION_JOB__VARIANT_REMOVE_FROM_CACHE) {
       evict = 1;
       reason = j->remove_from_cache->reason;
@@ -80,6 +82,7 @@ static void on_event(void *user, const tcore_worker_event *ev) {
   snprintf(r->last_run_id, sizeof r->last_run_id, "%s", a->run_id);
   r->inits += init;
   r->fires += fire;
+  r->queries += query;
   int fail = 0;
   if (evict) {
     r->evictions++;
@@ -623,6 +626,55 @@ static void test_requested_eviction(void) {
   tcore_client_free(c);
 }
 
+/* A query of a cached run waiting on a timer: a legacy query task on the
+ * sticky queue, the query's activation answered, RespondQueryTaskCompleted;
+ * the run stays cached (one engine). */
+static void test_legacy_query_is_answered(void) {
+  fake_reset(3000);
+  tcore_client *c = make_client(target);
+  rec r;
+  rec_init(&r);
+  char tq[96], wf[96];
+  unique(tq, sizeof tq, "wf-query");
+  unique(wf, sizeof wf, "wf-query-id");
+  tcore_worker *w = make_worker(c, tq, &r, 10);
+  CHECK(tcore_worker_start(w) == TCORE_OK);
+  start_workflow(c, wf, tq);
+  WAIT_FOR(&r.mu, r.inits == 1, 10000);
+  WAIT_FOR(&w->mu, w->wf_running == 0, 5000);
+  Temporal__Api__Workflowservice__V1__QueryWorkflowRequest req =
+      TEMPORAL__API__WORKFLOWSERVICE__V1__QUERY_WORKFLOW_REQUEST__INIT;
+  Temporal__Api__Common__V1__WorkflowExecution ex = TEMPORAL__API__COMMON__V1__WORKFLOW_EXECUTION__INIT;
+  Temporal__Api__Query__V1__WorkflowQuery q = TEMPORAL__API__QUERY__V1__WORKFLOW_QUERY__INIT;
+  ex.workflow_id = wf;
+  q.query_type = "status";
+  req.namespace_ = "default";
+  req.execution = &ex;
+  req.query = &q;
+  outcome o;
+  CHECK(call_msg(c, WS "QueryWorkflow", &req.base, 10000, &o) == 0);
+  Temporal__Api__Workflowservice__V1__QueryWorkflowResponse *resp =
+      temporal__api__workflowservice__v1__query_workflow_response__unpack(NULL, o.body_len, o.body);
+  free(o.body);
+  CHECK(resp && resp->query_result && resp->query_result->n_payloads == 1);
+  if (resp && resp->query_result && resp->query_result->n_payloads == 1) {
+    ProtobufCBinaryData d = resp->query_result->payloads[0]->data;
+    CHECK(d.len == strlen("\"answer to status\"") &&
+          memcmp(d.data, "\"answer to status\"", d.len) == 0);
+  }
+  if (resp) temporal__api__workflowservice__v1__query_workflow_response__free_unpacked(resp, NULL);
+  CHECK(wait_completed(c, wf, 20000));
+  WAIT_FOR(&r.mu, r.evictions == 1, 5000);
+  pthread_mutex_lock(&r.mu);
+  CHECK(r.queries == 1 && r.evictions == 1 && r.warnings == 0);
+  pthread_mutex_unlock(&r.mu);
+  pthread_mutex_lock(&fake.mu);
+  CHECK(fake.created == 1); /* the query did not cost the run its cache entry */
+  pthread_mutex_unlock(&fake.mu);
+  shutdown_and_free(w, &r);
+  tcore_client_free(c);
+}
+
 int main(void) {
   tcore_error err;
   if (tcore_runtime_new(&rt, &err) != TCORE_OK) return 1;
@@ -637,6 +689,7 @@ int main(void) {
     RUN(test_shutdown_evicts_cached_runs);
     RUN(test_failed_activation_fails_the_task);
     RUN(test_requested_eviction);
+    RUN(test_legacy_query_is_answered);
   } else {
     printf("test_workflow_worker: TEMPORAL_TEST_TARGET is not set; live tests not run\n");
   }
