@@ -559,11 +559,11 @@ static void drive_locked(wf_run *run) {
         size_t page_len = run->page_len;
         int complete = run->page_complete;
         run->page = NULL;
+        poll_resp *m = run->cur->msg; /* freed only with the run (kick reference held) */
         pthread_mutex_unlock(&w->mu);
         int rc = ops->add_history(run->engine, page, page_len, complete, &err);
         free(page);
         if (rc == TCORE_OK && complete) {
-          poll_resp *m = run->cur->msg;
           if (m->query || m->n_queries) {
             poll_resp q = TEMPORAL__API__WORKFLOWSERVICE__V1__POLL_WORKFLOW_TASK_QUEUE_RESPONSE__INIT;
             q.query = m->query;
@@ -590,10 +590,15 @@ static void drive_locked(wf_run *run) {
         continue;
       }
       case S_READY: {
+        int query = run->cur && run->cur->msg->query;
         pthread_mutex_unlock(&w->mu);
         int rc = ops->next_activation(run->engine, &out, &out_len, &err);
         if (rc == TCORE_OK) {
           pthread_mutex_lock(&w->mu);
+          if (run->abandoned) {
+            free(out);
+            return;
+          }
           run->stage = S_ACT;
           pthread_mutex_unlock(&w->mu);
           emit(w, TCORE_WORKER_EVENT_ACTIVATION, run->run_id, out, out_len, NULL);
@@ -601,7 +606,6 @@ static void drive_locked(wf_run *run) {
           pthread_mutex_lock(&w->mu);
           continue;
         }
-        int query = run->cur && run->cur->msg->query;
         if (rc == TCORE_WF_TASK_DONE || rc == TCORE_WF_RUN_FINISHED) {
           int fin = rc == TCORE_WF_RUN_FINISHED;
           rc = query ? ops->take_query_response(run->engine, &out, &out_len, &err)
@@ -812,14 +816,7 @@ void tcore_wf_abandon_locked(tcore_worker *w) {
     r->refs++;
     tcore_wtimer_cancel_locked(w, &r->kick, &r->refs);
     if (r->call) tcore_call_cancel(r->call);
-    task_free_locked(w, r->cur);
-    r->cur = NULL;
-    while (r->queue) {
-      wf_task *t = r->queue;
-      r->queue = t->next;
-      task_free_locked(w, t);
-    }
-    r->queue_tail = NULL;
+    /* Its tasks go with it (a drive under way may still read them). */
     run_unlink_locked(r);
     run_unref_locked(r);
   }

@@ -38,6 +38,7 @@ typedef struct rec {
   int complete_at_once; /* complete the workflow in its first activation */
   int fail_first;       /* fail the first activation (once) */
   int complete_rc_bad;  /* tcore_worker_complete_activation failed */
+  int ignore_evictions; /* never answer an eviction */
 } rec;
 
 static void rec_init(rec *r) {
@@ -94,9 +95,14 @@ static void on_event(void *user, const tcore_worker_event *ev) {
     r->failed_sent++;
   }
   int at_once = r->complete_at_once;
+  int ignore = evict && r->ignore_evictions;
   tcore_worker *w = r->w;
   pthread_mutex_unlock(&r->mu);
 
+  if (ignore) {
+    coresdk__workflow_activation__workflow_activation__free_unpacked(a, NULL);
+    return;
+  }
   Coresdk__WorkflowCompletion__WorkflowActivationCompletion c =
       CORESDK__WORKFLOW_COMPLETION__WORKFLOW_ACTIVATION_COMPLETION__INIT;
   Coresdk__WorkflowCompletion__Success ok = CORESDK__WORKFLOW_COMPLETION__SUCCESS__INIT;
@@ -325,9 +331,12 @@ static void unique(char *buf, size_t n, const char *what) {
   snprintf(buf, n, "%s-%lld-%d", what, (long long)tcore_now_ms(), rand() % 100000);
 }
 
+static int64_t cancel_wait_ms; /* 0: the default */
+
 static tcore_worker *make_worker(tcore_client *c, const char *tq, rec *r, int max_cached) {
   tcore_worker_options *o;
   CHECK(tcore_worker_options_new(&o) == TCORE_OK);
+  if (cancel_wait_ms) tcore_worker_options_set_shutdown_cancel_wait_ms(o, cancel_wait_ms);
   tcore_worker_options_set_task_queue(o, tq);
   tcore_worker_options_set_identity(o, "test_workflow_worker");
   tcore_worker_options_set_event_callback(o, on_event, r);
@@ -675,6 +684,40 @@ static void test_legacy_query_is_answered(void) {
   tcore_client_free(c);
 }
 
+/* A language that never answers an eviction does not hold shutdown up: the
+ * run is given up after the cancel wait, and its engine freed. */
+static void test_unanswered_eviction_is_given_up_at_shutdown(void) {
+  fake_reset(60000);
+  tcore_client *c = make_client(target);
+  rec r;
+  rec_init(&r);
+  char tq[96], wf[96];
+  unique(tq, sizeof tq, "wf-giveup");
+  unique(wf, sizeof wf, "wf-giveup-id");
+  cancel_wait_ms = 1000;
+  tcore_worker *w = make_worker(c, tq, &r, 10);
+  cancel_wait_ms = 0;
+  CHECK(tcore_worker_start(w) == TCORE_OK);
+  start_workflow(c, wf, tq);
+  WAIT_FOR(&r.mu, r.inits == 1, 10000);
+  WAIT_FOR(&w->mu, w->wf_running == 0, 5000);
+  pthread_mutex_lock(&r.mu);
+  r.ignore_evictions = 1;
+  pthread_mutex_unlock(&r.mu);
+  int64_t t0 = tcore_now_ms();
+  CHECK(tcore_worker_shutdown(w, on_shutdown, &r) == TCORE_OK);
+  WAIT_FOR(&r.mu, r.shutdowns == 1, 15000);
+  pthread_mutex_lock(&r.mu);
+  CHECK(r.shutdowns == 1 && r.evictions == 1);
+  pthread_mutex_unlock(&r.mu);
+  CHECK(tcore_now_ms() - t0 >= 900); /* it did wait for the answer, bounded */
+  pthread_mutex_lock(&fake.mu);
+  CHECK(fake.created == 1 && fake.freed == 1);
+  pthread_mutex_unlock(&fake.mu);
+  tcore_worker_free(w);
+  tcore_client_free(c);
+}
+
 int main(void) {
   tcore_error err;
   if (tcore_runtime_new(&rt, &err) != TCORE_OK) return 1;
@@ -690,6 +733,7 @@ int main(void) {
     RUN(test_failed_activation_fails_the_task);
     RUN(test_requested_eviction);
     RUN(test_legacy_query_is_answered);
+    RUN(test_unanswered_eviction_is_given_up_at_shutdown);
   } else {
     printf("test_workflow_worker: TEMPORAL_TEST_TARGET is not set; live tests not run\n");
   }
