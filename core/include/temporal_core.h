@@ -400,7 +400,10 @@ int tcore_worker_options_set_activities(tcore_worker_options *o, int enabled);
  * queue: every task replays the run's whole history. */
 int tcore_worker_options_set_max_cached_workflows(tcore_worker_options *o, int n);
 /* Workflow task slots (tasks under way, buffered for a busy run, or polls
- * in flight); >= 1, default 100. */
+ * in flight); >= 1, default 100. The task queue's polls take free slots
+ * before the sticky queue's: with 1 slot the sticky queue is never polled
+ * (its tasks reach the task queue after the sticky schedule-to-start
+ * timeout), so give a worker with a cache 2 or more. */
 int tcore_worker_options_set_max_concurrent_workflow_tasks(tcore_worker_options *o, int n);
 /* Workflow task long polls in flight at once, on the task queue and
  * (another as many) on the sticky queue; >= 1, default 5. */

@@ -564,11 +564,14 @@ static void drive_locked(wf_run *run) {
         int rc = ops->add_history(run->engine, page, page_len, complete, &err);
         free(page);
         if (rc == TCORE_OK && complete) {
-          if (m->query || m->n_queries) {
+          if (m->query || m->n_queries || m->n_messages) {
+            /* Only the queries (and the protocol messages: updates). */
             poll_resp q = TEMPORAL__API__WORKFLOWSERVICE__V1__POLL_WORKFLOW_TASK_QUEUE_RESPONSE__INIT;
             q.query = m->query;
             q.n_queries = m->n_queries;
             q.queries = m->queries;
+            q.n_messages = m->n_messages;
+            q.messages = m->messages;
             size_t qlen = 0;
             uint8_t *qb = pack(&q.base, &qlen);
             rc = qb ? ops->add_queries(run->engine, qb, qlen, &err) : TCORE_ERR_NOMEM;
