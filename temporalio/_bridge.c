@@ -658,6 +658,8 @@ static PyObject *convert_event(completion *c) {
     case TCORE_WORKER_EVENT_FATAL:
       return Py_BuildValue("(ssiy#)", "fatal", msg, c->code, (const char *)c->data,
                            (Py_ssize_t)c->len);
+    case TCORE_WORKER_EVENT_ACTIVATION:
+      return Py_BuildValue("(sy#)", "activation", (const char *)c->data, (Py_ssize_t)c->len);
     default:
       if (c->len)
         return Py_BuildValue("(sy#s)", "warning", (const char *)c->data, (Py_ssize_t)c->len, msg);
@@ -675,8 +677,9 @@ static void on_worker_event(void *user, const tcore_worker_event *ev) {
   c->borrowed = 1;
   c->convert = convert_event;
   c->status = ev->kind;
-  const uint8_t *data = ev->kind == TCORE_WORKER_EVENT_TASK ? ev->task : ev->task_token;
-  size_t len = ev->kind == TCORE_WORKER_EVENT_TASK ? ev->task_len : ev->task_token_len;
+  int whole = ev->kind == TCORE_WORKER_EVENT_TASK || ev->kind == TCORE_WORKER_EVENT_ACTIVATION;
+  const uint8_t *data = whole ? ev->task : ev->task_token;
+  size_t len = whole ? ev->task_len : ev->task_token_len;
   if (ev->kind == TCORE_WORKER_EVENT_FATAL) {
     data = ev->details;
     len = ev->details_len;
@@ -717,16 +720,23 @@ static PyObject *Worker_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
   static char *kwlist[] = {"client", "notifier", "on_event", "task_queue", "namespace", "identity",
                            "max_concurrent_activities", "max_concurrent_polls",
                            "max_activities_per_second", "max_task_queue_activities_per_second",
-                           "graceful_shutdown_ms", NULL};
+                           "graceful_shutdown_ms", "workflows", "activities",
+                           "max_cached_workflows", "max_concurrent_workflow_tasks",
+                           "max_concurrent_workflow_task_polls", "sticky_schedule_to_start_ms",
+                           NULL};
   module_state *st = state_of_type(type);
   PyObject *client, *notifier, *on_event;
   const char *tq = NULL, *ns = NULL, *identity = NULL;
   int max_acts = 100, max_polls = 5;
   double rate = 0, tq_rate = 0;
   long long grace_ms = 0;
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "O!O!O|$szziiddL", kwlist, st->client_type, &client,
-                                   st->notifier_type, &notifier, &on_event, &tq, &ns, &identity,
-                                   &max_acts, &max_polls, &rate, &tq_rate, &grace_ms))
+  int workflows = 0, activities = 1, max_cached = 1000, max_wft = 100, wf_polls = 5;
+  long long sticky_ms = 10000;
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "O!O!O|$szziiddLppiiiL", kwlist, st->client_type,
+                                   &client, st->notifier_type, &notifier, &on_event, &tq, &ns,
+                                   &identity, &max_acts, &max_polls, &rate, &tq_rate, &grace_ms,
+                                   &workflows, &activities, &max_cached, &max_wft, &wf_polls,
+                                   &sticky_ms))
     return NULL;
   if (!tq) {
     PyErr_SetString(PyExc_TypeError, "Worker() needs the keyword argument task_queue");
@@ -760,6 +770,16 @@ static PyObject *Worker_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
                           "max_task_queue_activities_per_second (must be >= 0)") ||
             worker_option(tcore_worker_options_set_graceful_shutdown_ms(o, grace_ms),
                           "graceful_shutdown_ms (must be >= 0)") ||
+            worker_option(tcore_worker_options_set_workflows(o, workflows), "workflows") ||
+            worker_option(tcore_worker_options_set_activities(o, activities), "activities") ||
+            worker_option(tcore_worker_options_set_max_cached_workflows(o, max_cached),
+                          "max_cached_workflows (must be >= 0)") ||
+            worker_option(tcore_worker_options_set_max_concurrent_workflow_tasks(o, max_wft),
+                          "max_concurrent_workflow_tasks (must be >= 1)") ||
+            worker_option(tcore_worker_options_set_max_concurrent_workflow_task_polls(o, wf_polls),
+                          "max_concurrent_workflow_task_polls (must be >= 1)") ||
+            worker_option(tcore_worker_options_set_sticky_schedule_to_start_ms(o, sticky_ms),
+                          "sticky_schedule_to_start_ms (must be 1..2**31-1)") ||
             worker_option(tcore_worker_options_set_event_callback(o, on_worker_event, sink),
                           "on_event");
   WorkerObject *self = NULL;
@@ -897,6 +917,38 @@ static PyObject *Worker_heartbeat(WorkerObject *self, PyObject *args) {
   Py_RETURN_TRUE;
 }
 
+/* Any thread; never waits on the network. complete_activation(run_id or
+ * None, completion bytes) -> bool: False when the run has no activation
+ * outstanding (unknown run, already completed, given up at shutdown). */
+static PyObject *Worker_complete_activation(WorkerObject *self, PyObject *args) {
+  const char *run_id = NULL;
+  Py_buffer data;
+  if (!PyArg_ParseTuple(args, "zy*", &run_id, &data)) return NULL;
+  int rc;
+  tcore_worker *w = self->worker;
+  Py_BEGIN_ALLOW_THREADS
+  rc = tcore_worker_complete_activation(w, run_id, data.buf, (size_t)data.len);
+  Py_END_ALLOW_THREADS
+  PyBuffer_Release(&data);
+  if (rc == TCORE_ERR_NOT_FOUND) Py_RETURN_FALSE;
+  if (rc != TCORE_OK) return raise_core(Py_TYPE(self), rc, NULL);
+  Py_RETURN_TRUE;
+}
+
+/* request_eviction(run_id, reason or None) -> bool: False for an unknown run. */
+static PyObject *Worker_request_eviction(WorkerObject *self, PyObject *args) {
+  const char *run_id = NULL, *reason = NULL;
+  if (!PyArg_ParseTuple(args, "sz", &run_id, &reason)) return NULL;
+  int rc;
+  tcore_worker *w = self->worker;
+  Py_BEGIN_ALLOW_THREADS
+  rc = tcore_worker_request_eviction(w, run_id, reason);
+  Py_END_ALLOW_THREADS
+  if (rc == TCORE_ERR_NOT_FOUND) Py_RETURN_FALSE;
+  if (rc != TCORE_OK) return raise_core(Py_TYPE(self), rc, NULL);
+  Py_RETURN_TRUE;
+}
+
 static PyObject *Worker_shutdown(WorkerObject *self, PyObject *future) {
   if (self->shutting_down) {
     PyErr_SetString(state_of_type(Py_TYPE(self))->core_error, "shutdown was already requested");
@@ -937,6 +989,14 @@ static PyMethodDef Worker_methods[] = {
     {"heartbeat", (PyCFunction)Worker_heartbeat, METH_VARARGS,
      "heartbeat(token, details) -> bool\n"
      "Record a heartbeat (details: serialized Payloads). Any thread; never waits."},
+    {"complete_activation", (PyCFunction)Worker_complete_activation, METH_VARARGS,
+     "complete_activation(run_id, completion) -> bool\n"
+     "Answer a run's outstanding activation (completion: serialized\n"
+     "WorkflowActivationCompletion; run_id None: the completion's own). Any thread.\n"
+     "False if the run has no activation outstanding."},
+    {"request_eviction", (PyCFunction)Worker_request_eviction, METH_VARARGS,
+     "request_eviction(run_id, reason) -> bool\n"
+     "Ask for a run's eviction (an eviction activation follows). False for an unknown run."},
     {"shutdown", (PyCFunction)Worker_shutdown, METH_O,
      "shutdown(future): shut down; the future gets None when the core is done."},
     {NULL}};
@@ -951,10 +1011,13 @@ static PyType_Slot Worker_slots[] = {
      "Worker(client, notifier, on_event, *, task_queue, namespace=None, identity=None,\n"
      "       max_concurrent_activities=100, max_concurrent_polls=5,\n"
      "       max_activities_per_second=0.0, max_task_queue_activities_per_second=0.0,\n"
-     "       graceful_shutdown_ms=0)\n"
+     "       graceful_shutdown_ms=0, workflows=False, activities=True,\n"
+     "       max_cached_workflows=1000, max_concurrent_workflow_tasks=100,\n"
+     "       max_concurrent_workflow_task_polls=5, sticky_schedule_to_start_ms=10000)\n"
      "The core's activity worker. on_event(tuple) runs on the loop of `notifier`\n"
      "with ('task', bytes), ('cancel', token, reason), ('fatal', message, status, details) or\n"
-     "('warning', token or None, message)."},
+     "('warning', token or None, message); with workflows also ('activation', bytes)\n"
+     "(a serialized WorkflowActivation, answered with complete_activation)."},
     {0, NULL}};
 
 static PyType_Spec Worker_spec = {"temporalio._bridge.Worker", sizeof(WorkerObject), 0,

@@ -363,7 +363,14 @@ typedef enum tcore_worker_event_kind {
   TCORE_WORKER_EVENT_FATAL = 3,
   /* Something worth logging that needs no action, e.g. a Respond* call that
    * failed after its retries (`task_token` set when about one task). */
-  TCORE_WORKER_EVENT_WARNING = 4
+  TCORE_WORKER_EVENT_WARNING = 4,
+  /* Workflows only: an activation of the run `run_id`: `task` is a
+   * serialized coresdk.workflow_activation.WorkflowActivation. Answer it
+   * with tcore_worker_complete_activation (from any thread, now or later);
+   * a run has at most one activation outstanding. An activation whose one
+   * job is `remove_from_cache` is an eviction: drop the run's state, then
+   * complete it too (any completion; the core then frees the run). */
+  TCORE_WORKER_EVENT_ACTIVATION = 5
 } tcore_worker_event_kind;
 
 /* An event. Every pointer is valid only while the callback runs. */
@@ -377,6 +384,7 @@ typedef struct tcore_worker_event {
   int status;              /* FATAL: the poll's gRPC status, 0 when not a call's */
   const uint8_t *details;  /* FATAL: its raw `grpc-status-details-bin` (may be empty) */
   size_t details_len;
+  const char *run_id; /* ACTIVATION (and WARNING about a run): NUL-terminated, else NULL */
 } tcore_worker_event;
 
 typedef void (*tcore_worker_event_cb)(void *user, const tcore_worker_event *event);
@@ -418,6 +426,40 @@ int tcore_worker_options_set_local_timeout_buffer_ms(tcore_worker_options *o, in
 /* The event callback (required) and its user pointer. */
 int tcore_worker_options_set_event_callback(tcore_worker_options *o, tcore_worker_event_cb cb,
                                             void *user);
+
+/* Workflows. A worker with workflows enabled also polls its task queue for
+ * workflow tasks, and (when it caches runs: max_cached_workflows > 0) its
+ * own sticky queue "<identity>-<worker instance uuid>", which each
+ * RespondWorkflowTaskCompleted names (StickyExecutionAttributes) so the
+ * server sends a cached run's next task to this worker with only the new
+ * events. The core runs each run's workflow state machines and hands the
+ * language activations (TCORE_WORKER_EVENT_ACTIVATION). The run cache keeps
+ * at most max_cached_workflows runs between tasks, least recently used
+ * evicted first; every eviction is an activation of its own.
+ * All setters: TCORE_OK, or TCORE_ERR_INVALID_ARGUMENT for a NULL `o` or a
+ * value out of range. */
+/* Polls workflow tasks (default 0: off). With workflows on, tcore_worker_new
+ * fails with TCORE_ERR_INVALID_ARGUMENT if this build has no workflow
+ * engine. */
+int tcore_worker_options_set_workflows(tcore_worker_options *o, int enabled);
+/* Polls activity tasks (default 1: on). A worker needs one of the two. */
+int tcore_worker_options_set_activities(tcore_worker_options *o, int enabled);
+/* Runs cached between tasks; >= 0, default 1000. 0: no cache, no sticky
+ * queue: every task replays the run's whole history. */
+int tcore_worker_options_set_max_cached_workflows(tcore_worker_options *o, int n);
+/* Workflow task slots (tasks under way, buffered for a busy run, or polls
+ * in flight); >= 1, default 100. The task queue's polls take free slots
+ * before the sticky queue's: with 1 slot the sticky queue is never polled
+ * (its tasks reach the task queue after the sticky schedule-to-start
+ * timeout), so give a worker with a cache 2 or more. */
+int tcore_worker_options_set_max_concurrent_workflow_tasks(tcore_worker_options *o, int n);
+/* Workflow task long polls in flight at once, on the task queue and
+ * (another as many) on the sticky queue; >= 1, default 5. */
+int tcore_worker_options_set_max_concurrent_workflow_task_polls(tcore_worker_options *o, int n);
+/* Sticky schedule-to-start timeout sent to the server: how long a task
+ * waits on the sticky queue before the server gives it to the task queue;
+ * 1..INT32_MAX ms, default 10000. */
+int tcore_worker_options_set_sticky_schedule_to_start_ms(tcore_worker_options *o, int64_t ms);
 
 /* Creates a worker on `client` (which it keeps alive; the namespace is the
  * client's). Polls nothing until tcore_worker_start. Copies what it needs
@@ -465,8 +507,28 @@ int tcore_worker_heartbeat(tcore_worker *w, const uint8_t *token, size_t token_l
  * 80 % of it, 30000 ms when there is none, never more than 60000 ms. */
 int64_t tcore_heartbeat_throttle_ms(int64_t heartbeat_timeout_ms);
 
+/* Answers the outstanding activation of a run: `completion` is a serialized
+ * coresdk.workflow_completion.WorkflowActivationCompletion (copied).
+ * `run_id` may be NULL or "": then the completion's own run_id is used.
+ * Never waits on the network; any thread. TCORE_ERR_INVALID_ARGUMENT (NULL
+ * worker, NULL data with a length, no run id and the bytes do not parse or
+ * name none), TCORE_ERR_NOT_FOUND (no such run on this worker, or it has no
+ * activation outstanding: already completed, or given up at shutdown),
+ * TCORE_ERR_NOMEM. A completion the engine refuses is reported as a
+ * WARNING event and the run is evicted. */
+int tcore_worker_complete_activation(tcore_worker *w, const char *run_id,
+                                     const uint8_t *completion, size_t completion_len);
+
+/* Asks for a run to be evicted (`reason`, may be NULL, is copied into the
+ * eviction's message): once its current task is answered, an eviction
+ * activation follows. TCORE_OK, TCORE_ERR_INVALID_ARGUMENT (NULL worker or
+ * run id), TCORE_ERR_NOT_FOUND (no such run). */
+int tcore_worker_request_eviction(tcore_worker *w, const char *run_id, const char *reason);
+
 /* Shuts the worker down: stops polling and cancels the polls in flight;
- * lets running tasks finish for the graceful period, then delivers CANCEL
+ * asks every cached workflow run to be evicted (each answers its eviction
+ * activation within the same bounded waits as activities, else it is
+ * given up); lets running tasks finish for the graceful period, then delivers CANCEL
  * "worker_shutdown" to those still running and waits (bounded) for their
  * completions; waits for every Respond* call (at most max(cancel wait,
  * 1 s); then they are cancelled); sends ShutdownWorker (its

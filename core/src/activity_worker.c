@@ -2,8 +2,8 @@
  * and completions. Heartbeats are in heartbeat.c, shutdown in
  * worker_shutdown.c; worker.h says how locking and lifetimes work.
  *
- * Slots: a poll is started only while running + polls in flight <
- * max_concurrent_activities, so every task a poll brings has a slot.
+ * Polling (slots, backoff, rate limit, fatal failures) is poller.c's: this
+ * file is the activity task source it polls.
  */
 #include <math.h>
 #include <stdio.h>
@@ -16,21 +16,9 @@
 #include "worker.h"
 
 #define WS "/temporal.api.workflowservice.v1.WorkflowService/"
-#define POLL_TIMEOUT_MS 70000
-#define POLL_BACKOFF_INITIAL_MS 200
-#define POLL_BACKOFF_MAX_MS 10000
-/* While the server cannot be reached (UNAVAILABLE and the like) polls retry
- * at least this often: they fail at once while the channel is down, and the
- * first one after the channel reconnected (its own backoff is capped at 1 s,
- * in client.c) goes out within this, so polling resumes within about a
- * second of the server being back. */
-#define POLL_BACKOFF_MAX_UNREACHABLE_MS 500
 /* Local timeouts fire this long after the server's own (as sdk-core's
  * local_timeout_buffer_for_activities) so they do not race it. */
 #define LOCAL_TIMEOUT_BUFFER_MS 5000
-/* A poll that ends CANCELLED / DEADLINE_EXCEEDED sooner than this was not a
- * long poll: back off instead of polling again at once. */
-#define POLL_MIN_NORMAL_MS 1000
 
 /* ---- options -------------------------------------------------------------- */
 
@@ -41,6 +29,10 @@ struct tcore_worker_options {
   int64_t grace_ms, cancel_wait_ms, timeout_buffer_ms;
   tcore_worker_event_cb cb;
   void *user;
+  /* workflows */
+  int workflows, no_activities, max_cached, max_wft, wf_polls;
+  int64_t sticky_s2s_ms;
+  const tcore_wf_engine_ops *wf_ops;
 };
 
 int tcore_worker_options_new(tcore_worker_options **out) {
@@ -51,6 +43,10 @@ int tcore_worker_options_new(tcore_worker_options **out) {
   o->max_polls = 5;
   o->cancel_wait_ms = 10000;
   o->timeout_buffer_ms = LOCAL_TIMEOUT_BUFFER_MS;
+  o->max_cached = 1000;
+  o->max_wft = 100;
+  o->wf_polls = 5;
+  o->sticky_s2s_ms = 10000;
   return TCORE_OK;
 }
 
@@ -138,14 +134,50 @@ int tcore_worker_options_set_event_callback(tcore_worker_options *o, tcore_worke
   return TCORE_OK;
 }
 
-/* ---- small helpers ---------------------------------------------------------- */
-
-int tcore_worker_polls_wanted(int running, int in_flight, int max_slots, int max_polls) {
-  int by_slots = max_slots - running - in_flight;
-  int by_polls = max_polls - in_flight;
-  int n = by_slots < by_polls ? by_slots : by_polls;
-  return n > 0 ? n : 0;
+int tcore_worker_options_set_workflows(tcore_worker_options *o, int enabled) {
+  if (!o) return TCORE_ERR_INVALID_ARGUMENT;
+  o->workflows = enabled != 0;
+  return TCORE_OK;
 }
+
+int tcore_worker_options_set_activities(tcore_worker_options *o, int enabled) {
+  if (!o) return TCORE_ERR_INVALID_ARGUMENT;
+  o->no_activities = enabled == 0;
+  return TCORE_OK;
+}
+
+int tcore_worker_options_set_max_cached_workflows(tcore_worker_options *o, int n) {
+  if (!o || n < 0) return TCORE_ERR_INVALID_ARGUMENT;
+  o->max_cached = n;
+  return TCORE_OK;
+}
+
+int tcore_worker_options_set_max_concurrent_workflow_tasks(tcore_worker_options *o, int n) {
+  if (!o || n < 1) return TCORE_ERR_INVALID_ARGUMENT;
+  o->max_wft = n;
+  return TCORE_OK;
+}
+
+int tcore_worker_options_set_max_concurrent_workflow_task_polls(tcore_worker_options *o, int n) {
+  if (!o || n < 1) return TCORE_ERR_INVALID_ARGUMENT;
+  o->wf_polls = n;
+  return TCORE_OK;
+}
+
+int tcore_worker_options_set_sticky_schedule_to_start_ms(tcore_worker_options *o, int64_t ms) {
+  if (!o || ms < 1 || ms > INT32_MAX) return TCORE_ERR_INVALID_ARGUMENT;
+  o->sticky_s2s_ms = ms;
+  return TCORE_OK;
+}
+
+int tcore_worker_options_set_wf_engine_ops(tcore_worker_options *o,
+                                           const tcore_wf_engine_ops *ops) {
+  if (!o) return TCORE_ERR_INVALID_ARGUMENT;
+  o->wf_ops = ops;
+  return TCORE_OK;
+}
+
+/* ---- small helpers ---------------------------------------------------------- */
 
 void tcore_wtimer_arm_locked(tcore_worker *w, wtimer *t, int *refs, int64_t delay_ms) {
   if (!t->armed) {
@@ -335,165 +367,6 @@ int tcore_worker_call(tcore_worker *w, const char *method, const uint8_t *req, s
   return tcore_client_call(w->client, method, req, len, &opts, cb, user, out, err);
 }
 
-/* ---- polling --------------------------------------------------------------------- */
-
-static void on_poll_done(void *user, const tcore_call_result *r);
-
-int tcore_poll_failure_heals(int status) {
-  switch (status) {
-    case TCORE_STATUS_UNAVAILABLE:
-    case TCORE_STATUS_DEADLINE_EXCEEDED:
-    case TCORE_STATUS_CANCELLED:
-    case TCORE_STATUS_INTERNAL:
-    case TCORE_STATUS_UNKNOWN:
-    case TCORE_STATUS_RESOURCE_EXHAUSTED:
-    case TCORE_STATUS_ABORTED:
-    case TCORE_STATUS_OUT_OF_RANGE:
-    case TCORE_STATUS_DATA_LOSS:
-      return 1;
-    default:
-      return 0;
-  }
-}
-
-int64_t tcore_poll_backoff_ms(int failures, int status) {
-  int64_t cap = status == TCORE_STATUS_UNAVAILABLE || status == TCORE_STATUS_DEADLINE_EXCEEDED ||
-                        status == TCORE_STATUS_CANCELLED
-                    ? POLL_BACKOFF_MAX_UNREACHABLE_MS
-                    : POLL_BACKOFF_MAX_MS;
-  int64_t delay = POLL_BACKOFF_INITIAL_MS;
-  for (int i = 1; i < failures && delay < cap; i++) delay *= 2;
-  return delay < cap ? delay : cap;
-}
-
-static void set_fatal_locked(tcore_worker *w, int status, const char *message,
-                             const uint8_t *details, size_t details_len) {
-  if (w->fatal) return;
-  w->fatal = 1;
-  free(w->fatal_message);
-  w->fatal_message = tcore_strdup(message);
-  w->fatal_status = status;
-  free(w->fatal_details);
-  w->fatal_details = NULL;
-  w->fatal_details_len = 0;
-  if (details_len && (w->fatal_details = malloc(details_len))) {
-    memcpy(w->fatal_details, details, details_len);
-    w->fatal_details_len = details_len;
-  }
-}
-
-/* A FATAL event taken out of the worker to be delivered without `mu`. */
-typedef struct fatal_event {
-  char *message; /* NULL: none due */
-  int status;
-  uint8_t *details;
-  size_t details_len;
-} fatal_event;
-
-static void take_fatal_locked(tcore_worker *w, fatal_event *f) {
-  f->message = w->fatal_message;
-  f->status = w->fatal_status;
-  f->details = w->fatal_details;
-  f->details_len = w->fatal_details_len;
-  w->fatal_message = NULL;
-  w->fatal_details = NULL;
-  w->fatal_details_len = 0;
-}
-
-/* Delivers a taken FATAL event (if any) and frees it. Without `mu`. */
-static void emit_fatal(tcore_worker *w, fatal_event *f) {
-  if (f->message) {
-    pthread_mutex_lock(&w->mu);
-    tcore_worker_event_cb cb = w->event_cb;
-    void *user = w->event_user;
-    pthread_mutex_unlock(&w->mu);
-    if (cb) {
-      tcore_worker_event ev = {0};
-      ev.kind = TCORE_WORKER_EVENT_FATAL;
-      ev.message = f->message;
-      ev.status = f->status;
-      ev.details = f->details;
-      ev.details_len = f->details_len;
-      cb(user, &ev);
-    }
-  }
-  free(f->message);
-  free(f->details);
-}
-
-/* A failed poll. A failure that can heal (the server unreachable, busy,
- * restarting) is retried after a backoff, for as long as the worker runs;
- * any other (namespace not found, permission denied, unauthenticated, ...)
- * ends polling: the FATAL event, from the backoff timer. Polls failing
- * together (while a backoff is already armed) count once. (mu) */
-static void poll_failed_locked(tcore_worker *w, const tcore_call_result *r) {
-  if (!tcore_poll_failure_heals(r->status)) {
-    char buf[600];
-    snprintf(buf, sizeof buf, "polling for activity tasks failed for good (status %d: %s)",
-             r->status, r->message ? r->message : "");
-    set_fatal_locked(w, r->status, buf, r->details, r->details_len);
-    tcore_wtimer_arm_locked(w, &w->backoff, &w->holds, 0);
-    return;
-  }
-  if (w->backoff.armed) return;
-  w->poll_failures++;
-  int64_t delay = tcore_poll_backoff_ms(w->poll_failures, r->status);
-  delay = (int64_t)((double)delay * (0.8 + 0.4 * tcore_random_unit()));
-  tcore_wtimer_arm_locked(w, &w->backoff, &w->holds, delay);
-}
-
-/* A poll could not even start. The FATAL event (if any) is delivered from
- * the backoff timer, so it always comes from a runtime thread. (mu) */
-static void poll_start_failed_locked(tcore_worker *w, int rc, const tcore_error *err) {
-  if (rc == TCORE_ERR_CLOSED || rc == TCORE_ERR_FORKED) {
-    char buf[400];
-    snprintf(buf, sizeof buf, "cannot poll for activity tasks: %s", err->message);
-    set_fatal_locked(w, 0, buf, NULL, 0);
-    tcore_wtimer_arm_locked(w, &w->backoff, &w->holds, 0);
-    return;
-  }
-  tcore_call_result r = {0};
-  r.status = TCORE_STATUS_INTERNAL;
-  r.message = err->message;
-  poll_failed_locked(w, &r);
-}
-
-void tcore_worker_pump_locked(tcore_worker *w) {
-  if (w->phase != PHASE_RUNNING || w->fatal || w->backoff.armed) return;
-  int n = tcore_worker_polls_wanted(w->running, w->polls_in_flight, w->max_slots, w->max_polls);
-  while (n-- > 0) {
-    int64_t now = tcore_now_ms();
-    if (w->local_rate > 0) {
-      double next = (double)w->next_poll_ms;
-      if ((double)now < next) {
-        tcore_wtimer_arm_locked(w, &w->rate, &w->holds, (int64_t)ceil(next - (double)now));
-        return;
-      }
-      w->next_poll_ms = (int64_t)ceil(((double)now > next ? (double)now : next) +
-                                      1000.0 / w->local_rate);
-    }
-    poll_slot *p = NULL;
-    for (int i = 0; i < w->max_polls && !p; i++)
-      if (!w->polls[i].busy) p = &w->polls[i];
-    if (!p) return;
-    p->busy = 1;
-    p->started_ms = now;
-    w->polls_in_flight++;
-    w->holds++;
-    tcore_error err = {0};
-    /* No retry: the worker retries polls itself, without limit. */
-    int rc = tcore_worker_call(w, WS "PollActivityTaskQueue", w->poll_req, w->poll_req_len,
-                               POLL_TIMEOUT_MS, 1, 0, on_poll_done, p, &p->call, &err);
-    if (rc != TCORE_OK) {
-      p->busy = 0;
-      w->polls_in_flight--;
-      w->holds--;
-      poll_start_failed_locked(w, rc, &err);
-      return;
-    }
-  }
-}
-
 /* Saturates rather than overflow: the bytes may say anything. */
 static int64_t duration_ms(const Google__Protobuf__Duration *d) {
   if (!d) return 0;
@@ -610,6 +483,7 @@ static void act_timeout_fired(tcore_timer *t) {
 }
 
 void tcore_worker_cancel_calls_locked(tcore_worker *w) {
+  if (w->wf_enabled) tcore_wf_cancel_calls_locked(w);
   for (act *a = w->live; a; a = a->lnext) {
     if (a->hb_call) tcore_call_cancel(a->hb_call);
     if (a->respond_call) tcore_call_cancel(a->respond_call);
@@ -641,106 +515,60 @@ static void deliver_task(tcore_worker *w, act *a, const uint8_t *task, size_t le
   if (reason) tcore_worker_emit(w, TCORE_WORKER_EVENT_CANCEL, a, NULL, 0, reason);
 }
 
-static void on_poll_done(void *user, const tcore_call_result *r) {
-  poll_slot *p = user;
-  tcore_worker *w = p->w;
+/* ---- the activity task source ------------------------------------------------ */
+
+static int act_take_locked(tcore_task_source *s, const tcore_call_result *r, void **out,
+                           const char **warning) {
+  tcore_worker *w = s->w;
   tcore_activity_task task = {0};
-  int parsed = r->status == TCORE_STATUS_OK &&
-               tcore_activity_task_decode(r->response, r->response_len, &task) == TCORE_OK;
-  act *a = NULL;
-  const char *warning = NULL;
-
-  pthread_mutex_lock(&w->mu);
-  tcore_call *call = p->call;
-  p->call = NULL;
-  p->busy = 0;
-  w->polls_in_flight--;
-  int64_t now = tcore_now_ms();
-  if (parsed) {
-    w->poll_failures = 0; /* healthy again */
-    if (task.token_len) {
-      a = act_new(w, task.token, task.token_len, task.heartbeat_timeout_ms);
-      if (a) {
-        w->holds++;
-        act_insert_locked(w, a);
-        a->refs++; /* for the delivery below */
-        a->last_beat_ms = now;
-        a->close_deadline_ms = tcore_act_close_deadline_ms(
-            now, wall_ms(), duration_ms(task.msg->start_to_close_timeout),
-            timestamp_ms(task.msg->scheduled_time), duration_ms(task.msg->schedule_to_close_timeout));
-        tcore_act_arm_timeout_locked(a);
-        if (w->phase >= PHASE_CANCELLING) {
-          /* Shutdown is past its grace period: run it, cancelled at once. */
-          a->cancel_reason = "worker_shutdown";
-          if (w->phase == PHASE_DRAIN) {
-            w->phase = PHASE_CANCELLING;
-            w->deadline_ms = now + w->cancel_wait_ms;
-          }
-        }
-      } else {
-        warning = "out of memory: an activity task was dropped (the server will time it out)";
-      }
-    }
-  } else if (r->status == TCORE_STATUS_OK) {
-    warning = "a PollActivityTaskQueue response did not parse; polling on";
-    tcore_call_result bad = {0};
-    bad.status = TCORE_STATUS_INTERNAL;
-    bad.message = warning;
-    poll_failed_locked(w, &bad);
-  } else if ((r->status == TCORE_STATUS_CANCELLED || r->status == TCORE_STATUS_DEADLINE_EXCEEDED) &&
-             (w->phase != PHASE_RUNNING || now - p->started_ms >= POLL_MIN_NORMAL_MS)) {
-    /* the normal end of a long poll, or our own cancel at shutdown */
-  } else if (w->phase == PHASE_RUNNING) {
-    poll_failed_locked(w, r);
+  if (tcore_activity_task_decode(r->response, r->response_len, &task) != TCORE_OK) {
+    *warning = "a PollActivityTaskQueue response did not parse; polling on";
+    return 0;
   }
-  tcore_worker_pump_locked(w);
-  fatal_event fatal;
-  take_fatal_locked(w, &fatal);
-  pthread_mutex_unlock(&w->mu);
-
+  int64_t now = tcore_now_ms();
+  if (task.token_len) {
+    act *a = act_new(w, task.token, task.token_len, task.heartbeat_timeout_ms);
+    if (a) {
+      w->holds++;
+      act_insert_locked(w, a);
+      a->refs++; /* for the delivery */
+      a->last_beat_ms = now;
+      a->close_deadline_ms = tcore_act_close_deadline_ms(
+          now, wall_ms(), duration_ms(task.msg->start_to_close_timeout),
+          timestamp_ms(task.msg->scheduled_time), duration_ms(task.msg->schedule_to_close_timeout));
+      tcore_act_arm_timeout_locked(a);
+      if (w->phase >= PHASE_CANCELLING) {
+        /* Shutdown is past its grace period: run it, cancelled at once. */
+        a->cancel_reason = "worker_shutdown";
+        if (w->phase == PHASE_DRAIN) {
+          w->phase = PHASE_CANCELLING;
+          w->deadline_ms = now + w->cancel_wait_ms;
+        }
+      }
+      *out = a;
+    } else {
+      *warning = "out of memory: an activity task was dropped (the server will time it out)";
+    }
+  }
   tcore_activity_task_clear(&task);
-  tcore_call_release(call);
-  if (a) deliver_task(w, a, r->response, r->response_len);
-  if (warning) tcore_worker_emit(w, TCORE_WORKER_EVENT_WARNING, NULL, NULL, 0, warning);
-  emit_fatal(w, &fatal);
-
-  pthread_mutex_lock(&w->mu);
-  if (a) tcore_act_unref_locked(a);
-  w->holds--; /* the poll's */
-  tcore_worker_step_locked(w, 1);
-  tcore_worker_unlock(w);
+  return 1;
 }
 
-/* The backoff timer: polling may go on; a FATAL event may be due. */
-static void backoff_fired(tcore_timer *t) {
-  tcore_worker *w = (tcore_worker *)((char *)t - offsetof(tcore_worker, backoff));
-  pthread_mutex_lock(&w->mu);
-  w->backoff.armed = 0;
-  tcore_worker_pump_locked(w);
-  fatal_event fatal;
-  take_fatal_locked(w, &fatal);
-  pthread_mutex_unlock(&w->mu);
-  emit_fatal(w, &fatal);
-  pthread_mutex_lock(&w->mu);
-  w->holds--;
-  tcore_worker_step_locked(w, 1);
-  tcore_worker_unlock(w);
+static void act_deliver(tcore_task_source *s, void *task, const tcore_call_result *r) {
+  deliver_task(s->w, task, r->response, r->response_len);
 }
 
-/* The local rate limiter's timer: the next poll may start. */
-static void rate_fired(tcore_timer *t) {
-  tcore_worker *w = (tcore_worker *)((char *)t - offsetof(tcore_worker, rate));
-  pthread_mutex_lock(&w->mu);
-  w->rate.armed = 0;
-  w->holds--;
-  tcore_worker_pump_locked(w);
-  tcore_worker_step_locked(w, 1);
-  tcore_worker_unlock(w);
+static void act_done_locked(tcore_task_source *s, void *task) {
+  (void)s;
+  tcore_act_unref_locked(task);
 }
+
+static int act_idle_locked(tcore_task_source *s) { return s->w->running == 0; }
 
 /* ---- the worker -------------------------------------------------------------------- */
 
 static size_t build_poll_request(tcore_worker *w, double tq_rate, uint8_t **out) {
+  *out = NULL;
   Temporal__Api__Workflowservice__V1__PollActivityTaskQueueRequest req =
       TEMPORAL__API__WORKFLOWSERVICE__V1__POLL_ACTIVITY_TASK_QUEUE_REQUEST__INIT;
   Temporal__Api__Taskqueue__V1__TaskQueue tq = TEMPORAL__API__TASKQUEUE__V1__TASK_QUEUE__INIT;
@@ -768,7 +596,9 @@ static size_t build_poll_request(tcore_worker *w, double tq_rate, uint8_t **out)
 static void worker_destroy(tcore_worker *w) {
   if (w->client) tcore_client_unref(w->client);
   free(w->ns), free(w->task_queue), free(w->identity), free(w->instance_key);
-  free(w->poll_req), free(w->polls), free(w->buckets), free(w->fatal_message);
+  tcore_source_free(&w->act_src);
+  tcore_wf_destroy(w);
+  free(w->buckets), free(w->fatal_message);
   free(w->fatal_details);
   pthread_mutex_destroy(&w->mu);
   free(w);
@@ -782,6 +612,13 @@ int tcore_worker_new(tcore_client *c, const tcore_worker_options *o, tcore_worke
   if (!o->task_queue)
     return tcore_fail(err, TCORE_ERR_INVALID_ARGUMENT, "a task queue is required");
   if (!o->cb) return tcore_fail(err, TCORE_ERR_INVALID_ARGUMENT, "an event callback is required");
+  if (o->no_activities && !o->workflows)
+    return tcore_fail(err, TCORE_ERR_INVALID_ARGUMENT,
+                      "a worker needs activities or workflows (or both) enabled");
+  const tcore_wf_engine_ops *wf_ops = o->wf_ops ? o->wf_ops : tcore_wf_default_ops();
+  if (o->workflows && !wf_ops)
+    return tcore_fail(err, TCORE_ERR_INVALID_ARGUMENT,
+                      "this build of the core has no workflow engine");
   if (tcore_runtime_forked(c->rt))
     return tcore_fail(err, TCORE_ERR_FORKED,
                       "this client was made before fork(); make a new one in the child process");
@@ -791,32 +628,49 @@ int tcore_worker_new(tcore_client *c, const tcore_worker_options *o, tcore_worke
   w->rt = c->rt;
   w->refs = 2; /* the user's, and the life cycle's (until shutdown is done) */
   w->max_slots = o->max_slots;
-  w->max_polls = o->max_polls < o->max_slots ? o->max_polls : o->max_slots;
-  w->local_rate = o->local_rate;
   w->grace_ms = o->grace_ms;
   w->cancel_wait_ms = o->cancel_wait_ms;
   w->timeout_buffer_ms = o->timeout_buffer_ms;
   w->event_cb = o->cb;
   w->event_user = o->user;
-  w->backoff.t.fire = backoff_fired;
-  w->rate.t.fire = rate_fired;
+  w->backoff.t.fire = tcore_worker_backoff_fired;
   w->shutdown_timer.t.fire = tcore_worker_shutdown_fired;
   w->ns = tcore_strdup(o->ns ? o->ns : c->ns);
   w->own_ns = o->ns && strcmp(o->ns, c->ns) != 0;
   w->task_queue = tcore_strdup(o->task_queue);
   w->identity = o->identity ? tcore_strdup(o->identity) : default_identity();
   w->instance_key = new_instance_key();
-  w->polls = calloc((size_t)w->max_polls, sizeof *w->polls);
   w->nbuckets = 16;
   while (w->nbuckets < (size_t)w->max_slots * 2 && w->nbuckets < 65536) w->nbuckets *= 2;
   w->buckets = calloc(w->nbuckets, sizeof *w->buckets);
-  if (w->ns && w->task_queue && w->identity && w->instance_key && w->polls && w->buckets)
-    w->poll_req_len = build_poll_request(w, o->tq_rate, &w->poll_req);
-  if (!w->poll_req) {
+  int ok = 0;
+  if (w->ns && w->task_queue && w->identity && w->instance_key && w->buckets) {
+    uint8_t *req = NULL;
+    size_t req_len = build_poll_request(w, o->tq_rate, &req);
+    w->act_slots.running = &w->running;
+    w->act_slots.max = o->max_slots;
+    ok = req && tcore_source_init(&w->act_src, w, "activity tasks", WS "PollActivityTaskQueue", req,
+                                  req_len, o->max_polls < o->max_slots ? o->max_polls : o->max_slots,
+                                  &w->act_slots) == TCORE_OK;
+    if (!ok && !w->act_src.req) free(req);
+    w->act_src.local_rate = o->local_rate;
+    w->act_src.take_locked = act_take_locked;
+    w->act_src.deliver = act_deliver;
+    w->act_src.done_locked = act_done_locked;
+    w->act_src.idle_locked = act_idle_locked;
+    if (ok && o->no_activities) w->act_src.enabled = 0;
+    if (ok && o->workflows) {
+      w->wf_enabled = 1;
+      w->wf_ops = wf_ops;
+      w->max_cached = o->max_cached;
+      w->sticky_s2s_ms = o->sticky_s2s_ms;
+      ok = tcore_wf_init(w, o->wf_polls, o->max_wft) == TCORE_OK;
+    }
+  }
+  if (!ok) {
     worker_destroy(w);
     return tcore_fail(err, TCORE_ERR_NOMEM, "out of memory");
   }
-  for (int i = 0; i < w->max_polls; i++) w->polls[i].w = w;
 
   pthread_mutex_lock(&c->mu);
   int closed = c->closed;

@@ -17,6 +17,7 @@
 #include <protobuf-c/protobuf-c.h>
 
 #include "client.h"
+#include "wf_engine.h"
 
 /* A timer of the worker. `armed` (mu) says whether the timer holds its
  * reference; it is cleared by the fire handler under `mu`. */
@@ -62,12 +63,68 @@ typedef struct act {
   struct act *lnext, *lprev; /* every live activity (mu) */
 } act;
 
+struct tcore_task_source;
 typedef struct poll_slot {
-  struct tcore_worker *w;
+  struct tcore_task_source *src;
   tcore_call *call;
   int busy;
   int64_t started_ms;
 } poll_slot;
+
+/* Slots shared by the sources of one kind (mu): tasks running (`*running`)
+ * plus polls in flight never exceed `max`. */
+typedef struct tcore_slots {
+  int *running;
+  int max;
+  int polls;
+} tcore_slots;
+
+/* A task source: one queue the worker long-polls (poller.c). Its hooks run
+ * on runtime threads. */
+typedef struct tcore_task_source {
+  struct tcore_worker *w;
+  const char *what;   /* "activity tasks", for messages */
+  const char *method; /* the poll's full method name */
+  uint8_t *req;       /* the poll request (owned) */
+  size_t req_len;
+  int enabled;
+  int max_polls, in_flight; /* (mu) */
+  poll_slot *polls;
+  tcore_slots *slots;
+  double local_rate;    /* polls per second, 0: no limit */
+  int64_t next_poll_ms; /* (mu) */
+  wtimer rate;
+  /* A poll's OK response (mu): takes a slot and sets *task (NULL: no task).
+   * Returns 0 when the bytes did not parse (*warning says so: a failure);
+   * *warning (a static string) may be set either way. */
+  int (*take_locked)(struct tcore_task_source *s, const tcore_call_result *r, void **task,
+                     const char **warning);
+  /* Hands a taken task on (without mu). */
+  void (*deliver)(struct tcore_task_source *s, void *task, const tcore_call_result *r);
+  /* After deliver (mu); may be NULL. */
+  void (*done_locked)(struct tcore_task_source *s, void *task);
+  /* Whether shutdown need not wait for this source (mu); NULL: always. */
+  int (*idle_locked)(struct tcore_task_source *s);
+} tcore_task_source;
+
+/* The engine functions (wf_engine.h), as a table so tests can give the run
+ * manager a stand-in engine. */
+typedef struct tcore_wf_engine_ops {
+  tcore_wf_engine *(*new_engine)(const tcore_wf_engine_config *cfg);
+  void (*free_engine)(tcore_wf_engine *e);
+  int (*add_history)(tcore_wf_engine *e, const uint8_t *history, size_t len, int complete,
+                     tcore_error *err);
+  int (*add_queries)(tcore_wf_engine *e, const uint8_t *poll_response, size_t len,
+                     tcore_error *err);
+  int (*next_activation)(tcore_wf_engine *e, uint8_t **out, size_t *out_len, tcore_error *err);
+  int (*complete)(tcore_wf_engine *e, const uint8_t *completion, size_t len, tcore_error *err);
+  int (*take_response)(tcore_wf_engine *e, uint8_t **out, size_t *out_len, tcore_error *err);
+  int (*take_query_response)(tcore_wf_engine *e, uint8_t **out, size_t *out_len,
+                             tcore_error *err);
+  int (*failure)(tcore_wf_engine *e, uint8_t **out, size_t *out_len, tcore_error *err);
+} tcore_wf_engine_ops;
+
+struct wf_run;
 
 enum {
   PHASE_NEW,
@@ -87,21 +144,18 @@ struct tcore_worker {
   /* configuration (immutable after new) */
   char *ns, *task_queue, *identity, *instance_key;
   int own_ns; /* ns is not the client's: calls carry their own namespace header */
-  int max_slots, max_polls;
-  double local_rate;
+  int max_slots;
   int64_t grace_ms, cancel_wait_ms, timeout_buffer_ms;
-  uint8_t *poll_req;
-  size_t poll_req_len;
   /* (mu) */
   tcore_worker_event_cb event_cb;
   void *event_user;
   int refs, holds;
   int phase;
-  int running, polls_in_flight;
-  poll_slot *polls;
-  int poll_failures; /* in a row; a healthy poll resets it */
-  wtimer backoff, rate, shutdown_timer;
-  int64_t next_poll_ms; /* local rate limiter */
+  int running, polls_in_flight; /* activities running; polls of every source */
+  tcore_task_source act_src, wf_src, sticky_src;
+  tcore_slots act_slots, wf_slots;
+  int poll_failures; /* in a row, any source; a healthy poll resets it */
+  wtimer backoff, shutdown_timer;
   int fatal;            /* polling stopped for good */
   char *fatal_message;  /* not yet delivered */
   int fatal_status;     /* its gRPC status (0: not a call's, e.g. the client closed) */
@@ -116,6 +170,15 @@ struct tcore_worker {
   void *shutdown_user;
   act **buckets;
   size_t nbuckets; /* a power of two */
+  /* workflows (wf_worker.c); configuration immutable after new */
+  int wf_enabled;
+  int max_cached;       /* runs kept between tasks; 0: none */
+  int64_t sticky_s2s_ms; /* sticky schedule-to-start */
+  char *sticky_queue;   /* NULL without a cache */
+  const tcore_wf_engine_ops *wf_ops;
+  int wf_running;       /* workflow tasks holding a slot (mu) */
+  struct wf_run *runs;  /* every run, most recently used first (mu) */
+  int n_runs;           /* (mu) */
 };
 
 /* ---- activity_worker.c ---- */
@@ -140,8 +203,22 @@ void tcore_activity_task_clear(tcore_activity_task *t);
 /* How many more polls may start: never more than free slots, never more
  * than max_polls in flight. */
 int tcore_worker_polls_wanted(int running, int in_flight, int max_slots, int max_polls);
-/* Starts the polls that are allowed now (mu). */
+/* ---- poller.c ---- */
+
+/* Sets a source up; takes `req` (freed by tcore_source_free). */
+int tcore_source_init(tcore_task_source *s, tcore_worker *w, const char *what,
+                      const char *method, uint8_t *req, size_t req_len, int max_polls,
+                      tcore_slots *slots);
+void tcore_source_free(tcore_task_source *s);
+/* Starts the polls that are allowed now, source by source (mu). */
 void tcore_worker_pump_locked(tcore_worker *w);
+/* Cancels the polls in flight and the poll timers (shutdown). (mu) */
+void tcore_worker_stop_polls_locked(tcore_worker *w);
+/* No poll in flight and every source idle. (mu) */
+int tcore_worker_idle_locked(tcore_worker *w);
+void tcore_worker_backoff_fired(tcore_timer *t);
+
+/* ---- activity_worker.c ---- */
 /* Delivers an event unless deliveries are off. Without `mu`. */
 void tcore_worker_emit(tcore_worker *w, int kind, const act *a, const uint8_t *task,
                        size_t task_len, const char *message);
@@ -191,6 +268,25 @@ int64_t tcore_poll_backoff_ms(int failures, int status);
 int64_t tcore_act_close_deadline_ms(int64_t now_ms, int64_t now_wall_ms,
                                     int64_t start_to_close_ms, int64_t scheduled_wall_ms,
                                     int64_t schedule_to_close_ms);
+
+/* ---- wf_worker.c ---- */
+
+/* Sets the workflow sources up (wf_enabled). TCORE_OK or TCORE_ERR_NOMEM. */
+int tcore_wf_init(tcore_worker *w, int max_polls, int max_tasks);
+void tcore_wf_destroy(tcore_worker *w);
+/* Shutdown: asks every run to be evicted. (mu) */
+void tcore_wf_evict_all_locked(tcore_worker *w);
+/* Shutdown's wait is over: gives up on the runs left. (mu) */
+void tcore_wf_abandon_locked(tcore_worker *w);
+/* Cancels the runs' calls in flight. (mu) */
+void tcore_wf_cancel_calls_locked(tcore_worker *w);
+/* Test hook: the engine the run manager uses (the default is the real one
+ * when the build has it). */
+int tcore_worker_options_set_wf_engine_ops(tcore_worker_options *o,
+                                           const tcore_wf_engine_ops *ops);
+/* The real engine's functions; NULL when this build has none (see
+ * TCORE_HAVE_WF_ENGINE in core/CMakeLists.txt). */
+const tcore_wf_engine_ops *tcore_wf_default_ops(void);
 
 /* ---- heartbeat.c ---- */
 

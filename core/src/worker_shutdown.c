@@ -28,10 +28,8 @@ void tcore_worker_begin_shutdown_locked(tcore_worker *w, tcore_worker_shutdown_c
   w->shutdown_user = user;
   w->phase = PHASE_GRACE;
   w->deadline_ms = tcore_now_ms() + w->grace_ms;
-  for (int i = 0; i < w->max_polls; i++)
-    if (w->polls[i].busy && w->polls[i].call) tcore_call_cancel(w->polls[i].call);
-  tcore_wtimer_cancel_locked(w, &w->backoff, &w->holds);
-  tcore_wtimer_cancel_locked(w, &w->rate, &w->holds);
+  tcore_worker_stop_polls_locked(w);
+  if (w->wf_enabled) tcore_wf_evict_all_locked(w);
 }
 
 int tcore_worker_shutdown(tcore_worker *w, tcore_worker_shutdown_cb cb, void *user) {
@@ -74,8 +72,10 @@ static void cancel_running_locked(tcore_worker *w) {
   }
 }
 
-/* Gives up on the tasks still running: the server times them out. (mu) */
+/* Gives up on the tasks still running (the server times them out) and on
+ * the runs whose eviction was not answered. (mu) */
 static void abandon_running_locked(tcore_worker *w) {
+  if (w->wf_enabled) tcore_wf_abandon_locked(w);
   for (size_t i = 0; i < w->nbuckets; i++) {
     while (w->buckets[i]) {
       act *a = w->buckets[i];
@@ -103,15 +103,17 @@ static void on_shutdown_worker_done(void *user, const tcore_call_result *r) {
 static int send_shutdown_worker_locked(tcore_worker *w) {
   Temporal__Api__Workflowservice__V1__ShutdownWorkerRequest req =
       TEMPORAL__API__WORKFLOWSERVICE__V1__SHUTDOWN_WORKER_REQUEST__INIT;
-  Temporal__Api__Enums__V1__TaskQueueType types[1] = {
-      TEMPORAL__API__ENUMS__V1__TASK_QUEUE_TYPE__TASK_QUEUE_TYPE_ACTIVITY};
+  Temporal__Api__Enums__V1__TaskQueueType types[2];
+  size_t ntypes = 0;
+  if (w->act_src.enabled) types[ntypes++] = TEMPORAL__API__ENUMS__V1__TASK_QUEUE_TYPE__TASK_QUEUE_TYPE_ACTIVITY;
+  if (w->wf_enabled) types[ntypes++] = TEMPORAL__API__ENUMS__V1__TASK_QUEUE_TYPE__TASK_QUEUE_TYPE_WORKFLOW;
   req.namespace_ = w->ns;
   req.identity = w->identity;
-  req.sticky_task_queue = "";
+  req.sticky_task_queue = w->sticky_queue ? w->sticky_queue : "";
   req.reason = "graceful shutdown";
   req.worker_instance_key = w->instance_key;
   req.task_queue = w->task_queue;
-  req.n_task_queue_types = 1;
+  req.n_task_queue_types = ntypes;
   req.task_queue_types = types;
   size_t n = temporal__api__workflowservice__v1__shutdown_worker_request__get_packed_size(&req);
   uint8_t *buf = malloc(n ? n : 1);
@@ -135,7 +137,7 @@ void tcore_worker_step_locked(tcore_worker *w, int rt_thread) {
     switch (w->phase) {
       case PHASE_GRACE:
       case PHASE_CANCELLING:
-        if (w->running == 0 && w->polls_in_flight == 0) {
+        if (tcore_worker_idle_locked(w)) {
           enter_drain_locked(w, now);
           continue;
         }

@@ -1,0 +1,886 @@
+/* wf_worker.c: the workflow side of the worker: the two workflow task
+ * sources (the task queue, and the worker's sticky queue when it caches
+ * runs) and the run manager between them and the engine (wf_engine.h).
+ *
+ * Runs: one entry per run id with a task taken or cached, in a list kept in
+ * least-recently-used order. A run works on one task at a time; tasks that
+ * come for a busy run wait in its queue (holding their slots). Each task:
+ * its history (the pages after the first fetched with
+ * GetWorkflowExecutionHistory; a sticky task for a run not cached fetches
+ * the whole history instead) goes to the engine, then the engine's
+ * activations go to the language one at a time (ACTIVATION events), each
+ * answered by tcore_worker_complete_activation, until the task is done; then
+ * RespondWorkflowTaskCompleted (or RespondWorkflowTaskFailed, or
+ * RespondQueryTaskCompleted for a legacy query) frees the slot.
+ *
+ * Eviction: an activation of its own with one remove_from_cache job, sent
+ * when no task is under way; the run (and its engine) goes when the
+ * language has completed it. Runs are evicted when the cache is over
+ * max_cached_workflows (least recently used first), after every task when
+ * it is 0, when the run is finished, after a failed task, on request, and
+ * all of them at shutdown.
+ *
+ * Threads: a run's engine is driven only from its `kick` timer (the
+ * runtime's timer thread): every input (a task, a history page, a
+ * completion, a call's end) is stored under `mu` and kicks the run. Engine
+ * calls and event deliveries run without `mu`; the kick timer's reference
+ * keeps the run alive meanwhile.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "temporal/api/workflowservice/v1/request_response.pb-c.h"
+#include "temporal/sdk/core/workflow_activation/workflow_activation.pb-c.h"
+#include "temporal/sdk/core/workflow_completion/workflow_completion.pb-c.h"
+#include "worker.h"
+
+#define WS "/temporal.api.workflowservice.v1.WorkflowService/"
+/* How long a Respond* call of a workflow task retries: the server's default
+ * workflow task timeout (after it the task is the server's again). */
+#define WFT_RESPOND_TOTAL_MS 10000
+
+typedef Temporal__Api__Workflowservice__V1__PollWorkflowTaskQueueResponse poll_resp;
+
+typedef struct wf_task {
+  struct wf_task *next;
+  poll_resp *msg; /* owns it */
+  int sticky;
+} wf_task;
+
+enum {
+  S_IDLE,    /* no task under way */
+  S_FETCH,   /* a history page is being fetched */
+  S_PAGE,    /* a page is ready for the engine */
+  S_READY,   /* the engine may give the next activation */
+  S_ACT,     /* an activation is out with the language */
+  S_RESPOND, /* the task's Respond* call is in flight */
+  S_EVICT    /* the eviction activation is out with the language */
+};
+
+typedef struct wf_run {
+  struct wf_run *next, *prev; /* the worker's list, most recent first (mu) */
+  tcore_worker *w;
+  char *run_id, *workflow_id;
+  int refs;   /* the list, the kick timer, a call in flight */
+  int listed; /* in the list */
+  int abandoned;
+  int stage;
+  tcore_wf_engine *engine;
+  wf_task *cur;                 /* the task under way */
+  wf_task *queue, *queue_tail;  /* tasks waiting */
+  uint8_t *completion;          /* from the language (S_ACT, S_EVICT) */
+  size_t completion_len;
+  int has_completion;
+  uint8_t *page; /* S_PAGE: serialized History */
+  size_t page_len;
+  int page_complete;
+  uint8_t *next_token; /* the next page's token */
+  size_t next_token_len;
+  int finished; /* the engine said RUN_FINISHED */
+  int evict_asked, evict_reason;
+  char evict_message[640];
+  wtimer kick;
+  tcore_call *call;
+} wf_run;
+
+#ifdef TCORE_HAVE_WF_ENGINE
+static const tcore_wf_engine_ops real_ops = {
+    tcore_wf_engine_new,          tcore_wf_engine_free,         tcore_wf_engine_add_history,
+    tcore_wf_engine_add_queries,  tcore_wf_engine_next_activation, tcore_wf_engine_complete,
+    tcore_wf_engine_take_response, tcore_wf_engine_take_query_response, tcore_wf_engine_failure};
+const tcore_wf_engine_ops *tcore_wf_default_ops(void) { return &real_ops; }
+#else
+const tcore_wf_engine_ops *tcore_wf_default_ops(void) { return NULL; }
+#endif
+
+/* ---- small helpers ---------------------------------------------------------------- */
+
+static uint8_t *pack(const ProtobufCMessage *m, size_t *len) {
+  size_t n = protobuf_c_message_get_packed_size(m);
+  uint8_t *buf = malloc(n ? n : 1);
+  if (buf) *len = protobuf_c_message_pack(m, buf);
+  return buf;
+}
+
+/* `a` then `b` in one buffer: protobuf merges concatenated messages. */
+static uint8_t *concat(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen,
+                       size_t *len) {
+  uint8_t *buf = malloc(alen + blen + 1);
+  if (!buf) return NULL;
+  if (alen) memcpy(buf, a, alen);
+  if (blen) memcpy(buf + alen, b, blen);
+  *len = alen + blen;
+  return buf;
+}
+
+static void emit(tcore_worker *w, int kind, const char *run_id, const uint8_t *data, size_t len,
+                 const char *message) {
+  pthread_mutex_lock(&w->mu);
+  tcore_worker_event_cb cb = w->event_cb;
+  void *user = w->event_user;
+  pthread_mutex_unlock(&w->mu);
+  if (!cb) return;
+  tcore_worker_event ev = {0};
+  ev.kind = kind;
+  ev.task = data;
+  ev.task_len = len;
+  ev.message = message;
+  ev.run_id = run_id;
+  cb(user, &ev);
+}
+
+/* ---- runs ------------------------------------------------------------------------ */
+
+static void run_kick_fired(tcore_timer *t);
+
+static void task_free_locked(tcore_worker *w, wf_task *t) {
+  if (!t) return;
+  temporal__api__workflowservice__v1__poll_workflow_task_queue_response__free_unpacked(t->msg,
+                                                                                        NULL);
+  free(t);
+  w->wf_running--; /* its slot */
+}
+
+static void run_unref_locked(wf_run *run) {
+  if (--run->refs > 0) return;
+  tcore_worker *w = run->w;
+  if (run->engine) w->wf_ops->free_engine(run->engine);
+  task_free_locked(w, run->cur);
+  while (run->queue) {
+    wf_task *t = run->queue;
+    run->queue = t->next;
+    task_free_locked(w, t);
+  }
+  free(run->run_id), free(run->workflow_id), free(run->completion), free(run->page);
+  free(run->next_token);
+  free(run);
+  w->holds--;
+  tcore_worker_pump_locked(w); /* slots may have come free */
+}
+
+static void run_unlink_locked(wf_run *run) {
+  tcore_worker *w = run->w;
+  if (!run->listed) return;
+  if (run->prev) run->prev->next = run->next;
+  else w->runs = run->next;
+  if (run->next) run->next->prev = run->prev;
+  run->next = run->prev = NULL;
+  run->listed = 0;
+  w->n_runs--;
+  run_unref_locked(run);
+}
+
+static void run_touch_locked(wf_run *run) {
+  tcore_worker *w = run->w;
+  if (w->runs == run) return;
+  if (run->prev) run->prev->next = run->next;
+  if (run->next) run->next->prev = run->prev;
+  run->prev = NULL;
+  run->next = w->runs;
+  if (w->runs) w->runs->prev = run;
+  w->runs = run;
+}
+
+static wf_run *run_find_locked(tcore_worker *w, const char *run_id) {
+  for (wf_run *r = w->runs; r; r = r->next)
+    if (strcmp(r->run_id, run_id) == 0) return r;
+  return NULL;
+}
+
+static void kick_locked(wf_run *run) {
+  if (!run->abandoned) tcore_wtimer_arm_locked(run->w, &run->kick, &run->refs, 0);
+}
+
+static void ask_eviction_locked(wf_run *run, int reason, const char *message) {
+  if (run->evict_asked) return;
+  run->evict_asked = 1;
+  run->evict_reason = reason;
+  snprintf(run->evict_message, sizeof run->evict_message, "%s", message);
+  kick_locked(run);
+}
+
+/* Keeps the cache within max_cached_workflows: asks the least recently used
+ * idle runs to go. (mu) */
+static void trim_cache_locked(tcore_worker *w) {
+  if (w->max_cached <= 0) return;
+  int cached = 0;
+  wf_run *last = NULL;
+  for (wf_run *r = w->runs; r; r = r->next) {
+    if (!r->evict_asked) cached++;
+    last = r;
+  }
+  for (wf_run *r = last; r && cached > w->max_cached; r = r->prev) {
+    if (r->evict_asked || r->stage != S_IDLE || r->queue) continue;
+    ask_eviction_locked(r, CORESDK__WORKFLOW_ACTIVATION__REMOVE_FROM_CACHE__EVICTION_REASON__CACHE_FULL,
+                        "Workflow cache full");
+    cached--;
+  }
+}
+
+/* The current task is over (answered, or dropped). (mu) */
+static void finish_task_locked(wf_run *run) {
+  tcore_worker *w = run->w;
+  task_free_locked(w, run->cur);
+  run->cur = NULL;
+  run->stage = S_IDLE;
+  free(run->page);
+  run->page = NULL;
+  if (run->finished)
+    ask_eviction_locked(
+        run, CORESDK__WORKFLOW_ACTIVATION__REMOVE_FROM_CACHE__EVICTION_REASON__WORKFLOW_EXECUTION_ENDING,
+        "Workflow execution ending");
+  else if (w->phase >= PHASE_GRACE)
+    ask_eviction_locked(run, CORESDK__WORKFLOW_ACTIVATION__REMOVE_FROM_CACHE__EVICTION_REASON__UNSPECIFIED,
+                        "Worker shutting down");
+  else if (w->max_cached == 0)
+    ask_eviction_locked(run, CORESDK__WORKFLOW_ACTIVATION__REMOVE_FROM_CACHE__EVICTION_REASON__CACHE_FULL,
+                        "Workflow cache is disabled (max_cached_workflows 0)");
+  trim_cache_locked(w);
+  tcore_worker_pump_locked(w);
+}
+
+/* Something went wrong for the current task: a WARNING, the task dropped
+ * (the server retries it after its timeout), the run evicted. Drops `mu`
+ * around the event. (mu) */
+static void task_error_locked(wf_run *run, int reason, const char *fmt, const char *detail) {
+  tcore_worker *w = run->w;
+  char msg[600];
+  snprintf(msg, sizeof msg, fmt, detail ? detail : "");
+  ask_eviction_locked(run, reason, msg);
+  if (run->cur) finish_task_locked(run);
+  pthread_mutex_unlock(&w->mu);
+  emit(w, TCORE_WORKER_EVENT_WARNING, run->run_id, NULL, 0, msg);
+  pthread_mutex_lock(&w->mu);
+}
+
+/* ---- calls ------------------------------------------------------------------- */
+
+static void on_history_done(void *user, const tcore_call_result *r) {
+  wf_run *run = user;
+  tcore_worker *w = run->w;
+  Temporal__Api__Workflowservice__V1__GetWorkflowExecutionHistoryResponse *resp = NULL;
+  if (r->status == TCORE_STATUS_OK)
+    resp = temporal__api__workflowservice__v1__get_workflow_execution_history_response__unpack(
+        NULL, r->response_len, r->response);
+  pthread_mutex_lock(&w->mu);
+  tcore_call *call = run->call;
+  run->call = NULL;
+  if (run->stage == S_FETCH && !run->abandoned) {
+    free(run->next_token);
+    run->next_token = NULL;
+    run->next_token_len = 0;
+    if (resp) {
+      Temporal__Api__History__V1__History empty = TEMPORAL__API__HISTORY__V1__HISTORY__INIT;
+      run->page = pack(resp->history ? &resp->history->base : &empty.base, &run->page_len);
+      run->page_complete = resp->next_page_token.len == 0;
+      if (!run->page_complete && (run->next_token = malloc(resp->next_page_token.len))) {
+        memcpy(run->next_token, resp->next_page_token.data, resp->next_page_token.len);
+        run->next_token_len = resp->next_page_token.len;
+      }
+    }
+    /* S_PAGE without a page: the fetch failed (the drive reports it). */
+    run->stage = S_PAGE;
+    kick_locked(run);
+  }
+  run_unref_locked(run); /* the call's */
+  tcore_worker_step_locked(w, 1);
+  tcore_worker_unlock(w);
+  if (resp)
+    temporal__api__workflowservice__v1__get_workflow_execution_history_response__free_unpacked(
+        resp, NULL);
+  tcore_call_release(call);
+}
+
+/* Fetches the next page (or, without a token, the whole history from its
+ * first event). (mu) */
+static void start_fetch_locked(wf_run *run) {
+  tcore_worker *w = run->w;
+  Temporal__Api__Workflowservice__V1__GetWorkflowExecutionHistoryRequest req =
+      TEMPORAL__API__WORKFLOWSERVICE__V1__GET_WORKFLOW_EXECUTION_HISTORY_REQUEST__INIT;
+  Temporal__Api__Common__V1__WorkflowExecution ex = TEMPORAL__API__COMMON__V1__WORKFLOW_EXECUTION__INIT;
+  ex.workflow_id = run->workflow_id;
+  ex.run_id = run->run_id;
+  req.namespace_ = w->ns;
+  req.execution = &ex;
+  req.next_page_token.data = run->next_token;
+  req.next_page_token.len = run->next_token_len;
+  size_t len = 0;
+  uint8_t *buf = pack(&req.base, &len);
+  tcore_error err = {0};
+  int rc = buf ? tcore_worker_call(w, WS "GetWorkflowExecutionHistory", buf, len, 0, 0, 0,
+                                   on_history_done, run, &run->call, &err)
+               : TCORE_ERR_NOMEM;
+  free(buf);
+  if (rc != TCORE_OK) {
+    task_error_locked(run,
+                      CORESDK__WORKFLOW_ACTIVATION__REMOVE_FROM_CACHE__EVICTION_REASON__PAGINATION_OR_HISTORY_FETCH,
+                      "fetching workflow history could not start: %s", err.message);
+    return;
+  }
+  run->refs++;
+  run->stage = S_FETCH;
+}
+
+static void on_respond_done(void *user, const tcore_call_result *r) {
+  wf_run *run = user;
+  tcore_worker *w = run->w;
+  char msg[600] = "";
+  pthread_mutex_lock(&w->mu);
+  tcore_call *call = run->call;
+  run->call = NULL;
+  if (!run->abandoned && run->stage == S_RESPOND) {
+    finish_task_locked(run);
+    if (r->status != TCORE_STATUS_OK) {
+      snprintf(msg, sizeof msg, "answering a workflow task of run %s failed (status %d: %s)",
+               run->run_id, r->status, r->message ? r->message : "");
+      ask_eviction_locked(
+          run,
+          r->status == TCORE_STATUS_NOT_FOUND
+              ? CORESDK__WORKFLOW_ACTIVATION__REMOVE_FROM_CACHE__EVICTION_REASON__TASK_NOT_FOUND
+              : CORESDK__WORKFLOW_ACTIVATION__REMOVE_FROM_CACHE__EVICTION_REASON__FATAL,
+          msg);
+    }
+    kick_locked(run);
+  }
+  pthread_mutex_unlock(&w->mu);
+  if (*msg) emit(w, TCORE_WORKER_EVENT_WARNING, run->run_id, NULL, 0, msg);
+  pthread_mutex_lock(&w->mu);
+  run_unref_locked(run); /* the call's */
+  tcore_worker_step_locked(w, 1);
+  tcore_worker_unlock(w);
+  tcore_call_release(call);
+}
+
+/* Sends `body` (the engine's) with what the worker adds: the task's token,
+ * identity, namespace (and sticky attributes for a completion). kind: 0
+ * completed, 1 failed, 2 legacy query. Takes `body`. (mu) */
+static void send_respond_locked(wf_run *run, int kind, uint8_t *body, size_t body_len) {
+  tcore_worker *w = run->w;
+  ProtobufCBinaryData token = run->cur->msg->task_token;
+  size_t hlen = 0;
+  uint8_t *head = NULL;
+  const char *method;
+  if (kind == 0) {
+    Temporal__Api__Workflowservice__V1__RespondWorkflowTaskCompletedRequest req =
+        TEMPORAL__API__WORKFLOWSERVICE__V1__RESPOND_WORKFLOW_TASK_COMPLETED_REQUEST__INIT;
+    Temporal__Api__Taskqueue__V1__StickyExecutionAttributes sticky =
+        TEMPORAL__API__TASKQUEUE__V1__STICKY_EXECUTION_ATTRIBUTES__INIT;
+    Temporal__Api__Taskqueue__V1__TaskQueue tq = TEMPORAL__API__TASKQUEUE__V1__TASK_QUEUE__INIT;
+    Google__Protobuf__Duration s2s = GOOGLE__PROTOBUF__DURATION__INIT;
+    req.task_token = token;
+    req.identity = w->identity;
+    req.namespace_ = w->ns;
+    req.worker_instance_key = w->instance_key;
+    if (w->sticky_queue) {
+      tq.name = w->sticky_queue;
+      tq.kind = TEMPORAL__API__ENUMS__V1__TASK_QUEUE_KIND__TASK_QUEUE_KIND_STICKY;
+      tq.normal_name = w->task_queue;
+      s2s.seconds = w->sticky_s2s_ms / 1000;
+      s2s.nanos = (int32_t)(w->sticky_s2s_ms % 1000) * 1000000;
+      sticky.worker_task_queue = &tq;
+      sticky.schedule_to_start_timeout = &s2s;
+      req.sticky_attributes = &sticky;
+    }
+    head = pack(&req.base, &hlen);
+    method = WS "RespondWorkflowTaskCompleted";
+  } else if (kind == 1) {
+    Temporal__Api__Workflowservice__V1__RespondWorkflowTaskFailedRequest req =
+        TEMPORAL__API__WORKFLOWSERVICE__V1__RESPOND_WORKFLOW_TASK_FAILED_REQUEST__INIT;
+    req.task_token = token;
+    req.identity = w->identity;
+    req.namespace_ = w->ns;
+    head = pack(&req.base, &hlen);
+    method = WS "RespondWorkflowTaskFailed";
+  } else {
+    Temporal__Api__Workflowservice__V1__RespondQueryTaskCompletedRequest req =
+        TEMPORAL__API__WORKFLOWSERVICE__V1__RESPOND_QUERY_TASK_COMPLETED_REQUEST__INIT;
+    req.task_token = token;
+    req.namespace_ = w->ns;
+    head = pack(&req.base, &hlen);
+    method = WS "RespondQueryTaskCompleted";
+  }
+  size_t len = 0;
+  uint8_t *buf = head ? concat(head, hlen, body, body_len, &len) : NULL;
+  free(head);
+  free(body);
+  tcore_error err = {0};
+  int rc = buf ? tcore_worker_call(w, method, buf, len, 0, 0, WFT_RESPOND_TOTAL_MS,
+                                   on_respond_done, run, &run->call, &err)
+               : TCORE_ERR_NOMEM;
+  free(buf);
+  if (rc != TCORE_OK) {
+    task_error_locked(run, CORESDK__WORKFLOW_ACTIVATION__REMOVE_FROM_CACHE__EVICTION_REASON__FATAL,
+                      "answering a workflow task could not start: %s",
+                      rc == TCORE_ERR_NOMEM ? "out of memory" : err.message);
+    return;
+  }
+  run->refs++;
+  run->stage = S_RESPOND;
+}
+
+/* ---- driving a run -------------------------------------------------------------- */
+
+/* Begins the current task: its history (or, for a run not cached that got
+ * a partial history, the whole history from the server). (mu) */
+static void start_task_locked(wf_run *run) {
+  tcore_worker *w = run->w;
+  poll_resp *m = run->cur->msg;
+  int fresh = run->engine == NULL;
+  if (fresh) {
+    tcore_wf_engine_config cfg = {w->ns, w->task_queue, run->workflow_id, run->run_id,
+                                  m->workflow_type ? m->workflow_type->name : ""};
+    run->engine = w->wf_ops->new_engine(&cfg);
+    if (!run->engine) {
+      task_error_locked(run, CORESDK__WORKFLOW_ACTIVATION__REMOVE_FROM_CACHE__EVICTION_REASON__FATAL,
+                        "out of memory: a workflow task was dropped%s", NULL);
+      return;
+    }
+  }
+  Temporal__Api__History__V1__History empty = TEMPORAL__API__HISTORY__V1__HISTORY__INIT;
+  Temporal__Api__History__V1__History *h = m->history ? m->history : &empty;
+  int64_t first = h->n_events ? h->events[0]->event_id : 0;
+  free(run->next_token);
+  run->next_token = NULL;
+  run->next_token_len = 0;
+  if (fresh && first != 1) { /* a cache miss: the whole history, from the server */
+    start_fetch_locked(run);
+    return;
+  }
+  run->page = pack(&h->base, &run->page_len);
+  run->page_complete = m->next_page_token.len == 0;
+  if (!run->page_complete && (run->next_token = malloc(m->next_page_token.len))) {
+    memcpy(run->next_token, m->next_page_token.data, m->next_page_token.len);
+    run->next_token_len = m->next_page_token.len;
+  }
+  run->stage = S_PAGE;
+}
+
+/* The task failed in the engine: RespondWorkflowTaskFailed with its body,
+ * and the run is evicted. (mu) */
+static void fail_task_locked(wf_run *run, int rc) {
+  tcore_worker *w = run->w;
+  uint8_t *body = NULL;
+  size_t len = 0;
+  tcore_error err = {0};
+  int frc = w->wf_ops->failure(run->engine, &body, &len, &err);
+  int reason = rc == TCORE_WF_NONDETERMINISM
+                   ? CORESDK__WORKFLOW_ACTIVATION__REMOVE_FROM_CACHE__EVICTION_REASON__NONDETERMINISM
+                   : CORESDK__WORKFLOW_ACTIVATION__REMOVE_FROM_CACHE__EVICTION_REASON__LANG_FAIL;
+  ask_eviction_locked(run, reason,
+                      rc == TCORE_WF_NONDETERMINISM ? "Nondeterminism error"
+                                                    : "Workflow activation failed");
+  if (frc != TCORE_OK) {
+    free(body);
+    task_error_locked(run, reason, "a failed workflow task has no failure to report: %s",
+                      err.message);
+    return;
+  }
+  send_respond_locked(run, 1, body, len);
+}
+
+/* Builds the eviction activation of `run`. */
+static uint8_t *eviction_activation(const wf_run *run, size_t *len) {
+  Coresdk__WorkflowActivation__RemoveFromCache rm =
+      CORESDK__WORKFLOW_ACTIVATION__REMOVE_FROM_CACHE__INIT;
+  rm.message = (char *)run->evict_message;
+  rm.reason = run->evict_reason;
+  Coresdk__WorkflowActivation__WorkflowActivationJob job =
+      CORESDK__WORKFLOW_ACTIVATION__WORKFLOW_ACTIVATION_JOB__INIT;
+  job.variant_case = CORESDK__WORKFLOW_ACTIVATION__WORKFLOW_ACTIVATION_JOB__VARIANT_REMOVE_FROM_CACHE;
+  job.remove_from_cache = &rm;
+  Coresdk__WorkflowActivation__WorkflowActivationJob *jobs[1] = {&job};
+  Coresdk__WorkflowActivation__WorkflowActivation a =
+      CORESDK__WORKFLOW_ACTIVATION__WORKFLOW_ACTIVATION__INIT;
+  a.run_id = run->run_id;
+  a.n_jobs = 1;
+  a.jobs = jobs;
+  return pack(&a.base, len);
+}
+
+/* Moves the run on as far as its inputs allow. Kick timer only. (mu); drops
+ * it around engine calls and deliveries. */
+static void drive_locked(wf_run *run) {
+  tcore_worker *w = run->w;
+  const tcore_wf_engine_ops *ops = w->wf_ops;
+  for (;;) {
+    if (run->abandoned) return;
+    tcore_error err = {0};
+    uint8_t *out = NULL;
+    size_t out_len = 0;
+    switch (run->stage) {
+      case S_FETCH:
+      case S_RESPOND:
+        return;
+      case S_IDLE:
+        if (run->evict_asked) {
+          out = eviction_activation(run, &out_len);
+          if (!out) return; /* out of memory: a later kick tries again */
+          run->stage = S_EVICT;
+          pthread_mutex_unlock(&w->mu);
+          emit(w, TCORE_WORKER_EVENT_ACTIVATION, run->run_id, out, out_len, NULL);
+          free(out);
+          pthread_mutex_lock(&w->mu);
+          continue;
+        }
+        if (!run->queue) {
+          if (!run->engine && run->listed) run_unlink_locked(run); /* nothing cached */
+          return;
+        }
+        run->cur = run->queue;
+        run->queue = run->cur->next;
+        if (!run->queue) run->queue_tail = NULL;
+        run->cur->next = NULL;
+        start_task_locked(run);
+        continue;
+      case S_EVICT:
+        if (!run->has_completion) return;
+        free(run->completion);
+        run->completion = NULL;
+        run->has_completion = 0;
+        if (run->engine) ops->free_engine(run->engine);
+        run->engine = NULL;
+        run->evict_asked = 0;
+        run->finished = 0;
+        run->stage = S_IDLE;
+        if (!run->queue) {
+          run_unlink_locked(run);
+          return;
+        }
+        continue;
+      case S_PAGE: {
+        if (!run->page) {
+          task_error_locked(run,
+                            CORESDK__WORKFLOW_ACTIVATION__REMOVE_FROM_CACHE__EVICTION_REASON__PAGINATION_OR_HISTORY_FETCH,
+                            "fetching workflow history failed%s", NULL);
+          continue;
+        }
+        uint8_t *page = run->page;
+        size_t page_len = run->page_len;
+        int complete = run->page_complete;
+        run->page = NULL;
+        poll_resp *m = run->cur->msg; /* freed only with the run (kick reference held) */
+        pthread_mutex_unlock(&w->mu);
+        int rc = ops->add_history(run->engine, page, page_len, complete, &err);
+        free(page);
+        if (rc == TCORE_OK && complete) {
+          if (m->query || m->n_queries || m->n_messages) {
+            /* Only the queries (and the protocol messages: updates). */
+            poll_resp q = TEMPORAL__API__WORKFLOWSERVICE__V1__POLL_WORKFLOW_TASK_QUEUE_RESPONSE__INIT;
+            q.query = m->query;
+            q.n_queries = m->n_queries;
+            q.queries = m->queries;
+            q.n_messages = m->n_messages;
+            q.messages = m->messages;
+            size_t qlen = 0;
+            uint8_t *qb = pack(&q.base, &qlen);
+            rc = qb ? ops->add_queries(run->engine, qb, qlen, &err) : TCORE_ERR_NOMEM;
+            free(qb);
+          }
+        }
+        pthread_mutex_lock(&w->mu);
+        if (run->abandoned) return;
+        if (rc == TCORE_WF_NONDETERMINISM) {
+          fail_task_locked(run, rc);
+        } else if (rc != TCORE_OK) {
+          task_error_locked(run, CORESDK__WORKFLOW_ACTIVATION__REMOVE_FROM_CACHE__EVICTION_REASON__FATAL,
+                            "the workflow engine refused the task's history: %s", err.message);
+        } else if (!complete) {
+          start_fetch_locked(run);
+        } else {
+          run->stage = S_READY;
+        }
+        continue;
+      }
+      case S_READY: {
+        int query = run->cur && run->cur->msg->query;
+        pthread_mutex_unlock(&w->mu);
+        int rc = ops->next_activation(run->engine, &out, &out_len, &err);
+        if (rc == TCORE_OK) {
+          pthread_mutex_lock(&w->mu);
+          if (run->abandoned) {
+            free(out);
+            return;
+          }
+          run->stage = S_ACT;
+          pthread_mutex_unlock(&w->mu);
+          emit(w, TCORE_WORKER_EVENT_ACTIVATION, run->run_id, out, out_len, NULL);
+          free(out);
+          pthread_mutex_lock(&w->mu);
+          continue;
+        }
+        if (rc == TCORE_WF_TASK_DONE || rc == TCORE_WF_RUN_FINISHED) {
+          int fin = rc == TCORE_WF_RUN_FINISHED;
+          rc = query ? ops->take_query_response(run->engine, &out, &out_len, &err)
+               : rc == TCORE_WF_RUN_FINISHED
+                   ? (ops->take_response(run->engine, &out, &out_len, &err) == TCORE_OK
+                          ? TCORE_OK
+                          : TCORE_WF_RUN_FINISHED)
+                   : ops->take_response(run->engine, &out, &out_len, &err);
+          pthread_mutex_lock(&w->mu);
+          if (run->abandoned) {
+            free(out);
+            return;
+          }
+          if (fin) run->finished = 1; /* evicted once this task is answered */
+          if (rc == TCORE_WF_RUN_FINISHED) { /* finished in history: nothing to answer */
+            finish_task_locked(run);
+          } else if (rc == TCORE_OK) {
+            send_respond_locked(run, query ? 2 : 0, out, out_len);
+          } else {
+            task_error_locked(run, CORESDK__WORKFLOW_ACTIVATION__REMOVE_FROM_CACHE__EVICTION_REASON__FATAL,
+                              "the workflow engine gave no task response: %s", err.message);
+          }
+          continue;
+        }
+        pthread_mutex_lock(&w->mu);
+        if (run->abandoned) return;
+        task_error_locked(run, CORESDK__WORKFLOW_ACTIVATION__REMOVE_FROM_CACHE__EVICTION_REASON__FATAL,
+                          "the workflow engine could not go on: %s",
+                          rc == TCORE_WF_NEED_HISTORY ? "it needs more history" : err.message);
+        continue;
+      }
+      case S_ACT: {
+        if (!run->has_completion) return;
+        uint8_t *c = run->completion;
+        size_t clen = run->completion_len;
+        run->completion = NULL;
+        run->has_completion = 0;
+        pthread_mutex_unlock(&w->mu);
+        int rc = ops->complete(run->engine, c, clen, &err);
+        free(c);
+        pthread_mutex_lock(&w->mu);
+        if (run->abandoned) return;
+        if (rc == TCORE_OK) {
+          run->stage = S_READY;
+        } else if (rc == TCORE_WF_NONDETERMINISM || rc == TCORE_WF_ACTIVATION_FAILED) {
+          fail_task_locked(run, rc);
+        } else {
+          task_error_locked(run, CORESDK__WORKFLOW_ACTIVATION__REMOVE_FROM_CACHE__EVICTION_REASON__LANG_FAIL,
+                            "the workflow engine refused an activation completion: %s",
+                            err.message);
+        }
+        continue;
+      }
+      default:
+        return;
+    }
+  }
+}
+
+static void run_kick_fired(tcore_timer *t) {
+  wf_run *run = (wf_run *)((char *)t - offsetof(wf_run, kick));
+  tcore_worker *w = run->w;
+  pthread_mutex_lock(&w->mu);
+  run->kick.armed = 0;
+  drive_locked(run);
+  run_unref_locked(run); /* the timer's */
+  tcore_worker_step_locked(w, 1);
+  tcore_worker_unlock(w);
+}
+
+/* ---- the task sources ---------------------------------------------------------- */
+
+static int wf_take_locked(tcore_task_source *s, const tcore_call_result *r, void **out,
+                          const char **warning) {
+  tcore_worker *w = s->w;
+  (void)out; /* the run's kick hands it on */
+  poll_resp *m = temporal__api__workflowservice__v1__poll_workflow_task_queue_response__unpack(
+      NULL, r->response_len, r->response);
+  if (!m) {
+    *warning = "a PollWorkflowTaskQueue response did not parse; polling on";
+    return 0;
+  }
+  if (!m->task_token.len) goto drop;
+  if (!m->workflow_execution || !m->workflow_execution->run_id || !*m->workflow_execution->run_id) {
+    *warning = "a workflow task without a run id was dropped";
+    goto drop;
+  }
+  wf_task *t = calloc(1, sizeof *t);
+  wf_run *run = run_find_locked(w, m->workflow_execution->run_id);
+  if (t && !run) {
+    run = calloc(1, sizeof *run);
+    if (run) {
+      run->w = w;
+      run->run_id = tcore_strdup(m->workflow_execution->run_id);
+      run->workflow_id = tcore_strdup(m->workflow_execution->workflow_id);
+      run->kick.t.fire = run_kick_fired;
+      if (!run->run_id || !run->workflow_id) {
+        free(run->run_id), free(run->workflow_id), free(run);
+        run = NULL;
+      }
+    }
+    if (run) {
+      run->refs = 1; /* the list's */
+      run->listed = 1;
+      run->next = w->runs;
+      if (w->runs) w->runs->prev = run;
+      w->runs = run;
+      w->n_runs++;
+      w->holds++;
+      if (w->phase >= PHASE_GRACE)
+        ask_eviction_locked(run, CORESDK__WORKFLOW_ACTIVATION__REMOVE_FROM_CACHE__EVICTION_REASON__UNSPECIFIED,
+                            "Worker shutting down");
+    }
+  }
+  if (!t || !run) {
+    free(t);
+    *warning = "out of memory: a workflow task was dropped (the server will time it out)";
+    goto drop;
+  }
+  t->msg = m;
+  t->sticky = s == &w->sticky_src;
+  w->wf_running++;
+  if (run->queue_tail) run->queue_tail->next = t;
+  else run->queue = t;
+  run->queue_tail = t;
+  run_touch_locked(run);
+  kick_locked(run);
+  trim_cache_locked(w);
+  return 1;
+drop:
+  temporal__api__workflowservice__v1__poll_workflow_task_queue_response__free_unpacked(m, NULL);
+  return 1;
+}
+
+static void wf_deliver(tcore_task_source *s, void *task, const tcore_call_result *r) {
+  (void)s, (void)task, (void)r;
+}
+
+static int wf_idle_locked(tcore_task_source *s) {
+  return s->w->wf_running == 0 && s->w->n_runs == 0;
+}
+
+static size_t build_wf_poll(tcore_worker *w, const char *queue, int sticky, uint8_t **out) {
+  Temporal__Api__Workflowservice__V1__PollWorkflowTaskQueueRequest req =
+      TEMPORAL__API__WORKFLOWSERVICE__V1__POLL_WORKFLOW_TASK_QUEUE_REQUEST__INIT;
+  Temporal__Api__Taskqueue__V1__TaskQueue tq = TEMPORAL__API__TASKQUEUE__V1__TASK_QUEUE__INIT;
+  tq.name = (char *)queue;
+  tq.kind = sticky ? TEMPORAL__API__ENUMS__V1__TASK_QUEUE_KIND__TASK_QUEUE_KIND_STICKY
+                   : TEMPORAL__API__ENUMS__V1__TASK_QUEUE_KIND__TASK_QUEUE_KIND_NORMAL;
+  if (sticky) tq.normal_name = w->task_queue;
+  req.namespace_ = w->ns;
+  req.task_queue = &tq;
+  req.identity = w->identity;
+  req.worker_instance_key = w->instance_key;
+  size_t len = 0;
+  *out = pack(&req.base, &len);
+  return *out ? len : 0;
+}
+
+static int source_setup(tcore_worker *w, tcore_task_source *s, const char *queue, int sticky,
+                        int max_polls) {
+  uint8_t *req = NULL;
+  size_t len = build_wf_poll(w, queue, sticky, &req);
+  if (!req) return TCORE_ERR_NOMEM;
+  int rc = tcore_source_init(s, w, sticky ? "workflow tasks (sticky queue)" : "workflow tasks",
+                             WS "PollWorkflowTaskQueue", req, len, max_polls, &w->wf_slots);
+  if (rc != TCORE_OK) {
+    free(req);
+    return rc;
+  }
+  s->take_locked = wf_take_locked;
+  s->deliver = wf_deliver;
+  s->idle_locked = wf_idle_locked;
+  return TCORE_OK;
+}
+
+int tcore_wf_init(tcore_worker *w, int max_polls, int max_tasks) {
+  w->wf_slots.running = &w->wf_running;
+  w->wf_slots.max = max_tasks;
+  if (max_polls > max_tasks) max_polls = max_tasks;
+  int rc = source_setup(w, &w->wf_src, w->task_queue, 0, max_polls);
+  if (rc == TCORE_OK && w->max_cached > 0) {
+    char buf[400];
+    snprintf(buf, sizeof buf, "%s-%s", w->identity, w->instance_key);
+    w->sticky_queue = tcore_strdup(buf);
+    rc = w->sticky_queue ? source_setup(w, &w->sticky_src, w->sticky_queue, 1, max_polls)
+                         : TCORE_ERR_NOMEM;
+  }
+  return rc;
+}
+
+void tcore_wf_destroy(tcore_worker *w) {
+  tcore_source_free(&w->wf_src);
+  tcore_source_free(&w->sticky_src);
+  free(w->sticky_queue);
+}
+
+void tcore_wf_evict_all_locked(tcore_worker *w) {
+  for (wf_run *r = w->runs; r; r = r->next)
+    ask_eviction_locked(r, CORESDK__WORKFLOW_ACTIVATION__REMOVE_FROM_CACHE__EVICTION_REASON__UNSPECIFIED,
+                        "Worker shutting down");
+}
+
+void tcore_wf_abandon_locked(tcore_worker *w) {
+  while (w->runs) {
+    wf_run *r = w->runs;
+    r->abandoned = 1;
+    r->refs++;
+    tcore_wtimer_cancel_locked(w, &r->kick, &r->refs);
+    if (r->call) tcore_call_cancel(r->call);
+    /* Its tasks go with it (a drive under way may still read them). */
+    run_unlink_locked(r);
+    run_unref_locked(r);
+  }
+}
+
+void tcore_wf_cancel_calls_locked(tcore_worker *w) {
+  for (wf_run *r = w->runs; r; r = r->next)
+    if (r->call) tcore_call_cancel(r->call);
+}
+
+/* ---- public ---------------------------------------------------------------------- */
+
+int tcore_worker_complete_activation(tcore_worker *w, const char *run_id, const uint8_t *data,
+                                     size_t len) {
+  if (!w || (!data && len)) return TCORE_ERR_INVALID_ARGUMENT;
+  char *id = NULL;
+  if (run_id && *run_id) {
+    id = tcore_strdup(run_id);
+    if (!id) return TCORE_ERR_NOMEM;
+  } else {
+    Coresdk__WorkflowCompletion__WorkflowActivationCompletion *c =
+        coresdk__workflow_completion__workflow_activation_completion__unpack(NULL, len, data);
+    if (!c) return TCORE_ERR_INVALID_ARGUMENT;
+    id = c->run_id && *c->run_id ? tcore_strdup(c->run_id) : NULL;
+    int had = c->run_id && *c->run_id;
+    coresdk__workflow_completion__workflow_activation_completion__free_unpacked(c, NULL);
+    if (!had) return TCORE_ERR_INVALID_ARGUMENT;
+    if (!id) return TCORE_ERR_NOMEM;
+  }
+  uint8_t *copy = malloc(len ? len : 1);
+  if (!copy) {
+    free(id);
+    return TCORE_ERR_NOMEM;
+  }
+  if (len) memcpy(copy, data, len);
+  pthread_mutex_lock(&w->mu);
+  wf_run *run = w->wf_enabled ? run_find_locked(w, id) : NULL;
+  free(id);
+  if (!run || (run->stage != S_ACT && run->stage != S_EVICT) || run->has_completion) {
+    pthread_mutex_unlock(&w->mu);
+    free(copy);
+    return TCORE_ERR_NOT_FOUND;
+  }
+  run->completion = copy;
+  run->completion_len = len;
+  run->has_completion = 1;
+  kick_locked(run);
+  tcore_worker_unlock(w);
+  return TCORE_OK;
+}
+
+int tcore_worker_request_eviction(tcore_worker *w, const char *run_id, const char *reason) {
+  if (!w || !run_id) return TCORE_ERR_INVALID_ARGUMENT;
+  pthread_mutex_lock(&w->mu);
+  wf_run *run = w->wf_enabled ? run_find_locked(w, run_id) : NULL;
+  if (!run) {
+    pthread_mutex_unlock(&w->mu);
+    return TCORE_ERR_NOT_FOUND;
+  }
+  ask_eviction_locked(run, CORESDK__WORKFLOW_ACTIVATION__REMOVE_FROM_CACHE__EVICTION_REASON__LANG_REQUESTED,
+                      reason && *reason ? reason : "Eviction requested");
+  tcore_worker_unlock(w);
+  return TCORE_OK;
+}

@@ -1,0 +1,742 @@
+/* test_workflow_worker.c: the workflow worker's transport and run manager
+ * (polling the task queue and the sticky queue, history pagination, the run
+ * cache and its evictions, Respond* calls, shutdown), against a dev server.
+ *
+ * The engine behind wf_engine.h is played by a small stand-in defined here
+ * (given to the worker with the internal tcore_worker_options_set_wf_engine_ops
+ * hook): it understands just enough history and completions for one kind of
+ * workflow: start a timer, and complete when it fires (or, with
+ * complete_at_once, complete at once). The language side is this test's
+ * event callback, which answers activations with real coresdk completions.
+ */
+#include <pthread.h>
+#include <string.h>
+
+#include "check.h"
+#include "internal.h"
+#include "temporal/api/workflowservice/v1/request_response.pb-c.h"
+#include "temporal/sdk/core/workflow_activation/workflow_activation.pb-c.h"
+#include "temporal/sdk/core/workflow_completion/workflow_completion.pb-c.h"
+#include "worker.h"
+
+#define WS "/temporal.api.workflowservice.v1.WorkflowService/"
+
+static tcore_runtime *rt;
+static const char *target;
+
+#include "fake_engine.h"
+
+/* ---- the language side: the event callback ----------------------------------------- */
+
+typedef struct rec {
+  pthread_mutex_t mu;
+  tcore_worker *w;
+  int activations, inits, fires, queries, evictions, warnings, shutdowns, completes_sent, failed_sent;
+  int reasons[16]; /* evictions by reason */
+  char last_evict_message[256];
+  char last_run_id[64];
+  int complete_at_once; /* complete the workflow in its first activation */
+  int fail_first;       /* fail the first activation (once) */
+  int complete_rc_bad;  /* tcore_worker_complete_activation failed */
+  int ignore_evictions; /* never answer an eviction */
+} rec;
+
+static void rec_init(rec *r) {
+  memset(r, 0, sizeof *r);
+  pthread_mutex_init(&r->mu, NULL);
+}
+
+static void on_event(void *user, const tcore_worker_event *ev) {
+  rec *r = user;
+  if (ev->kind == TCORE_WORKER_EVENT_WARNING) {
+    pthread_mutex_lock(&r->mu);
+    r->warnings++;
+    pthread_mutex_unlock(&r->mu);
+    fprintf(stderr, "warning event: %s\n", ev->message);
+    return;
+  }
+  if (ev->kind != TCORE_WORKER_EVENT_ACTIVATION) return;
+  Coresdk__WorkflowActivation__WorkflowActivation *a =
+      coresdk__workflow_activation__workflow_activation__unpack(NULL, ev->task_len, ev->task);
+  CHECK(a != NULL);
+  if (!a) return;
+  CHECK(ev->run_id && strcmp(ev->run_id, a->run_id) == 0);
+  int init = 0, fire = 0, query = 0, evict = 0, reason = 0;
+  char msg[256] = "";
+  for (size_t i = 0; i < a->n_jobs; i++) {
+    Coresdk__WorkflowActivation__WorkflowActivationJob *j = a->jobs[i];
+    if (j->variant_case == CORESDK__WORKFLOW_ACTIVATION__WORKFLOW_ACTIVATION_JOB__VARIANT_INITIALIZE_WORKFLOW)
+      init = 1;
+    if (j->variant_case == CORESDK__WORKFLOW_ACTIVATION__WORKFLOW_ACTIVATION_JOB__VARIANT_FIRE_TIMER)
+      fire = 1;
+    if (j->variant_case == CORESDK__WORKFLOW_ACTIVATION__WORKFLOW_ACTIVATION_JOB__VARIANT_QUERY_WORKFLOW)
+      query = 1;
+    if (j->variant_case == CORESDK__WORKFLOW_ACTIVATION__WORKFLOW_ACTIVATION_JOB__VARIANT_REMOVE_FROM_CACHE) {
+      evict = 1;
+      reason = j->remove_from_cache->reason;
+      snprintf(msg, sizeof msg, "%s", j->remove_from_cache->message);
+    }
+  }
+  if (evict) CHECK(a->n_jobs == 1); /* an eviction is always alone */
+  pthread_mutex_lock(&r->mu);
+  r->activations++;
+  snprintf(r->last_run_id, sizeof r->last_run_id, "%s", a->run_id);
+  r->inits += init;
+  r->fires += fire;
+  r->queries += query;
+  int fail = 0;
+  if (evict) {
+    r->evictions++;
+    if (reason >= 0 && reason < 16) r->reasons[reason]++;
+    snprintf(r->last_evict_message, sizeof r->last_evict_message, "%s", msg);
+  } else if (r->fail_first && init) {
+    r->fail_first = 0;
+    fail = 1;
+    r->failed_sent++;
+  }
+  int at_once = r->complete_at_once;
+  int ignore = evict && r->ignore_evictions;
+  tcore_worker *w = r->w;
+  pthread_mutex_unlock(&r->mu);
+
+  if (ignore) {
+    coresdk__workflow_activation__workflow_activation__free_unpacked(a, NULL);
+    return;
+  }
+  Coresdk__WorkflowCompletion__WorkflowActivationCompletion c =
+      CORESDK__WORKFLOW_COMPLETION__WORKFLOW_ACTIVATION_COMPLETION__INIT;
+  Coresdk__WorkflowCompletion__Success ok = CORESDK__WORKFLOW_COMPLETION__SUCCESS__INIT;
+  Coresdk__WorkflowCompletion__Failure failed = CORESDK__WORKFLOW_COMPLETION__FAILURE__INIT;
+  Temporal__Api__Failure__V1__Failure f = TEMPORAL__API__FAILURE__V1__FAILURE__INIT;
+  Coresdk__WorkflowCommands__WorkflowCommand cmd = CORESDK__WORKFLOW_COMMANDS__WORKFLOW_COMMAND__INIT;
+  Coresdk__WorkflowCommands__WorkflowCommand *cp = &cmd;
+  Coresdk__WorkflowCommands__StartTimer timer = CORESDK__WORKFLOW_COMMANDS__START_TIMER__INIT;
+  Coresdk__WorkflowCommands__CompleteWorkflowExecution done =
+      CORESDK__WORKFLOW_COMMANDS__COMPLETE_WORKFLOW_EXECUTION__INIT;
+  Google__Protobuf__Duration d = GOOGLE__PROTOBUF__DURATION__INIT;
+  c.run_id = a->run_id;
+  if (fail) {
+    f.message = "boom";
+    failed.failure = &f;
+    c.status_case = CORESDK__WORKFLOW_COMPLETION__WORKFLOW_ACTIVATION_COMPLETION__STATUS_FAILED;
+    c.failed = &failed;
+  } else {
+    c.status_case = CORESDK__WORKFLOW_COMPLETION__WORKFLOW_ACTIVATION_COMPLETION__STATUS_SUCCESSFUL;
+    c.successful = &ok;
+    if (!evict && (fire || (init && at_once))) {
+      cmd.variant_case = CORESDK__WORKFLOW_COMMANDS__WORKFLOW_COMMAND__VARIANT_COMPLETE_WORKFLOW_EXECUTION;
+      cmd.complete_workflow_execution = &done;
+      ok.n_commands = 1;
+      ok.commands = &cp;
+    } else if (!evict && init) {
+      pthread_mutex_lock(&fake.mu);
+      int64_t ms = fake.timer_ms;
+      pthread_mutex_unlock(&fake.mu);
+      d.seconds = ms / 1000;
+      d.nanos = (int32_t)(ms % 1000) * 1000000;
+      timer.seq = 1;
+      timer.start_to_fire_timeout = &d;
+      cmd.variant_case = CORESDK__WORKFLOW_COMMANDS__WORKFLOW_COMMAND__VARIANT_START_TIMER;
+      cmd.start_timer = &timer;
+      ok.n_commands = 1;
+      ok.commands = &cp;
+    }
+  }
+  size_t n = coresdk__workflow_completion__workflow_activation_completion__get_packed_size(&c);
+  uint8_t *buf = malloc(n ? n : 1);
+  coresdk__workflow_completion__workflow_activation_completion__pack(&c, buf);
+  /* Even run ids are given explicitly, odd ones come from the completion. */
+  int rc = tcore_worker_complete_activation(w, (a->run_id[0] & 1) ? NULL : a->run_id, buf, n);
+  free(buf);
+  if (rc != TCORE_OK) {
+    pthread_mutex_lock(&r->mu);
+    r->complete_rc_bad++;
+    pthread_mutex_unlock(&r->mu);
+  }
+  coresdk__workflow_activation__workflow_activation__free_unpacked(a, NULL);
+}
+
+static void on_shutdown(void *user) {
+  rec *r = user;
+  pthread_mutex_lock(&r->mu);
+  r->shutdowns++;
+  pthread_mutex_unlock(&r->mu);
+}
+
+#define WAIT_FOR(mu, expr, ms)                    \
+  do {                                            \
+    int64_t until_ = tcore_now_ms() + (ms);       \
+    for (;;) {                                    \
+      pthread_mutex_lock(mu);                     \
+      int ok_ = (expr);                           \
+      pthread_mutex_unlock(mu);                   \
+      if (ok_ || tcore_now_ms() > until_) break;  \
+      sleep_ms(10);                               \
+    }                                             \
+  } while (0)
+
+/* ---- raw calls --------------------------------------------------------------- */
+
+typedef struct outcome {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  int done, status;
+  uint8_t *body;
+  size_t body_len;
+} outcome;
+
+static void on_done(void *user, const tcore_call_result *r) {
+  outcome *o = user;
+  pthread_mutex_lock(&o->mu);
+  o->status = r->status;
+  if (r->status) fprintf(stderr, "call: status %d: %s\n", r->status, r->message);
+  o->body = malloc(r->response_len ? r->response_len : 1);
+  memcpy(o->body, r->response, r->response_len);
+  o->body_len = r->response_len;
+  o->done = 1;
+  pthread_cond_signal(&o->cv);
+  pthread_mutex_unlock(&o->mu);
+}
+
+static int call_msg(tcore_client *c, const char *method, const ProtobufCMessage *req,
+                    int64_t timeout_ms, outcome *o) {
+  memset(o, 0, sizeof *o);
+  pthread_mutex_init(&o->mu, NULL);
+  pthread_cond_init(&o->cv, NULL);
+  size_t n = protobuf_c_message_get_packed_size(req);
+  uint8_t *buf = malloc(n ? n : 1);
+  protobuf_c_message_pack(req, buf);
+  tcore_call_options opts = {0};
+  opts.timeout_ms = timeout_ms;
+  tcore_error err;
+  int rc = tcore_client_call(c, method, buf, n, &opts, on_done, o, NULL, &err);
+  free(buf);
+  if (rc != TCORE_OK) return -1;
+  pthread_mutex_lock(&o->mu);
+  while (!o->done) pthread_cond_wait(&o->cv, &o->mu);
+  pthread_mutex_unlock(&o->mu);
+  return o->status;
+}
+
+static tcore_client *make_client(const char *tgt) {
+  tcore_client_options *o;
+  tcore_client_options_new(&o);
+  tcore_client_options_set_target(o, tgt);
+  tcore_client *c = NULL;
+  tcore_error err;
+  if (tcore_client_new(rt, o, &c, &err) != TCORE_OK) fprintf(stderr, "client: %s\n", err.message);
+  tcore_client_options_free(o);
+  return c;
+}
+
+static void start_workflow(tcore_client *c, const char *wf_id, const char *tq_name) {
+  Temporal__Api__Workflowservice__V1__StartWorkflowExecutionRequest req =
+      TEMPORAL__API__WORKFLOWSERVICE__V1__START_WORKFLOW_EXECUTION_REQUEST__INIT;
+  Temporal__Api__Common__V1__WorkflowType type = TEMPORAL__API__COMMON__V1__WORKFLOW_TYPE__INIT;
+  Temporal__Api__Taskqueue__V1__TaskQueue tq = TEMPORAL__API__TASKQUEUE__V1__TASK_QUEUE__INIT;
+  Google__Protobuf__Duration timeout = GOOGLE__PROTOBUF__DURATION__INIT;
+  timeout.seconds = 120;
+  tq.name = (char *)tq_name;
+  tq.kind = TEMPORAL__API__ENUMS__V1__TASK_QUEUE_KIND__TASK_QUEUE_KIND_NORMAL;
+  type.name = "CTimerWorkflow";
+  req.namespace_ = "default";
+  req.workflow_id = (char *)wf_id;
+  req.workflow_type = &type;
+  req.task_queue = &tq;
+  req.identity = "test_workflow_worker";
+  req.request_id = (char *)wf_id;
+  req.workflow_execution_timeout = &timeout;
+  outcome o;
+  CHECK(call_msg(c, WS "StartWorkflowExecution", &req.base, 10000, &o) == 0);
+  free(o.body);
+}
+
+static void signal_workflow(tcore_client *c, const char *wf_id, int i) {
+  Temporal__Api__Workflowservice__V1__SignalWorkflowExecutionRequest req =
+      TEMPORAL__API__WORKFLOWSERVICE__V1__SIGNAL_WORKFLOW_EXECUTION_REQUEST__INIT;
+  Temporal__Api__Common__V1__WorkflowExecution ex = TEMPORAL__API__COMMON__V1__WORKFLOW_EXECUTION__INIT;
+  char rid[160];
+  snprintf(rid, sizeof rid, "%s-sig-%d", wf_id, i);
+  ex.workflow_id = (char *)wf_id;
+  req.namespace_ = "default";
+  req.workflow_execution = &ex;
+  req.signal_name = "poke";
+  req.identity = "test_workflow_worker";
+  req.request_id = rid;
+  outcome o;
+  CHECK(call_msg(c, WS "SignalWorkflowExecution", &req.base, 10000, &o) == 0);
+  free(o.body);
+}
+
+/* The whole history of a workflow (every page), as event types in `types`;
+ * returns the number of events. */
+static int history_types(tcore_client *c, const char *wf_id, int *types, int max) {
+  int n = 0;
+  uint8_t *token = NULL;
+  size_t token_len = 0;
+  for (;;) {
+    Temporal__Api__Workflowservice__V1__GetWorkflowExecutionHistoryRequest req =
+        TEMPORAL__API__WORKFLOWSERVICE__V1__GET_WORKFLOW_EXECUTION_HISTORY_REQUEST__INIT;
+    Temporal__Api__Common__V1__WorkflowExecution ex =
+        TEMPORAL__API__COMMON__V1__WORKFLOW_EXECUTION__INIT;
+    ex.workflow_id = (char *)wf_id;
+    req.namespace_ = "default";
+    req.execution = &ex;
+    req.next_page_token.data = token;
+    req.next_page_token.len = token_len;
+    outcome o;
+    int st = call_msg(c, WS "GetWorkflowExecutionHistory", &req.base, 10000, &o);
+    free(token);
+    token = NULL;
+    token_len = 0;
+    Temporal__Api__Workflowservice__V1__GetWorkflowExecutionHistoryResponse *resp =
+        st == 0 ? temporal__api__workflowservice__v1__get_workflow_execution_history_response__unpack(
+                      NULL, o.body_len, o.body)
+                : NULL;
+    free(o.body);
+    if (!resp) return n;
+    for (size_t i = 0; resp->history && i < resp->history->n_events; i++)
+      if (n < max) types[n++] = resp->history->events[i]->event_type;
+    if (resp->next_page_token.len) {
+      token_len = resp->next_page_token.len;
+      token = malloc(token_len);
+      memcpy(token, resp->next_page_token.data, token_len);
+    }
+    temporal__api__workflowservice__v1__get_workflow_execution_history_response__free_unpacked(
+        resp, NULL);
+    if (!token) return n;
+  }
+}
+
+static int count_type(const int *types, int n, int t) {
+  int k = 0;
+  for (int i = 0; i < n; i++) k += types[i] == t;
+  return k;
+}
+
+/* Waits (up to `ms`) for the workflow to complete. */
+static int wait_completed(tcore_client *c, const char *wf_id, int64_t ms) {
+  int64_t until = tcore_now_ms() + ms;
+  static int types[4096];
+  while (tcore_now_ms() < until) {
+    int n = history_types(c, wf_id, types, 4096);
+    if (n && types[n - 1] == TEMPORAL__API__ENUMS__V1__EVENT_TYPE__EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED)
+      return 1;
+    sleep_ms(100);
+  }
+  return 0;
+}
+
+static void unique(char *buf, size_t n, const char *what) {
+  snprintf(buf, n, "%s-%lld-%d", what, (long long)tcore_now_ms(), rand() % 100000);
+}
+
+static int64_t cancel_wait_ms; /* 0: the default */
+
+static tcore_worker *make_worker(tcore_client *c, const char *tq, rec *r, int max_cached) {
+  tcore_worker_options *o;
+  CHECK(tcore_worker_options_new(&o) == TCORE_OK);
+  if (cancel_wait_ms) tcore_worker_options_set_shutdown_cancel_wait_ms(o, cancel_wait_ms);
+  tcore_worker_options_set_task_queue(o, tq);
+  tcore_worker_options_set_identity(o, "test_workflow_worker");
+  tcore_worker_options_set_event_callback(o, on_event, r);
+  CHECK(tcore_worker_options_set_workflows(o, 1) == TCORE_OK);
+  CHECK(tcore_worker_options_set_activities(o, 0) == TCORE_OK);
+  CHECK(tcore_worker_options_set_max_cached_workflows(o, max_cached) == TCORE_OK);
+  CHECK(tcore_worker_options_set_wf_engine_ops(o, &fake_ops) == TCORE_OK);
+  tcore_worker *w = NULL;
+  tcore_error err = {0};
+  int rc = tcore_worker_new(c, o, &w, &err);
+  if (rc != TCORE_OK) fprintf(stderr, "worker: %s\n", err.message);
+  CHECK(rc == TCORE_OK);
+  tcore_worker_options_free(o);
+  r->w = w;
+  return w;
+}
+
+static void shutdown_and_free(tcore_worker *w, rec *r) {
+  CHECK(tcore_worker_shutdown(w, on_shutdown, r) == TCORE_OK);
+  WAIT_FOR(&r->mu, r->shutdowns == 1, 20000);
+  CHECK(r->shutdowns == 1);
+  tcore_worker_free(w);
+}
+
+/* ---- tests ------------------------------------------------------------------- */
+
+static void test_options_are_checked(void) {
+  tcore_worker_options *o;
+  CHECK(tcore_worker_options_new(&o) == TCORE_OK);
+  CHECK(tcore_worker_options_set_max_cached_workflows(o, -1) == TCORE_ERR_INVALID_ARGUMENT);
+  CHECK(tcore_worker_options_set_max_cached_workflows(o, 0) == TCORE_OK);
+  CHECK(tcore_worker_options_set_max_concurrent_workflow_tasks(o, 0) == TCORE_ERR_INVALID_ARGUMENT);
+  CHECK(tcore_worker_options_set_max_concurrent_workflow_task_polls(o, 0) ==
+        TCORE_ERR_INVALID_ARGUMENT);
+  CHECK(tcore_worker_options_set_sticky_schedule_to_start_ms(o, 0) == TCORE_ERR_INVALID_ARGUMENT);
+  CHECK(tcore_worker_options_set_sticky_schedule_to_start_ms(o, 5000) == TCORE_OK);
+  CHECK(tcore_worker_options_set_workflows(NULL, 1) == TCORE_ERR_INVALID_ARGUMENT);
+  tcore_worker_options_set_task_queue(o, "tq");
+  tcore_worker_options_set_event_callback(o, on_event, NULL);
+  tcore_worker_options_set_activities(o, 0);
+  char tgt[64];
+  snprintf(tgt, sizeof tgt, "127.0.0.1:%d", closed_port());
+  tcore_client *c = make_client(tgt);
+  tcore_worker *w = NULL;
+  tcore_error err = {0};
+  /* neither activities nor workflows */
+  CHECK(tcore_worker_new(c, o, &w, &err) == TCORE_ERR_INVALID_ARGUMENT && w == NULL);
+  tcore_worker_options_set_workflows(o, 1);
+  tcore_worker_options_set_wf_engine_ops(o, &fake_ops);
+  CHECK(tcore_worker_new(c, o, &w, &err) == TCORE_OK && w != NULL);
+  /* no such run; no run id and bytes that name none */
+  CHECK(tcore_worker_complete_activation(w, "no-such-run", (const uint8_t *)"", 0) ==
+        TCORE_ERR_NOT_FOUND);
+  CHECK(tcore_worker_complete_activation(w, NULL, (const uint8_t *)"", 0) ==
+        TCORE_ERR_INVALID_ARGUMENT);
+  CHECK(tcore_worker_complete_activation(w, NULL, (const uint8_t *)"\xff\xff", 2) ==
+        TCORE_ERR_INVALID_ARGUMENT);
+  CHECK(tcore_worker_request_eviction(w, "no-such-run", "why") == TCORE_ERR_NOT_FOUND);
+  CHECK(tcore_worker_request_eviction(w, NULL, "why") == TCORE_ERR_INVALID_ARGUMENT);
+  tcore_worker_free(w);
+  tcore_worker_options_free(o);
+  tcore_client_free(c);
+}
+
+/* A timer workflow: its first task on the task queue, the second (the timer
+ * fired) on the sticky queue with only the new events; the run stays cached
+ * in between and is evicted when it finishes. */
+static void test_timer_workflow_uses_the_sticky_queue(void) {
+  fake_reset(300);
+  tcore_client *c = make_client(target);
+  rec r;
+  rec_init(&r);
+  char tq[96], wf[96];
+  unique(tq, sizeof tq, "wf-sticky");
+  unique(wf, sizeof wf, "wf-sticky-id");
+  tcore_worker *w = make_worker(c, tq, &r, 10);
+  CHECK(w->sticky_queue && strncmp(w->sticky_queue, "test_workflow_worker-", 21) == 0);
+  CHECK(tcore_worker_start(w) == TCORE_OK);
+  start_workflow(c, wf, tq);
+  CHECK(wait_completed(c, wf, 20000));
+  WAIT_FOR(&r.mu, r.evictions == 1, 5000);
+  pthread_mutex_lock(&r.mu);
+  CHECK(r.inits == 1 && r.fires == 1);
+  CHECK(r.evictions == 1);
+  CHECK(r.reasons[CORESDK__WORKFLOW_ACTIVATION__REMOVE_FROM_CACHE__EVICTION_REASON__WORKFLOW_EXECUTION_ENDING] == 1);
+  CHECK(r.complete_rc_bad == 0 && r.warnings == 0);
+  pthread_mutex_unlock(&r.mu);
+  pthread_mutex_lock(&fake.mu);
+  CHECK(fake.created == 1);     /* one engine for both tasks: cached */
+  CHECK(fake.full_tasks == 1);  /* the first task */
+  CHECK(fake.partial_tasks == 1); /* the sticky task: only new events */
+  pthread_mutex_unlock(&fake.mu);
+  shutdown_and_free(w, &r);
+  pthread_mutex_lock(&fake.mu);
+  CHECK(fake.freed == fake.created);
+  pthread_mutex_unlock(&fake.mu);
+  tcore_client_free(c);
+}
+
+/* max_cached_workflows 0: no sticky queue; the run is evicted after every
+ * task, and each task replays the whole history in a new engine. */
+static void test_no_cache_replays_every_task(void) {
+  fake_reset(300);
+  tcore_client *c = make_client(target);
+  rec r;
+  rec_init(&r);
+  char tq[96], wf[96];
+  unique(tq, sizeof tq, "wf-nocache");
+  unique(wf, sizeof wf, "wf-nocache-id");
+  tcore_worker *w = make_worker(c, tq, &r, 0);
+  CHECK(w->sticky_queue == NULL && !w->sticky_src.enabled);
+  CHECK(tcore_worker_start(w) == TCORE_OK);
+  start_workflow(c, wf, tq);
+  CHECK(wait_completed(c, wf, 20000));
+  WAIT_FOR(&r.mu, r.evictions == 2, 5000);
+  pthread_mutex_lock(&r.mu);
+  CHECK(r.evictions == 2);
+  CHECK(r.inits == 2); /* the second task replays from the start */
+  CHECK(r.fires == 1);
+  CHECK(r.reasons[CORESDK__WORKFLOW_ACTIVATION__REMOVE_FROM_CACHE__EVICTION_REASON__CACHE_FULL] == 1);
+  pthread_mutex_unlock(&r.mu);
+  pthread_mutex_lock(&fake.mu);
+  CHECK(fake.created == 2 && fake.full_tasks == 2 && fake.partial_tasks == 0);
+  pthread_mutex_unlock(&fake.mu);
+  shutdown_and_free(w, &r);
+  pthread_mutex_lock(&fake.mu);
+  CHECK(fake.freed == fake.created);
+  pthread_mutex_unlock(&fake.mu);
+  tcore_client_free(c);
+}
+
+/* max_cached_workflows 1: a second run evicts the first (least recently
+ * used, idle); the first's next task then comes on the sticky queue with
+ * only new events, a cache miss: the worker fetches its whole history, and
+ * both workflows complete. */
+static void test_lru_eviction_and_cache_miss(void) {
+  fake_reset(2500);
+  tcore_client *c = make_client(target);
+  rec r;
+  rec_init(&r);
+  char tq[96], a[96], b[96];
+  unique(tq, sizeof tq, "wf-lru");
+  unique(a, sizeof a, "wf-lru-a");
+  unique(b, sizeof b, "wf-lru-b");
+  tcore_worker *w = make_worker(c, tq, &r, 1);
+  CHECK(tcore_worker_start(w) == TCORE_OK);
+  start_workflow(c, a, tq);
+  WAIT_FOR(&r.mu, r.inits == 1, 10000);
+  sleep_ms(200); /* its first task answered: the run is idle in the cache */
+  pthread_mutex_lock(&fake.mu);
+  fake.timer_ms = 200; /* B's timer is short */
+  pthread_mutex_unlock(&fake.mu);
+  start_workflow(c, b, tq);
+  CHECK(wait_completed(c, b, 20000));
+  CHECK(wait_completed(c, a, 20000));
+  WAIT_FOR(&r.mu, r.evictions == 3, 5000);
+  pthread_mutex_lock(&r.mu);
+  CHECK(r.reasons[CORESDK__WORKFLOW_ACTIVATION__REMOVE_FROM_CACHE__EVICTION_REASON__CACHE_FULL] == 1);
+  CHECK(r.reasons[CORESDK__WORKFLOW_ACTIVATION__REMOVE_FROM_CACHE__EVICTION_REASON__WORKFLOW_EXECUTION_ENDING] == 2);
+  CHECK(r.inits == 3); /* A, B, and A again after its eviction */
+  CHECK(r.fires == 2);
+  CHECK(r.warnings == 0);
+  pthread_mutex_unlock(&r.mu);
+  pthread_mutex_lock(&fake.mu);
+  CHECK(fake.created == 3);
+  CHECK(fake.partial_tasks == 1); /* B's sticky task; A's came whole, fetched */
+  CHECK(fake.full_tasks == 3);
+  pthread_mutex_unlock(&fake.mu);
+  shutdown_and_free(w, &r);
+  tcore_client_free(c);
+}
+
+/* A history longer than the server's first page (300 signals before the
+ * first task): the rest comes with GetWorkflowExecutionHistory. */
+static void test_long_history_is_paginated(void) {
+  fake_reset(300);
+  tcore_client *c = make_client(target);
+  rec r;
+  rec_init(&r);
+  r.complete_at_once = 1;
+  char tq[96], wf[96];
+  unique(tq, sizeof tq, "wf-pages");
+  unique(wf, sizeof wf, "wf-pages-id");
+  start_workflow(c, wf, tq);
+  for (int i = 0; i < 300; i++) signal_workflow(c, wf, i);
+  tcore_worker *w = make_worker(c, tq, &r, 10);
+  CHECK(tcore_worker_start(w) == TCORE_OK);
+  CHECK(wait_completed(c, wf, 30000));
+  WAIT_FOR(&r.mu, r.evictions == 1, 5000);
+  pthread_mutex_lock(&fake.mu);
+  CHECK(fake.max_pages >= 2);
+  CHECK(fake.signals == 300);
+  pthread_mutex_unlock(&fake.mu);
+  pthread_mutex_lock(&r.mu);
+  CHECK(r.inits == 1 && r.warnings == 0);
+  pthread_mutex_unlock(&r.mu);
+  shutdown_and_free(w, &r);
+  tcore_client_free(c);
+}
+
+/* Shutdown evicts every cached run (an eviction activation each, answered)
+ * before its callback. */
+static void test_shutdown_evicts_cached_runs(void) {
+  fake_reset(60000);
+  tcore_client *c = make_client(target);
+  rec r;
+  rec_init(&r);
+  char tq[96], wf1[96], wf2[96];
+  unique(tq, sizeof tq, "wf-shutdown");
+  unique(wf1, sizeof wf1, "wf-shutdown-1");
+  unique(wf2, sizeof wf2, "wf-shutdown-2");
+  tcore_worker *w = make_worker(c, tq, &r, 10);
+  CHECK(tcore_worker_start(w) == TCORE_OK);
+  start_workflow(c, wf1, tq);
+  start_workflow(c, wf2, tq);
+  WAIT_FOR(&r.mu, r.inits == 2, 10000);
+  WAIT_FOR(&w->mu, w->wf_running == 0, 5000); /* both tasks answered */
+  pthread_mutex_lock(&w->mu);
+  CHECK(w->n_runs == 2);
+  pthread_mutex_unlock(&w->mu);
+  pthread_mutex_lock(&r.mu);
+  CHECK(r.evictions == 0);
+  pthread_mutex_unlock(&r.mu);
+  shutdown_and_free(w, &r);
+  pthread_mutex_lock(&r.mu);
+  CHECK(r.evictions == 2);
+  CHECK(strcmp(r.last_evict_message, "Worker shutting down") == 0);
+  pthread_mutex_unlock(&r.mu);
+  pthread_mutex_lock(&fake.mu);
+  CHECK(fake.created == 2 && fake.freed == 2);
+  pthread_mutex_unlock(&fake.mu);
+  tcore_client_free(c);
+}
+
+/* A failed activation: RespondWorkflowTaskFailed (the history shows it),
+ * the run evicted; the server's retry of the task then succeeds. */
+static void test_failed_activation_fails_the_task(void) {
+  fake_reset(200);
+  tcore_client *c = make_client(target);
+  rec r;
+  rec_init(&r);
+  r.fail_first = 1;
+  char tq[96], wf[96];
+  unique(tq, sizeof tq, "wf-fail");
+  unique(wf, sizeof wf, "wf-fail-id");
+  tcore_worker *w = make_worker(c, tq, &r, 10);
+  CHECK(tcore_worker_start(w) == TCORE_OK);
+  start_workflow(c, wf, tq);
+  CHECK(wait_completed(c, wf, 30000));
+  static int types[256];
+  int n = history_types(c, wf, types, 256);
+  CHECK(count_type(types, n, TEMPORAL__API__ENUMS__V1__EVENT_TYPE__EVENT_TYPE_WORKFLOW_TASK_FAILED) == 1);
+  pthread_mutex_lock(&r.mu);
+  CHECK(r.failed_sent == 1);
+  CHECK(r.reasons[CORESDK__WORKFLOW_ACTIVATION__REMOVE_FROM_CACHE__EVICTION_REASON__LANG_FAIL] == 1);
+  pthread_mutex_unlock(&r.mu);
+  shutdown_and_free(w, &r);
+  tcore_client_free(c);
+}
+
+/* A run evicted on request: the eviction activation names the reason; the
+ * run's next task (on the sticky queue, only new events) is a cache miss:
+ * the whole history is fetched and replayed in a new engine. */
+static void test_requested_eviction(void) {
+  fake_reset(1500);
+  tcore_client *c = make_client(target);
+  rec r;
+  rec_init(&r);
+  char tq[96], wf[96];
+  unique(tq, sizeof tq, "wf-evict");
+  unique(wf, sizeof wf, "wf-evict-id");
+  tcore_worker *w = make_worker(c, tq, &r, 10);
+  CHECK(tcore_worker_start(w) == TCORE_OK);
+  start_workflow(c, wf, tq);
+  WAIT_FOR(&r.mu, r.inits == 1, 10000);
+  WAIT_FOR(&w->mu, w->wf_running == 0, 5000);
+  pthread_mutex_lock(&r.mu);
+  char run_id[64];
+  snprintf(run_id, sizeof run_id, "%s", r.last_run_id);
+  pthread_mutex_unlock(&r.mu);
+  CHECK(tcore_worker_request_eviction(w, run_id, "the test asked") == TCORE_OK);
+  WAIT_FOR(&r.mu, r.evictions == 1, 5000);
+  pthread_mutex_lock(&r.mu);
+  CHECK(r.reasons[CORESDK__WORKFLOW_ACTIVATION__REMOVE_FROM_CACHE__EVICTION_REASON__LANG_REQUESTED] == 1);
+  CHECK(strcmp(r.last_evict_message, "the test asked") == 0);
+  pthread_mutex_unlock(&r.mu);
+  CHECK(wait_completed(c, wf, 20000));
+  WAIT_FOR(&r.mu, r.evictions == 2, 5000);
+  pthread_mutex_lock(&r.mu);
+  CHECK(r.inits == 2 && r.fires == 1 && r.warnings == 0);
+  pthread_mutex_unlock(&r.mu);
+  pthread_mutex_lock(&fake.mu);
+  CHECK(fake.created == 2 && fake.full_tasks == 2 && fake.partial_tasks == 0);
+  pthread_mutex_unlock(&fake.mu);
+  shutdown_and_free(w, &r);
+  tcore_client_free(c);
+}
+
+/* A query of a cached run waiting on a timer: a legacy query task on the
+ * sticky queue, the query's activation answered, RespondQueryTaskCompleted;
+ * the run stays cached (one engine). */
+static void test_legacy_query_is_answered(void) {
+  fake_reset(3000);
+  tcore_client *c = make_client(target);
+  rec r;
+  rec_init(&r);
+  char tq[96], wf[96];
+  unique(tq, sizeof tq, "wf-query");
+  unique(wf, sizeof wf, "wf-query-id");
+  tcore_worker *w = make_worker(c, tq, &r, 10);
+  CHECK(tcore_worker_start(w) == TCORE_OK);
+  start_workflow(c, wf, tq);
+  WAIT_FOR(&r.mu, r.inits == 1, 10000);
+  WAIT_FOR(&w->mu, w->wf_running == 0, 5000);
+  Temporal__Api__Workflowservice__V1__QueryWorkflowRequest req =
+      TEMPORAL__API__WORKFLOWSERVICE__V1__QUERY_WORKFLOW_REQUEST__INIT;
+  Temporal__Api__Common__V1__WorkflowExecution ex = TEMPORAL__API__COMMON__V1__WORKFLOW_EXECUTION__INIT;
+  Temporal__Api__Query__V1__WorkflowQuery q = TEMPORAL__API__QUERY__V1__WORKFLOW_QUERY__INIT;
+  ex.workflow_id = wf;
+  q.query_type = "status";
+  req.namespace_ = "default";
+  req.execution = &ex;
+  req.query = &q;
+  outcome o;
+  CHECK(call_msg(c, WS "QueryWorkflow", &req.base, 10000, &o) == 0);
+  Temporal__Api__Workflowservice__V1__QueryWorkflowResponse *resp =
+      temporal__api__workflowservice__v1__query_workflow_response__unpack(NULL, o.body_len, o.body);
+  free(o.body);
+  CHECK(resp && resp->query_result && resp->query_result->n_payloads == 1);
+  if (resp && resp->query_result && resp->query_result->n_payloads == 1) {
+    ProtobufCBinaryData d = resp->query_result->payloads[0]->data;
+    CHECK(d.len == strlen("\"answer to status\"") &&
+          memcmp(d.data, "\"answer to status\"", d.len) == 0);
+  }
+  if (resp) temporal__api__workflowservice__v1__query_workflow_response__free_unpacked(resp, NULL);
+  CHECK(wait_completed(c, wf, 20000));
+  WAIT_FOR(&r.mu, r.evictions == 1, 5000);
+  pthread_mutex_lock(&r.mu);
+  CHECK(r.queries == 1 && r.evictions == 1 && r.warnings == 0);
+  pthread_mutex_unlock(&r.mu);
+  pthread_mutex_lock(&fake.mu);
+  CHECK(fake.created == 1); /* the query did not cost the run its cache entry */
+  pthread_mutex_unlock(&fake.mu);
+  shutdown_and_free(w, &r);
+  tcore_client_free(c);
+}
+
+/* A language that never answers an eviction does not hold shutdown up: the
+ * run is given up after the cancel wait, and its engine freed. */
+static void test_unanswered_eviction_is_given_up_at_shutdown(void) {
+  fake_reset(60000);
+  tcore_client *c = make_client(target);
+  rec r;
+  rec_init(&r);
+  char tq[96], wf[96];
+  unique(tq, sizeof tq, "wf-giveup");
+  unique(wf, sizeof wf, "wf-giveup-id");
+  cancel_wait_ms = 1000;
+  tcore_worker *w = make_worker(c, tq, &r, 10);
+  cancel_wait_ms = 0;
+  CHECK(tcore_worker_start(w) == TCORE_OK);
+  start_workflow(c, wf, tq);
+  WAIT_FOR(&r.mu, r.inits == 1, 10000);
+  WAIT_FOR(&w->mu, w->wf_running == 0, 5000);
+  pthread_mutex_lock(&r.mu);
+  r.ignore_evictions = 1;
+  pthread_mutex_unlock(&r.mu);
+  int64_t t0 = tcore_now_ms();
+  CHECK(tcore_worker_shutdown(w, on_shutdown, &r) == TCORE_OK);
+  WAIT_FOR(&r.mu, r.shutdowns == 1, 15000);
+  pthread_mutex_lock(&r.mu);
+  CHECK(r.shutdowns == 1 && r.evictions == 1);
+  pthread_mutex_unlock(&r.mu);
+  CHECK(tcore_now_ms() - t0 >= 900); /* it did wait for the answer, bounded */
+  pthread_mutex_lock(&fake.mu);
+  CHECK(fake.created == 1 && fake.freed == 1);
+  pthread_mutex_unlock(&fake.mu);
+  tcore_worker_free(w);
+  tcore_client_free(c);
+}
+
+int main(void) {
+  tcore_error err;
+  if (tcore_runtime_new(&rt, &err) != TCORE_OK) return 1;
+  srand((unsigned)tcore_now_ms());
+  RUN(test_options_are_checked);
+  target = getenv("TEMPORAL_TEST_TARGET");
+  if (target && *target) {
+    RUN(test_timer_workflow_uses_the_sticky_queue);
+    RUN(test_no_cache_replays_every_task);
+    RUN(test_lru_eviction_and_cache_miss);
+    RUN(test_long_history_is_paginated);
+    RUN(test_shutdown_evicts_cached_runs);
+    RUN(test_failed_activation_fails_the_task);
+    RUN(test_requested_eviction);
+    RUN(test_legacy_query_is_answered);
+    RUN(test_unanswered_eviction_is_given_up_at_shutdown);
+  } else {
+    printf("test_workflow_worker: TEMPORAL_TEST_TARGET is not set; live tests not run\n");
+  }
+  tcore_runtime_free(rt);
+  return check_summary();
+}
