@@ -78,7 +78,16 @@ typedef struct tcore_wf_engine_config {
   const char *workflow_id;
   const char *run_id;
   const char *workflow_type;
+  /* Written to sdk_metadata of task responses when history's last recorded
+   * value differs (as sdk-core does); NULL: TCORE_WF_SDK_NAME and the core's
+   * version. (Added by the engine; zero-initialised configs keep working.) */
+  const char *sdk_name;
+  const char *sdk_version;
 } tcore_wf_engine_config;
+
+/* This SDK's name in sdk_metadata (the official Python SDK writes
+ * "temporal-python"; this one says what it is). */
+#define TCORE_WF_SDK_NAME "temporalio-c"
 
 /* A new engine, or NULL when out of memory. */
 tcore_wf_engine *tcore_wf_engine_new(const tcore_wf_engine_config *cfg);
@@ -99,7 +108,9 @@ int tcore_wf_engine_add_queries(tcore_wf_engine *e, const uint8_t *poll_response
                                 tcore_error *err);
 
 /* The next activation for the language (serialized WorkflowActivation in
- * *out), TCORE_WF_TASK_DONE, TCORE_WF_NEED_HISTORY or TCORE_WF_RUN_FINISHED.
+ * *out), TCORE_WF_TASK_DONE, TCORE_WF_NEED_HISTORY or TCORE_WF_RUN_FINISHED
+ * (or TCORE_WF_NONDETERMINISM when applying the next task's events finds a
+ * mismatch not already reported by complete/add_history).
  * At most one activation is outstanding: until its completion arrives this
  * returns TCORE_ERR_INVALID_ARGUMENT. */
 int tcore_wf_engine_next_activation(tcore_wf_engine *e, uint8_t **out, size_t *out_len,
