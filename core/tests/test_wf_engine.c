@@ -1323,6 +1323,66 @@ static void test_flags_and_sdk_metadata(void) {
   tcore_wf_engine_free(e);
 }
 
+/* Empty "heartbeat" tasks (completed with no command event, scheduled again
+ * at once) fold into the next task, as sdk-core applies them. */
+static void test_heartbeat_tasks_fold(void) {
+  hist h = {0};
+  h_started(&h);
+  h_wft(&h);           /* 2, 3 */
+  h_wft_completed(&h); /* 4 */
+  wf_event *st = h_wft(&h); /* 5, 6 */
+  h_wft_completed(&h);      /* 7 */
+  wf_event *ts = h_timer_started(&h, "1");
+  h_timer_fired(&h, "1", ts->event_id);
+  h_wft(&h); /* 10, 11 */
+  tcore_wf_engine *e = engine();
+  feed(e, &h, 1, 0, 1);
+  Coresdk__WorkflowActivation__WorkflowActivation *a = next_act(e, "initialize_workflow");
+  CHECK(a && a->is_replaying && a->history_length == (uint32_t)st->event_id);
+  CHECK(a && a->timestamp->seconds == st->event_time->seconds);
+  act_free(a);
+  cmds l = {0};
+  c_start_timer(&l, 1, 5);
+  complete_ok(e, &l);
+  act_free(next_act(e, "fire_timer"));
+  complete_ok(e, NULL);
+  char names[64];
+  resp_t *r = take(e, names, sizeof names);
+  CHECK(r && r->n_commands == 0);
+  resp_free(r);
+  /* A task completed with no commands, then a signal: the new task's
+   * history has no command event at all. */
+  size_t next = h.n + 1;
+  h_wft_completed(&h);
+  h_signal(&h, "s");
+  h_wft(&h);
+  CHECK(feed(e, &h, (int64_t)next, 0, 1) == TCORE_OK);
+  a = next_act(e, "signal_workflow");
+  CHECK(a && !a->is_replaying && a->history_length == (uint32_t)h.n);
+  act_free(a);
+  tcore_wf_engine_free(e);
+}
+
+/* A task whose attempt was cut short by termination gives no activation. */
+static void test_terminated_run(void) {
+  hist h = {0};
+  h_started(&h);
+  h_wft(&h);
+  h_wft_completed(&h);
+  h_timer_started(&h, "1");
+  h_signal(&h, "s");
+  h_wft(&h);
+  add(&h, ET(WORKFLOW_EXECUTION_TERMINATED));
+  tcore_wf_engine *e = engine();
+  feed(e, &h, 1, 0, 1);
+  act_free(next_act(e, "initialize_workflow"));
+  cmds l = {0};
+  c_start_timer(&l, 1, 5);
+  complete_ok(e, &l);
+  CHECK(next_code(e) == TCORE_WF_RUN_FINISHED);
+  tcore_wf_engine_free(e);
+}
+
 /* ---- history plumbing ---- */
 
 static void test_history_pages(void) {
@@ -1463,6 +1523,8 @@ int main(void) {
   RUN(test_nondeterminism_on_new_history);
   RUN(test_activation_failed);
   RUN(test_flags_and_sdk_metadata);
+  RUN(test_heartbeat_tasks_fold);
+  RUN(test_terminated_run);
   RUN(test_history_pages);
   RUN(test_real_histories);
   wf_arena_free(&A);

@@ -509,43 +509,64 @@ static int match_command_events(wf_engine *e, tcore_error *err) {
   return TCORE_OK;
 }
 
-/* Applies the next logical workflow task: TCORE_OK (in_task set, jobs
- * queued), TCORE_WF_NEED_HISTORY, TCORE_WF_RUN_FINISHED or an error. */
-static int apply_next_task(wf_engine *e, tcore_error *err) {
-  size_t j = e->cursor;
-  int found = 0;
-  for (; j < e->n_ev; j++) {
-    if (e->ev[j]->event_type != ET(WORKFLOW_TASK_STARTED)) continue;
-    if (j + 1 == e->n_ev) {
-      if (!e->history_complete) return TCORE_WF_NEED_HISTORY;
-      found = 1;
-      break;
-    }
-    int next = e->ev[j + 1]->event_type;
-    if (next == ET(WORKFLOW_TASK_COMPLETED)) {
-      found = 1;
-      break;
-    }
-    /* Failed or timed out: that attempt never counted. */
+static int is_final_event(int t) {
+  switch (t) {
+    case ET(WORKFLOW_EXECUTION_COMPLETED):
+    case ET(WORKFLOW_EXECUTION_FAILED):
+    case ET(WORKFLOW_EXECUTION_TIMED_OUT):
+    case ET(WORKFLOW_EXECUTION_TERMINATED):
+    case ET(WORKFLOW_EXECUTION_CANCELED):
+    case ET(WORKFLOW_EXECUTION_CONTINUED_AS_NEW):
+      return 1;
+    default:
+      return 0;
   }
-  if (!found) {
-    if (!e->history_complete) return TCORE_WF_NEED_HISTORY;
-    for (; e->cursor < e->n_ev; e->cursor++) {
-      int rc = apply_event(e, e->ev[e->cursor], err);
-      if (rc) return rc;
+}
+
+/* Where the next logical task's events end (sdk-core's rules): at a
+ * WorkflowTaskStarted followed by WorkflowTaskCompleted (unless that task
+ * was an empty "heartbeat" one: completed then scheduled again with no
+ * command event seen in the sequence) or ending the history; attempts
+ * followed by WorkflowTaskFailed/TimedOut or an abrupt end do not end it;
+ * a final event of the run ends it. Returns 1 with *end set, or 0 when the
+ * end is not in the events held (*end = last index). */
+static int find_sequence_end(const wf_engine *e, size_t *end) {
+  int saw_cmd = 0, saw_cmd_or_started = 0;
+  for (size_t ix = e->seq_from; ix < e->n_ev; ix++) {
+    int t = e->ev[ix]->event_type;
+    if (is_command_event(t)) saw_cmd = saw_cmd_or_started = 1;
+    if (t == ET(WORKFLOW_EXECUTION_STARTED)) saw_cmd_or_started = 1;
+    if (is_final_event(t)) {
+      *end = ix;
+      return 1;
     }
-    return e->finished ? TCORE_WF_RUN_FINISHED : TCORE_WF_NEED_HISTORY;
+    if (t != ET(WORKFLOW_TASK_STARTED)) continue;
+    if (ix + 1 < e->n_ev) {
+      int nt = e->ev[ix + 1]->event_type;
+      if (nt == ET(WORKFLOW_TASK_FAILED) || nt == ET(WORKFLOW_TASK_TIMED_OUT) ||
+          nt == ET(WORKFLOW_EXECUTION_TIMED_OUT) || nt == ET(WORKFLOW_EXECUTION_TERMINATED) ||
+          nt == ET(WORKFLOW_EXECUTION_CANCELED))
+        continue;
+      if (nt == ET(WORKFLOW_TASK_COMPLETED) && ix + 2 < e->n_ev) {
+        if (!saw_cmd && e->ev[ix + 2]->event_type == ET(WORKFLOW_TASK_SCHEDULED)) continue;
+        *end = ix;
+        return 1;
+      }
+    }
+    if (saw_cmd_or_started) {
+      *end = ix;
+      return 1;
+    }
   }
-  for (; e->cursor <= j; e->cursor++) {
-    int rc = apply_event(e, e->ev[e->cursor], err);
-    if (rc) return rc;
-  }
-  const wf_event *st = e->ev[j];
-  /* The flags recorded with this task's completion decide how its commands
-   * are handled (look-ahead, as sdk-core does). */
-  if (j + 1 < e->n_ev) read_completed_metadata(e, e->ev[j + 1]);
-  e->in_task = 1;
-  e->task_replaying = j + 1 < e->n_ev;
+  *end = e->n_ev ? e->n_ev - 1 : 0;
+  return 0;
+}
+
+/* A WorkflowTaskStarted that counts (followed by its completion, or the
+ * last event) moves the workflow's clock. */
+static void task_started(wf_engine *e, size_t ix) {
+  const wf_event *st = e->ev[ix];
+  if (ix + 1 < e->n_ev && e->ev[ix + 1]->event_type != ET(WORKFLOW_TASK_COMPLETED)) return;
   e->task_started_id = st->event_id;
   if (st->event_time) {
     e->task_time_s = st->event_time->seconds;
@@ -557,7 +578,52 @@ static int apply_next_task(wf_engine *e, tcore_error *err) {
     e->history_size_bytes = (uint64_t)st->workflow_task_started_event_attributes->history_size_bytes;
     e->can_suggested = st->workflow_task_started_event_attributes->suggest_continue_as_new;
   }
+  /* The flags recorded with this task's completion decide how its commands
+   * are handled (look-ahead, as sdk-core does). */
+  if (ix + 1 < e->n_ev) read_completed_metadata(e, e->ev[ix + 1]);
+}
+
+static int apply_range(wf_engine *e, size_t end, tcore_error *err) {
+  for (; e->cursor <= end && e->cursor < e->n_ev; e->cursor++) {
+    const wf_event *ev = e->ev[e->cursor];
+    if (ev->event_type == ET(WORKFLOW_TASK_STARTED)) task_started(e, e->cursor);
+    int rc = apply_event(e, ev, err);
+    if (rc) return rc;
+    e->last_applied_id = ev->event_id;
+  }
   return TCORE_OK;
+}
+
+/* Applies the next logical workflow task: TCORE_OK (in_task set, jobs
+ * queued), TCORE_WF_NEED_HISTORY, TCORE_WF_RUN_FINISHED or an error. */
+static int apply_next_task(wf_engine *e, tcore_error *err) {
+  if (e->finished) return TCORE_WF_RUN_FINISHED;
+  size_t end;
+  int complete_seq = find_sequence_end(e, &end);
+  if (!complete_seq && !e->history_complete) return TCORE_WF_NEED_HISTORY;
+  if (e->seq_from >= e->n_ev) return TCORE_WF_NEED_HISTORY;
+  int is_started = e->ev[end]->event_type == ET(WORKFLOW_TASK_STARTED);
+  int last = end + 1 == e->n_ev;
+  /* A task's started event last in a page: whether it was completed is on
+   * the next page. */
+  if (is_started && last && !e->history_complete) return TCORE_WF_NEED_HISTORY;
+  int rc = apply_range(e, end, err);
+  if (rc) return rc;
+  e->seq_from = end + 1;
+  if (e->finished) return TCORE_WF_RUN_FINISHED;
+  if (is_started) {
+    e->in_task = 1;
+    e->task_replaying = !last;
+    return TCORE_OK;
+  }
+  /* The history ends inside a task (a complete history being replayed): what
+   * it holds is delivered as a replayed task. */
+  if (e->n_jobs) {
+    e->in_task = 1;
+    e->task_replaying = 1;
+    return TCORE_OK;
+  }
+  return TCORE_WF_NEED_HISTORY;
 }
 
 /* ---- activations ---- */
@@ -613,7 +679,7 @@ static int activation_header(wf_engine *e, int query_only, wf_blob *out) {
   }
   /* query-only activations are always "replaying" (as sdk-core does). */
   act.is_replaying = e->task_replaying || query_only;
-  act.history_length = (uint32_t)e->task_started_id;
+  act.history_length = (uint32_t)e->last_applied_id;
   for (uint32_t f = 0; f < 64; f++)
     if (e->lang_hist & (uint64_t)1 << f) flags[nf++] = f;
   act.n_available_internal_flags = nf;

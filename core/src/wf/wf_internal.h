@@ -120,6 +120,8 @@ struct tcore_wf_engine {
   wf_event **ev;
   size_t n_ev, cap_ev;
   size_t cursor;        /* index of the next event to apply */
+  size_t seq_from;      /* index where the next logical task's events start */
+  int64_t last_applied_id;
   int history_complete; /* the last add_history said complete */
 
   /* the workflow task being worked on */
