@@ -118,7 +118,11 @@ int tcore_wf_engine_next_activation(tcore_wf_engine *e, uint8_t **out, size_t *o
 
 /* Applies the language's serialized WorkflowActivationCompletion for the
  * outstanding activation: TCORE_OK, TCORE_WF_NONDETERMINISM,
- * TCORE_WF_ACTIVATION_FAILED, or an error code. */
+ * TCORE_WF_ACTIVATION_FAILED, or an error code. TCORE_WF_ACTIVATION_FAILED
+ * also when a command cannot be applied (a kind this engine does not
+ * support yet, e.g. child workflows, local activities, patches, updates;
+ * an unknown or reused seq; a non-query command in a query activation):
+ * `err` and tcore_wf_engine_failure say which. */
 int tcore_wf_engine_complete(tcore_wf_engine *e, const uint8_t *completion, size_t len,
                              tcore_error *err);
 
@@ -138,5 +142,13 @@ int tcore_wf_engine_take_query_response(tcore_wf_engine *e, uint8_t **out, size_
  * RespondWorkflowTaskFailedRequest body (cause and failure). */
 int tcore_wf_engine_failure(tcore_wf_engine *e, uint8_t **out, size_t *out_len,
                             tcore_error *err);
+
+/* The eviction activation for the language: a WorkflowActivation whose only
+ * job is remove_from_cache with `reason`
+ * (coresdk.workflow_activation.RemoveFromCache.EvictionReason) and
+ * `message` (may be NULL). Does not change the engine; the caller frees the
+ * engine once the language has answered. TCORE_OK or TCORE_ERR_NOMEM. */
+int tcore_wf_engine_eviction(tcore_wf_engine *e, int reason, const char *message, uint8_t **out,
+                             size_t *out_len, tcore_error *err);
 
 #endif

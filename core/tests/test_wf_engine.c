@@ -1098,7 +1098,7 @@ static void test_queries_in_task(void) {
   /* A query activation takes only query answers. */
   cmds bad = {0};
   c_start_timer(&bad, 2, 5);
-  CHECK(complete(e, &bad, NULL) == TCORE_ERR_INVALID_ARGUMENT);
+  CHECK(complete(e, &bad, NULL) == TCORE_WF_ACTIVATION_FAILED);
   tcore_wf_engine_free(e);
 
   e = engine();
@@ -1383,6 +1383,41 @@ static void test_terminated_run(void) {
   tcore_wf_engine_free(e);
 }
 
+static void test_unsupported_command_and_eviction(void) {
+  hist h = {0};
+  h_started(&h);
+  h_wft(&h);
+  tcore_wf_engine *e = engine();
+  feed(e, &h, 1, 0, 1);
+  act_free(next_act(e, "initialize_workflow"));
+  cmds l = {0};
+  wf_lang_cmd *c = cmd(&l, CV(START_CHILD_WORKFLOW_EXECUTION));
+  c->start_child_workflow_execution = NEW(Coresdk__WorkflowCommands__StartChildWorkflowExecution,
+                                          coresdk__workflow_commands__start_child_workflow_execution__init);
+  tcore_error err = {0};
+  CHECK(complete(e, &l, &err) == TCORE_WF_ACTIVATION_FAILED);
+  CHECK(strstr(err.message, "start_child_workflow_execution") != NULL);
+  uint8_t *out = NULL;
+  size_t len = 0;
+  CHECK(tcore_wf_engine_failure(e, &out, &len, NULL) == TCORE_OK);
+  Temporal__Api__Workflowservice__V1__RespondWorkflowTaskFailedRequest *f =
+      temporal__api__workflowservice__v1__respond_workflow_task_failed_request__unpack(NULL, len, out);
+  free(out);
+  CHECK(f && f->failure && strstr(f->failure->message, "not supported"));
+  if (f) temporal__api__workflowservice__v1__respond_workflow_task_failed_request__free_unpacked(f, NULL);
+  CHECK(tcore_wf_engine_eviction(e, CORESDK__WORKFLOW_ACTIVATION__REMOVE_FROM_CACHE__EVICTION_REASON__NONDETERMINISM,
+                                 "bye", &out, &len, NULL) == TCORE_OK);
+  Coresdk__WorkflowActivation__WorkflowActivation *a =
+      coresdk__workflow_activation__workflow_activation__unpack(NULL, len, out);
+  free(out);
+  CHECK(a && a->n_jobs == 1 && a->jobs[0]->variant_case == JV(REMOVE_FROM_CACHE) &&
+        strcmp(a->jobs[0]->remove_from_cache->message, "bye") == 0 &&
+        a->jobs[0]->remove_from_cache->reason == CORESDK__WORKFLOW_ACTIVATION__REMOVE_FROM_CACHE__EVICTION_REASON__NONDETERMINISM);
+  CHECK(a && strcmp(a->run_id, RUN_ID) == 0);
+  act_free(a);
+  tcore_wf_engine_free(e);
+}
+
 /* ---- history plumbing ---- */
 
 static void test_history_pages(void) {
@@ -1525,6 +1560,7 @@ int main(void) {
   RUN(test_flags_and_sdk_metadata);
   RUN(test_heartbeat_tasks_fold);
   RUN(test_terminated_run);
+  RUN(test_unsupported_command_and_eviction);
   RUN(test_history_pages);
   RUN(test_real_histories);
   wf_arena_free(&A);

@@ -772,6 +772,30 @@ int tcore_wf_engine_next_activation(tcore_wf_engine *e, uint8_t **out, size_t *o
   }
 }
 
+int tcore_wf_engine_eviction(tcore_wf_engine *e, int reason, const char *message, uint8_t **out,
+                             size_t *out_len, tcore_error *err) {
+  if (!e || !out || !out_len) return wf_set_err(err, TCORE_ERR_INVALID_ARGUMENT, "bad argument");
+  *out = NULL;
+  *out_len = 0;
+  Coresdk__WorkflowActivation__RemoveFromCache rm =
+      CORESDK__WORKFLOW_ACTIVATION__REMOVE_FROM_CACHE__INIT;
+  rm.message = (char *)(message ? message : "");
+  rm.reason = reason;
+  wf_job_msg job = CORESDK__WORKFLOW_ACTIVATION__WORKFLOW_ACTIVATION_JOB__INIT;
+  job.variant_case = JV(REMOVE_FROM_CACHE);
+  job.remove_from_cache = &rm;
+  wf_blob jb = {0}, head = {0};
+  int rc = wf_pack(&job.base, &jb);
+  if (!rc) rc = activation_header(e, 0, &head);
+  if (!rc) {
+    const wf_blob *parts[1] = {&jb};
+    rc = concat_fields(&head, parts, 1, 5, out, out_len);
+  }
+  blob_free(&jb);
+  blob_free(&head);
+  return rc ? wf_set_err(err, rc, "out of memory") : TCORE_OK;
+}
+
 /* ---- completions ---- */
 
 static int apply_lang_command(wf_engine *e, wf_arena *a, const wf_lang_cmd *c, tcore_error *err) {
@@ -841,7 +865,7 @@ int tcore_wf_engine_complete(tcore_wf_engine *e, const uint8_t *completion, size
   }
   Coresdk__WorkflowCompletion__Success *s = c->successful;
   for (size_t i = 0; i < s->n_used_internal_flags; i++)
-    if (s->used_internal_flags[i] < 64 && !e->task_replaying)
+    if (s->used_internal_flags[i] < 64)
       e->lang_new |= (uint64_t)1 << s->used_internal_flags[i];
 
   /* Order: queries answered first, non-terminal commands in order, then the
@@ -883,6 +907,17 @@ int tcore_wf_engine_complete(tcore_wf_engine *e, const uint8_t *completion, size
     wf_arena_free(&a);
   }
   free(order);
+  if (rc == TCORE_ERR_INVALID_ARGUMENT) {
+    /* A command the engine cannot apply (unsupported kind, unknown seq, a
+     * query answer outside a query...): the task fails like a failed
+     * activation, with the reason as its failure. */
+    e->failed = TCORE_WF_ACTIVATION_FAILED;
+    e->fail_cause =
+        TEMPORAL__API__ENUMS__V1__WORKFLOW_TASK_FAILED_CAUSE__WORKFLOW_TASK_FAILED_CAUSE_WORKFLOW_WORKER_UNHANDLED_FAILURE;
+    snprintf(e->fail_message, sizeof e->fail_message, "%s",
+             err && err->message[0] ? err->message : "invalid workflow command");
+    rc = wf_set_err(err, TCORE_WF_ACTIVATION_FAILED, "%s", e->fail_message);
+  }
   if (rc) goto done;
   /* A replayed task with nothing more to deliver: match its command events
    * now, so non-determinism is reported by this completion. */
