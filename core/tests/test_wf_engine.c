@@ -1450,11 +1450,13 @@ static void test_history_pages(void) {
 /* ---- real histories ---- */
 
 /* A language side that issues the commands a history records for the
- * workflow task that starts at event `started_id`. mutate: change the
- * first timer's seq (must then be non-deterministic). */
-static void commands_from_history(const Temporal__Api__History__V1__History *H, uint32_t started_id,
+ * workflow task that ends at event `last` (the activation's history_length),
+ * once per task (later activations of the same task answer with nothing).
+ * Sequence numbers are the ids the official SDKs give timers and activities.
+ * mutate: change the first timer's seq (must then be non-deterministic). */
+static void commands_from_history(const Temporal__Api__History__V1__History *H, uint32_t last,
                                   int mutate, cmds *l) {
-  size_t i = started_id; /* index of the event after started (0-based ids - 1) */
+  size_t i = last; /* index of the event after `last` */
   if (i >= H->n_events || H->events[i]->event_type != ET(WORKFLOW_TASK_COMPLETED)) return;
   for (i++; i < H->n_events; i++) {
     const wf_event *ev = H->events[i];
@@ -1465,12 +1467,29 @@ static void commands_from_history(const Temporal__Api__History__V1__History *H, 
         mutate = 0;
         break;
       }
+      case ET(TIMER_CANCELED):
+        c_cancel_timer(l, (uint32_t)strtoul(ev->timer_canceled_event_attributes->timer_id, NULL, 10));
+        break;
       case ET(ACTIVITY_TASK_SCHEDULED): {
         const Temporal__Api__History__V1__ActivityTaskScheduledEventAttributes *a =
             ev->activity_task_scheduled_event_attributes;
-        c_activity(l, (uint32_t)l->n + 100, a->activity_id, a->activity_type->name, 0);
+        c_activity(l, (uint32_t)strtoul(a->activity_id, NULL, 10), a->activity_id,
+                   a->activity_type->name, 0);
         break;
       }
+      case ET(ACTIVITY_TASK_CANCEL_REQUESTED): {
+        int64_t sched = ev->activity_task_cancel_requested_event_attributes->scheduled_event_id;
+        const wf_event *s = H->events[sched - 1];
+        c_cancel_activity(l, (uint32_t)strtoul(s->activity_task_scheduled_event_attributes->activity_id,
+                                               NULL, 10));
+        break;
+      }
+      case ET(UPSERT_WORKFLOW_SEARCH_ATTRIBUTES):
+        c_upsert(l);
+        break;
+      case ET(WORKFLOW_PROPERTIES_MODIFIED):
+        c_memo(l);
+        break;
       case ET(WORKFLOW_EXECUTION_COMPLETED):
         c_complete(l, NULL);
         break;
@@ -1480,7 +1499,7 @@ static void commands_from_history(const Temporal__Api__History__V1__History *H, 
   }
 }
 
-static int replay_file(const char *name, int mutate, int *activations) {
+static int replay_file(const char *name, int mutate, int *activations, char *jobs, size_t jobs_size) {
   char path[512];
   snprintf(path, sizeof path, "%s/%s", WF_TEST_DATA, name);
   FILE *f = fopen(path, "rb");
@@ -1495,6 +1514,8 @@ static int replay_file(const char *name, int mutate, int *activations) {
   tcore_wf_engine *e = engine();
   int rc = tcore_wf_engine_add_history(e, buf, n, 1, NULL);
   *activations = 0;
+  if (jobs) jobs[0] = 0;
+  uint32_t answered = 0;
   while (rc == TCORE_OK) {
     uint8_t *out = NULL;
     size_t len = 0;
@@ -1504,12 +1525,19 @@ static int replay_file(const char *name, int mutate, int *activations) {
         coresdk__workflow_activation__workflow_activation__unpack(NULL, len, out);
     free(out);
     (*activations)++;
+    if (jobs) {
+      char names[256];
+      job_names(a, names, sizeof names);
+      if (jobs[0]) strncat(jobs, "|", jobs_size - strlen(jobs) - 1);
+      strncat(jobs, names, jobs_size - strlen(jobs) - 1);
+    }
     cmds l = {0};
-    /* resolve_activity jobs need the activity's seq: this lang numbers
-     * activities by position, good enough for these histories */
-    commands_from_history(H, a->history_length, mutate, &l);
+    if (a->history_length != answered) commands_from_history(H, a->history_length, mutate, &l);
+    answered = a->history_length;
     coresdk__workflow_activation__workflow_activation__free_unpacked(a, NULL);
-    rc = complete(e, &l, NULL);
+    tcore_error err = {0};
+    rc = complete(e, &l, &err);
+    if (rc) fprintf(stderr, "  %s: %s\n", name, err.message);
   }
   temporal__api__history__v1__history__free_unpacked(H, NULL);
   tcore_wf_engine_free(e);
@@ -1530,14 +1558,30 @@ static void test_real_histories(void) {
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     int acts = 0;
-    int rc = replay_file(cases[i].file, 0, &acts);
+    int rc = replay_file(cases[i].file, 0, &acts, NULL, 0);
     CHECK(rc == cases[i].want);
     CHECK(acts == cases[i].activations);
     if (rc != cases[i].want || acts != cases[i].activations)
       fprintf(stderr, "  %s: rc %d, %d activations\n", cases[i].file, rc, acts);
   }
   int acts = 0;
-  CHECK(replay_file("timer_workflow_history.bin", 1, &acts) == TCORE_WF_NONDETERMINISM);
+  CHECK(replay_file("timer_workflow_history.bin", 1, &acts, NULL, 0) == TCORE_WF_NONDETERMINISM);
+}
+
+/* A run of the official Python SDK (core/tests/data/make_peer_history.py):
+ * activity, timers, a try-cancelled activity, a cancelled timer, a signal,
+ * search attributes and memo; flags 1-4 and sdk_name in its metadata. */
+static void test_official_sdk_history(void) {
+  int acts = 0;
+  char jobs[512];
+  int rc = replay_file("peer_python_history.bin", 0, &acts, jobs, sizeof jobs);
+  CHECK(rc == TCORE_WF_RUN_FINISHED);
+  const char *want = "initialize_workflow|resolve_activity|fire_timer|signal_workflow|fire_timer|"
+                     "resolve_activity|fire_timer";
+  CHECK(strcmp(jobs, want) == 0);
+  if (rc != TCORE_WF_RUN_FINISHED || strcmp(jobs, want))
+    fprintf(stderr, "  rc %d, jobs %s\n", rc, jobs);
+  CHECK(replay_file("peer_python_history.bin", 1, &acts, NULL, 0) == TCORE_WF_NONDETERMINISM);
 }
 
 int main(void) {
@@ -1563,6 +1607,7 @@ int main(void) {
   RUN(test_unsupported_command_and_eviction);
   RUN(test_history_pages);
   RUN(test_real_histories);
+  RUN(test_official_sdk_history);
   wf_arena_free(&A);
   return check_summary();
 }
