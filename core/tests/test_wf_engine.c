@@ -1161,6 +1161,29 @@ static void test_legacy_query(void) {
   CHECK(r && r->completed_type == TEMPORAL__API__ENUMS__V1__QUERY_RESULT_TYPE__QUERY_RESULT_TYPE_ANSWERED);
   CHECK(r && r->query_result && r->query_result->n_payloads == 1);
   if (r) temporal__api__workflowservice__v1__respond_query_task_completed_request__free_unpacked(r, NULL);
+
+  /* The language fails the query activation: the query fails, not the task. */
+  wf_blob q2 = poll_with_queries(1);
+  CHECK(tcore_wf_engine_add_queries(e, q2.data, q2.len, NULL) == TCORE_OK);
+  free(q2.data);
+  act_free(next_act(e, "query_workflow"));
+  Coresdk__WorkflowCompletion__WorkflowActivationCompletion c =
+      CORESDK__WORKFLOW_COMPLETION__WORKFLOW_ACTIVATION_COMPLETION__INIT;
+  Coresdk__WorkflowCompletion__Failure f = CORESDK__WORKFLOW_COMPLETION__FAILURE__INIT;
+  f.failure = failure("query handler raised");
+  c.status_case = CORESDK__WORKFLOW_COMPLETION__WORKFLOW_ACTIVATION_COMPLETION__STATUS_FAILED;
+  c.failed = &f;
+  wf_blob b = {0};
+  wf_pack(&c.base, &b);
+  CHECK(tcore_wf_engine_complete(e, b.data, b.len, NULL) == TCORE_OK);
+  free(b.data);
+  CHECK(next_code(e) == TCORE_WF_TASK_DONE);
+  CHECK(tcore_wf_engine_take_query_response(e, &out, &len, NULL) == TCORE_OK);
+  r = temporal__api__workflowservice__v1__respond_query_task_completed_request__unpack(NULL, len, out);
+  free(out);
+  CHECK(r && r->completed_type == TEMPORAL__API__ENUMS__V1__QUERY_RESULT_TYPE__QUERY_RESULT_TYPE_FAILED);
+  CHECK(r && strcmp(r->error_message, "query handler raised") == 0);
+  if (r) temporal__api__workflowservice__v1__respond_query_task_completed_request__free_unpacked(r, NULL);
   tcore_wf_engine_free(e);
 }
 

@@ -852,6 +852,13 @@ int tcore_wf_engine_complete(tcore_wf_engine *e, const uint8_t *completion, size
   int kind = e->outstanding;
   e->outstanding = WF_ACT_NONE;
   int rc = TCORE_OK;
+  if (c->status_case == CORESDK__WORKFLOW_COMPLETION__WORKFLOW_ACTIVATION_COMPLETION__STATUS_FAILED &&
+      kind == WF_ACT_QUERY) {
+    /* A failed query activation fails the queries, not the task. */
+    rc = wf_queries_fail(e, c->failed ? c->failed->failure : NULL);
+    if (rc) rc = wf_set_err(err, rc, "out of memory");
+    goto done;
+  }
   if (c->status_case == CORESDK__WORKFLOW_COMPLETION__WORKFLOW_ACTIVATION_COMPLETION__STATUS_FAILED) {
     set_lang_failure(e, c->failed);
     rc = wf_set_err(err, TCORE_WF_ACTIVATION_FAILED, "workflow activation failed: %s",

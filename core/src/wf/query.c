@@ -143,6 +143,33 @@ int wf_query_result_cmd(wf_engine *e, wf_arena *a, const wf_lang_cmd *c, tcore_e
   return TCORE_OK;
 }
 
+int wf_queries_fail(wf_engine *e, Temporal__Api__Failure__V1__Failure *failure) {
+  for (size_t i = 0; i < e->n_queries; i++) {
+    const char *id = e->queries[i].id;
+    int answered = 0;
+    for (size_t j = 0; j < e->n_qresults; j++)
+      if (!strcmp(e->qresults[j].id, id)) answered = 1;
+    if (answered) continue;
+    Temporal__Api__Query__V1__WorkflowQueryResult r =
+        TEMPORAL__API__QUERY__V1__WORKFLOW_QUERY_RESULT__INIT;
+    r.result_type = TEMPORAL__API__ENUMS__V1__QUERY_RESULT_TYPE__QUERY_RESULT_TYPE_FAILED;
+    r.failure = failure;
+    r.error_message = failure && failure->message ? failure->message : "query failed";
+    void *np = realloc(e->qresults, (e->n_qresults + 1) * sizeof *e->qresults);
+    if (!np) return TCORE_ERR_NOMEM;
+    e->qresults = np;
+    wf_query_result *w = &e->qresults[e->n_qresults];
+    memset(w, 0, sizeof *w);
+    if (!(w->id = wf_xstrdup(id))) return TCORE_ERR_NOMEM;
+    if (wf_pack(&r.base, &w->result)) {
+      free(w->id);
+      return TCORE_ERR_NOMEM;
+    }
+    e->n_qresults++;
+  }
+  return TCORE_OK;
+}
+
 int wf_take_query_response(wf_engine *e, uint8_t **out, size_t *out_len, tcore_error *err) {
   Temporal__Api__Workflowservice__V1__RespondQueryTaskCompletedRequest req =
       TEMPORAL__API__WORKFLOWSERVICE__V1__RESPOND_QUERY_TASK_COMPLETED_REQUEST__INIT;

@@ -217,6 +217,8 @@ int wf_properties_cmd(wf_engine *e, wf_arena *a, const wf_lang_cmd *c, tcore_err
 int wf_queries_add(wf_engine *e, const uint8_t *buf, size_t len, tcore_error *err);
 int wf_query_result_cmd(wf_engine *e, wf_arena *a, const wf_lang_cmd *c, tcore_error *err);
 void wf_queries_clear(wf_engine *e);
+/* Every delivered query not answered yet gets a FAILED result. */
+int wf_queries_fail(wf_engine *e, Temporal__Api__Failure__V1__Failure *failure);
 int wf_take_query_response(wf_engine *e, uint8_t **out, size_t *out_len, tcore_error *err);
 
 /* helpers shared by machines */
