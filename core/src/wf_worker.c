@@ -428,8 +428,12 @@ static void start_task_locked(wf_run *run) {
   poll_resp *m = run->cur->msg;
   int fresh = run->engine == NULL;
   if (fresh) {
-    tcore_wf_engine_config cfg = {w->ns, w->task_queue, run->workflow_id, run->run_id,
-                                  m->workflow_type ? m->workflow_type->name : ""};
+    tcore_wf_engine_config cfg = {0}; /* sdk_name/sdk_version: the engine's defaults */
+    cfg.namespace_ = w->ns;
+    cfg.task_queue = w->task_queue;
+    cfg.workflow_id = run->workflow_id;
+    cfg.run_id = run->run_id;
+    cfg.workflow_type = m->workflow_type ? m->workflow_type->name : "";
     run->engine = w->wf_ops->new_engine(&cfg);
     if (!run->engine) {
       task_error_locked(run, CORESDK__WORKFLOW_ACTIVATION__REMOVE_FROM_CACHE__EVICTION_REASON__FATAL,
