@@ -236,6 +236,7 @@ class ScheduleAction(ABC):
         """Set the ``ScheduleAction`` message ``dest``."""
 
 
+@dataclass(init=False)
 class ScheduleActionStartWorkflow(ScheduleAction):
     """Start a workflow: the options as :meth:`Client.start_workflow` has them.
 
@@ -252,17 +253,24 @@ class ScheduleActionStartWorkflow(ScheduleAction):
     task_queue: str
     """Task queue of the workflow."""
     execution_timeout: Optional[timedelta]
+    """Limit of the whole chain of runs."""
     run_timeout: Optional[timedelta]
+    """Limit of one run."""
     task_timeout: Optional[timedelta]
+    """Limit of one workflow task."""
     retry_policy: Optional[RetryPolicy]
+    """Retries of the workflow by the server."""
     memo: Optional[Mapping[str, Any]]
     """Memo of the workflow (values, or payloads as read back)."""
     untyped_search_attributes: Mapping[str, Any]
     """Search attributes of the workflow: name to a value or a list of values."""
     static_summary: Union[str, "Payload", None]
+    """Single-line summary shown in the UI (a payload as read back)."""
     static_details: Union[str, "Payload", None]
+    """Longer description shown in the UI (a payload as read back)."""
     headers: Optional[Mapping[str, "Payload"]]
     """Headers of the start (payloads, as given)."""
+    _from_raw: bool = field(compare=False, repr=False, init=False)
 
     def __init__(
         self,
@@ -337,19 +345,6 @@ class ScheduleActionStartWorkflow(ScheduleAction):
         self.static_summary = static_summary
         self.static_details = static_details
         self.headers = headers
-
-    _COMPARED = ("workflow", "args", "id", "task_queue", "execution_timeout", "run_timeout",
-                 "task_timeout", "retry_policy", "memo", "untyped_search_attributes",
-                 "static_summary", "static_details", "headers")
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, ScheduleActionStartWorkflow):
-            return NotImplemented
-        return all(getattr(self, f) == getattr(other, f) for f in self._COMPARED)
-
-    def __repr__(self) -> str:
-        return (f"ScheduleActionStartWorkflow(workflow={self.workflow!r}, id={self.id!r}, "
-                f"task_queue={self.task_queue!r})")
 
     async def _fill(self, client: "Client", dest: Any) -> None:
         from temporalio.api.common.v1 import Payload

@@ -35,7 +35,7 @@ CHECKED: List[Tuple[str, str]] = [
     ("ScheduleAsyncIterator", "fetch_next_page"),
     ("ScheduleDescription", "memo_value"), ("ScheduleListDescription", "memo_value"),
 ] + [(name, "") for name in (
-    "Schedule", "ScheduleSpec", "ScheduleRange", "ScheduleCalendarSpec", "ScheduleIntervalSpec",
+    "Schedule", "ScheduleActionStartWorkflow", "ScheduleSpec", "ScheduleRange", "ScheduleCalendarSpec", "ScheduleIntervalSpec",
     "SchedulePolicy", "ScheduleState", "ScheduleBackfill", "ScheduleDescription", "ScheduleInfo",
     "ScheduleActionResult", "ScheduleActionExecutionStartWorkflow", "ScheduleUpdate",
     "ScheduleUpdateInput", "ScheduleListDescription", "ScheduleListSchedule", "ScheduleListInfo",
@@ -55,6 +55,8 @@ NOT_SUPPORTED: Dict[str, str] = {
     "ScheduleListDescription.typed_search_attributes": "no TypedSearchAttributes",
     "ScheduleActionStartWorkflow.__init__(typed_search_attributes)": "no TypedSearchAttributes",
     "ScheduleActionStartWorkflow.__init__(priority)": "no Priority",
+    "ScheduleActionStartWorkflow.typed_search_attributes": "no TypedSearchAttributes",
+    "ScheduleActionStartWorkflow.priority": "no Priority",
     "WithStartWorkflowOperation.__init__(priority)": "no Priority",
     "WithStartWorkflowOperation.__init__(versioning_override)": "no VersioningOverride",
     "WithStartWorkflowOperation.__init__(stack_level)": "only for the deprecation warning",
