@@ -214,6 +214,16 @@ async def test_list_and_delete(client: Client, schedule_handle: ScheduleHandle) 
     assert entry.schedule.action.workflow == WORKFLOW_TYPE  # type: ignore[attr-defined]
     assert entry.schedule.state.note == "created by a test"
     assert await entry.memo() == {"owner": "tests"}
+
+    # A visibility query selects it alone; a paused-only query leaves it out.
+    async def by_query(query: str) -> Optional[List[str]]:
+        ids = [e.id async for e in await client.list_schedules(query)]
+        return ids or None
+
+    sid = schedule_handle.id
+    assert await eventually(lambda: by_query(f"ScheduleId = '{sid}'"), "the query") == [sid]
+    paused = await by_query(f"ScheduleId = '{sid}' AND TemporalSchedulePaused = true")
+    assert paused is None
     await schedule_handle.delete()
     with pytest.raises(NotFoundError):
         await schedule_handle.describe()
