@@ -96,6 +96,12 @@ async def test_start_update_accepted_then_result_and_get_update_handle(
     with pytest.raises(WorkflowUpdateRPCTimeoutOrCancelledError) as timeout_info:
         await upd.result(rpc_timeout=timedelta(seconds=1))
     assert str(timeout_info.value) == "Timeout or cancellation waiting for update"
+    # Cancelling the wait: the same error (the update goes on).
+    cancelled = asyncio.ensure_future(upd.result())
+    await asyncio.sleep(0.3)
+    cancelled.cancel()
+    with pytest.raises(WorkflowUpdateRPCTimeoutOrCancelledError):
+        await cancelled
     other = handle.get_update_handle("my-update")
     assert other.id == "my-update" and other.workflow_id == handle.id
     waiter = asyncio.ensure_future(other.result())
