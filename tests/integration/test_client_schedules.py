@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import datetime, timedelta, timezone
-from typing import Any, AsyncIterator, Awaitable, Callable, List, Optional, TypeVar
+from typing import Any, AsyncIterator, Awaitable, Callable, Dict, List, Optional, TypeVar
 
 import pytest
 
@@ -37,6 +37,7 @@ from temporalio.client import (
 )
 from temporalio.common import RetryPolicy
 from temporalio.service import NotFoundError
+from tests.integration.test_client import custom_search_attributes  # noqa: F401 (fixture)
 from tests.peer.peerhost import WORKFLOW_TYPE, actions
 
 T = TypeVar("T")
@@ -293,3 +294,50 @@ async def test_missing_schedule(client: Client) -> None:
         await handle.trigger()
 
 
+
+
+async def test_search_attributes_of_schedule_and_action(
+    client: Client, peer_task_queue: str, custom_search_attributes: Dict[str, int]  # noqa: F811
+) -> None:
+    sid = f"sched-{uuid.uuid4()}"
+    sched = hourly(peer_task_queue, f"wf-{sid}")
+    assert isinstance(sched.action, ScheduleActionStartWorkflow)
+    sched.action.untyped_search_attributes = {"SdkCTestInt": 7}
+    handle = await client.create_schedule(
+        sid, sched, search_attributes={"SdkCTestKeyword": f"kw-{sid}"}
+    )
+    try:
+        desc = await handle.describe()
+        assert desc.search_attributes["SdkCTestKeyword"] == f"kw-{sid}"
+        action = desc.schedule.action
+        assert isinstance(action, ScheduleActionStartWorkflow)
+        assert action.untyped_search_attributes == {"SdkCTestInt": 7}
+
+        async def listed(kw: str) -> Optional[List[str]]:
+            ids = [e.id async for e in await client.list_schedules(f"SdkCTestKeyword = '{kw}'")]
+            return ids or None
+
+        assert await eventually(lambda: listed(f"kw-{sid}"), "the keyword query") == [sid]
+        # An update replaces the schedule's search attributes; the action's stay.
+        await handle.update(lambda input: ScheduleUpdate(
+            input.description.schedule, search_attributes={"SdkCTestKeyword": f"new-{sid}"}
+        ))
+        # (applied by the server's scheduler asynchronously: polled)
+        async def replaced() -> Optional[ScheduleDescription]:
+            d = await handle.describe()
+            return d if d.search_attributes.get("SdkCTestKeyword") == f"new-{sid}" else None
+
+        desc = await eventually(replaced, "the updated search attribute")
+        action = desc.schedule.action
+        assert isinstance(action, ScheduleActionStartWorkflow)
+        assert action.untyped_search_attributes == {"SdkCTestInt": 7}
+        # The started workflow gets the action's.
+        await handle.trigger()
+        desc = await eventually(lambda: action_count(handle, 1), "the triggered action")
+        started = desc.info.recent_actions[0].action
+        assert isinstance(started, ScheduleActionExecutionStartWorkflow)
+        wf = client.get_workflow_handle(started.workflow_id)
+        await asyncio.wait_for(wf.result(), 60)
+        assert (await wf.describe()).search_attributes["SdkCTestInt"] == 7
+    finally:
+        await handle.delete()
