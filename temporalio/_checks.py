@@ -151,3 +151,25 @@ def _check_enum(enum: Type[E], value: Any, name: str) -> E:
 def _seconds(timeout: Union[None, float, timedelta]) -> Optional[float]:
     """A timeout given as seconds or a timedelta, in seconds (None: none)."""
     return timeout.total_seconds() if isinstance(timeout, timedelta) else timeout
+
+
+class _ArgUnset:
+    """The default of an official-style ``arg`` parameter: "no single argument given"."""
+
+    def __repr__(self) -> str:
+        return "<arg unset>"
+
+
+_ARG_UNSET: Any = _ArgUnset()
+
+
+def _arg_or_args(arg: Any, args: Any, name: str = "args") -> Sequence[Any]:
+    """The arguments of an official-style ``(arg, *, args=[...])`` call: ``[arg]``
+    when ``arg`` was given, else ``args`` (checked to be a list); both given
+    raises ValueError "Cannot have arg and args" (the official message)."""
+    args = _check_args(args, name)
+    if arg is not _ARG_UNSET:
+        if args:
+            raise ValueError("Cannot have arg and args")
+        return [arg]
+    return list(args)

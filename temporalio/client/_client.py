@@ -37,6 +37,8 @@ from temporalio.client._interceptor import (
     _build_chain,
     _check_interceptors,
 )
+from temporalio.client._schedule import _ScheduleClientMixin
+from temporalio.client._update import _UpdateClientMixin
 from temporalio.client._workflow import WorkflowHandle
 from temporalio.common import (
     QueryRejectCondition,
@@ -121,7 +123,7 @@ _CONNECTION_DEFAULTS: Dict[str, Any] = dict(
 )
 
 
-class Client:
+class Client(_ScheduleClientMixin, _UpdateClientMixin):
     """A client of one namespace of a Temporal server.
 
     Three ways to make one:

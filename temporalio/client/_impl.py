@@ -4,7 +4,7 @@ operation does on the wire (requests built, responses read, errors mapped)."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, List, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Union
 
 from temporalio.client._exceptions import (
     WorkflowAlreadyStartedError,
@@ -31,8 +31,12 @@ from temporalio.service import (
     WorkflowExecutionAlreadyStartedError,
 )
 
+from temporalio.client._schedule import _ScheduleImplMixin
+from temporalio.client._update import _UpdateImplMixin
+
 if TYPE_CHECKING:
     from temporalio.client._client import Client
+    from temporalio.client._update import UpdateWithStartStartWorkflowInput
 
 # A long poll of history is cut by the client after this long (the server
 # answers an open workflow's poll well before, with an empty page).
@@ -95,7 +99,7 @@ def _execution(workflow_id: str, run_id: Optional[str]) -> Any:
     return WorkflowExecution(workflow_id=workflow_id, run_id=run_id or "")
 
 
-class _ClientImpl(OutboundInterceptor):
+class _ClientImpl(_ScheduleImplMixin, _UpdateImplMixin, OutboundInterceptor):
     """The end of every client's chain: what each operation does on the wire."""
 
     def __init__(self, client: Client) -> None:  # no next: this is the last link
@@ -116,31 +120,7 @@ class _ClientImpl(OutboundInterceptor):
                 req.signal_input.payloads.extend(
                     await client._encode(input.start_signal_args, f"signal {input.start_signal!r}")
                 )
-        req.namespace = client.namespace
-        req.workflow_id = input.id
-        req.workflow_type.name = input.workflow
-        req.task_queue.name = input.task_queue
-        if input.args:
-            req.input.payloads.extend(await client._encode(input.args, f"workflow {input.workflow!r}"))
-        if input.execution_timeout is not None:
-            req.workflow_execution_timeout.FromTimedelta(input.execution_timeout)
-        if input.run_timeout is not None:
-            req.workflow_run_timeout.FromTimedelta(input.run_timeout)
-        if input.task_timeout is not None:
-            req.workflow_task_timeout.FromTimedelta(input.task_timeout)
-        req.identity = client.identity
-        req.request_id = _new_id()
-        req.workflow_id_reuse_policy = int(input.id_reuse_policy)
-        req.workflow_id_conflict_policy = int(input.id_conflict_policy)
-        if input.retry_policy is not None:
-            input.retry_policy.apply_to_proto(req.retry_policy)
-        req.cron_schedule = input.cron_schedule
-        if input.memo:
-            for key, value in input.memo.items():
-                req.memo.fields[key].CopyFrom(await client._encode_one(value, f"memo {key!r}"))
-        if input.search_attributes:
-            await _encode_search_attributes(input.search_attributes, req.search_attributes)
-        _set_headers(input.headers, req.header, f"workflow {input.workflow!r}")
+        await self._fill_start_request(req, input)
 
         try:
             if input.start_signal is None:
@@ -169,6 +149,39 @@ class _ClientImpl(OutboundInterceptor):
             first_execution_run_id=first_run_id,
             result_type=input.ret_type,
         )
+
+    async def _fill_start_request(
+        self, req: Any, input: Union[StartWorkflowInput, "UpdateWithStartStartWorkflowInput"]
+    ) -> None:
+        """Set the fields a StartWorkflowExecution (or SignalWithStart)
+        request ``req`` shares with every start: workflow, options, memo,
+        search attributes, headers (also update-with-start's start)."""
+        client = self._client
+        req.namespace = client.namespace
+        req.workflow_id = input.id
+        req.workflow_type.name = input.workflow
+        req.task_queue.name = input.task_queue
+        if input.args:
+            req.input.payloads.extend(await client._encode(input.args, f"workflow {input.workflow!r}"))
+        if input.execution_timeout is not None:
+            req.workflow_execution_timeout.FromTimedelta(input.execution_timeout)
+        if input.run_timeout is not None:
+            req.workflow_run_timeout.FromTimedelta(input.run_timeout)
+        if input.task_timeout is not None:
+            req.workflow_task_timeout.FromTimedelta(input.task_timeout)
+        req.identity = client.identity
+        req.request_id = _new_id()
+        req.workflow_id_reuse_policy = int(input.id_reuse_policy)
+        req.workflow_id_conflict_policy = int(input.id_conflict_policy)
+        if input.retry_policy is not None:
+            input.retry_policy.apply_to_proto(req.retry_policy)
+        req.cron_schedule = input.cron_schedule
+        if input.memo:
+            for key, value in input.memo.items():
+                req.memo.fields[key].CopyFrom(await client._encode_one(value, f"memo {key!r}"))
+        if input.search_attributes:
+            await _encode_search_attributes(input.search_attributes, req.search_attributes)
+        _set_headers(input.headers, req.header, f"workflow {input.workflow!r}")
 
     async def cancel_workflow(self, input: CancelWorkflowInput) -> None:
         from temporalio.api.workflowservice.v1 import RequestCancelWorkflowExecutionRequest
@@ -354,3 +367,14 @@ class _ClientImpl(OutboundInterceptor):
         await client._call(
             "terminate_workflow_execution", req, input.rpc_metadata, input.rpc_timeout
         )
+
+
+def _decode_search_attributes(proto: Any) -> Dict[str, Any]:
+    """The ``SearchAttributes`` message ``proto`` decoded: name to value (JSON,
+    whatever the client's converter, as :func:`_encode_search_attributes` wrote them)."""
+    from temporalio.converter import DataConverter
+
+    out: Dict[str, Any] = {}
+    for key, payload in proto.indexed_fields.items():
+        (out[key],) = DataConverter.default.payload_converter.from_payloads([payload])
+    return out

@@ -19,6 +19,8 @@ from typing import (
 )
 
 from temporalio._checks import _check_list, _describe
+from temporalio.client._schedule import _ScheduleOutboundMixin
+from temporalio.client._update import _UpdateOutboundMixin
 from temporalio.common import (
     QueryRejectCondition,
     RetryPolicy,
@@ -207,7 +209,7 @@ class TerminateWorkflowInput:
     """Timeout of this gRPC call as a whole, retries included."""
 
 
-class OutboundInterceptor:
+class OutboundInterceptor(_ScheduleOutboundMixin, _UpdateOutboundMixin):
     """One link of a client's interceptor chain: one async method per client
     operation, each delegating to :attr:`next` unless overridden.
 

@@ -27,6 +27,7 @@ from temporalio.client._interceptor import (
     SignalWorkflowInput,
     TerminateWorkflowInput,
 )
+from temporalio.client._update import _UpdateWorkflowHandleMixin
 from temporalio.common import QueryRejectCondition, WorkflowExecutionStatus
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
 ReturnType = TypeVar("ReturnType")
 
 
-class WorkflowHandle(Generic[ReturnType]):
+class WorkflowHandle(_UpdateWorkflowHandleMixin, Generic[ReturnType]):
     """A workflow execution: made by :meth:`Client.start_workflow` or
     :meth:`Client.get_workflow_handle`.
 

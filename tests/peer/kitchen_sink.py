@@ -120,6 +120,7 @@ class KitchenSink:
         # Signals already consumed by ``await_signal``, per signal name.
         self._consumed: dict[str, int] = {}
         self._start_headers: dict[str, Any] = {}
+        self._updates: list[dict[str, Any]] = []
 
     @workflow.run
     async def run(self, input: dict[str, Any] | None) -> Any:
@@ -143,6 +144,30 @@ class KitchenSink:
                 "headers": inbound_headers(),
             }
         )
+
+    @workflow.update(name="update")
+    async def on_update(self, arg: dict[str, Any] | None) -> Any:
+        """Update ``update``: ``{"await_signal": name}`` first waits for that
+        signal (as the action does); then ``{"error": msg, "type": t?}``
+        raises ``ApplicationError(msg, type=t)``, else returns ``value``.
+        Every accepted update's argument is kept (query ``updates``)."""
+        spec = arg or {}
+        self._updates.append(spec)
+        if spec.get("await_signal"):
+            await self._await_signal(spec["await_signal"])
+        if "error" in spec:
+            raise ApplicationError(spec["error"], type=spec.get("type"))
+        return spec.get("value")
+
+    @on_update.validator
+    def validate_update(self, arg: dict[str, Any] | None) -> None:
+        """``{"reject": msg}`` is rejected with ``ValueError(msg)``."""
+        if arg and "reject" in arg:
+            raise ValueError(arg["reject"])
+
+    @workflow.query(name="updates")
+    def query_updates(self) -> list[dict[str, Any]]:
+        return self._updates
 
     @workflow.query(name="signals")
     def query_signals(self) -> list[dict[str, Any]]:

@@ -38,6 +38,8 @@ from temporalio.client import (
     WorkflowFailureError,
     WorkflowHandle,
     WorkflowQueryFailedError,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateStage,
 )
 from temporalio.converter import default as default_converter
 from temporalio.exceptions import ActivityError, ApplicationError
@@ -162,6 +164,35 @@ class SelfCheck:
                 if time.monotonic() > deadline:
                     raise
                 await asyncio.sleep(0.1)
+
+    async def check_update(self) -> None:
+        handle = await self.start({"await_signal": {"name": "finish"}}, {"return_last": {}})
+        expect(await handle.execute_update("update", {"value": [1, "x"]}), [1, "x"])
+        try:
+            await handle.execute_update("update", {"error": "bad", "type": "T"})
+            raise AssertionError("the failing update returned")
+        except WorkflowUpdateFailedError as err:
+            expect(type(err.cause).__name__, "ApplicationError", "handler failure cause")
+            expect((err.cause.message, err.cause.type), ("bad", "T"), "handler failure")
+        try:
+            await handle.execute_update("update", {"reject": "no"})
+            raise AssertionError("the rejected update returned")
+        except WorkflowUpdateFailedError as err:
+            expect((err.cause.message, err.cause.type), ("no", "ValueError"), "rejection")
+        waiting = await handle.start_update(
+            "update", {"await_signal": "go", "value": 2},
+            wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+        )
+        await handle.signal("go")
+        expect(await waiting.result(), 2, "update after its signal")
+        expect(
+            await handle.query("updates"),
+            [{"value": [1, "x"]}, {"error": "bad", "type": "T"},
+             {"await_signal": "go", "value": 2}],
+            "accepted updates",
+        )
+        await handle.signal("finish", 3)
+        expect(await handle.result(), [3], "workflow result after updates")
 
     async def check_result(self) -> None:
         value = {"x": [1, "two", None, 3.5, True]}
