@@ -151,3 +151,46 @@ def _check_enum(enum: Type[E], value: Any, name: str) -> E:
 def _seconds(timeout: Union[None, float, timedelta]) -> Optional[float]:
     """A timeout given as seconds or a timedelta, in seconds (None: none)."""
     return timeout.total_seconds() if isinstance(timeout, timedelta) else timeout
+
+
+class _ArgUnset:
+    """The default of an ``arg=`` parameter: no single argument given (None
+    is an argument)."""
+
+    def __repr__(self) -> str:
+        return "<unset>"
+
+
+_ARG_UNSET: Any = _ArgUnset()
+
+
+class _ArgAndArgsError(TypeError, ValueError):
+    """Arguments given in two forms at once. A :class:`TypeError` (a wrong
+    call) that is also the :class:`ValueError` the official SDK raises for
+    ``arg`` with ``args``, so either ``except`` catches it."""
+
+
+def _arg_or_args(positional: Sequence[Any], arg: Any, args: Any, what: str) -> Sequence[Any]:
+    """The argument list of a call taking arguments in any one of three
+    forms: positionally (``f(x, *values)``), ``arg=value`` (one argument, the
+    official SDK's form; one positional argument means the same) or
+    ``args=[...]``. Two forms at once raise ``_ArgAndArgsError``
+    "Cannot have arg and args ..."."""
+    given = [name for name, present in (
+        ("positional arguments", bool(positional)),
+        ("arg", arg is not _ARG_UNSET),
+        ("args", args is not None and (not isinstance(args, Sequence) or isinstance(args, (str, bytes)) or len(args) > 0)),
+    ) if present]
+    if len(given) > 1:
+        raise _ArgAndArgsError(
+            f"Cannot have arg and args: the arguments of {what} were given as "
+            f"{' and '.join(given)}; give them once: one value as arg (or positionally), "
+            "several as args=[...] (or positionally)"
+        )
+    if arg is not _ARG_UNSET:
+        return [arg]
+    if positional:
+        return list(positional)
+    if args is None:
+        return []
+    return list(_check_args(args, "args"))
