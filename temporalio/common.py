@@ -216,9 +216,9 @@ class WorkflowExecutionStatus(IntEnum):
 
 @dataclass(frozen=True)
 class RawValue:
-    """A payload left unconverted: as an argument or a result it is passed
-    through as is (codecs still apply), and a parameter typed ``RawValue``
-    receives the payload itself. Pickles (for process-pool activities)."""
+    """A payload left unconverted (the official SDK's type, used by dynamic
+    activities and workflows for arguments they convert themselves).
+    Pickles (for process-pool activities)."""
 
     payload: "Payload"
     """The ``temporal.api.common.v1.Payload``."""

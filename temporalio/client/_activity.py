@@ -18,6 +18,7 @@ from temporalio.client._interceptor import (
 
 if TYPE_CHECKING:
     from temporalio.client._client import Client
+    from temporalio.converter import DataConverter
 
 
 @dataclass(frozen=True)
@@ -39,10 +40,17 @@ class AsyncActivityHandle:
     activity completed, timed out or its attempt is over) raise
     :class:`~temporalio.service.NotFoundError`."""
 
-    def __init__(self, client: "Client", id_or_token: Union[AsyncActivityIDReference, bytes]) -> None:
-        """Made by :meth:`Client.get_async_activity_handle`."""
+    def __init__(
+        self,
+        client: "Client",
+        id_or_token: Union[AsyncActivityIDReference, bytes],
+        data_converter_override: Optional["DataConverter"] = None,
+    ) -> None:
+        """Made by :meth:`Client.get_async_activity_handle`;
+        ``data_converter_override`` converts instead of the client's converter."""
         self._client = client
         self._id_or_token = id_or_token
+        self._data_converter_override = data_converter_override
 
     @property
     def id_or_token(self) -> Union[AsyncActivityIDReference, bytes]:
@@ -64,6 +72,7 @@ class AsyncActivityHandle:
             HeartbeatAsyncActivityInput(
                 id_or_token=self._id_or_token, details=list(details),
                 rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout,
+                data_converter_override=self._data_converter_override,
             )
         )
 
@@ -80,6 +89,7 @@ class AsyncActivityHandle:
             CompleteAsyncActivityInput(
                 id_or_token=self._id_or_token, result=result,
                 rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout,
+                data_converter_override=self._data_converter_override,
             )
         )
 
@@ -102,6 +112,7 @@ class AsyncActivityHandle:
                 id_or_token=self._id_or_token, error=error,
                 last_heartbeat_details=list(last_heartbeat_details),
                 rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout,
+                data_converter_override=self._data_converter_override,
             )
         )
 
@@ -118,5 +129,6 @@ class AsyncActivityHandle:
             ReportCancellationAsyncActivityInput(
                 id_or_token=self._id_or_token, details=list(details),
                 rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout,
+                data_converter_override=self._data_converter_override,
             )
         )

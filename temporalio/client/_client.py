@@ -52,6 +52,7 @@ from temporalio.common import (
     Priority,
     QueryRejectCondition,
     RetryPolicy,
+    TypedSearchAttributes,
     VersioningOverride,
     WorkflowIDConflictPolicy,
     WorkflowIDReusePolicy,
@@ -406,7 +407,7 @@ class Client:
         retry_policy: Optional[RetryPolicy] = None,
         cron_schedule: str = "",
         memo: Optional[Mapping[str, Any]] = None,
-        search_attributes: Optional[Mapping[str, Any]] = None,
+        search_attributes: Union[None, Mapping[str, Any], TypedSearchAttributes] = None,
         start_signal: Optional[str] = None,
         start_signal_args: Sequence[Any] = [],
         rpc_metadata: Mapping[str, Union[str, bytes]] = {},
@@ -418,6 +419,7 @@ class Client:
         priority: Priority = Priority.default,
         request_eager_start: bool = False,
         versioning_override: Optional[VersioningOverride] = None,
+        stack_level: int = 2,
     ) -> "WorkflowHandle[Any, Any]":
         """Start workflow type ``workflow`` on ``task_queue``.
 
@@ -434,12 +436,15 @@ class Client:
         ``request_eager_start`` (accepted, not sent: the eager task comes
         back in the start response for a workflow worker sharing the client,
         and this SDK has none yet) and ``versioning_override``.
+        ``stack_level`` is accepted for the official SDK's callers (it places
+        its deprecation warnings; this client warns of nothing).
 
         ``id`` defaults to a new uuid4. With ``start_signal`` this is one
         SignalWithStartWorkflowExecution call: the signal (with
         ``start_signal_args``) is delivered before the workflow's first task,
         and a running workflow with the id is signalled instead of failing.
-        ``search_attributes`` maps names to a value or a list of values.
+        ``search_attributes`` maps names to a value or a list of values, or is
+        a :class:`~temporalio.common.TypedSearchAttributes` (the official form).
         ``result_type`` is the type hint for :meth:`WorkflowHandle.result`.
 
         Bad arguments raise :class:`TypeError` / :class:`ValueError` before
@@ -465,7 +470,8 @@ class Client:
             retry_policy.validate()
         _check_type(cron_schedule, str, "cron_schedule", "a str")
         _check_mapping(memo, "memo")
-        _check_mapping(search_attributes, "search_attributes")
+        if not isinstance(search_attributes, TypedSearchAttributes):
+            _check_mapping(search_attributes, "search_attributes")
         if start_signal is not None:
             _check_str(start_signal, "start_signal")
         start_signal_args = _check_args(start_signal_args, "start_signal_args")
@@ -528,7 +534,7 @@ class Client:
         retry_policy: Optional[RetryPolicy] = None,
         cron_schedule: str = "",
         memo: Optional[Mapping[str, Any]] = None,
-        search_attributes: Optional[Mapping[str, Any]] = None,
+        search_attributes: Union[None, Mapping[str, Any], TypedSearchAttributes] = None,
         start_signal: Optional[str] = None,
         start_signal_args: Sequence[Any] = [],
         rpc_metadata: Mapping[str, Union[str, bytes]] = {},
@@ -708,17 +714,22 @@ class Client:
             rpc_metadata = {**rpc_metadata, "temporal-namespace": self._namespace}
         return await method(req, retry=True, metadata=rpc_metadata or None, timeout=rpc_timeout)
 
-    async def _encode(self, values: Sequence[Any], what: str) -> List["Payload"]:
-        """Encode ``values``; an unconvertible one raises a TypeError naming
-        ``what``, its position and its type."""
+    async def _encode(
+        self, values: Sequence[Any], what: str, converter: Optional["DataConverter"] = None
+    ) -> List["Payload"]:
+        """Encode ``values`` (with ``converter``, default the client's); an
+        unconvertible one raises a TypeError naming ``what``, its position
+        and its type."""
         try:
-            return list(await self._data_converter.encode(list(values)))
+            return list(await (converter or self._data_converter).encode(list(values)))
         except TypeError as err:
             raise TypeError(f"cannot encode the arguments of {what}: {err}") from err
 
-    async def _encode_one(self, value: Any, what: str) -> "Payload":
+    async def _encode_one(
+        self, value: Any, what: str, converter: Optional["DataConverter"] = None
+    ) -> "Payload":
         try:
-            (payload,) = await self._data_converter.encode([value])
+            (payload,) = await (converter or self._data_converter).encode([value])
         except TypeError as err:
             raise TypeError(f"cannot encode {what}: {err}") from err
         return payload

@@ -38,7 +38,11 @@ from temporalio.client._workflow import (
     WorkflowHistoryEventAsyncIterator,
 )
 from temporalio._checks import _ARG_UNSET
-from temporalio.common import WorkflowExecutionStatus
+from temporalio.common import (
+    SearchAttributeIndexedValueType,
+    TypedSearchAttributes,
+    WorkflowExecutionStatus,
+)
 from temporalio.service import (
     DeadlineExceededError,
     InvalidArgumentError,
@@ -87,10 +91,15 @@ def _set_headers(headers: Any, proto: Any, what: str) -> None:
         proto.fields[name].CopyFrom(payload)
 
 
-async def _encode_search_attributes(attrs: Mapping[str, Any], proto: Any) -> None:
+async def _encode_search_attributes(attrs: Any, proto: Any) -> None:
     """Search attributes are JSON whatever the client's converter (the
-    server indexes them), one payload per name."""
+    server indexes them), one payload per name; typed ones
+    (:class:`~temporalio.common.TypedSearchAttributes`) also say their type."""
     from temporalio.converter import DataConverter
+
+    if isinstance(attrs, TypedSearchAttributes):
+        _encode_typed_search_attributes(attrs, proto)
+        return
 
     for key, value in attrs.items():
         try:
@@ -101,6 +110,21 @@ async def _encode_search_attributes(attrs: Mapping[str, Any], proto: Any) -> Non
                 f"converted to a payload: {err}"
             ) from err
         proto.indexed_fields[key].CopyFrom(payload)
+
+
+def _encode_typed_search_attributes(attrs: TypedSearchAttributes, proto: Any) -> None:
+    import json
+    from datetime import datetime
+
+    for key, value in attrs:
+        if isinstance(value, datetime):
+            value = value.isoformat()
+        elif key.indexed_value_type == SearchAttributeIndexedValueType.KEYWORD_LIST:
+            value = list(value)
+        payload = proto.indexed_fields[key.name]
+        payload.metadata["encoding"] = b"json/plain"
+        payload.metadata["type"] = key._metadata_type.encode()
+        payload.data = json.dumps(value, separators=(",", ":")).encode()
 
 
 def _execution(workflow_id: str, run_id: Optional[str]) -> Any:
@@ -429,9 +453,9 @@ class _ClientImpl(OutboundInterceptor):
         req.namespace = client.namespace
         req.identity = client.identity
         if input.details:
-            req.details.payloads.extend(
-                await client._encode(input.details, "the heartbeat details")
-            )
+            req.details.payloads.extend(await client._encode(
+                input.details, "the heartbeat details", input.data_converter_override
+            ))
         resp = await client._call(rpc, req, input.rpc_metadata, input.rpc_timeout)
         if resp.cancel_requested or resp.activity_paused or resp.activity_reset:
             from temporalio.activity import ActivityCancellationDetails
@@ -448,20 +472,25 @@ class _ClientImpl(OutboundInterceptor):
         client = self._client
         req, rpc = self._activity_request(input.id_or_token, "Completed")
         if input.result is not _ARG_UNSET:
-            req.result.payloads.append(await client._encode_one(input.result, "the activity result"))
+            req.result.payloads.append(await client._encode_one(
+                input.result, "the activity result", input.data_converter_override
+            ))
         await client._call(rpc, req, input.rpc_metadata, input.rpc_timeout)
 
     async def fail_async_activity(self, input: FailAsyncActivityInput) -> None:
         client = self._client
         req, rpc = self._activity_request(input.id_or_token, "Failed")
-        failure = await client.data_converter.encode_failure(input.error)
+        converter = input.data_converter_override or client.data_converter
+        failure = await converter.encode_failure(input.error)
         if failure.WhichOneof("failure_info") != "application_failure_info":
             # The server takes only application failures from an activity.
             failure.application_failure_info.type = type(input.error).__name__
         req.failure.CopyFrom(failure)
         if input.last_heartbeat_details:
             req.last_heartbeat_details.payloads.extend(
-                await client._encode(input.last_heartbeat_details, "the last heartbeat details")
+                await client._encode(
+                    input.last_heartbeat_details, "the last heartbeat details", converter
+                )
             )
         await client._call(rpc, req, input.rpc_metadata, input.rpc_timeout)
 
@@ -471,9 +500,9 @@ class _ClientImpl(OutboundInterceptor):
         client = self._client
         req, rpc = self._activity_request(input.id_or_token, "Canceled")
         if input.details:
-            req.details.payloads.extend(
-                await client._encode(input.details, "the cancellation details")
-            )
+            req.details.payloads.extend(await client._encode(
+                input.details, "the cancellation details", input.data_converter_override
+            ))
         await client._call(rpc, req, input.rpc_metadata, input.rpc_timeout)
 
     def _activity_request(self, ref: Any, outcome: str) -> Tuple[Any, str]:

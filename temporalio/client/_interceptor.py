@@ -23,6 +23,7 @@ from temporalio.common import (
     Priority,
     QueryRejectCondition,
     RetryPolicy,
+    TypedSearchAttributes,
     VersioningOverride,
     WorkflowIDConflictPolicy,
     WorkflowIDReusePolicy,
@@ -31,6 +32,7 @@ from temporalio.common import (
 if TYPE_CHECKING:
     from temporalio.api.common.v1 import Payload
     from temporalio.client._activity import AsyncActivityIDReference
+    from temporalio.converter import DataConverter
     from temporalio.client._workflow import (
         WorkflowExecutionAsyncIterator,
         WorkflowExecutionCount,
@@ -80,8 +82,9 @@ class StartWorkflowInput:
     """Cron schedule ("" for none)."""
     memo: Optional[Mapping[str, Any]] = None
     """Memo (values, encoded by the client's data converter)."""
-    search_attributes: Optional[Mapping[str, Any]] = None
-    """Search attributes: name to a value or a list of values (always JSON)."""
+    search_attributes: Union[None, Mapping[str, Any], TypedSearchAttributes] = None
+    """Search attributes: name to a value or a list of values, or typed
+    (:class:`~temporalio.common.TypedSearchAttributes`); always JSON."""
     headers: Mapping[str, "Payload"] = field(default_factory=dict)
     """Headers sent in the request's ``header`` field, as given (no codec
     applied). Empty unless an interceptor sets them."""
@@ -299,6 +302,8 @@ class HeartbeatAsyncActivityInput:
     """Headers of this gRPC call."""
     rpc_timeout: Optional[timedelta]
     """Timeout of this gRPC call as a whole, retries included."""
+    data_converter_override: Optional["DataConverter"] = None
+    """The converter to use instead of the client's (None: the client's)."""
 
 
 @dataclass
@@ -314,6 +319,8 @@ class CompleteAsyncActivityInput:
     """Headers of this gRPC call."""
     rpc_timeout: Optional[timedelta]
     """Timeout of this gRPC call as a whole, retries included."""
+    data_converter_override: Optional["DataConverter"] = None
+    """The converter to use instead of the client's (None: the client's)."""
 
 
 @dataclass
@@ -331,6 +338,8 @@ class FailAsyncActivityInput:
     """Headers of this gRPC call."""
     rpc_timeout: Optional[timedelta]
     """Timeout of this gRPC call as a whole, retries included."""
+    data_converter_override: Optional["DataConverter"] = None
+    """The converter to use instead of the client's (None: the client's)."""
 
 
 @dataclass
@@ -346,6 +355,8 @@ class ReportCancellationAsyncActivityInput:
     """Headers of this gRPC call."""
     rpc_timeout: Optional[timedelta]
     """Timeout of this gRPC call as a whole, retries included."""
+    data_converter_override: Optional["DataConverter"] = None
+    """The converter to use instead of the client's (None: the client's)."""
 
 
 class OutboundInterceptor:

@@ -211,7 +211,7 @@ class WorkflowHandle(Generic[SelfType, ReturnType]):
 
     async def query(
         self,
-        name: str,
+        query: str,
         *arg_values: Any,
         arg: Any = _ARG_UNSET,
         args: Sequence[Any] = (),
@@ -220,7 +220,7 @@ class WorkflowHandle(Generic[SelfType, ReturnType]):
         rpc_metadata: Mapping[str, Union[str, bytes]] = {},
         rpc_timeout: Optional[timedelta] = None,
     ) -> Any:
-        """Run query ``name`` on the workflow; return its decoded value.
+        """Run query ``query`` (its name) on the workflow; return its decoded value.
 
         Arguments go positionally (``query("q", a, b)``), as one ``arg=``
         or as ``args=[...]`` (the official SDK's forms); two forms at once
@@ -234,8 +234,8 @@ class WorkflowHandle(Generic[SelfType, ReturnType]):
         the workflow's status. Goes through :meth:`OutboundInterceptor.query_workflow`.
         ``rpc_timeout`` bounds the call as a whole, retries included.
         """
-        _check_str(name, "query name")
-        values = _arg_or_args(arg_values, arg, args, f"query {name!r}")
+        _check_str(query, "query name")
+        values = _arg_or_args(arg_values, arg, args, f"query {query!r}")
         if reject_condition is not None:
             reject_condition = _check_enum(QueryRejectCondition, reject_condition, "reject_condition")
         else:
@@ -245,7 +245,7 @@ class WorkflowHandle(Generic[SelfType, ReturnType]):
             QueryWorkflowInput(
                 id=self._id,
                 run_id=self._run_id,
-                query=name,
+                query=query,
                 args=values,
                 reject_condition=reject_condition,
                 headers={},
@@ -257,26 +257,26 @@ class WorkflowHandle(Generic[SelfType, ReturnType]):
 
     async def signal(
         self,
-        name: str,
+        signal: str,
         *arg_values: Any,
         arg: Any = _ARG_UNSET,
         args: Sequence[Any] = (),
         rpc_metadata: Mapping[str, Union[str, bytes]] = {},
         rpc_timeout: Optional[timedelta] = None,
     ) -> None:
-        """Send signal ``name`` to the workflow, its arguments positionally,
+        """Send signal ``signal`` (its name) to the workflow, its arguments positionally,
         as one ``arg=`` or as ``args=[...]`` (two forms at once raise
         :class:`TypeError`, also a :class:`ValueError`). Goes through
         :meth:`OutboundInterceptor.signal_workflow`. ``rpc_timeout`` bounds the
         call as a whole, retries included."""
-        _check_str(name, "signal name")
-        values = _arg_or_args(arg_values, arg, args, f"signal {name!r}")
+        _check_str(signal, "signal name")
+        values = _arg_or_args(arg_values, arg, args, f"signal {signal!r}")
         _check_rpc_options(rpc_metadata, rpc_timeout)
         await self._client._impl.signal_workflow(
             SignalWorkflowInput(
                 id=self._id,
                 run_id=self._run_id,
-                signal=name,
+                signal=signal,
                 args=values,
                 headers={},
                 rpc_metadata=rpc_metadata,

@@ -482,3 +482,74 @@ async def test_start_options_and_handle_for(client: Client, peer_task_queue: str
         await client.start_workflow(WORKFLOW_TYPE, task_queue=peer_task_queue, priority=2)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="priority_key must be a positive integer"):
         Priority(priority_key=0)
+
+
+@pytest.fixture
+async def typed_attributes(client: Client) -> None:
+    from temporalio.api.enums.v1 import IndexedValueType
+    from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+    from temporalio.service import AlreadyExistsError
+
+    attrs = {
+        "SdkCParityKeyword": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+        "SdkCParityInt": IndexedValueType.INDEXED_VALUE_TYPE_INT,
+        "SdkCParityWhen": IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+        "SdkCParityTags": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+    }
+    try:
+        await client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(namespace=client.namespace, search_attributes=attrs)
+        )
+    except AlreadyExistsError:
+        pass
+
+
+async def test_typed_search_attributes_and_versioning_override(
+    client: Client, peer_task_queue: str, typed_attributes: None
+) -> None:
+    from datetime import datetime, timezone
+
+    from temporalio.common import (
+        AutoUpgradeVersioningOverride,
+        SearchAttributeKey,
+        SearchAttributePair,
+        TypedSearchAttributes,
+    )
+
+    keyword = SearchAttributeKey.for_keyword("SdkCParityKeyword")
+    number = SearchAttributeKey.for_int("SdkCParityInt")
+    when = SearchAttributeKey.for_datetime("SdkCParityWhen")
+    tags = SearchAttributeKey.for_keyword_list("SdkCParityTags")
+    stamp = datetime(2024, 5, 6, 7, 8, 9, tzinfo=timezone.utc)
+    marker = f"m-{uuid.uuid4()}"
+    attrs = TypedSearchAttributes([
+        SearchAttributePair(keyword, marker),
+        SearchAttributePair(number, 7),
+        SearchAttributePair(when, stamp),
+        SearchAttributePair(tags, ["a", "b"]),
+    ])
+    handle = await completed(
+        client, peer_task_queue, None, search_attributes=attrs,
+        versioning_override=AutoUpgradeVersioningOverride(),
+    )
+    desc = await handle.describe()
+    typed = desc.typed_search_attributes
+    assert typed[keyword] == marker
+    assert typed[number] == 7
+    assert typed[when] == stamp
+    assert list(typed[tags]) == ["a", "b"]
+    assert desc.search_attributes["SdkCParityInt"] == 7
+    started = (await handle.fetch_history()).events[0].workflow_execution_started_event_attributes
+    assert started.versioning_override.auto_upgrade or started.versioning_override.behavior == 2
+
+    listed = await eventually(
+        lambda: _ids(client.list_workflows(f"SdkCParityKeyword = '{marker}'")),
+        lambda v: v == [handle.id], "listing by a typed search attribute",
+    )
+    assert listed == [handle.id]
+    execution = [w async for w in client.list_workflows(f"SdkCParityKeyword = '{marker}'")][0]
+    assert execution.typed_search_attributes[number] == 7
+
+
+async def _ids(it: Any) -> List[str]:
+    return [w.id async for w in it]

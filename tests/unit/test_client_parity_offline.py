@@ -1,0 +1,267 @@
+"""Offline checks of the official SDK's client and common types as ours has
+them: the parameters of the methods (compared with the official SDK in the
+peer virtualenv, so drift fails here), the common types' behaviour and
+messages, the history JSON's enum forms and the ``arg``/``args`` rules."""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import json
+import pickle
+import subprocess
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from typing import Any, Dict, List
+
+import pytest
+
+import temporalio.client as ours
+import temporalio.common as common
+from temporalio._checks import _ARG_UNSET, _arg_or_args
+
+# (class, method) whose official parameters ours must all have.
+METHODS = [
+    ("Client", "start_workflow"), ("Client", "execute_workflow"),
+    ("Client", "list_workflows"), ("Client", "count_workflows"),
+    ("Client", "get_async_activity_handle"), ("Client", "get_workflow_handle_for"),
+    ("Client", "get_workflow_handle"),
+    ("WorkflowHandle", "fetch_history"), ("WorkflowHandle", "fetch_history_events"),
+    ("WorkflowHandle", "signal"), ("WorkflowHandle", "query"),
+    ("WorkflowHandle", "result"), ("WorkflowHandle", "describe"),
+    ("WorkflowHandle", "cancel"), ("WorkflowHandle", "terminate"),
+    ("AsyncActivityHandle", "heartbeat"), ("AsyncActivityHandle", "complete"),
+    ("AsyncActivityHandle", "fail"), ("AsyncActivityHandle", "report_cancellation"),
+    ("WorkflowExecutionAsyncIterator", "map_histories"),
+    ("WorkflowExecutionAsyncIterator", "fetch_next_page"),
+    ("WorkflowHistoryEventAsyncIterator", "fetch_next_page"),
+]
+# Dataclasses whose official public fields ours must all have.
+DATACLASSES = [
+    "client.WorkflowExecution", "client.WorkflowExecutionDescription",
+    "client.WorkflowExecutionCount", "client.WorkflowExecutionCountAggregationGroup",
+    "client.WorkflowHistory", "client.AsyncActivityIDReference",
+    "client.ListWorkflowsInput", "client.CountWorkflowsInput",
+    "client.FetchWorkflowHistoryEventsInput", "client.HeartbeatAsyncActivityInput",
+    "client.CompleteAsyncActivityInput", "client.FailAsyncActivityInput",
+    "client.ReportCancellationAsyncActivityInput",
+    "common.Priority", "common.RawValue", "common.WorkerDeploymentVersion",
+    "common.TypedSearchAttributes", "activity.ActivityCancellationDetails",
+]
+ENUMS = ["client.WorkflowHistoryEventFilterType", "common.VersioningBehavior",
+         "common.SearchAttributeIndexedValueType"]
+
+PEER_SCRIPT = """
+import dataclasses, importlib, inspect, json, sys
+spec = json.loads(sys.stdin.read())
+out = {"methods": {}, "fields": {}, "enums": {}}
+import temporalio.client as client
+for cls, meth in spec["methods"]:
+    params = inspect.signature(getattr(getattr(client, cls), meth)).parameters
+    out["methods"][cls + "." + meth] = [p for p in params if p != "self"]
+for path in spec["dataclasses"]:
+    mod, name = path.split(".")
+    cls = getattr(importlib.import_module("temporalio." + mod), name)
+    out["fields"][path] = [f.name for f in dataclasses.fields(cls) if not f.name.startswith("_")]
+for path in spec["enums"]:
+    mod, name = path.split(".")
+    cls = getattr(importlib.import_module("temporalio." + mod), name)
+    out["enums"][path] = {m.name: int(m) for m in cls}
+print(json.dumps(out))
+"""
+
+
+@pytest.fixture(scope="module")
+def official() -> Dict[str, Any]:
+    from tests.peer.peerhost import peer_python
+
+    spec = {"methods": METHODS, "dataclasses": DATACLASSES, "enums": ENUMS}
+    proc = subprocess.run(
+        [peer_python(), "-c", PEER_SCRIPT], input=json.dumps(spec), capture_output=True,
+        text=True, timeout=120, cwd="/",  # not this repository: its temporalio would shadow
+    )
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)  # type: ignore[no-any-return]
+
+
+def _ours(path: str) -> Any:
+    import importlib
+
+    mod, name = path.split(".")
+    return getattr(importlib.import_module(f"temporalio.{mod}"), name)
+
+
+@pytest.mark.parametrize("cls,meth", METHODS)
+def test_method_has_every_official_parameter(official: Dict[str, Any], cls: str, meth: str) -> None:
+    theirs = official["methods"][f"{cls}.{meth}"]
+    params = inspect.signature(getattr(getattr(ours, cls), meth)).parameters
+    mine = [p for p in params if p != "self"]
+    missing = [p for p in theirs if p not in mine]
+    # The official `details` of heartbeat/report_cancellation and `args` of
+    # terminate are *varargs; ours are too, named the same.
+    assert not missing, f"{cls}.{meth} lacks {missing} (ours: {mine})"
+
+
+@pytest.mark.parametrize("path", DATACLASSES)
+def test_dataclass_has_every_official_field(official: Dict[str, Any], path: str) -> None:
+    mine = [f.name for f in dataclasses.fields(_ours(path))]
+    missing = [f for f in official["fields"][path] if f not in mine]
+    assert not missing, f"{path} lacks {missing}"
+
+
+@pytest.mark.parametrize("path", ENUMS)
+def test_enum_matches_official(official: Dict[str, Any], path: str) -> None:
+    assert {m.name: int(m) for m in _ours(path)} == official["enums"][path]
+
+
+def test_workflow_handle_is_generic_in_two_types() -> None:
+    alias = ours.WorkflowHandle[int, str]
+    assert alias.__args__ == (int, str)  # type: ignore[attr-defined]
+
+
+# ---- arg / args --------------------------------------------------------------------------
+
+
+def test_arg_or_args_forms_and_conflicts() -> None:
+    assert _arg_or_args((), _ARG_UNSET, (), "w") == []
+    assert _arg_or_args((1,), _ARG_UNSET, (), "w") == [1]
+    assert _arg_or_args((1, 2), _ARG_UNSET, (), "w") == [1, 2]
+    assert _arg_or_args((), None, (), "w") == [None]
+    assert _arg_or_args((), [1, 2], (), "w") == [[1, 2]]  # one argument: a list
+    assert _arg_or_args((), _ARG_UNSET, [1, 2], "w") == [1, 2]
+    for positional, arg, args in (((1,), 2, ()), ((1,), _ARG_UNSET, [2]), ((), 1, [2])):
+        with pytest.raises(TypeError, match="^Cannot have arg and args: the arguments of w") as e:
+            _arg_or_args(positional, arg, args, "w")
+        assert isinstance(e.value, ValueError)
+    with pytest.raises(TypeError, match="args must be a list of arguments, not str"):
+        _arg_or_args((), _ARG_UNSET, "abc", "w")
+
+
+# ---- common types ------------------------------------------------------------------------
+
+
+def test_typed_search_attributes() -> None:
+    kw = common.SearchAttributeKey.for_keyword("b")
+    n = common.SearchAttributeKey.for_int("a")
+    tags = common.SearchAttributeKey.for_keyword_list("c")
+    attrs = common.TypedSearchAttributes([
+        common.SearchAttributePair(kw, "x"), common.SearchAttributePair(n, 1),
+    ])
+    assert [p.key.name for p in attrs] == ["a", "b"] and len(attrs) == 2
+    assert attrs[kw] == "x" and attrs[n] == 1
+    assert kw in attrs and common.SearchAttributeKey.for_text("b") not in attrs
+    assert attrs.get(tags) is None and attrs.get(tags, ["d"]) == ["d"]
+    with pytest.raises(KeyError):
+        attrs[tags]
+    updated = attrs.updated(common.SearchAttributePair(kw, "y"), common.SearchAttributePair(tags, ["t"]))
+    assert updated[kw] == "y" and updated[tags] == ["t"] and attrs[kw] == "x"
+    with pytest.raises(ValueError, match="Duplicate search attribute entries found for key b"):
+        common.TypedSearchAttributes([
+            common.SearchAttributePair(kw, "x"), common.SearchAttributePair(kw, "y"),
+        ])
+    assert len(common.TypedSearchAttributes.empty) == 0
+    assert tags.origin_value_type is Sequence and n.origin_value_type is int
+    assert kw.value_set("v").value == "v" and kw.value_unset().value is None
+    assert kw == common.SearchAttributeKey.for_keyword("b")
+
+
+def test_typed_search_attributes_decoded_from_payloads() -> None:
+    from temporalio.api.common.v1 import SearchAttributes
+
+    proto = SearchAttributes()
+    for name, kind, data in (
+        ("k", b"Keyword", b'"v"'), ("i", b"INDEXED_VALUE_TYPE_INT", b"[3]"),
+        ("d", b"Datetime", b'"2024-01-02T03:04:05Z"'), ("l", b"KeywordList", b'["a","b"]'),
+        ("untyped", b"", b'"u"'),
+    ):
+        proto.indexed_fields[name].data = data
+        if kind:
+            proto.indexed_fields[name].metadata["type"] = kind
+    attrs = common._decode_typed_search_attributes(proto)
+    assert attrs[common.SearchAttributeKey.for_keyword("k")] == "v"
+    assert attrs[common.SearchAttributeKey.for_int("i")] == 3
+    assert attrs[common.SearchAttributeKey.for_datetime("d")] == datetime(
+        2024, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    assert attrs[common.SearchAttributeKey.for_keyword_list("l")] == ["a", "b"]
+    assert len(attrs) == 4
+
+
+def test_priority_and_versioning_types() -> None:
+    assert common.Priority.default == common.Priority()
+    with pytest.raises(TypeError, match="^priority_key must be an integer$"):
+        common.Priority(priority_key="1")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="^priority_key must be a positive integer$"):
+        common.Priority(priority_key=0)
+    p = common.Priority(priority_key=3, fairness_key="t", fairness_weight=2.0)
+    assert common.Priority._from_proto(p._to_proto()) == p
+    v = common.WorkerDeploymentVersion.from_canonical_string("deploy.build.1")
+    assert (v.deployment_name, v.build_id) == ("deploy", "build.1")
+    assert v.to_canonical_string() == "deploy.build.1"
+    with pytest.raises(ValueError, match="Cannot parse version string: nodot"):
+        common.WorkerDeploymentVersion.from_canonical_string("nodot")
+    pinned = common.PinnedVersioningOverride(v)._to_proto()
+    assert pinned.pinned.version.build_id == "build.1" and pinned.pinned_version == "deploy.build.1"
+    assert common.AutoUpgradeVersioningOverride()._to_proto().auto_upgrade
+
+
+def test_raw_value_pickles() -> None:
+    from temporalio.api.common.v1 import Payload
+
+    raw = common.RawValue(Payload(metadata={"encoding": b"json/plain"}, data=b"1"))
+    assert pickle.loads(pickle.dumps(raw)) == raw
+
+
+# ---- history JSON ------------------------------------------------------------------------
+
+
+def test_history_from_json_takes_every_enum_form() -> None:
+    def event(event_type: Any, kind: Any, timeout_type: Any) -> Dict[str, Any]:
+        return {
+            "eventId": "1", "eventType": event_type,
+            "workflowExecutionStartedEventAttributes": {
+                "workflowType": {"name": "W"}, "taskQueue": {"name": "q", "kind": kind},
+                "originalExecutionRunId": "r1",
+                "continuedFailure": {"message": "m", "cause": {
+                    "message": "inner", "timeoutFailureInfo": {"timeoutType": timeout_type}}},
+            },
+        }
+
+    forms: List[Dict[str, Any]] = [
+        {"events": [event("EVENT_TYPE_WORKFLOW_EXECUTION_STARTED", "TASK_QUEUE_KIND_NORMAL",
+                          "TIMEOUT_TYPE_START_TO_CLOSE")]},
+        {"events": [event("WorkflowExecutionStarted", "Normal", "StartToClose")]},
+        {"events": [event(1, 1, 1)]},
+    ]
+    histories = [ours.WorkflowHistory.from_json("wf", f) for f in forms]
+    assert histories[0] == histories[1] == histories[2]
+    h = histories[0]
+    assert h.run_id == "r1"
+    cause = h.events[0].workflow_execution_started_event_attributes.continued_failure.cause
+    assert cause.timeout_failure_info.timeout_type == 1
+    assert ours.WorkflowHistory.from_json("wf", h.to_json()) == h
+    with pytest.raises(ValueError, match="not a dictionary"):
+        ours.WorkflowHistory.from_json("wf", "[]")
+    with pytest.raises(RuntimeError, match="No events"):
+        ours.WorkflowHistory("wf", []).run_id
+
+
+# ---- offline argument checks --------------------------------------------------------------
+
+
+class _Returns:
+    async def run(self) -> datetime:
+        raise NotImplementedError
+
+
+def test_get_workflow_handle_for_takes_the_return_type(offline_client: Any) -> None:
+    handle = offline_client.get_workflow_handle_for(_Returns.run, "wf-1", run_id="r")
+    assert handle._result_type is datetime and handle.run_id == "r"
+    with pytest.raises(TypeError, match="workflow must be the workflow's run method"):
+        offline_client.get_workflow_handle_for("Name", "wf-1")
+
+
+@pytest.fixture
+def offline_client() -> Any:
+    from temporalio.client import Client
+
+    return Client("127.0.0.1:1")
