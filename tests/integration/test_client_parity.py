@@ -395,6 +395,48 @@ async def test_raise_complete_async_is_not_caught_by_except_exception(
         activity.raise_complete_async()
 
 
+def defer_in_child(marker: str) -> str:
+    """A process-pool activity that leaves its completion to another party."""
+    activity.heartbeat(marker)
+    activity.raise_complete_async()
+
+
+async def test_raise_complete_async_in_a_process_pool(
+    client: Client, peer_task_queue: str
+) -> None:
+    import concurrent.futures
+    import multiprocessing
+
+    tq = f"async-{uuid.uuid4()}"
+    with concurrent.futures.ProcessPoolExecutor(
+        max_workers=1, mp_context=multiprocessing.get_context("spawn")
+    ) as pool:
+        async with Worker(
+            client, task_queue=tq, activities={"defer_in_child": defer_in_child},
+            activity_executor=pool, max_concurrent_activities=1,
+        ):
+            handle = await start_activity_workflow(client, peer_task_queue, "execute_activity", {
+                "name": "defer_in_child", "task_queue": tq, "args": ["m"],
+                "start_to_close_ms": 60000, "count": 2,
+            })
+
+            def pending(d: Any) -> List[Any]:
+                return list(d.raw_description.pending_activities)
+
+            for n in range(2):  # sequential: the second needs the first's slot back
+                desc = await eventually(
+                    handle.describe,
+                    lambda d: len(pending(d)) == 1 and pending(d)[0].state == 2  # STARTED
+                    and pending(d)[0].activity_id == str(n + 1),
+                    f"activity {n + 1} started",
+                )
+                act = pending(desc)[0]
+                await client.get_async_activity_handle(
+                    workflow_id=handle.id, run_id=None, activity_id=act.activity_id
+                ).complete(f"child-{n}")
+            assert await asyncio.wait_for(handle.result(), 30) == ["child-0", "child-1"]
+
+
 def test_get_async_activity_handle_argument_errors(client: Client) -> None:
     with pytest.raises(ValueError, match="Task token cannot be present with other IDs"):
         client.get_async_activity_handle(task_token=b"t", activity_id="1")

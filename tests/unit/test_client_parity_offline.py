@@ -11,7 +11,7 @@ import json
 import pickle
 import subprocess
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, List
 
 import pytest
@@ -265,3 +265,109 @@ def offline_client() -> Any:
     from temporalio.client import Client
 
     return Client("127.0.0.1:1")
+
+
+# ---- the new operations through interceptors (fake service) ---------------------------------
+
+NEW_OPERATIONS = [
+    "list_workflows", "count_workflows", "fetch_workflow_history_events",
+    "heartbeat_async_activity", "complete_async_activity", "fail_async_activity",
+    "report_cancellation_async_activity",
+]
+
+
+async def test_new_operations_go_through_interceptors_and_build_their_requests() -> None:
+    from temporalio.client import Interceptor, OutboundInterceptor
+    from temporalio.converter import DataConverter
+    from temporalio.exceptions import ApplicationError
+    from tests.unit.test_client_offline import completed, fake_client, history, wsv1
+
+    seen: List[str] = []
+
+    class Spy(OutboundInterceptor):
+        pass
+
+    def spy(op: str) -> Any:
+        def method(self: Spy, input: Any) -> Any:
+            seen.append(op)
+            return getattr(self.next, op)(input)
+
+        return method
+
+    for op in NEW_OPERATIONS:
+        setattr(Spy, op, spy(op))
+
+    class SpyInterceptor(Interceptor):
+        def intercept_client(self, next: OutboundInterceptor) -> OutboundInterceptor:
+            return Spy(next)
+
+    client, service = fake_client(interceptors=[SpyInterceptor()])
+    ws = wsv1()
+    from temporalio.api.workflow.v1 import WorkflowExecutionInfo
+
+    info = WorkflowExecutionInfo(status=2, task_queue="tq")
+    info.execution.workflow_id, info.execution.run_id = "wf", "r1"
+    service.queue("list_workflow_executions",
+                  ws.ListWorkflowExecutionsResponse(executions=[info], next_page_token=b"p2"),
+                  ws.ListWorkflowExecutionsResponse(executions=[info]))
+    service.queue("count_workflow_executions", ws.CountWorkflowExecutionsResponse(count=5))
+    service.queue("get_workflow_execution_history", history(completed("done")))
+    for rpc in ("record_activity_task_heartbeat", "respond_activity_task_completed",
+                "respond_activity_task_failed_by_id", "respond_activity_task_canceled"):
+        message = "".join(word.capitalize() for word in rpc.split("_")) + "Response"
+        service.queue(rpc, getattr(ws, message)())
+
+    listed = [w async for w in client.list_workflows("Q = 1", page_size=7)]
+    assert [w.id for w in listed] == ["wf", "wf"] and listed[0].status == 2
+    assert (await client.count_workflows("Q = 1")).count == 5
+    events = [e async for e in client.get_workflow_handle("wf").fetch_history_events(page_size=3)]
+    assert len(events) == 1
+    token_handle = client.get_async_activity_handle(task_token=b"tok")
+    await token_handle.heartbeat("d")
+    await token_handle.complete(None)
+    id_handle = client.get_async_activity_handle(workflow_id="wf", run_id="r", activity_id="1")
+    await id_handle.fail(ApplicationError("no"), last_heartbeat_details=["h"])
+    await token_handle.report_cancellation()
+    assert seen == ["list_workflows", "count_workflows", "fetch_workflow_history_events",
+                    "heartbeat_async_activity", "complete_async_activity",
+                    "fail_async_activity", "report_cancellation_async_activity"]
+
+    calls = {name: req for name, req, _ in service.calls}
+    first_list = service.calls[0][1]
+    assert (first_list.query, first_list.page_size, first_list.next_page_token) == ("Q = 1", 7, b"")
+    assert service.calls[1][1].next_page_token == b"p2"
+    assert calls["get_workflow_execution_history"].maximum_page_size == 3
+    assert calls["record_activity_task_heartbeat"].task_token == b"tok"
+    decoded = DataConverter.default.payload_converter.from_payloads(
+        calls["record_activity_task_heartbeat"].details.payloads)
+    assert decoded == ["d"] and calls["record_activity_task_heartbeat"].identity == "me@test"
+    # complete(None) sends None as the result; complete() sends no result.
+    assert len(calls["respond_activity_task_completed"].result.payloads) == 1
+    failed = calls["respond_activity_task_failed_by_id"]
+    assert (failed.workflow_id, failed.run_id, failed.activity_id) == ("wf", "r", "1")
+    assert failed.failure.message == "no" and failed.failure.HasField("application_failure_info")
+    assert len(failed.last_heartbeat_details.payloads) == 1
+    assert not calls["respond_activity_task_canceled"].details.payloads
+
+
+async def test_start_options_reach_the_request() -> None:
+    from temporalio.common import PinnedVersioningOverride, Priority, WorkerDeploymentVersion
+    from temporalio.converter import DataConverter
+    from tests.unit.test_client_offline import fake_client, wsv1
+
+    client, service = fake_client()
+    service.queue("start_workflow_execution", wsv1().StartWorkflowExecutionResponse(run_id="r"))
+    await client.start_workflow(
+        "Wf", arg=[1, 2], id="wf", task_queue="tq", start_delay=timedelta(seconds=3),
+        static_summary="s", static_details="d", priority=Priority(priority_key=4),
+        request_eager_start=True,
+        versioning_override=PinnedVersioningOverride(WorkerDeploymentVersion("dep", "b1")),
+    )
+    (_, req, _), = service.calls
+    pc = DataConverter.default.payload_converter
+    assert pc.from_payloads(req.input.payloads) == [[1, 2]]  # arg: one argument
+    assert req.workflow_start_delay.ToTimedelta() == timedelta(seconds=3)
+    assert pc.from_payloads([req.user_metadata.summary, req.user_metadata.details]) == ["s", "d"]
+    assert req.priority.priority_key == 4
+    assert req.versioning_override.pinned.version.build_id == "b1"
+    assert not req.request_eager_execution  # no workflow worker here to take the task
