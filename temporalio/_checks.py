@@ -194,3 +194,58 @@ def _arg_or_args(positional: Sequence[Any], arg: Any, args: Any, what: str) -> S
     if args is None:
         return []
     return list(_check_args(args, "args"))
+
+
+def _workflow_definition_of(fn: Any) -> Any:
+    """The ``@workflow.defn`` record of a workflow's run method ``fn``: the
+    ``__temporal_workflow_definition`` attribute the official SDK sets on the
+    run method, else the one on the class that defines ``fn`` (found from
+    its module and qualified name). None if neither."""
+    import sys
+
+    found = getattr(fn, "__temporal_workflow_definition", None)
+    if found is not None:
+        return found
+    owner: Any = sys.modules.get(getattr(fn, "__module__", "") or "")
+    for part in (getattr(fn, "__qualname__", "") or "").split(".")[:-1]:
+        owner = getattr(owner, part, None)
+        if owner is None or part == "<locals>":
+            return None
+    if isinstance(owner, type):
+        return owner.__dict__.get("__temporal_workflow_definition")
+    return None
+
+
+def _workflow_name_and_result_type(workflow: Any) -> Tuple[str, Any]:
+    """A workflow type name given as itself or as the run method of a
+    ``@workflow.defn`` class (the official SDK's two forms), and the result
+    type the run method declares (None for a name)."""
+    if isinstance(workflow, str) or not callable(workflow):
+        return _check_str(workflow, "workflow (the workflow type name)"), None
+    defn = _workflow_definition_of(workflow)
+    if defn is None:
+        name = getattr(workflow, "__qualname__", "<unknown>")
+        raise ValueError(
+            f"Function {name} missing attributes, was it decorated with @workflow.run "
+            "and was its class decorated with @workflow.defn?"
+        )
+    if not getattr(defn, "name", None):
+        raise ValueError("Cannot invoke dynamic workflow explicitly")
+    return defn.name, getattr(defn, "ret_type", None)
+
+
+def _handler_name(handler: Any, kind: str) -> Tuple[str, Any]:
+    """A signal or query (``kind``) name given as itself or as the
+    ``@workflow.signal``/``@workflow.query`` method (the official SDK's
+    forms), and the method's declared result type (None for a name)."""
+    if isinstance(handler, str) or not callable(handler):
+        return _check_str(handler, f"{kind} name"), None
+    defn = getattr(handler, f"__temporal_{kind}_definition", None)
+    if defn is None:
+        raise RuntimeError(
+            f"{kind.capitalize()} definition not found on {handler.__qualname__}, "
+            f"is it decorated with @workflow.{kind}?"
+        )
+    if not getattr(defn, "name", None):
+        raise RuntimeError(f"Cannot invoke dynamic {kind} definition")
+    return defn.name, getattr(defn, "ret_type", None)

@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import (
     TYPE_CHECKING,
     Any,
+    Callable,
     Dict,
     List,
     Mapping,
@@ -31,6 +32,8 @@ from temporalio._checks import (
     _check_str,
     _check_timeout,
     _check_type,
+    _workflow_definition_of,
+    _workflow_name_and_result_type,
 )
 from temporalio.client._activity import AsyncActivityHandle, AsyncActivityIDReference
 from temporalio.client._impl import _ClientImpl, _new_id
@@ -393,7 +396,7 @@ class Client:
 
     async def start_workflow(
         self,
-        workflow: str,
+        workflow: Union[str, Callable[..., Any]],
         *arg_values: Any,
         arg: Any = _ARG_UNSET,
         args: Sequence[Any] = (),
@@ -421,7 +424,9 @@ class Client:
         versioning_override: Optional[VersioningOverride] = None,
         stack_level: int = 2,
     ) -> "WorkflowHandle[Any, Any]":
-        """Start workflow type ``workflow`` on ``task_queue``.
+        """Start workflow type ``workflow`` (its name, or the run method of
+        a ``@workflow.defn`` class, whose declared result type then types
+        :meth:`WorkflowHandle.result`) on ``task_queue``.
 
         Its arguments go positionally (``start_workflow("Wf", a, b, ...)``),
         as one ``arg=`` or as ``args=[...]`` (the official SDK's forms: one
@@ -454,7 +459,9 @@ class Client:
         :meth:`OutboundInterceptor.start_workflow`. ``rpc_timeout`` bounds the
         call as a whole, retries included.
         """
-        _check_str(workflow, "workflow (the workflow type name)")
+        workflow, declared_type = _workflow_name_and_result_type(workflow)
+        if result_type is None:
+            result_type = declared_type
         values = _arg_or_args(arg_values, arg, args, f"workflow {workflow!r}")
         _check_str(task_queue, "task_queue")
         workflow_id = _new_id() if id is None else _check_str(id, "id")
@@ -520,7 +527,7 @@ class Client:
 
     async def execute_workflow(
         self,
-        workflow: str,
+        workflow: Union[str, Callable[..., Any]],
         *arg_values: Any,
         arg: Any = _ARG_UNSET,
         args: Sequence[Any] = (),
@@ -608,9 +615,11 @@ class Client:
             raise TypeError(
                 f"workflow must be the workflow's run method, not {type(workflow).__name__}"
             )
+        defn = _workflow_definition_of(workflow)
+        declared = getattr(defn, "ret_type", None) if defn is not None else None
         return self.get_workflow_handle(
             workflow_id, run_id=run_id, first_execution_run_id=first_execution_run_id,
-            result_type=_return_type(workflow),
+            result_type=declared or _return_type(workflow),
         )
 
     def list_workflows(

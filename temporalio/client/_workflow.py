@@ -14,6 +14,7 @@ from typing import (
     TYPE_CHECKING,
     Any,
     AsyncIterator,
+    Callable,
     Dict,
     Generic,
     List,
@@ -34,6 +35,7 @@ from temporalio._checks import (
     _check_rpc_options,
     _check_str,
     _check_type,
+    _handler_name,
 )
 from temporalio.client._interceptor import (
     CancelWorkflowInput,
@@ -211,7 +213,7 @@ class WorkflowHandle(Generic[SelfType, ReturnType]):
 
     async def query(
         self,
-        query: str,
+        query: Union[str, Callable[..., Any]],
         *arg_values: Any,
         arg: Any = _ARG_UNSET,
         args: Sequence[Any] = (),
@@ -220,7 +222,9 @@ class WorkflowHandle(Generic[SelfType, ReturnType]):
         rpc_metadata: Mapping[str, Union[str, bytes]] = {},
         rpc_timeout: Optional[timedelta] = None,
     ) -> Any:
-        """Run query ``query`` (its name) on the workflow; return its decoded value.
+        """Run query ``query`` (its name, or the ``@workflow.query`` method,
+        whose declared result type then applies) on the workflow; return its
+        decoded value.
 
         Arguments go positionally (``query("q", a, b)``), as one ``arg=``
         or as ``args=[...]`` (the official SDK's forms); two forms at once
@@ -234,7 +238,9 @@ class WorkflowHandle(Generic[SelfType, ReturnType]):
         the workflow's status. Goes through :meth:`OutboundInterceptor.query_workflow`.
         ``rpc_timeout`` bounds the call as a whole, retries included.
         """
-        _check_str(query, "query name")
+        query, declared_type = _handler_name(query, "query")
+        if result_type is None:
+            result_type = declared_type
         values = _arg_or_args(arg_values, arg, args, f"query {query!r}")
         if reject_condition is not None:
             reject_condition = _check_enum(QueryRejectCondition, reject_condition, "reject_condition")
@@ -257,19 +263,20 @@ class WorkflowHandle(Generic[SelfType, ReturnType]):
 
     async def signal(
         self,
-        signal: str,
+        signal: Union[str, Callable[..., Any]],
         *arg_values: Any,
         arg: Any = _ARG_UNSET,
         args: Sequence[Any] = (),
         rpc_metadata: Mapping[str, Union[str, bytes]] = {},
         rpc_timeout: Optional[timedelta] = None,
     ) -> None:
-        """Send signal ``signal`` (its name) to the workflow, its arguments positionally,
+        """Send signal ``signal`` (its name, or the ``@workflow.signal``
+        method) to the workflow, its arguments positionally,
         as one ``arg=`` or as ``args=[...]`` (two forms at once raise
         :class:`TypeError`, also a :class:`ValueError`). Goes through
         :meth:`OutboundInterceptor.signal_workflow`. ``rpc_timeout`` bounds the
         call as a whole, retries included."""
-        _check_str(signal, "signal name")
+        signal, _ = _handler_name(signal, "signal")
         values = _arg_or_args(arg_values, arg, args, f"signal {signal!r}")
         _check_rpc_options(rpc_metadata, rpc_timeout)
         await self._client._impl.signal_workflow(

@@ -371,3 +371,76 @@ async def test_start_options_reach_the_request() -> None:
     assert req.priority.priority_key == 4
     assert req.versioning_override.pinned.version.build_id == "b1"
     assert not req.request_eager_execution  # no workflow worker here to take the task
+
+
+# ---- workflows, signals and queries named by their methods (the official forms) ------------
+
+
+@dataclasses.dataclass(frozen=True)
+class _FakeDefinition:
+    """What ``@workflow.defn`` records (the attributes the client reads)."""
+
+    name: Any
+    ret_type: Any = None
+
+
+@dataclasses.dataclass(frozen=True)
+class _FakeHandler:
+    name: Any
+    ret_type: Any = None
+
+
+class DecoratedWorkflow:
+    """Decorated by hand the way ``@workflow.defn`` / ``@workflow.signal``
+    / ``@workflow.query`` record themselves (class attribute, method attributes)."""
+
+    async def run(self, x: int) -> datetime:
+        raise NotImplementedError
+
+    async def go(self, value: int) -> None:
+        raise NotImplementedError
+
+    def state(self) -> int:
+        raise NotImplementedError
+
+
+setattr(DecoratedWorkflow, "__temporal_workflow_definition", _FakeDefinition("Decorated", datetime))
+setattr(DecoratedWorkflow.go, "__temporal_signal_definition", _FakeHandler("go-signal"))
+setattr(DecoratedWorkflow.state, "__temporal_query_definition", _FakeHandler("state-query", int))
+
+
+class Undecorated:
+    async def run(self) -> None:
+        raise NotImplementedError
+
+
+async def test_methods_name_workflows_signals_and_queries() -> None:
+    from tests.unit.test_client_offline import fake_client, wsv1
+
+    client, service = fake_client()
+    service.queue("start_workflow_execution", wsv1().StartWorkflowExecutionResponse(run_id="r"))
+    handle = await client.start_workflow(DecoratedWorkflow.run, 1, id="wf", task_queue="tq")
+    assert service.calls[0][1].workflow_type.name == "Decorated"
+    assert handle._result_type is datetime
+    service.queue("signal_workflow_execution", wsv1().SignalWorkflowExecutionResponse())
+    await handle.signal(DecoratedWorkflow.go, 5)
+    assert service.calls[1][1].signal_name == "go-signal"
+    from temporalio.api.common.v1 import Payloads
+    from temporalio.converter import DataConverter
+
+    answer = DataConverter.default.payload_converter.to_payload(3)
+    service.queue("query_workflow", wsv1().QueryWorkflowResponse(query_result=Payloads(payloads=[answer])))
+    assert await handle.query(DecoratedWorkflow.state) == 3
+    assert service.calls[2][1].query.query_type == "state-query"
+    assert client.get_workflow_handle_for(DecoratedWorkflow.run, "wf")._result_type is datetime
+
+    with pytest.raises(ValueError, match=r"^Function Undecorated.run missing attributes, was it "
+                       r"decorated with @workflow.run and was its class decorated with @workflow.defn\?$"):
+        await client.start_workflow(Undecorated.run, id="wf", task_queue="tq")
+    with pytest.raises(RuntimeError, match=r"^Signal definition not found on Undecorated.run, is it "
+                       r"decorated with @workflow.signal\?$"):
+        await handle.signal(Undecorated.run)
+    with pytest.raises(RuntimeError, match=r"^Query definition not found on Undecorated.run"):
+        await handle.query(Undecorated.run)
+    with pytest.raises(TypeError, match="workflow \\(the workflow type name\\) must be a str, not int"):
+        await client.start_workflow(5, id="wf", task_queue="tq")  # type: ignore[arg-type]
