@@ -220,7 +220,7 @@ def _workflow_name_and_result_type(workflow: Any) -> Tuple[str, Any]:
     """A workflow type name given as itself or as the run method of a
     ``@workflow.defn`` class (the official SDK's two forms), and the result
     type the run method declares (None for a name)."""
-    if isinstance(workflow, str) or not callable(workflow):
+    if isinstance(workflow, (str, type)) or not callable(workflow):
         return _check_str(workflow, "workflow (the workflow type name)"), None
     defn = _workflow_definition_of(workflow)
     if defn is None:
@@ -238,7 +238,7 @@ def _handler_name(handler: Any, kind: str) -> Tuple[str, Any]:
     """A signal or query (``kind``) name given as itself or as the
     ``@workflow.signal``/``@workflow.query`` method (the official SDK's
     forms), and the method's declared result type (None for a name)."""
-    if isinstance(handler, str) or not callable(handler):
+    if isinstance(handler, (str, type)) or not callable(handler):
         return _check_str(handler, f"{kind} name"), None
     defn = getattr(handler, f"__temporal_{kind}_definition", None)
     if defn is None:
