@@ -33,7 +33,6 @@ from temporalio._checks import (
     _check_enum,
     _check_positive_int,
     _check_rpc_options,
-    _check_str,
     _check_type,
     _handler_name,
 )

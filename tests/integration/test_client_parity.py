@@ -26,7 +26,6 @@ from temporalio.client import (
     Client,
     WorkflowExecution,
     WorkflowExecutionStatus,
-    WorkflowFailureError,
     WorkflowHandle,
     WorkflowHistory,
     WorkflowHistoryEventFilterType,
