@@ -31,7 +31,7 @@ from temporalio.client import (
     WorkflowHistoryEventFilterType,
 )
 from temporalio.common import Priority
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ApplicationError
 from temporalio.service import NotFoundError
 from temporalio.worker import Worker
 from tests.peer.peerhost import WORKFLOW_TYPE, actions
