@@ -40,15 +40,25 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 T = TypeVar("T")
 
 
-async def eventually(fn: Callable[[], Awaitable[T]], ok: Callable[[T], bool], what: str) -> T:
-    """Poll ``fn`` until ``ok`` holds (visibility is eventually consistent); bounded."""
+async def eventually(
+    fn: Callable[[], Awaitable[T]], ok: Callable[[T], bool], what: str,
+    show: Callable[[T], Any] = repr, seconds: float = 60.0,
+) -> T:
+    """Poll ``fn`` until ``ok`` holds (visibility is eventually consistent,
+    and lags behind under load); bounded by ``seconds``."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
     value = await fn()
-    for _ in range(150):
-        if ok(value):
-            return value
+    while not ok(value):
+        if loop.time() > deadline:
+            raise AssertionError(f"{what}: still {show(value)} after {seconds:.0f} s")
         await asyncio.sleep(0.2)
         value = await fn()
-    raise AssertionError(f"{what}: still {value!r} after 30 s")
+    return value
+
+
+def _brief(executions: List[WorkflowExecution]) -> List[Any]:
+    return [(w.id, w.status, w.close_time) for w in executions]
 
 
 async def completed(client: Client, tq: str, value: Any, **kwargs: Any) -> WorkflowHandle[Any, Any]:
@@ -73,7 +83,7 @@ async def test_list_and_count_workflows(client: Client, peer_task_queue: str) ->
 
     execs = await eventually(
         listed, lambda v: {w.id for w in v} == ids and all(w.close_time for w in v),
-        "list_workflows",
+        f"list_workflows (expected {sorted(ids)}, all closed)", _brief,
     )
     by_id = {w.id: w for w in execs}
     for h in handles:
