@@ -59,6 +59,7 @@ if TYPE_CHECKING:
     from temporalio.api.workflow.v1 import WorkflowExecutionInfo
     from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionResponse
     from temporalio.client._client import Client
+    from temporalio.converter import DataConverter
 
 SelfType = TypeVar("SelfType")
 ReturnType = TypeVar("ReturnType")
@@ -469,6 +470,11 @@ class WorkflowExecution:
             _client=client,
             **more,
         )
+
+    @property
+    def data_converter(self) -> "DataConverter":
+        """The converter of the client that listed or described the run."""
+        return self._client.data_converter
 
     async def memo(self) -> Dict[str, Any]:
         """The memo, decoded with the client's converter (no type hints)."""

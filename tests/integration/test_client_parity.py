@@ -76,7 +76,8 @@ async def completed(client: Client, tq: str, value: Any, **kwargs: Any) -> Workf
 async def test_list_and_count_workflows(client: Client, peer_task_queue: str) -> None:
     handles = [await completed(client, peer_task_queue, i) for i in range(3)]
     ids = {h.id for h in handles}
-    query = f"TaskQueue = '{peer_task_queue}'"
+    # The peer task queue is shared by the session's tests: select these by id.
+    query = "WorkflowId IN ({})".format(", ".join(f"'{i}'" for i in sorted(ids)))
 
     async def listed(**kwargs: Any) -> List[WorkflowExecution]:
         return [w async for w in client.list_workflows(query, **kwargs)]
