@@ -703,9 +703,14 @@ class Client:
                     workflow_id=workflow_id, run_id=run_id, activity_id=activity_id
                 ),
             )
+        if activity_id is not None:
+            raise ValueError(
+                "Require task token, or workflow_id & run_id & activity_id, or activity_id & "
+                "run_id: standalone activities (activity_id & run_id without workflow_id) are "
+                "not supported by this SDK yet"
+            )
         raise ValueError(
-            "Require task token, or workflow_id & run_id & activity_id"
-            " (standalone activities, by activity_id & run_id, are not supported by this SDK)"
+            "Require task token, or workflow_id & run_id & activity_id, or activity_id & run_id"
         )
 
     # ---- helpers of the implementation ----

@@ -444,3 +444,71 @@ async def test_methods_name_workflows_signals_and_queries() -> None:
         await handle.query(Undecorated.run)
     with pytest.raises(TypeError, match="workflow \\(the workflow type name\\) must be a str, not int"):
         await client.start_workflow(5, id="wf", task_queue="tq")  # type: ignore[arg-type]
+
+
+# ---- errors: the same calls on both SDKs, the same types and messages ----------------------
+
+ERRORS_SCRIPT = r'''
+import json
+from unittest import mock
+
+from temporalio import common
+from temporalio.client import AsyncActivityCancelledError, Client, WorkflowHistory
+
+try:
+    client = Client("127.0.0.1:1")  # ours: not connected until asked
+    client.namespace
+except Exception:
+    client = Client(mock.MagicMock())  # the official one takes its service client
+
+kw = common.SearchAttributeKey.for_keyword("k")
+cases = {
+    "handle: token and ids": lambda: client.get_async_activity_handle(task_token=b"t", activity_id="1"),
+    "handle: workflow id alone": lambda: client.get_async_activity_handle(workflow_id="w"),
+    "handle: nothing": lambda: client.get_async_activity_handle(),
+    "priority zero": lambda: common.Priority(priority_key=0),
+    "priority str": lambda: common.Priority(priority_key="1"),
+    "duplicate attributes": lambda: common.TypedSearchAttributes(
+        [common.SearchAttributePair(kw, "a"), common.SearchAttributePair(kw, "b")]),
+    "missing attribute": lambda: common.TypedSearchAttributes.empty[kw],
+    "version string": lambda: common.WorkerDeploymentVersion.from_canonical_string("nodot"),
+    "history not a dict": lambda: WorkflowHistory.from_json("w", "[]"),
+    "history without events": lambda: WorkflowHistory.from_json("w", {"x": 1}),
+    "history run_id of nothing": lambda: WorkflowHistory("w", []).run_id,
+}
+out = {}
+for name, call in cases.items():
+    try:
+        call()
+        out[name] = None
+    except BaseException as err:
+        out[name] = [type(err).__name__, str(err)]
+out["AsyncActivityCancelledError"] = ["AsyncActivityCancelledError", str(AsyncActivityCancelledError())]
+print(json.dumps(out))
+'''
+
+
+def _run_errors(python: str, cwd: str) -> Dict[str, Any]:
+    proc = subprocess.run(
+        [python, "-c", ERRORS_SCRIPT], capture_output=True, text=True, timeout=120, cwd=cwd
+    )
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def test_errors_are_the_official_ones() -> None:
+    import sys
+    from pathlib import Path
+
+    from tests.peer.peerhost import peer_python
+
+    theirs = _run_errors(peer_python(), "/")
+    mine = _run_errors(sys.executable, str(Path(__file__).resolve().parents[2]))
+    assert set(theirs) == set(mine)
+    for case, official in theirs.items():
+        assert official is not None, f"{case}: the official SDK raised nothing"
+        got = mine[case]
+        assert got is not None, f"{case}: ours raised nothing, the official {official}"
+        assert got[0] == official[0], f"{case}: {got} vs the official {official}"
+        # Ours may say more, after the official text.
+        assert got[1].startswith(official[1]), f"{case}: {got[1]!r} vs the official {official[1]!r}"
