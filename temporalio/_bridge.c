@@ -984,7 +984,8 @@ static PyMethodDef Worker_methods[] = {
     {"start", (PyCFunction)Worker_start, METH_NOARGS, "Start polling."},
     {"complete", (PyCFunction)Worker_complete, METH_VARARGS,
      "complete(token, kind, data) -> bool\n"
-     "Report a task's outcome (kind COMPLETED/FAILED/CANCELLED; data the serialized\n"
+     "Report a task's outcome (kind COMPLETED/FAILED/CANCELLED, or WILL_COMPLETE_ASYNC\n"
+     "with empty data: nothing is reported, another process completes it; data the serialized\n"
      "Payloads / Failure). Any thread. False if the token is not a running task."},
     {"heartbeat", (PyCFunction)Worker_heartbeat, METH_VARARGS,
      "heartbeat(token, details) -> bool\n"
@@ -1070,7 +1071,8 @@ static int module_exec(PyObject *m) {
     return -1;
   if (PyModule_AddIntConstant(m, "COMPLETED", TCORE_COMPLETION_COMPLETED) < 0 ||
       PyModule_AddIntConstant(m, "FAILED", TCORE_COMPLETION_FAILED) < 0 ||
-      PyModule_AddIntConstant(m, "CANCELLED", TCORE_COMPLETION_CANCELLED) < 0)
+      PyModule_AddIntConstant(m, "CANCELLED", TCORE_COMPLETION_CANCELLED) < 0 ||
+      PyModule_AddIntConstant(m, "WILL_COMPLETE_ASYNC", TCORE_COMPLETION_WILL_COMPLETE_ASYNC) < 0)
     return -1;
   st->core_error = PyErr_NewExceptionWithDoc(
       "temporalio._bridge.CoreError", "An error reported by the C core.", PyExc_RuntimeError, NULL);

@@ -154,22 +154,110 @@ def _seconds(timeout: Union[None, float, timedelta]) -> Optional[float]:
 
 
 class _ArgUnset:
-    """The default of an official-style ``arg`` parameter: "no single argument given"."""
+    """The default of an ``arg=`` parameter: no single argument given (None
+    is an argument)."""
 
     def __repr__(self) -> str:
-        return "<arg unset>"
+        return "<unset>"
 
 
 _ARG_UNSET: Any = _ArgUnset()
 
 
-def _arg_or_args(arg: Any, args: Any, name: str = "args") -> Sequence[Any]:
-    """The arguments of an official-style ``(arg, *, args=[...])`` call: ``[arg]``
-    when ``arg`` was given, else ``args`` (checked to be a list); both given
-    raises ValueError "Cannot have arg and args" (the official message)."""
-    args = _check_args(args, name)
+class _ArgAndArgsError(TypeError, ValueError):
+    """Arguments given in two forms at once. A :class:`TypeError` (a wrong
+    call) that is also the :class:`ValueError` the official SDK raises for
+    ``arg`` with ``args``, so either ``except`` catches it."""
+
+
+def _arg_or_args(
+    positional: Sequence[Any], arg: Any, args: Any, what: Optional[str] = None, args_name: str = "args"
+) -> Sequence[Any]:
+    """The argument list of a call taking arguments in any one of three
+    forms: positionally (``f(x, *values)``), ``arg=value`` (one argument, the
+    official SDK's form; one positional argument means the same) or
+    ``args=[...]`` (checked to be a list; None or empty means none). Pass
+    ``positional=()`` for an official-style ``(arg, *, args=[...])`` call.
+
+    Raises:
+        TypeError: ``args`` (named ``args_name`` in the message) is not a list.
+        _ArgAndArgsError: two forms at once; the message is the official
+            "Cannot have arg and args", followed, when ``what`` (the callee,
+            e.g. "workflow 'Wf'") is given, by ": the arguments of {what} were
+            given as ..." saying which forms.
+    """
+    if args is not None:
+        args = _check_args(args, args_name)
+    given = [name for name, present in (
+        ("positional arguments", bool(positional)),
+        ("arg", arg is not _ARG_UNSET),
+        ("args", bool(args)),
+    ) if present]
+    if len(given) > 1:
+        if what is None:
+            raise _ArgAndArgsError("Cannot have arg and args")
+        raise _ArgAndArgsError(
+            f"Cannot have arg and args: the arguments of {what} were given as "
+            f"{' and '.join(given)}; give them once: one value as arg (or positionally), "
+            "several as args=[...] (or positionally)"
+        )
     if arg is not _ARG_UNSET:
-        if args:
-            raise ValueError("Cannot have arg and args")
         return [arg]
-    return list(args)
+    if positional:
+        return list(positional)
+    return list(args) if args is not None else []
+
+
+def _workflow_definition_of(fn: Any) -> Any:
+    """The ``@workflow.defn`` record of a workflow's run method ``fn``: the
+    ``__temporal_workflow_definition`` attribute the official SDK sets on the
+    run method, else the one on the class that defines ``fn`` (found from
+    its module and qualified name). None if neither."""
+    import sys
+
+    found = getattr(fn, "__temporal_workflow_definition", None)
+    if found is not None:
+        return found
+    owner: Any = sys.modules.get(getattr(fn, "__module__", "") or "")
+    for part in (getattr(fn, "__qualname__", "") or "").split(".")[:-1]:
+        owner = getattr(owner, part, None)
+        if owner is None or part == "<locals>":
+            return None
+    if isinstance(owner, type):
+        return owner.__dict__.get("__temporal_workflow_definition")
+    return None
+
+
+def _workflow_name_and_result_type(workflow: Any) -> Tuple[str, Any]:
+    """A workflow type name given as itself or as the run method of a
+    ``@workflow.defn`` class (the official SDK's two forms), and the result
+    type the run method declares (None for a name)."""
+    if isinstance(workflow, (str, type)) or not callable(workflow):
+        return _check_str(workflow, "workflow (the workflow type name)"), None
+    defn = _workflow_definition_of(workflow)
+    if defn is None:
+        name = getattr(workflow, "__qualname__", "<unknown>")
+        raise ValueError(
+            f"Function {name} missing attributes, was it decorated with @workflow.run "
+            "and was its class decorated with @workflow.defn?"
+        )
+    if not getattr(defn, "name", None):
+        raise ValueError("Cannot invoke dynamic workflow explicitly")
+    return defn.name, getattr(defn, "ret_type", None)
+
+
+def _handler_name(handler: Any, kind: str) -> Tuple[str, Any]:
+    """A signal or query (``kind``) name given as itself or as the
+    ``@workflow.signal``/``@workflow.query`` method (the official SDK's
+    forms), and the method's declared result type (None for a name)."""
+    if isinstance(handler, (str, type)) or not callable(handler):
+        return _check_str(handler, f"{kind} name"), None
+    defn = getattr(handler, f"__temporal_{kind}_definition", None)
+    if defn is None:
+        raise RuntimeError(
+            f"{kind.capitalize()} definition not found on {handler.__qualname__}, "
+            f"is it decorated with @workflow.{kind}?"
+        )
+    if not getattr(defn, "name", None):
+        raise RuntimeError(f"Cannot invoke dynamic {kind} definition")
+    return defn.name, getattr(defn, "ret_type", None)

@@ -25,6 +25,7 @@ from typing import (
     Callable,
     Mapping,
     MutableMapping,
+    NoReturn,
     Optional,
     Sequence,
     Tuple,
@@ -41,6 +42,8 @@ __all__ = [
     "in_activity",
     "info",
     "heartbeat",
+    "raise_complete_async",
+    "ActivityCancellationDetails",
     "is_cancelled",
     "wait_for_cancelled",
     "wait_for_cancelled_sync",
@@ -319,6 +322,42 @@ def heartbeat(*details: Any) -> None:
     if ctx.heartbeat is None:
         raise RuntimeError("this activity context cannot heartbeat")
     ctx.heartbeat(*details)
+
+
+@dataclass(frozen=True)
+class ActivityCancellationDetails:
+    """Why an activity was cancelled (set once)."""
+
+    not_found: bool = False
+    """The server no longer knows the activity."""
+    cancel_requested: bool = False
+    """Its workflow requested cancellation."""
+    paused: bool = False
+    """It was paused."""
+    reset: bool = False
+    """It was reset."""
+    timed_out: bool = False
+    """It timed out."""
+    worker_shutdown: bool = False
+    """The worker is shutting down."""
+
+
+def raise_complete_async() -> NoReturn:
+    """End the running activity without completing it: the worker reports
+    no outcome, and another process completes it later through
+    :meth:`temporalio.client.Client.get_async_activity_handle` (with
+    ``info().task_token``, or the workflow id, run id and activity id).
+
+    Raises ``_CompleteAsyncError`` (a :class:`BaseException`, so that
+    ``except Exception`` in the activity does not catch it); let it
+    propagate. :class:`RuntimeError` outside an activity.
+    """
+    _context()  # outside an activity: RuntimeError
+    raise _CompleteAsyncError()
+
+
+class _CompleteAsyncError(BaseException):
+    """Raised by :func:`raise_complete_async`; the worker reports nothing."""
 
 
 def is_cancelled() -> bool:

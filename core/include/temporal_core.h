@@ -476,7 +476,11 @@ typedef enum tcore_completion_kind {
   /* `data`: serialized temporal.api.failure.v1.Failure. */
   TCORE_COMPLETION_FAILED = 2,
   /* `data`: serialized temporal.api.common.v1.Payloads (cancellation details); may be empty. */
-  TCORE_COMPLETION_CANCELLED = 3
+  TCORE_COMPLETION_CANCELLED = 3,
+  /* No outcome is reported: the activity completes asynchronously (another
+   * process responds with the task token or the ids). Frees the slot and
+   * drops heartbeat details not yet sent; `data` must be empty. */
+  TCORE_COMPLETION_WILL_COMPLETE_ASYNC = 4
 } tcore_completion_kind;
 
 /* Reports the outcome of a task and frees its slot. The Respond* call is

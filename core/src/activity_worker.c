@@ -738,7 +738,8 @@ void tcore_worker_free(tcore_worker *w) {
 int tcore_worker_complete(tcore_worker *w, const uint8_t *token, size_t token_len, int kind,
                           const uint8_t *data, size_t data_len) {
   if (!w || !token || !token_len || (!data && data_len) || kind < TCORE_COMPLETION_COMPLETED ||
-      kind > TCORE_COMPLETION_CANCELLED)
+      kind > TCORE_COMPLETION_WILL_COMPLETE_ASYNC ||
+      (kind == TCORE_COMPLETION_WILL_COMPLETE_ASYNC && data_len))
     return TCORE_ERR_INVALID_ARGUMENT;
   uint8_t *copy = NULL;
   if (data_len) {
@@ -758,7 +759,8 @@ int tcore_worker_complete(tcore_worker *w, const uint8_t *token, size_t token_le
   a->kind = kind;
   a->result = copy;
   a->result_len = data_len;
-  if (kind == TCORE_COMPLETION_COMPLETED) { /* no flush needed: drop unsent details */
+  if (kind == TCORE_COMPLETION_COMPLETED || kind == TCORE_COMPLETION_WILL_COMPLETE_ASYNC) {
+    /* no flush needed: drop unsent details */
     free(a->pending);
     a->pending = NULL;
     a->has_pending = 0;

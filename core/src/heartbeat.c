@@ -271,7 +271,8 @@ static void send_respond_locked(act *a) {
 void tcore_act_progress_locked(act *a) {
   if (a->completed) {
     if (a->respond_sent) return;
-    if (a->not_found || a->timed_out) { /* the server has forgotten it: report nothing */
+    /* The server has forgotten it, or another process will respond: report nothing. */
+    if (a->not_found || a->timed_out || a->kind == TCORE_COMPLETION_WILL_COMPLETE_ASYNC) {
       a->respond_sent = 1;
       free(a->result);
       a->result = NULL;

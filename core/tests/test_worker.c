@@ -220,6 +220,9 @@ static void test_unknown_tokens_are_not_found(void) {
         TCORE_ERR_NOT_FOUND);
   CHECK(tcore_worker_heartbeat(w, tok, 3, NULL, 0) == TCORE_ERR_NOT_FOUND);
   CHECK(tcore_worker_complete(w, tok, 3, 9, NULL, 0) == TCORE_ERR_INVALID_ARGUMENT);
+  const uint8_t data[] = {1};
+  CHECK(tcore_worker_complete(w, tok, 3, TCORE_COMPLETION_WILL_COMPLETE_ASYNC, data, 1) ==
+        TCORE_ERR_INVALID_ARGUMENT);
   tcore_worker_free(w);
   tcore_client_free(c);
 }
@@ -756,6 +759,49 @@ static void test_cancel_request_reaches_the_task_through_heartbeats(void) {
   tcore_client_free(c);
 }
 
+static void test_will_complete_async_reports_nothing_and_frees_the_slot(void) {
+  tcore_client *c = make_client(target);
+  rec r;
+  rec_init(&r);
+  char wf[96], tq[96];
+  unique(wf, sizeof wf, "wf");
+  unique(tq, sizeof tq, "act");
+  tcore_worker *w = make_worker(c, tq, &r, NULL);
+  CHECK(tcore_worker_start(w) == TCORE_OK);
+  schedule_activity(c, wf, tq, 0, 1);
+  WAIT_FOR(&r, r.tasks == 1, 10000);
+  CHECK(tcore_worker_heartbeat(w, r.token, r.token_len, NULL, 0) == TCORE_OK);
+  CHECK(tcore_worker_complete(w, r.token, r.token_len, TCORE_COMPLETION_WILL_COMPLETE_ASYNC,
+                              NULL, 0) == TCORE_OK);
+  /* No longer the worker's task... */
+  CHECK(tcore_worker_heartbeat(w, r.token, r.token_len, NULL, 0) == TCORE_ERR_NOT_FOUND);
+  /* ...and a prompt shutdown: nothing left to wait for. */
+  int64_t t0 = tcore_now_ms();
+  CHECK(tcore_worker_shutdown(w, on_shutdown, &r) == TCORE_OK);
+  WAIT_FOR(&r, r.shutdowns == 1, 10000);
+  CHECK(r.shutdowns == 1 && r.shutdown_ms - t0 < 3000 && r.cancels == 0);
+  /* The server still has it running: another party completes it with the token. */
+  Temporal__Api__Workflowservice__V1__RespondActivityTaskCompletedRequest req =
+      TEMPORAL__API__WORKFLOWSERVICE__V1__RESPOND_ACTIVITY_TASK_COMPLETED_REQUEST__INIT;
+  req.task_token.data = r.token;
+  req.task_token.len = r.token_len;
+  req.namespace_ = "default";
+  req.identity = "other-process";
+  outcome o;
+  CHECK(call_msg(c, WS "RespondActivityTaskCompleted", &req.base, 10000, &o) == 0);
+  free(o.body);
+  Temporal__Api__Workflowservice__V1__GetWorkflowExecutionHistoryResponse *h;
+  Temporal__Api__History__V1__HistoryEvent *ev = find_event(
+      c, wf, TEMPORAL__API__ENUMS__V1__EVENT_TYPE__EVENT_TYPE_ACTIVITY_TASK_COMPLETED, &h);
+  CHECK(ev != NULL && strcmp(ev->activity_task_completed_event_attributes->identity,
+                             "other-process") == 0);
+  if (h)
+    temporal__api__workflowservice__v1__get_workflow_execution_history_response__free_unpacked(h,
+                                                                                                NULL);
+  tcore_worker_free(w);
+  tcore_client_free(c);
+}
+
 static void test_shutdown_cancels_running_task_and_sends_its_completion(void) {
   tcore_client *c = make_client(target);
   rec r;
@@ -1035,6 +1081,7 @@ int main(void) {
     RUN(test_task_heartbeat_and_completion);
     RUN(test_failure_flushes_throttled_heartbeat_first);
     RUN(test_cancel_request_reaches_the_task_through_heartbeats);
+    RUN(test_will_complete_async_reports_nothing_and_frees_the_slot);
     RUN(test_shutdown_cancels_running_task_and_sends_its_completion);
     RUN(test_grace_period_lets_a_task_finish);
     RUN(test_shutdown_gives_up_on_tasks_that_never_complete);

@@ -18,8 +18,10 @@ that build them).
 # their inputs), _workflow (handles and descriptions), _exceptions. The
 # public names are re-exported here; their home modules are private, so
 # classes may move between them.
+from temporalio.client._activity import AsyncActivityHandle, AsyncActivityIDReference
 from temporalio.client._client import Client, ClientConfig, ServiceClientProtocol
 from temporalio.client._exceptions import (
+    AsyncActivityCancelledError,
     WorkflowAlreadyStartedError,
     WorkflowContinuedAsNewError,
     WorkflowFailureError,
@@ -29,11 +31,18 @@ from temporalio.client._exceptions import (
 from temporalio.client._interceptor import (
     CancelWorkflowInput,
     ClientInterceptor,
+    CompleteAsyncActivityInput,
+    CountWorkflowsInput,
     DescribeWorkflowInput,
+    FailAsyncActivityInput,
+    FetchWorkflowHistoryEventsInput,
     GetWorkflowResultInput,
+    HeartbeatAsyncActivityInput,
     Interceptor,
+    ListWorkflowsInput,
     OutboundInterceptor,
     QueryWorkflowInput,
+    ReportCancellationAsyncActivityInput,
     SignalWorkflowInput,
     StartWorkflowInput,
     TerminateWorkflowInput,
@@ -88,7 +97,17 @@ from temporalio.client._update import (
     WorkflowUpdateRPCTimeoutOrCancelledError,
     WorkflowUpdateStage,
 )
-from temporalio.client._workflow import WorkflowExecutionDescription, WorkflowHandle
+from temporalio.client._workflow import (
+    WorkflowExecution,
+    WorkflowExecutionAsyncIterator,
+    WorkflowExecutionCount,
+    WorkflowExecutionCountAggregationGroup,
+    WorkflowExecutionDescription,
+    WorkflowHandle,
+    WorkflowHistory,
+    WorkflowHistoryEventAsyncIterator,
+    WorkflowHistoryEventFilterType,
+)
 from temporalio.common import (
     QueryRejectCondition,
     RetryPolicy,
@@ -178,4 +197,21 @@ __all__ = [
     "WorkflowUpdateHandle",
     "WorkflowUpdateRPCTimeoutOrCancelledError",
     "WorkflowUpdateStage",
+    "WorkflowExecution",
+    "WorkflowExecutionAsyncIterator",
+    "WorkflowExecutionCount",
+    "WorkflowExecutionCountAggregationGroup",
+    "WorkflowHistory",
+    "WorkflowHistoryEventAsyncIterator",
+    "WorkflowHistoryEventFilterType",
+    "ListWorkflowsInput",
+    "CountWorkflowsInput",
+    "FetchWorkflowHistoryEventsInput",
+    "AsyncActivityHandle",
+    "AsyncActivityIDReference",
+    "AsyncActivityCancelledError",
+    "HeartbeatAsyncActivityInput",
+    "CompleteAsyncActivityInput",
+    "FailAsyncActivityInput",
+    "ReportCancellationAsyncActivityInput",
 ]

@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import (
     TYPE_CHECKING,
     Any,
+    Callable,
     Dict,
     List,
     Mapping,
@@ -21,17 +22,25 @@ from typing import (
 )
 
 from temporalio._checks import (
+    _ARG_UNSET,
+    _arg_or_args,
     _check_args,
     _check_enum,
     _check_mapping,
+    _check_positive_int,
     _check_rpc_options,
     _check_str,
     _check_timeout,
     _check_type,
+    _workflow_definition_of,
+    _workflow_name_and_result_type,
 )
+from temporalio.client._activity import AsyncActivityHandle, AsyncActivityIDReference
 from temporalio.client._impl import _ClientImpl, _new_id
 from temporalio.client._interceptor import (
     ClientInterceptor,
+    CountWorkflowsInput,
+    ListWorkflowsInput,
     OutboundInterceptor,
     StartWorkflowInput,
     _build_chain,
@@ -39,10 +48,17 @@ from temporalio.client._interceptor import (
 )
 from temporalio.client._schedule import _ScheduleClientMixin
 from temporalio.client._update import _UpdateClientMixin
-from temporalio.client._workflow import WorkflowHandle
+from temporalio.client._workflow import (
+    WorkflowExecutionAsyncIterator,
+    WorkflowExecutionCount,
+    WorkflowHandle,
+)
 from temporalio.common import (
+    Priority,
     QueryRejectCondition,
     RetryPolicy,
+    TypedSearchAttributes,
+    VersioningOverride,
     WorkflowIDConflictPolicy,
     WorkflowIDReusePolicy,
 )
@@ -382,8 +398,10 @@ class Client(_ScheduleClientMixin, _UpdateClientMixin):
 
     async def start_workflow(
         self,
-        workflow: str,
-        *args: Any,
+        workflow: Union[str, Callable[..., Any]],
+        *arg_values: Any,
+        arg: Any = _ARG_UNSET,
+        args: Sequence[Any] = (),
         id: Optional[str] = None,
         task_queue: str,
         execution_timeout: Optional[timedelta] = None,
@@ -394,20 +412,46 @@ class Client(_ScheduleClientMixin, _UpdateClientMixin):
         retry_policy: Optional[RetryPolicy] = None,
         cron_schedule: str = "",
         memo: Optional[Mapping[str, Any]] = None,
-        search_attributes: Optional[Mapping[str, Any]] = None,
+        search_attributes: Union[None, Mapping[str, Any], TypedSearchAttributes] = None,
         start_signal: Optional[str] = None,
         start_signal_args: Sequence[Any] = [],
         rpc_metadata: Mapping[str, Union[str, bytes]] = {},
         rpc_timeout: Optional[timedelta] = None,
         result_type: Optional[Type[Any]] = None,
-    ) -> "WorkflowHandle[Any]":
-        """Start workflow type ``workflow`` with ``args`` on ``task_queue``.
+        start_delay: Optional[timedelta] = None,
+        static_summary: Optional[str] = None,
+        static_details: Optional[str] = None,
+        priority: Priority = Priority.default,
+        request_eager_start: bool = False,
+        versioning_override: Optional[VersioningOverride] = None,
+        stack_level: int = 2,
+    ) -> "WorkflowHandle[Any, Any]":
+        """Start workflow type ``workflow`` (its name, or the run method of
+        a ``@workflow.defn`` class, whose declared result type then types
+        :meth:`WorkflowHandle.result`) on ``task_queue``.
+
+        Its arguments go positionally (``start_workflow("Wf", a, b, ...)``),
+        as one ``arg=`` or as ``args=[...]`` (the official SDK's forms: one
+        positional argument means the same as ``arg``); two forms at once
+        raise :class:`TypeError` (also a :class:`ValueError`, as the
+        official SDK raises).
+
+        The official SDK's options: ``start_delay`` (the first workflow task
+        waits that long; not with ``cron_schedule``), ``static_summary`` /
+        ``static_details`` (user metadata the UI shows, encoded by the data
+        converter), ``priority`` (:class:`~temporalio.common.Priority`),
+        ``request_eager_start`` (accepted, not sent: the eager task comes
+        back in the start response for a workflow worker sharing the client,
+        and this SDK has none yet) and ``versioning_override``.
+        ``stack_level`` is accepted for the official SDK's callers (it places
+        its deprecation warnings; this client warns of nothing).
 
         ``id`` defaults to a new uuid4. With ``start_signal`` this is one
         SignalWithStartWorkflowExecution call: the signal (with
         ``start_signal_args``) is delivered before the workflow's first task,
         and a running workflow with the id is signalled instead of failing.
-        ``search_attributes`` maps names to a value or a list of values.
+        ``search_attributes`` maps names to a value or a list of values, or is
+        a :class:`~temporalio.common.TypedSearchAttributes` (the official form).
         ``result_type`` is the type hint for :meth:`WorkflowHandle.result`.
 
         Bad arguments raise :class:`TypeError` / :class:`ValueError` before
@@ -417,7 +461,10 @@ class Client(_ScheduleClientMixin, _UpdateClientMixin):
         :meth:`OutboundInterceptor.start_workflow`. ``rpc_timeout`` bounds the
         call as a whole, retries included.
         """
-        _check_str(workflow, "workflow (the workflow type name)")
+        workflow, declared_type = _workflow_name_and_result_type(workflow)
+        if result_type is None:
+            result_type = declared_type
+        values = _arg_or_args(arg_values, arg, args, f"workflow {workflow!r}")
         _check_str(task_queue, "task_queue")
         workflow_id = _new_id() if id is None else _check_str(id, "id")
         _check_timeout(execution_timeout, "execution_timeout")
@@ -432,17 +479,28 @@ class Client(_ScheduleClientMixin, _UpdateClientMixin):
             retry_policy.validate()
         _check_type(cron_schedule, str, "cron_schedule", "a str")
         _check_mapping(memo, "memo")
-        _check_mapping(search_attributes, "search_attributes")
+        if not isinstance(search_attributes, TypedSearchAttributes):
+            _check_mapping(search_attributes, "search_attributes")
         if start_signal is not None:
             _check_str(start_signal, "start_signal")
         start_signal_args = _check_args(start_signal_args, "start_signal_args")
         if start_signal is None and start_signal_args:
             raise ValueError("start_signal_args given without start_signal")
         _check_rpc_options(rpc_metadata, rpc_timeout)
+        _check_timeout(start_delay, "start_delay")
+        if start_delay is not None and cron_schedule:
+            raise ValueError("start_delay cannot be given with cron_schedule")
+        _check_type(static_summary, str, "static_summary", "a str", optional=True)
+        _check_type(static_details, str, "static_details", "a str", optional=True)
+        _check_type(priority, Priority, "priority", "a temporalio.common.Priority")
+        _check_type(
+            versioning_override, VersioningOverride, "versioning_override",
+            "a temporalio.common.VersioningOverride", optional=True,
+        )
         return await self._impl.start_workflow(
             StartWorkflowInput(
                 workflow=workflow,
-                args=list(args),
+                args=values,
                 id=workflow_id,
                 task_queue=task_queue,
                 execution_timeout=execution_timeout,
@@ -460,13 +518,21 @@ class Client(_ScheduleClientMixin, _UpdateClientMixin):
                 ret_type=result_type,
                 rpc_metadata=rpc_metadata,
                 rpc_timeout=rpc_timeout,
+                start_delay=start_delay,
+                static_summary=static_summary,
+                static_details=static_details,
+                priority=priority,
+                request_eager_start=bool(request_eager_start),
+                versioning_override=versioning_override,
             )
         )
 
     async def execute_workflow(
         self,
-        workflow: str,
-        *args: Any,
+        workflow: Union[str, Callable[..., Any]],
+        *arg_values: Any,
+        arg: Any = _ARG_UNSET,
+        args: Sequence[Any] = (),
         id: Optional[str] = None,
         task_queue: str,
         execution_timeout: Optional[timedelta] = None,
@@ -477,24 +543,33 @@ class Client(_ScheduleClientMixin, _UpdateClientMixin):
         retry_policy: Optional[RetryPolicy] = None,
         cron_schedule: str = "",
         memo: Optional[Mapping[str, Any]] = None,
-        search_attributes: Optional[Mapping[str, Any]] = None,
+        search_attributes: Union[None, Mapping[str, Any], TypedSearchAttributes] = None,
         start_signal: Optional[str] = None,
         start_signal_args: Sequence[Any] = [],
         rpc_metadata: Mapping[str, Union[str, bytes]] = {},
         rpc_timeout: Optional[timedelta] = None,
         result_type: Optional[Type[Any]] = None,
+        start_delay: Optional[timedelta] = None,
+        static_summary: Optional[str] = None,
+        static_details: Optional[str] = None,
+        priority: Priority = Priority.default,
+        request_eager_start: bool = False,
+        versioning_override: Optional[VersioningOverride] = None,
     ) -> Any:
         """:meth:`start_workflow` then :meth:`WorkflowHandle.result` (whose
         polls get ``rpc_metadata`` too, but their own 70 s timeout); both go
         through the interceptors."""
         handle = await self.start_workflow(
-            workflow, *args, id=id, task_queue=task_queue,
+            workflow, *arg_values, arg=arg, args=args, id=id, task_queue=task_queue,
             execution_timeout=execution_timeout, run_timeout=run_timeout,
             task_timeout=task_timeout, id_reuse_policy=id_reuse_policy,
             id_conflict_policy=id_conflict_policy, retry_policy=retry_policy,
             cron_schedule=cron_schedule, memo=memo, search_attributes=search_attributes,
             start_signal=start_signal, start_signal_args=start_signal_args,
             rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout, result_type=result_type,
+            start_delay=start_delay, static_summary=static_summary,
+            static_details=static_details, priority=priority,
+            request_eager_start=request_eager_start, versioning_override=versioning_override,
         )
         return await handle.result(rpc_metadata=rpc_metadata)
 
@@ -505,7 +580,7 @@ class Client(_ScheduleClientMixin, _UpdateClientMixin):
         run_id: Optional[str] = None,
         first_execution_run_id: Optional[str] = None,
         result_type: Optional[Type[Any]] = None,
-    ) -> "WorkflowHandle[Any]":
+    ) -> "WorkflowHandle[Any, Any]":
         """A handle to workflow ``workflow_id`` (no call: it may not exist).
 
         With ``run_id`` every operation targets that run (and :meth:`~WorkflowHandle.result`
@@ -526,6 +601,120 @@ class Client(_ScheduleClientMixin, _UpdateClientMixin):
             result_type=result_type,
         )
 
+    def get_workflow_handle_for(
+        self,
+        workflow: Any,
+        workflow_id: str,
+        *,
+        run_id: Optional[str] = None,
+        first_execution_run_id: Optional[str] = None,
+    ) -> "WorkflowHandle[Any, Any]":
+        """:meth:`get_workflow_handle` typed by the workflow's run method
+        ``workflow`` (the official SDK's form): the handle's
+        :meth:`~WorkflowHandle.result` decodes into the method's return
+        annotation. No call is made."""
+        if not callable(workflow):
+            raise TypeError(
+                f"workflow must be the workflow's run method, not {type(workflow).__name__}"
+            )
+        defn = _workflow_definition_of(workflow)
+        declared = getattr(defn, "ret_type", None) if defn is not None else None
+        return self.get_workflow_handle(
+            workflow_id, run_id=run_id, first_execution_run_id=first_execution_run_id,
+            result_type=declared or _return_type(workflow),
+        )
+
+    def list_workflows(
+        self,
+        query: Optional[str] = None,
+        *,
+        limit: Optional[int] = None,
+        page_size: int = 1000,
+        next_page_token: Optional[bytes] = None,
+        rpc_metadata: Mapping[str, Union[str, bytes]] = {},
+        rpc_timeout: Optional[timedelta] = None,
+    ) -> WorkflowExecutionAsyncIterator:
+        """Workflow runs matching the visibility ``query`` (None: all), as
+        an async iterator of :class:`WorkflowExecution` fetching
+        ``page_size`` at a time, ``limit`` in all (None: no limit), from
+        ``next_page_token``. No call is made until the first iteration.
+        Visibility is eventually consistent: a run just started may not be
+        listed yet. Goes through :meth:`OutboundInterceptor.list_workflows`;
+        ``rpc_timeout`` bounds each page's call."""
+        _check_type(query, str, "query", "a str", optional=True)
+        if limit is not None:
+            _check_positive_int(limit, "limit")
+        _check_positive_int(page_size, "page_size")
+        _check_type(next_page_token, bytes, "next_page_token", "bytes", optional=True)
+        _check_rpc_options(rpc_metadata, rpc_timeout)
+        return self._impl.list_workflows(
+            ListWorkflowsInput(
+                query=query, page_size=page_size, next_page_token=next_page_token,
+                rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout, limit=limit,
+            )
+        )
+
+    async def count_workflows(
+        self,
+        query: Optional[str] = None,
+        rpc_metadata: Mapping[str, Union[str, bytes]] = {},
+        rpc_timeout: Optional[timedelta] = None,
+    ) -> WorkflowExecutionCount:
+        """The number of workflow runs matching the visibility ``query``
+        (None: all); with ``GROUP BY`` (e.g. ``GROUP BY ExecutionStatus``)
+        also per group. Approximate, eventually consistent. Goes through
+        :meth:`OutboundInterceptor.count_workflows`."""
+        _check_type(query, str, "query", "a str", optional=True)
+        _check_rpc_options(rpc_metadata, rpc_timeout)
+        return await self._impl.count_workflows(
+            CountWorkflowsInput(query=query, rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout)
+        )
+
+    def get_async_activity_handle(
+        self,
+        *,
+        workflow_id: Optional[str] = None,
+        run_id: Optional[str] = None,
+        activity_id: Optional[str] = None,
+        task_token: Optional[bytes] = None,
+    ) -> AsyncActivityHandle:
+        """A handle to complete, fail, heartbeat or report cancelled an
+        activity that called :func:`temporalio.activity.raise_complete_async`:
+        by ``task_token`` alone (``activity.info().task_token``), or by
+        ``workflow_id``, ``run_id`` (None: the latest run) and ``activity_id``.
+        No call is made. :class:`ValueError` for another combination."""
+        if task_token is not None:
+            if workflow_id is not None or run_id is not None or activity_id is not None:
+                raise ValueError("Task token cannot be present with other IDs")
+            _check_type(task_token, bytes, "task_token", "bytes")
+            if not task_token:
+                raise ValueError("task_token must not be empty")
+            return AsyncActivityHandle(self, task_token)
+        if workflow_id is not None:
+            if activity_id is None:
+                raise ValueError(
+                    "Workflow ID, run ID, and activity ID must all be given together"
+                )
+            _check_str(workflow_id, "workflow_id")
+            if run_id is not None:
+                _check_str(run_id, "run_id")
+            _check_str(activity_id, "activity_id")
+            return AsyncActivityHandle(
+                self,
+                AsyncActivityIDReference(
+                    workflow_id=workflow_id, run_id=run_id, activity_id=activity_id
+                ),
+            )
+        if activity_id is not None:
+            raise ValueError(
+                "Require task token, or workflow_id & run_id & activity_id, or activity_id & "
+                "run_id: standalone activities (activity_id & run_id without workflow_id) are "
+                "not supported by this SDK yet"
+            )
+        raise ValueError(
+            "Require task token, or workflow_id & run_id & activity_id, or activity_id & run_id"
+        )
+
     # ---- helpers of the implementation ----
 
     async def _call(
@@ -541,17 +730,22 @@ class Client(_ScheduleClientMixin, _UpdateClientMixin):
             rpc_metadata = {**rpc_metadata, "temporal-namespace": self._namespace}
         return await method(req, retry=True, metadata=rpc_metadata or None, timeout=rpc_timeout)
 
-    async def _encode(self, values: Sequence[Any], what: str) -> List["Payload"]:
-        """Encode ``values``; an unconvertible one raises a TypeError naming
-        ``what``, its position and its type."""
+    async def _encode(
+        self, values: Sequence[Any], what: str, converter: Optional["DataConverter"] = None
+    ) -> List["Payload"]:
+        """Encode ``values`` (with ``converter``, default the client's); an
+        unconvertible one raises a TypeError naming ``what``, its position
+        and its type."""
         try:
-            return list(await self._data_converter.encode(list(values)))
+            return list(await (converter or self._data_converter).encode(list(values)))
         except TypeError as err:
             raise TypeError(f"cannot encode the arguments of {what}: {err}") from err
 
-    async def _encode_one(self, value: Any, what: str) -> "Payload":
+    async def _encode_one(
+        self, value: Any, what: str, converter: Optional["DataConverter"] = None
+    ) -> "Payload":
         try:
-            (payload,) = await self._data_converter.encode([value])
+            (payload,) = await (converter or self._data_converter).encode([value])
         except TypeError as err:
             raise TypeError(f"cannot encode {what}: {err}") from err
         return payload
@@ -571,3 +765,15 @@ class Client(_ScheduleClientMixin, _UpdateClientMixin):
             raise cls(
                 f"cannot decode {what} (payload encoding {', '.join(encodings)}): {err}"
             ) from err
+
+
+def _return_type(fn: Any) -> Optional[Type[Any]]:
+    """The return annotation of ``fn`` (None if it has none or it cannot be resolved)."""
+    import typing
+
+    try:
+        hints = typing.get_type_hints(fn)
+    except Exception:  # unresolvable forward references: decode untyped
+        return None
+    ret = hints.get("return")
+    return None if ret is None or ret is type(None) else ret

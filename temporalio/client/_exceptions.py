@@ -3,10 +3,13 @@ and :class:`~temporalio.client.Client` methods raise besides RPC errors)."""
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from temporalio.common import WorkflowExecutionStatus
 from temporalio.exceptions import TemporalError
+
+if TYPE_CHECKING:
+    from temporalio.activity import ActivityCancellationDetails
 
 
 class WorkflowFailureError(TemporalError):
@@ -79,3 +82,13 @@ class WorkflowAlreadyStartedError(TemporalError):
         """Workflow type given to the start."""
         self.run_id = run_id
         """Run id of the existing workflow, if the server said."""
+
+
+class AsyncActivityCancelledError(TemporalError):
+    """A heartbeat of an :class:`AsyncActivityHandle` was answered with a
+    cancellation request (or a pause or reset): :attr:`details` says which."""
+
+    def __init__(self, details: Optional["ActivityCancellationDetails"] = None) -> None:
+        super().__init__("Activity cancelled")
+        self.details = details
+        """Why, as the server said."""

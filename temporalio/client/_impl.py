@@ -4,7 +4,7 @@ operation does on the wire (requests built, responses read, errors mapped)."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple, Union
 
 from temporalio.client._exceptions import (
     WorkflowAlreadyStartedError,
@@ -15,16 +15,34 @@ from temporalio.client._exceptions import (
 )
 from temporalio.client._interceptor import (
     CancelWorkflowInput,
+    CompleteAsyncActivityInput,
+    CountWorkflowsInput,
     DescribeWorkflowInput,
+    FailAsyncActivityInput,
+    FetchWorkflowHistoryEventsInput,
     GetWorkflowResultInput,
+    HeartbeatAsyncActivityInput,
+    ListWorkflowsInput,
     OutboundInterceptor,
     QueryWorkflowInput,
+    ReportCancellationAsyncActivityInput,
     SignalWorkflowInput,
     StartWorkflowInput,
     TerminateWorkflowInput,
 )
-from temporalio.client._workflow import WorkflowExecutionDescription, WorkflowHandle
-from temporalio.common import WorkflowExecutionStatus
+from temporalio.client._workflow import (
+    WorkflowExecutionAsyncIterator,
+    WorkflowExecutionCount,
+    WorkflowExecutionDescription,
+    WorkflowHandle,
+    WorkflowHistoryEventAsyncIterator,
+)
+from temporalio._checks import _ARG_UNSET
+from temporalio.common import (
+    SearchAttributeIndexedValueType,
+    TypedSearchAttributes,
+    WorkflowExecutionStatus,
+)
 from temporalio.service import (
     DeadlineExceededError,
     InvalidArgumentError,
@@ -77,10 +95,15 @@ def _set_headers(headers: Any, proto: Any, what: str) -> None:
         proto.fields[name].CopyFrom(payload)
 
 
-async def _encode_search_attributes(attrs: Mapping[str, Any], proto: Any) -> None:
+async def _encode_search_attributes(attrs: Any, proto: Any) -> None:
     """Search attributes are JSON whatever the client's converter (the
-    server indexes them), one payload per name."""
+    server indexes them), one payload per name; typed ones
+    (:class:`~temporalio.common.TypedSearchAttributes`) also say their type."""
     from temporalio.converter import DataConverter
+
+    if isinstance(attrs, TypedSearchAttributes):
+        _encode_typed_search_attributes(attrs, proto)
+        return
 
     for key, value in attrs.items():
         try:
@@ -91,6 +114,21 @@ async def _encode_search_attributes(attrs: Mapping[str, Any], proto: Any) -> Non
                 f"converted to a payload: {err}"
             ) from err
         proto.indexed_fields[key].CopyFrom(payload)
+
+
+def _encode_typed_search_attributes(attrs: TypedSearchAttributes, proto: Any) -> None:
+    import json
+    from datetime import datetime
+
+    for key, value in attrs:
+        if isinstance(value, datetime):
+            value = value.isoformat()
+        elif key.indexed_value_type == SearchAttributeIndexedValueType.KEYWORD_LIST:
+            value = list(value)
+        payload = proto.indexed_fields[key.name]
+        payload.metadata["encoding"] = b"json/plain"
+        payload.metadata["type"] = key._metadata_type.encode()
+        payload.data = json.dumps(value, separators=(",", ":")).encode()
 
 
 def _execution(workflow_id: str, run_id: Optional[str]) -> Any:
@@ -105,7 +143,7 @@ class _ClientImpl(_ScheduleImplMixin, _UpdateImplMixin, OutboundInterceptor):
     def __init__(self, client: Client) -> None:  # no next: this is the last link
         self._client = client
 
-    async def start_workflow(self, input: StartWorkflowInput) -> "WorkflowHandle[Any]":
+    async def start_workflow(self, input: StartWorkflowInput) -> "WorkflowHandle[Any, Any]":
         from temporalio.api.workflowservice import v1 as wsv1
 
         client = self._client
@@ -182,6 +220,24 @@ class _ClientImpl(_ScheduleImplMixin, _UpdateImplMixin, OutboundInterceptor):
         if input.search_attributes:
             await _encode_search_attributes(input.search_attributes, req.search_attributes)
         _set_headers(input.headers, req.header, f"workflow {input.workflow!r}")
+        if input.start_delay is not None:
+            req.workflow_start_delay.FromTimedelta(input.start_delay)
+        if input.static_summary is not None:
+            req.user_metadata.summary.CopyFrom(
+                await client._encode_one(input.static_summary, "static_summary")
+            )
+        if input.static_details is not None:
+            req.user_metadata.details.CopyFrom(
+                await client._encode_one(input.static_details, "static_details")
+            )
+        if input.priority is not None:
+            req.priority.CopyFrom(input.priority._to_proto())
+        if input.versioning_override is not None:
+            req.versioning_override.CopyFrom(input.versioning_override._to_proto())
+        # input.request_eager_start is accepted and not sent: an eager
+        # workflow task comes back in the start response for a workflow
+        # worker sharing this client, and this SDK has none to hand it to
+        # (sent, the task would wait out its timeout before being redelivered).
 
     async def cancel_workflow(self, input: CancelWorkflowInput) -> None:
         from temporalio.api.workflowservice.v1 import RequestCancelWorkflowExecutionRequest
@@ -368,6 +424,119 @@ class _ClientImpl(_ScheduleImplMixin, _UpdateImplMixin, OutboundInterceptor):
             "terminate_workflow_execution", req, input.rpc_metadata, input.rpc_timeout
         )
 
+    # ---- visibility and history ----
+
+    def list_workflows(self, input: ListWorkflowsInput) -> WorkflowExecutionAsyncIterator:
+        return WorkflowExecutionAsyncIterator(self._client, input)
+
+    async def count_workflows(self, input: CountWorkflowsInput) -> WorkflowExecutionCount:
+        from temporalio.api.workflowservice.v1 import CountWorkflowExecutionsRequest
+
+        client = self._client
+        req = CountWorkflowExecutionsRequest(namespace=client.namespace, query=input.query or "")
+        resp = await client._call(
+            "count_workflow_executions", req, input.rpc_metadata, input.rpc_timeout
+        )
+        return WorkflowExecutionCount._from_raw(resp)
+
+    def fetch_workflow_history_events(
+        self, input: FetchWorkflowHistoryEventsInput
+    ) -> WorkflowHistoryEventAsyncIterator:
+        return WorkflowHistoryEventAsyncIterator(self._client, input)
+
+    # ---- async activity completion ----
+
+    async def heartbeat_async_activity(self, input: HeartbeatAsyncActivityInput) -> None:
+        from temporalio.api.workflowservice import v1 as wsv1
+        from temporalio.client._activity import AsyncActivityIDReference
+        from temporalio.client._exceptions import AsyncActivityCancelledError
+
+        client = self._client
+        ref = input.id_or_token
+        req: Any
+        if isinstance(ref, AsyncActivityIDReference):
+            req = wsv1.RecordActivityTaskHeartbeatByIdRequest(
+                workflow_id=ref.workflow_id or "", run_id=ref.run_id or "",
+                activity_id=ref.activity_id,
+            )
+            rpc = "record_activity_task_heartbeat_by_id"
+        else:
+            req = wsv1.RecordActivityTaskHeartbeatRequest(task_token=ref)
+            rpc = "record_activity_task_heartbeat"
+        req.namespace = client.namespace
+        req.identity = client.identity
+        if input.details:
+            req.details.payloads.extend(await client._encode(
+                input.details, "the heartbeat details", input.data_converter_override
+            ))
+        resp = await client._call(rpc, req, input.rpc_metadata, input.rpc_timeout)
+        if resp.cancel_requested or resp.activity_paused or resp.activity_reset:
+            from temporalio.activity import ActivityCancellationDetails
+
+            raise AsyncActivityCancelledError(
+                details=ActivityCancellationDetails(
+                    cancel_requested=resp.cancel_requested,
+                    paused=resp.activity_paused,
+                    reset=resp.activity_reset,
+                )
+            )
+
+    async def complete_async_activity(self, input: CompleteAsyncActivityInput) -> None:
+        client = self._client
+        req, rpc = self._activity_request(input.id_or_token, "Completed")
+        if input.result is not _ARG_UNSET:
+            req.result.payloads.append(await client._encode_one(
+                input.result, "the activity result", input.data_converter_override
+            ))
+        await client._call(rpc, req, input.rpc_metadata, input.rpc_timeout)
+
+    async def fail_async_activity(self, input: FailAsyncActivityInput) -> None:
+        client = self._client
+        req, rpc = self._activity_request(input.id_or_token, "Failed")
+        converter = input.data_converter_override or client.data_converter
+        failure = await converter.encode_failure(input.error)
+        if failure.WhichOneof("failure_info") != "application_failure_info":
+            # The server takes only application failures from an activity.
+            failure.application_failure_info.type = type(input.error).__name__
+        req.failure.CopyFrom(failure)
+        if input.last_heartbeat_details:
+            req.last_heartbeat_details.payloads.extend(
+                await client._encode(
+                    input.last_heartbeat_details, "the last heartbeat details", converter
+                )
+            )
+        await client._call(rpc, req, input.rpc_metadata, input.rpc_timeout)
+
+    async def report_cancellation_async_activity(
+        self, input: ReportCancellationAsyncActivityInput
+    ) -> None:
+        client = self._client
+        req, rpc = self._activity_request(input.id_or_token, "Canceled")
+        if input.details:
+            req.details.payloads.extend(await client._encode(
+                input.details, "the cancellation details", input.data_converter_override
+            ))
+        await client._call(rpc, req, input.rpc_metadata, input.rpc_timeout)
+
+    def _activity_request(self, ref: Any, outcome: str) -> Tuple[Any, str]:
+        """The RespondActivityTask<outcome>[ById] request for ``ref`` (ids or
+        a task token) and the name of the RPC that takes it."""
+        from temporalio.api.workflowservice import v1 as wsv1
+        from temporalio.client._activity import AsyncActivityIDReference
+
+        client = self._client
+        if isinstance(ref, AsyncActivityIDReference):
+            msg = getattr(wsv1, f"RespondActivityTask{outcome}ByIdRequest")(
+                workflow_id=ref.workflow_id or "", run_id=ref.run_id or "",
+                activity_id=ref.activity_id,
+            )
+            rpc = f"respond_activity_task_{outcome.lower()}_by_id"
+        else:
+            msg = getattr(wsv1, f"RespondActivityTask{outcome}Request")(task_token=ref)
+            rpc = f"respond_activity_task_{outcome.lower()}"
+        msg.namespace = client.namespace
+        msg.identity = client.identity
+        return msg, rpc
 
 def _decode_search_attributes(proto: Any) -> Dict[str, Any]:
     """The ``SearchAttributes`` message ``proto`` decoded: name to value (JSON,

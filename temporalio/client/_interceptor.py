@@ -22,15 +22,27 @@ from temporalio._checks import _check_list, _describe
 from temporalio.client._schedule import _ScheduleOutboundMixin
 from temporalio.client._update import _UpdateOutboundMixin
 from temporalio.common import (
+    Priority,
     QueryRejectCondition,
     RetryPolicy,
+    TypedSearchAttributes,
+    VersioningOverride,
     WorkflowIDConflictPolicy,
     WorkflowIDReusePolicy,
 )
 
 if TYPE_CHECKING:
     from temporalio.api.common.v1 import Payload
-    from temporalio.client._workflow import WorkflowExecutionDescription, WorkflowHandle
+    from temporalio.client._activity import AsyncActivityIDReference
+    from temporalio.converter import DataConverter
+    from temporalio.client._workflow import (
+        WorkflowExecutionAsyncIterator,
+        WorkflowExecutionCount,
+        WorkflowExecutionDescription,
+        WorkflowHandle,
+        WorkflowHistoryEventAsyncIterator,
+        WorkflowHistoryEventFilterType,
+    )
 
 
 # ---- interceptors -----------------------------------------------------------------------
@@ -72,8 +84,9 @@ class StartWorkflowInput:
     """Cron schedule ("" for none)."""
     memo: Optional[Mapping[str, Any]] = None
     """Memo (values, encoded by the client's data converter)."""
-    search_attributes: Optional[Mapping[str, Any]] = None
-    """Search attributes: name to a value or a list of values (always JSON)."""
+    search_attributes: Union[None, Mapping[str, Any], TypedSearchAttributes] = None
+    """Search attributes: name to a value or a list of values, or typed
+    (:class:`~temporalio.common.TypedSearchAttributes`); always JSON."""
     headers: Mapping[str, "Payload"] = field(default_factory=dict)
     """Headers sent in the request's ``header`` field, as given (no codec
     applied). Empty unless an interceptor sets them."""
@@ -87,6 +100,20 @@ class StartWorkflowInput:
     """Headers of this gRPC call."""
     rpc_timeout: Optional[timedelta] = None
     """Timeout of this gRPC call as a whole, retries included."""
+    start_delay: Optional[timedelta] = None
+    """Wait this long before the first workflow task (not with ``cron_schedule``)."""
+    static_summary: Optional[str] = None
+    """One-line summary shown by the UI/CLI (user metadata)."""
+    static_details: Optional[str] = None
+    """Longer details shown by the UI/CLI (user metadata)."""
+    priority: Priority = Priority.default
+    """Priority of the workflow's tasks."""
+    request_eager_start: bool = False
+    """The official SDK's request for the first workflow task in the start
+    response, for a workflow worker sharing the client. Accepted and not
+    sent: this SDK has no workflow worker to take the task yet."""
+    versioning_override: Optional[VersioningOverride] = None
+    """Override of the workflow's versioning behavior."""
 
 
 @dataclass
@@ -209,6 +236,131 @@ class TerminateWorkflowInput:
     """Timeout of this gRPC call as a whole, retries included."""
 
 
+@dataclass
+class ListWorkflowsInput:
+    """Input of :meth:`OutboundInterceptor.list_workflows` (:meth:`Client.list_workflows`)."""
+
+    query: Optional[str]
+    """Visibility list filter (None: all workflows)."""
+    page_size: int
+    """Most executions per page."""
+    next_page_token: Optional[bytes]
+    """Page to start at (None: the first)."""
+    rpc_metadata: Mapping[str, Union[str, bytes]]
+    """Headers of each gRPC call."""
+    rpc_timeout: Optional[timedelta]
+    """Timeout of each gRPC call as a whole, retries included."""
+    limit: Optional[int] = None
+    """Most executions the iterator yields (None: all)."""
+
+
+@dataclass
+class CountWorkflowsInput:
+    """Input of :meth:`OutboundInterceptor.count_workflows` (:meth:`Client.count_workflows`)."""
+
+    query: Optional[str]
+    """Visibility filter (None: all workflows); may end in ``GROUP BY``."""
+    rpc_metadata: Mapping[str, Union[str, bytes]]
+    """Headers of this gRPC call."""
+    rpc_timeout: Optional[timedelta]
+    """Timeout of this gRPC call as a whole, retries included."""
+
+
+@dataclass
+class FetchWorkflowHistoryEventsInput:
+    """Input of :meth:`OutboundInterceptor.fetch_workflow_history_events`
+    (:meth:`WorkflowHandle.fetch_history_events`, :meth:`WorkflowHandle.fetch_history`)."""
+
+    id: str
+    """Workflow id."""
+    run_id: Optional[str]
+    """Run whose history is read; None: the latest."""
+    page_size: Optional[int]
+    """Most events per page (None: the server's default)."""
+    next_page_token: Optional[bytes]
+    """Page to start at (None: the first)."""
+    wait_new_event: bool
+    """Long-poll: wait for events not yet in the history instead of ending."""
+    event_filter_type: "WorkflowHistoryEventFilterType"
+    """All events, or only the close event."""
+    skip_archival: bool
+    """Do not read archived history."""
+    rpc_metadata: Mapping[str, Union[str, bytes]]
+    """Headers of each gRPC call."""
+    rpc_timeout: Optional[timedelta]
+    """Timeout of each gRPC call as a whole, retries included."""
+
+
+@dataclass
+class HeartbeatAsyncActivityInput:
+    """Input of :meth:`OutboundInterceptor.heartbeat_async_activity`
+    (:meth:`AsyncActivityHandle.heartbeat`)."""
+
+    id_or_token: Union["AsyncActivityIDReference", bytes]
+    """The activity: its ids or its task token."""
+    details: Sequence[Any]
+    """Heartbeat details (values, encoded by the client's data converter)."""
+    rpc_metadata: Mapping[str, Union[str, bytes]]
+    """Headers of this gRPC call."""
+    rpc_timeout: Optional[timedelta]
+    """Timeout of this gRPC call as a whole, retries included."""
+    data_converter_override: Optional["DataConverter"] = None
+    """The converter to use instead of the client's (None: the client's)."""
+
+
+@dataclass
+class CompleteAsyncActivityInput:
+    """Input of :meth:`OutboundInterceptor.complete_async_activity`
+    (:meth:`AsyncActivityHandle.complete`)."""
+
+    id_or_token: Union["AsyncActivityIDReference", bytes]
+    """The activity: its ids or its task token."""
+    result: Any
+    """The activity's result (a value, encoded by the client's data converter)."""
+    rpc_metadata: Mapping[str, Union[str, bytes]]
+    """Headers of this gRPC call."""
+    rpc_timeout: Optional[timedelta]
+    """Timeout of this gRPC call as a whole, retries included."""
+    data_converter_override: Optional["DataConverter"] = None
+    """The converter to use instead of the client's (None: the client's)."""
+
+
+@dataclass
+class FailAsyncActivityInput:
+    """Input of :meth:`OutboundInterceptor.fail_async_activity`
+    (:meth:`AsyncActivityHandle.fail`)."""
+
+    id_or_token: Union["AsyncActivityIDReference", bytes]
+    """The activity: its ids or its task token."""
+    error: Exception
+    """The failure (converted by the client's data converter)."""
+    last_heartbeat_details: Sequence[Any]
+    """Heartbeat details recorded with the failure."""
+    rpc_metadata: Mapping[str, Union[str, bytes]]
+    """Headers of this gRPC call."""
+    rpc_timeout: Optional[timedelta]
+    """Timeout of this gRPC call as a whole, retries included."""
+    data_converter_override: Optional["DataConverter"] = None
+    """The converter to use instead of the client's (None: the client's)."""
+
+
+@dataclass
+class ReportCancellationAsyncActivityInput:
+    """Input of :meth:`OutboundInterceptor.report_cancellation_async_activity`
+    (:meth:`AsyncActivityHandle.report_cancellation`)."""
+
+    id_or_token: Union["AsyncActivityIDReference", bytes]
+    """The activity: its ids or its task token."""
+    details: Sequence[Any]
+    """Cancellation details."""
+    rpc_metadata: Mapping[str, Union[str, bytes]]
+    """Headers of this gRPC call."""
+    rpc_timeout: Optional[timedelta]
+    """Timeout of this gRPC call as a whole, retries included."""
+    data_converter_override: Optional["DataConverter"] = None
+    """The converter to use instead of the client's (None: the client's)."""
+
+
 class OutboundInterceptor(_ScheduleOutboundMixin, _UpdateOutboundMixin):
     """One link of a client's interceptor chain: one async method per client
     operation, each delegating to :attr:`next` unless overridden.
@@ -223,7 +375,7 @@ class OutboundInterceptor(_ScheduleOutboundMixin, _UpdateOutboundMixin):
         self.next = next
         """The next link (the innermost one talks to the server)."""
 
-    async def start_workflow(self, input: StartWorkflowInput) -> "WorkflowHandle[Any]":
+    async def start_workflow(self, input: StartWorkflowInput) -> "WorkflowHandle[Any, Any]":
         """Called by :meth:`Client.start_workflow` (and ``execute_workflow``)."""
         return await self.next.start_workflow(input)
 
@@ -251,6 +403,39 @@ class OutboundInterceptor(_ScheduleOutboundMixin, _UpdateOutboundMixin):
     async def terminate_workflow(self, input: TerminateWorkflowInput) -> None:
         """Called by :meth:`WorkflowHandle.terminate`."""
         await self.next.terminate_workflow(input)
+
+    def list_workflows(self, input: ListWorkflowsInput) -> "WorkflowExecutionAsyncIterator":
+        """Called by :meth:`Client.list_workflows`: returns the iterator (no call yet)."""
+        return self.next.list_workflows(input)
+
+    async def count_workflows(self, input: CountWorkflowsInput) -> "WorkflowExecutionCount":
+        """Called by :meth:`Client.count_workflows`."""
+        return await self.next.count_workflows(input)
+
+    def fetch_workflow_history_events(
+        self, input: FetchWorkflowHistoryEventsInput
+    ) -> "WorkflowHistoryEventAsyncIterator":
+        """Called by :meth:`WorkflowHandle.fetch_history_events` (and
+        ``fetch_history``): returns the iterator (no call yet)."""
+        return self.next.fetch_workflow_history_events(input)
+
+    async def heartbeat_async_activity(self, input: HeartbeatAsyncActivityInput) -> None:
+        """Called by :meth:`AsyncActivityHandle.heartbeat`."""
+        await self.next.heartbeat_async_activity(input)
+
+    async def complete_async_activity(self, input: CompleteAsyncActivityInput) -> None:
+        """Called by :meth:`AsyncActivityHandle.complete`."""
+        await self.next.complete_async_activity(input)
+
+    async def fail_async_activity(self, input: FailAsyncActivityInput) -> None:
+        """Called by :meth:`AsyncActivityHandle.fail`."""
+        await self.next.fail_async_activity(input)
+
+    async def report_cancellation_async_activity(
+        self, input: ReportCancellationAsyncActivityInput
+    ) -> None:
+        """Called by :meth:`AsyncActivityHandle.report_cancellation`."""
+        await self.next.report_cancellation_async_activity(input)
 
 
 class Interceptor:

@@ -333,7 +333,7 @@ class ScheduleActionStartWorkflow(ScheduleAction):
         _check_mapping(memo, "memo")
         _check_mapping(untyped_search_attributes, "untyped_search_attributes")
         self.workflow = workflow
-        self.args = _arg_or_args(arg, args)
+        self.args = _arg_or_args((), arg, args)
         self.id = id
         self.task_queue = task_queue
         self.execution_timeout = execution_timeout

@@ -40,8 +40,16 @@ from temporalio._checks import (
     _check_str,
     _check_timeout,
     _check_type,
+    _workflow_name_and_result_type,
 )
-from temporalio.common import RetryPolicy, WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.common import (
+    Priority,
+    RetryPolicy,
+    TypedSearchAttributes,
+    VersioningOverride,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
 from temporalio.exceptions import TemporalError
 
 if TYPE_CHECKING:
@@ -263,12 +271,14 @@ class UpdateWithStartStartWorkflowInput:
     retry_policy: Optional[RetryPolicy]
     cron_schedule: str
     memo: Optional[Mapping[str, Any]]
-    search_attributes: Optional[Mapping[str, Any]]
+    search_attributes: Union[None, Mapping[str, Any], TypedSearchAttributes]
     start_delay: Optional[timedelta]
     headers: Mapping[str, "Payload"]
     static_summary: Optional[str]
     static_details: Optional[str]
     ret_type: Optional[Type[Any]]
+    priority: Priority
+    versioning_override: Optional[VersioningOverride] = None
 
 
 @dataclass
@@ -297,7 +307,7 @@ class WithStartWorkflowOperation(Generic[SelfType, ReturnType]):
 
     def __init__(
         self,
-        workflow: str,
+        workflow: Any,
         arg: Any = _ARG_UNSET,
         *,
         args: Sequence[Any] = [],
@@ -312,20 +322,25 @@ class WithStartWorkflowOperation(Generic[SelfType, ReturnType]):
         retry_policy: Optional[RetryPolicy] = None,
         cron_schedule: str = "",
         memo: Optional[Mapping[str, Any]] = None,
-        search_attributes: Optional[Mapping[str, Any]] = None,
+        search_attributes: Union[None, Mapping[str, Any], TypedSearchAttributes] = None,
         static_summary: Optional[str] = None,
         static_details: Optional[str] = None,
         start_delay: Optional[timedelta] = None,
+        priority: Priority = Priority.default,
+        versioning_override: Optional[VersioningOverride] = None,
     ) -> None:
-        """The options are those of :meth:`Client.start_workflow`; an
-        unspecified ``id_conflict_policy`` raises ValueError
-        "WorkflowIDConflictPolicy is required"."""
+        """The options are those of :meth:`Client.start_workflow` (``workflow``
+        is a type name or a ``@workflow.run`` method); an unspecified
+        ``id_conflict_policy`` raises ValueError "WorkflowIDConflictPolicy is
+        required"."""
         id_conflict_policy = _check_enum(
             WorkflowIDConflictPolicy, id_conflict_policy, "id_conflict_policy"
         )
         if id_conflict_policy == WorkflowIDConflictPolicy.UNSPECIFIED:
             raise ValueError("WorkflowIDConflictPolicy is required")
-        _check_str(workflow, "workflow (the workflow type name)")
+        workflow, declared_type = _workflow_name_and_result_type(workflow)
+        if result_type is None:
+            result_type = declared_type
         _check_str(id, "id")
         _check_str(task_queue, "task_queue")
         for name, timeout in (("execution_timeout", execution_timeout),
@@ -338,29 +353,36 @@ class WithStartWorkflowOperation(Generic[SelfType, ReturnType]):
             retry_policy.validate()
         _check_type(cron_schedule, str, "cron_schedule", "a str")
         _check_mapping(memo, "memo")
-        _check_mapping(search_attributes, "search_attributes")
+        if not isinstance(search_attributes, TypedSearchAttributes):
+            _check_mapping(search_attributes, "search_attributes")
         _check_type(static_summary, str, "static_summary", "a str", optional=True)
         _check_type(static_details, str, "static_details", "a str", optional=True)
+        _check_type(priority, Priority, "priority", "a temporalio.common.Priority")
+        _check_type(
+            versioning_override, VersioningOverride, "versioning_override",
+            "a temporalio.common.VersioningOverride", optional=True,
+        )
         self._start_workflow_input = UpdateWithStartStartWorkflowInput(
-            workflow=workflow, args=_arg_or_args(arg, args), id=id, task_queue=task_queue,
+            workflow=workflow, args=_arg_or_args((), arg, args), id=id, task_queue=task_queue,
             execution_timeout=execution_timeout, run_timeout=run_timeout,
             task_timeout=task_timeout, id_reuse_policy=id_reuse_policy,
             id_conflict_policy=id_conflict_policy, retry_policy=retry_policy,
             cron_schedule=cron_schedule, memo=memo, search_attributes=search_attributes,
             start_delay=start_delay, headers={}, static_summary=static_summary,
-            static_details=static_details, ret_type=result_type,
+            static_details=static_details, ret_type=result_type, priority=priority,
+            versioning_override=versioning_override,
         )
-        self._handle_future: "Optional[asyncio.Future[WorkflowHandle[Any]]]" = None
+        self._handle_future: "Optional[asyncio.Future[WorkflowHandle[Any, Any]]]" = None
         self._used = False
 
     @property
-    def _workflow_handle(self) -> "asyncio.Future[WorkflowHandle[Any]]":
+    def _workflow_handle(self) -> "asyncio.Future[WorkflowHandle[Any, Any]]":
         # Made on first use, in the running loop (the operation may be built outside one).
         if self._handle_future is None:
             self._handle_future = asyncio.get_running_loop().create_future()
         return self._handle_future
 
-    async def workflow_handle(self) -> "WorkflowHandle[ReturnType]":
+    async def workflow_handle(self) -> "WorkflowHandle[SelfType, ReturnType]":
         """The started (or existing) workflow's handle, once the
         update-with-start call has started it; raises what that call raised
         if it did not."""
@@ -442,7 +464,7 @@ class _UpdateWorkflowHandleMixin:
             StartWorkflowUpdateInput(
                 id=self._id, run_id=self._run_id,
                 first_execution_run_id=self._first_execution_run_id, update_id=id,
-                update=name, args=_arg_or_args(arg, args), wait_for_stage=stage, headers={},
+                update=name, args=_arg_or_args((), arg, args), wait_for_stage=stage, headers={},
                 ret_type=result_type, rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout,
             )
         )
@@ -550,7 +572,7 @@ class _UpdateClientMixin:
             StartWorkflowUpdateWithStartInput(
                 start_workflow_input=start,
                 update_workflow_input=UpdateWithStartUpdateWorkflowInput(
-                    update_id=id, update=name, args=_arg_or_args(arg, args),
+                    update_id=id, update=name, args=_arg_or_args((), arg, args),
                     wait_for_stage=stage, headers={}, ret_type=result_type,
                 ),
                 rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout,
@@ -586,7 +608,9 @@ class _UpdateImplMixin:
 
     _client: "Client"
 
-    async def _fill_start_request(self, req: Any, input: "StartWorkflowInput") -> None:
+    async def _fill_start_request(
+        self, req: Any, input: "Union[StartWorkflowInput, UpdateWithStartStartWorkflowInput]"
+    ) -> None:
         raise NotImplementedError  # _ClientImpl's
 
     async def _update_request(self, input: Any, workflow_id: str, run_id: Optional[str],
@@ -667,15 +691,7 @@ class _UpdateImplMixin:
         start_input = input.start_workflow_input
         update_input = input.update_workflow_input
         start_req = StartWorkflowExecutionRequest()
-        await self._fill_start_request(start_req, start_input)  # type: ignore[arg-type]
-        if start_input.start_delay is not None:
-            start_req.workflow_start_delay.FromTimedelta(start_input.start_delay)
-        for name in ("summary", "details"):
-            value = getattr(start_input, f"static_{name}")
-            if value is not None:
-                getattr(start_req.user_metadata, name).CopyFrom(
-                    await client._encode_one(value, f"static_{name}")
-                )
+        await self._fill_start_request(start_req, start_input)
         update_req = await self._update_request(update_input, start_input.id, None, None)
         req = ExecuteMultiOperationRequest(namespace=client.namespace)
         req.operations.add().start_workflow.CopyFrom(start_req)

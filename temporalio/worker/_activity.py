@@ -424,10 +424,13 @@ class _ActivityWorker:
                 ra.done = True
                 payloads = await self._dc.encode([result])
                 kind, data = _bridge.COMPLETED, self._Payloads(payloads=payloads).SerializeToString()
+            except _act._CompleteAsyncError:  # activity.raise_complete_async(): report nothing
+                ra.done = True
+                kind, data = _bridge.WILL_COMPLETE_ASYNC, b""
             except BaseException as err:  # noqa: B902 - every outcome is reported
                 ra.done = True
                 kind, data = await self._failure(ra, err)
-            if ra.hb_task is not None and kind != _bridge.COMPLETED:
+            if ra.hb_task is not None and kind not in (_bridge.COMPLETED, _bridge.WILL_COMPLETE_ASYNC):
                 await asyncio.wait([ra.hb_task])  # its details go before the failure
         except BaseException as err:  # noqa: B902 - converting the outcome failed
             kind, data = _bridge.FAILED, self._plain_failure(

@@ -42,11 +42,11 @@ from tests.peer.peerhost import WORKFLOW_TYPE, actions
 WAIT_FOR_GO = ({"await_signal": {"name": "go"}}, {"return_last": {}})
 
 
-async def start(client: Client, task_queue: str, *acts: Dict[str, Any], **kwargs: Any) -> WorkflowHandle[Any]:
+async def start(client: Client, task_queue: str, *acts: Dict[str, Any], **kwargs: Any) -> WorkflowHandle[Any, Any]:
     return await client.start_workflow(WORKFLOW_TYPE, actions(*acts), task_queue=task_queue, **kwargs)
 
 
-async def wait_for_first_task(handle: WorkflowHandle[Any]) -> None:
+async def wait_for_first_task(handle: WorkflowHandle[Any, Any]) -> None:
     """Until the workflow's first task completed (its handlers are registered)."""
     for _ in range(200):
         if (await handle.describe()).history_length >= 4:

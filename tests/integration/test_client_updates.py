@@ -25,7 +25,7 @@ from temporalio.client import (
     WorkflowUpdateRPCTimeoutOrCancelledError,
     WorkflowUpdateStage,
 )
-from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.common import Priority, WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import NotFoundError
 from tests.peer.peerhost import WORKFLOW_TYPE, actions
@@ -34,7 +34,7 @@ from tests.peer.peerhost import WORKFLOW_TYPE, actions
 UNTIL_FINISH = actions({"await_signal": {"name": "finish"}}, {"return_last": {}})
 
 
-async def start_running(client: Client, task_queue: str) -> WorkflowHandle[Any]:
+async def start_running(client: Client, task_queue: str) -> WorkflowHandle[Any, Any]:
     return await client.start_workflow(
         WORKFLOW_TYPE, UNTIL_FINISH, id=f"upd-{uuid.uuid4()}", task_queue=task_queue
     )
@@ -182,6 +182,28 @@ async def test_update_with_start_starts_then_uses_existing(
         )
     await started.signal("finish", 1)
     assert await started.result() == [1]
+
+
+async def test_update_with_start_sends_the_start_options_of_start_workflow(
+    client: Client, peer_task_queue: str
+) -> None:
+    # The start part of update-with-start is built like start_workflow's
+    # request: priority, user metadata and a delay reach the server.
+    operation = WithStartWorkflowOperation(
+        WORKFLOW_TYPE, UNTIL_FINISH, id=f"uws-opts-{uuid.uuid4()}", task_queue=peer_task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.FAIL, priority=Priority(priority_key=2),
+        static_summary="uws summary", static_details="uws details",
+    )
+    assert await client.execute_update_with_start_workflow(
+        "update", {"value": "v"}, start_workflow_operation=operation
+    ) == "v"
+    handle = await operation.workflow_handle()
+    desc = await handle.describe()
+    assert desc.raw_info.priority.priority_key == 2
+    assert await desc.static_summary() == "uws summary"
+    assert await desc.static_details() == "uws details"
+    await handle.signal("finish")
+    await handle.result()
 
 
 def test_with_start_operation_requires_a_conflict_policy() -> None:

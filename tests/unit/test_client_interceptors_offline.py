@@ -106,7 +106,7 @@ def queue_every_operation(service: FakeService) -> None:
     service.queue("terminate_workflow_execution", wsv1().TerminateWorkflowExecutionResponse())
 
 
-async def run_every_operation(client: Client) -> WorkflowHandle[Any]:
+async def run_every_operation(client: Client) -> WorkflowHandle[Any, Any]:
     handle = await client.start_workflow("Wf", "arg", id="wf", task_queue="tq")
     assert await handle.result() == "done"
     assert isinstance(await handle.describe(), WorkflowExecutionDescription)

@@ -28,6 +28,7 @@ PUBLIC_SURFACE = {
         "Info", "LoggerAdapter", "defn", "heartbeat", "in_activity", "info", "is_cancelled",
         "is_worker_shutdown", "logger", "wait_for_cancelled", "wait_for_cancelled_sync",
         "wait_for_worker_shutdown", "wait_for_worker_shutdown_sync",
+        "raise_complete_async", "ActivityCancellationDetails",
     ],
     "temporalio.client": [
         "CancelWorkflowInput", "Client", "ClientConfig", "DescribeWorkflowInput",
@@ -56,10 +57,23 @@ PUBLIC_SURFACE = {
         "UpdateWithStartUpdateWorkflowInput", "WithStartWorkflowOperation",
         "WorkflowUpdateFailedError", "WorkflowUpdateHandle",
         "WorkflowUpdateRPCTimeoutOrCancelledError", "WorkflowUpdateStage",
+        # listing, counting and histories
+        "WorkflowExecution", "WorkflowExecutionAsyncIterator", "WorkflowExecutionCount",
+        "WorkflowExecutionCountAggregationGroup", "WorkflowHistory",
+        "WorkflowHistoryEventAsyncIterator", "WorkflowHistoryEventFilterType",
+        "ListWorkflowsInput", "CountWorkflowsInput", "FetchWorkflowHistoryEventsInput",
+        # async activity completion
+        "AsyncActivityHandle", "AsyncActivityIDReference", "AsyncActivityCancelledError",
+        "HeartbeatAsyncActivityInput", "CompleteAsyncActivityInput", "FailAsyncActivityInput",
+        "ReportCancellationAsyncActivityInput",
     ],
     "temporalio.common": [
-        "QueryRejectCondition", "RawValue", "RetryPolicy", "WorkflowExecutionStatus",
+        "QueryRejectCondition", "RetryPolicy", "WorkflowExecutionStatus",
         "WorkflowIDConflictPolicy", "WorkflowIDReusePolicy",
+        "RawValue", "SearchAttributeIndexedValueType", "SearchAttributeKey",
+        "SearchAttributePair", "SearchAttributeUpdate", "TypedSearchAttributes", "Priority",
+        "VersioningBehavior", "WorkerDeploymentVersion", "VersioningOverride",
+        "PinnedVersioningOverride", "AutoUpgradeVersioningOverride",
     ],
     "temporalio.converter": [
         "AdvancedJSONEncoder", "BinaryNullPayloadConverter", "BinaryPlainPayloadConverter",

@@ -49,19 +49,15 @@ CHECKED: List[Tuple[str, str]] = [
 
 # What ours leaves out, and why.
 NOT_SUPPORTED: Dict[str, str] = {
-    # temporalio.common has no TypedSearchAttributes, Priority or VersioningOverride
-    # yet: search attributes are untyped mappings (the official deprecated form).
-    "ScheduleDescription.typed_search_attributes": "no TypedSearchAttributes",
-    "ScheduleListDescription.typed_search_attributes": "no TypedSearchAttributes",
-    "ScheduleActionStartWorkflow.__init__(typed_search_attributes)": "no TypedSearchAttributes",
-    "ScheduleActionStartWorkflow.__init__(priority)": "no Priority",
-    "ScheduleActionStartWorkflow.typed_search_attributes": "no TypedSearchAttributes",
-    "ScheduleActionStartWorkflow.priority": "no Priority",
-    "WithStartWorkflowOperation.__init__(priority)": "no Priority",
-    "WithStartWorkflowOperation.__init__(versioning_override)": "no VersioningOverride",
+    # Schedules take untyped search attributes (the official deprecated form)
+    # and no priority yet (starts and update-with-start take both).
+    "ScheduleDescription.typed_search_attributes": "schedules: untyped search attributes only",
+    "ScheduleListDescription.typed_search_attributes": "schedules: untyped search attributes only",
+    "ScheduleActionStartWorkflow.__init__(typed_search_attributes)": "schedules: untyped search attributes only",
+    "ScheduleActionStartWorkflow.__init__(priority)": "schedules: no priority yet",
+    "ScheduleActionStartWorkflow.typed_search_attributes": "schedules: untyped search attributes only",
+    "ScheduleActionStartWorkflow.priority": "schedules: no priority yet",
     "WithStartWorkflowOperation.__init__(stack_level)": "only for the deprecation warning",
-    "UpdateWithStartStartWorkflowInput.priority": "no Priority",
-    "UpdateWithStartStartWorkflowInput.versioning_override": "no VersioningOverride",
     "UpdateWithStartStartWorkflowInput.time_skipping_config": "no time skipping",
 }
 
