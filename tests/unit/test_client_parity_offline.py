@@ -449,6 +449,21 @@ async def test_methods_name_workflows_signals_and_queries() -> None:
         await handle.query(Undecorated.run)
     with pytest.raises(TypeError, match="workflow \\(the workflow type name\\) must be a str, not int"):
         await client.start_workflow(5, id="wf", task_queue="tq")  # type: ignore[arg-type]
+    # The start of an update-with-start takes the same forms.
+    from temporalio.client import WithStartWorkflowOperation
+    from temporalio.common import WorkflowIDConflictPolicy
+
+    op = WithStartWorkflowOperation(
+        DecoratedWorkflow.run, 1, id="wf", task_queue="tq",
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+    )
+    assert op._start_workflow_input.workflow == "Decorated"
+    assert op._start_workflow_input.ret_type is datetime
+    with pytest.raises(ValueError, match=r"^Function Undecorated.run missing attributes"):
+        WithStartWorkflowOperation(
+            Undecorated.run, id="wf", task_queue="tq",
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        )
 
 
 # ---- errors: the same calls on both SDKs, the same types and messages ----------------------
