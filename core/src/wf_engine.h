@@ -78,7 +78,16 @@ typedef struct tcore_wf_engine_config {
   const char *workflow_id;
   const char *run_id;
   const char *workflow_type;
+  /* Written to sdk_metadata of task responses when history's last recorded
+   * value differs (as sdk-core does); NULL: TCORE_WF_SDK_NAME and the core's
+   * version. (Added by the engine; zero-initialised configs keep working.) */
+  const char *sdk_name;
+  const char *sdk_version;
 } tcore_wf_engine_config;
+
+/* This SDK's name in sdk_metadata (the official Python SDK writes
+ * "temporal-python"; this one says what it is). */
+#define TCORE_WF_SDK_NAME "temporalio-c"
 
 /* A new engine, or NULL when out of memory. */
 tcore_wf_engine *tcore_wf_engine_new(const tcore_wf_engine_config *cfg);
@@ -99,7 +108,9 @@ int tcore_wf_engine_add_queries(tcore_wf_engine *e, const uint8_t *poll_response
                                 tcore_error *err);
 
 /* The next activation for the language (serialized WorkflowActivation in
- * *out), TCORE_WF_TASK_DONE, TCORE_WF_NEED_HISTORY or TCORE_WF_RUN_FINISHED.
+ * *out), TCORE_WF_TASK_DONE, TCORE_WF_NEED_HISTORY or TCORE_WF_RUN_FINISHED
+ * (or TCORE_WF_NONDETERMINISM when applying the next task's events finds a
+ * mismatch not already reported by complete/add_history).
  * At most one activation is outstanding: until its completion arrives this
  * returns TCORE_ERR_INVALID_ARGUMENT. */
 int tcore_wf_engine_next_activation(tcore_wf_engine *e, uint8_t **out, size_t *out_len,
@@ -107,7 +118,11 @@ int tcore_wf_engine_next_activation(tcore_wf_engine *e, uint8_t **out, size_t *o
 
 /* Applies the language's serialized WorkflowActivationCompletion for the
  * outstanding activation: TCORE_OK, TCORE_WF_NONDETERMINISM,
- * TCORE_WF_ACTIVATION_FAILED, or an error code. */
+ * TCORE_WF_ACTIVATION_FAILED, or an error code. TCORE_WF_ACTIVATION_FAILED
+ * also when a command cannot be applied (a kind this engine does not
+ * support yet, e.g. child workflows, local activities, patches, updates;
+ * an unknown or reused seq; a non-query command in a query activation):
+ * `err` and tcore_wf_engine_failure say which. */
 int tcore_wf_engine_complete(tcore_wf_engine *e, const uint8_t *completion, size_t len,
                              tcore_error *err);
 
@@ -127,5 +142,13 @@ int tcore_wf_engine_take_query_response(tcore_wf_engine *e, uint8_t **out, size_
  * RespondWorkflowTaskFailedRequest body (cause and failure). */
 int tcore_wf_engine_failure(tcore_wf_engine *e, uint8_t **out, size_t *out_len,
                             tcore_error *err);
+
+/* The eviction activation for the language: a WorkflowActivation whose only
+ * job is remove_from_cache with `reason`
+ * (coresdk.workflow_activation.RemoveFromCache.EvictionReason) and
+ * `message` (may be NULL). Does not change the engine; the caller frees the
+ * engine once the language has answered. TCORE_OK or TCORE_ERR_NOMEM. */
+int tcore_wf_engine_eviction(tcore_wf_engine *e, int reason, const char *message, uint8_t **out,
+                             size_t *out_len, tcore_error *err);
 
 #endif

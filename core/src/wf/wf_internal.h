@@ -1,0 +1,231 @@
+/* wf_internal.h: what the workflow engine's files share (core/src/wf/).
+ * Internal to the engine; wf_engine.h is its interface.
+ *
+ * Shape: engine.c is the dispatcher (history applied one logical workflow
+ * task at a time, command events matched to the commands the workflow
+ * produced, activations built); each machine file (workflow.c, timer.c,
+ * activity.c, signal.c, query.c) handles its commands and events with a
+ * small (state, input) -> (action, next state) table where it has states.
+ *
+ * Everything the engine keeps across calls is owned bytes: pending
+ * activation jobs are serialized WorkflowActivationJob messages, queued
+ * commands serialized temporal.api.command.v1.Command messages; the
+ * activation and the task response are built by appending them as repeated
+ * fields to a packed header (protobuf concatenation). History events are kept
+ * unpacked for the engine's life (jobs borrow from them only while packing).
+ */
+#ifndef TCORE_WF_INTERNAL_H
+#define TCORE_WF_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "temporal/api/command/v1/message.pb-c.h"
+#include "temporal/api/history/v1/message.pb-c.h"
+#include "temporal/api/query/v1/message.pb-c.h"
+#include "temporal/api/workflowservice/v1/request_response.pb-c.h"
+#include "temporal/sdk/core/workflow_activation/workflow_activation.pb-c.h"
+#include "temporal/sdk/core/workflow_completion/workflow_completion.pb-c.h"
+#include "wf_engine.h"
+
+#define ET(x) TEMPORAL__API__ENUMS__V1__EVENT_TYPE__EVENT_TYPE_##x
+#define CT(x) TEMPORAL__API__ENUMS__V1__COMMAND_TYPE__COMMAND_TYPE_##x
+#define HA(x) TEMPORAL__API__HISTORY__V1__HISTORY_EVENT__ATTRIBUTES_##x
+#define JV(x) CORESDK__WORKFLOW_ACTIVATION__WORKFLOW_ACTIVATION_JOB__VARIANT_##x
+#define CV(x) CORESDK__WORKFLOW_COMMANDS__WORKFLOW_COMMAND__VARIANT_##x
+#define CA(x) TEMPORAL__API__COMMAND__V1__COMMAND__ATTRIBUTES_##x
+
+typedef Temporal__Api__History__V1__HistoryEvent wf_event;
+typedef Coresdk__WorkflowActivation__WorkflowActivationJob wf_job_msg;
+typedef Coresdk__WorkflowCommands__WorkflowCommand wf_lang_cmd;
+typedef Temporal__Api__Command__V1__Command wf_api_cmd;
+
+/* ---- arena: zeroed temporaries freed together after packing ---- */
+typedef struct wf_arena {
+  void *head; /* singly linked blocks */
+  int oom;    /* an allocation failed (every later one returns NULL too) */
+} wf_arena;
+void *wf_alloc(wf_arena *a, size_t n);
+char *wf_strdup(wf_arena *a, const char *s);
+void wf_arena_free(wf_arena *a);
+
+/* ---- byte blobs ---- */
+typedef struct wf_blob {
+  uint8_t *data;
+  size_t len;
+} wf_blob;
+
+/* Packs a protobuf-c message into a fresh blob; 0 or TCORE_ERR_NOMEM. */
+int wf_pack(const ProtobufCMessage *m, wf_blob *out);
+
+/* Job order inside one activation (PHASE2.md): init, patches, random seed,
+ * signals and updates, everything else, local-activity resolutions. */
+enum { WF_JOB_INIT = 0, WF_JOB_PATCH, WF_JOB_SEED, WF_JOB_SIGNAL, WF_JOB_OTHER, WF_JOB_LA };
+
+typedef struct wf_pending_job {
+  int order;
+  wf_blob blob;
+} wf_pending_job;
+
+/* A command the workflow produced that history has not yet confirmed (its
+ * event not applied yet). `machine` indexes e->machines or is -1. */
+typedef struct wf_cmd {
+  Temporal__Api__Enums__V1__CommandType type;
+  int machine;
+  wf_blob blob; /* serialized temporal.api.command.v1.Command */
+  char *id;     /* timer id / activity id (owned), or NULL */
+  char *kind;   /* activity type (owned), or NULL */
+} wf_cmd;
+
+enum { WF_M_TIMER = 1, WF_M_ACTIVITY = 2 };
+
+/* One timer or activity of the run (by its lang sequence number). */
+typedef struct wf_machine {
+  int kind;
+  uint32_t seq;
+  int state;
+  int cancel_type;          /* activities: coresdk ActivityCancellationType */
+  int64_t initial_event_id; /* TimerStarted / ActivityTaskScheduled event id */
+  int64_t started_event_id; /* ActivityTaskStarted */
+  char *id;                 /* timer id / activity id (owned) */
+  char *type;               /* activity type (owned) */
+} wf_machine;
+
+/* Core internal flags this engine implements (PHASE2.md). */
+enum { WF_FLAG_ID_AND_TYPE_CHECKS = 1, WF_FLAG_MOVE_TERMINAL_COMMANDS = 3 };
+
+typedef struct wf_query {
+  char *id;
+  wf_blob job; /* serialized WorkflowActivationJob (query_workflow) */
+} wf_query;
+
+typedef struct wf_query_result {
+  char *id;
+  wf_blob result; /* serialized temporal.api.query.v1.WorkflowQueryResult */
+} wf_query_result;
+
+enum {
+  WF_ACT_NONE = 0,   /* no activation outstanding */
+  WF_ACT_NORMAL = 1, /* jobs of a workflow task */
+  WF_ACT_QUERY = 2   /* queries only */
+};
+
+struct tcore_wf_engine {
+  char *namespace_, *task_queue, *workflow_id, *run_id, *workflow_type;
+  char *sdk_name, *sdk_version;
+
+  /* history */
+  Temporal__Api__History__V1__History **pages;
+  size_t n_pages, cap_pages;
+  wf_event **ev;
+  size_t n_ev, cap_ev;
+  size_t cursor;        /* index of the next event to apply */
+  size_t seq_from;      /* index where the next logical task's events start */
+  int64_t last_applied_id;
+  int history_complete; /* the last add_history said complete */
+
+  /* the workflow task being worked on */
+  int in_task;       /* a WFT's events are applied and its activations not all done */
+  int task_replaying;
+  int task_done;     /* TCORE_WF_TASK_DONE given; take_response next */
+  int64_t task_started_id;
+  int64_t task_time_s;
+  int32_t task_time_n;
+  int has_task_time;
+  uint64_t history_size_bytes;
+  int can_suggested;
+  int outstanding; /* WF_ACT_* */
+
+  /* pending activation jobs */
+  wf_pending_job *jobs;
+  size_t n_jobs, cap_jobs;
+
+  /* commands produced, not yet matched by history */
+  wf_cmd *cmds;
+  size_t n_cmds, cap_cmds;
+  int terminal_queued; /* a terminal command is in cmds */
+  int terminal_sent;   /* ...and went out in a response */
+
+  wf_machine *machines;
+  size_t n_machines, cap_machines;
+
+  /* internal flags */
+  uint64_t core_hist;  /* core flags seen in history (bit n = flag n, n < 64) */
+  uint64_t core_new;   /* used since the last response, not yet recorded */
+  uint64_t lang_hist;
+  uint64_t lang_new;
+  char *last_sdk_name, *last_sdk_version; /* as last recorded in history */
+
+  /* queries of the current task */
+  wf_query *queries;
+  size_t n_queries;
+  int queries_delivered;
+  int legacy_query; /* the queries are one legacy query (RespondQueryTaskCompleted) */
+  wf_query_result *qresults;
+  size_t n_qresults;
+
+  int finished; /* a terminal event was applied */
+  /* failure of the task (after NONDETERMINISM / ACTIVATION_FAILED) */
+  int failed;
+  int fail_cause; /* Temporal__Api__Enums__V1__WorkflowTaskFailedCause */
+  wf_blob fail_failure; /* serialized temporal.api.failure.v1.Failure */
+  char fail_message[512];
+};
+
+typedef struct tcore_wf_engine wf_engine;
+
+/* ---- engine services for the machines (engine.c) ---- */
+/* Queues a job for the next activation (packs it). 0 or TCORE_ERR_NOMEM. */
+int wf_push_job(wf_engine *e, int order, const wf_job_msg *job);
+/* Appends a command to the queue (packs it; copies id and kind). */
+int wf_push_cmd(wf_engine *e, const wf_api_cmd *c, int machine, const char *id,
+                const char *kind);
+/* Drops the queued command of a machine (cancelled before it was sent):
+ * 1 if one was dropped. */
+int wf_drop_cmd_of(wf_engine *e, int machine);
+wf_machine *wf_find_machine(wf_engine *e, int kind, uint32_t seq);
+int wf_new_machine(wf_engine *e, int kind, uint32_t seq); /* index or <0 */
+int wf_find_machine_by_event(wf_engine *e, int kind, int64_t initial_event_id);
+/* Flag `flag` may be used: when not replaying it is recorded for the
+ * response, when replaying it must be in history. */
+int wf_try_flag(wf_engine *e, int flag);
+/* Sets a non-determinism failure (printf-style message); returns
+ * TCORE_WF_NONDETERMINISM. */
+int wf_nondeterminism(wf_engine *e, tcore_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+const char *wf_event_type_name(int t);
+const char *wf_command_type_name(int t);
+
+/* ---- machines: handlers. Return 0, a TCORE_WF_* code or an error. ---- */
+/* workflow.c: run start, terminal commands and events, random seed */
+uint64_t wf_randomness_seed(const char *run_id);
+int wf_workflow_started(wf_engine *e, const wf_event *ev);
+int wf_workflow_task_failed(wf_engine *e, const wf_event *ev);
+int wf_workflow_terminal_cmd(wf_engine *e, wf_arena *a, const wf_lang_cmd *c, tcore_error *err);
+int wf_is_terminal_lang_cmd(const wf_lang_cmd *c);
+/* timer.c */
+int wf_timer_cmd(wf_engine *e, wf_arena *a, const wf_lang_cmd *c, tcore_error *err);
+int wf_timer_event(wf_engine *e, const wf_event *ev, wf_cmd *matched, tcore_error *err);
+/* activity.c */
+int wf_activity_cmd(wf_engine *e, wf_arena *a, const wf_lang_cmd *c, tcore_error *err);
+int wf_activity_event(wf_engine *e, const wf_event *ev, wf_cmd *matched, tcore_error *err);
+/* signal.c: signals, cancel requests, upsert search attributes, memo */
+int wf_signal_event(wf_engine *e, const wf_event *ev);
+int wf_cancel_requested_event(wf_engine *e, const wf_event *ev);
+int wf_properties_cmd(wf_engine *e, wf_arena *a, const wf_lang_cmd *c, tcore_error *err);
+/* query.c */
+int wf_queries_add(wf_engine *e, const uint8_t *buf, size_t len, tcore_error *err);
+int wf_query_result_cmd(wf_engine *e, wf_arena *a, const wf_lang_cmd *c, tcore_error *err);
+void wf_queries_clear(wf_engine *e);
+/* Every delivered query not answered yet gets a FAILED result. */
+int wf_queries_fail(wf_engine *e, Temporal__Api__Failure__V1__Failure *failure);
+int wf_take_query_response(wf_engine *e, uint8_t **out, size_t *out_len, tcore_error *err);
+
+/* helpers shared by machines */
+int wf_set_err(tcore_error *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+char *wf_xstrdup(const char *s); /* malloc; NULL -> "" copy */
+/* A map<string, Payload> entry array copied to another entry type of the
+ * same layout (protobuf-c map entries: base, key, value). */
+void **wf_copy_map(wf_arena *a, const ProtobufCMessageDescriptor *to, void *const *from, size_t n);
+#endif

@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""Writes core/tests/data/peer_python_history.bin: the history of one run of
+a workflow executed by the OFFICIAL Temporal Python SDK (the peer virtualenv,
+scripts/peer-env), for test_wf_engine to replay on this SDK's engine.
+
+The workflow uses what the engine supports: an activity, timers (one
+cancelled), an activity cancelled (TRY_CANCEL), search attributes and memo
+upserts, a signal, and completes. Run against a local dev server:
+
+    .venv/bin/python -m temporalio.testing bash -c \
+      '.venv-peer/bin/python core/tests/data/make_peer_history.py'
+
+(TEMPORAL_TEST_TARGET names the server.) Not run by the tests; the .bin it
+wrote is committed (a few KB).
+"""
+
+import asyncio
+import os
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+from temporalio import activity, workflow
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.history.v1 import History
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.client import Client
+from temporalio.common import SearchAttributeKey
+from temporalio.exceptions import ActivityError
+from temporalio.worker import Worker
+
+KEY = SearchAttributeKey.for_keyword("PeerKeyword")
+
+
+@activity.defn
+async def echo(x: str) -> str:
+    return x
+
+
+@activity.defn
+async def slow() -> None:
+    while True:
+        activity.heartbeat()
+        await asyncio.sleep(0.1)
+
+
+@workflow.defn(sandboxed=False)
+class PeerWorkflow:
+    def __init__(self) -> None:
+        self.signals: list = []
+
+    @workflow.signal
+    def sig(self, v: str) -> None:
+        self.signals.append(v)
+
+    @workflow.run
+    async def run(self, arg: str) -> str:
+        r = await workflow.execute_activity(echo, arg, start_to_close_timeout=timedelta(seconds=10))
+        await asyncio.sleep(0.1)
+        t = workflow.start_activity(
+            slow, start_to_close_timeout=timedelta(seconds=30), heartbeat_timeout=timedelta(seconds=2)
+        )
+        await asyncio.sleep(0.5)
+        t.cancel()
+        try:
+            await t
+        except ActivityError:
+            pass
+        long_timer = asyncio.create_task(asyncio.sleep(100))
+        await asyncio.sleep(0.1)
+        long_timer.cancel()
+        workflow.upsert_search_attributes([KEY.value_set("peer")])
+        workflow.upsert_memo({"k": "v"})
+        await workflow.wait_condition(lambda: bool(self.signals))
+        return r + self.signals[0]
+
+
+async def main() -> None:
+    client = await Client.connect(os.environ["TEMPORAL_TEST_TARGET"])
+    await client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace="default",
+            search_attributes={"PeerKeyword": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD},
+        )
+    )
+    tq = f"peer-{uuid.uuid4()}"
+    async with Worker(client, task_queue=tq, workflows=[PeerWorkflow], activities=[echo, slow]):
+        h = await client.start_workflow(PeerWorkflow.run, "a", id=f"peer-{uuid.uuid4()}", task_queue=tq)
+        await asyncio.sleep(2)
+        await h.signal(PeerWorkflow.sig, "s")
+        assert await h.result() == "as"
+        hist = await h.fetch_history()
+    out = Path(__file__).resolve().parent / "peer_python_history.bin"
+    out.write_bytes(History(events=hist.events).SerializeToString())
+    print(out, len(hist.events), "events")
+
+
+asyncio.run(main())

@@ -1,0 +1,1636 @@
+/* test_wf_engine: the workflow engine (core/src/wf/) without a server.
+ * Canned histories are built here with protobuf-c and packed; a scripted
+ * language side completes the activations; the expected activation jobs,
+ * API commands and failures are checked. Real histories (sdk-core's fixtures
+ * in core/tests/data) are replayed with a language side that issues the
+ * commands each history records. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "wf/wf_internal.h"
+
+#ifndef WF_TEST_DATA
+#define WF_TEST_DATA "core/tests/data"
+#endif
+
+static wf_arena A; /* everything the builders allocate; freed at exit */
+
+#define NEW(T, init) ({ T *p_ = wf_alloc(&A, sizeof(T)); init(p_); p_; })
+#define S(x) wf_strdup(&A, x)
+
+/* ---- history builder ---- */
+
+typedef struct hist {
+  wf_event *ev[256];
+  size_t n;
+} hist;
+
+static wf_event *add(hist *h, int type) {
+  wf_event *e = NEW(wf_event, temporal__api__history__v1__history_event__init);
+  e->event_id = (int64_t)h->n + 1;
+  e->event_type = type;
+  e->event_time = NEW(Google__Protobuf__Timestamp, google__protobuf__timestamp__init);
+  e->event_time->seconds = 1700000000 + e->event_id;
+  e->event_time->nanos = 1000 * (int32_t)e->event_id;
+  h->ev[h->n++] = e;
+  return e;
+}
+
+static Temporal__Api__Common__V1__Payload *payload(const char *data) {
+  Temporal__Api__Common__V1__Payload *p =
+      NEW(Temporal__Api__Common__V1__Payload, temporal__api__common__v1__payload__init);
+  p->data.data = (uint8_t *)S(data);
+  p->data.len = strlen(data);
+  return p;
+}
+
+static Temporal__Api__Common__V1__Payloads *payloads1(const char *data) {
+  Temporal__Api__Common__V1__Payloads *p =
+      NEW(Temporal__Api__Common__V1__Payloads, temporal__api__common__v1__payloads__init);
+  p->n_payloads = 1;
+  p->payloads = wf_alloc(&A, sizeof *p->payloads);
+  p->payloads[0] = payload(data);
+  return p;
+}
+
+static Google__Protobuf__Duration *dur(int64_t s) {
+  Google__Protobuf__Duration *d = NEW(Google__Protobuf__Duration, google__protobuf__duration__init);
+  d->seconds = s;
+  return d;
+}
+
+static Temporal__Api__Common__V1__Header *header1(const char *k, const char *v) {
+  Temporal__Api__Common__V1__Header *h =
+      NEW(Temporal__Api__Common__V1__Header, temporal__api__common__v1__header__init);
+  Temporal__Api__Common__V1__Header__FieldsEntry *f = NEW(
+      Temporal__Api__Common__V1__Header__FieldsEntry, temporal__api__common__v1__header__fields_entry__init);
+  f->key = S(k);
+  f->value = payload(v);
+  h->n_fields = 1;
+  h->fields = wf_alloc(&A, sizeof *h->fields);
+  h->fields[0] = f;
+  return h;
+}
+
+#define RUN_ID "0b6ac6e8-2c3d-4e0b-9e0a-1234567890ab"
+/* SipHash-1-3 (zero key) of RUN_ID + 0xff, as computed by CPython's own
+ * siphash13 (PYTHONHASHSEED=0: hash(RUN_ID.encode() + b"\xff")). */
+#define RUN_ID_SEED 17405915443676576448ULL
+
+static wf_event *h_started(hist *h) {
+  wf_event *e = add(h, ET(WORKFLOW_EXECUTION_STARTED));
+  Temporal__Api__History__V1__WorkflowExecutionStartedEventAttributes *a =
+      NEW(Temporal__Api__History__V1__WorkflowExecutionStartedEventAttributes,
+          temporal__api__history__v1__workflow_execution_started_event_attributes__init);
+  a->workflow_type = NEW(Temporal__Api__Common__V1__WorkflowType, temporal__api__common__v1__workflow_type__init);
+  a->workflow_type->name = S("MyWorkflow");
+  a->task_queue = NEW(Temporal__Api__Taskqueue__V1__TaskQueue, temporal__api__taskqueue__v1__task_queue__init);
+  a->task_queue->name = S("tq");
+  a->input = payloads1("\"arg\"");
+  a->workflow_execution_timeout = dur(3600);
+  a->workflow_run_timeout = dur(600);
+  a->workflow_task_timeout = dur(10);
+  a->original_execution_run_id = S(RUN_ID);
+  a->first_execution_run_id = S("first-run");
+  a->continued_execution_run_id = S("prev-run");
+  a->identity = S("starter@host");
+  a->attempt = 2;
+  a->cron_schedule = S("* * * * *");
+  a->header = header1("hk", "hv");
+  a->memo = NEW(Temporal__Api__Common__V1__Memo, temporal__api__common__v1__memo__init);
+  a->search_attributes = NEW(Temporal__Api__Common__V1__SearchAttributes,
+                             temporal__api__common__v1__search_attributes__init);
+  a->retry_policy = NEW(Temporal__Api__Common__V1__RetryPolicy, temporal__api__common__v1__retry_policy__init);
+  a->retry_policy->maximum_attempts = 7;
+  a->parent_workflow_namespace = S("parent-ns");
+  a->parent_workflow_execution = NEW(Temporal__Api__Common__V1__WorkflowExecution,
+                                     temporal__api__common__v1__workflow_execution__init);
+  a->parent_workflow_execution->workflow_id = S("parent-wf");
+  a->parent_workflow_execution->run_id = S("parent-run");
+  a->workflow_id = S("wf-1");
+  e->attributes_case = HA(WORKFLOW_EXECUTION_STARTED_EVENT_ATTRIBUTES);
+  e->workflow_execution_started_event_attributes = a;
+  return e;
+}
+
+/* WorkflowTaskScheduled + WorkflowTaskStarted; returns the started event. */
+static wf_event *h_wft(hist *h) {
+  wf_event *s = add(h, ET(WORKFLOW_TASK_SCHEDULED));
+  wf_event *e = add(h, ET(WORKFLOW_TASK_STARTED));
+  Temporal__Api__History__V1__WorkflowTaskStartedEventAttributes *a =
+      NEW(Temporal__Api__History__V1__WorkflowTaskStartedEventAttributes,
+          temporal__api__history__v1__workflow_task_started_event_attributes__init);
+  a->scheduled_event_id = s->event_id;
+  a->history_size_bytes = 1234;
+  e->attributes_case = HA(WORKFLOW_TASK_STARTED_EVENT_ATTRIBUTES);
+  e->workflow_task_started_event_attributes = a;
+  return e;
+}
+
+/* WorkflowTaskCompleted with sdk_metadata flags (0-terminated lists). */
+static wf_event *h_wft_completed_md(hist *h, const uint32_t *core, const uint32_t *lang,
+                                    const char *sdk) {
+  wf_event *e = add(h, ET(WORKFLOW_TASK_COMPLETED));
+  Temporal__Api__History__V1__WorkflowTaskCompletedEventAttributes *a =
+      NEW(Temporal__Api__History__V1__WorkflowTaskCompletedEventAttributes,
+          temporal__api__history__v1__workflow_task_completed_event_attributes__init);
+  a->started_event_id = e->event_id - 1;
+  if (core || lang || sdk) {
+    Temporal__Api__Sdk__V1__WorkflowTaskCompletedMetadata *md =
+        NEW(Temporal__Api__Sdk__V1__WorkflowTaskCompletedMetadata,
+            temporal__api__sdk__v1__workflow_task_completed_metadata__init);
+    while (core && core[md->n_core_used_flags]) md->n_core_used_flags++;
+    while (lang && lang[md->n_lang_used_flags]) md->n_lang_used_flags++;
+    md->core_used_flags = (uint32_t *)core;
+    md->lang_used_flags = (uint32_t *)lang;
+    if (sdk) {
+      md->sdk_name = S(sdk);
+      md->sdk_version = S("1.35.0");
+    }
+    a->sdk_metadata = md;
+  }
+  e->attributes_case = HA(WORKFLOW_TASK_COMPLETED_EVENT_ATTRIBUTES);
+  e->workflow_task_completed_event_attributes = a;
+  return e;
+}
+static const uint32_t FLAGS_1_3[] = {1, 3, 0};
+static wf_event *h_wft_completed(hist *h) { return h_wft_completed_md(h, FLAGS_1_3, NULL, NULL); }
+
+static wf_event *h_timer_started(hist *h, const char *id) {
+  wf_event *e = add(h, ET(TIMER_STARTED));
+  Temporal__Api__History__V1__TimerStartedEventAttributes *a =
+      NEW(Temporal__Api__History__V1__TimerStartedEventAttributes,
+          temporal__api__history__v1__timer_started_event_attributes__init);
+  a->timer_id = S(id);
+  a->start_to_fire_timeout = dur(5);
+  e->attributes_case = HA(TIMER_STARTED_EVENT_ATTRIBUTES);
+  e->timer_started_event_attributes = a;
+  return e;
+}
+static wf_event *h_timer_fired(hist *h, const char *id, int64_t started) {
+  wf_event *e = add(h, ET(TIMER_FIRED));
+  Temporal__Api__History__V1__TimerFiredEventAttributes *a =
+      NEW(Temporal__Api__History__V1__TimerFiredEventAttributes,
+          temporal__api__history__v1__timer_fired_event_attributes__init);
+  a->timer_id = S(id);
+  a->started_event_id = started;
+  e->attributes_case = HA(TIMER_FIRED_EVENT_ATTRIBUTES);
+  e->timer_fired_event_attributes = a;
+  return e;
+}
+static wf_event *h_timer_canceled(hist *h, const char *id, int64_t started) {
+  wf_event *e = add(h, ET(TIMER_CANCELED));
+  Temporal__Api__History__V1__TimerCanceledEventAttributes *a =
+      NEW(Temporal__Api__History__V1__TimerCanceledEventAttributes,
+          temporal__api__history__v1__timer_canceled_event_attributes__init);
+  a->timer_id = S(id);
+  a->started_event_id = started;
+  e->attributes_case = HA(TIMER_CANCELED_EVENT_ATTRIBUTES);
+  e->timer_canceled_event_attributes = a;
+  return e;
+}
+static wf_event *h_act_scheduled(hist *h, const char *id, const char *type) {
+  wf_event *e = add(h, ET(ACTIVITY_TASK_SCHEDULED));
+  Temporal__Api__History__V1__ActivityTaskScheduledEventAttributes *a =
+      NEW(Temporal__Api__History__V1__ActivityTaskScheduledEventAttributes,
+          temporal__api__history__v1__activity_task_scheduled_event_attributes__init);
+  a->activity_id = S(id);
+  a->activity_type = NEW(Temporal__Api__Common__V1__ActivityType, temporal__api__common__v1__activity_type__init);
+  a->activity_type->name = S(type);
+  e->attributes_case = HA(ACTIVITY_TASK_SCHEDULED_EVENT_ATTRIBUTES);
+  e->activity_task_scheduled_event_attributes = a;
+  return e;
+}
+static wf_event *h_act_started(hist *h, int64_t sched) {
+  wf_event *e = add(h, ET(ACTIVITY_TASK_STARTED));
+  Temporal__Api__History__V1__ActivityTaskStartedEventAttributes *a =
+      NEW(Temporal__Api__History__V1__ActivityTaskStartedEventAttributes,
+          temporal__api__history__v1__activity_task_started_event_attributes__init);
+  a->scheduled_event_id = sched;
+  e->attributes_case = HA(ACTIVITY_TASK_STARTED_EVENT_ATTRIBUTES);
+  e->activity_task_started_event_attributes = a;
+  return e;
+}
+static Temporal__Api__Failure__V1__Failure *failure(const char *msg) {
+  Temporal__Api__Failure__V1__Failure *f =
+      NEW(Temporal__Api__Failure__V1__Failure, temporal__api__failure__v1__failure__init);
+  f->message = S(msg);
+  return f;
+}
+/* An activity's ending: COMPLETED, FAILED, TIMED_OUT, CANCELED. */
+static wf_event *h_act_end(hist *h, int type, int64_t sched, int64_t started) {
+  wf_event *e = add(h, type);
+  switch (type) {
+    case ET(ACTIVITY_TASK_COMPLETED): {
+      Temporal__Api__History__V1__ActivityTaskCompletedEventAttributes *a =
+          NEW(Temporal__Api__History__V1__ActivityTaskCompletedEventAttributes,
+              temporal__api__history__v1__activity_task_completed_event_attributes__init);
+      a->scheduled_event_id = sched;
+      a->started_event_id = started;
+      a->result = payloads1("\"done\"");
+      e->attributes_case = HA(ACTIVITY_TASK_COMPLETED_EVENT_ATTRIBUTES);
+      e->activity_task_completed_event_attributes = a;
+      break;
+    }
+    case ET(ACTIVITY_TASK_FAILED): {
+      Temporal__Api__History__V1__ActivityTaskFailedEventAttributes *a =
+          NEW(Temporal__Api__History__V1__ActivityTaskFailedEventAttributes,
+              temporal__api__history__v1__activity_task_failed_event_attributes__init);
+      a->scheduled_event_id = sched;
+      a->started_event_id = started;
+      a->failure = failure("boom");
+      a->identity = S("worker-1");
+      a->retry_state = TEMPORAL__API__ENUMS__V1__RETRY_STATE__RETRY_STATE_MAXIMUM_ATTEMPTS_REACHED;
+      e->attributes_case = HA(ACTIVITY_TASK_FAILED_EVENT_ATTRIBUTES);
+      e->activity_task_failed_event_attributes = a;
+      break;
+    }
+    case ET(ACTIVITY_TASK_TIMED_OUT): {
+      Temporal__Api__History__V1__ActivityTaskTimedOutEventAttributes *a =
+          NEW(Temporal__Api__History__V1__ActivityTaskTimedOutEventAttributes,
+              temporal__api__history__v1__activity_task_timed_out_event_attributes__init);
+      a->scheduled_event_id = sched;
+      a->started_event_id = started;
+      a->failure = failure("activity StartToClose timeout");
+      a->retry_state = TEMPORAL__API__ENUMS__V1__RETRY_STATE__RETRY_STATE_TIMEOUT;
+      e->attributes_case = HA(ACTIVITY_TASK_TIMED_OUT_EVENT_ATTRIBUTES);
+      e->activity_task_timed_out_event_attributes = a;
+      break;
+    }
+    default: {
+      Temporal__Api__History__V1__ActivityTaskCanceledEventAttributes *a =
+          NEW(Temporal__Api__History__V1__ActivityTaskCanceledEventAttributes,
+              temporal__api__history__v1__activity_task_canceled_event_attributes__init);
+      a->scheduled_event_id = sched;
+      a->started_event_id = started;
+      a->details = payloads1("\"why\"");
+      e->attributes_case = HA(ACTIVITY_TASK_CANCELED_EVENT_ATTRIBUTES);
+      e->activity_task_canceled_event_attributes = a;
+      break;
+    }
+  }
+  return e;
+}
+static wf_event *h_act_cancel_requested(hist *h, int64_t sched) {
+  wf_event *e = add(h, ET(ACTIVITY_TASK_CANCEL_REQUESTED));
+  Temporal__Api__History__V1__ActivityTaskCancelRequestedEventAttributes *a =
+      NEW(Temporal__Api__History__V1__ActivityTaskCancelRequestedEventAttributes,
+          temporal__api__history__v1__activity_task_cancel_requested_event_attributes__init);
+  a->scheduled_event_id = sched;
+  e->attributes_case = HA(ACTIVITY_TASK_CANCEL_REQUESTED_EVENT_ATTRIBUTES);
+  e->activity_task_cancel_requested_event_attributes = a;
+  return e;
+}
+static wf_event *h_signal(hist *h, const char *name) {
+  wf_event *e = add(h, ET(WORKFLOW_EXECUTION_SIGNALED));
+  Temporal__Api__History__V1__WorkflowExecutionSignaledEventAttributes *a =
+      NEW(Temporal__Api__History__V1__WorkflowExecutionSignaledEventAttributes,
+          temporal__api__history__v1__workflow_execution_signaled_event_attributes__init);
+  a->signal_name = S(name);
+  a->input = payloads1("\"sig-arg\"");
+  a->identity = S("signaller");
+  a->header = header1("sk", "sv");
+  e->attributes_case = HA(WORKFLOW_EXECUTION_SIGNALED_EVENT_ATTRIBUTES);
+  e->workflow_execution_signaled_event_attributes = a;
+  return e;
+}
+static wf_event *h_cancel_requested(hist *h) {
+  wf_event *e = add(h, ET(WORKFLOW_EXECUTION_CANCEL_REQUESTED));
+  Temporal__Api__History__V1__WorkflowExecutionCancelRequestedEventAttributes *a =
+      NEW(Temporal__Api__History__V1__WorkflowExecutionCancelRequestedEventAttributes,
+          temporal__api__history__v1__workflow_execution_cancel_requested_event_attributes__init);
+  a->cause = S("user asked");
+  e->attributes_case = HA(WORKFLOW_EXECUTION_CANCEL_REQUESTED_EVENT_ATTRIBUTES);
+  e->workflow_execution_cancel_requested_event_attributes = a;
+  return e;
+}
+
+/* Events [from, to) (1-based ids, to = 0: all) packed as a History. */
+static wf_blob pack_hist(const hist *h, int64_t from, int64_t to) {
+  Temporal__Api__History__V1__History H = TEMPORAL__API__HISTORY__V1__HISTORY__INIT;
+  if (to == 0) to = (int64_t)h->n + 1;
+  H.n_events = (size_t)(to - from);
+  H.events = (wf_event **)&h->ev[from - 1];
+  wf_blob b = {0};
+  wf_pack(&H.base, &b);
+  return b;
+}
+
+/* ---- language side ---- */
+
+typedef struct cmds {
+  wf_lang_cmd *c[32];
+  size_t n;
+  uint32_t flags[4];
+  size_t nflags;
+} cmds;
+
+static wf_lang_cmd *cmd(cmds *l, int variant) {
+  wf_lang_cmd *c = NEW(wf_lang_cmd, coresdk__workflow_commands__workflow_command__init);
+  c->variant_case = variant;
+  l->c[l->n++] = c;
+  return c;
+}
+static void c_start_timer(cmds *l, uint32_t seq, int64_t secs) {
+  wf_lang_cmd *c = cmd(l, CV(START_TIMER));
+  c->start_timer = NEW(Coresdk__WorkflowCommands__StartTimer, coresdk__workflow_commands__start_timer__init);
+  c->start_timer->seq = seq;
+  c->start_timer->start_to_fire_timeout = dur(secs);
+}
+static void c_cancel_timer(cmds *l, uint32_t seq) {
+  wf_lang_cmd *c = cmd(l, CV(CANCEL_TIMER));
+  c->cancel_timer = NEW(Coresdk__WorkflowCommands__CancelTimer, coresdk__workflow_commands__cancel_timer__init);
+  c->cancel_timer->seq = seq;
+}
+static void c_activity(cmds *l, uint32_t seq, const char *id, const char *type, int cancel_type) {
+  wf_lang_cmd *c = cmd(l, CV(SCHEDULE_ACTIVITY));
+  Coresdk__WorkflowCommands__ScheduleActivity *s =
+      NEW(Coresdk__WorkflowCommands__ScheduleActivity, coresdk__workflow_commands__schedule_activity__init);
+  s->seq = seq;
+  s->activity_id = S(id);
+  s->activity_type = S(type);
+  s->cancellation_type = cancel_type;
+  s->schedule_to_close_timeout = dur(100);
+  s->schedule_to_start_timeout = dur(20);
+  s->start_to_close_timeout = dur(30);
+  s->heartbeat_timeout = dur(4);
+  s->retry_policy = NEW(Temporal__Api__Common__V1__RetryPolicy, temporal__api__common__v1__retry_policy__init);
+  s->retry_policy->maximum_attempts = 3;
+  s->n_arguments = 1;
+  s->arguments = wf_alloc(&A, sizeof *s->arguments);
+  s->arguments[0] = payload("\"in\"");
+  Coresdk__WorkflowCommands__ScheduleActivity__HeadersEntry *h =
+      NEW(Coresdk__WorkflowCommands__ScheduleActivity__HeadersEntry,
+          coresdk__workflow_commands__schedule_activity__headers_entry__init);
+  h->key = S("ah");
+  h->value = payload("av");
+  s->n_headers = 1;
+  s->headers = wf_alloc(&A, sizeof *s->headers);
+  s->headers[0] = h;
+  c->schedule_activity = s;
+}
+static void c_cancel_activity(cmds *l, uint32_t seq) {
+  wf_lang_cmd *c = cmd(l, CV(REQUEST_CANCEL_ACTIVITY));
+  c->request_cancel_activity = NEW(Coresdk__WorkflowCommands__RequestCancelActivity,
+                                   coresdk__workflow_commands__request_cancel_activity__init);
+  c->request_cancel_activity->seq = seq;
+}
+static void c_complete(cmds *l, const char *result) {
+  wf_lang_cmd *c = cmd(l, CV(COMPLETE_WORKFLOW_EXECUTION));
+  c->complete_workflow_execution = NEW(Coresdk__WorkflowCommands__CompleteWorkflowExecution,
+                                       coresdk__workflow_commands__complete_workflow_execution__init);
+  if (result) c->complete_workflow_execution->result = payload(result);
+}
+static void c_fail(cmds *l, const char *msg) {
+  wf_lang_cmd *c = cmd(l, CV(FAIL_WORKFLOW_EXECUTION));
+  c->fail_workflow_execution = NEW(Coresdk__WorkflowCommands__FailWorkflowExecution,
+                                   coresdk__workflow_commands__fail_workflow_execution__init);
+  c->fail_workflow_execution->failure = failure(msg);
+}
+static void c_cancel_wf(cmds *l) {
+  wf_lang_cmd *c = cmd(l, CV(CANCEL_WORKFLOW_EXECUTION));
+  c->cancel_workflow_execution = NEW(Coresdk__WorkflowCommands__CancelWorkflowExecution,
+                                     coresdk__workflow_commands__cancel_workflow_execution__init);
+}
+static void c_continue_as_new(cmds *l) {
+  wf_lang_cmd *c = cmd(l, CV(CONTINUE_AS_NEW_WORKFLOW_EXECUTION));
+  Coresdk__WorkflowCommands__ContinueAsNewWorkflowExecution *x =
+      NEW(Coresdk__WorkflowCommands__ContinueAsNewWorkflowExecution,
+          coresdk__workflow_commands__continue_as_new_workflow_execution__init);
+  x->n_arguments = 1;
+  x->arguments = wf_alloc(&A, sizeof *x->arguments);
+  x->arguments[0] = payload("\"next\"");
+  x->workflow_run_timeout = dur(60);
+  c->continue_as_new_workflow_execution = x;
+}
+static void c_upsert(cmds *l) {
+  wf_lang_cmd *c = cmd(l, CV(UPSERT_WORKFLOW_SEARCH_ATTRIBUTES));
+  c->upsert_workflow_search_attributes = NEW(Coresdk__WorkflowCommands__UpsertWorkflowSearchAttributes,
+                                             coresdk__workflow_commands__upsert_workflow_search_attributes__init);
+  c->upsert_workflow_search_attributes->search_attributes = NEW(
+      Temporal__Api__Common__V1__SearchAttributes, temporal__api__common__v1__search_attributes__init);
+}
+static void c_memo(cmds *l) {
+  wf_lang_cmd *c = cmd(l, CV(MODIFY_WORKFLOW_PROPERTIES));
+  c->modify_workflow_properties = NEW(Coresdk__WorkflowCommands__ModifyWorkflowProperties,
+                                      coresdk__workflow_commands__modify_workflow_properties__init);
+  c->modify_workflow_properties->upserted_memo =
+      NEW(Temporal__Api__Common__V1__Memo, temporal__api__common__v1__memo__init);
+}
+static void c_query(cmds *l, const char *id, const char *answer) {
+  wf_lang_cmd *c = cmd(l, CV(RESPOND_TO_QUERY));
+  Coresdk__WorkflowCommands__QueryResult *q =
+      NEW(Coresdk__WorkflowCommands__QueryResult, coresdk__workflow_commands__query_result__init);
+  q->query_id = S(id);
+  if (answer) {
+    q->variant_case = CORESDK__WORKFLOW_COMMANDS__QUERY_RESULT__VARIANT_SUCCEEDED;
+    q->succeeded = NEW(Coresdk__WorkflowCommands__QuerySuccess, coresdk__workflow_commands__query_success__init);
+    q->succeeded->response = payload(answer);
+  } else {
+    q->variant_case = CORESDK__WORKFLOW_COMMANDS__QUERY_RESULT__VARIANT_FAILED;
+    q->failed = failure("no such query");
+  }
+  c->respond_to_query = q;
+}
+
+static wf_blob pack_completion(const cmds *l) {
+  Coresdk__WorkflowCompletion__WorkflowActivationCompletion c =
+      CORESDK__WORKFLOW_COMPLETION__WORKFLOW_ACTIVATION_COMPLETION__INIT;
+  Coresdk__WorkflowCompletion__Success s = CORESDK__WORKFLOW_COMPLETION__SUCCESS__INIT;
+  c.run_id = RUN_ID;
+  c.status_case = CORESDK__WORKFLOW_COMPLETION__WORKFLOW_ACTIVATION_COMPLETION__STATUS_SUCCESSFUL;
+  c.successful = &s;
+  s.n_commands = l ? l->n : 0;
+  s.commands = l ? (wf_lang_cmd **)l->c : NULL;
+  s.n_used_internal_flags = l ? l->nflags : 0;
+  s.used_internal_flags = l ? (uint32_t *)l->flags : NULL;
+  wf_blob b = {0};
+  wf_pack(&c.base, &b);
+  return b;
+}
+
+/* ---- engine driving ---- */
+
+static tcore_wf_engine *engine(void) {
+  tcore_wf_engine_config cfg = {.namespace_ = "default", .task_queue = "tq",
+                                .workflow_id = "wf-1", .run_id = RUN_ID,
+                                .workflow_type = "MyWorkflow"};
+  return tcore_wf_engine_new(&cfg);
+}
+
+static int feed(tcore_wf_engine *e, const hist *h, int64_t from, int64_t to, int complete) {
+  wf_blob b = pack_hist(h, from, to);
+  tcore_error err = {0};
+  int rc = tcore_wf_engine_add_history(e, b.data, b.len, complete, &err);
+  free(b.data);
+  return rc;
+}
+
+/* The job variant names of an activation, space separated. */
+static void job_names(const Coresdk__WorkflowActivation__WorkflowActivation *a, char *out, size_t n) {
+  out[0] = 0;
+  for (size_t i = 0; i < a->n_jobs; i++) {
+    const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field(
+        &coresdk__workflow_activation__workflow_activation_job__descriptor, a->jobs[i]->variant_case);
+    if (i) strncat(out, " ", n - strlen(out) - 1);
+    strncat(out, f ? f->name : "?", n - strlen(out) - 1);
+  }
+}
+
+/* next_activation must give an activation with jobs `want`; returns it
+ * unpacked (free with act_free) or NULL. */
+static Coresdk__WorkflowActivation__WorkflowActivation *next_act(tcore_wf_engine *e, const char *want) {
+  uint8_t *out = NULL;
+  size_t len = 0;
+  tcore_error err = {0};
+  int rc = tcore_wf_engine_next_activation(e, &out, &len, &err);
+  CHECK(rc == TCORE_OK);
+  if (rc != TCORE_OK) {
+    fprintf(stderr, "  next_activation: %d %s (wanted jobs '%s')\n", rc, err.message, want);
+    return NULL;
+  }
+  Coresdk__WorkflowActivation__WorkflowActivation *a =
+      coresdk__workflow_activation__workflow_activation__unpack(NULL, len, out);
+  free(out);
+  CHECK(a != NULL);
+  if (!a) return NULL;
+  char names[512];
+  job_names(a, names, sizeof names);
+  CHECK(strcmp(names, want) == 0);
+  if (strcmp(names, want)) fprintf(stderr, "  jobs '%s', wanted '%s'\n", names, want);
+  return a;
+}
+static void act_free(Coresdk__WorkflowActivation__WorkflowActivation *a) {
+  if (a) coresdk__workflow_activation__workflow_activation__free_unpacked(a, NULL);
+}
+static int next_code(tcore_wf_engine *e) {
+  uint8_t *out = NULL;
+  size_t len = 0;
+  int rc = tcore_wf_engine_next_activation(e, &out, &len, NULL);
+  free(out);
+  return rc;
+}
+
+static int complete(tcore_wf_engine *e, const cmds *l, tcore_error *err) {
+  wf_blob b = pack_completion(l);
+  int rc = tcore_wf_engine_complete(e, b.data, b.len, err);
+  free(b.data);
+  return rc;
+}
+static void complete_ok(tcore_wf_engine *e, const cmds *l) {
+  tcore_error err = {0};
+  int rc = complete(e, l, &err);
+  CHECK(rc == TCORE_OK);
+  if (rc) fprintf(stderr, "  complete: %d %s\n", rc, err.message);
+}
+
+typedef Temporal__Api__Workflowservice__V1__RespondWorkflowTaskCompletedRequest resp_t;
+
+/* TASK_DONE, then the response; its command types (short names) in `names`. */
+static resp_t *take(tcore_wf_engine *e, char *names, size_t n) {
+  CHECK(next_code(e) == TCORE_WF_TASK_DONE);
+  uint8_t *out = NULL;
+  size_t len = 0;
+  int rc = tcore_wf_engine_take_response(e, &out, &len, NULL);
+  CHECK(rc == TCORE_OK);
+  if (rc) return NULL;
+  resp_t *r = temporal__api__workflowservice__v1__respond_workflow_task_completed_request__unpack(
+      NULL, len, out);
+  free(out);
+  CHECK(r != NULL);
+  names[0] = 0;
+  for (size_t i = 0; r && i < r->n_commands; i++) {
+    const char *nm = wf_command_type_name(r->commands[i]->command_type) + strlen("COMMAND_TYPE_");
+    if (i) strncat(names, " ", n - strlen(names) - 1);
+    strncat(names, nm, n - strlen(names) - 1);
+  }
+  return r;
+}
+static void resp_free(resp_t *r) {
+  if (r) temporal__api__workflowservice__v1__respond_workflow_task_completed_request__free_unpacked(r, NULL);
+}
+static int has_u32(const uint32_t *v, size_t n, uint32_t x) {
+  for (size_t i = 0; i < n; i++)
+    if (v[i] == x) return 1;
+  return 0;
+}
+
+/* ---- 1. the run's start and end ---- */
+
+static void test_initialize_and_complete(void) {
+  hist h = {0};
+  h_started(&h);
+  wf_event *st = h_wft(&h);
+  tcore_wf_engine *e = engine();
+  CHECK(feed(e, &h, 1, 0, 1) == TCORE_OK);
+  Coresdk__WorkflowActivation__WorkflowActivation *a = next_act(e, "initialize_workflow");
+  if (a) {
+    CHECK(strcmp(a->run_id, RUN_ID) == 0);
+    CHECK(a->timestamp && a->timestamp->seconds == st->event_time->seconds &&
+          a->timestamp->nanos == st->event_time->nanos);
+    CHECK(!a->is_replaying);
+    CHECK(a->history_length == 3);
+    CHECK(a->history_size_bytes == 1234);
+    Coresdk__WorkflowActivation__InitializeWorkflow *iw = a->jobs[0]->initialize_workflow;
+    CHECK(strcmp(iw->workflow_type, "MyWorkflow") == 0);
+    CHECK(strcmp(iw->workflow_id, "wf-1") == 0);
+    CHECK(iw->n_arguments == 1 && iw->arguments[0]->data.len == 5);
+    CHECK(iw->randomness_seed == RUN_ID_SEED);
+    CHECK(iw->n_headers == 1 && strcmp(iw->headers[0]->key, "hk") == 0 &&
+          iw->headers[0]->value->data.len == 2);
+    CHECK(strcmp(iw->identity, "starter@host") == 0);
+    CHECK(iw->attempt == 2);
+    CHECK(strcmp(iw->cron_schedule, "* * * * *") == 0);
+    CHECK(strcmp(iw->first_execution_run_id, "first-run") == 0);
+    CHECK(strcmp(iw->continued_from_execution_run_id, "prev-run") == 0);
+    CHECK(strcmp(iw->original_execution_run_id, RUN_ID) == 0);
+    CHECK(iw->memo != NULL && iw->search_attributes != NULL);
+    CHECK(iw->start_time && iw->start_time->seconds == 1700000001);
+    CHECK(iw->retry_policy && iw->retry_policy->maximum_attempts == 7);
+    CHECK(iw->workflow_execution_timeout && iw->workflow_execution_timeout->seconds == 3600);
+    CHECK(iw->workflow_run_timeout && iw->workflow_run_timeout->seconds == 600);
+    CHECK(iw->workflow_task_timeout && iw->workflow_task_timeout->seconds == 10);
+    CHECK(iw->parent_workflow_info && strcmp(iw->parent_workflow_info->namespace_, "parent-ns") == 0 &&
+          strcmp(iw->parent_workflow_info->workflow_id, "parent-wf") == 0 &&
+          strcmp(iw->parent_workflow_info->run_id, "parent-run") == 0);
+  }
+  act_free(a);
+  /* A second activation cannot be asked for while one is outstanding. */
+  CHECK(next_code(e) == TCORE_ERR_INVALID_ARGUMENT);
+  cmds l = {0};
+  c_complete(&l, "\"result\"");
+  complete_ok(e, &l);
+  char names[256];
+  resp_t *r = take(e, names, sizeof names);
+  CHECK(strcmp(names, "COMPLETE_WORKFLOW_EXECUTION") == 0);
+  if (r && r->n_commands == 1) {
+    Temporal__Api__Command__V1__CompleteWorkflowExecutionCommandAttributes *c =
+        r->commands[0]->complete_workflow_execution_command_attributes;
+    CHECK(c && c->result && c->result->n_payloads == 1 &&
+          memcmp(c->result->payloads[0]->data.data, "\"result\"", 8) == 0);
+  }
+  if (r) {
+    Temporal__Api__Sdk__V1__WorkflowTaskCompletedMetadata *md = r->sdk_metadata;
+    CHECK(md != NULL);
+    if (md) {
+      /* The flags this engine implements, and only those. */
+      CHECK(md->n_core_used_flags == 2 && has_u32(md->core_used_flags, 2, 1) &&
+            has_u32(md->core_used_flags, 2, 3));
+      CHECK(md->n_lang_used_flags == 0);
+      CHECK(strcmp(md->sdk_name, TCORE_WF_SDK_NAME) == 0);
+      CHECK(md->sdk_version[0] != 0);
+    }
+  }
+  resp_free(r);
+  /* The terminal command went out: the run is finished. */
+  CHECK(next_code(e) == TCORE_WF_RUN_FINISHED);
+  tcore_wf_engine_free(e);
+}
+
+/* Terminal commands: each kind becomes its API command, last. */
+static void test_terminal_commands(void) {
+  static const struct {
+    void (*add)(cmds *);
+    const char *want;
+  } cases[] = {
+      {NULL, "START_TIMER COMPLETE_WORKFLOW_EXECUTION"},
+      {NULL, "START_TIMER FAIL_WORKFLOW_EXECUTION"},
+      {NULL, "START_TIMER CANCEL_WORKFLOW_EXECUTION"},
+      {NULL, "START_TIMER CONTINUE_AS_NEW_WORKFLOW_EXECUTION"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    hist h = {0};
+    h_started(&h);
+    h_wft(&h);
+    tcore_wf_engine *e = engine();
+    feed(e, &h, 1, 0, 1);
+    act_free(next_act(e, "initialize_workflow"));
+    cmds l = {0};
+    /* the terminal command first, a timer after it: the timer goes first */
+    switch (i) {
+      case 0: c_complete(&l, NULL); break;
+      case 1: c_fail(&l, "failed on purpose"); break;
+      case 2: c_cancel_wf(&l); break;
+      default: c_continue_as_new(&l); break;
+    }
+    c_start_timer(&l, 1, 5);
+    c_complete(&l, NULL); /* a second terminal command is dropped */
+    complete_ok(e, &l);
+    char names[256];
+    resp_t *r = take(e, names, sizeof names);
+    CHECK(strcmp(names, cases[i].want) == 0);
+    if (strcmp(names, cases[i].want)) fprintf(stderr, "  case %zu: '%s'\n", i, names);
+    if (r && i == 1 && r->n_commands == 2)
+      CHECK(strcmp(r->commands[1]->fail_workflow_execution_command_attributes->failure->message,
+                   "failed on purpose") == 0);
+    if (r && i == 3 && r->n_commands == 2) {
+      Temporal__Api__Command__V1__ContinueAsNewWorkflowExecutionCommandAttributes *c =
+          r->commands[1]->continue_as_new_workflow_execution_command_attributes;
+      /* defaults: this workflow's type and task queue */
+      CHECK(strcmp(c->workflow_type->name, "MyWorkflow") == 0);
+      CHECK(strcmp(c->task_queue->name, "tq") == 0);
+      CHECK(c->input && c->input->n_payloads == 1);
+      CHECK(c->workflow_run_timeout && c->workflow_run_timeout->seconds == 60);
+    }
+    resp_free(r);
+    tcore_wf_engine_free(e);
+  }
+}
+
+/* Replaying a history written without flag 3: commands after the first
+ * terminal one were dropped (the old behaviour), and that still replays. */
+static void test_terminal_old_behaviour_replays(void) {
+  for (int with_flag = 0; with_flag < 2; with_flag++) {
+    hist h = {0};
+    h_started(&h);
+    h_wft(&h);
+    static const uint32_t only1[] = {1, 0};
+    h_wft_completed_md(&h, with_flag ? FLAGS_1_3 : only1, NULL, NULL);
+    if (with_flag) h_timer_started(&h, "1");
+    add(&h, ET(WORKFLOW_EXECUTION_COMPLETED));
+    tcore_wf_engine *e = engine();
+    feed(e, &h, 1, 0, 1);
+    Coresdk__WorkflowActivation__WorkflowActivation *a = next_act(e, "initialize_workflow");
+    CHECK(a && a->is_replaying);
+    act_free(a);
+    cmds l = {0};
+    c_complete(&l, NULL);
+    c_start_timer(&l, 1, 5);
+    complete_ok(e, &l);
+    CHECK(next_code(e) == TCORE_WF_RUN_FINISHED);
+    tcore_wf_engine_free(e);
+  }
+}
+
+/* ---- 2. timers ---- */
+
+static void test_timer_replay_and_fire(void) {
+  hist h = {0};
+  h_started(&h);
+  h_wft(&h);
+  h_wft_completed(&h);
+  wf_event *ts = h_timer_started(&h, "1");
+  h_timer_fired(&h, "1", ts->event_id);
+  wf_event *st = h_wft(&h);
+  tcore_wf_engine *e = engine();
+  feed(e, &h, 1, 0, 1);
+  Coresdk__WorkflowActivation__WorkflowActivation *a = next_act(e, "initialize_workflow");
+  CHECK(a && a->is_replaying && a->history_length == 3);
+  act_free(a);
+  cmds l = {0};
+  c_start_timer(&l, 1, 5);
+  complete_ok(e, &l);
+  a = next_act(e, "fire_timer");
+  CHECK(a && !a->is_replaying && a->history_length == (uint32_t)st->event_id);
+  CHECK(a && a->jobs[0]->fire_timer->seq == 1);
+  CHECK(a && a->timestamp->seconds == st->event_time->seconds);
+  act_free(a);
+  cmds l2 = {0};
+  c_complete(&l2, NULL);
+  complete_ok(e, &l2);
+  char names[256];
+  resp_t *r = take(e, names, sizeof names);
+  CHECK(strcmp(names, "COMPLETE_WORKFLOW_EXECUTION") == 0);
+  /* history already has flags 1 and 3: not written again */
+  CHECK(r && r->sdk_metadata && r->sdk_metadata->n_core_used_flags == 0);
+  resp_free(r);
+  tcore_wf_engine_free(e);
+}
+
+/* A sticky task: only the new events arrive, starting with the
+ * WorkflowTaskCompleted of our own response. */
+static void test_timer_incremental_and_cancel(void) {
+  hist h = {0};
+  h_started(&h);
+  h_wft(&h); /* 2, 3 */
+  tcore_wf_engine *e = engine();
+  feed(e, &h, 1, 0, 1);
+  act_free(next_act(e, "initialize_workflow"));
+  cmds l = {0};
+  c_start_timer(&l, 1, 5);
+  c_start_timer(&l, 2, 50);
+  c_start_timer(&l, 3, 1);
+  c_cancel_timer(&l, 3); /* cancelled before sent: no command at all */
+  complete_ok(e, &l);
+  char names[256];
+  resp_t *r = take(e, names, sizeof names);
+  CHECK(strcmp(names, "START_TIMER START_TIMER") == 0);
+  if (r && r->n_commands == 2) {
+    CHECK(strcmp(r->commands[0]->start_timer_command_attributes->timer_id, "1") == 0);
+    CHECK(r->commands[1]->start_timer_command_attributes->start_to_fire_timeout->seconds == 50);
+  }
+  resp_free(r);
+  CHECK(next_code(e) == TCORE_WF_NEED_HISTORY);
+  size_t next = h.n + 1;
+  h_wft_completed(&h);                          /* 4 */
+  wf_event *t1 = h_timer_started(&h, "1");      /* 5 */
+  wf_event *t2 = h_timer_started(&h, "2");      /* 6 */
+  h_timer_fired(&h, "1", t1->event_id);         /* 7 */
+  h_wft(&h);                                    /* 8, 9 */
+  CHECK(feed(e, &h, (int64_t)next, 0, 1) == TCORE_OK);
+  act_free(next_act(e, "fire_timer"));
+  cmds l2 = {0};
+  c_cancel_timer(&l2, 2);
+  c_cancel_timer(&l2, 1); /* already fired: nothing */
+  complete_ok(e, &l2);
+  r = take(e, names, sizeof names);
+  CHECK(strcmp(names, "CANCEL_TIMER") == 0);
+  if (r && r->n_commands == 1)
+    CHECK(strcmp(r->commands[0]->cancel_timer_command_attributes->timer_id, "2") == 0);
+  resp_free(r);
+  next = h.n + 1;
+  h_wft_completed(&h);
+  h_timer_canceled(&h, "2", t2->event_id);
+  h_signal(&h, "s");
+  h_wft(&h);
+  CHECK(feed(e, &h, (int64_t)next, 0, 1) == TCORE_OK);
+  act_free(next_act(e, "signal_workflow"));
+  tcore_wf_engine_free(e);
+}
+
+/* ---- 3. activities ---- */
+
+/* How each ending resolves the activity. */
+static void test_activity_endings(void) {
+  static const struct {
+    int event;
+    int status; /* ActivityResolution status case */
+    const char *message;
+  } cases[] = {
+      {ET(ACTIVITY_TASK_COMPLETED), CORESDK__ACTIVITY_RESULT__ACTIVITY_RESOLUTION__STATUS_COMPLETED, NULL},
+      {ET(ACTIVITY_TASK_FAILED), CORESDK__ACTIVITY_RESULT__ACTIVITY_RESOLUTION__STATUS_FAILED,
+       "Activity task failed"},
+      {ET(ACTIVITY_TASK_TIMED_OUT), CORESDK__ACTIVITY_RESULT__ACTIVITY_RESOLUTION__STATUS_FAILED,
+       "Activity task timed out"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    hist h = {0};
+    h_started(&h);
+    h_wft(&h);
+    h_wft_completed(&h);
+    wf_event *s = h_act_scheduled(&h, "act-1", "DoIt");
+    wf_event *st = h_act_started(&h, s->event_id);
+    h_act_end(&h, cases[i].event, s->event_id, st->event_id);
+    h_wft(&h);
+    tcore_wf_engine *e = engine();
+    feed(e, &h, 1, 0, 1);
+    act_free(next_act(e, "initialize_workflow"));
+    cmds l = {0};
+    c_activity(&l, 1, "act-1", "DoIt", 0);
+    complete_ok(e, &l);
+    Coresdk__WorkflowActivation__WorkflowActivation *a = next_act(e, "resolve_activity");
+    if (a && a->n_jobs == 1) {
+      Coresdk__WorkflowActivation__ResolveActivity *ra = a->jobs[0]->resolve_activity;
+      CHECK(ra->seq == 1 && !ra->is_local);
+      CHECK(ra->result && (int)ra->result->status_case == cases[i].status);
+      if (cases[i].status == CORESDK__ACTIVITY_RESULT__ACTIVITY_RESOLUTION__STATUS_COMPLETED) {
+        CHECK(ra->result->completed->result &&
+              memcmp(ra->result->completed->result->data.data, "\"done\"", 6) == 0);
+      } else {
+        Temporal__Api__Failure__V1__Failure *f = ra->result->failed->failure;
+        CHECK(f && strcmp(f->message, cases[i].message) == 0);
+        CHECK(f && f->cause && f->cause->message[0]);
+        CHECK(f && f->activity_failure_info &&
+              strcmp(f->activity_failure_info->activity_id, "act-1") == 0 &&
+              strcmp(f->activity_failure_info->activity_type->name, "DoIt") == 0 &&
+              f->activity_failure_info->scheduled_event_id == s->event_id &&
+              f->activity_failure_info->started_event_id == st->event_id);
+      }
+    }
+    act_free(a);
+    tcore_wf_engine_free(e);
+  }
+}
+
+static void test_activity_schedule_attributes(void) {
+  hist h = {0};
+  h_started(&h);
+  h_wft(&h);
+  tcore_wf_engine *e = engine();
+  feed(e, &h, 1, 0, 1);
+  act_free(next_act(e, "initialize_workflow"));
+  cmds l = {0};
+  c_activity(&l, 7, "", "DoIt", 0);
+  complete_ok(e, &l);
+  char names[256];
+  resp_t *r = take(e, names, sizeof names);
+  CHECK(strcmp(names, "SCHEDULE_ACTIVITY_TASK") == 0);
+  if (r && r->n_commands == 1) {
+    Temporal__Api__Command__V1__ScheduleActivityTaskCommandAttributes *s =
+        r->commands[0]->schedule_activity_task_command_attributes;
+    CHECK(strcmp(s->activity_id, "7") == 0); /* no id given: the seq */
+    CHECK(strcmp(s->activity_type->name, "DoIt") == 0);
+    CHECK(strcmp(s->task_queue->name, "tq") == 0);
+    CHECK(s->schedule_to_close_timeout->seconds == 100 && s->schedule_to_start_timeout->seconds == 20 &&
+          s->start_to_close_timeout->seconds == 30 && s->heartbeat_timeout->seconds == 4);
+    CHECK(s->retry_policy && s->retry_policy->maximum_attempts == 3);
+    CHECK(s->header && s->header->n_fields == 1 && strcmp(s->header->fields[0]->key, "ah") == 0);
+    CHECK(s->input && s->input->n_payloads == 1);
+    CHECK(!s->request_eager_execution);
+  }
+  resp_free(r);
+  tcore_wf_engine_free(e);
+}
+
+/* Cancellation types: what is sent and when the activity resolves. */
+static void test_activity_cancellation(void) {
+  static const struct {
+    int type;
+    const char *after_cancel; /* jobs in the same task after the cancel */
+    const char *sent;         /* commands of that task */
+    int wait_for_event;       /* resolution comes with ActivityTaskCanceled */
+  } cases[] = {
+      {CORESDK__WORKFLOW_COMMANDS__ACTIVITY_CANCELLATION_TYPE__TRY_CANCEL, "resolve_activity",
+       "REQUEST_CANCEL_ACTIVITY_TASK", 0},
+      {CORESDK__WORKFLOW_COMMANDS__ACTIVITY_CANCELLATION_TYPE__WAIT_CANCELLATION_COMPLETED, NULL,
+       "REQUEST_CANCEL_ACTIVITY_TASK", 1},
+      {CORESDK__WORKFLOW_COMMANDS__ACTIVITY_CANCELLATION_TYPE__ABANDON, "resolve_activity", "", 0},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    hist h = {0};
+    h_started(&h);
+    h_wft(&h);
+    h_wft_completed(&h);
+    wf_event *s = h_act_scheduled(&h, "a", "T");
+    wf_event *st = h_act_started(&h, s->event_id);
+    h_signal(&h, "go");
+    h_wft(&h);
+    tcore_wf_engine *e = engine();
+    feed(e, &h, 1, 0, 1);
+    act_free(next_act(e, "initialize_workflow"));
+    cmds l = {0};
+    c_activity(&l, 1, "a", "T", cases[i].type);
+    complete_ok(e, &l);
+    act_free(next_act(e, "signal_workflow"));
+    cmds l2 = {0};
+    c_cancel_activity(&l2, 1);
+    complete_ok(e, &l2);
+    if (cases[i].after_cancel) {
+      Coresdk__WorkflowActivation__WorkflowActivation *a = next_act(e, cases[i].after_cancel);
+      if (a && a->n_jobs == 1) {
+        Coresdk__ActivityResult__ActivityResolution *res = a->jobs[0]->resolve_activity->result;
+        CHECK(res->status_case == CORESDK__ACTIVITY_RESULT__ACTIVITY_RESOLUTION__STATUS_CANCELLED);
+        CHECK(res->cancelled->failure && res->cancelled->failure->cause &&
+              res->cancelled->failure->cause->canceled_failure_info);
+      }
+      act_free(a);
+      complete_ok(e, NULL);
+    }
+    char names[256];
+    resp_t *r = take(e, names, sizeof names);
+    CHECK(strcmp(names, cases[i].sent) == 0);
+    if (strcmp(names, cases[i].sent)) fprintf(stderr, "  case %zu sent '%s'\n", i, names);
+    if (r && r->n_commands == 1)
+      CHECK(r->commands[0]->request_cancel_activity_task_command_attributes->scheduled_event_id ==
+            s->event_id);
+    resp_free(r);
+    /* The server's answer. */
+    size_t next = h.n + 1;
+    h_wft_completed(&h);
+    if (*cases[i].sent) h_act_cancel_requested(&h, s->event_id);
+    h_act_end(&h, ET(ACTIVITY_TASK_CANCELED), s->event_id, st->event_id);
+    h_signal(&h, "again");
+    h_wft(&h);
+    CHECK(feed(e, &h, (int64_t)next, 0, 1) == TCORE_OK);
+    Coresdk__WorkflowActivation__WorkflowActivation *a =
+        next_act(e, cases[i].wait_for_event ? "signal_workflow resolve_activity" : "signal_workflow");
+    if (a && cases[i].wait_for_event && a->n_jobs == 2) {
+      Coresdk__ActivityResult__ActivityResolution *res = a->jobs[1]->resolve_activity->result;
+      CHECK(res->status_case == CORESDK__ACTIVITY_RESULT__ACTIVITY_RESOLUTION__STATUS_CANCELLED);
+      CHECK(strcmp(res->cancelled->failure->message, "Activity cancelled") == 0);
+      CHECK(res->cancelled->failure->cause->canceled_failure_info->details != NULL);
+    }
+    act_free(a);
+    tcore_wf_engine_free(e);
+  }
+}
+
+static void test_activity_cancel_before_sent(void) {
+  hist h = {0};
+  h_started(&h);
+  h_wft(&h);
+  tcore_wf_engine *e = engine();
+  feed(e, &h, 1, 0, 1);
+  act_free(next_act(e, "initialize_workflow"));
+  cmds l = {0};
+  c_activity(&l, 1, "a", "T", CORESDK__WORKFLOW_COMMANDS__ACTIVITY_CANCELLATION_TYPE__WAIT_CANCELLATION_COMPLETED);
+  c_cancel_activity(&l, 1);
+  complete_ok(e, &l);
+  act_free(next_act(e, "resolve_activity"));
+  complete_ok(e, NULL);
+  char names[256];
+  resp_t *r = take(e, names, sizeof names);
+  CHECK(strcmp(names, "") == 0);
+  resp_free(r);
+  tcore_wf_engine_free(e);
+}
+
+/* ---- 4. signals, cancel requests, search attributes, memo ---- */
+
+static void test_job_order_and_properties(void) {
+  hist h = {0};
+  h_started(&h);
+  h_wft(&h);
+  h_wft_completed(&h);
+  wf_event *ts = h_timer_started(&h, "1");
+  add(&h, ET(UPSERT_WORKFLOW_SEARCH_ATTRIBUTES));
+  add(&h, ET(WORKFLOW_PROPERTIES_MODIFIED));
+  h_timer_fired(&h, "1", ts->event_id);
+  h_cancel_requested(&h);
+  h_signal(&h, "first");
+  h_signal(&h, "second");
+  h_wft(&h);
+  tcore_wf_engine *e = engine();
+  feed(e, &h, 1, 0, 1);
+  act_free(next_act(e, "initialize_workflow"));
+  cmds l = {0};
+  c_start_timer(&l, 1, 5);
+  c_upsert(&l);
+  c_memo(&l);
+  complete_ok(e, &l);
+  /* signals first (in their order), then the rest in history order */
+  Coresdk__WorkflowActivation__WorkflowActivation *a =
+      next_act(e, "signal_workflow signal_workflow fire_timer cancel_workflow");
+  if (a && a->n_jobs == 4) {
+    Coresdk__WorkflowActivation__SignalWorkflow *s = a->jobs[0]->signal_workflow;
+    CHECK(strcmp(s->signal_name, "first") == 0 && strcmp(a->jobs[1]->signal_workflow->signal_name, "second") == 0);
+    CHECK(s->n_input == 1 && strcmp(s->identity, "signaller") == 0);
+    CHECK(s->n_headers == 1 && strcmp(s->headers[0]->key, "sk") == 0);
+    CHECK(s->originating_event_id > 0);
+    CHECK(strcmp(a->jobs[3]->cancel_workflow->reason, "user asked") == 0);
+  }
+  act_free(a);
+  cmds l2 = {0};
+  c_upsert(&l2);
+  c_memo(&l2);
+  c_cancel_wf(&l2);
+  complete_ok(e, &l2);
+  char names[256];
+  resp_t *r = take(e, names, sizeof names);
+  CHECK(strcmp(names, "UPSERT_WORKFLOW_SEARCH_ATTRIBUTES MODIFY_WORKFLOW_PROPERTIES CANCEL_WORKFLOW_EXECUTION") == 0);
+  if (r && r->n_commands == 3) {
+    CHECK(r->commands[0]->upsert_workflow_search_attributes_command_attributes->search_attributes != NULL);
+    CHECK(r->commands[1]->modify_workflow_properties_command_attributes->upserted_memo != NULL);
+  }
+  resp_free(r);
+  tcore_wf_engine_free(e);
+}
+
+/* A reset (WorkflowTaskFailed, cause RESET_WORKFLOW) gives a new seed,
+ * ordered after init and before signals. */
+static void test_reset_random_seed(void) {
+  hist h = {0};
+  h_started(&h);
+  h_wft(&h);
+  wf_event *f = add(&h, ET(WORKFLOW_TASK_FAILED));
+  Temporal__Api__History__V1__WorkflowTaskFailedEventAttributes *fa =
+      NEW(Temporal__Api__History__V1__WorkflowTaskFailedEventAttributes,
+          temporal__api__history__v1__workflow_task_failed_event_attributes__init);
+  fa->cause = TEMPORAL__API__ENUMS__V1__WORKFLOW_TASK_FAILED_CAUSE__WORKFLOW_TASK_FAILED_CAUSE_RESET_WORKFLOW;
+  fa->new_run_id = S("abc");
+  f->attributes_case = HA(WORKFLOW_TASK_FAILED_EVENT_ATTRIBUTES);
+  f->workflow_task_failed_event_attributes = fa;
+  h_signal(&h, "s");
+  h_wft(&h);
+  tcore_wf_engine *e = engine();
+  feed(e, &h, 1, 0, 1);
+  Coresdk__WorkflowActivation__WorkflowActivation *a =
+      next_act(e, "initialize_workflow update_random_seed signal_workflow");
+  /* CPython's siphash13, PYTHONHASHSEED=0: hash(b"abc\xff") */
+  if (a && a->n_jobs == 3) CHECK(a->jobs[1]->update_random_seed->randomness_seed == 17224545590736200989ULL);
+  CHECK(a && a->history_length == 7);
+  act_free(a);
+  tcore_wf_engine_free(e);
+}
+
+/* ---- 5. queries ---- */
+
+static wf_blob poll_with_queries(int legacy) {
+  Temporal__Api__Workflowservice__V1__PollWorkflowTaskQueueResponse r =
+      TEMPORAL__API__WORKFLOWSERVICE__V1__POLL_WORKFLOW_TASK_QUEUE_RESPONSE__INIT;
+  Temporal__Api__Query__V1__WorkflowQuery *q =
+      NEW(Temporal__Api__Query__V1__WorkflowQuery, temporal__api__query__v1__workflow_query__init);
+  q->query_type = S("state");
+  q->query_args = payloads1("\"qa\"");
+  q->header = header1("qh", "qv");
+  Temporal__Api__Workflowservice__V1__PollWorkflowTaskQueueResponse__QueriesEntry *ents[2];
+  if (legacy) {
+    r.query = q;
+  } else {
+    for (int i = 0; i < 2; i++) {
+      ents[i] = NEW(Temporal__Api__Workflowservice__V1__PollWorkflowTaskQueueResponse__QueriesEntry,
+                    temporal__api__workflowservice__v1__poll_workflow_task_queue_response__queries_entry__init);
+      ents[i]->key = S(i ? "q2" : "q1");
+      ents[i]->value = q;
+    }
+    r.n_queries = 2;
+    r.queries = ents;
+  }
+  wf_blob b = {0};
+  wf_pack(&r.base, &b);
+  return b;
+}
+
+static void test_queries_in_task(void) {
+  hist h = {0};
+  h_started(&h);
+  h_wft(&h);
+  tcore_wf_engine *e = engine();
+  feed(e, &h, 1, 0, 1);
+  wf_blob q = poll_with_queries(0);
+  CHECK(tcore_wf_engine_add_queries(e, q.data, q.len, NULL) == TCORE_OK);
+  free(q.data);
+  act_free(next_act(e, "initialize_workflow"));
+  cmds l = {0};
+  c_start_timer(&l, 1, 5);
+  complete_ok(e, &l);
+  Coresdk__WorkflowActivation__WorkflowActivation *a = next_act(e, "query_workflow query_workflow");
+  if (a && a->n_jobs == 2) {
+    Coresdk__WorkflowActivation__QueryWorkflow *qw = a->jobs[0]->query_workflow;
+    CHECK(strcmp(qw->query_id, "q1") == 0 && strcmp(qw->query_type, "state") == 0);
+    CHECK(qw->n_arguments == 1 && qw->n_headers == 1);
+    CHECK(strcmp(a->jobs[1]->query_workflow->query_id, "q2") == 0);
+  }
+  act_free(a);
+  /* A query activation takes only query answers. */
+  cmds bad = {0};
+  c_start_timer(&bad, 2, 5);
+  CHECK(complete(e, &bad, NULL) == TCORE_WF_ACTIVATION_FAILED);
+  tcore_wf_engine_free(e);
+
+  e = engine();
+  feed(e, &h, 1, 0, 1);
+  q = poll_with_queries(0);
+  tcore_wf_engine_add_queries(e, q.data, q.len, NULL);
+  free(q.data);
+  act_free(next_act(e, "initialize_workflow"));
+  complete_ok(e, &l);
+  act_free(next_act(e, "query_workflow query_workflow"));
+  cmds ans = {0};
+  c_query(&ans, "q1", "\"fine\"");
+  c_query(&ans, "q2", NULL);
+  complete_ok(e, &ans);
+  char names[256];
+  resp_t *r = take(e, names, sizeof names);
+  CHECK(strcmp(names, "START_TIMER") == 0);
+  CHECK(r && r->n_query_results == 2);
+  if (r && r->n_query_results == 2) {
+    CHECK(strcmp(r->query_results[0]->key, "q1") == 0);
+    CHECK(r->query_results[0]->value->result_type == TEMPORAL__API__ENUMS__V1__QUERY_RESULT_TYPE__QUERY_RESULT_TYPE_ANSWERED);
+    CHECK(r->query_results[0]->value->answer->n_payloads == 1);
+    CHECK(r->query_results[1]->value->result_type == TEMPORAL__API__ENUMS__V1__QUERY_RESULT_TYPE__QUERY_RESULT_TYPE_FAILED);
+    CHECK(strcmp(r->query_results[1]->value->error_message, "no such query") == 0);
+  }
+  resp_free(r);
+  tcore_wf_engine_free(e);
+}
+
+static void test_legacy_query(void) {
+  /* A finished run, not cached: replay it, then answer. */
+  hist h = {0};
+  h_started(&h);
+  h_wft(&h);
+  h_wft_completed(&h);
+  add(&h, ET(WORKFLOW_EXECUTION_COMPLETED));
+  tcore_wf_engine *e = engine();
+  feed(e, &h, 1, 0, 1);
+  wf_blob q = poll_with_queries(1);
+  CHECK(tcore_wf_engine_add_queries(e, q.data, q.len, NULL) == TCORE_OK);
+  free(q.data);
+  act_free(next_act(e, "initialize_workflow"));
+  cmds l = {0};
+  c_complete(&l, NULL);
+  complete_ok(e, &l);
+  Coresdk__WorkflowActivation__WorkflowActivation *a = next_act(e, "query_workflow");
+  CHECK(a && a->n_jobs == 1 && strcmp(a->jobs[0]->query_workflow->query_id, "legacy_query") == 0);
+  act_free(a);
+  cmds ans = {0};
+  c_query(&ans, "legacy_query", "\"v\"");
+  complete_ok(e, &ans);
+  CHECK(next_code(e) == TCORE_WF_TASK_DONE);
+  uint8_t *out = NULL;
+  size_t len = 0;
+  CHECK(tcore_wf_engine_take_response(e, &out, &len, NULL) == TCORE_ERR_INVALID_ARGUMENT);
+  CHECK(tcore_wf_engine_take_query_response(e, &out, &len, NULL) == TCORE_OK);
+  Temporal__Api__Workflowservice__V1__RespondQueryTaskCompletedRequest *r =
+      temporal__api__workflowservice__v1__respond_query_task_completed_request__unpack(NULL, len, out);
+  free(out);
+  CHECK(r && r->completed_type == TEMPORAL__API__ENUMS__V1__QUERY_RESULT_TYPE__QUERY_RESULT_TYPE_ANSWERED);
+  CHECK(r && r->query_result && r->query_result->n_payloads == 1);
+  if (r) temporal__api__workflowservice__v1__respond_query_task_completed_request__free_unpacked(r, NULL);
+
+  /* The language fails the query activation: the query fails, not the task. */
+  wf_blob q2 = poll_with_queries(1);
+  CHECK(tcore_wf_engine_add_queries(e, q2.data, q2.len, NULL) == TCORE_OK);
+  free(q2.data);
+  act_free(next_act(e, "query_workflow"));
+  Coresdk__WorkflowCompletion__WorkflowActivationCompletion c =
+      CORESDK__WORKFLOW_COMPLETION__WORKFLOW_ACTIVATION_COMPLETION__INIT;
+  Coresdk__WorkflowCompletion__Failure f = CORESDK__WORKFLOW_COMPLETION__FAILURE__INIT;
+  f.failure = failure("query handler raised");
+  c.status_case = CORESDK__WORKFLOW_COMPLETION__WORKFLOW_ACTIVATION_COMPLETION__STATUS_FAILED;
+  c.failed = &f;
+  wf_blob b = {0};
+  wf_pack(&c.base, &b);
+  CHECK(tcore_wf_engine_complete(e, b.data, b.len, NULL) == TCORE_OK);
+  free(b.data);
+  CHECK(next_code(e) == TCORE_WF_TASK_DONE);
+  CHECK(tcore_wf_engine_take_query_response(e, &out, &len, NULL) == TCORE_OK);
+  r = temporal__api__workflowservice__v1__respond_query_task_completed_request__unpack(NULL, len, out);
+  free(out);
+  CHECK(r && r->completed_type == TEMPORAL__API__ENUMS__V1__QUERY_RESULT_TYPE__QUERY_RESULT_TYPE_FAILED);
+  CHECK(r && strcmp(r->error_message, "query handler raised") == 0);
+  if (r) temporal__api__workflowservice__v1__respond_query_task_completed_request__free_unpacked(r, NULL);
+  tcore_wf_engine_free(e);
+}
+
+/* ---- 6. non-determinism, failures, flags ---- */
+
+static void test_nondeterminism(void) {
+  static const struct {
+    int event; /* the command event in history after the first task */
+    int lang;  /* 0 none, 1 timer seq 1, 2 timer seq 2, 3 activity T, 4 activity U, 5 complete */
+    const uint32_t *core_flags;
+    const char *want; /* substring of the message, NULL: no error */
+  } cases[] = {
+      {ET(TIMER_STARTED), 1, FLAGS_1_3, NULL},
+      {ET(TIMER_STARTED), 0, FLAGS_1_3, "No command scheduled for event 5 (EVENT_TYPE_TIMER_STARTED)"},
+      {ET(TIMER_STARTED), 3, FLAGS_1_3, "Event 5 (EVENT_TYPE_TIMER_STARTED) does not match"},
+      {ET(TIMER_STARTED), 2, FLAGS_1_3, "Timer id of event 5 (EVENT_TYPE_TIMER_STARTED) is '1'"},
+      {ET(ACTIVITY_TASK_SCHEDULED), 3, FLAGS_1_3, NULL},
+      {ET(ACTIVITY_TASK_SCHEDULED), 4, FLAGS_1_3, "Activity type of scheduled event 5 'T'"},
+      /* without flag 1 in history, ids and types are not compared */
+      {ET(ACTIVITY_TASK_SCHEDULED), 4, NULL, NULL},
+      {ET(ACTIVITY_TASK_SCHEDULED), 5, FLAGS_1_3, "COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION"},
+      {ET(WORKFLOW_EXECUTION_COMPLETED), 1, FLAGS_1_3, "history expects a COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    hist h = {0};
+    h_started(&h);
+    h_wft(&h);
+    h_wft_completed_md(&h, cases[i].core_flags, NULL, NULL);
+    if (cases[i].event == ET(TIMER_STARTED)) h_timer_started(&h, "1");
+    else if (cases[i].event == ET(ACTIVITY_TASK_SCHEDULED)) h_act_scheduled(&h, "a", "T");
+    else add(&h, cases[i].event);
+    h_wft(&h);
+    tcore_wf_engine *e = engine();
+    feed(e, &h, 1, 0, 1);
+    act_free(next_act(e, "initialize_workflow"));
+    cmds l = {0};
+    switch (cases[i].lang) {
+      case 1: c_start_timer(&l, 1, 5); break;
+      case 2: c_start_timer(&l, 2, 5); break;
+      case 3: c_activity(&l, 1, "a", "T", 0); break;
+      case 4: c_activity(&l, 1, "a", "U", 0); break;
+      case 5: c_complete(&l, NULL); break;
+      default: break;
+    }
+    tcore_error err = {0};
+    int rc = complete(e, &l, &err);
+    if (!cases[i].want) {
+      CHECK(rc == TCORE_OK);
+      if (rc) fprintf(stderr, "  case %zu: %s\n", i, err.message);
+    } else {
+      CHECK(rc == TCORE_WF_NONDETERMINISM);
+      CHECK(strstr(err.message, cases[i].want) != NULL);
+      CHECK(strstr(err.message, "[TMPRL1100]") != NULL);
+      if (!strstr(err.message, cases[i].want)) fprintf(stderr, "  case %zu: '%s'\n", i, err.message);
+      uint8_t *out = NULL;
+      size_t len = 0;
+      CHECK(tcore_wf_engine_failure(e, &out, &len, NULL) == TCORE_OK);
+      Temporal__Api__Workflowservice__V1__RespondWorkflowTaskFailedRequest *f =
+          temporal__api__workflowservice__v1__respond_workflow_task_failed_request__unpack(NULL, len, out);
+      free(out);
+      CHECK(f && f->cause == TEMPORAL__API__ENUMS__V1__WORKFLOW_TASK_FAILED_CAUSE__WORKFLOW_TASK_FAILED_CAUSE_NON_DETERMINISTIC_ERROR);
+      CHECK(f && f->failure && strstr(f->failure->message, cases[i].want));
+      if (f) temporal__api__workflowservice__v1__respond_workflow_task_failed_request__free_unpacked(f, NULL);
+      /* The engine is spent. */
+      CHECK(next_code(e) == TCORE_ERR_INVALID_ARGUMENT);
+    }
+    tcore_wf_engine_free(e);
+  }
+}
+
+/* Non-determinism found in the next task's events (our own commands). */
+static void test_nondeterminism_on_new_history(void) {
+  hist h = {0};
+  h_started(&h);
+  h_wft(&h);
+  tcore_wf_engine *e = engine();
+  feed(e, &h, 1, 0, 1);
+  act_free(next_act(e, "initialize_workflow"));
+  cmds l = {0};
+  c_start_timer(&l, 1, 5);
+  complete_ok(e, &l);
+  char names[64];
+  resp_free(take(e, names, sizeof names));
+  size_t next = h.n + 1;
+  h_wft_completed(&h);
+  h_timer_started(&h, "9");
+  h_wft(&h);
+  wf_blob b = pack_hist(&h, (int64_t)next, 0);
+  tcore_error err = {0};
+  CHECK(tcore_wf_engine_add_history(e, b.data, b.len, 1, &err) == TCORE_WF_NONDETERMINISM);
+  CHECK(strstr(err.message, "Timer id of event 5") != NULL);
+  free(b.data);
+  tcore_wf_engine_free(e);
+}
+
+static void test_activation_failed(void) {
+  hist h = {0};
+  h_started(&h);
+  h_wft(&h);
+  tcore_wf_engine *e = engine();
+  feed(e, &h, 1, 0, 1);
+  act_free(next_act(e, "initialize_workflow"));
+  Coresdk__WorkflowCompletion__WorkflowActivationCompletion c =
+      CORESDK__WORKFLOW_COMPLETION__WORKFLOW_ACTIVATION_COMPLETION__INIT;
+  Coresdk__WorkflowCompletion__Failure f = CORESDK__WORKFLOW_COMPLETION__FAILURE__INIT;
+  f.failure = failure("workflow code raised");
+  c.status_case = CORESDK__WORKFLOW_COMPLETION__WORKFLOW_ACTIVATION_COMPLETION__STATUS_FAILED;
+  c.failed = &f;
+  wf_blob b = {0};
+  wf_pack(&c.base, &b);
+  CHECK(tcore_wf_engine_complete(e, b.data, b.len, NULL) == TCORE_WF_ACTIVATION_FAILED);
+  free(b.data);
+  uint8_t *out = NULL;
+  size_t len = 0;
+  CHECK(tcore_wf_engine_failure(e, &out, &len, NULL) == TCORE_OK);
+  Temporal__Api__Workflowservice__V1__RespondWorkflowTaskFailedRequest *r =
+      temporal__api__workflowservice__v1__respond_workflow_task_failed_request__unpack(NULL, len, out);
+  free(out);
+  CHECK(r && r->cause == TEMPORAL__API__ENUMS__V1__WORKFLOW_TASK_FAILED_CAUSE__WORKFLOW_TASK_FAILED_CAUSE_WORKFLOW_WORKER_UNHANDLED_FAILURE);
+  CHECK(r && r->failure && strcmp(r->failure->message, "workflow code raised") == 0);
+  if (r) temporal__api__workflowservice__v1__respond_workflow_task_failed_request__free_unpacked(r, NULL);
+  tcore_wf_engine_free(e);
+}
+
+static void test_flags_and_sdk_metadata(void) {
+  hist h = {0};
+  h_started(&h);
+  h_wft(&h);
+  static const uint32_t lang1[] = {1, 0};
+  h_wft_completed_md(&h, FLAGS_1_3, lang1, "temporal-python");
+  h_timer_started(&h, "1");
+  h_signal(&h, "s");
+  h_wft(&h);
+  tcore_wf_engine *e = engine();
+  feed(e, &h, 1, 0, 1);
+  act_free(next_act(e, "initialize_workflow"));
+  cmds l = {0};
+  c_start_timer(&l, 1, 5);
+  complete_ok(e, &l);
+  Coresdk__WorkflowActivation__WorkflowActivation *a = next_act(e, "signal_workflow");
+  CHECK(a && a->n_available_internal_flags == 1 && a->available_internal_flags[0] == 1);
+  CHECK(a && strcmp(a->last_sdk_version, "1.35.0") == 0);
+  act_free(a);
+  cmds l2 = {0};
+  l2.flags[0] = 1;
+  l2.flags[1] = 2;
+  l2.nflags = 2;
+  complete_ok(e, &l2);
+  char names[64];
+  resp_t *r = take(e, names, sizeof names);
+  if (r && r->sdk_metadata) {
+    Temporal__Api__Sdk__V1__WorkflowTaskCompletedMetadata *md = r->sdk_metadata;
+    CHECK(md->n_core_used_flags == 0);                                    /* all in history */
+    CHECK(md->n_lang_used_flags == 1 && md->lang_used_flags[0] == 2);     /* only the new one */
+    CHECK(strcmp(md->sdk_name, TCORE_WF_SDK_NAME) == 0);                  /* differs from history */
+  } else {
+    CHECK(0);
+  }
+  resp_free(r);
+  tcore_wf_engine_free(e);
+}
+
+/* Empty "heartbeat" tasks (completed with no command event, scheduled again
+ * at once) fold into the next task, as sdk-core applies them. */
+static void test_heartbeat_tasks_fold(void) {
+  hist h = {0};
+  h_started(&h);
+  h_wft(&h);           /* 2, 3 */
+  h_wft_completed(&h); /* 4 */
+  wf_event *st = h_wft(&h); /* 5, 6 */
+  h_wft_completed(&h);      /* 7 */
+  wf_event *ts = h_timer_started(&h, "1");
+  h_timer_fired(&h, "1", ts->event_id);
+  h_wft(&h); /* 10, 11 */
+  tcore_wf_engine *e = engine();
+  feed(e, &h, 1, 0, 1);
+  Coresdk__WorkflowActivation__WorkflowActivation *a = next_act(e, "initialize_workflow");
+  CHECK(a && a->is_replaying && a->history_length == (uint32_t)st->event_id);
+  CHECK(a && a->timestamp->seconds == st->event_time->seconds);
+  act_free(a);
+  cmds l = {0};
+  c_start_timer(&l, 1, 5);
+  complete_ok(e, &l);
+  act_free(next_act(e, "fire_timer"));
+  complete_ok(e, NULL);
+  char names[64];
+  resp_t *r = take(e, names, sizeof names);
+  CHECK(r && r->n_commands == 0);
+  resp_free(r);
+  /* A task completed with no commands, then a signal: the new task's
+   * history has no command event at all. */
+  size_t next = h.n + 1;
+  h_wft_completed(&h);
+  h_signal(&h, "s");
+  h_wft(&h);
+  CHECK(feed(e, &h, (int64_t)next, 0, 1) == TCORE_OK);
+  a = next_act(e, "signal_workflow");
+  CHECK(a && !a->is_replaying && a->history_length == (uint32_t)h.n);
+  act_free(a);
+  tcore_wf_engine_free(e);
+}
+
+/* A task whose attempt was cut short by termination gives no activation. */
+static void test_terminated_run(void) {
+  hist h = {0};
+  h_started(&h);
+  h_wft(&h);
+  h_wft_completed(&h);
+  h_timer_started(&h, "1");
+  h_signal(&h, "s");
+  h_wft(&h);
+  add(&h, ET(WORKFLOW_EXECUTION_TERMINATED));
+  tcore_wf_engine *e = engine();
+  feed(e, &h, 1, 0, 1);
+  act_free(next_act(e, "initialize_workflow"));
+  cmds l = {0};
+  c_start_timer(&l, 1, 5);
+  complete_ok(e, &l);
+  CHECK(next_code(e) == TCORE_WF_RUN_FINISHED);
+  tcore_wf_engine_free(e);
+}
+
+static void test_unsupported_command_and_eviction(void) {
+  hist h = {0};
+  h_started(&h);
+  h_wft(&h);
+  tcore_wf_engine *e = engine();
+  feed(e, &h, 1, 0, 1);
+  act_free(next_act(e, "initialize_workflow"));
+  cmds l = {0};
+  wf_lang_cmd *c = cmd(&l, CV(START_CHILD_WORKFLOW_EXECUTION));
+  c->start_child_workflow_execution = NEW(Coresdk__WorkflowCommands__StartChildWorkflowExecution,
+                                          coresdk__workflow_commands__start_child_workflow_execution__init);
+  tcore_error err = {0};
+  CHECK(complete(e, &l, &err) == TCORE_WF_ACTIVATION_FAILED);
+  CHECK(strstr(err.message, "start_child_workflow_execution") != NULL);
+  uint8_t *out = NULL;
+  size_t len = 0;
+  CHECK(tcore_wf_engine_failure(e, &out, &len, NULL) == TCORE_OK);
+  Temporal__Api__Workflowservice__V1__RespondWorkflowTaskFailedRequest *f =
+      temporal__api__workflowservice__v1__respond_workflow_task_failed_request__unpack(NULL, len, out);
+  free(out);
+  CHECK(f && f->failure && strstr(f->failure->message, "not supported"));
+  if (f) temporal__api__workflowservice__v1__respond_workflow_task_failed_request__free_unpacked(f, NULL);
+  CHECK(tcore_wf_engine_eviction(e, CORESDK__WORKFLOW_ACTIVATION__REMOVE_FROM_CACHE__EVICTION_REASON__NONDETERMINISM,
+                                 "bye", &out, &len, NULL) == TCORE_OK);
+  Coresdk__WorkflowActivation__WorkflowActivation *a =
+      coresdk__workflow_activation__workflow_activation__unpack(NULL, len, out);
+  free(out);
+  CHECK(a && a->n_jobs == 1 && a->jobs[0]->variant_case == JV(REMOVE_FROM_CACHE) &&
+        strcmp(a->jobs[0]->remove_from_cache->message, "bye") == 0 &&
+        a->jobs[0]->remove_from_cache->reason == CORESDK__WORKFLOW_ACTIVATION__REMOVE_FROM_CACHE__EVICTION_REASON__NONDETERMINISM);
+  CHECK(a && strcmp(a->run_id, RUN_ID) == 0);
+  act_free(a);
+  tcore_wf_engine_free(e);
+}
+
+/* ---- history plumbing ---- */
+
+static void test_history_pages(void) {
+  hist h = {0};
+  h_started(&h);
+  h_wft(&h);
+  h_wft_completed(&h);
+  wf_event *ts = h_timer_started(&h, "1");
+  h_timer_fired(&h, "1", ts->event_id);
+  h_wft(&h);
+  tcore_wf_engine *e = engine();
+  /* page 1 ends on a task's started event: its end is not known yet */
+  CHECK(feed(e, &h, 1, 4, 0) == TCORE_OK);
+  CHECK(next_code(e) == TCORE_WF_NEED_HISTORY);
+  /* an overlapping page is deduplicated; a gap is refused */
+  CHECK(feed(e, &h, 6, 0, 1) == TCORE_ERR_INVALID_ARGUMENT);
+  CHECK(feed(e, &h, 2, 0, 1) == TCORE_OK);
+  act_free(next_act(e, "initialize_workflow"));
+  cmds l = {0};
+  c_start_timer(&l, 1, 5);
+  complete_ok(e, &l);
+  act_free(next_act(e, "fire_timer"));
+  /* bytes that are no history */
+  uint8_t junk[] = {0xff, 0xff, 0xff};
+  CHECK(tcore_wf_engine_add_history(e, junk, sizeof junk, 1, NULL) == TCORE_ERR_INVALID_ARGUMENT);
+  CHECK(tcore_wf_engine_complete(e, junk, sizeof junk, NULL) == TCORE_ERR_INVALID_ARGUMENT);
+  tcore_wf_engine_free(e);
+}
+
+/* ---- real histories ---- */
+
+/* A language side that issues the commands a history records for the
+ * workflow task that ends at event `last` (the activation's history_length),
+ * once per task (later activations of the same task answer with nothing).
+ * Sequence numbers are the ids the official SDKs give timers and activities.
+ * mutate: change the first timer's seq (must then be non-deterministic). */
+static void commands_from_history(const Temporal__Api__History__V1__History *H, uint32_t last,
+                                  int mutate, cmds *l) {
+  size_t i = last; /* index of the event after `last` */
+  if (i >= H->n_events || H->events[i]->event_type != ET(WORKFLOW_TASK_COMPLETED)) return;
+  for (i++; i < H->n_events; i++) {
+    const wf_event *ev = H->events[i];
+    switch (ev->event_type) {
+      case ET(TIMER_STARTED): {
+        uint32_t seq = (uint32_t)strtoul(ev->timer_started_event_attributes->timer_id, NULL, 10);
+        c_start_timer(l, seq + (mutate ? 1 : 0), 1);
+        mutate = 0;
+        break;
+      }
+      case ET(TIMER_CANCELED):
+        c_cancel_timer(l, (uint32_t)strtoul(ev->timer_canceled_event_attributes->timer_id, NULL, 10));
+        break;
+      case ET(ACTIVITY_TASK_SCHEDULED): {
+        const Temporal__Api__History__V1__ActivityTaskScheduledEventAttributes *a =
+            ev->activity_task_scheduled_event_attributes;
+        c_activity(l, (uint32_t)strtoul(a->activity_id, NULL, 10), a->activity_id,
+                   a->activity_type->name, 0);
+        break;
+      }
+      case ET(ACTIVITY_TASK_CANCEL_REQUESTED): {
+        int64_t sched = ev->activity_task_cancel_requested_event_attributes->scheduled_event_id;
+        const wf_event *s = H->events[sched - 1];
+        c_cancel_activity(l, (uint32_t)strtoul(s->activity_task_scheduled_event_attributes->activity_id,
+                                               NULL, 10));
+        break;
+      }
+      case ET(UPSERT_WORKFLOW_SEARCH_ATTRIBUTES):
+        c_upsert(l);
+        break;
+      case ET(WORKFLOW_PROPERTIES_MODIFIED):
+        c_memo(l);
+        break;
+      case ET(WORKFLOW_EXECUTION_COMPLETED):
+        c_complete(l, NULL);
+        break;
+      default:
+        return;
+    }
+  }
+}
+
+static int replay_file(const char *name, int mutate, int *activations, char *jobs, size_t jobs_size) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/%s", WF_TEST_DATA, name);
+  FILE *f = fopen(path, "rb");
+  CHECK(f != NULL);
+  if (!f) return -100;
+  static uint8_t buf[1 << 16];
+  size_t n = fread(buf, 1, sizeof buf, f);
+  fclose(f);
+  Temporal__Api__History__V1__History *H = temporal__api__history__v1__history__unpack(NULL, n, buf);
+  CHECK(H != NULL);
+  if (!H) return -100;
+  tcore_wf_engine *e = engine();
+  int rc = tcore_wf_engine_add_history(e, buf, n, 1, NULL);
+  *activations = 0;
+  if (jobs) jobs[0] = 0;
+  uint32_t answered = 0;
+  while (rc == TCORE_OK) {
+    uint8_t *out = NULL;
+    size_t len = 0;
+    rc = tcore_wf_engine_next_activation(e, &out, &len, NULL);
+    if (rc != TCORE_OK) break;
+    Coresdk__WorkflowActivation__WorkflowActivation *a =
+        coresdk__workflow_activation__workflow_activation__unpack(NULL, len, out);
+    free(out);
+    (*activations)++;
+    if (jobs) {
+      char names[256];
+      job_names(a, names, sizeof names);
+      if (jobs[0]) strncat(jobs, "|", jobs_size - strlen(jobs) - 1);
+      strncat(jobs, names, jobs_size - strlen(jobs) - 1);
+    }
+    cmds l = {0};
+    if (a->history_length != answered) commands_from_history(H, a->history_length, mutate, &l);
+    answered = a->history_length;
+    coresdk__workflow_activation__workflow_activation__free_unpacked(a, NULL);
+    tcore_error err = {0};
+    rc = complete(e, &l, &err);
+    if (rc) fprintf(stderr, "  %s: %s\n", name, err.message);
+  }
+  temporal__api__history__v1__history__free_unpacked(H, NULL);
+  tcore_wf_engine_free(e);
+  return rc;
+}
+
+static void test_real_histories(void) {
+  static const struct {
+    const char *file;
+    int want;
+    int activations;
+  } cases[] = {
+      {"timer_workflow_history.bin", TCORE_WF_RUN_FINISHED, 2},
+      /* a failed task in the middle: its attempt is skipped */
+      {"fail_wf_task.bin", TCORE_WF_RUN_FINISHED, 2},
+      /* ends with a completed task and no more events */
+      {"ends_empty_wft_complete.bin", TCORE_WF_NEED_HISTORY, 2},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    int acts = 0;
+    int rc = replay_file(cases[i].file, 0, &acts, NULL, 0);
+    CHECK(rc == cases[i].want);
+    CHECK(acts == cases[i].activations);
+    if (rc != cases[i].want || acts != cases[i].activations)
+      fprintf(stderr, "  %s: rc %d, %d activations\n", cases[i].file, rc, acts);
+  }
+  int acts = 0;
+  CHECK(replay_file("timer_workflow_history.bin", 1, &acts, NULL, 0) == TCORE_WF_NONDETERMINISM);
+}
+
+/* A run of the official Python SDK (core/tests/data/make_peer_history.py):
+ * activity, timers, a try-cancelled activity, a cancelled timer, a signal,
+ * search attributes and memo; flags 1-4 and sdk_name in its metadata. */
+static void test_official_sdk_history(void) {
+  int acts = 0;
+  char jobs[512];
+  int rc = replay_file("peer_python_history.bin", 0, &acts, jobs, sizeof jobs);
+  CHECK(rc == TCORE_WF_RUN_FINISHED);
+  const char *want = "initialize_workflow|resolve_activity|fire_timer|signal_workflow|fire_timer|"
+                     "resolve_activity|fire_timer";
+  CHECK(strcmp(jobs, want) == 0);
+  if (rc != TCORE_WF_RUN_FINISHED || strcmp(jobs, want))
+    fprintf(stderr, "  rc %d, jobs %s\n", rc, jobs);
+  CHECK(replay_file("peer_python_history.bin", 1, &acts, NULL, 0) == TCORE_WF_NONDETERMINISM);
+}
+
+int main(void) {
+  RUN(test_initialize_and_complete);
+  RUN(test_terminal_commands);
+  RUN(test_terminal_old_behaviour_replays);
+  RUN(test_timer_replay_and_fire);
+  RUN(test_timer_incremental_and_cancel);
+  RUN(test_activity_endings);
+  RUN(test_activity_schedule_attributes);
+  RUN(test_activity_cancellation);
+  RUN(test_activity_cancel_before_sent);
+  RUN(test_job_order_and_properties);
+  RUN(test_reset_random_seed);
+  RUN(test_queries_in_task);
+  RUN(test_legacy_query);
+  RUN(test_nondeterminism);
+  RUN(test_nondeterminism_on_new_history);
+  RUN(test_activation_failed);
+  RUN(test_flags_and_sdk_metadata);
+  RUN(test_heartbeat_tasks_fold);
+  RUN(test_terminated_run);
+  RUN(test_unsupported_command_and_eviction);
+  RUN(test_history_pages);
+  RUN(test_real_histories);
+  RUN(test_official_sdk_history);
+  wf_arena_free(&A);
+  return check_summary();
+}
