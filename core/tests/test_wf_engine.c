@@ -1560,7 +1560,7 @@ static int replay_file(const char *name, int mutate, int *activations, char *job
     coresdk__workflow_activation__workflow_activation__free_unpacked(a, NULL);
     tcore_error err = {0};
     rc = complete(e, &l, &err);
-    if (rc) fprintf(stderr, "  %s: %s\n", name, err.message);
+    if (rc && !mutate) fprintf(stderr, "  %s: %s\n", name, err.message);
   }
   temporal__api__history__v1__history__free_unpacked(H, NULL);
   tcore_wf_engine_free(e);
