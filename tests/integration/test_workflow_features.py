@@ -289,3 +289,28 @@ async def test_activity_retries_and_timeouts(client: Client, task_queue: str) ->
                                                task_queue=task_queue, execution_timeout=TIMEOUT)
     assert result == ["succeeded on attempt 3", "timed out: START_TO_CLOSE",
                       "gave up: RuntimeError: attempt 2 fails"]
+
+
+# ---- failures --------------------------------------------------------------------------------
+
+
+@workflow.defn
+class FailingWorkflow:
+    @workflow.run
+    async def run(self, how: str) -> str:
+        await workflow.sleep(0.05)
+        if how == "application":
+            raise ApplicationError("it went wrong", "detail", type="MyFailure", non_retryable=True)
+        return "ok"
+
+
+async def test_workflow_failure(client: Client, task_queue: str) -> None:
+    async with Worker(client, task_queue=task_queue, workflows=[FailingWorkflow],
+                      max_cached_workflows=0):
+        with pytest.raises(WorkflowFailureError) as ei:
+            await client.execute_workflow("FailingWorkflow", "application", id=_id(),
+                                          task_queue=task_queue, execution_timeout=TIMEOUT)
+    cause = ei.value.cause
+    assert isinstance(cause, ApplicationError)
+    assert (cause.message, cause.type, list(cause.details)) == ("it went wrong", "MyFailure",
+                                                                ["detail"])
