@@ -103,7 +103,9 @@ int tcore_wf_engine_add_history(tcore_wf_engine *e, const uint8_t *history, size
 /* The current task's queries: serialized
  * temporal.api.workflowservice.v1.PollWorkflowTaskQueueResponse carrying
  * only `query` (legacy query task) and/or `queries` (map id -> query). They
- * are delivered in an activation of their own after the task's other work. */
+ * are delivered in an activation of their own after the task's other work.
+ * Its completion answers them (respond_to_query); a failed completion of a
+ * query activation fails the queries (FAILED results), not the task. */
 int tcore_wf_engine_add_queries(tcore_wf_engine *e, const uint8_t *poll_response, size_t len,
                                 tcore_error *err);
 
@@ -128,7 +130,10 @@ int tcore_wf_engine_complete(tcore_wf_engine *e, const uint8_t *completion, size
 
 /* After TCORE_WF_TASK_DONE: the RespondWorkflowTaskCompletedRequest body of
  * this task (commands, sdk_metadata with the internal flags used, query
- * answers). Then the engine waits for the next task's history. */
+ * answers). Then the engine waits for the next task's history, which must
+ * start with this task's WorkflowTaskCompleted: if the server did not
+ * accept the response (the task failed or timed out), evict the run and
+ * replay it on a new engine. */
 int tcore_wf_engine_take_response(tcore_wf_engine *e, uint8_t **out, size_t *out_len,
                                   tcore_error *err);
 

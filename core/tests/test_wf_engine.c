@@ -833,7 +833,7 @@ static void test_activity_endings(void) {
         Temporal__Api__Failure__V1__Failure *f = ra->result->failed->failure;
         CHECK(f && strcmp(f->message, cases[i].message) == 0);
         CHECK(f && f->cause && f->cause->message[0]);
-        CHECK(f && f->activity_failure_info &&
+        CHECK(f && f->failure_info_case == TEMPORAL__API__FAILURE__V1__FAILURE__FAILURE_INFO_ACTIVITY_FAILURE_INFO &&
               strcmp(f->activity_failure_info->activity_id, "act-1") == 0 &&
               strcmp(f->activity_failure_info->activity_type->name, "DoIt") == 0 &&
               f->activity_failure_info->scheduled_event_id == s->event_id &&
@@ -914,7 +914,8 @@ static void test_activity_cancellation(void) {
         Coresdk__ActivityResult__ActivityResolution *res = a->jobs[0]->resolve_activity->result;
         CHECK(res->status_case == CORESDK__ACTIVITY_RESULT__ACTIVITY_RESOLUTION__STATUS_CANCELLED);
         CHECK(res->cancelled->failure && res->cancelled->failure->cause &&
-              res->cancelled->failure->cause->canceled_failure_info);
+              res->cancelled->failure->cause->failure_info_case ==
+                  TEMPORAL__API__FAILURE__V1__FAILURE__FAILURE_INFO_CANCELED_FAILURE_INFO);
       }
       act_free(a);
       complete_ok(e, NULL);
@@ -941,7 +942,9 @@ static void test_activity_cancellation(void) {
       Coresdk__ActivityResult__ActivityResolution *res = a->jobs[1]->resolve_activity->result;
       CHECK(res->status_case == CORESDK__ACTIVITY_RESULT__ACTIVITY_RESOLUTION__STATUS_CANCELLED);
       CHECK(strcmp(res->cancelled->failure->message, "Activity cancelled") == 0);
-      CHECK(res->cancelled->failure->cause->canceled_failure_info->details != NULL);
+      CHECK(res->cancelled->failure->cause->failure_info_case ==
+                TEMPORAL__API__FAILURE__V1__FAILURE__FAILURE_INFO_CANCELED_FAILURE_INFO &&
+            res->cancelled->failure->cause->canceled_failure_info->details != NULL);
     }
     act_free(a);
     tcore_wf_engine_free(e);
@@ -1477,6 +1480,8 @@ static void test_history_pages(void) {
  * once per task (later activations of the same task answer with nothing).
  * Sequence numbers are the ids the official SDKs give timers and activities.
  * mutate: change the first timer's seq (must then be non-deterministic). */
+static int echo_cancel_type; /* the cancellation type the echo gives activities */
+
 static void commands_from_history(const Temporal__Api__History__V1__History *H, uint32_t last,
                                   int mutate, cmds *l) {
   size_t i = last; /* index of the event after `last` */
@@ -1497,7 +1502,7 @@ static void commands_from_history(const Temporal__Api__History__V1__History *H, 
         const Temporal__Api__History__V1__ActivityTaskScheduledEventAttributes *a =
             ev->activity_task_scheduled_event_attributes;
         c_activity(l, (uint32_t)strtoul(a->activity_id, NULL, 10), a->activity_id,
-                   a->activity_type->name, 0);
+                   a->activity_type->name, echo_cancel_type);
         break;
       }
       case ET(ACTIVITY_TASK_CANCEL_REQUESTED): {
@@ -1515,6 +1520,9 @@ static void commands_from_history(const Temporal__Api__History__V1__History *H, 
         break;
       case ET(WORKFLOW_EXECUTION_COMPLETED):
         c_complete(l, NULL);
+        break;
+      case ET(WORKFLOW_EXECUTION_CANCELED):
+        c_cancel_wf(l);
         break;
       default:
         return;
@@ -1553,6 +1561,36 @@ static int replay_file(const char *name, int mutate, int *activations, char *job
       job_names(a, names, sizeof names);
       if (jobs[0]) strncat(jobs, "|", jobs_size - strlen(jobs) - 1);
       strncat(jobs, names, jobs_size - strlen(jobs) - 1);
+      /* an activity's resolution: how, and the failure's messages */
+      for (size_t j = 0; j < a->n_jobs; j++) {
+        if (a->jobs[j]->variant_case != JV(RESOLVE_ACTIVITY)) continue;
+        Coresdk__ActivityResult__ActivityResolution *res = a->jobs[j]->resolve_activity->result;
+        Temporal__Api__Failure__V1__Failure *fl =
+            res->status_case == CORESDK__ACTIVITY_RESULT__ACTIVITY_RESOLUTION__STATUS_FAILED
+                ? res->failed->failure
+            : res->status_case == CORESDK__ACTIVITY_RESULT__ACTIVITY_RESOLUTION__STATUS_CANCELLED
+                ? res->cancelled->failure
+                : NULL;
+        char what[200];
+        snprintf(what, sizeof what, "(%s%s%s%s%s)",
+                 res->status_case == CORESDK__ACTIVITY_RESULT__ACTIVITY_RESOLUTION__STATUS_COMPLETED
+                     ? "completed"
+                 : fl == NULL ? "?"
+                 : res->status_case == CORESDK__ACTIVITY_RESULT__ACTIVITY_RESOLUTION__STATUS_FAILED
+                     ? "failed"
+                     : "cancelled",
+                 fl ? ": " : "", fl ? fl->message : "", fl && fl->cause ? " / " : "",
+                 fl && fl->cause
+                     ? (fl->cause->failure_info_case ==
+                                TEMPORAL__API__FAILURE__V1__FAILURE__FAILURE_INFO_CANCELED_FAILURE_INFO
+                            ? "CanceledFailure"
+                        : fl->cause->failure_info_case ==
+                                TEMPORAL__API__FAILURE__V1__FAILURE__FAILURE_INFO_TIMEOUT_FAILURE_INFO
+                            ? "TimeoutFailure"
+                            : fl->cause->message)
+                                 : "");
+        strncat(jobs, what, jobs_size - strlen(jobs) - 1);
+      }
     }
     cmds l = {0};
     if (a->history_length != answered) commands_from_history(H, a->history_length, mutate, &l);
@@ -1599,12 +1637,27 @@ static void test_official_sdk_history(void) {
   char jobs[512];
   int rc = replay_file("peer_python_history.bin", 0, &acts, jobs, sizeof jobs);
   CHECK(rc == TCORE_WF_RUN_FINISHED);
-  const char *want = "initialize_workflow|resolve_activity|fire_timer|signal_workflow|fire_timer|"
-                     "resolve_activity|fire_timer";
+  const char *want =
+      "initialize_workflow|resolve_activity(completed)|fire_timer|signal_workflow|fire_timer|"
+      "resolve_activity(cancelled: Activity cancelled / CanceledFailure)|fire_timer";
   CHECK(strcmp(jobs, want) == 0);
   if (rc != TCORE_WF_RUN_FINISHED || strcmp(jobs, want))
     fprintf(stderr, "  rc %d, jobs %s\n", rc, jobs);
   CHECK(replay_file("peer_python_history.bin", 1, &acts, NULL, 0) == TCORE_WF_NONDETERMINISM);
+
+  /* Failed and timed-out activities, one cancelled with
+   * WAIT_CANCELLATION_COMPLETED (resolved when history says it ended), and
+   * the run cancelled from outside, cancelling itself. */
+  echo_cancel_type = CORESDK__WORKFLOW_COMMANDS__ACTIVITY_CANCELLATION_TYPE__WAIT_CANCELLATION_COMPLETED;
+  rc = replay_file("peer_python_history2.bin", 0, &acts, jobs, sizeof jobs);
+  echo_cancel_type = 0;
+  CHECK(rc == TCORE_WF_RUN_FINISHED);
+  want = "initialize_workflow|resolve_activity(failed: Activity task failed / nope)|"
+         "resolve_activity(failed: Activity task timed out / TimeoutFailure)|fire_timer|"
+         "resolve_activity(cancelled: Activity cancelled / CanceledFailure)|cancel_workflow";
+  CHECK(strcmp(jobs, want) == 0);
+  if (rc != TCORE_WF_RUN_FINISHED || strcmp(jobs, want))
+    fprintf(stderr, "  rc %d, jobs %s\n", rc, jobs);
 }
 
 int main(void) {

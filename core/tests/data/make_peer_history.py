@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
-"""Writes core/tests/data/peer_python_history.bin: the history of one run of
-a workflow executed by the OFFICIAL Temporal Python SDK (the peer virtualenv,
+"""Writes core/tests/data/peer_python_history*.bin: histories of runs of
+workflows executed by the OFFICIAL Temporal Python SDK (the peer virtualenv,
 scripts/peer-env), for test_wf_engine to replay on this SDK's engine.
 
-The workflow uses what the engine supports: an activity, timers (one
-cancelled), an activity cancelled (TRY_CANCEL), search attributes and memo
-upserts, a signal, and completes. Run against a local dev server:
+The workflows use what the engine supports. PeerWorkflow: an activity,
+timers (one cancelled), an activity cancelled (TRY_CANCEL), search
+attributes and memo upserts, a signal, and completes. PeerWorkflow2: a
+failed activity, a timed-out activity, an activity cancelled with
+WAIT_CANCELLATION_COMPLETED, then the run is cancelled from outside and
+cancels itself. Run against a local dev server:
 
     .venv/bin/python -m temporalio.testing bash -c \
       '.venv-peer/bin/python core/tests/data/make_peer_history.py'
@@ -26,7 +29,10 @@ from temporalio.api.history.v1 import History
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
-from temporalio.exceptions import ActivityError
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.client import WorkflowFailureError
+from temporalio.workflow import ActivityCancellationType
 from temporalio.worker import Worker
 
 KEY = SearchAttributeKey.for_keyword("PeerKeyword")
@@ -75,6 +81,47 @@ class PeerWorkflow:
         return r + self.signals[0]
 
 
+@activity.defn
+async def failing() -> None:
+    raise ApplicationError("nope", non_retryable=True)
+
+
+@activity.defn
+async def sleepy() -> None:
+    await asyncio.sleep(5)
+
+
+@workflow.defn(sandboxed=False)
+class PeerWorkflow2:
+    @workflow.run
+    async def run(self) -> None:
+        try:
+            await workflow.execute_activity(failing, start_to_close_timeout=timedelta(seconds=10))
+        except ActivityError:
+            pass
+        try:
+            await workflow.execute_activity(
+                sleepy,
+                start_to_close_timeout=timedelta(seconds=1),
+                retry_policy=RetryPolicy(maximum_attempts=1),
+            )
+        except ActivityError:
+            pass
+        t = workflow.start_activity(
+            slow,
+            start_to_close_timeout=timedelta(seconds=30),
+            heartbeat_timeout=timedelta(seconds=2),
+            cancellation_type=ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+        )
+        await asyncio.sleep(1)
+        t.cancel()
+        try:
+            await t
+        except ActivityError:
+            pass
+        await workflow.wait_condition(lambda: False)
+
+
 async def main() -> None:
     client = await Client.connect(os.environ["TEMPORAL_TEST_TARGET"])
     await client.operator_service.add_search_attributes(
@@ -84,15 +131,32 @@ async def main() -> None:
         )
     )
     tq = f"peer-{uuid.uuid4()}"
-    async with Worker(client, task_queue=tq, workflows=[PeerWorkflow], activities=[echo, slow]):
+    async with Worker(
+        client,
+        task_queue=tq,
+        workflows=[PeerWorkflow, PeerWorkflow2],
+        activities=[echo, slow, failing, sleepy],
+    ):
         h = await client.start_workflow(PeerWorkflow.run, "a", id=f"peer-{uuid.uuid4()}", task_queue=tq)
         await asyncio.sleep(2)
         await h.signal(PeerWorkflow.sig, "s")
         assert await h.result() == "as"
         hist = await h.fetch_history()
-    out = Path(__file__).resolve().parent / "peer_python_history.bin"
-    out.write_bytes(History(events=hist.events).SerializeToString())
-    print(out, len(hist.events), "events")
+        h2 = await client.start_workflow(PeerWorkflow2.run, id=f"peer-{uuid.uuid4()}", task_queue=tq)
+        await asyncio.sleep(5)
+        await h2.cancel()
+        try:
+            await h2.result()
+            raise AssertionError("PeerWorkflow2 was not cancelled")
+        except WorkflowFailureError:
+            pass
+        hist2 = await h2.fetch_history()
+    for name, hi in (("peer_python_history.bin", hist), ("peer_python_history2.bin", hist2)):
+        out = Path(__file__).resolve().parent / name
+        if name == "peer_python_history.bin" and out.exists():
+            continue  # keep the committed one (the tests expect its exact jobs)
+        out.write_bytes(History(events=hi.events).SerializeToString())
+        print(out, len(hi.events), "events")
 
 
 asyncio.run(main())
