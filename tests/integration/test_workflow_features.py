@@ -314,3 +314,41 @@ async def test_workflow_failure(client: Client, task_queue: str) -> None:
     assert isinstance(cause, ApplicationError)
     assert (cause.message, cause.type, list(cause.details)) == ("it went wrong", "MyFailure",
                                                                 ["detail"])
+
+
+@workflow.defn
+class SlowSignalWorkflow:
+    def __init__(self) -> None:
+        self.got: List[str] = []
+
+    @workflow.run
+    async def run(self) -> List[str]:
+        await workflow.wait_condition(lambda: "done" in self.got)
+        return self.got
+
+    @workflow.signal
+    def add(self, v: str) -> None:
+        if v == "slow":
+            time.sleep(1.5)  # keeps the workflow task in flight (deadlock timeout is 10 s)
+        self.got.append(v)
+
+    @workflow.query
+    def state(self) -> List[str]:
+        return list(self.got)
+
+
+async def test_query_while_a_task_is_in_flight(client: Client, task_queue: str) -> None:
+    # A query arriving while a workflow task runs is held by the server and
+    # given to the worker with the next task (with the signal that came
+    # meanwhile): it is answered after that task's work.
+    async with Worker(client, task_queue=task_queue, workflows=[SlowSignalWorkflow],
+                      deadlock_timeout=timedelta(seconds=10)):
+        h = await client.start_workflow("SlowSignalWorkflow", id=_id(), task_queue=task_queue,
+                                        execution_timeout=TIMEOUT)
+        await h.signal("add", "slow")
+        await asyncio.sleep(0.5)  # the slow task is under way
+        await h.signal("add", "next")
+        state = await h.query("state")
+        assert state[:2] == ["slow", "next"], state
+        await h.signal("add", "done")
+        assert await h.result() == ["slow", "next", "done"]
