@@ -438,9 +438,7 @@ int tcore_worker_options_set_event_callback(tcore_worker_options *o, tcore_worke
  * evicted first; every eviction is an activation of its own.
  * All setters: TCORE_OK, or TCORE_ERR_INVALID_ARGUMENT for a NULL `o` or a
  * value out of range. */
-/* Polls workflow tasks (default 0: off). With workflows on, tcore_worker_new
- * fails with TCORE_ERR_INVALID_ARGUMENT if this build has no workflow
- * engine. */
+/* Polls workflow tasks (default 0: off). */
 int tcore_worker_options_set_workflows(tcore_worker_options *o, int enabled);
 /* Polls activity tasks (default 1: on). A worker needs one of the two. */
 int tcore_worker_options_set_activities(tcore_worker_options *o, int enabled);

@@ -616,9 +616,6 @@ int tcore_worker_new(tcore_client *c, const tcore_worker_options *o, tcore_worke
     return tcore_fail(err, TCORE_ERR_INVALID_ARGUMENT,
                       "a worker needs activities or workflows (or both) enabled");
   const tcore_wf_engine_ops *wf_ops = o->wf_ops ? o->wf_ops : tcore_wf_default_ops();
-  if (o->workflows && !wf_ops)
-    return tcore_fail(err, TCORE_ERR_INVALID_ARGUMENT,
-                      "this build of the core has no workflow engine");
   if (tcore_runtime_forked(c->rt))
     return tcore_fail(err, TCORE_ERR_FORKED,
                       "this client was made before fork(); make a new one in the child process");

@@ -84,15 +84,11 @@ typedef struct wf_run {
   tcore_call *call;
 } wf_run;
 
-#ifdef TCORE_HAVE_WF_ENGINE
 static const tcore_wf_engine_ops real_ops = {
     tcore_wf_engine_new,          tcore_wf_engine_free,         tcore_wf_engine_add_history,
     tcore_wf_engine_add_queries,  tcore_wf_engine_next_activation, tcore_wf_engine_complete,
     tcore_wf_engine_take_response, tcore_wf_engine_take_query_response, tcore_wf_engine_failure};
 const tcore_wf_engine_ops *tcore_wf_default_ops(void) { return &real_ops; }
-#else
-const tcore_wf_engine_ops *tcore_wf_default_ops(void) { return NULL; }
-#endif
 
 /* ---- small helpers ---------------------------------------------------------------- */
 
@@ -428,12 +424,11 @@ static void start_task_locked(wf_run *run) {
   poll_resp *m = run->cur->msg;
   int fresh = run->engine == NULL;
   if (fresh) {
-    tcore_wf_engine_config cfg = {0}; /* sdk_name/sdk_version: the engine's defaults */
-    cfg.namespace_ = w->ns;
-    cfg.task_queue = w->task_queue;
-    cfg.workflow_id = run->workflow_id;
-    cfg.run_id = run->run_id;
-    cfg.workflow_type = m->workflow_type ? m->workflow_type->name : "";
+    tcore_wf_engine_config cfg = {.namespace_ = w->ns,
+                                  .task_queue = w->task_queue,
+                                  .workflow_id = run->workflow_id,
+                                  .run_id = run->run_id,
+                                  .workflow_type = m->workflow_type ? m->workflow_type->name : ""};
     run->engine = w->wf_ops->new_engine(&cfg);
     if (!run->engine) {
       task_error_locked(run, CORESDK__WORKFLOW_ACTIVATION__REMOVE_FROM_CACHE__EVICTION_REASON__FATAL,

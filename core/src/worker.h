@@ -280,12 +280,11 @@ void tcore_wf_evict_all_locked(tcore_worker *w);
 void tcore_wf_abandon_locked(tcore_worker *w);
 /* Cancels the runs' calls in flight. (mu) */
 void tcore_wf_cancel_calls_locked(tcore_worker *w);
-/* Test hook: the engine the run manager uses (the default is the real one
- * when the build has it). */
+/* Test hook: the engine the run manager uses (the default is the real one,
+ * core/src/wf/). */
 int tcore_worker_options_set_wf_engine_ops(tcore_worker_options *o,
                                            const tcore_wf_engine_ops *ops);
-/* The real engine's functions; NULL when this build has none (see
- * TCORE_HAVE_WF_ENGINE in core/CMakeLists.txt). */
+/* The real engine's functions (core/src/wf/, always built in). */
 const tcore_wf_engine_ops *tcore_wf_default_ops(void);
 
 /* ---- heartbeat.c ---- */

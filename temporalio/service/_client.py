@@ -39,9 +39,9 @@ def _core_runtime() -> Any:
     """The process's core runtime (made on first use)."""
     global _runtime
     if _runtime is None:
-        from temporalio import _bridge
+        from temporalio import _core
 
-        _runtime = _bridge.Runtime()
+        _runtime = _core.new_runtime()
     return _runtime
 
 
@@ -49,9 +49,9 @@ def _notifier(loop: asyncio.AbstractEventLoop) -> Any:
     """The completion channel of `loop`: one eventfd it watches."""
     n = _notifiers.get(loop)
     if n is None:
-        from temporalio import _bridge
+        from temporalio import _core
 
-        n = _bridge.Notifier()
+        n = _core.new_notifier()
         loop.add_reader(n.fileno(), n.drain)
         _notifiers[loop] = n
     return n
@@ -122,7 +122,7 @@ class ServiceClient:
 
     @staticmethod
     def _make_core(config: ConnectConfig) -> Any:
-        from temporalio import _bridge
+        from temporalio import _core
 
         if not isinstance(config.target_host, str):
             raise TypeError(f"target must be a str 'host:port', not {type(config.target_host).__name__}")
@@ -151,7 +151,7 @@ class ServiceClient:
                      r.max_interval_millis, r.max_elapsed_time_millis or 0, r.max_retries)
         ka = config.keep_alive_config
         keepalive = (ka.interval_millis, ka.timeout_millis) if ka is not None else (0, 0)
-        return _bridge.Client(
+        return _core.new_client(
             _core_runtime(), config.target_host, config.namespace, CLIENT_NAME, __version__,
             tls=config.tls_enabled, api_key=config.api_key,
             metadata=_metadata_pairs(config.rpc_metadata),

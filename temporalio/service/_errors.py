@@ -68,9 +68,9 @@ class RPCError(TemporalError):
         """``[(type_url, value bytes)]`` of the status details."""
         if not self._grpc_status:
             return []
-        from temporalio import _bridge
+        from temporalio import _core
 
-        return _bridge.parse_status_details(self._grpc_status)
+        return _core.parse_status_details(self._grpc_status)
 
     @property
     def details(self) -> list:
@@ -286,10 +286,10 @@ def rpc_error(status: int, message: str, grpc_status: bytes = b"") -> RPCError:
     """The :class:`RPCError` subclass for a status and its details."""
     cls: Type[RPCError] = _BY_STATUS.get(status, RPCError)
     if grpc_status:
-        from temporalio import _bridge
+        from temporalio import _core
 
         try:
-            for url, _ in _bridge.parse_status_details(grpc_status):
+            for url, _ in _core.parse_status_details(grpc_status):
                 name = url.rsplit(".", 1)[-1]
                 if name in _BY_DETAIL:
                     cls = _BY_DETAIL[name]

@@ -1,11 +1,12 @@
 """The activity side of a worker: runs the tasks the C core polls.
 
-The core (through ``_bridge.Worker``) owns polling, slots, heartbeat
-throttling, cancellation delivery and the Respond* calls. This module turns
-each task into a call of the registered Python callable and its outcome
-into a completion. Events arrive on the worker's event loop: ``("task",
-bytes)``, ``("cancel", token, reason)``, ``("fatal", message, status,
-details)``, ``("warning", token, message)``.
+The core (through ``temporalio._core.CoreWorker``) owns polling, slots,
+heartbeat throttling, cancellation delivery and the Respond* calls. This
+module turns each task into a call of the registered Python callable and its
+outcome into a completion. Typed events arrive on the worker's event loop
+(``_core.ActivityTask``, ``ActivityCancel``, ``Fatal``, ``Warning``; with
+workflows on the same core worker also ``WorkflowActivation``, handed to the
+``on_activation`` callable).
 
 An attempt runs in one of four places, which decides how a cancel reaches
 it (``_Running.mode``): an async activity on the worker's loop (its task is
@@ -256,8 +257,15 @@ class _ActivityWorker:
         graceful_shutdown_timeout: timedelta,
         data_converter: Any,
         interceptors: Sequence[Interceptor] = (),
+        activities_enabled: bool = True,
+        workflow_config: Optional[Dict[str, Any]] = None,
+        on_activation: Optional[Callable[[bytes], None]] = None,
     ) -> None:
         self._core_client = core_client
+        self._activities_enabled = activities_enabled
+        # WorkerConfig fields of the workflow side (workflows=True, cache...)
+        self._workflow_config = dict(workflow_config or {})
+        self._on_activation = on_activation
         self._interceptors = list(reversed(interceptors))  # innermost first
         self._namespace = namespace
         self._task_queue = task_queue
@@ -295,7 +303,7 @@ class _ActivityWorker:
     # -- life cycle --
 
     def start(self) -> None:
-        from temporalio import _bridge
+        from temporalio import _core
         from temporalio.service import _notifier
 
         loop = asyncio.get_running_loop()
@@ -305,19 +313,20 @@ class _ActivityWorker:
         if isinstance(self._executor, concurrent.futures.ProcessPoolExecutor):
             self._ensure_hub()
         try:
-            self._core = _bridge.Worker(
-                self._core_client,
-                _notifier(loop),
-                self._on_event,
+            config = _core.WorkerConfig(
                 task_queue=self._task_queue,
                 namespace=self._namespace,
                 identity=self._identity,
+                activities=self._activities_enabled,
                 max_concurrent_activities=self._max_concurrent,
-                max_concurrent_polls=self._max_polls,
+                max_concurrent_activity_polls=self._max_polls,
                 max_activities_per_second=float(self._rate),
                 max_task_queue_activities_per_second=float(self._tq_rate),
                 graceful_shutdown_ms=self._grace_ms,
+                **self._workflow_config,
             )
+            self._core = _core.CoreWorker(self._core_client, _notifier(loop), self._on_event,
+                                          config)
             self._core.start()
         except BaseException:
             if self._hub is not None:
@@ -361,19 +370,23 @@ class _ActivityWorker:
 
     # -- events from the core --
 
-    def _on_event(self, ev: Tuple[Any, ...]) -> None:
-        kind = ev[0]
-        if kind == "task":
-            self._on_task(ev[1])
-        elif kind == "cancel":
-            self._on_cancel(ev[1], ev[2])
-        elif kind == "fatal":
-            self.fatal = _fatal_error(ev[1], ev[2], ev[3])
-            logger.error("Activity worker on task queue %r failed: %s", self._task_queue, ev[1])
+    def _on_event(self, ev: Any) -> None:
+        from temporalio import _core
+
+        if isinstance(ev, _core.WorkflowActivation):
+            if self._on_activation is not None:
+                self._on_activation(ev.data)
+        elif isinstance(ev, _core.ActivityTask):
+            self._on_task(ev.data)
+        elif isinstance(ev, _core.ActivityCancel):
+            self._on_cancel(ev.token, ev.reason.value)
+        elif isinstance(ev, _core.Fatal):
+            self.fatal = _fatal_error(ev.message, ev.status, ev.details)
+            logger.error("Worker on task queue %r failed: %s", self._task_queue, ev.message)
             if self.stopped is not None and not self.stopped.done():
                 self.stopped.set_result(None)
         else:
-            logger.warning("Activity worker on task queue %r: %s", self._task_queue, ev[2])
+            logger.warning("Worker on task queue %r: %s", self._task_queue, ev.message)
 
     def _on_task(self, data: bytes) -> None:
         assert self._loop is not None
@@ -412,9 +425,9 @@ class _ActivityWorker:
     # -- one attempt --
 
     async def _execute(self, ra: _Running, task: Any) -> None:
-        from temporalio import _bridge
+        from temporalio._core import CompletionKind
 
-        kind, data = _bridge.FAILED, b""
+        kind, data = CompletionKind.FAILED, b""
         ra.started = True
         try:
             try:
@@ -423,17 +436,19 @@ class _ActivityWorker:
                 result = await self._invoke(ra, task)
                 ra.done = True
                 payloads = await self._dc.encode([result])
-                kind, data = _bridge.COMPLETED, self._Payloads(payloads=payloads).SerializeToString()
+                kind, data = CompletionKind.COMPLETED, self._Payloads(payloads=payloads).SerializeToString()
             except _act._CompleteAsyncError:  # activity.raise_complete_async(): report nothing
                 ra.done = True
-                kind, data = _bridge.WILL_COMPLETE_ASYNC, b""
+                kind, data = CompletionKind.WILL_COMPLETE_ASYNC, b""
             except BaseException as err:  # noqa: B902 - every outcome is reported
                 ra.done = True
                 kind, data = await self._failure(ra, err)
-            if ra.hb_task is not None and kind not in (_bridge.COMPLETED, _bridge.WILL_COMPLETE_ASYNC):
+            if ra.hb_task is not None and kind not in (
+                CompletionKind.COMPLETED, CompletionKind.WILL_COMPLETE_ASYNC
+            ):
                 await asyncio.wait([ra.hb_task])  # its details go before the failure
         except BaseException as err:  # noqa: B902 - converting the outcome failed
-            kind, data = _bridge.FAILED, self._plain_failure(
+            kind, data = CompletionKind.FAILED, self._plain_failure(
                 f"failed to build the activity's result: {type(err).__name__}: {err}", err
             )
         finally:
@@ -720,15 +735,15 @@ class _ActivityWorker:
 
     # -- outcomes --
 
-    async def _failure(self, ra: _Running, err: BaseException) -> Tuple[int, bytes]:
-        from temporalio import _bridge
+    async def _failure(self, ra: _Running, err: BaseException) -> Tuple[Any, bytes]:
+        from temporalio._core import CompletionKind
 
         reason = ra.cancel.reason if ra.cancel.is_set() else None
         if reason is not None and _is_cancel_error(err):
             if reason == "cancel_requested":
                 details = list(err.details) if isinstance(err, _exc.CancelledError) else []
                 payloads = await self._dc.encode(details) if details else []
-                return _bridge.CANCELLED, self._Payloads(payloads=payloads).SerializeToString()
+                return CompletionKind.CANCELLED, self._Payloads(payloads=payloads).SerializeToString()
             if reason == "worker_shutdown":
                 err = _exc.ApplicationError("Worker shutdown", type="WorkerShutdown")
             elif reason == "paused":
@@ -750,7 +765,7 @@ class _ActivityWorker:
         if failure.WhichOneof("failure_info") != "application_failure_info":
             # The server takes only application failures from an activity.
             failure.application_failure_info.type = type(err).__name__
-        return _bridge.FAILED, failure.SerializeToString()
+        return CompletionKind.FAILED, failure.SerializeToString()
 
     def _plain_failure(self, message: str, err: BaseException) -> bytes:
         from temporalio.api.failure.v1 import Failure

@@ -1,4 +1,4 @@
-"""The :class:`Worker`: runs activities for one task queue."""
+"""The :class:`Worker`: runs activities and workflows for one task queue."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import asyncio
 import concurrent.futures
 import warnings
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Sequence, Union
+import logging
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Sequence, Set, Union
 
 from temporalio._checks import (
     _check_positive_int,
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Worker"]
 
+logger = logging.getLogger("temporalio.worker")
+
 
 DEFAULT_MAX_CONCURRENT_ACTIVITIES = 100
 
@@ -36,7 +39,7 @@ def _executor_capacity(executor: Optional[concurrent.futures.Executor]) -> Optio
 
 
 class Worker:
-    """Polls a task queue and runs the activities registered on it.
+    """Polls a task queue and runs the activities and workflows registered on it.
 
     ``activities`` maps activity type names to callables (plain or async
     functions, callable objects, bound methods, lambdas), or is a list of
@@ -132,8 +135,7 @@ class Worker:
     ``executor``) before calling ``next``; for a process pool ``fn`` and
     ``args`` must then pickle.
 
-    Workflows (checked here, run once the core's workflow-task poller is
-    wired): ``workflows`` are ``@workflow.defn`` classes with unique names
+    Workflows: ``workflows`` are ``@workflow.defn`` classes with unique names
     (at most one dynamic); ``max_cached_workflows`` (default 1000; 0 replays
     every task from scratch), ``max_concurrent_workflow_tasks`` and
     ``max_concurrent_workflow_task_polls`` (positive, or None for the
@@ -145,6 +147,14 @@ class Worker:
     longer without yielding fails its workflow task with a ``[TMPRL1101]``
     error naming the workflow and showing the stack it is stuck in; it runs
     in a thread of its own, so it never holds back other runs.
+
+    One core worker serves both sides: with ``workflows`` it also polls
+    workflow tasks (and its sticky queue when ``max_cached_workflows`` > 0);
+    the core's state machines turn history into activations, which the
+    workflow sub-worker runs and answers. Without ``activities`` (and with
+    workflows) no activity tasks are polled. Shutdown evicts every cached
+    run (each gets its eviction activation, answered before shutdown
+    returns) after the activity side's grace period.
     """
 
     def __init__(
@@ -227,6 +237,8 @@ class Worker:
         )
         self._owned_executor: Optional[concurrent.futures.ThreadPoolExecutor] = None
         self._activity_worker: Optional[_ActivityWorker] = None
+        self._workflow_worker: Any = None  # a _workflow.WorkflowWorker when workflows are given
+        self._activation_tasks: Set["asyncio.Task[None]"] = set()
         self._shutdown_task: Optional[asyncio.Task] = None
 
     def _init_workflow_options(
@@ -352,6 +364,33 @@ class Worker:
                 max_workers=self._max_concurrent, thread_name_prefix="temporal_activity"
             )
         sc = self._client.service_client
+        workflow_config = None
+        on_activation = None
+        if self._workflow_defs:
+            from temporalio.worker._workflow import WorkflowWorker
+
+            self._workflow_worker = WorkflowWorker(
+                workflows=self._workflows,
+                namespace=self._client.namespace,
+                task_queue=self._task_queue,
+                data_converter=self._data_converter,
+                complete=self._complete_activation,
+                deadlock_timeout=self._deadlock_timeout,
+                failure_exception_types=self._workflow_failure_exception_types,
+            )
+            workflow_config = dict(
+                workflows=True,
+                max_cached_workflows=self._max_cached_workflows,
+                sticky_schedule_to_start_ms=max(
+                    1, int(self._sticky_timeout.total_seconds() * 1000)),
+            )
+            if self._max_concurrent_workflow_tasks is not None:
+                workflow_config["max_concurrent_workflow_tasks"] = (
+                    self._max_concurrent_workflow_tasks)
+            if self._max_concurrent_workflow_task_polls is not None:
+                workflow_config["max_concurrent_workflow_task_polls"] = (
+                    self._max_concurrent_workflow_task_polls)
+            on_activation = self._on_activation
         aw = _ActivityWorker(
             core_client=sc._core,
             namespace=self._client.namespace,
@@ -367,9 +406,45 @@ class Worker:
             graceful_shutdown_timeout=self._grace,
             data_converter=self._data_converter,
             interceptors=self._interceptors,
+            activities_enabled=bool(self._defs) or not self._workflow_defs,
+            workflow_config=workflow_config,
+            on_activation=on_activation,
         )
-        aw.start()
         self._activity_worker = aw
+        try:
+            aw.start()
+        except BaseException:
+            self._activity_worker = None
+            if self._workflow_worker is not None:
+                self._workflow_worker.shutdown()
+            raise
+
+    # -- the workflow side (events on the worker's loop) --
+
+    def _on_activation(self, data: bytes) -> None:
+        """An activation from the core: runs it in a task of its own (the
+        sub-worker serializes a run's activations; the core sends a run's
+        next one only after this one is completed)."""
+        ww = self._workflow_worker
+        assert ww is not None
+        task = asyncio.get_running_loop().create_task(self._handle_activation(ww, data))
+        self._activation_tasks.add(task)
+        task.add_done_callback(self._activation_tasks.discard)
+
+    async def _handle_activation(self, ww: Any, data: bytes) -> None:
+        try:
+            await ww.handle_activation(data)
+        except Exception:
+            # handle_activation turns workflow errors into failed completions;
+            # this is a bug or a completion the core refused.
+            logger.exception("Handling a workflow activation failed")
+
+    def _complete_activation(self, completion: bytes) -> None:
+        aw = self._activity_worker
+        if aw is None or aw._core is None:
+            return
+        if not aw._core.complete_activation(None, completion):
+            logger.debug("A workflow activation completion was not taken (run gone)")
 
     async def shutdown(self) -> None:
         """Shut down (see the class doc); safe to call more than once and
@@ -383,8 +458,14 @@ class Worker:
 
     async def _shutdown(self, aw: _ActivityWorker) -> None:
         try:
+            # The core evicts every cached run during its shutdown; the
+            # evictions are answered by activation tasks on this loop.
             await aw.shutdown()
+            if self._activation_tasks:
+                await asyncio.wait(list(self._activation_tasks), timeout=10)
         finally:
+            if self._workflow_worker is not None:
+                self._workflow_worker.shutdown()
             if self._owned_executor is not None:
                 self._owned_executor.shutdown(wait=False)
 

@@ -179,11 +179,13 @@ async def test_attempt_cancelled_before_its_first_step_is_reported(
 
     on_event = _ActivityWorker._on_event
 
+    from temporalio import _core
+
     def task_then_cancel(self: _ActivityWorker, ev: Any) -> None:
         on_event(self, ev)
-        if ev[0] == "task":
-            token = self._Task.FromString(ev[1]).task_token
-            on_event(self, ("cancel", token, "worker_shutdown"))
+        if isinstance(ev, _core.ActivityTask):
+            token = self._Task.FromString(ev.data).task_token
+            on_event(self, _core.ActivityCancel(token, _core.CancelReason.WORKER_SHUTDOWN))
 
     monkeypatch.setattr(_ActivityWorker, "_on_event", task_then_cancel)
     worker = Worker(client, task_queue=tq, activities={"never_started": never_started})
