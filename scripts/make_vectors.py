@@ -69,7 +69,6 @@ class Order:
 
 def _proto_values() -> List[Tuple[str, Any]]:
     from google.protobuf.duration_pb2 import Duration
-
     from temporalio.api.common.v1 import Payload, Payloads, RetryPolicy, WorkflowExecution
     from temporalio.api.enums.v1 import EventType
     from temporalio.api.history.v1 import HistoryEvent
@@ -338,9 +337,10 @@ def run_ours(out_path: str) -> None:
 
 
 def run_official(ours_path: str, out_path: str) -> None:
+    from temporalio.api.failure.v1 import Failure
+
     import temporalio
     import temporalio.converter as C
-    from temporalio.api.failure.v1 import Failure
 
     assert "site-packages" in temporalio.__file__, temporalio.__file__
     import importlib.metadata

@@ -45,7 +45,6 @@ __all__ = sorted(_LAZY)
 
 if TYPE_CHECKING:
     from temporalio.client import Client, WorkflowHandle
-    from temporalio.worker import Worker
     from temporalio.common import RetryPolicy
     from temporalio.converter import (
         BinaryNullPayloadConverter,
@@ -69,6 +68,7 @@ if TYPE_CHECKING:
         TLSConfig,
         WorkflowService,
     )
+    from temporalio.worker import Worker
 
 
 def __getattr__(name: str) -> Any:

@@ -181,7 +181,7 @@ class _Flag:
                 fut.set_result(self.reason)  # nobody can wait on it yet
             else:
                 # (closed loops' futures go: a worker's shutdown flag lives long)
-                self._futures = [(l, f) for l, f in self._futures or () if not l.is_closed()]
+                self._futures = [(lp, f) for lp, f in self._futures or () if not lp.is_closed()]
                 self._futures.append((loop, fut))
             return fut
 

@@ -18,7 +18,6 @@ import sys
 from pathlib import Path
 
 from google.protobuf import any_pb2, duration_pb2, timestamp_pb2
-
 from temporalio.api.common.v1 import message_pb2 as common
 from temporalio.api.errordetails.v1 import message_pb2 as errordetails
 from temporalio.api.workflowservice.v1 import request_response_pb2 as rr

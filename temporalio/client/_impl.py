@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple, Union
 
+from temporalio._checks import _ARG_UNSET
 from temporalio.client._exceptions import (
     WorkflowAlreadyStartedError,
     WorkflowContinuedAsNewError,
@@ -30,6 +31,8 @@ from temporalio.client._interceptor import (
     StartWorkflowInput,
     TerminateWorkflowInput,
 )
+from temporalio.client._schedule import _ScheduleImplMixin
+from temporalio.client._update import _UpdateImplMixin
 from temporalio.client._workflow import (
     WorkflowExecutionAsyncIterator,
     WorkflowExecutionCount,
@@ -37,7 +40,6 @@ from temporalio.client._workflow import (
     WorkflowHandle,
     WorkflowHistoryEventAsyncIterator,
 )
-from temporalio._checks import _ARG_UNSET
 from temporalio.common import (
     SearchAttributeIndexedValueType,
     TypedSearchAttributes,
@@ -48,9 +50,6 @@ from temporalio.service import (
     InvalidArgumentError,
     WorkflowExecutionAlreadyStartedError,
 )
-
-from temporalio.client._schedule import _ScheduleImplMixin
-from temporalio.client._update import _UpdateImplMixin
 
 if TYPE_CHECKING:
     from temporalio.client._client import Client

@@ -34,7 +34,6 @@ from temporalio.common import (
 if TYPE_CHECKING:
     from temporalio.api.common.v1 import Payload
     from temporalio.client._activity import AsyncActivityIDReference
-    from temporalio.converter import DataConverter
     from temporalio.client._workflow import (
         WorkflowExecutionAsyncIterator,
         WorkflowExecutionCount,
@@ -43,6 +42,7 @@ if TYPE_CHECKING:
         WorkflowHistoryEventAsyncIterator,
         WorkflowHistoryEventFilterType,
     )
+    from temporalio.converter import DataConverter
 
 
 # ---- interceptors -----------------------------------------------------------------------

@@ -44,9 +44,9 @@ from temporalio.exceptions import TemporalError
 
 if TYPE_CHECKING:
     from temporalio.api.common.v1 import Payload
+    from temporalio.api.schedule.v1 import ScheduleListEntry
     from temporalio.api.workflow.v1 import NewWorkflowExecutionInfo
     from temporalio.api.workflowservice.v1 import DescribeScheduleResponse
-    from temporalio.api.schedule.v1 import ScheduleListEntry
     from temporalio.client._client import Client
     from temporalio.client._interceptor import OutboundInterceptor
     from temporalio.converter import DataConverter

@@ -560,7 +560,6 @@ class WorkflowExecutionCount:
 
     @staticmethod
     def _from_raw(resp: Any) -> "WorkflowExecutionCount":
-        import json
 
         groups = [
             WorkflowExecutionCountAggregationGroup(

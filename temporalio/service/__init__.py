@@ -20,8 +20,6 @@ and the ``grpc-status-details-bin`` detail (after Go's ``serviceerror``).
 # temporalio.service.__version__ is.
 from temporalio import __version__
 
-VERSION = __version__  # its name before the official one was added
-
 # The package's modules, by concern (all cheap to import: none loads protobuf
 # or the extension). The names are re-exported here; their home modules are
 # private, so definitions may move between them.
@@ -78,6 +76,8 @@ from temporalio.service._options import (
     default_identity,
 )
 from temporalio.service._services import OperatorService, WorkflowService
+
+VERSION = __version__  # its name before the official one was added
 
 # The error family shows under this module, as before the split (tracebacks
 # print "temporalio.service.NotFoundError: ..."; pickles name this module).

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import logging
 import warnings
 from datetime import timedelta
-import logging
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Sequence, Set, Union
 
 from temporalio._checks import (
@@ -16,7 +16,7 @@ from temporalio._checks import (
     _check_timedelta,
     _check_type,
 )
-from temporalio.worker._activity import _ActivityWorker, _activity_defs
+from temporalio.worker._activity import _activity_defs, _ActivityWorker
 from temporalio.worker._interceptor import Interceptor, _check_interceptors
 
 if TYPE_CHECKING:

@@ -30,8 +30,6 @@ from typing import Any, Callable, Deque, Dict, List, Mapping, Optional, Sequence
 import temporalio.common
 import temporalio.exceptions
 import temporalio.workflow as wf
-from temporalio.bridge.proto import workflow_activation as wa
-from temporalio.bridge.proto import workflow_commands as wc
 from temporalio.bridge.proto import workflow_completion as wcomp
 from temporalio.converter import DataConverter, PayloadConverter
 

@@ -23,7 +23,13 @@ from temporalio.testing import DevServer
 from temporalio.worker import Worker
 from tests.faults import figures
 from tests.faults.harness import (
-    ACTIVITY, Executions, Outcome, running_peer, start_workflows, wait_closed, wait_until,
+    ACTIVITY,
+    Executions,
+    Outcome,
+    running_peer,
+    start_workflows,
+    wait_closed,
+    wait_until,
 )
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(400)]

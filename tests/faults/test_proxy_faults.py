@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from typing import AsyncIterator, List, Optional
 
 import pytest
-
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
+
 from temporalio.client import Client, WorkflowHandle
 from temporalio.service import DeadlineExceededError
 from temporalio.testing import DevServer

@@ -22,12 +22,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import AsyncIterator, Dict, Iterator, List, Optional
+from typing import Iterator, List
 
 import pytest
+from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 
 from temporalio import activity
-from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.client import Client
 from temporalio.service import RetryConfig, RPCError, TLSConfig
 from temporalio.testing import DevServer, free_port

@@ -560,6 +560,7 @@ async def custom_search_attributes(client: Client) -> Dict[str, int]:
     """Search attributes registered for these tests (name -> IndexedValueType)."""
     from temporalio.api.enums.v1 import IndexedValueType
     from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+
     from temporalio.service import AlreadyExistsError
 
     attrs = {

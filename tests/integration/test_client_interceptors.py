@@ -384,8 +384,8 @@ async def test_derived_client_with_interceptors_uses_the_same_connection(
 async def second_namespace(server_target: str) -> str:
     """A namespace registered on the test server besides "default"."""
     from google.protobuf.duration_pb2 import Duration
-
     from temporalio.api.workflowservice.v1 import RegisterNamespaceRequest
+
     from temporalio.service import AlreadyExistsError
 
     name = "client-config-ns"

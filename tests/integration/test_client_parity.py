@@ -540,6 +540,7 @@ async def test_start_options_and_handle_for(client: Client, peer_task_queue: str
 async def typed_attributes(client: Client) -> None:
     from temporalio.api.enums.v1 import IndexedValueType
     from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+
     from temporalio.service import AlreadyExistsError
 
     attrs = {

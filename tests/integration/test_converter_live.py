@@ -9,14 +9,14 @@ import uuid
 from typing import Any, List
 
 import pytest
-
-import temporalio.exceptions as E
 from temporalio.api.common.v1 import Payload
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import (
     PollActivityTaskQueueRequest,
     RespondActivityTaskFailedRequest,
 )
+
+import temporalio.exceptions as E
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.converter import PayloadConverter
 from tests.peer.peerhost import WORKFLOW_TYPE, actions

@@ -7,7 +7,7 @@ import socket
 import time
 
 import pytest
-
+from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import (
     DescribeNamespaceRequest,
     DescribeNamespaceResponse,
@@ -15,7 +15,7 @@ from temporalio.api.workflowservice.v1 import (
     PollActivityTaskQueueRequest,
     StartWorkflowExecutionRequest,
 )
-from temporalio.api.taskqueue.v1 import TaskQueue
+
 from temporalio.client import Client
 from temporalio.service import (
     DeadlineExceededError,

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
+from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 
 import temporalio.service
-from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.client import Client
 from temporalio.service import (
     InvalidArgumentError,

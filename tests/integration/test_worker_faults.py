@@ -26,7 +26,6 @@ from temporalio.testing._devserver import find_temporal_executable, free_port
 from temporalio.worker import Worker
 from tests.integration.test_worker import catch_activity, new_tq, start_activity_workflow
 
-
 # ---- polling that fails for good ------------------------------------------------------------
 
 

@@ -4,7 +4,6 @@ sub-worker runs the workflow code (no other SDK involved)."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import timedelta
 from typing import List
@@ -12,7 +11,7 @@ from typing import List
 import pytest
 
 from temporalio import activity, workflow
-from temporalio.client import Client, WorkflowFailureError
+from temporalio.client import Client
 from temporalio.worker import Worker
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(120)]

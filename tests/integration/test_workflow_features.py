@@ -10,7 +10,7 @@ import asyncio
 import time
 import uuid
 from datetime import timedelta
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 
 import pytest
 
@@ -163,6 +163,7 @@ class AttrsWorkflow:
 async def test_search_attributes_and_memo(client: Client, task_queue: str) -> None:
     from temporalio.api.enums.v1 import IndexedValueType
     from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+
     from temporalio.service import AlreadyExistsError
 
     try:

@@ -29,8 +29,9 @@ from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any, NoReturn
 
-from temporalio import workflow
 from temporalio.api.common.v1 import Payload
+
+from temporalio import workflow
 from temporalio.client import Client
 from temporalio.common import RawValue, RetryPolicy
 from temporalio.exceptions import (

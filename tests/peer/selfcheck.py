@@ -24,9 +24,10 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
-from temporalio import activity
 from temporalio.api.common.v1 import Payload
 from temporalio.api.enums.v1 import EventType
+
+from temporalio import activity
 from temporalio.client import (
     Client,
     Interceptor,

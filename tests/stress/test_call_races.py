@@ -14,9 +14,9 @@ import time
 from typing import Any, List
 
 import pytest
+from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 
 from temporalio import _bridge
-from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest, GetSystemInfoRequest
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -151,7 +151,7 @@ async def test_many_threads_and_loops_on_one_client_while_one_closes(server_targ
         stats = {"ok": 0, "closed": 0}
         lock = threading.Lock()
 
-        async def caller() -> None:
+        async def caller(sc: Any = sc) -> None:  # this round's client
             for i in range(100000):  # until the close ends it
                 coro = sc.call_raw(GET_SYSTEM_INFO, b"")
                 try:

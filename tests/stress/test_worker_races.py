@@ -9,7 +9,7 @@ import time
 import uuid
 import weakref
 from datetime import timedelta
-from typing import Any, List
+from typing import List
 
 import pytest
 

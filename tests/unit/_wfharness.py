@@ -9,6 +9,7 @@ from typing import Any, List, Optional, Sequence
 
 from temporalio.bridge.proto import workflow_activation as wa
 from temporalio.bridge.proto import workflow_completion as wcomp
+
 from temporalio.converter import DataConverter
 from temporalio.worker._workflow import WorkflowWorker
 

@@ -364,7 +364,6 @@ async def test_start_signal_makes_one_signal_with_start_call(fake: Tuple[Client,
 def _already_started_status(run_id: str) -> bytes:
     """A google.rpc.Status with a WorkflowExecutionAlreadyStartedFailure detail."""
     from google.protobuf.any_pb2 import Any as AnyProto
-
     from temporalio.api.errordetails.v1 import WorkflowExecutionAlreadyStartedFailure
 
     detail = AnyProto()
@@ -621,7 +620,6 @@ async def test_query_request_and_results(fake: Tuple[Client, FakeService]) -> No
 
 async def test_describe(fake: Tuple[Client, FakeService]) -> None:
     from google.protobuf.timestamp_pb2 import Timestamp
-
     from temporalio.api.common.v1 import Memo, SearchAttributes, WorkflowExecution, WorkflowType
     from temporalio.api.workflow.v1 import WorkflowExecutionInfo
 

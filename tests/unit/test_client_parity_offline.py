@@ -431,6 +431,7 @@ async def test_methods_name_workflows_signals_and_queries() -> None:
     await handle.signal(DecoratedWorkflow.go, 5)
     assert service.calls[1][1].signal_name == "go-signal"
     from temporalio.api.common.v1 import Payloads
+
     from temporalio.converter import DataConverter
 
     answer = DataConverter.default.payload_converter.to_payload(3)

@@ -30,6 +30,8 @@ from temporalio.exceptions import ApplicationError, TemporalError
 def test_enums_match_the_api() -> None:
     from temporalio.api.enums.v1 import (
         ScheduleOverlapPolicy as ProtoOverlap,
+    )
+    from temporalio.api.enums.v1 import (
         UpdateWorkflowExecutionLifecycleStage as ProtoStage,
     )
 

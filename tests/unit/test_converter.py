@@ -13,9 +13,9 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, List, Literal, Optional, Sequence, Tuple, Union
 
 import pytest
+from temporalio.api.common.v1 import Payload, Payloads, WorkflowExecution
 
 import temporalio.converter as C
-from temporalio.api.common.v1 import Payload, Payloads, WorkflowExecution
 from temporalio.converter import (
     BinaryNullPayloadConverter,
     BinaryPlainPayloadConverter,
@@ -642,6 +642,7 @@ def test_import_loads_no_protobuf() -> None:
 
 def test_enum_numbers_match_protos() -> None:
     import temporalio.api.enums.v1 as pe
+
     import temporalio.exceptions as E
 
     for ours, theirs, prefix in [

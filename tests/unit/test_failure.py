@@ -9,10 +9,10 @@ from datetime import timedelta
 from typing import Any, List, Sequence
 
 import pytest
-
-import temporalio.exceptions as E
 from temporalio.api.common.v1 import Payload
 from temporalio.api.failure.v1 import Failure
+
+import temporalio.exceptions as E
 from temporalio.converter import (
     DataConverter,
     DefaultFailureConverter,

@@ -100,7 +100,13 @@ def _status_bytes(code: int, details: list) -> bytes:
 def test_status_details_choose_the_subclass_and_fill_its_fields() -> None:
     from temporalio.api.enums.v1 import ResourceExhaustedCause
     from temporalio.api.errordetails.v1 import ResourceExhaustedFailure
-    from temporalio.service import QueryFailedError, ResourceExhaustedError, RPCStatusCode, rpc_error
+
+    from temporalio.service import (
+        QueryFailedError,
+        ResourceExhaustedError,
+        RPCStatusCode,
+        rpc_error,
+    )
 
     prefix = "type.googleapis.com/temporal.api.errordetails.v1."
     detail = ResourceExhaustedFailure(

@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 import temporalio.api
+
 from temporalio.service import OperatorService, WorkflowService
 
 SNIPPET = """\
@@ -50,7 +50,7 @@ def test_mypy_sees_request_and_response_types(tmp_path: Path) -> None:
         f'note: Revealed type is "{ws}.DescribeNamespaceResponse"',
         'note: Revealed type is "str"',
         'error: Argument 1 to "describe_namespace" of "WorkflowServiceRPCs" has incompatible '
-        f'type "ListNamespacesRequest"; expected "DescribeNamespaceRequest"  [arg-type]',
+        'type "ListNamespacesRequest"; expected "DescribeNamespaceRequest"  [arg-type]',
         'error: Argument "timeout" to "describe_namespace" of "WorkflowServiceRPCs" has '
         'incompatible type "str"; expected "float | timedelta | None"  [arg-type]',
         'error: "WorkflowService" has no attribute "no_such_rpc"  [attr-defined]',

@@ -12,7 +12,7 @@ import pytest
 
 from temporalio import activity, workflow
 from temporalio.common import RawValue, RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
+from temporalio.exceptions import ActivityError, ApplicationError
 from tests.unit._wfharness import (
     T0,
     Harness,
@@ -29,7 +29,6 @@ from tests.unit._wfharness import (
     update_seed,
     value,
 )
-
 
 # ---- hello, info, time ------------------------------------------------------------------
 

@@ -11,9 +11,9 @@ from datetime import timedelta
 from typing import Any, List, Sequence
 
 import pytest
+from temporalio.bridge.proto import workflow_completion as wcomp
 
 from temporalio import workflow
-from temporalio.bridge.proto import workflow_completion as wcomp
 from temporalio.client import Client
 from temporalio.converter import DataConverter, PayloadCodec
 from temporalio.worker import Worker

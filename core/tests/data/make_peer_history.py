@@ -23,17 +23,16 @@ import uuid
 from datetime import timedelta
 from pathlib import Path
 
-from temporalio import activity, workflow
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.history.v1 import History
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
-from temporalio.client import Client
-from temporalio.common import SearchAttributeKey
-from temporalio.common import RetryPolicy
+
+from temporalio import activity, workflow
+from temporalio.client import Client, WorkflowFailureError
+from temporalio.common import RetryPolicy, SearchAttributeKey
 from temporalio.exceptions import ActivityError, ApplicationError
-from temporalio.client import WorkflowFailureError
-from temporalio.workflow import ActivityCancellationType
 from temporalio.worker import Worker
+from temporalio.workflow import ActivityCancellationType
 
 KEY = SearchAttributeKey.for_keyword("PeerKeyword")
 
