@@ -70,20 +70,53 @@ class Config:
 
 
 FULL = Config()
-QUICK = Config(rounds=1, cpu_n=600, thr_in_flight=50, thr_per=12, idle_s=3.0, warmup=10,
-               seq=200, conc_total=500, signals=50, import_runs=3, cg_n=100, cg_official=True,
-               settle_timeout=10.0)
-SMOKE = dataclasses.replace(QUICK, cpu_n=100, thr_per=2, idle_s=2.0, seq=50, conc_total=200,
-                            signals=10, import_runs=1, cg_n=20,
-                            settle_timeout=5.0)
+QUICK = Config(
+    rounds=1,
+    cpu_n=600,
+    thr_in_flight=50,
+    thr_per=12,
+    idle_s=3.0,
+    warmup=10,
+    seq=200,
+    conc_total=500,
+    signals=50,
+    import_runs=3,
+    cg_n=100,
+    cg_official=True,
+    settle_timeout=10.0,
+)
+SMOKE = dataclasses.replace(
+    QUICK,
+    cpu_n=100,
+    thr_per=2,
+    idle_s=2.0,
+    seq=50,
+    conc_total=200,
+    signals=10,
+    import_runs=1,
+    cg_n=20,
+    settle_timeout=5.0,
+)
 
 # key, label, unit, better, target (op, value) or None, group
 METRICS: List[Tuple[str, str, str, str, Optional[Tuple[str, float]], str]] = [
-    ("worker_cpu_ms", "1. Worker CPU per activity (user+sys, all threads)", "ms", "lower",
-     ("<=", 0.5), "worker"),
+    (
+        "worker_cpu_ms",
+        "1. Worker CPU per activity (user+sys, all threads)",
+        "ms",
+        "lower",
+        ("<=", 0.5),
+        "worker",
+    ),
     ("worker_cpu_seq_ms", "1b. Worker CPU per activity during 2", "ms", "lower", None, "worker"),
-    ("throughput_aps", "2. Activity throughput, end to end", "act/s", "higher", (">=", 1.0),
-     "worker"),
+    (
+        "throughput_aps",
+        "2. Activity throughput, end to end",
+        "act/s",
+        "higher",
+        (">=", 1.0),
+        "worker",
+    ),
     ("idle_rss_mib", "3a. RSS of an idle connected worker", "MiB", "lower", ("<=", 0.5), "worker"),
     ("peak_rss_mib", "3b. Peak RSS during 1", "MiB", "lower", None, "worker"),
     ("start_p50_ms", "4a. start_workflow p50, sequential", "ms", "lower", ("<=", 0.8), "client"),
@@ -92,19 +125,49 @@ METRICS: List[Tuple[str, str, str, str, Optional[Tuple[str, float]], str]] = [
     ("signal_p50_ms", "4d. signal p50", "ms", "lower", None, "client"),
     ("query_p50_ms", "4e. query p50", "ms", "lower", None, "client"),
     ("client_rss_mib", "4f. RSS of a connected client", "MiB", "lower", None, "client"),
-    ("import_client_ms", "5a. import temporalio.client (-X importtime)", "ms", "lower",
-     ("<=", 0.3), "import"),
-    ("import_client_wall_ms", "5b. import temporalio.client (process wall - bare python)", "ms",
-     "lower", None, "import"),
+    (
+        "import_client_ms",
+        "5a. import temporalio.client (-X importtime)",
+        "ms",
+        "lower",
+        ("<=", 0.3),
+        "import",
+    ),
+    (
+        "import_client_wall_ms",
+        "5b. import temporalio.client (process wall - bare python)",
+        "ms",
+        "lower",
+        None,
+        "import",
+    ),
     ("import_pkg_ms", "5c. import temporalio (-X importtime)", "ms", "lower", None, "import"),
     ("installed_mib", "6a. Installed size, package dir", "MiB", "lower", ("<=", 0.25), "size"),
-    ("installed_deps_mib", "6b. Footprint: package + Python deps + system libs (6d)", "MiB",
-     "lower", None, "size"),
+    (
+        "installed_deps_mib",
+        "6b. Footprint: package + Python deps + system libs (6d)",
+        "MiB",
+        "lower",
+        None,
+        "size",
+    ),
     ("native_mib", "6c. Largest native library in the package", "MiB", "lower", None, "size"),
-    ("syslibs_mib", "6d. System shared libraries it loads beyond glibc and CPython's own", "MiB",
-     "lower", None, "size"),
-    ("instr_per_activity", "8. Instructions per activity (callgrind, worker process)", "M",
-     "lower", None, "instr"),
+    (
+        "syslibs_mib",
+        "6d. System shared libraries it loads beyond glibc and CPython's own",
+        "MiB",
+        "lower",
+        None,
+        "size",
+    ),
+    (
+        "instr_per_activity",
+        "8. Instructions per activity (callgrind, worker process)",
+        "M",
+        "lower",
+        None,
+        "instr",
+    ),
 ]
 METRIC = {m[0]: m for m in METRICS}
 GROUPS = ("worker", "client", "import", "size", "ceiling", "instr")
@@ -118,9 +181,12 @@ def log(msg: str) -> None:
 
 
 def clean_env(**extra: str) -> Dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "VIRTUAL_ENV")
-           and not k.startswith("TEMPORAL_")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "VIRTUAL_ENV")
+        and not k.startswith("TEMPORAL_")
+    }
     env["PYTHONUNBUFFERED"] = "1"
     env.update(extra)
     return env
@@ -172,13 +238,25 @@ class NotYet(Exception):
 class JsonProc:
     """A child process speaking JSON lines on stdout; stderr goes to a file."""
 
-    def __init__(self, name: str, args: List[str], cwd: str, stdin: bool = True,
-                 env: Optional[Dict[str, str]] = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        args: List[str],
+        cwd: str,
+        stdin: bool = True,
+        env: Optional[Dict[str, str]] = None,
+    ) -> None:
         self.name = name
         self.err = tempfile.TemporaryFile(mode="w+", prefix="bench-stderr-")
-        self.proc = spawn(args, stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
-                          stdout=subprocess.PIPE, stderr=self.err, text=True, cwd=cwd,
-                          env=env or clean_env())
+        self.proc = spawn(
+            args,
+            stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=self.err,
+            text=True,
+            cwd=cwd,
+            env=env or clean_env(),
+        )
         self.lines: "queue.Queue[Optional[str]]" = queue.Queue()
         threading.Thread(target=self._pump, daemon=True).start()
 
@@ -209,12 +287,15 @@ class JsonProc:
             try:
                 line = self.lines.get(timeout=max(left, 0.01))
             except queue.Empty:
-                raise Failed(f"{self.name}: no {what} within {timeout:.0f}s; stderr:\n"
-                             f"{self.stderr_tail()}") from None
+                raise Failed(
+                    f"{self.name}: no {what} within {timeout:.0f}s; stderr:\n{self.stderr_tail()}"
+                ) from None
             if line is None:
                 self.proc.wait()
-                raise Failed(f"{self.name} exited ({self.proc.returncode}) before {what}; "
-                             f"stderr:\n{self.stderr_tail()}")
+                raise Failed(
+                    f"{self.name} exited ({self.proc.returncode}) before {what}; "
+                    f"stderr:\n{self.stderr_tail()}"
+                )
             line = line.strip()
             if line.startswith("{"):
                 try:
@@ -276,8 +357,9 @@ class Results:
 
     def paired_fraction(self, key: str, sdk: str, ref: str) -> Optional[Tuple[float, int]]:
         """Median over rounds of value(sdk) / value(ref) within the same round."""
-        fr = [r[sdk] / r[ref] for r in self.by_round.get(key, {}).values()
-              if sdk in r and r.get(ref)]
+        fr = [
+            r[sdk] / r[ref] for r in self.by_round.get(key, {}).values() if sdk in r and r.get(ref)
+        ]
         return (pmedian(fr), len(fr)) if fr else None
 
     def not_yet(self, key: str, sdk: str, reason: str) -> None:
@@ -296,8 +378,13 @@ class Results:
         return all(sdk in self.unavailable.get(k, {}) for k in keys)
 
     def to_json(self) -> Dict[str, Any]:
-        return {"values": self.values, "unavailable": self.unavailable,
-                "errors": self.errors, "info": self.info, "by_round": self.by_round}
+        return {
+            "values": self.values,
+            "unavailable": self.unavailable,
+            "errors": self.errors,
+            "info": self.info,
+            "by_round": self.by_round,
+        }
 
 
 # --------------------------------------------------------------------------- the bench
@@ -352,9 +439,19 @@ class Bench:
             self.start_driver()
 
     def start_driver(self) -> None:
-        self.driver = JsonProc("driver", [self.py["official"], "-I", str(DRIVER), "--target",
-                                          self.target, "--workflow-task-queue", self.wf_tq],
-                               cwd=self.cwd)
+        self.driver = JsonProc(
+            "driver",
+            [
+                self.py["official"],
+                "-I",
+                str(DRIVER),
+                "--target",
+                self.target,
+                "--workflow-task-queue",
+                self.wf_tq,
+            ],
+            cwd=self.cwd,
+        )
         ev = self.driver.expect(60, "driver ready")
         if ev.get("event") != "ready":
             raise Failed(f"driver: {ev}")
@@ -375,8 +472,11 @@ class Bench:
     def settle(self) -> None:
         """Wait until the server and the peer host are (nearly) idle, so one
         measurement's leftovers (workflows still finishing) don't land in the next."""
-        pids = [p for p in (getattr(self.server, "_proc", None), getattr(self.peer, "_proc", None))
-                if p is not None]
+        pids = [
+            p
+            for p in (getattr(self.server, "_proc", None), getattr(self.peer, "_proc", None))
+            if p is not None
+        ]
         if not pids:
             return
         t0 = time.monotonic()
@@ -391,17 +491,35 @@ class Bench:
             # holding thousands of finished workflows idles at 5-15 % of one.
             if busy < 0.25:
                 return
-        log(f"   (server + peer still {100 * busy:.0f} % busy after "
-            f"{self.cfg.settle_timeout:.0f}s; going on)")
+        log(
+            f"   (server + peer still {100 * busy:.0f} % busy after "
+            f"{self.cfg.settle_timeout:.0f}s; going on)"
+        )
 
-    def driver_run(self, activity_tq: str, workflows: int, per: int, concurrent: bool,
-                   timeout: float, worker: Optional[JsonProc] = None) -> Dict[str, Any]:
+    def driver_run(
+        self,
+        activity_tq: str,
+        workflows: int,
+        per: int,
+        concurrent: bool,
+        timeout: float,
+        worker: Optional[JsonProc] = None,
+    ) -> Dict[str, Any]:
         """Runs one workload through the driver. If `worker` dies meanwhile, gives up at
         once (a fresh driver replaces the busy one) instead of waiting for the timeout."""
         assert self.driver
-        self.driver.send(json.dumps({"cmd": "activities", "activity_task_queue": activity_tq,
-                                     "workflows": workflows, "per_workflow": per,
-                                     "concurrent": concurrent, "timeout_s": timeout}))
+        self.driver.send(
+            json.dumps(
+                {
+                    "cmd": "activities",
+                    "activity_task_queue": activity_tq,
+                    "workflows": workflows,
+                    "per_workflow": per,
+                    "concurrent": concurrent,
+                    "timeout_s": timeout,
+                }
+            )
+        )
         deadline = time.monotonic() + timeout + 60
         while True:
             try:
@@ -414,8 +532,9 @@ class Bench:
                     stop_proc(self.driver.proc)
                     self.driver.close(5)
                     self.start_driver()
-                    raise Failed(f"{worker.name} exited ({worker.proc.returncode}) during the "
-                                 f"workload") from None
+                    raise Failed(
+                        f"{worker.name} exited ({worker.proc.returncode}) during the workload"
+                    ) from None
         if not reply.get("ok"):
             raise Failed(f"workload: {reply.get('error')}")
         return reply
@@ -425,9 +544,14 @@ class Bench:
     def order(self, rnd: int) -> Tuple[str, str]:
         return SDKS if rnd % 2 == 0 else SDKS[::-1]
 
-    def run_group(self, group: str, fn: Callable[[int, str], None], rounds: int,
-                  sdks: Tuple[str, ...] = SDKS,
-                  extra: Optional[Callable[[int], None]] = None) -> None:
+    def run_group(
+        self,
+        group: str,
+        fn: Callable[[int, str], None],
+        rounds: int,
+        sdks: Tuple[str, ...] = SDKS,
+        extra: Optional[Callable[[int], None]] = None,
+    ) -> None:
         if group not in self.only and extra is None:
             return
         t = time.monotonic()
@@ -440,7 +564,7 @@ class Bench:
                 self.settle()
             if group not in self.only:
                 continue
-            for sdk in (self.order(rnd) if sdks == SDKS else sdks):
+            for sdk in self.order(rnd) if sdks == SDKS else sdks:
                 if self.res.is_unavailable(group, sdk):
                     continue  # reported once; nothing to measure
                 if self.res.failures(group, sdk) >= 2:
@@ -469,14 +593,33 @@ class Bench:
 
     def worker_round(self, rnd: int, sdk: str) -> None:
         c = self.cfg
-        out = self.worker_phases(sdk, rnd, [
-            self.py[sdk], "-I", str(SDK_SIDE), "worker", "--sdk", sdk, "--target", self.target,
-            "--task-queue", "{tq}", "--idle-seconds", str(c.idle_s)])
-        for key in ("idle_rss_mib", "worker_cpu_ms", "peak_rss_mib", "throughput_aps",
-                    "worker_cpu_seq_ms"):
+        out = self.worker_phases(
+            sdk,
+            rnd,
+            [
+                self.py[sdk],
+                "-I",
+                str(SDK_SIDE),
+                "worker",
+                "--sdk",
+                sdk,
+                "--target",
+                self.target,
+                "--task-queue",
+                "{tq}",
+                "--idle-seconds",
+                str(c.idle_s),
+            ],
+        )
+        for key in (
+            "idle_rss_mib",
+            "worker_cpu_ms",
+            "peak_rss_mib",
+            "throughput_aps",
+            "worker_cpu_seq_ms",
+        ):
             self.res.add(key, sdk, out[key], rnd)
-        self.res.info.setdefault("worker_cpu_detail", {}).setdefault(sdk, []).append(
-            out["detail"])
+        self.res.info.setdefault("worker_cpu_detail", {}).setdefault(sdk, []).append(out["detail"])
 
     def activity_ceiling_round(self, rnd: int) -> None:
         """The same phases served by bench/activity_ceiling.c (the C core alone): the
@@ -484,13 +627,16 @@ class Bench:
         if self.act_exe is None:
             return
         try:
-            out = self.worker_phases("c-core", rnd, [
-                str(self.act_exe), self.target, NS, "{tq}", str(self.cfg.idle_s)])
+            out = self.worker_phases(
+                "c-core", rnd, [str(self.act_exe), self.target, NS, "{tq}", str(self.cfg.idle_s)]
+            )
             self.res.info.setdefault("activity_ceiling", []).append(out)
             self.res.add("throughput_aps", "ceiling", out["throughput_aps"], rnd)
             self.res.add("worker_cpu_ms", "ceiling", out["worker_cpu_ms"], rnd)
-            log(f"   activity ceiling round {rnd + 1}: {out['throughput_aps']:.0f} act/s, "
-                f"C-core CPU {out['worker_cpu_ms']:.3f} ms/activity")
+            log(
+                f"   activity ceiling round {rnd + 1}: {out['throughput_aps']:.0f} act/s, "
+                f"C-core CPU {out['worker_cpu_ms']:.3f} ms/activity"
+            )
         except (Failed, NotYet) as e:
             self.res.info["activity_ceiling_error"] = str(e)
             log(f"   activity ceiling FAILED: {tail(str(e), 6)}")
@@ -517,8 +663,9 @@ class Bench:
                 w.send(f"begin {label}")
                 self.expect_event(w, "begun")
                 try:
-                    reply = self.driver_run(tq, workflows, per, concurrent,
-                                            60 + workflows * per / 20, worker=w)
+                    reply = self.driver_run(
+                        tq, workflows, per, concurrent, 60 + workflows * per / 20, worker=w
+                    )
                 except Failed as e:
                     raise Failed(f"{e}\n{w.name} stderr tail:\n{w.stderr_tail(8)}") from None
                 w.send(f"end {label}")
@@ -541,10 +688,12 @@ class Bench:
                 w.send("quit")
                 self.expect_event(w, "bye", timeout=30)
                 self.res.info.setdefault("shutdown_s", {}).setdefault(who, []).append(
-                    time.monotonic() - t)
+                    time.monotonic() - t
+                )
             except Failed as e:
                 self.res.info.setdefault("shutdown_problems", []).append(
-                    f"{who}, round {rnd + 1}: {short(str(e), 300)}")
+                    f"{who}, round {rnd + 1}: {short(str(e), 300)}"
+                )
                 log(f"   {who}: worker shutdown problem: {tail(str(e), 4)}")
         finally:
             w.close()
@@ -570,12 +719,35 @@ class Bench:
 
     def client_round(self, rnd: int, sdk: str) -> None:
         c = self.cfg
-        p = JsonProc(f"{sdk} client", [
-            self.py[sdk], "-I", str(SDK_SIDE), "client", "--sdk", sdk, "--target", self.target,
-            "--task-queue", self.wf_tq, "--start-task-queue", self.start_tq(sdk),
-            "--warmup", str(c.warmup), "--sequential", str(c.seq),
-            "--concurrent-total", str(c.conc_total), "--in-flight", str(c.in_flight),
-            "--signals", str(c.signals)], cwd=self.cwd, stdin=False)
+        p = JsonProc(
+            f"{sdk} client",
+            [
+                self.py[sdk],
+                "-I",
+                str(SDK_SIDE),
+                "client",
+                "--sdk",
+                sdk,
+                "--target",
+                self.target,
+                "--task-queue",
+                self.wf_tq,
+                "--start-task-queue",
+                self.start_tq(sdk),
+                "--warmup",
+                str(c.warmup),
+                "--sequential",
+                str(c.seq),
+                "--concurrent-total",
+                str(c.conc_total),
+                "--in-flight",
+                str(c.in_flight),
+                "--signals",
+                str(c.signals),
+            ],
+            cwd=self.cwd,
+            stdin=False,
+        )
         try:
             out = p.expect(120 + (c.seq + c.conc_total) * 0.05 + c.signals * 0.2, "results")
         finally:
@@ -595,8 +767,14 @@ class Bench:
 
     def importtime_ms(self, py: str, module: str) -> float:
         code = f"import os; os.write(2, b'{self.MARK}\\n'); import {module}"
-        r = subprocess.run([py, "-I", "-X", "importtime", "-c", code], cwd=self.cwd,
-                           capture_output=True, text=True, env=clean_env(), timeout=60)
+        r = subprocess.run(
+            [py, "-I", "-X", "importtime", "-c", code],
+            cwd=self.cwd,
+            capture_output=True,
+            text=True,
+            env=clean_env(),
+            timeout=60,
+        )
         if r.returncode != 0:
             raise Failed(f"import {module} failed: {tail(r.stderr, 5)}")
         after = r.stderr.split(self.MARK, 1)[1]
@@ -609,8 +787,9 @@ class Bench:
 
     def wall_ms(self, py: str, code: str) -> float:
         t = time.perf_counter()
-        r = subprocess.run([py, "-I", "-c", code], cwd=self.cwd, capture_output=True,
-                           env=clean_env(), timeout=60)
+        r = subprocess.run(
+            [py, "-I", "-c", code], cwd=self.cwd, capture_output=True, env=clean_env(), timeout=60
+        )
         if r.returncode != 0:
             raise Failed(f"{code!r} failed: {tail(r.stderr.decode(), 5)}")
         return (time.perf_counter() - t) * 1000.0
@@ -700,20 +879,28 @@ print(json.dumps({"pkg_dir": pkg, "size": size, "native": native[0], "native_nam
 
     def size_round(self, rnd: int, sdk: str) -> None:
         if sdk == "ours" and self.py_import["ours"] == self.py["ours"]:
-            raise Failed("our wheel was not built/installed (see the log), so there is no "
-                         "installed package to measure")
+            raise Failed(
+                "our wheel was not built/installed (see the log), so there is no "
+                "installed package to measure"
+            )
         dist = "temporalio-c" if sdk == "ours" else "temporalio"
-        r = subprocess.run([self.py_import[sdk], "-I", "-c", self.SIZE_SCRIPT, dist],
-                           cwd=self.cwd, capture_output=True, text=True, env=clean_env(),
-                           timeout=120)
+        r = subprocess.run(
+            [self.py_import[sdk], "-I", "-c", self.SIZE_SCRIPT, dist],
+            cwd=self.cwd,
+            capture_output=True,
+            text=True,
+            env=clean_env(),
+            timeout=120,
+        )
         if r.returncode != 0:
             raise Failed(f"size: {tail(r.stderr, 5)}")
         out = json.loads(r.stdout.strip().splitlines()[-1])
         mib = 1024.0 * 1024.0
         self.res.add("installed_mib", sdk, out["size"] / mib)
         sys_bytes = sum(out["syslibs"].values())
-        self.res.add("installed_deps_mib", sdk,
-                     (out["size"] + sum(out["deps"].values()) + sys_bytes) / mib)
+        self.res.add(
+            "installed_deps_mib", sdk, (out["size"] + sum(out["deps"].values()) + sys_bytes) / mib
+        )
         self.res.add("native_mib", sdk, out["native"] / mib)
         self.res.add("syslibs_mib", sdk, sys_bytes / mib)
         self.res.info.setdefault("size_detail", {})[sdk] = out
@@ -729,31 +916,63 @@ print(json.dumps({"pkg_dir": pkg, "size": size, "native": native[0], "native_nam
         try:
             with open(logf, "w") as lf:
                 # A build dir of its own: never races a build of the editable install.
-                subprocess.run([str(ROOT / ".venv" / "bin" / "pip"), "wheel", "--no-deps",
-                                "--no-build-isolation", "-C", f"build-dir={WORK / 'wheel-build'}",
-                                "-w", str(wheel_dir), str(ROOT)], cwd=str(ROOT), stdout=lf,
-                               stderr=subprocess.STDOUT, check=True, timeout=900,
-                               env=clean_env())
+                subprocess.run(
+                    [
+                        str(ROOT / ".venv" / "bin" / "pip"),
+                        "wheel",
+                        "--no-deps",
+                        "--no-build-isolation",
+                        "-C",
+                        f"build-dir={WORK / 'wheel-build'}",
+                        "-w",
+                        str(wheel_dir),
+                        str(ROOT),
+                    ],
+                    cwd=str(ROOT),
+                    stdout=lf,
+                    stderr=subprocess.STDOUT,
+                    check=True,
+                    timeout=900,
+                    env=clean_env(),
+                )
                 wheels = sorted(wheel_dir.glob("*.whl"))
                 if not wheels:
                     raise Failed("pip wheel produced no wheel")
                 if not (venv / "bin" / "python").exists():
-                    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)],
-                                   check=True, stdout=lf, stderr=subprocess.STDOUT)
-                pip = [str(ROOT / ".venv" / "bin" / "pip"), "--python", str(venv / "bin" / "python")]
+                    subprocess.run(
+                        [sys.executable, "-m", "venv", "--without-pip", str(venv)],
+                        check=True,
+                        stdout=lf,
+                        stderr=subprocess.STDOUT,
+                    )
+                pip = [
+                    str(ROOT / ".venv" / "bin" / "pip"),
+                    "--python",
+                    str(venv / "bin" / "python"),
+                ]
                 quiet = ["--disable-pip-version-check", "--no-input"]
-                subprocess.run(pip + ["install", *quiet, "--force-reinstall", "--no-deps",
-                                      str(wheels[0])], check=True, stdout=lf,
-                               stderr=subprocess.STDOUT, env=clean_env())
+                subprocess.run(
+                    pip + ["install", *quiet, "--force-reinstall", "--no-deps", str(wheels[0])],
+                    check=True,
+                    stdout=lf,
+                    stderr=subprocess.STDOUT,
+                    env=clean_env(),
+                )
                 # Its runtime dependencies (a no-op when already satisfied).
-                subprocess.run(pip + ["install", *quiet, str(wheels[0])], check=True, stdout=lf,
-                               stderr=subprocess.STDOUT, env=clean_env())
+                subprocess.run(
+                    pip + ["install", *quiet, str(wheels[0])],
+                    check=True,
+                    stdout=lf,
+                    stderr=subprocess.STDOUT,
+                    env=clean_env(),
+                )
             self.py_import["ours"] = str(venv / "bin" / "python")
             self.res.info["wheel"] = wheels[0].name
             log(f"built and installed {wheels[0].name} ({time.monotonic() - t:.0f}s)")
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired, Failed, OSError) as e:
             why = f"building/installing our wheel failed ({e}); log: {logf}\n" + tail(
-                logf.read_text(errors="replace") if logf.exists() else "", 8)
+                logf.read_text(errors="replace") if logf.exists() else "", 8
+            )
             log(why)
             self.res.info["wheel_error"] = why
             # Import time then falls back to the editable .venv (noted in the table).
@@ -765,19 +984,40 @@ print(json.dumps({"pkg_dir": pkg, "size": size, "native": native[0], "native_nam
         logf = WORK / "ceiling-build.log"
         try:
             with open(logf, "w") as lf:
-                subprocess.run(["cmake", "-S", str(ROOT), "-B", str(cb), "-G", "Ninja",
-                                "-DTCORE_PYTHON=OFF", "-DTCORE_TESTS=OFF", "-DTCORE_WERROR=OFF",
-                                "-DCMAKE_BUILD_TYPE=Release",
-                                f"-DCMAKE_PROJECT_INCLUDE={BENCH / 'ceiling.cmake'}"],
-                               check=True, stdout=lf, stderr=subprocess.STDOUT, timeout=600)
-                subprocess.run(["cmake", "--build", str(cb), "--target", "start_ceiling",
-                                "activity_ceiling"],
-                               check=True, stdout=lf, stderr=subprocess.STDOUT, timeout=900)
+                subprocess.run(
+                    [
+                        "cmake",
+                        "-S",
+                        str(ROOT),
+                        "-B",
+                        str(cb),
+                        "-G",
+                        "Ninja",
+                        "-DTCORE_PYTHON=OFF",
+                        "-DTCORE_TESTS=OFF",
+                        "-DTCORE_WERROR=OFF",
+                        "-DCMAKE_BUILD_TYPE=Release",
+                        f"-DCMAKE_PROJECT_INCLUDE={BENCH / 'ceiling.cmake'}",
+                    ],
+                    check=True,
+                    stdout=lf,
+                    stderr=subprocess.STDOUT,
+                    timeout=600,
+                )
+                subprocess.run(
+                    ["cmake", "--build", str(cb), "--target", "start_ceiling", "activity_ceiling"],
+                    check=True,
+                    stdout=lf,
+                    stderr=subprocess.STDOUT,
+                    timeout=900,
+                )
             self.act_exe = cb / "activity_ceiling"
             return cb / "start_ceiling"
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as e:
-            self.res.info["ceiling_error"] = (f"building bench/start_ceiling.c failed ({e}):\n"
-                                              + tail(logf.read_text(errors="replace"), 8))
+            self.res.info["ceiling_error"] = (
+                f"building bench/start_ceiling.c failed ({e}):\n"
+                + tail(logf.read_text(errors="replace"), 8)
+            )
             log(self.res.info["ceiling_error"])
             return None
 
@@ -787,9 +1027,21 @@ print(json.dumps({"pkg_dir": pkg, "size": size, "native": native[0], "native_nam
         if self.ceil_exe is None:
             return
         c = self.cfg
-        r = subprocess.run([str(self.ceil_exe), self.target, NS, self.start_tq("c"), str(c.seq),
-                            str(c.conc_total), str(c.ceil_in_flight)], capture_output=True,
-                           text=True, timeout=300 + c.conc_total, cwd=self.cwd)
+        r = subprocess.run(
+            [
+                str(self.ceil_exe),
+                self.target,
+                NS,
+                self.start_tq("c"),
+                str(c.seq),
+                str(c.conc_total),
+                str(c.ceil_in_flight),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300 + c.conc_total,
+            cwd=self.cwd,
+        )
         try:
             out = json.loads(r.stdout.strip().splitlines()[-1])
         except (ValueError, IndexError):
@@ -798,14 +1050,17 @@ print(json.dumps({"pkg_dir": pkg, "size": size, "native": native[0], "native_nam
             self.ceil_exe = None
             return
         if out.get("failed"):
-            self.res.info["ceiling_error"] = (f"{out['failed']} starts failed (status "
-                                              f"{out['last_status']}: {out['last_error']})")
+            self.res.info["ceiling_error"] = (
+                f"{out['failed']} starts failed (status {out['last_status']}: {out['last_error']})"
+            )
         else:
             self.res.info.setdefault("ceiling", []).append(out)
             self.res.add("starts_per_s", "ceiling", out["starts_per_s"], rnd)
             self.res.add("start_p50_ms", "ceiling", out["seq_p50_ms"], rnd)
-            log(f"   ceiling round {rnd + 1}: {out['starts_per_s']:.0f} starts/s, "
-                f"sequential p50 {out['seq_p50_ms']:.2f} ms")
+            log(
+                f"   ceiling round {rnd + 1}: {out['starts_per_s']:.0f} starts/s, "
+                f"sequential p50 {out['seq_p50_ms']:.2f} ms"
+            )
 
     # ---- instructions per activity (callgrind)
 
@@ -814,8 +1069,11 @@ print(json.dumps({"pkg_dir": pkg, "size": size, "native": native[0], "native_nam
         cc = shutil.which("cc") or shutil.which("gcc")
         if not cc:
             return None
-        r = subprocess.run([cc, "-shared", "-fPIC", "-O1", "-o", str(out),
-                            str(BENCH / "cg_toggle.c")], capture_output=True, text=True)
+        r = subprocess.run(
+            [cc, "-shared", "-fPIC", "-O1", "-o", str(out), str(BENCH / "cg_toggle.c")],
+            capture_output=True,
+            text=True,
+        )
         if r.returncode != 0:
             self.res.info["instr_error"] = f"cg_toggle.c: {tail(r.stderr, 3)} (valgrind headers?)"
             return None
@@ -830,10 +1088,30 @@ print(json.dumps({"pkg_dir": pkg, "size": size, "native": native[0], "native_nam
         outfile = WORK / f"callgrind.{sdk}.out"
         for old in WORK.glob(f"callgrind.{sdk}.out*"):
             old.unlink()
-        w = JsonProc(f"{sdk} worker (callgrind)", [
-            "valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={outfile}",
-            self.py[sdk], "-I", str(SDK_SIDE), "worker", "--sdk", sdk, "--target", self.target,
-            "--task-queue", tq, "--idle-seconds", "1", "--callgrind-lib", lib], cwd=self.cwd)
+        w = JsonProc(
+            f"{sdk} worker (callgrind)",
+            [
+                "valgrind",
+                "--tool=callgrind",
+                "--instr-atstart=no",
+                f"--callgrind-out-file={outfile}",
+                self.py[sdk],
+                "-I",
+                str(SDK_SIDE),
+                "worker",
+                "--sdk",
+                sdk,
+                "--target",
+                self.target,
+                "--task-queue",
+                tq,
+                "--idle-seconds",
+                "1",
+                "--callgrind-lib",
+                lib,
+            ],
+            cwd=self.cwd,
+        )
         try:
             ev = w.expect(400, "worker ready (under valgrind)")
             if ev.get("event") == "startup_failed" and "unavailable" in ev:
@@ -877,10 +1155,18 @@ print(json.dumps({"pkg_dir": pkg, "size": size, "native": native[0], "native_nam
         self.run_group("size", self.size_round, 1)
         if "ceiling" in self.only:
             self.ceil_exe = self.build_ceiling()
-        self.run_group("client", self.client_round, c.rounds,
-                       extra=self.ceiling_round if "ceiling" in self.only else None)
-        self.run_group("worker", self.worker_round, c.rounds,
-                       extra=self.activity_ceiling_round if "ceiling" in self.only else None)
+        self.run_group(
+            "client",
+            self.client_round,
+            c.rounds,
+            extra=self.ceiling_round if "ceiling" in self.only else None,
+        )
+        self.run_group(
+            "worker",
+            self.worker_round,
+            c.rounds,
+            extra=self.activity_ceiling_round if "ceiling" in self.only else None,
+        )
         if "instr" in self.only:
             self.cg_lib = self.build_cg_toggle() if shutil.which("valgrind") else None
             if not shutil.which("valgrind"):
@@ -904,9 +1190,13 @@ def machine_info(bench: Bench) -> Dict[str, str]:
 
     def run(args: List[str]) -> str:
         try:
-            return subprocess.run(args, capture_output=True, text=True, timeout=30,
-                                  cwd=bench.cwd if os.path.isdir(bench.cwd) else None
-                                  ).stdout.strip()
+            return subprocess.run(
+                args,
+                capture_output=True,
+                text=True,
+                timeout=30,
+                cwd=bench.cwd if os.path.isdir(bench.cwd) else None,
+            ).stdout.strip()
         except (OSError, subprocess.TimeoutExpired):
             return "?"
 
@@ -920,14 +1210,17 @@ def machine_info(bench: Bench) -> Dict[str, str]:
         "memory": f"{int(mem.group(1)) / 1024 / 1024:.1f} GiB" if mem else "?",
         "kernel": platform.release(),
         "os": run(["sh", "-c", ". /etc/os-release 2>/dev/null && echo $PRETTY_NAME"]) or "?",
-        "python_ours": run([bench.py["ours"], "-I", "-c", "import sys; print(sys.version.split()[0])"]),
-        "python_official": run([bench.py["official"], "-I", "-c",
-                                "import sys; print(sys.version.split()[0])"]),
+        "python_ours": run(
+            [bench.py["ours"], "-I", "-c", "import sys; print(sys.version.split()[0])"]
+        ),
+        "python_official": run(
+            [bench.py["official"], "-I", "-c", "import sys; print(sys.version.split()[0])"]
+        ),
         "server": run([temporal, "--version"]),
         "ours": f"temporalio-c {rev}{' (uncommitted changes)' if dirty else ''}",
         "official": f"temporalio {OFFICIAL_VERSION}",
         "loadavg": f"{bench.load_start} at the start, {read('/proc/loadavg').split(' ')[0]} "
-                   f"at the end (1-min average; other work on the machine shows here)",
+        f"at the end (1-min average; other work on the machine shows here)",
     }
 
 
@@ -956,8 +1249,14 @@ def summarize(res: Results, key: str, sdk: str) -> Dict[str, Any]:
         if errs:
             return {"state": "failed", "why": errs[0], "errors": errs}
         return {"state": "missing"}
-    return {"state": "ok", "median": pmedian(vals), "min": min(vals), "max": max(vals),
-            "n": len(vals), "errors": errs}
+    return {
+        "state": "ok",
+        "median": pmedian(vals),
+        "min": min(vals),
+        "max": max(vals),
+        "n": len(vals),
+        "errors": errs,
+    }
 
 
 def cell(s: Dict[str, Any], unit: str) -> str:
@@ -981,7 +1280,9 @@ def short(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def ratio_and_verdict(key: str, a: Dict[str, Any], b: Dict[str, Any]) -> Tuple[Optional[float], str]:
+def ratio_and_verdict(
+    key: str, a: Dict[str, Any], b: Dict[str, Any]
+) -> Tuple[Optional[float], str]:
     if a["state"] != "ok" or b["state"] != "ok" or not b["median"]:
         return None, ""
     r = a["median"] / b["median"]
@@ -993,7 +1294,9 @@ def ratio_and_verdict(key: str, a: Dict[str, Any], b: Dict[str, Any]) -> Tuple[O
     return r, "meets" if ok else "misses"
 
 
-def build_report(bench: Bench, machine: Dict[str, str], elapsed: float, chart_note: str) -> Tuple[str, Dict[str, Any]]:
+def build_report(
+    bench: Bench, machine: Dict[str, str], elapsed: float, chart_note: str
+) -> Tuple[str, Dict[str, Any]]:
     cfg, res = bench.cfg, bench.res
     mode = "smoke" if bench.args.smoke else ("quick" if bench.args.quick else "full")
     rows, chart = [], []
@@ -1013,24 +1316,29 @@ def build_report(bench: Bench, machine: Dict[str, str], elapsed: float, chart_no
         nproc = int(machine["nproc"])
         la = float(re.findall(r"[\d.]+", machine["loadavg"])[0])
         if la > 0.5 * nproc:
-            load_warn = (f"**The machine was busy when the run started (load average {la:.1f} on "
-                         f"{nproc} CPUs): absolute numbers are noisy; ratios less so.**")
+            load_warn = (
+                f"**The machine was busy when the run started (load average {la:.1f} on "
+                f"{nproc} CPUs): absolute numbers are noisy; ratios less so.**"
+            )
     except (ValueError, IndexError, KeyError):
         pass
     if load_warn:
         lines += [load_warn, ""]
-    lines += ["| Scenario | Ours | Official | Ratio | Target | Rounds |",
-              "| --- | --- | --- | --- | --- | --- |"]
+    lines += [
+        "| Scenario | Ours | Official | Ratio | Target | Rounds |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
     params = {
         "worker_cpu_ms": f"{max(1, cfg.cpu_n // cfg.cpu_batch) * cfg.cpu_batch} echo activities, "
-                         f"{cfg.cpu_batch} per workflow at once",
+        f"{cfg.cpu_batch} per workflow at once",
         "throughput_aps": f"{cfg.thr_in_flight} in flight: {cfg.thr_in_flight} workflows × "
-                          f"{cfg.thr_per} sequential",
+        f"{cfg.thr_per} sequential",
         "starts_per_s": f"{cfg.in_flight} in flight, {cfg.conc_total} starts",
         "start_p50_ms": f"{cfg.seq} starts",
-        "instr_per_activity": "N = " + ", ".join(
-            f"{k}: {v}" for k, v in res.info.get("instr_n", {}).items()) if res.info.get(
-            "instr_n") else f"N = {cfg.cg_n}",
+        "instr_per_activity": "N = "
+        + ", ".join(f"{k}: {v}" for k, v in res.info.get("instr_n", {}).items())
+        if res.info.get("instr_n")
+        else f"N = {cfg.cg_n}",
     }
     for key, label, unit, better, target, group in METRICS:
         if group not in bench.only:
@@ -1045,18 +1353,38 @@ def build_report(bench: Bench, machine: Dict[str, str], elapsed: float, chart_no
         rows.append(f"| {lab} | {cell(a, unit)} | {cell(b, unit)} | {rtext} | {tgt} | {n} |")
         if key in ("native_mib", "syslibs_mib"):
             continue  # breakdowns of 6b: in the table, not the chart
-        chart.append({"key": key, "label": label, "ratio": r, "target": target,
-                      "better": better, "ours": a["state"], "official": b["state"]})
+        chart.append(
+            {
+                "key": key,
+                "label": label,
+                "ratio": r,
+                "target": target,
+                "better": better,
+                "ours": a["state"],
+                "official": b["state"],
+            }
+        )
     lines += rows
-    met = [c["label"].split(" ")[0] for c in chart if c["target"] and c["ratio"] is not None
-           and ratio_and_verdict(c["key"], summarize(res, c["key"], "ours"),
-                                 summarize(res, c["key"], "official"))[1] == "meets"]
+    met = [
+        c["label"].split(" ")[0]
+        for c in chart
+        if c["target"]
+        and c["ratio"] is not None
+        and ratio_and_verdict(
+            c["key"], summarize(res, c["key"], "ours"), summarize(res, c["key"], "official")
+        )[1]
+        == "meets"
+    ]
     judged = [c for c in chart if c["target"] and c["ratio"] is not None]
     missed = [c["label"] for c in judged if c["label"].split(" ")[0] not in met]
     open_ = [c["label"] for c in chart if c["target"] and c["ratio"] is None]
-    lines += ["", f"Targets: {len(met)} of {len(judged)} measured met"
-              + (f"; missed: {'; '.join(missed)}" if missed else "")
-              + (f"; not measured: {'; '.join(open_)}" if open_ else "") + "."]
+    lines += [
+        "",
+        f"Targets: {len(met)} of {len(judged)} measured met"
+        + (f"; missed: {'; '.join(missed)}" if missed else "")
+        + (f"; not measured: {'; '.join(open_)}" if open_ else "")
+        + ".",
+    ]
     # ceiling
     ceil = res.info.get("ceiling") or []
     if "ceiling" in bench.only:
@@ -1076,8 +1404,10 @@ def build_report(bench: Bench, machine: Dict[str, str], elapsed: float, chart_no
             for sdk in SDKS:
                 pf = res.paired_fraction("starts_per_s", sdk, "ceiling")
                 if pf:
-                    lines.append(f"- 4c {sdk}: {100 * pf[0]:.0f} % of the ceiling (median over "
-                                 f"{pf[1]} round(s) of the ratio within a round).")
+                    lines.append(
+                        f"- 4c {sdk}: {100 * pf[0]:.0f} % of the ceiling (median over "
+                        f"{pf[1]} round(s) of the ratio within a round)."
+                    )
                 pf = res.paired_fraction("start_p50_ms", sdk, "ceiling")
                 if pf:
                     lines.append(f"- 4a {sdk}: start p50 is {pf[0]:.2f}× the raw C floor.")
@@ -1098,34 +1428,60 @@ def build_report(bench: Bench, machine: Dict[str, str], elapsed: float, chart_no
             for sdk in SDKS:
                 pf = res.paired_fraction("throughput_aps", sdk, "ceiling")
                 if pf:
-                    verdict = (" (target ≥ 90 %: **meets**)" if pf[0] >= 0.9 else
-                               " (target ≥ 90 %: **misses**)") if sdk == "ours" else ""
-                    lines.append(f"- 2 {sdk}: {100 * pf[0]:.0f} % of the activity ceiling "
-                                 f"(median over {pf[1]} round(s) of the ratio within a round)"
-                                 f"{verdict}.")
+                    verdict = (
+                        (
+                            " (target ≥ 90 %: **meets**)"
+                            if pf[0] >= 0.9
+                            else " (target ≥ 90 %: **misses**)"
+                        )
+                        if sdk == "ours"
+                        else ""
+                    )
+                    lines.append(
+                        f"- 2 {sdk}: {100 * pf[0]:.0f} % of the activity ceiling "
+                        f"(median over {pf[1]} round(s) of the ratio within a round)"
+                        f"{verdict}."
+                    )
                 pf = res.paired_fraction("worker_cpu_ms", sdk, "ceiling")
                 if pf:
                     lines.append(f"- 1 {sdk}: CPU per activity {pf[0]:.1f}× the C core alone's.")
-            lines.append("- Throughput in 2 is bound by the server and the peer workflow host "
-                         "(every sequential activity costs a workflow task), so a figure above "
-                         "100 % of the ceiling is noise between runs, not a faster worker.")
+            lines.append(
+                "- Throughput in 2 is bound by the server and the peer workflow host "
+                "(every sequential activity costs a workflow task), so a figure above "
+                "100 % of the ceiling is noise between runs, not a faster worker."
+            )
         if res.info.get("activity_ceiling_error"):
-            lines += ["", "Activity ceiling: FAILED: "
-                      + short(res.info["activity_ceiling_error"], 300)]
+            lines += [
+                "",
+                "Activity ceiling: FAILED: " + short(res.info["activity_ceiling_error"], 300),
+            ]
         if res.info.get("ceiling_error"):
             lines += ["", f"7. Server ceiling: FAILED: {short(res.info['ceiling_error'], 300)}"]
     lines += ["", "## Machine", "", "| | |", "| --- | --- |"]
-    for k in ("nproc", "cpu", "memory", "kernel", "os", "python_ours", "python_official",
-              "server", "ours", "official", "loadavg"):
+    for k in (
+        "nproc",
+        "cpu",
+        "memory",
+        "kernel",
+        "os",
+        "python_ours",
+        "python_official",
+        "server",
+        "ours",
+        "official",
+        "loadavg",
+    ):
         lines.append(f"| {k} | {machine.get(k, '?')} |")
     lines += ["", "## How each figure is measured", ""]
     lines += METHOD_NOTES
     if res.info.get("wheel"):
         lines.append(f"- Our wheel this run: `{res.info['wheel']}`.")
     if res.info.get("wheel_error"):
-        lines.append("- Our wheel could not be built, so import times of ours came from the "
-                     "editable `.venv` install (its import hook adds time) and size was not "
-                     f"measured: {short(res.info['wheel_error'], 300)}")
+        lines.append(
+            "- Our wheel could not be built, so import times of ours came from the "
+            "editable `.venv` install (its import hook adds time) and size was not "
+            f"measured: {short(res.info['wheel_error'], 300)}"
+        )
     det = res.info.get("size_detail", {})
     for sdk in SDKS:
         if sdk in det:
@@ -1135,18 +1491,21 @@ def build_report(bench: Bench, machine: Dict[str, str], elapsed: float, chart_no
             libs = ", ".join(f"{k} {v / 1048576:.2f}" for k, v in big[:8])
             if len(big) > 8:
                 libs += f" and {len(big) - 8} more ({sum(v for _, v in big[8:]) / 1048576:.2f})"
-            lines.append(f"- Size, {sdk}: package {d['size'] / 1048576:.1f} MiB (largest native "
-                         f"library `{d['native_name']}` {d['native'] / 1048576:.1f} MiB); "
-                         f"Python runtime deps: {deps or 'none'}; system shared libraries "
-                         f"(MiB): {libs or 'none'}.")
+            lines.append(
+                f"- Size, {sdk}: package {d['size'] / 1048576:.1f} MiB (largest native "
+                f"library `{d['native_name']}` {d['native'] / 1048576:.1f} MiB); "
+                f"Python runtime deps: {deps or 'none'}; system shared libraries "
+                f"(MiB): {libs or 'none'}."
+            )
     grouped: Dict[Tuple[str, str], List[str]] = {}  # (sdk, message) -> figures
     for key, *_ in METRICS:
         for sdk in SDKS:
             for e in res.errors.get(key, {}).get(sdk, []):
                 grouped.setdefault((sdk, "failed: " + short(e, 600)), []).append(key)
             if sdk in res.unavailable.get(key, {}):
-                grouped.setdefault((sdk, "not available yet: " + short(
-                    res.unavailable[key][sdk], 300)), []).append(key)
+                grouped.setdefault(
+                    (sdk, "not available yet: " + short(res.unavailable[key][sdk], 300)), []
+                ).append(key)
     problems = [f"- {sdk}, {', '.join(keys)}: {msg}" for (sdk, msg), keys in grouped.items()]
     for p in res.info.get("shutdown_problems", []):
         problems.append(f"- worker shutdown (after the figures were taken): {p}")
@@ -1197,8 +1556,11 @@ def write_outputs(bench: Bench, elapsed: float) -> Path:
     out_dir = Path(bench.args.out).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     machine = machine_info(bench)
-    raw = {"config": dataclasses.asdict(bench.cfg), "machine": machine,
-           "results": bench.res.to_json()}
+    raw = {
+        "config": dataclasses.asdict(bench.cfg),
+        "machine": machine,
+        "results": bench.res.to_json(),
+    }
     WORK.mkdir(parents=True, exist_ok=True)
     chart_note = ""
     _, chart = build_report(bench, machine, elapsed, "")
@@ -1207,9 +1569,13 @@ def write_outputs(bench: Bench, elapsed: float) -> Path:
     png = out_dir / "ratios.png"
     cpy = bench.args.chart_python
     if cpy and Path(cpy).exists():
-        r = subprocess.run([cpy, "-I", str(BENCH / "chart.py"), str(chart_json), str(png)],
-                           capture_output=True, text=True, timeout=120, cwd=bench.cwd
-                           if os.path.isdir(bench.cwd) else None)
+        r = subprocess.run(
+            [cpy, "-I", str(BENCH / "chart.py"), str(chart_json), str(png)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=bench.cwd if os.path.isdir(bench.cwd) else None,
+        )
         if r.returncode != 0:
             chart_note = f"Chart not drawn: {short(tail(r.stderr, 3), 300)}"
     else:
@@ -1228,22 +1594,37 @@ def write_outputs(bench: Bench, elapsed: float) -> Path:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="1 round, small N (< 3 min)")
-    p.add_argument("--smoke", action="store_true",
-                   help="tiniest run of every scenario; writes to a temp dir unless --out")
+    p.add_argument(
+        "--smoke",
+        action="store_true",
+        help="tiniest run of every scenario; writes to a temp dir unless --out",
+    )
     p.add_argument("--rounds", type=int, help="override the number of rounds")
     p.add_argument("--only", help=f"comma-separated subset of {','.join(GROUPS)}")
     p.add_argument("--out", help="directory for RESULTS.md and ratios.png (default bench/)")
     p.add_argument("--peer-python", required=True, help="interpreter of the official SDK's venv")
     p.add_argument("--chart-python", help="interpreter with matplotlib")
-    p.add_argument("--ours-python", default=str(ROOT / ".venv" / "bin" / "python"),
-                   help="interpreter with our SDK installed (default .venv)")
-    p.add_argument("--polled-starts", action="store_true",
-                   help="4a-4c, 7: start workflows on the peer host's task queue (they run) "
-                        "instead of a queue no worker polls")
-    p.add_argument("--use-env-server", action="store_true",
-                   help="use TEMPORAL_TEST_TARGET instead of starting a dev server")
-    p.add_argument("--strict", action="store_true",
-                   help="exit 2 when a measurement failed (not-yet-available is never an error)")
+    p.add_argument(
+        "--ours-python",
+        default=str(ROOT / ".venv" / "bin" / "python"),
+        help="interpreter with our SDK installed (default .venv)",
+    )
+    p.add_argument(
+        "--polled-starts",
+        action="store_true",
+        help="4a-4c, 7: start workflows on the peer host's task queue (they run) "
+        "instead of a queue no worker polls",
+    )
+    p.add_argument(
+        "--use-env-server",
+        action="store_true",
+        help="use TEMPORAL_TEST_TARGET instead of starting a dev server",
+    )
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit 2 when a measurement failed (not-yet-available is never an error)",
+    )
     args = p.parse_args()
     cfg = SMOKE if args.smoke else (QUICK if args.quick else FULL)
     if args.rounds:

@@ -30,8 +30,11 @@ def main() -> None:
         labels.append(row["label"])
         r, tgt = row["ratio"], row["target"]
         if r is None:
-            why = "not available yet (ours)" if row["ours"] == "unavailable" else (
-                "failed" if "failed" in (row["ours"], row["official"]) else "not measured")
+            why = (
+                "not available yet (ours)"
+                if row["ours"] == "unavailable"
+                else ("failed" if "failed" in (row["ours"], row["official"]) else "not measured")
+            )
             ax.text(1.0, y, f"  {why}", va="center", ha="left", fontsize=8, color="#666666")
             continue
         if tgt is None:

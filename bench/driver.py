@@ -41,8 +41,13 @@ def emit(obj: Dict[str, Any]) -> None:
 
 async def run_activities(client: Client, wf_tq: str, cmd: Dict[str, Any]) -> Dict[str, Any]:
     w, k, conc = int(cmd["workflows"]), int(cmd["per_workflow"]), bool(cmd["concurrent"])
-    spec = {"name": "echo", "task_queue": cmd["activity_task_queue"], "args": [ARG],
-            "count": k, "concurrent": conc}
+    spec = {
+        "name": "echo",
+        "task_queue": cmd["activity_task_queue"],
+        "args": [ARG],
+        "count": k,
+        "concurrent": conc,
+    }
     inp = {"actions": [{"execute_activity": spec}]}
     expect: Any = [ARG] * k if (k > 1 or conc) else ARG
     prefix = f"bench-drv-{uuid.uuid4().hex[:8]}"
@@ -53,8 +58,9 @@ async def run_activities(client: Client, wf_tq: str, cmd: Dict[str, Any]) -> Dic
         handles.append(h)
         result = await h.result()
         if result != expect:
-            raise RuntimeError(f"workflow {h.id} returned {str(result)[:200]}, "
-                               f"expected the echoed argument")
+            raise RuntimeError(
+                f"workflow {h.id} returned {str(result)[:200]}, expected the echoed argument"
+            )
 
     t0 = time.perf_counter()
     tasks = [asyncio.ensure_future(one(i)) for i in range(w)]
@@ -70,8 +76,12 @@ async def run_activities(client: Client, wf_tq: str, cmd: Dict[str, Any]) -> Dic
                 await h.terminate(reason="bench driver: giving up")
             except Exception:
                 pass
-        why = (f"timeout after {elapsed:.0f}s: {len(done) - len(errors)} of {w} workflows "
-               f"finished; {diag}" if pending else f"{type(errors[0]).__name__}: {errors[0]}")
+        why = (
+            f"timeout after {elapsed:.0f}s: {len(done) - len(errors)} of {w} workflows "
+            f"finished; {diag}"
+            if pending
+            else f"{type(errors[0]).__name__}: {errors[0]}"
+        )
         return {"ok": False, "error": why[:1500]}
     return {"ok": True, "activities": w * k, "elapsed_s": elapsed}
 
@@ -90,15 +100,20 @@ async def diagnose(handles: List[Any]) -> str:
             continue
         running += 1
         for pa in d.raw_description.pending_activities:
-            state = type(pa).DESCRIPTOR.fields_by_name["state"].enum_type.values_by_number[
-                pa.state].name.replace("PENDING_ACTIVITY_STATE_", "")
+            state = (
+                type(pa)
+                .DESCRIPTOR.fields_by_name["state"]
+                .enum_type.values_by_number[pa.state]
+                .name.replace("PENDING_ACTIVITY_STATE_", "")
+            )
             states[state] = states.get(state, 0) + 1
             attempts = max(attempts, pa.attempt)
             if pa.HasField("last_failure"):
                 failures.add(pa.last_failure.message[:120])
-    return (f"{running} still running; their pending activities by state: {states or 'none'}, "
-            f"max attempt {attempts}" + (f", last failures: {sorted(failures)[:3]}"
-                                         if failures else ""))
+    return (
+        f"{running} still running; their pending activities by state: {states or 'none'}, "
+        f"max attempt {attempts}" + (f", last failures: {sorted(failures)[:3]}" if failures else "")
+    )
 
 
 async def main() -> None:

@@ -85,8 +85,16 @@ def missing_api(e: BaseException) -> bool:
         return True
     if isinstance(e, AttributeError):  # only a missing public name of the SDK itself
         text = str(e)
-        return any(s in text for s in ("module 'temporalio", "'Client'", "'WorkflowHandle'",
-                                        "'Worker'", "type object 'Client'"))
+        return any(
+            s in text
+            for s in (
+                "module 'temporalio",
+                "'Client'",
+                "'WorkflowHandle'",
+                "'Worker'",
+                "type object 'Client'",
+            )
+        )
     return False
 
 
@@ -128,8 +136,9 @@ def make_worker(sdk: str, client: Any, task_queue: str, slots: int) -> Any:
     else:
         acts = {"echo": echo}
     try:
-        return Worker(client, task_queue=task_queue, activities=acts,
-                      max_concurrent_activities=slots)
+        return Worker(
+            client, task_queue=task_queue, activities=acts, max_concurrent_activities=slots
+        )
     except NotImplementedError as e:
         raise Unavailable(f"temporalio.worker.Worker not implemented yet ({e})") from None
 
@@ -201,8 +210,16 @@ async def run_worker(args: argparse.Namespace) -> int:
     run_task.add_done_callback(on_run_done)
     startup_s = time.perf_counter() - t0
     await asyncio.sleep(args.idle_seconds)
-    emit({"event": "ready", "idle_rss_mib": rss_mib(), "maxrss_mib": maxrss_mib(),
-          "threads": thread_count(), "startup_s": startup_s, "pid": os.getpid()})
+    emit(
+        {
+            "event": "ready",
+            "idle_rss_mib": rss_mib(),
+            "maxrss_mib": maxrss_mib(),
+            "threads": thread_count(),
+            "startup_s": startup_s,
+            "pid": os.getpid(),
+        }
+    )
 
     readline = await stdin_reader(loop)
     marks: Dict[str, Dict[str, float]] = {}
@@ -219,9 +236,19 @@ async def run_worker(args: argparse.Namespace) -> int:
             toggle.stop()
             now, start = cpu_seconds(), marks.pop(label)
             user, sys_ = now["user"] - start["user"], now["sys"] - start["sys"]
-            emit({"event": "ended", "label": label, "cpu_s": user + sys_, "user_s": user,
-                  "sys_s": sys_, "wall_s": time.perf_counter() - start["wall"],
-                  "maxrss_mib": maxrss_mib(), "rss_mib": rss_mib(), "threads": thread_count()})
+            emit(
+                {
+                    "event": "ended",
+                    "label": label,
+                    "cpu_s": user + sys_,
+                    "user_s": user,
+                    "sys_s": sys_,
+                    "wall_s": time.perf_counter() - start["wall"],
+                    "maxrss_mib": maxrss_mib(),
+                    "rss_mib": rss_mib(),
+                    "threads": thread_count(),
+                }
+            )
         elif cmd == "quit":
             break
     finished.set()
@@ -305,16 +332,22 @@ async def run_client(args: argparse.Namespace) -> int:
     else:
         for k in ("starts_per_s", "signal_p50_ms", "query_p50_ms"):
             (unav if "start_p50_ms" in unav else errs)[k] = "needs start_workflow: " + (
-                unav.get("start_p50_ms") or errs.get("start_p50_ms", "?"))
+                unav.get("start_p50_ms") or errs.get("start_p50_ms", "?")
+            )
 
     # 4d/4e: signal and query latency against one long-running workflow.
     handle = None
     if "start_p50_ms" in m:
         try:
-            handle = await start(f"{prefix}-sq", {"actions": [
-                {"query_handler": {"name": "q", "value": {"ok": True}}},
-                {"await_signal": {"name": "never-sent"}},
-            ]})
+            handle = await start(
+                f"{prefix}-sq",
+                {
+                    "actions": [
+                        {"query_handler": {"name": "q", "value": {"ok": True}}},
+                        {"await_signal": {"name": "never-sent"}},
+                    ]
+                },
+            )
         except Exception as e:
             fail(["signal_p50_ms", "query_p50_ms"], e)
     if handle is not None:
@@ -352,8 +385,10 @@ def main() -> None:
     p.add_argument("--target", required=True)
     p.add_argument("--namespace", default="default")
     p.add_argument("--task-queue", required=True)
-    p.add_argument("--start-task-queue", help="client: task queue of the started workflows "
-                   "(default --task-queue)")
+    p.add_argument(
+        "--start-task-queue",
+        help="client: task queue of the started workflows (default --task-queue)",
+    )
     p.add_argument("--idle-seconds", type=float, default=5.0)
     p.add_argument("--slots", type=int, default=100)
     p.add_argument("--callgrind-lib", default=None)

@@ -90,7 +90,9 @@ def _proto_values() -> List[Tuple[str, Any]]:
         ),
         (
             "proto_history_event_enum_int64",
-            HistoryEvent(event_id=2**40, event_type=EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED),
+            HistoryEvent(
+                event_id=2**40, event_type=EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED
+            ),
         ),
         ("proto_empty", WorkflowExecution()),
     ]
@@ -158,8 +160,6 @@ def values() -> List[Tuple[str, Any, Optional[Any]]]:
 def binary_proto_values() -> List[Tuple[str, Any]]:
     """Values for BinaryProtoPayloadConverter used on its own."""
     return [("binary_" + name, v) for name, v in _proto_values()]
-
-
 
 
 def failures() -> List[Tuple[str, Callable[[], BaseException]]]:
@@ -370,7 +370,9 @@ def run_official(ours_path: str, out_path: str) -> None:
             "official_failure_b64": b64(data),
             "official_decoded": official_decoded,
             "ours_failure_b64": ours[name],
-            "ours_decoded_by_official": describe(fc.from_failure(Failure.FromString(ours_bytes), pc)),
+            "ours_decoded_by_official": describe(
+                fc.from_failure(Failure.FromString(ours_bytes), pc)
+            ),
         }
     doc = {
         "about": "Made by scripts/make_vectors.py with the official temporalio "
@@ -408,9 +410,7 @@ def main() -> None:
         ours = os.path.join(tmp, "ours.json")
         subprocess.run([sys.executable, here, "--ours", ours], check=True, cwd=ROOT)
         # -I and a neutral cwd: our temporalio/ must not shadow the official one.
-        subprocess.run(
-            [peer_python(), "-I", here, "--official", ours, OUT], check=True, cwd=tmp
-        )
+        subprocess.run([peer_python(), "-I", here, "--official", ours, OUT], check=True, cwd=tmp)
     print(f"wrote {os.path.relpath(OUT, ROOT)}")
 
 

@@ -75,8 +75,19 @@ def fetch_sdist() -> Path:
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-               "--no-binary", PACKAGE, f"{PACKAGE}=={VERSION}", "-d", tmp]
+        cmd = [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--no-deps",
+            "--no-binary",
+            PACKAGE,
+            f"{PACKAGE}=={VERSION}",
+            "-d",
+            tmp,
+        ]
         subprocess.run(cmd, check=True, stdin=subprocess.DEVNULL)
         got = Path(tmp) / SDIST
         digest = sha256_of(got)
@@ -103,7 +114,7 @@ def strip_custom_options(text: str) -> str:
         if not m:
             out.append(text[i:])
             return "".join(out)
-        out.append(text[i:m.start()])
+        out.append(text[i : m.start()])
         j = m.end()
         if text[j] == "{":
             depth = 0
@@ -126,11 +137,13 @@ def extract(sdist: Path, dest: Path) -> list[str]:
         for member in tar.getmembers():
             if not (member.isfile() and member.name.endswith(".proto")):
                 continue
-            rel = member.name[len(ROOT_IN_SDIST):] if member.name.startswith(ROOT_IN_SDIST) else None
+            rel = (
+                member.name[len(ROOT_IN_SDIST) :] if member.name.startswith(ROOT_IN_SDIST) else None
+            )
             if rel is None or not rel.startswith(TAKE):
                 continue
             for prefix in ("api_upstream/", "local/"):
-                rel = rel[len(prefix):] if rel.startswith(prefix) else rel
+                rel = rel[len(prefix) :] if rel.startswith(prefix) else rel
             data = tar.extractfile(member).read().decode()
             if rel.endswith("/service.proto"):
                 data = strip_custom_options(data)
@@ -164,8 +177,16 @@ def gen_python(proto_dir: Path, names: list[str], out: Path) -> None:
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     protos = [n for n in names if n.startswith(tuple(src for src, _ in PY_PACKAGES))]
-    run(["protoc", f"-I{proto_dir}", f"-I{SYSTEM_INCLUDE}", f"--python_out={tmp}",
-         f"--pyi_out={tmp}", *protos])
+    run(
+        [
+            "protoc",
+            f"-I{proto_dir}",
+            f"-I{SYSTEM_INCLUDE}",
+            f"--python_out={tmp}",
+            f"--pyi_out={tmp}",
+            *protos,
+        ]
+    )
     shutil.rmtree(out / "temporalio", ignore_errors=True)
     for src, dest in PY_PACKAGES:
         pkg_root = out / dest
@@ -175,8 +196,9 @@ def gen_python(proto_dir: Path, names: list[str], out: Path) -> None:
             text = path.read_text()
             for s, d in PY_PACKAGES:
                 mod_s, mod_d = s.rstrip("/").replace("/", "."), d.replace("/", ".")
-                text = re.sub(rf"^(from|import) {re.escape(mod_s)}\.", rf"\1 {mod_d}.", text,
-                              flags=re.M)
+                text = re.sub(
+                    rf"^(from|import) {re.escape(mod_s)}\.", rf"\1 {mod_d}.", text, flags=re.M
+                )
             if path.suffix == ".pyi":
                 text = fix_stub(text)
             target = pkg_root / path.relative_to(tmp / src)
@@ -189,7 +211,8 @@ def gen_python(proto_dir: Path, names: list[str], out: Path) -> None:
     # temporalio/bridge itself: a package of generated code only.
     (out / "temporalio" / "bridge" / "__init__.py").write_text(
         '"""Generated at build time: the coresdk messages (workflow activations and\n'
-        'completions) under temporalio.bridge.proto; do not edit."""\n')
+        'completions) under temporalio.bridge.proto; do not edit."""\n'
+    )
 
 
 def fix_stub(text: str) -> str:
@@ -209,8 +232,14 @@ def fix_stub(text: str) -> str:
     def add_values(m: re.Match[str]) -> str:
         names = values.get(m.group(1), [])
         return m.group(0) + "".join(f"    {n}: _ClassVar[{m.group(1)}]\n" for n in names)
-    return re.sub(r"^class (\w+)\(int, metaclass=_enum_type_wrapper\.EnumTypeWrapper\):\n"
-                  r"    __slots__ = \[\]\n", add_values, text, flags=re.M)
+
+    return re.sub(
+        r"^class (\w+)\(int, metaclass=_enum_type_wrapper\.EnumTypeWrapper\):\n"
+        r"    __slots__ = \[\]\n",
+        add_values,
+        text,
+        flags=re.M,
+    )
 
 
 # The services whose typed RPC signatures are generated, and their
@@ -263,17 +292,26 @@ def write_service_stubs(proto_dir: Path, pkg_root: Path) -> None:
         "",
     ]
     lines += [f"from temporalio.api.{s}.v1 import request_response_pb2 as _{s}" for s in SERVICES]
-    options = ("*, retry: bool = ..., metadata: Optional[Mapping[str, Union[str, bytes]]] = ..., "
-               "timeout: Union[None, float, timedelta] = ...")
+    options = (
+        "*, retry: bool = ..., metadata: Optional[Mapping[str, Union[str, bytes]]] = ..., "
+        "timeout: Union[None, float, timedelta] = ..."
+    )
     for s in SERVICES:
         service, rpcs = service_rpcs(proto_dir / "temporal" / "api" / s / "v1" / "service.proto")
-        lines += ["", "", f"class {service}RPCs:",
-                  f'    """Every RPC of temporal.api.{s}.v1.{service}."""']
+        lines += [
+            "",
+            "",
+            f"class {service}RPCs:",
+            f'    """Every RPC of temporal.api.{s}.v1.{service}."""',
+        ]
         for rpc, req, resp, doc in rpcs:
             doc = doc.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
             doc = (doc + "\n\n" if doc else "") + f"{rpc}({req}) -> {resp}"
-            lines += ["", f"    async def {snake(rpc)}(self, req: _{s}.{req}, {options}) -> _{s}.{resp}:",
-                      '        """' + doc.replace("\n", "\n        ").replace("        \n", "\n") + '"""']
+            lines += [
+                "",
+                f"    async def {snake(rpc)}(self, req: _{s}.{req}, {options}) -> _{s}.{resp}:",
+                '        """' + doc.replace("\n", "\n        ").replace("        \n", "\n") + '"""',
+            ]
     (pkg_root / "_service_rpcs.pyi").write_text("\n".join(lines) + "\n")
 
 
@@ -318,8 +356,11 @@ def gen_c(proto_dir: Path, names: list[str], out: Path) -> None:
     # proto3 `optional`, which protobuf-c 1.4 cannot compile; core_interface
     # only bundles the others. The core reads the few marker fields itself.
     skip = (CORESDK + "external_data/", CORESDK + "core_interface.proto")
-    protos = [n for n in names if not n.endswith("/service.proto") and "/protometa/" not in n
-              and not n.startswith(skip)]
+    protos = [
+        n
+        for n in names
+        if not n.endswith("/service.proto") and "/protometa/" not in n and not n.startswith(skip)
+    ]
     run(["protoc-c", f"-I{proto_dir}", f"-I{SYSTEM_INCLUDE}", f"--c_out={out}", *protos])
     wkt = [f"google/protobuf/{w}.proto" for w in WKT]
     run(["protoc-c", f"-I{SYSTEM_INCLUDE}", f"--c_out={out}", *wkt])

@@ -171,7 +171,11 @@ class _ArgAndArgsError(TypeError, ValueError):
 
 
 def _arg_or_args(
-    positional: Sequence[Any], arg: Any, args: Any, what: Optional[str] = None, args_name: str = "args"
+    positional: Sequence[Any],
+    arg: Any,
+    args: Any,
+    what: Optional[str] = None,
+    args_name: str = "args",
 ) -> Sequence[Any]:
     """The argument list of a call taking arguments in any one of three
     forms: positionally (``f(x, *values)``), ``arg=value`` (one argument, the
@@ -188,11 +192,15 @@ def _arg_or_args(
     """
     if args is not None:
         args = _check_args(args, args_name)
-    given = [name for name, present in (
-        ("positional arguments", bool(positional)),
-        ("arg", arg is not _ARG_UNSET),
-        ("args", bool(args)),
-    ) if present]
+    given = [
+        name
+        for name, present in (
+            ("positional arguments", bool(positional)),
+            ("arg", arg is not _ARG_UNSET),
+            ("args", bool(args)),
+        )
+        if present
+    ]
     if len(given) > 1:
         if what is None:
             raise _ArgAndArgsError("Cannot have arg and args")

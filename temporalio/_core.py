@@ -165,15 +165,22 @@ class CoreWorker:
     the core refuses the worker (e.g. a closed client), ``ValueError`` for
     an option out of range."""
 
-    def __init__(self, client: Any, notifier: Any, on_event: Callable[[WorkerEvent], None],
-                 config: WorkerConfig) -> None:
+    def __init__(
+        self,
+        client: Any,
+        notifier: Any,
+        on_event: Callable[[WorkerEvent], None],
+        config: WorkerConfig,
+    ) -> None:
         c = config
 
         def deliver(ev: Tuple[Any, ...]) -> None:
             on_event(_event(ev))
 
         self._w = bridge().Worker(
-            client, notifier, deliver,
+            client,
+            notifier,
+            deliver,
             task_queue=c.task_queue,
             namespace=c.namespace,
             identity=c.identity,

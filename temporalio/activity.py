@@ -95,9 +95,7 @@ def defn(fn: Optional[CallableType] = None, *, name: Optional[str] = None) -> An
             raise TypeError(f"@activity.defn needs a callable, got {type(f).__name__}")
         activity_name = name if name is not None else getattr(f, "__name__", None)
         if not isinstance(activity_name, str) or not activity_name:
-            raise TypeError(
-                f"@activity.defn cannot name {f!r}: it has no __name__; give name=..."
-            )
+            raise TypeError(f"@activity.defn cannot name {f!r}: it has no __name__; give name=...")
         try:
             setattr(f, _DEFN_ATTR, _Definition(activity_name, f))
         except AttributeError:  # e.g. a bound method: record on its function
@@ -418,9 +416,7 @@ class LoggerAdapter(logging.LoggerAdapter):
             ``extra`` as ``activity_info``. Default false.
     """
 
-    def __init__(
-        self, logger: logging.Logger, extra: Optional[Mapping[str, Any]] = None
-    ) -> None:
+    def __init__(self, logger: logging.Logger, extra: Optional[Mapping[str, Any]] = None) -> None:
         super().__init__(logger, extra or {})
         self.activity_info_on_message = True
         self.activity_info_on_extra = True

@@ -89,7 +89,9 @@ class RetryPolicy:
         _check_timedelta(self.maximum_interval, "RetryPolicy.maximum_interval", optional=True)
         coefficient = self.backoff_coefficient
         if not _check_number(coefficient, "RetryPolicy.backoff_coefficient") >= 1.0:  # also NaN
-            raise ValueError(f"RetryPolicy.backoff_coefficient must be at least 1.0, got {coefficient!r}")
+            raise ValueError(
+                f"RetryPolicy.backoff_coefficient must be at least 1.0, got {coefficient!r}"
+            )
         attempts = _check_int(self.maximum_attempts, "RetryPolicy.maximum_attempts")
         if attempts < 0:
             raise ValueError(f"RetryPolicy.maximum_attempts must not be negative, got {attempts}")
@@ -344,7 +346,9 @@ class SearchAttributeKey(ABC, Generic[SearchAttributeValueType]):
     def for_keyword_list(name: str) -> "SearchAttributeKey[Sequence[str]]":
         """A ``KeywordList`` attribute (values are lists of str)."""
         return _SearchAttributeKey(
-            name, SearchAttributeIndexedValueType.KEYWORD_LIST, Sequence[str]  # type: ignore[type-abstract]
+            name,
+            SearchAttributeIndexedValueType.KEYWORD_LIST,
+            Sequence[str],  # type: ignore[type-abstract]
         )
 
     @staticmethod
@@ -476,9 +480,7 @@ class TypedSearchAttributes(Collection[SearchAttributePair]):
                 return pair.value  # type: ignore[no-any-return]
         raise KeyError(key.name)
 
-    def get(
-        self, key: SearchAttributeKey[SearchAttributeValueType], default: Any = None
-    ) -> Any:
+    def get(self, key: SearchAttributeKey[SearchAttributeValueType], default: Any = None) -> Any:
         """The value of ``key``, or ``default`` if absent."""
         try:
             return self[key]
@@ -507,7 +509,10 @@ def _decode_typed_search_attributes(proto: Any) -> TypedSearchAttributes:
         if key is None or not payload.data:
             continue
         value = json.loads(payload.data)
-        if isinstance(value, list) and key.indexed_value_type != SearchAttributeIndexedValueType.KEYWORD_LIST:
+        if (
+            isinstance(value, list)
+            and key.indexed_value_type != SearchAttributeIndexedValueType.KEYWORD_LIST
+        ):
             if not value:
                 continue
             value = value[0]

@@ -96,9 +96,7 @@ class ApplicationError(FailureError):
         next_retry_delay: Optional[timedelta] = None,
         category: ApplicationErrorCategory = ApplicationErrorCategory.UNSPECIFIED,
     ) -> None:
-        super().__init__(
-            message, exc_args=(f"{type}: {message}" if type else message,)
-        )
+        super().__init__(message, exc_args=(f"{type}: {message}" if type else message,))
         self._details = details
         self._type = type
         self._non_retryable = non_retryable

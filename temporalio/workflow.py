@@ -323,9 +323,7 @@ def _check_dynamic_handler(
         p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params
     ):
         return True
-    raise RuntimeError(
-        "Dynamic handler must have 3 arguments: self, str, and Sequence[RawValue]"
-    )
+    raise RuntimeError("Dynamic handler must have 3 arguments: self, str, and Sequence[RawValue]")
 
 
 @dataclass(frozen=True)
@@ -354,7 +352,9 @@ class _Definition:
         d = _Definition.from_class(cls)
         if d is None:
             name = getattr(cls, "__qualname__", repr(cls))
-            raise ValueError(f"Workflow {name} missing attributes, was it decorated with @workflow.defn?")
+            raise ValueError(
+                f"Workflow {name} missing attributes, was it decorated with @workflow.defn?"
+            )
         return d
 
     @staticmethod
@@ -371,9 +371,7 @@ class _Definition:
             raise ValueError("Class already contains workflow definition")
         for t in failure_exception_types:
             if not (isinstance(t, type) and issubclass(t, BaseException)):
-                raise TypeError(
-                    f"failure_exception_types must hold exception classes, got {t!r}"
-                )
+                raise TypeError(f"failure_exception_types must hold exception classes, got {t!r}")
         issues: List[str] = []
         run_fn: Optional[Callable[..., Any]] = None
         init_fn: Optional[Callable[..., Any]] = None
@@ -452,7 +450,8 @@ class _Definition:
             # dynamic: run(self, args: Sequence[RawValue])
             params = list(inspect.signature(run_fn).parameters.values())[1:]
             if len(params) != 1 or params[0].kind not in (
-                inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD
+                inspect.Parameter.POSITIONAL_ONLY,
+                inspect.Parameter.POSITIONAL_OR_KEYWORD,
             ):
                 raise TypeError(
                     "Dynamic workflow must accept a single Sequence[temporalio.common.RawValue]"
@@ -700,7 +699,9 @@ class _Runtime(ABC):
     def workflow_upsert_memo(self, updates: Mapping[str, Any]) -> None: ...
 
     @abstractmethod
-    def workflow_upsert_search_attributes(self, attributes: Mapping[str, Sequence[Any]]) -> None: ...
+    def workflow_upsert_search_attributes(
+        self, attributes: Mapping[str, Sequence[Any]]
+    ) -> None: ...
 
     @abstractmethod
     async def workflow_sleep(self, duration: float) -> None: ...
@@ -957,9 +958,7 @@ def start_activity(
         ReadOnlyContextError: called from a query handler.
     """
     if schedule_to_close_timeout is None and start_to_close_timeout is None:
-        raise ValueError(
-            "Activity must have start_to_close_timeout or schedule_to_close_timeout"
-        )
+        raise ValueError("Activity must have start_to_close_timeout or schedule_to_close_timeout")
     return _Runtime.current().workflow_start_activity(
         _activity_name(activity),
         _args(arg, args),
@@ -1014,7 +1013,9 @@ async def execute_activity(
     )
 
 
-def start_activity_class(activity: Type[Any], arg: Any = _arg_unset, **kwargs: Any) -> ActivityHandle[Any]:
+def start_activity_class(
+    activity: Type[Any], arg: Any = _arg_unset, **kwargs: Any
+) -> ActivityHandle[Any]:
     """:func:`start_activity` for an ``@activity.defn`` callable class."""
     return start_activity(activity, arg, **kwargs)
 
@@ -1024,13 +1025,17 @@ async def execute_activity_class(activity: Type[Any], arg: Any = _arg_unset, **k
     return await execute_activity(activity, arg, **kwargs)
 
 
-def start_activity_method(activity: Callable[..., Any], arg: Any = _arg_unset, **kwargs: Any) -> ActivityHandle[Any]:
+def start_activity_method(
+    activity: Callable[..., Any], arg: Any = _arg_unset, **kwargs: Any
+) -> ActivityHandle[Any]:
     """:func:`start_activity` for an ``@activity.defn`` method (named by
     its decorator, e.g. ``MyActivities.do_it``)."""
     return start_activity(activity, arg, **kwargs)
 
 
-async def execute_activity_method(activity: Callable[..., Any], arg: Any = _arg_unset, **kwargs: Any) -> Any:
+async def execute_activity_method(
+    activity: Callable[..., Any], arg: Any = _arg_unset, **kwargs: Any
+) -> Any:
     """:func:`execute_activity` for an ``@activity.defn`` method."""
     return await execute_activity(activity, arg, **kwargs)
 
@@ -1160,7 +1165,9 @@ class LoggerAdapter(logging.LoggerAdapter):  # type: ignore[type-arg]
         self.workflow_info_on_extra = True
         self.log_during_replay = False
 
-    def process(self, msg: Any, kwargs: MutableMapping[str, Any]) -> Tuple[Any, MutableMapping[str, Any]]:
+    def process(
+        self, msg: Any, kwargs: MutableMapping[str, Any]
+    ) -> Tuple[Any, MutableMapping[str, Any]]:
         rt = _Runtime.maybe_current()
         if rt is not None:
             details = rt.workflow_info()._logger_details()

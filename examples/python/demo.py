@@ -104,7 +104,11 @@ async def main(target: str) -> None:
 
         result = await run_workflow(
             client,
-            {"execute_activity": activity_spec("count_letters", "durable execution", count=3, concurrent=True)},
+            {
+                "execute_activity": activity_spec(
+                    "count_letters", "durable execution", count=3, concurrent=True
+                )
+            },
         )
         print(f"2. three sync activities:    {result!r}")
 
@@ -112,8 +116,11 @@ async def main(target: str) -> None:
             client,
             {
                 "execute_activity": activity_spec(
-                    "resumable_sum", list(range(1, 11)),
-                    retry_max_attempts=3, retry_initial_interval_ms=200, heartbeat_timeout_ms=10000,
+                    "resumable_sum",
+                    list(range(1, 11)),
+                    retry_max_attempts=3,
+                    retry_initial_interval_ms=200,
+                    heartbeat_timeout_ms=10000,
                 )
             },
         )

@@ -70,8 +70,10 @@ class AsyncActivityHandle:
         _check_rpc_options(rpc_metadata, rpc_timeout)
         await self._client._impl.heartbeat_async_activity(
             HeartbeatAsyncActivityInput(
-                id_or_token=self._id_or_token, details=list(details),
-                rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout,
+                id_or_token=self._id_or_token,
+                details=list(details),
+                rpc_metadata=rpc_metadata,
+                rpc_timeout=rpc_timeout,
                 data_converter_override=self._data_converter_override,
             )
         )
@@ -87,8 +89,10 @@ class AsyncActivityHandle:
         _check_rpc_options(rpc_metadata, rpc_timeout)
         await self._client._impl.complete_async_activity(
             CompleteAsyncActivityInput(
-                id_or_token=self._id_or_token, result=result,
-                rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout,
+                id_or_token=self._id_or_token,
+                result=result,
+                rpc_metadata=rpc_metadata,
+                rpc_timeout=rpc_timeout,
                 data_converter_override=self._data_converter_override,
             )
         )
@@ -109,9 +113,11 @@ class AsyncActivityHandle:
         _check_rpc_options(rpc_metadata, rpc_timeout)
         await self._client._impl.fail_async_activity(
             FailAsyncActivityInput(
-                id_or_token=self._id_or_token, error=error,
+                id_or_token=self._id_or_token,
+                error=error,
                 last_heartbeat_details=list(last_heartbeat_details),
-                rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout,
+                rpc_metadata=rpc_metadata,
+                rpc_timeout=rpc_timeout,
                 data_converter_override=self._data_converter_override,
             )
         )
@@ -127,8 +133,10 @@ class AsyncActivityHandle:
         _check_rpc_options(rpc_metadata, rpc_timeout)
         await self._client._impl.report_cancellation_async_activity(
             ReportCancellationAsyncActivityInput(
-                id_or_token=self._id_or_token, details=list(details),
-                rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout,
+                id_or_token=self._id_or_token,
+                details=list(details),
+                rpc_metadata=rpc_metadata,
+                rpc_timeout=rpc_timeout,
                 data_converter_override=self._data_converter_override,
             )
         )

@@ -134,8 +134,12 @@ class ClientConfig(TypedDict, total=False):
 
 # Options of the connection itself: given with a target, never with a service_client.
 _CONNECTION_DEFAULTS: Dict[str, Any] = dict(
-    tls=None, api_key=None, rpc_metadata={}, retry_config=None,
-    keep_alive_config=KeepAliveConfig.default, lazy=False,
+    tls=None,
+    api_key=None,
+    rpc_metadata={},
+    retry_config=None,
+    keep_alive_config=KeepAliveConfig.default,
+    lazy=False,
 )
 
 
@@ -215,12 +219,20 @@ class Client(_ScheduleClientMixin, _UpdateClientMixin):
             if target_host is not None:
                 raise TypeError("give target_host or service_client, not both")
             _check_type(
-                service_client, ServiceClientProtocol, "service_client",
+                service_client,
+                ServiceClientProtocol,
+                "service_client",
                 "a temporalio.service.ServiceClient (or implement "
                 "temporalio.client.ServiceClientProtocol)",
             )
-            given = dict(tls=tls, api_key=api_key, rpc_metadata=rpc_metadata,
-                         retry_config=retry_config, keep_alive_config=keep_alive_config, lazy=lazy)
+            given = dict(
+                tls=tls,
+                api_key=api_key,
+                rpc_metadata=rpc_metadata,
+                retry_config=retry_config,
+                keep_alive_config=keep_alive_config,
+                lazy=lazy,
+            )
             extra = sorted(k for k, v in given.items() if v != _CONNECTION_DEFAULTS[k])
             if extra:
                 raise TypeError(
@@ -241,7 +253,8 @@ class Client(_ScheduleClientMixin, _UpdateClientMixin):
         _check_type(identity, str, "identity", "a str", optional=True)
         if default_workflow_query_reject_condition is not None:
             default_workflow_query_reject_condition = _check_enum(
-                QueryRejectCondition, default_workflow_query_reject_condition,
+                QueryRejectCondition,
+                default_workflow_query_reject_condition,
                 "default_workflow_query_reject_condition",
             )
         from temporalio.converter import DataConverter
@@ -260,9 +273,15 @@ class Client(_ScheduleClientMixin, _UpdateClientMixin):
         else:
             assert isinstance(target_host, str)
             self._connect_config = ConnectConfig(
-                target_host=target_host, namespace=namespace, api_key=api_key, tls=tls,
-                retry_config=retry_config, keep_alive_config=keep_alive_config,
-                rpc_metadata=dict(rpc_metadata), identity=identity, lazy=lazy,
+                target_host=target_host,
+                namespace=namespace,
+                api_key=api_key,
+                tls=tls,
+                retry_config=retry_config,
+                keep_alive_config=keep_alive_config,
+                rpc_metadata=dict(rpc_metadata),
+                identity=identity,
+                lazy=lazy,
             )
         self._identity = identity or self._connect_config.identity or default_identity()
         self._interceptors = _check_interceptors(interceptors)
@@ -494,8 +513,11 @@ class Client(_ScheduleClientMixin, _UpdateClientMixin):
         _check_type(static_details, str, "static_details", "a str", optional=True)
         _check_type(priority, Priority, "priority", "a temporalio.common.Priority")
         _check_type(
-            versioning_override, VersioningOverride, "versioning_override",
-            "a temporalio.common.VersioningOverride", optional=True,
+            versioning_override,
+            VersioningOverride,
+            "versioning_override",
+            "a temporalio.common.VersioningOverride",
+            optional=True,
         )
         return await self._impl.start_workflow(
             StartWorkflowInput(
@@ -560,16 +582,32 @@ class Client(_ScheduleClientMixin, _UpdateClientMixin):
         polls get ``rpc_metadata`` too, but their own 70 s timeout); both go
         through the interceptors."""
         handle = await self.start_workflow(
-            workflow, *arg_values, arg=arg, args=args, id=id, task_queue=task_queue,
-            execution_timeout=execution_timeout, run_timeout=run_timeout,
-            task_timeout=task_timeout, id_reuse_policy=id_reuse_policy,
-            id_conflict_policy=id_conflict_policy, retry_policy=retry_policy,
-            cron_schedule=cron_schedule, memo=memo, search_attributes=search_attributes,
-            start_signal=start_signal, start_signal_args=start_signal_args,
-            rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout, result_type=result_type,
-            start_delay=start_delay, static_summary=static_summary,
-            static_details=static_details, priority=priority,
-            request_eager_start=request_eager_start, versioning_override=versioning_override,
+            workflow,
+            *arg_values,
+            arg=arg,
+            args=args,
+            id=id,
+            task_queue=task_queue,
+            execution_timeout=execution_timeout,
+            run_timeout=run_timeout,
+            task_timeout=task_timeout,
+            id_reuse_policy=id_reuse_policy,
+            id_conflict_policy=id_conflict_policy,
+            retry_policy=retry_policy,
+            cron_schedule=cron_schedule,
+            memo=memo,
+            search_attributes=search_attributes,
+            start_signal=start_signal,
+            start_signal_args=start_signal_args,
+            rpc_metadata=rpc_metadata,
+            rpc_timeout=rpc_timeout,
+            result_type=result_type,
+            start_delay=start_delay,
+            static_summary=static_summary,
+            static_details=static_details,
+            priority=priority,
+            request_eager_start=request_eager_start,
+            versioning_override=versioning_override,
         )
         return await handle.result(rpc_metadata=rpc_metadata)
 
@@ -620,7 +658,9 @@ class Client(_ScheduleClientMixin, _UpdateClientMixin):
         defn = _workflow_definition_of(workflow)
         declared = getattr(defn, "ret_type", None) if defn is not None else None
         return self.get_workflow_handle(
-            workflow_id, run_id=run_id, first_execution_run_id=first_execution_run_id,
+            workflow_id,
+            run_id=run_id,
+            first_execution_run_id=first_execution_run_id,
             result_type=declared or _return_type(workflow),
         )
 
@@ -649,8 +689,12 @@ class Client(_ScheduleClientMixin, _UpdateClientMixin):
         _check_rpc_options(rpc_metadata, rpc_timeout)
         return self._impl.list_workflows(
             ListWorkflowsInput(
-                query=query, page_size=page_size, next_page_token=next_page_token,
-                rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout, limit=limit,
+                query=query,
+                page_size=page_size,
+                next_page_token=next_page_token,
+                rpc_metadata=rpc_metadata,
+                rpc_timeout=rpc_timeout,
+                limit=limit,
             )
         )
 
@@ -692,9 +736,7 @@ class Client(_ScheduleClientMixin, _UpdateClientMixin):
             return AsyncActivityHandle(self, task_token)
         if workflow_id is not None:
             if activity_id is None:
-                raise ValueError(
-                    "Workflow ID, run ID, and activity ID must all be given together"
-                )
+                raise ValueError("Workflow ID, run ID, and activity ID must all be given together")
             _check_str(workflow_id, "workflow_id")
             if run_id is not None:
                 _check_str(run_id, "run_id")
@@ -758,9 +800,9 @@ class Client(_ScheduleClientMixin, _UpdateClientMixin):
         try:
             return list(await self._data_converter.decode(list(payloads), type_hints))
         except (TypeError, ValueError) as err:
-            encodings = sorted({
-                p.metadata.get("encoding", b"(none)").decode("utf-8", "replace") for p in payloads
-            })
+            encodings = sorted(
+                {p.metadata.get("encoding", b"(none)").decode("utf-8", "replace") for p in payloads}
+            )
             cls = TypeError if isinstance(err, TypeError) else ValueError
             raise cls(
                 f"cannot decode {what} (payload encoding {', '.join(encodings)}): {err}"

@@ -167,12 +167,16 @@ class _ClientImpl(_ScheduleImplMixin, _UpdateImplMixin, OutboundInterceptor):
                 first_run_id = resp.first_execution_run_id or resp.run_id
             else:
                 resp = await client._call(
-                    "signal_with_start_workflow_execution", req, input.rpc_metadata,
+                    "signal_with_start_workflow_execution",
+                    req,
+                    input.rpc_metadata,
                     input.rpc_timeout,
                 )
                 # The run signalled may be an existing one; servers before
                 # 1.32 do not say which run began its chain.
-                first_run_id = resp.first_execution_run_id or (resp.run_id if resp.started else None)
+                first_run_id = resp.first_execution_run_id or (
+                    resp.run_id if resp.started else None
+                )
         except WorkflowExecutionAlreadyStartedError as err:
             try:
                 existing_run_id = err.run_id or None
@@ -199,7 +203,9 @@ class _ClientImpl(_ScheduleImplMixin, _UpdateImplMixin, OutboundInterceptor):
         req.workflow_type.name = input.workflow
         req.task_queue.name = input.task_queue
         if input.args:
-            req.input.payloads.extend(await client._encode(input.args, f"workflow {input.workflow!r}"))
+            req.input.payloads.extend(
+                await client._encode(input.args, f"workflow {input.workflow!r}")
+            )
         if input.execution_timeout is not None:
             req.workflow_execution_timeout.FromTimedelta(input.execution_timeout)
         if input.run_timeout is not None:
@@ -254,7 +260,9 @@ class _ClientImpl(_ScheduleImplMixin, _UpdateImplMixin, OutboundInterceptor):
             "request_cancel_workflow_execution", req, input.rpc_metadata, input.rpc_timeout
         )
 
-    async def describe_workflow(self, input: DescribeWorkflowInput) -> "WorkflowExecutionDescription":
+    async def describe_workflow(
+        self, input: DescribeWorkflowInput
+    ) -> "WorkflowExecutionDescription":
         from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 
         client = self._client
@@ -363,7 +371,9 @@ class _ClientImpl(_ScheduleImplMixin, _UpdateImplMixin, OutboundInterceptor):
         )
         req.query.query_type = name
         if input.args:
-            req.query.query_args.payloads.extend(await client._encode(input.args, f"query {name!r}"))
+            req.query.query_args.payloads.extend(
+                await client._encode(input.args, f"query {name!r}")
+            )
         _set_headers(input.headers, req.query.header, f"query {name!r}")
         if input.reject_condition is not None:
             req.query_reject_condition = int(input.reject_condition)
@@ -455,7 +465,8 @@ class _ClientImpl(_ScheduleImplMixin, _UpdateImplMixin, OutboundInterceptor):
         req: Any
         if isinstance(ref, AsyncActivityIDReference):
             req = wsv1.RecordActivityTaskHeartbeatByIdRequest(
-                workflow_id=ref.workflow_id or "", run_id=ref.run_id or "",
+                workflow_id=ref.workflow_id or "",
+                run_id=ref.run_id or "",
                 activity_id=ref.activity_id,
             )
             rpc = "record_activity_task_heartbeat_by_id"
@@ -465,9 +476,11 @@ class _ClientImpl(_ScheduleImplMixin, _UpdateImplMixin, OutboundInterceptor):
         req.namespace = client.namespace
         req.identity = client.identity
         if input.details:
-            req.details.payloads.extend(await client._encode(
-                input.details, "the heartbeat details", input.data_converter_override
-            ))
+            req.details.payloads.extend(
+                await client._encode(
+                    input.details, "the heartbeat details", input.data_converter_override
+                )
+            )
         resp = await client._call(rpc, req, input.rpc_metadata, input.rpc_timeout)
         if resp.cancel_requested or resp.activity_paused or resp.activity_reset:
             from temporalio.activity import ActivityCancellationDetails
@@ -484,9 +497,11 @@ class _ClientImpl(_ScheduleImplMixin, _UpdateImplMixin, OutboundInterceptor):
         client = self._client
         req, rpc = self._activity_request(input.id_or_token, "Completed")
         if input.result is not _ARG_UNSET:
-            req.result.payloads.append(await client._encode_one(
-                input.result, "the activity result", input.data_converter_override
-            ))
+            req.result.payloads.append(
+                await client._encode_one(
+                    input.result, "the activity result", input.data_converter_override
+                )
+            )
         await client._call(rpc, req, input.rpc_metadata, input.rpc_timeout)
 
     async def fail_async_activity(self, input: FailAsyncActivityInput) -> None:
@@ -512,9 +527,11 @@ class _ClientImpl(_ScheduleImplMixin, _UpdateImplMixin, OutboundInterceptor):
         client = self._client
         req, rpc = self._activity_request(input.id_or_token, "Canceled")
         if input.details:
-            req.details.payloads.extend(await client._encode(
-                input.details, "the cancellation details", input.data_converter_override
-            ))
+            req.details.payloads.extend(
+                await client._encode(
+                    input.details, "the cancellation details", input.data_converter_override
+                )
+            )
         await client._call(rpc, req, input.rpc_metadata, input.rpc_timeout)
 
     def _activity_request(self, ref: Any, outcome: str) -> Tuple[Any, str]:
@@ -526,7 +543,8 @@ class _ClientImpl(_ScheduleImplMixin, _UpdateImplMixin, OutboundInterceptor):
         client = self._client
         if isinstance(ref, AsyncActivityIDReference):
             msg = getattr(wsv1, f"RespondActivityTask{outcome}ByIdRequest")(
-                workflow_id=ref.workflow_id or "", run_id=ref.run_id or "",
+                workflow_id=ref.workflow_id or "",
+                run_id=ref.run_id or "",
                 activity_id=ref.activity_id,
             )
             rpc = f"respond_activity_task_{outcome.lower()}_by_id"
@@ -536,6 +554,7 @@ class _ClientImpl(_ScheduleImplMixin, _UpdateImplMixin, OutboundInterceptor):
         msg.namespace = client.namespace
         msg.identity = client.identity
         return msg, rpc
+
 
 def _decode_search_attributes(proto: Any) -> Dict[str, Any]:
     """The ``SearchAttributes`` message ``proto`` decoded: name to value (JSON,

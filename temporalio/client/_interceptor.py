@@ -383,7 +383,9 @@ class OutboundInterceptor(_ScheduleOutboundMixin, _UpdateOutboundMixin):
         """Called by :meth:`WorkflowHandle.cancel`."""
         await self.next.cancel_workflow(input)
 
-    async def describe_workflow(self, input: DescribeWorkflowInput) -> "WorkflowExecutionDescription":
+    async def describe_workflow(
+        self, input: DescribeWorkflowInput
+    ) -> "WorkflowExecutionDescription":
         """Called by :meth:`WorkflowHandle.describe`."""
         return await self.next.describe_workflow(input)
 
@@ -458,11 +460,13 @@ ClientInterceptor = Union[Interceptor, Callable[[OutboundInterceptor], OutboundI
 
 def _check_interceptors(interceptors: Any) -> List[Any]:
     """The interceptors as a list; a wrong item raises TypeError naming its position."""
-    items = list(_check_list(
-        interceptors,
-        "interceptors",
-        "a list of temporalio.client.Interceptor (or callables (next) -> OutboundInterceptor)",
-    ))
+    items = list(
+        _check_list(
+            interceptors,
+            "interceptors",
+            "a list of temporalio.client.Interceptor (or callables (next) -> OutboundInterceptor)",
+        )
+    )
     for i, item in enumerate(items):
         if isinstance(item, type):
             if issubclass(item, OutboundInterceptor):

@@ -135,7 +135,10 @@ class ScheduleCalendarSpec:
     @staticmethod
     def _from_proto(spec: Any) -> "ScheduleCalendarSpec":
         return ScheduleCalendarSpec(
-            **{f: ScheduleRange._from_protos(getattr(spec, f)) for f in ScheduleCalendarSpec._FIELDS},
+            **{
+                f: ScheduleRange._from_protos(getattr(spec, f))
+                for f in ScheduleCalendarSpec._FIELDS
+            },
             comment=spec.comment or None,
         )
 
@@ -198,12 +201,14 @@ class ScheduleSpec:
 
     def _fill(self, dest: Any) -> None:
         for i, cal in enumerate(_check_list(self.calendars, "ScheduleSpec.calendars", "a list")):
-            _check_type(cal, ScheduleCalendarSpec, f"ScheduleSpec.calendars[{i}]",
-                        "a ScheduleCalendarSpec")
+            _check_type(
+                cal, ScheduleCalendarSpec, f"ScheduleSpec.calendars[{i}]", "a ScheduleCalendarSpec"
+            )
             cal._fill(dest.structured_calendar.add())
         for i, iv in enumerate(_check_list(self.intervals, "ScheduleSpec.intervals", "a list")):
-            _check_type(iv, ScheduleIntervalSpec, f"ScheduleSpec.intervals[{i}]",
-                        "a ScheduleIntervalSpec")
+            _check_type(
+                iv, ScheduleIntervalSpec, f"ScheduleSpec.intervals[{i}]", "a ScheduleIntervalSpec"
+            )
             msg = dest.interval.add()
             msg.interval.FromTimedelta(iv.every)
             if iv.offset:
@@ -308,7 +313,8 @@ class ScheduleActionStartWorkflow(ScheduleAction):
             self.task_timeout = _duration_if_set(raw_info, "workflow_task_timeout")
             self.retry_policy = (
                 RetryPolicy.from_proto(raw_info.retry_policy)
-                if raw_info.HasField("retry_policy") else None
+                if raw_info.HasField("retry_policy")
+                else None
             )
             self.memo = dict(raw_info.memo.fields) if raw_info.memo.fields else None
             self.untyped_search_attributes = _decode_search_attributes(raw_info.search_attributes)
@@ -326,8 +332,11 @@ class ScheduleActionStartWorkflow(ScheduleAction):
             raise ValueError("Task queue required")
         _check_str(id, "id")
         _check_str(task_queue, "task_queue")
-        for name, value in (("execution_timeout", execution_timeout),
-                            ("run_timeout", run_timeout), ("task_timeout", task_timeout)):
+        for name, value in (
+            ("execution_timeout", execution_timeout),
+            ("run_timeout", run_timeout),
+            ("task_timeout", task_timeout),
+        ):
             _check_timeout(value, name)
         _check_type(retry_policy, RetryPolicy, "retry_policy", "a RetryPolicy", optional=True)
         _check_mapping(memo, "memo")
@@ -359,9 +368,11 @@ class ScheduleActionStartWorkflow(ScheduleAction):
             info.input.payloads.append(
                 arg if isinstance(arg, Payload) else await client._encode_one(arg, what)
             )
-        for name, proto_name in (("execution_timeout", "workflow_execution_timeout"),
-                                 ("run_timeout", "workflow_run_timeout"),
-                                 ("task_timeout", "workflow_task_timeout")):
+        for name, proto_name in (
+            ("execution_timeout", "workflow_execution_timeout"),
+            ("run_timeout", "workflow_run_timeout"),
+            ("task_timeout", "workflow_task_timeout"),
+        ):
             value = getattr(self, name)
             if value:
                 getattr(info, proto_name).FromTimedelta(value)
@@ -369,7 +380,8 @@ class ScheduleActionStartWorkflow(ScheduleAction):
             self.retry_policy.apply_to_proto(info.retry_policy)
         for key, value in (self.memo or {}).items():
             info.memo.fields[key].CopyFrom(
-                value if isinstance(value, Payload)
+                value
+                if isinstance(value, Payload)
                 else await client._encode_one(value, f"memo {key!r}")
             )
         if self.untyped_search_attributes:
@@ -378,7 +390,8 @@ class ScheduleActionStartWorkflow(ScheduleAction):
             value = getattr(self, f"static_{name}")
             if value is not None:
                 getattr(info.user_metadata, name).CopyFrom(
-                    value if isinstance(value, Payload)
+                    value
+                    if isinstance(value, Payload)
                     else await client._encode_one(value, f"static_{name}")
                 )
         _set_headers(self.headers, info.header, what)
@@ -595,7 +608,9 @@ class _MemoReader:
         """The memo, decoded without type hints (a dataclass comes back as a dict)."""
         return {k: await self._memo_field(k, v, None) for k, v in self._memo_proto().fields.items()}
 
-    async def memo_value(self, key: str, default: Any = _ARG_UNSET, *, type_hint: Any = None) -> Any:
+    async def memo_value(
+        self, key: str, default: Any = _ARG_UNSET, *, type_hint: Any = None
+    ) -> Any:
         """Memo value ``key`` decoded (into ``type_hint`` if given); ``default``
         if absent, else :class:`KeyError`."""
         fields = self._memo_proto().fields
@@ -1078,9 +1093,14 @@ class _ScheduleClientMixin:
         _check_rpc_options(rpc_metadata, rpc_timeout)
         return await self._impl.create_schedule(
             CreateScheduleInput(
-                id=id, schedule=schedule, trigger_immediately=trigger_immediately,
-                backfill=backfill, memo=memo, search_attributes=search_attributes,
-                rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout,
+                id=id,
+                schedule=schedule,
+                trigger_immediately=trigger_immediately,
+                backfill=backfill,
+                memo=memo,
+                search_attributes=search_attributes,
+                rpc_metadata=rpc_metadata,
+                rpc_timeout=rpc_timeout,
             )
         )
 
@@ -1173,7 +1193,9 @@ class _ScheduleImplMixin:
             raise ValueError("Must set limited actions to true if there are remaining actions set")
         client = self._client
         req = CreateScheduleRequest(
-            namespace=client.namespace, schedule_id=input.id, identity=client.identity,
+            namespace=client.namespace,
+            schedule_id=input.id,
+            identity=client.identity,
             request_id=_new_id(),
         )
         await input.schedule._fill(client, req.schedule)
@@ -1202,7 +1224,9 @@ class _ScheduleImplMixin:
 
         client = self._client
         req = PatchScheduleRequest(
-            namespace=client.namespace, schedule_id=id, identity=client.identity,
+            namespace=client.namespace,
+            schedule_id=id,
+            identity=client.identity,
             request_id=_new_id(),
         )
         fill(req.patch)
@@ -1266,7 +1290,9 @@ class _ScheduleImplMixin:
         _check_type(update, ScheduleUpdate, "the updater's result", "a ScheduleUpdate or None")
         _check_type(update.schedule, Schedule, "ScheduleUpdate.schedule", "a Schedule")
         req = UpdateScheduleRequest(
-            namespace=client.namespace, schedule_id=input.id, identity=client.identity,
+            namespace=client.namespace,
+            schedule_id=input.id,
+            identity=client.identity,
             request_id=_new_id(),
             # The server refuses the update if the schedule changed since the describe.
             conflict_token=description.raw_description.conflict_token,
@@ -1280,14 +1306,40 @@ class _ScheduleImplMixin:
 
 
 __all__ = [
-    "BackfillScheduleInput", "CreateScheduleInput", "DeleteScheduleInput",
-    "DescribeScheduleInput", "ListSchedulesInput", "PauseScheduleInput", "Schedule",
-    "ScheduleAction", "ScheduleActionExecution", "ScheduleActionExecutionStartWorkflow",
-    "ScheduleActionResult", "ScheduleActionStartWorkflow", "ScheduleAlreadyRunningError",
-    "ScheduleAsyncIterator", "ScheduleBackfill", "ScheduleCalendarSpec", "ScheduleDescription",
-    "ScheduleHandle", "ScheduleInfo", "ScheduleIntervalSpec", "ScheduleListAction",
-    "ScheduleListActionStartWorkflow", "ScheduleListDescription", "ScheduleListInfo",
-    "ScheduleListSchedule", "ScheduleListState", "ScheduleOverlapPolicy", "SchedulePolicy",
-    "ScheduleRange", "ScheduleSpec", "ScheduleState", "ScheduleUpdate", "ScheduleUpdateInput",
-    "TriggerScheduleInput", "UnpauseScheduleInput", "UpdateScheduleInput",
+    "BackfillScheduleInput",
+    "CreateScheduleInput",
+    "DeleteScheduleInput",
+    "DescribeScheduleInput",
+    "ListSchedulesInput",
+    "PauseScheduleInput",
+    "Schedule",
+    "ScheduleAction",
+    "ScheduleActionExecution",
+    "ScheduleActionExecutionStartWorkflow",
+    "ScheduleActionResult",
+    "ScheduleActionStartWorkflow",
+    "ScheduleAlreadyRunningError",
+    "ScheduleAsyncIterator",
+    "ScheduleBackfill",
+    "ScheduleCalendarSpec",
+    "ScheduleDescription",
+    "ScheduleHandle",
+    "ScheduleInfo",
+    "ScheduleIntervalSpec",
+    "ScheduleListAction",
+    "ScheduleListActionStartWorkflow",
+    "ScheduleListDescription",
+    "ScheduleListInfo",
+    "ScheduleListSchedule",
+    "ScheduleListState",
+    "ScheduleOverlapPolicy",
+    "SchedulePolicy",
+    "ScheduleRange",
+    "ScheduleSpec",
+    "ScheduleState",
+    "ScheduleUpdate",
+    "ScheduleUpdateInput",
+    "TriggerScheduleInput",
+    "UnpauseScheduleInput",
+    "UpdateScheduleInput",
 ]

@@ -171,7 +171,9 @@ class WorkflowUpdateHandle(Generic[LocalReturnType]):
         assert outcome is not None
         client = self._client
         if outcome.HasField("failure"):
-            raise WorkflowUpdateFailedError(await client.data_converter.decode_failure(outcome.failure))
+            raise WorkflowUpdateFailedError(
+                await client.data_converter.decode_failure(outcome.failure)
+            )
         if not outcome.success.payloads:
             return None  # type: ignore[return-value]
         hints = [self._result_type] if self._result_type is not None else None
@@ -190,7 +192,9 @@ class WorkflowUpdateHandle(Generic[LocalReturnType]):
         from temporalio.api.workflowservice.v1 import PollWorkflowExecutionUpdateRequest
 
         client = self._client
-        req = PollWorkflowExecutionUpdateRequest(namespace=client.namespace, identity=client.identity)
+        req = PollWorkflowExecutionUpdateRequest(
+            namespace=client.namespace, identity=client.identity
+        )
         ref = req.update_ref
         ref.workflow_execution.workflow_id = self._workflow_id
         ref.workflow_execution.run_id = self._workflow_run_id or ""
@@ -343,9 +347,12 @@ class WithStartWorkflowOperation(Generic[SelfType, ReturnType]):
             result_type = declared_type
         _check_str(id, "id")
         _check_str(task_queue, "task_queue")
-        for name, timeout in (("execution_timeout", execution_timeout),
-                              ("run_timeout", run_timeout), ("task_timeout", task_timeout),
-                              ("start_delay", start_delay)):
+        for name, timeout in (
+            ("execution_timeout", execution_timeout),
+            ("run_timeout", run_timeout),
+            ("task_timeout", task_timeout),
+            ("start_delay", start_delay),
+        ):
             _check_timeout(timeout, name)
         id_reuse_policy = _check_enum(WorkflowIDReusePolicy, id_reuse_policy, "id_reuse_policy")
         _check_type(retry_policy, RetryPolicy, "retry_policy", "a RetryPolicy", optional=True)
@@ -359,17 +366,32 @@ class WithStartWorkflowOperation(Generic[SelfType, ReturnType]):
         _check_type(static_details, str, "static_details", "a str", optional=True)
         _check_type(priority, Priority, "priority", "a temporalio.common.Priority")
         _check_type(
-            versioning_override, VersioningOverride, "versioning_override",
-            "a temporalio.common.VersioningOverride", optional=True,
+            versioning_override,
+            VersioningOverride,
+            "versioning_override",
+            "a temporalio.common.VersioningOverride",
+            optional=True,
         )
         self._start_workflow_input = UpdateWithStartStartWorkflowInput(
-            workflow=workflow, args=_arg_or_args((), arg, args), id=id, task_queue=task_queue,
-            execution_timeout=execution_timeout, run_timeout=run_timeout,
-            task_timeout=task_timeout, id_reuse_policy=id_reuse_policy,
-            id_conflict_policy=id_conflict_policy, retry_policy=retry_policy,
-            cron_schedule=cron_schedule, memo=memo, search_attributes=search_attributes,
-            start_delay=start_delay, headers={}, static_summary=static_summary,
-            static_details=static_details, ret_type=result_type, priority=priority,
+            workflow=workflow,
+            args=_arg_or_args((), arg, args),
+            id=id,
+            task_queue=task_queue,
+            execution_timeout=execution_timeout,
+            run_timeout=run_timeout,
+            task_timeout=task_timeout,
+            id_reuse_policy=id_reuse_policy,
+            id_conflict_policy=id_conflict_policy,
+            retry_policy=retry_policy,
+            cron_schedule=cron_schedule,
+            memo=memo,
+            search_attributes=search_attributes,
+            start_delay=start_delay,
+            headers={},
+            static_summary=static_summary,
+            static_details=static_details,
+            ret_type=result_type,
+            priority=priority,
             versioning_override=versioning_override,
         )
         self._handle_future: "Optional[asyncio.Future[WorkflowHandle[Any, Any]]]" = None
@@ -430,8 +452,14 @@ class _UpdateWorkflowHandleMixin:
         :meth:`OutboundInterceptor.start_workflow_update`.
         """
         handle = await self.start_update(
-            update, arg, args=args, wait_for_stage=WorkflowUpdateStage.COMPLETED, id=id,
-            result_type=result_type, rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout,
+            update,
+            arg,
+            args=args,
+            wait_for_stage=WorkflowUpdateStage.COMPLETED,
+            id=id,
+            result_type=result_type,
+            rpc_metadata=rpc_metadata,
+            rpc_timeout=rpc_timeout,
         )
         return await handle.result(rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout)
 
@@ -462,10 +490,17 @@ class _UpdateWorkflowHandleMixin:
         _check_rpc_options(rpc_metadata, rpc_timeout)
         return await self._client._impl.start_workflow_update(
             StartWorkflowUpdateInput(
-                id=self._id, run_id=self._run_id,
-                first_execution_run_id=self._first_execution_run_id, update_id=id,
-                update=name, args=_arg_or_args((), arg, args), wait_for_stage=stage, headers={},
-                ret_type=result_type, rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout,
+                id=self._id,
+                run_id=self._run_id,
+                first_execution_run_id=self._first_execution_run_id,
+                update_id=id,
+                update=name,
+                args=_arg_or_args((), arg, args),
+                wait_for_stage=stage,
+                headers={},
+                ret_type=result_type,
+                rpc_metadata=rpc_metadata,
+                rpc_timeout=rpc_timeout,
             )
         )
 
@@ -481,7 +516,10 @@ class _UpdateWorkflowHandleMixin:
         _check_str(id, "id")
         _check_type(workflow_run_id, str, "workflow_run_id", "a str", optional=True)
         return WorkflowUpdateHandle(
-            self._client, id, self._id, workflow_run_id=workflow_run_id or self._run_id,
+            self._client,
+            id,
+            self._id,
+            workflow_run_id=workflow_run_id or self._run_id,
             result_type=result_type,
         )
 
@@ -506,9 +544,15 @@ class _UpdateClientMixin:
         """:meth:`start_update_with_start_workflow` waiting for the update's
         result; raises what :meth:`WorkflowHandle.execute_update` raises."""
         handle = await self.start_update_with_start_workflow(
-            update, arg, args=args, start_workflow_operation=start_workflow_operation,
-            wait_for_stage=WorkflowUpdateStage.COMPLETED, id=id, result_type=result_type,
-            rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout,
+            update,
+            arg,
+            args=args,
+            start_workflow_operation=start_workflow_operation,
+            wait_for_stage=WorkflowUpdateStage.COMPLETED,
+            id=id,
+            result_type=result_type,
+            rpc_metadata=rpc_metadata,
+            rpc_timeout=rpc_timeout,
         )
         return await handle.result(rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout)
 
@@ -539,8 +583,12 @@ class _UpdateClientMixin:
         for the operation that failed otherwise. Goes through
         :meth:`OutboundInterceptor.start_update_with_start_workflow`.
         """
-        _check_type(start_workflow_operation, WithStartWorkflowOperation,
-                    "start_workflow_operation", "a WithStartWorkflowOperation")
+        _check_type(
+            start_workflow_operation,
+            WithStartWorkflowOperation,
+            "start_workflow_operation",
+            "a WithStartWorkflowOperation",
+        )
         name = _update_name(update)
         stage = _check_stage(wait_for_stage)
         if id is not None:
@@ -556,12 +604,15 @@ class _UpdateClientMixin:
             from temporalio.client._workflow import WorkflowHandle
 
             if not op._workflow_handle.done():
-                op._workflow_handle.set_result(WorkflowHandle(
-                    self,  # type: ignore[arg-type]
-                    start.id, result_run_id=resp.run_id,
-                    first_execution_run_id=resp.first_execution_run_id or resp.run_id,
-                    result_type=start.ret_type,
-                ))
+                op._workflow_handle.set_result(
+                    WorkflowHandle(
+                        self,  # type: ignore[arg-type]
+                        start.id,
+                        result_run_id=resp.run_id,
+                        first_execution_run_id=resp.first_execution_run_id or resp.run_id,
+                        result_type=start.ret_type,
+                    )
+                )
 
         def on_start_error(err: BaseException) -> None:
             if not op._workflow_handle.done():
@@ -572,11 +623,17 @@ class _UpdateClientMixin:
             StartWorkflowUpdateWithStartInput(
                 start_workflow_input=start,
                 update_workflow_input=UpdateWithStartUpdateWorkflowInput(
-                    update_id=id, update=name, args=_arg_or_args((), arg, args),
-                    wait_for_stage=stage, headers={}, ret_type=result_type,
+                    update_id=id,
+                    update=name,
+                    args=_arg_or_args((), arg, args),
+                    wait_for_stage=stage,
+                    headers={},
+                    ret_type=result_type,
                 ),
-                rpc_metadata=rpc_metadata, rpc_timeout=rpc_timeout,
-                _on_start=on_start, _on_start_error=on_start_error,
+                rpc_metadata=rpc_metadata,
+                rpc_timeout=rpc_timeout,
+                _on_start=on_start,
+                _on_start_error=on_start_error,
             )
         )
 
@@ -613,8 +670,13 @@ class _UpdateImplMixin:
     ) -> None:
         raise NotImplementedError  # _ClientImpl's
 
-    async def _update_request(self, input: Any, workflow_id: str, run_id: Optional[str],
-                              first_execution_run_id: Optional[str]) -> Any:
+    async def _update_request(
+        self,
+        input: Any,
+        workflow_id: str,
+        run_id: Optional[str],
+        first_execution_run_id: Optional[str],
+    ) -> Any:
         from temporalio.api.workflowservice.v1 import UpdateWorkflowExecutionRequest
         from temporalio.client._impl import _new_id, _set_headers
 
@@ -655,7 +717,9 @@ class _UpdateImplMixin:
             if resp.stage >= _ACCEPTED:
                 break
         handle: WorkflowUpdateHandle[Any] = WorkflowUpdateHandle(
-            client, req.request.meta.update_id, input.id,
+            client,
+            req.request.meta.update_id,
+            input.id,
             workflow_run_id=resp.update_ref.workflow_execution.run_id or None,
             result_type=input.ret_type,
             known_outcome=resp.outcome if resp.HasField("outcome") else None,
@@ -709,8 +773,11 @@ class _UpdateImplMixin:
             if update_resp.stage >= _ACCEPTED:
                 break
         handle: WorkflowUpdateHandle[Any] = WorkflowUpdateHandle(
-            client, update_req.request.meta.update_id, start_input.id,
-            workflow_run_id=start_resp.run_id or None, result_type=update_input.ret_type,
+            client,
+            update_req.request.meta.update_id,
+            start_input.id,
+            workflow_run_id=start_resp.run_id or None,
+            result_type=update_input.ret_type,
             known_outcome=update_resp.outcome if update_resp.HasField("outcome") else None,
         )
         if update_input.wait_for_stage == WorkflowUpdateStage.COMPLETED:
@@ -753,7 +820,9 @@ def _map_multi_operation_error(
                     )
 
                     info = WorkflowExecutionAlreadyStartedFailure.FromString(d.value)
-                    return WorkflowAlreadyStartedError(start.id, start.workflow, info.run_id or None)
+                    return WorkflowAlreadyStartedError(
+                        start.id, start.workflow, info.run_id or None
+                    )
         mapped: RPCError = rpc_error(status.code, status.message)
         return mapped
     return err

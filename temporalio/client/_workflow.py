@@ -244,7 +244,9 @@ class WorkflowHandle(_UpdateWorkflowHandleMixin, Generic[SelfType, ReturnType]):
             result_type = declared_type
         values = _arg_or_args(arg_values, arg, args, f"query {query!r}")
         if reject_condition is not None:
-            reject_condition = _check_enum(QueryRejectCondition, reject_condition, "reject_condition")
+            reject_condition = _check_enum(
+                QueryRejectCondition, reject_condition, "reject_condition"
+            )
         else:
             reject_condition = self._client.default_workflow_query_reject_condition
         _check_rpc_options(rpc_metadata, rpc_timeout)

@@ -116,7 +116,10 @@ class DataConverter:
                 f"got {_type_name(codec)}"
             )
         fc = self.failure_converter
-        if not (callable(getattr(fc, "to_failure", None)) and callable(getattr(fc, "from_failure", None))):
+        if not (
+            callable(getattr(fc, "to_failure", None))
+            and callable(getattr(fc, "from_failure", None))
+        ):
             raise TypeError(
                 f"failure_converter must be a temporalio.converter.FailureConverter, "
                 f"got {_type_name(fc)}"

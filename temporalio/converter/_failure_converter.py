@@ -32,7 +32,9 @@ class FailureConverter(ABC):
         """Fill ``failure`` from ``exception`` (do not modify the exception)."""
 
     @abstractmethod
-    def from_failure(self, failure: "Failure", payload_converter: PayloadConverter) -> BaseException:
+    def from_failure(
+        self, failure: "Failure", payload_converter: PayloadConverter
+    ) -> BaseException:
         """The exception for ``failure`` (do not modify the failure)."""
 
 
@@ -119,7 +121,9 @@ class DefaultFailureConverter(FailureConverter):
             info.SetInParent()
             info.timeout_type = int(err.type or 0)
             if err.last_heartbeat_details:
-                info.last_heartbeat_details.CopyFrom(pc.to_payloads_wrapper(err.last_heartbeat_details))
+                info.last_heartbeat_details.CopyFrom(
+                    pc.to_payloads_wrapper(err.last_heartbeat_details)
+                )
         elif isinstance(err, E.CancelledError):
             info = failure.canceled_failure_info
             info.SetInParent()
@@ -153,7 +157,9 @@ class DefaultFailureConverter(FailureConverter):
 
     # -- failure -> exception --
 
-    def from_failure(self, failure: "Failure", payload_converter: PayloadConverter) -> BaseException:
+    def from_failure(
+        self, failure: "Failure", payload_converter: PayloadConverter
+    ) -> BaseException:
         top: Optional[BaseException] = None
         prev: Optional[BaseException] = None
         f: Any = failure
@@ -193,7 +199,11 @@ class DefaultFailureConverter(FailureConverter):
                 next_retry_delay=info.next_retry_delay.ToTimedelta()
                 if info.HasField("next_retry_delay")
                 else None,
-                category=_enum_or(E.ApplicationErrorCategory, info.category, E.ApplicationErrorCategory.UNSPECIFIED),
+                category=_enum_or(
+                    E.ApplicationErrorCategory,
+                    info.category,
+                    E.ApplicationErrorCategory.UNSPECIFIED,
+                ),
             )
         elif kind == "timeout_failure_info":
             info = failure.timeout_failure_info

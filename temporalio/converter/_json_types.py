@@ -158,9 +158,7 @@ def _build_converter(hint: Any) -> Optional[Callable[[Any], Any]]:
 
         return literal
 
-    if origin is Union or (
-        sys.version_info >= (3, 10) and origin is __import__("types").UnionType
-    ):
+    if origin is Union or (sys.version_info >= (3, 10) and origin is __import__("types").UnionType):
         return _union_converter(hint, args)
 
     if origin is getattr(typing, "Annotated", None) and args:
@@ -286,8 +284,7 @@ def _dataclass_converter(cls: type) -> Callable[[Any], Any]:
                         fv = conv(fv)
                     except Exception as err:
                         raise TypeError(
-                            f"Cannot convert field {name!r} of dataclass "
-                            f"{cls.__qualname__}: {err}"
+                            f"Cannot convert field {name!r} of dataclass {cls.__qualname__}: {err}"
                         ) from err
                 if init:
                     kwargs[name] = fv

@@ -464,9 +464,7 @@ class JSONPlainPayloadConverter(EncodingPayloadConverter):
     ) -> None:
         self.encoding = encoding
         self._enc_bytes = encoding.encode()
-        self._dumps = (encoder or json.JSONEncoder)(
-            separators=(",", ":"), sort_keys=True
-        ).encode
+        self._dumps = (encoder or json.JSONEncoder)(separators=(",", ":"), sort_keys=True).encode
         self._loads = (decoder or json.JSONDecoder)().decode
 
     def accepts_type(self, t: type) -> Optional[bool]:

@@ -87,6 +87,13 @@ for _value in list(globals().values()):
 del _value
 
 __all__ = [
-    "RPCStatusCode", "RPCError", "TLSConfig", "RetryConfig", "KeepAliveConfig",
-    "ConnectConfig", "ServiceClient", "WorkflowService", "OperatorService",
+    "RPCStatusCode",
+    "RPCError",
+    "TLSConfig",
+    "RetryConfig",
+    "KeepAliveConfig",
+    "ConnectConfig",
+    "ServiceClient",
+    "WorkflowService",
+    "OperatorService",
 ]

@@ -101,13 +101,21 @@ class ServiceClient:
                 if e.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
                     hint = ""
                     if sc._tls_enabled:
-                        why = ("tls was given" if config.tls is not None
-                               else "an api_key turns it on when tls is not given")
-                        hint = (f" (TLS is on: {why}; a failed TLS handshake, e.g. a server "
-                                "that speaks plaintext or a certificate the roots do not trust, "
-                                "also ends so; pass tls=False for a plaintext server)")
-                    raise type(e)(f"cannot connect to {config.target_host}: {e.message}{hint}",
-                                  e.status, e.grpc_status) from None
+                        why = (
+                            "tls was given"
+                            if config.tls is not None
+                            else "an api_key turns it on when tls is not given"
+                        )
+                        hint = (
+                            f" (TLS is on: {why}; a failed TLS handshake, e.g. a server "
+                            "that speaks plaintext or a certificate the roots do not trust, "
+                            "also ends so; pass tls=False for a plaintext server)"
+                        )
+                    raise type(e)(
+                        f"cannot connect to {config.target_host}: {e.message}{hint}",
+                        e.status,
+                        e.grpc_status,
+                    ) from None
                 raise
         return sc
 
@@ -125,7 +133,9 @@ class ServiceClient:
         from temporalio import _core
 
         if not isinstance(config.target_host, str):
-            raise TypeError(f"target must be a str 'host:port', not {type(config.target_host).__name__}")
+            raise TypeError(
+                f"target must be a str 'host:port', not {type(config.target_host).__name__}"
+            )
         if not isinstance(config.namespace, str):
             raise TypeError(f"namespace must be a str, not {type(config.namespace).__name__}")
         if not config.namespace:
@@ -147,15 +157,28 @@ class ServiceClient:
         retry = None
         if config.retry_config is not None:
             r = config.retry_config
-            retry = (r.initial_interval_millis, r.multiplier, r.randomization_factor,
-                     r.max_interval_millis, r.max_elapsed_time_millis or 0, r.max_retries)
+            retry = (
+                r.initial_interval_millis,
+                r.multiplier,
+                r.randomization_factor,
+                r.max_interval_millis,
+                r.max_elapsed_time_millis or 0,
+                r.max_retries,
+            )
         ka = config.keep_alive_config
         keepalive = (ka.interval_millis, ka.timeout_millis) if ka is not None else (0, 0)
         return _core.new_client(
-            _core_runtime(), config.target_host, config.namespace, CLIENT_NAME, __version__,
-            tls=config.tls_enabled, api_key=config.api_key,
+            _core_runtime(),
+            config.target_host,
+            config.namespace,
+            CLIENT_NAME,
+            __version__,
+            tls=config.tls_enabled,
+            api_key=config.api_key,
             metadata=_metadata_pairs(config.rpc_metadata),
-            keepalive=keepalive, retry=retry, **tls_args,
+            keepalive=keepalive,
+            retry=retry,
+            **tls_args,
         )
 
     def update_api_key(self, api_key: Optional[str]) -> None:
@@ -207,8 +230,9 @@ class ServiceClient:
 
         ``timeout`` bounds the call as a whole (every attempt and the backoff
         between them); ``retry=False`` makes one attempt."""
-        response = await self.call_raw(method, request.SerializeToString(), retry=retry,
-                                       metadata=metadata, timeout=timeout)
+        response = await self.call_raw(
+            method, request.SerializeToString(), retry=retry, metadata=metadata, timeout=timeout
+        )
         return response_type.FromString(response)
 
     async def call_raw(
@@ -226,8 +250,13 @@ class ServiceClient:
         loop = asyncio.get_running_loop()
         fut = loop.create_future()
         call = self._core.call(
-            method, request, fut, _notifier(loop),
-            _timeout_ms(timeout), retry, _metadata_pairs(metadata) if metadata else None,
+            method,
+            request,
+            fut,
+            _notifier(loop),
+            _timeout_ms(timeout),
+            retry,
+            _metadata_pairs(metadata) if metadata else None,
         )
         try:
             result = await fut

@@ -98,7 +98,7 @@ def _decode_detail(item: Tuple[str, bytes]) -> Any:
         return None
     from temporalio.api.errordetails.v1 import message_pb2
 
-    cls = getattr(message_pb2, name[len(prefix):], None)
+    cls = getattr(message_pb2, name[len(prefix) :], None)
     return cls.FromString(value) if cls is not None else None
 
 
@@ -255,10 +255,20 @@ class MultiOperationExecutionError(RPCError):
 
 
 _BY_STATUS: Dict[int, Type[RPCError]] = {
-    1: CanceledError, 3: InvalidArgumentError, 4: DeadlineExceededError, 5: NotFoundError,
-    6: AlreadyExistsError, 7: PermissionDeniedError, 8: ResourceExhaustedError,
-    9: FailedPreconditionError, 10: AbortedError, 12: UnimplementedError, 13: InternalError,
-    14: UnavailableError, 15: DataLossError, 16: UnauthenticatedError,
+    1: CanceledError,
+    3: InvalidArgumentError,
+    4: DeadlineExceededError,
+    5: NotFoundError,
+    6: AlreadyExistsError,
+    7: PermissionDeniedError,
+    8: ResourceExhaustedError,
+    9: FailedPreconditionError,
+    10: AbortedError,
+    12: UnimplementedError,
+    13: InternalError,
+    14: UnavailableError,
+    15: DataLossError,
+    16: UnauthenticatedError,
 }
 
 _BY_DETAIL: Dict[str, Type[RPCError]] = {

@@ -169,7 +169,8 @@ def _bad_char(text: str) -> Optional[str]:
     for i, ch in enumerate(text):
         if not " " <= ch <= "~":
             what = names.get(ch) or (
-                f"the control character U+{ord(ch):04X}" if ord(ch) < 0x20 or ord(ch) == 0x7F
+                f"the control character U+{ord(ch):04X}"
+                if ord(ch) < 0x20 or ord(ch) == 0x7F
                 else f"the non-ASCII character U+{ord(ch):04X}"
             )
             return f"{what} at position {i}"
@@ -204,14 +205,19 @@ def _metadata_pairs(md: Optional[Mapping[str, Union[str, bytes]]]) -> list:
     if not md:
         return []
     if not isinstance(md, Mapping):
-        raise TypeError(f"metadata must be a mapping of str to str or bytes, not {type(md).__name__}")
+        raise TypeError(
+            f"metadata must be a mapping of str to str or bytes, not {type(md).__name__}"
+        )
     out = []
     for k, v in md.items():
         if not isinstance(k, str):
             raise TypeError(f"metadata key {k!r} must be a str")
         key = k.lower()
-        if (not key or key.startswith("grpc-")
-                or any(not (c.isascii() and (c.isalnum() or c in "-_.")) for c in key)):
+        if (
+            not key
+            or key.startswith("grpc-")
+            or any(not (c.isascii() and (c.isalnum() or c in "-_.")) for c in key)
+        ):
             raise ValueError(
                 f"metadata key {k!r} is not a valid gRPC header name: lowercase letters, digits, "
                 "'-', '_' and '.' only, not empty and not starting with 'grpc-'"

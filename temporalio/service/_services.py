@@ -39,8 +39,9 @@ def _make_rpc(full_method: str, response_type: Type["Message"], doc: str) -> Any
         metadata: Optional[Mapping[str, Union[str, bytes]]] = None,
         timeout: Union[None, float, timedelta] = None,
     ) -> Any:
-        return await self._client.call(full_method, req, response_type, retry=retry,
-                                       metadata=metadata, timeout=timeout)
+        return await self._client.call(
+            full_method, req, response_type, retry=retry, metadata=metadata, timeout=timeout
+        )
 
     rpc.__doc__ = (
         f"{doc}\n\nKeyword options: ``retry`` (default True: retried by the client's retry "

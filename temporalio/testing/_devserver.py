@@ -101,36 +101,53 @@ class DevServer:
             self._http_port = free_port(self.host)
             self._metrics_port = free_port(self.host)
         args = [
-            exe, "server", "start-dev", "--headless",
-            "--ip", self.host, "--port", str(self.port),
-            "--http-port", str(self._http_port),
-            "--metrics-port", str(self._metrics_port),
-            "--namespace", self.namespace,
-            "--log-level", self._log_level,
+            exe,
+            "server",
+            "start-dev",
+            "--headless",
+            "--ip",
+            self.host,
+            "--port",
+            str(self.port),
+            "--http-port",
+            str(self._http_port),
+            "--metrics-port",
+            str(self._metrics_port),
+            "--namespace",
+            self.namespace,
+            "--log-level",
+            self._log_level,
             # Dynamic config that makes tests quick.
-            "--dynamic-config-value", "frontend.enableUpdateWorkflowExecution=true",
+            "--dynamic-config-value",
+            "frontend.enableUpdateWorkflowExecution=true",
             *(["--db-filename", self.db_filename] if self.db_filename else []),
             *self._extra_args,
         ]
         if self._log is None:
             self._log = tempfile.TemporaryFile()
         self._proc = subprocess.Popen(
-            args, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
+            args,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
-                raise RuntimeError(f"temporal dev server exited ({self._proc.returncode}): "
-                                   f"{self._output_tail()}")
+                raise RuntimeError(
+                    f"temporal dev server exited ({self._proc.returncode}): {self._output_tail()}"
+                )
             try:
                 with socket.create_connection((self.host, self.port), timeout=0.5):
                     return self
             except OSError:
                 time.sleep(0.1)
         self.stop()
-        raise TimeoutError(f"temporal dev server did not listen on {self.target} "
-                           f"within {timeout} s: {self._output_tail()}")
+        raise TimeoutError(
+            f"temporal dev server did not listen on {self.target} "
+            f"within {timeout} s: {self._output_tail()}"
+        )
 
     def kill(self) -> None:
         """Kill the server at once (SIGKILL, no shutdown), as a crash would.
@@ -191,4 +208,3 @@ def _main() -> None:
         env = dict(os.environ, TEMPORAL_TEST_TARGET=server.target)
         rc = subprocess.call(cmd, env=env)
     raise SystemExit(rc)
-

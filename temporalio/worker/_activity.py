@@ -124,8 +124,11 @@ def _activity_defs(activities: Any) -> Dict[str, _ActivityDef]:
                 raise TypeError(f"activity names must be non-empty strings, got {name!r}")
             out[name] = _ActivityDef.of(name, fn)
         return out
-    _check_list(activities, "activities",
-                "a mapping of name to callable or a list of @activity.defn callables")
+    _check_list(
+        activities,
+        "activities",
+        "a mapping of name to callable or a list of @activity.defn callables",
+    )
     for i, fn in enumerate(activities):
         d = _act._definition_of(fn)
         if d is None:
@@ -157,8 +160,19 @@ _MAX_POOL_SUBMISSIONS = 3
 class _Running:
     """One activity attempt in progress."""
 
-    __slots__ = ("token", "context", "task", "cancel", "done", "mode", "remote", "key", "hb_task",
-                 "started", "cfut")
+    __slots__ = (
+        "token",
+        "context",
+        "task",
+        "cancel",
+        "done",
+        "mode",
+        "remote",
+        "key",
+        "hb_task",
+        "started",
+        "cfut",
+    )
 
     def __init__(self, token: bytes, cancel: _act._Flag) -> None:
         self.token = token
@@ -325,8 +339,9 @@ class _ActivityWorker:
                 graceful_shutdown_ms=self._grace_ms,
                 **self._workflow_config,
             )
-            self._core = _core.CoreWorker(self._core_client, _notifier(loop), self._on_event,
-                                          config)
+            self._core = _core.CoreWorker(
+                self._core_client, _notifier(loop), self._on_event, config
+            )
             self._core.start()
         except BaseException:
             if self._hub is not None:
@@ -340,8 +355,11 @@ class _ActivityWorker:
             from temporalio.worker._process import ProcessHub
 
             assert self._loop is not None and self._shutdown_flag is not None
-            self._hub = ProcessHub(loop=self._loop, on_heartbeat=self._heartbeat_from_process,
-                                   on_info=self._info_from_process)
+            self._hub = ProcessHub(
+                loop=self._loop,
+                on_heartbeat=self._heartbeat_from_process,
+                on_info=self._info_from_process,
+            )
             if self._shutdown_flag.is_set():
                 self._hub.notify_shutdown()
         return self._hub
@@ -436,7 +454,10 @@ class _ActivityWorker:
                 result = await self._invoke(ra, task)
                 ra.done = True
                 payloads = await self._dc.encode([result])
-                kind, data = CompletionKind.COMPLETED, self._Payloads(payloads=payloads).SerializeToString()
+                kind, data = (
+                    CompletionKind.COMPLETED,
+                    self._Payloads(payloads=payloads).SerializeToString(),
+                )
             except _act._CompleteAsyncError:  # activity.raise_complete_async(): report nothing
                 ra.done = True
                 kind, data = CompletionKind.WILL_COMPLETE_ASYNC, b""
@@ -444,12 +465,16 @@ class _ActivityWorker:
                 ra.done = True
                 kind, data = await self._failure(ra, err)
             if ra.hb_task is not None and kind not in (
-                CompletionKind.COMPLETED, CompletionKind.WILL_COMPLETE_ASYNC
+                CompletionKind.COMPLETED,
+                CompletionKind.WILL_COMPLETE_ASYNC,
             ):
                 await asyncio.wait([ra.hb_task])  # its details go before the failure
         except BaseException as err:  # noqa: B902 - converting the outcome failed
-            kind, data = CompletionKind.FAILED, self._plain_failure(
-                f"failed to build the activity's result: {type(err).__name__}: {err}", err
+            kind, data = (
+                CompletionKind.FAILED,
+                self._plain_failure(
+                    f"failed to build the activity's result: {type(err).__name__}: {err}", err
+                ),
             )
         finally:
             self._running.pop(ra.token, None)
@@ -469,7 +494,8 @@ class _ActivityWorker:
         n = len(payloads)
         if n < defn.min_args or (n > defn.max_args and not defn.has_varargs):
             expected = (
-                f"{defn.min_args}" if defn.min_args == defn.max_args
+                f"{defn.min_args}"
+                if defn.min_args == defn.max_args
                 else f"{defn.min_args} to {defn.max_args}"
             )
             if defn.has_varargs:
@@ -482,14 +508,14 @@ class _ActivityWorker:
             args = await self._dc.decode(payloads, defn.type_hints(n)) if n else []
         except Exception as err:
             raise _exc.ApplicationError(
-                f"Failed decoding arguments of activity {defn.name!r}: "
-                f"{type(err).__name__}: {err}",
+                f"Failed decoding arguments of activity {defn.name!r}: {type(err).__name__}: {err}",
                 type="TypeError",
             ) from err
         try:
             details = (
                 await self._dc.decode(task.heartbeat_details.payloads)
-                if task.heartbeat_details.payloads else []
+                if task.heartbeat_details.payloads
+                else []
             )
         except Exception as err:
             raise _exc.ApplicationError(
@@ -526,9 +552,7 @@ class _ActivityWorker:
             )
         )
 
-    async def _run(
-        self, ra: _Running, defn: _ActivityDef, input: ExecuteActivityInput
-    ) -> Any:
+    async def _run(self, ra: _Running, defn: _ActivityDef, input: ExecuteActivityInput) -> Any:
         """The innermost ``execute_activity``: runs ``input.fn`` where
         ``input.executor`` says (see :class:`ExecuteActivityInput`)."""
         assert self._loop is not None
@@ -540,9 +564,7 @@ class _ActivityWorker:
             if executor is None:
                 return await fn(*args)
             if isinstance(executor, concurrent.futures.ProcessPoolExecutor):
-                raise TypeError(
-                    f"activity {defn.name!r} is async: it cannot run in a process pool"
-                )
+                raise TypeError(f"activity {defn.name!r} is async: it cannot run in a process pool")
             ra.mode = _ON_OTHER_LOOP
             cv = contextvars.copy_context()
             return await self._submit(ra, executor, cv.run, _run_on_new_loop, ra, fn, args)
@@ -596,7 +618,14 @@ class _ActivityWorker:
             key = ra.key = hub.register(ra)
             try:
                 ok, data = await self._submit(
-                    ra, pool, _process.run_activity, fn, args, sent_info, hub.address, key,
+                    ra,
+                    pool,
+                    _process.run_activity,
+                    fn,
+                    args,
+                    sent_info,
+                    hub.address,
+                    key,
                     remote_info,
                 )
             except BrokenProcessPool as err:
@@ -743,7 +772,9 @@ class _ActivityWorker:
             if reason == "cancel_requested":
                 details = list(err.details) if isinstance(err, _exc.CancelledError) else []
                 payloads = await self._dc.encode(details) if details else []
-                return CompletionKind.CANCELLED, self._Payloads(payloads=payloads).SerializeToString()
+                return CompletionKind.CANCELLED, self._Payloads(
+                    payloads=payloads
+                ).SerializeToString()
             if reason == "worker_shutdown":
                 err = _exc.ApplicationError("Worker shutdown", type="WorkerShutdown")
             elif reason == "paused":

@@ -128,8 +128,9 @@ class Interceptor:
 def _check_interceptors(interceptors: Any) -> Sequence[Interceptor]:
     """The worker's ``interceptors`` as a list; a wrong item raises
     TypeError naming its position."""
-    items = list(_check_list(interceptors, "interceptors",
-                             "a list of temporalio.worker.Interceptor"))
+    items = list(
+        _check_list(interceptors, "interceptors", "a list of temporalio.worker.Interceptor")
+    )
     for i, item in enumerate(items):
         if isinstance(item, Interceptor):
             continue
@@ -145,7 +146,6 @@ def _check_interceptors(interceptors: Any) -> Sequence[Interceptor]:
                 f"{item.__name__}(next)"
             )
         raise TypeError(
-            f"interceptors[{i}] is a {_describe(item)}, "
-            f"not a temporalio.worker.Interceptor{hint}"
+            f"interceptors[{i}] is a {_describe(item)}, not a temporalio.worker.Interceptor{hint}"
         )
     return items

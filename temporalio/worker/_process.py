@@ -263,7 +263,9 @@ class ProcessHub:
             try:
                 details = pickle.loads(body)
             except Exception as err:
-                logger.warning("Heartbeat details from a process-pool activity did not unpickle: %s", err)
+                logger.warning(
+                    "Heartbeat details from a process-pool activity did not unpickle: %s", err
+                )
                 return True
             self._on_heartbeat(att.owner, details)
             return True
@@ -594,8 +596,9 @@ def run_activity(
         chan = _ChildChannel(address, key)
     except _NotStarted:
         return False, _dump_error(
-            _exc.ApplicationError("the worker gave up on this attempt before it started",
-                                  type="NotStarted")
+            _exc.ApplicationError(
+                "the worker gave up on this attempt before it started", type="NotStarted"
+            )
         )
     except OSError as err:
         return False, _dump_error(

@@ -184,10 +184,17 @@ class Worker:
     ) -> None:
         _check_str(task_queue, "task_queue")
         _check_type(identity, str, "identity", "a str", optional=True)
-        for name, ex in (("activity_executor", activity_executor),
-                         ("async_activity_executor", async_activity_executor)):
-            _check_type(ex, concurrent.futures.Executor, name, "a concurrent.futures.Executor",
-                        optional=True)
+        for name, ex in (
+            ("activity_executor", activity_executor),
+            ("async_activity_executor", async_activity_executor),
+        ):
+            _check_type(
+                ex,
+                concurrent.futures.Executor,
+                name,
+                "a concurrent.futures.Executor",
+                optional=True,
+            )
         if isinstance(async_activity_executor, concurrent.futures.ProcessPoolExecutor):
             raise TypeError(
                 "async_activity_executor must run callables in this process (e.g. a "
@@ -201,8 +208,7 @@ class Worker:
         # The client's interceptors that are worker interceptors too go first
         # (outermost), as in the official SDK.
         self._interceptors = [
-            i for i in (getattr(client, "interceptors", None) or ())
-            if isinstance(i, Interceptor)
+            i for i in (getattr(client, "interceptors", None) or ()) if isinstance(i, Interceptor)
         ] + list(own_interceptors)
         self._defs = _activity_defs(activities)
         if isinstance(activity_executor, concurrent.futures.ProcessPoolExecutor):
@@ -231,9 +237,14 @@ class Worker:
             data_converter = DataConverter.default
         self._data_converter = data_converter
         self._init_workflow_options(
-            workflows, max_cached_workflows, max_concurrent_workflow_tasks,
-            max_concurrent_workflow_task_polls, sticky_queue_schedule_to_start_timeout,
-            workflow_failure_exception_types, deadlock_timeout, debug_mode,
+            workflows,
+            max_cached_workflows,
+            max_concurrent_workflow_tasks,
+            max_concurrent_workflow_task_polls,
+            sticky_queue_schedule_to_start_timeout,
+            workflow_failure_exception_types,
+            deadlock_timeout,
+            debug_mode,
         )
         self._owned_executor: Optional[concurrent.futures.ThreadPoolExecutor] = None
         self._activity_worker: Optional[_ActivityWorker] = None
@@ -261,19 +272,25 @@ class Worker:
         if isinstance(max_cached_workflows, bool) or not isinstance(max_cached_workflows, int):
             raise TypeError(f"max_cached_workflows must be an int, got {max_cached_workflows!r}")
         if max_cached_workflows < 0:
-            raise ValueError(f"max_cached_workflows must not be negative, got {max_cached_workflows}")
+            raise ValueError(
+                f"max_cached_workflows must not be negative, got {max_cached_workflows}"
+            )
         self._max_cached_workflows = max_cached_workflows
         self._max_concurrent_workflow_tasks = (
-            None if max_concurrent_workflow_tasks is None
+            None
+            if max_concurrent_workflow_tasks is None
             else _check_positive_int(max_concurrent_workflow_tasks, "max_concurrent_workflow_tasks")
         )
         self._max_concurrent_workflow_task_polls = (
-            None if max_concurrent_workflow_task_polls is None
-            else _check_positive_int(max_concurrent_workflow_task_polls,
-                                     "max_concurrent_workflow_task_polls")
+            None
+            if max_concurrent_workflow_task_polls is None
+            else _check_positive_int(
+                max_concurrent_workflow_task_polls, "max_concurrent_workflow_task_polls"
+            )
         )
-        _check_timedelta(sticky_queue_schedule_to_start_timeout,
-                         "sticky_queue_schedule_to_start_timeout")
+        _check_timedelta(
+            sticky_queue_schedule_to_start_timeout, "sticky_queue_schedule_to_start_timeout"
+        )
         if sticky_queue_schedule_to_start_timeout <= timedelta(0):
             raise ValueError("sticky_queue_schedule_to_start_timeout must be positive")
         self._sticky_timeout = sticky_queue_schedule_to_start_timeout
@@ -310,8 +327,9 @@ class Worker:
         if any(not d.is_async for d in self._defs.values()):
             used.append(("activity_executor", _executor_capacity(self._activity_executor)))
         if any(d.is_async for d in self._defs.values()):
-            used.append(("async_activity_executor",
-                         _executor_capacity(self._async_activity_executor)))
+            used.append(
+                ("async_activity_executor", _executor_capacity(self._async_activity_executor))
+            )
         caps = [(name, n) for name, n in used if n is not None]
         if given is None:
             return min([DEFAULT_MAX_CONCURRENT_ACTIVITIES] + [n for _, n in caps])
@@ -382,14 +400,17 @@ class Worker:
                 workflows=True,
                 max_cached_workflows=self._max_cached_workflows,
                 sticky_schedule_to_start_ms=max(
-                    1, int(self._sticky_timeout.total_seconds() * 1000)),
+                    1, int(self._sticky_timeout.total_seconds() * 1000)
+                ),
             )
             if self._max_concurrent_workflow_tasks is not None:
                 workflow_config["max_concurrent_workflow_tasks"] = (
-                    self._max_concurrent_workflow_tasks)
+                    self._max_concurrent_workflow_tasks
+                )
             if self._max_concurrent_workflow_task_polls is not None:
                 workflow_config["max_concurrent_workflow_task_polls"] = (
-                    self._max_concurrent_workflow_task_polls)
+                    self._max_concurrent_workflow_task_polls
+                )
             on_activation = self._on_activation
         aw = _ActivityWorker(
             core_client=sc._core,

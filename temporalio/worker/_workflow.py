@@ -37,7 +37,9 @@ def _workflow_defs(workflows: Sequence[type]) -> Dict[Optional[str], "wf._Defini
     """Checks the ``workflows`` option: ``@workflow.defn`` classes, unique
     names, at most one dynamic. Raises TypeError / ValueError."""
     if isinstance(workflows, (str, bytes)) or not isinstance(workflows, Sequence):
-        raise TypeError(f"workflows must be a sequence of @workflow.defn classes, got {type(workflows).__name__}")
+        raise TypeError(
+            f"workflows must be a sequence of @workflow.defn classes, got {type(workflows).__name__}"
+        )
     out: Dict[Optional[str], wf._Definition] = {}
     for i, w in enumerate(workflows):
         if not isinstance(w, type):
@@ -89,7 +91,9 @@ class _ElasticThreads:
             self._q.put((fn, args, fut))
             if self._idle == 0:
                 self._count += 1
-                t = threading.Thread(target=self._loop, name=f"{self._name}_{self._count}", daemon=True)
+                t = threading.Thread(
+                    target=self._loop, name=f"{self._name}_{self._count}", daemon=True
+                )
                 t.start()
             else:
                 self._idle -= 1  # that one takes it
@@ -187,7 +191,9 @@ class WorkflowWorker:
             raise TypeError("deadlock_timeout must be a timedelta or None")
         if deadlock_timeout is not None and deadlock_timeout <= timedelta(0):
             raise ValueError("deadlock_timeout must be positive")
-        self._deadlock_seconds = None if deadlock_timeout is None else deadlock_timeout.total_seconds()
+        self._deadlock_seconds = (
+            None if deadlock_timeout is None else deadlock_timeout.total_seconds()
+        )
         self._failure_types = tuple(failure_exception_types)
         self._runs: Dict[str, _Run] = {}
         self._threads = _ElasticThreads("temporal_workflow")
@@ -243,7 +249,9 @@ class WorkflowWorker:
             try:
                 await self._dc.encode_failure(e, completion.failed.failure)
             except Exception as inner:
-                completion.failed.failure.message = f"Failed converting activation exception: {inner}"
+                completion.failed.failure.message = (
+                    f"Failed converting activation exception: {inner}"
+                )
             if isinstance(e, _DeadlockError):
                 completion.failed.failure.stack_trace = e.stack
             return completion
@@ -295,7 +303,9 @@ class WorkflowWorker:
         # Deadlock: show where the code is stuck, then try to interrupt it.
         tid = inst._thread_id
         frame = sys._current_frames().get(tid) if tid is not None else None
-        stack = "".join(traceback.format_stack(frame)) if frame is not None else "(stack unavailable)"
+        stack = (
+            "".join(traceback.format_stack(frame)) if frame is not None else "(stack unavailable)"
+        )
         run.stuck = fut
         if tid is not None and not fut.done():
             ctypes.pythonapi.PyThreadState_SetAsyncExc(
@@ -326,7 +336,9 @@ class WorkflowWorker:
         fut = self._threads.submit(run.instance.teardown)
         done, _ = await asyncio.wait([asyncio.wrap_future(fut)], timeout=wait)
         if not done:
-            logger.warning("Eviction of workflow run %s did not finish its teardown in %gs", run_id, wait)
+            logger.warning(
+                "Eviction of workflow run %s did not finish its teardown in %gs", run_id, wait
+            )
 
     def shutdown(self) -> None:
         """Stop the idle activation threads (threads still busy end when

@@ -57,7 +57,9 @@ class _TimerHandle(asyncio.TimerHandle):
 class _ActivityState:
     __slots__ = ("seq", "name", "result_type", "fut", "cancel_sent", "handle")
 
-    def __init__(self, seq: int, name: str, result_type: Optional[type], fut: "asyncio.Future[Any]") -> None:
+    def __init__(
+        self, seq: int, name: str, result_type: Optional[type], fut: "asyncio.Future[Any]"
+    ) -> None:
         self.seq = seq
         self.name = name
         self.result_type = result_type
@@ -137,7 +139,9 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
         parent = None
         if init.HasField("parent_workflow_info"):
             p = init.parent_workflow_info
-            parent = wf.ParentInfo(namespace=p.namespace, run_id=p.run_id, workflow_id=p.workflow_id)
+            parent = wf.ParentInfo(
+                namespace=p.namespace, run_id=p.run_id, workflow_id=p.workflow_id
+            )
         start = (
             init.start_time.ToDatetime().replace(tzinfo=timezone.utc)
             if init.HasField("start_time")
@@ -223,7 +227,9 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
         if err is not None:
             logger.warning(
                 "Failed activation on workflow %s with ID %s and run ID %s",
-                self._info.workflow_type, self._info.workflow_id, self._info.run_id,
+                self._info.workflow_type,
+                self._info.workflow_id,
+                self._info.run_id,
                 exc_info=err,
                 extra={"temporal_workflow": self._info._logger_details()},
             )
@@ -232,7 +238,9 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
             try:
                 self._fc.to_failure(err, self._pc, completion.failed.failure)
             except Exception as inner:
-                completion.failed.failure.message = f"Failed converting activation exception: {inner}"
+                completion.failed.failure.message = (
+                    f"Failed converting activation exception: {inner}"
+                )
             self._completion = completion
         return self._completion
 
@@ -406,7 +414,11 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
                 fn = defn.bind_fn(self._object)
                 if defn.name is None:
                     if defn.dynamic_vararg:
-                        args = [job.signal_name, *self._pc.from_payloads(payloads)] if payloads else [job.signal_name]
+                        args = (
+                            [job.signal_name, *self._pc.from_payloads(payloads)]
+                            if payloads
+                            else [job.signal_name]
+                        )
                     else:
                         args = [job.signal_name, [temporalio.common.RawValue(p) for p in payloads]]
                 else:
@@ -419,7 +431,9 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
 
         self.create_task(run_signal(), name=f"signal: {job.signal_name}")
 
-    def _decode_handler_args(self, payloads: List[Any], types: Optional[List[Optional[type]]]) -> List[Any]:
+    def _decode_handler_args(
+        self, payloads: List[Any], types: Optional[List[Optional[type]]]
+    ) -> List[Any]:
         if not payloads:
             return []
         if types is not None:
@@ -575,7 +589,9 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
     async def workflow_sleep(self, duration: float) -> None:
         await asyncio.sleep(duration)
 
-    async def workflow_wait_condition(self, fn: Callable[[], bool], timeout: Optional[float]) -> None:
+    async def workflow_wait_condition(
+        self, fn: Callable[[], bool], timeout: Optional[float]
+    ) -> None:
         self._check_not_read_only()
         fut: asyncio.Future[Any] = self.create_future()
         self._conditions.append((fn, fut))
@@ -636,7 +652,9 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
 
     def workflow_upsert_search_attributes(self, attributes: Mapping[str, Sequence[Any]]) -> None:
         cmd = self._add_command()
-        _encode_search_attributes(attributes, cmd.upsert_workflow_search_attributes.search_attributes.indexed_fields)
+        _encode_search_attributes(
+            attributes, cmd.upsert_workflow_search_attributes.search_attributes.indexed_fields
+        )
         sa = dict(self._info.search_attributes)
         for k, v in attributes.items():
             if v:
@@ -665,7 +683,9 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
         d = self._signals.get(name)
         return d.bind_fn(self._object) if d is not None else None
 
-    def workflow_set_signal_handler(self, name: Optional[str], handler: Optional[Callable[..., Any]]) -> None:
+    def workflow_set_signal_handler(
+        self, name: Optional[str], handler: Optional[Callable[..., Any]]
+    ) -> None:
         self._check_not_read_only()
         if handler is None:
             self._signals.pop(name, None)
@@ -684,7 +704,9 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
         d = self._queries.get(name)
         return d.bind_fn(self._object) if d is not None else None
 
-    def workflow_set_query_handler(self, name: Optional[str], handler: Optional[Callable[..., Any]]) -> None:
+    def workflow_set_query_handler(
+        self, name: Optional[str], handler: Optional[Callable[..., Any]]
+    ) -> None:
         self._check_not_read_only()
         if handler is None:
             self._queries.pop(name, None)
@@ -716,15 +738,31 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
 
     # -- asyncio.AbstractEventLoop --------------------------------------------------------------
 
-    def call_soon(self, callback: Callable[..., Any], *args: Any, context: Optional[contextvars.Context] = None) -> asyncio.Handle:  # type: ignore[override]
+    def call_soon(  # type: ignore[override]
+        self,
+        callback: Callable[..., Any],
+        *args: Any,
+        context: Optional[contextvars.Context] = None,
+    ) -> asyncio.Handle:
         handle = asyncio.Handle(callback, args, self, context)
         self._ready.append(handle)
         return handle
 
-    def call_soon_threadsafe(self, callback: Callable[..., Any], *args: Any, context: Optional[contextvars.Context] = None) -> asyncio.Handle:  # type: ignore[override]
+    def call_soon_threadsafe(  # type: ignore[override]
+        self,
+        callback: Callable[..., Any],
+        *args: Any,
+        context: Optional[contextvars.Context] = None,
+    ) -> asyncio.Handle:
         raise RuntimeError("call_soon_threadsafe is not allowed in a workflow (no threads)")
 
-    def call_later(self, delay: float, callback: Callable[..., Any], *args: Any, context: Optional[contextvars.Context] = None) -> asyncio.TimerHandle:  # type: ignore[override]
+    def call_later(  # type: ignore[override]
+        self,
+        delay: float,
+        callback: Callable[..., Any],
+        *args: Any,
+        context: Optional[contextvars.Context] = None,
+    ) -> asyncio.TimerHandle:
         if delay < 0:
             raise ValueError("Cannot schedule a negative delay")
         self._check_not_read_only()
@@ -741,7 +779,13 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
         self._timers[seq] = handle
         return handle
 
-    def call_at(self, when: float, callback: Callable[..., Any], *args: Any, context: Optional[contextvars.Context] = None) -> asyncio.TimerHandle:  # type: ignore[override]
+    def call_at(  # type: ignore[override]
+        self,
+        when: float,
+        callback: Callable[..., Any],
+        *args: Any,
+        context: Optional[contextvars.Context] = None,
+    ) -> asyncio.TimerHandle:
         return self.call_later(max(0.0, when - self.time()), callback, *args, context=context)
 
     def _timer_handle_cancelled(self, handle: asyncio.TimerHandle) -> None:
@@ -755,7 +799,13 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
     def create_future(self) -> "asyncio.Future[Any]":
         return asyncio.Future(loop=self)
 
-    def create_task(self, coro: Any, *, name: Optional[str] = None, context: Optional[contextvars.Context] = None) -> "asyncio.Task[Any]":
+    def create_task(
+        self,
+        coro: Any,
+        *,
+        name: Optional[str] = None,
+        context: Optional[contextvars.Context] = None,
+    ) -> "asyncio.Task[Any]":
         if context is not None:
             task: asyncio.Task[Any] = asyncio.Task(coro, loop=self, name=name, context=context)
         else:

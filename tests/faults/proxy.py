@@ -38,7 +38,9 @@ PASS, STALL, BLACKHOLE, REJECT = "pass", "stall", "blackhole", "reject"
 class _Conn:
     """One proxied connection: the client side and the upstream side."""
 
-    def __init__(self, proxy: "FaultProxy", cr: asyncio.StreamReader, cw: asyncio.StreamWriter) -> None:
+    def __init__(
+        self, proxy: "FaultProxy", cr: asyncio.StreamReader, cw: asyncio.StreamWriter
+    ) -> None:
         self.proxy = proxy
         self.cr, self.cw = cr, cw
         self.ur: Optional[asyncio.StreamReader] = None
@@ -98,7 +100,9 @@ class _Conn:
                 sock = w.get_extra_info("socket")
                 if sock is not None:
                     try:
-                        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                        sock.setsockopt(
+                            socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                        )
                     except OSError:
                         pass
             w.transport.abort()
@@ -121,7 +125,9 @@ class FaultProxy:
         """Connections accepted so far."""
         self.conns: Set[_Conn] = set()
         self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="fault-proxy", daemon=True)
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="fault-proxy", daemon=True
+        )
         self._server: Optional[asyncio.AbstractServer] = None
         self.not_stalled: asyncio.Event
 
@@ -153,6 +159,7 @@ class FaultProxy:
 
     def pass_through(self) -> None:
         """Forward again; connections that lost bytes in a blackhole are reset."""
+
         async def go() -> None:
             if self.mode == BLACKHOLE:
                 for c in list(self.conns):
@@ -160,48 +167,59 @@ class FaultProxy:
                         c.abort(rst=True)
             self.mode = PASS
             self.not_stalled.set()
+
         self._do(go())
 
     def stall(self) -> None:
         """Stop forwarding, keep every connection open (bytes are held)."""
+
         async def go() -> None:
             self.mode = STALL
             self.not_stalled.clear()
+
         self._do(go())
 
     def blackhole(self) -> None:
         """Drop every byte, accept new connections and never answer them."""
+
         async def go() -> None:
             self.mode = BLACKHOLE
             self.not_stalled.set()
+
         self._do(go())
 
     def reject(self) -> None:
         """RST every connection, open or new, until :meth:`pass_through`."""
+
         async def go() -> None:
             self.mode = REJECT
             self.not_stalled.set()
             for c in list(self.conns):
                 c.abort(rst=True)
+
         self._do(go())
 
     def reset(self) -> int:
         """RST every open connection now; returns how many. Mode is unchanged."""
+
         async def go() -> int:
             conns = list(self.conns)
             for c in conns:
                 c.abort(rst=True)
             return len(conns)
+
         n: int = self._do(go())
         return n
 
     def close(self) -> None:
         """Stop listening, reset every connection, stop the thread."""
+
         async def go() -> None:
             if self._server is not None:
                 self._server.close()
             for c in list(self.conns):
                 c.abort(rst=True)
+
         if self._thread.is_alive():
             self._do(go())
             self._loop.call_soon_threadsafe(self._loop.stop)

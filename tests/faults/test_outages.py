@@ -52,7 +52,9 @@ class OutageRun:
     """What stopped the scenario early (not the worker's doing), if anything."""
 
 
-async def _start_after_restart(driver: Client, peer_tq: str, tq: str, n: int, each: int) -> List[WorkflowHandle]:
+async def _start_after_restart(
+    driver: Client, peer_tq: str, tq: str, n: int, each: int
+) -> List[WorkflowHandle]:
     """Start workflows, waiting out a server that is still coming up (bounded)."""
     deadline = time.monotonic() + START_WAIT_S
     while True:
@@ -60,8 +62,9 @@ async def _start_after_restart(driver: Client, peer_tq: str, tq: str, n: int, ea
             return await start_workflows(driver, peer_tq, tq, n, each, prefix="outage")
         except Exception as e:
             if time.monotonic() > deadline:
-                raise RuntimeError(f"the restarted server took no new workflow in "
-                                   f"{START_WAIT_S:.0f} s: {e!r}") from e
+                raise RuntimeError(
+                    f"the restarted server took no new workflow in {START_WAIT_S:.0f} s: {e!r}"
+                ) from e
             await asyncio.sleep(0.5)
 
 
@@ -119,16 +122,21 @@ async def outages(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Out
     merged.resume_s = {**long_run.resume_s, **short_run.resume_s}
     if merged.error:
         figures.record("outages", "scenario stopped early", merged.error)
-    labels = {"long": f"outage {LONG_DOWN_S:.0f} s",
-              "short 1": f"2 outages of {SHORT_DOWN_S:.0f} s, {SHORT_APART_S:.0f} s apart: 1st",
-              "short 2": f"2 outages of {SHORT_DOWN_S:.0f} s, {SHORT_APART_S:.0f} s apart: 2nd"}
+    labels = {
+        "long": f"outage {LONG_DOWN_S:.0f} s",
+        "short 1": f"2 outages of {SHORT_DOWN_S:.0f} s, {SHORT_APART_S:.0f} s apart: 1st",
+        "short 2": f"2 outages of {SHORT_DOWN_S:.0f} s, {SHORT_APART_S:.0f} s apart: 2nd",
+    }
     for key, label in labels.items():
         o = merged.outcomes.get(key)
         r = merged.resume_s.get(key)
         figures.record(label, "restart to first activity start s", "never" if r is None else r)
         if o is not None:
-            figures.record(label, f"workflows completed within {RESUME_WAIT_S:.0f} s",
-                           f"{o.completed} / {o.completed + o.failed + o.pending}")
+            figures.record(
+                label,
+                f"workflows completed within {RESUME_WAIT_S:.0f} s",
+                f"{o.completed} / {o.completed + o.failed + o.pending}",
+            )
     yield merged
 
 
@@ -147,5 +155,7 @@ async def test_worker_resumes_after_a_first_short_outage(outages: OutageRun) -> 
     _check(outages, "short 1")
 
 
-async def test_worker_resumes_after_a_second_short_outage_a_minute_later(outages: OutageRun) -> None:
+async def test_worker_resumes_after_a_second_short_outage_a_minute_later(
+    outages: OutageRun,
+) -> None:
     _check(outages, "short 2")

@@ -87,8 +87,9 @@ async def rig() -> AsyncIterator[Rig]:
             call_task = asyncio.ensure_future(_caller(caller, rig.calls, stop))
             async with Worker(wclient, task_queue=tq, activities={ACTIVITY: rig.ex.activity()}):
                 # Endless work: 4 workflows of sequential 10-30 ms activities.
-                handles = await start_workflows(driver, peer_tq, tq, 4, 100000, lo_ms=10, hi_ms=30,
-                                                prefix="proxy")
+                handles = await start_workflows(
+                    driver, peer_tq, tq, 4, 100000, lo_ms=10, hi_ms=30, prefix="proxy"
+                )
                 yield rig
                 proxy.pass_through()
                 stop.set()
@@ -122,18 +123,23 @@ class FaultRun:
     def calls_during(self) -> List[Call]:
         """Calls in flight at some point of the fault or of the 3 s after it
         (those may still be retrying what the fault did to them)."""
-        return [c for c in self.calls
-                if c.ended >= self.began and c.started <= self.healed + CALL_TIMEOUT_S]
+        return [
+            c
+            for c in self.calls
+            if c.ended >= self.began and c.started <= self.healed + CALL_TIMEOUT_S
+        ]
 
 
 async def _fault(rig: Rig, name: str) -> FaultRun:
     ex, proxy = rig.ex, rig.proxy
     n0 = ex.finished
     lost0, retried0 = ex.lost_results(), ex.retried_attempts()
-    assert await wait_until(lambda: ex.finished >= n0 + 5, RECOVERY_WAIT_S), \
+    assert await wait_until(lambda: ex.finished >= n0 + 5, RECOVERY_WAIT_S), (
         f"no activity ran before the {name}"
-    assert await wait_until(lambda: any(c.error is None for c in rig.calls[-3:]), RECOVERY_WAIT_S), \
-        f"calls failed before the {name}"
+    )
+    assert await wait_until(
+        lambda: any(c.error is None for c in rig.calls[-3:]), RECOVERY_WAIT_S
+    ), f"calls failed before the {name}"
     began = time.monotonic()
     if name == "stall":
         proxy.stall()
@@ -161,18 +167,37 @@ async def _fault(rig: Rig, name: str) -> FaultRun:
     )
     # Let the calls in flight during the fault end (each is bounded by its deadline).
     await asyncio.sleep(CALL_TIMEOUT_S + SLACK_S)
-    run = FaultRun(name, began, healed, list(rig.calls), ex.first_finish_after(healed),
-                   client_recovery(), ex.lost_results() - lost0, ex.retried_attempts() - retried0)
+    run = FaultRun(
+        name,
+        began,
+        healed,
+        list(rig.calls),
+        ex.first_finish_after(healed),
+        client_recovery(),
+        ex.lost_results() - lost0,
+        ex.retried_attempts() - retried0,
+    )
     seconds = {"reset": 0.0, "reject": REJECT_S}.get(name, FAULT_S)
     label = f"proxy {name}" + (f" ({seconds:.0f} s)" if seconds else "")
     during = run.calls_during()
-    figures.record(label, "worker: heal to first new activity done s",
-                   "never" if run.worker_recovery_s is None else run.worker_recovery_s)
-    figures.record(label, "client: heal to first successful call s",
-                   "never" if run.client_recovery_s is None else run.client_recovery_s)
-    figures.record(label, "calls during fault: ok / failed",
-                   f"{sum(c.error is None for c in during)} / {sum(c.error is not None for c in during)}")
-    figures.record(label, "longest call (timeout 3 s) s", max((c.seconds for c in during), default=0.0))
+    figures.record(
+        label,
+        "worker: heal to first new activity done s",
+        "never" if run.worker_recovery_s is None else run.worker_recovery_s,
+    )
+    figures.record(
+        label,
+        "client: heal to first successful call s",
+        "never" if run.client_recovery_s is None else run.client_recovery_s,
+    )
+    figures.record(
+        label,
+        "calls during fault: ok / failed",
+        f"{sum(c.error is None for c in during)} / {sum(c.error is not None for c in during)}",
+    )
+    figures.record(
+        label, "longest call (timeout 3 s) s", max((c.seconds for c in during), default=0.0)
+    )
     figures.record(label, "results lost / attempts > 1", f"{run.lost_results} / {run.retried}")
     return run
 
@@ -213,8 +238,9 @@ def _assert_deadlines(run: FaultRun, expect_deadline_errors: bool) -> None:
     if expect_deadline_errors:
         cut_off = [c for c in during if c.started >= run.began and c.ended < run.healed]
         assert cut_off, f"no call ended during the {run.name}"
-        assert all(isinstance(c.error, DeadlineExceededError) for c in cut_off), \
-            [repr(c.error) for c in cut_off]
+        assert all(isinstance(c.error, DeadlineExceededError) for c in cut_off), [
+            repr(c.error) for c in cut_off
+        ]
 
 
 async def test_stall_worker_and_client_resume(stall_run: FaultRun) -> None:

@@ -70,11 +70,14 @@ async def restart_run(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator
             wclient = await Client.connect(server.target)
             ex = Executions()
             tq = f"restart-{uuid.uuid4()}"
-            async with Worker(wclient, task_queue=tq, activities={ACTIVITY: ex.activity()}) as worker:
+            async with Worker(
+                wclient, task_queue=tq, activities={ACTIVITY: ex.activity()}
+            ) as worker:
                 handles = await start_workflows(driver, peer_tq, tq, WORKFLOWS, EACH)
                 for after, down in RESTARTS:
-                    assert await wait_until(lambda: ex.finished >= after, 120), \
+                    assert await wait_until(lambda: ex.finished >= after, 120), (
                         f"only {ex.finished} activities ran, {after} wanted before a restart"
+                    )
                     t_kill = time.monotonic()
                     await asyncio.to_thread(server.kill)
                     await asyncio.sleep(down)
@@ -95,8 +98,13 @@ async def restart_run(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator
     for i, r in enumerate(restarts):
         label = f"restart {i + 1} ({RESTARTS[i][1]:.0f} s down)"
         figures.record(label, "kill to listening again s", r.up - r.killed)
-        figures.record(label, "results lost (returned, then run again)", _lost_between(
-            ex, r.killed - 1.0, restarts[i + 1].killed - 1.0 if i + 1 < len(restarts) else None))
+        figures.record(
+            label,
+            "results lost (returned, then run again)",
+            _lost_between(
+                ex, r.killed - 1.0, restarts[i + 1].killed - 1.0 if i + 1 < len(restarts) else None
+            ),
+        )
         figures.record(label, "restart to first activity start s", _fmt(r.poll_resume_s))
         figures.record(label, "restart to first new activity done s", _fmt(r.recovery_s))
     figures.record(name, "results lost in all", ex.lost_results())

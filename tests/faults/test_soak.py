@@ -79,16 +79,30 @@ async def test_soak_keeps_memory_fds_and_threads_bounded() -> None:
             tq = f"soak-{uuid.uuid4()}"
             async with Worker(wclient, task_queue=tq, activities=[soak_tiny]):
                 # Warm up: one-time allocations (protobuf modules, pools, caches).
-                warm = await start_workflows(driver, peer_tq, tq, WARMUP_WORKFLOWS, ACTIVITIES,
-                                             concurrent=True, prefix="soak-warm",
-                                             activity_name="soak_tiny")
+                warm = await start_workflows(
+                    driver,
+                    peer_tq,
+                    tq,
+                    WARMUP_WORKFLOWS,
+                    ACTIVITIES,
+                    concurrent=True,
+                    prefix="soak-warm",
+                    activity_name="soak_tiny",
+                )
                 assert (await wait_closed(warm, 90)).all_completed
                 warmed = usage()
                 t0 = time.monotonic()
                 done0 = done
-                handles = await start_workflows(driver, peer_tq, tq, WORKFLOWS, ACTIVITIES,
-                                                concurrent=True, prefix="soak",
-                                                activity_name="soak_tiny")
+                handles = await start_workflows(
+                    driver,
+                    peer_tq,
+                    tq,
+                    WORKFLOWS,
+                    ACTIVITIES,
+                    concurrent=True,
+                    prefix="soak",
+                    activity_name="soak_tiny",
+                )
                 # Bounded wait (the default size has taken ~2 min on a busy machine).
                 outcome = await wait_closed(handles, 240)
                 seconds = time.monotonic() - t0

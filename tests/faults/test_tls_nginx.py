@@ -43,17 +43,45 @@ QUICK_FAIL = RetryConfig(max_elapsed_time_millis=2000, max_retries=3)
 
 
 def _openssl(d: Path, *args: str) -> None:
-    subprocess.run(["openssl", *args], cwd=d, check=True, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL)
+    subprocess.run(
+        ["openssl", *args], cwd=d, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
 
 
 def _signed(d: Path, name: str, cn: str, ext: str) -> None:
     """``name.key``/``name.pem``: a key and a certificate signed by ``ca``."""
-    _openssl(d, "req", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{name}.key",
-             "-subj", f"/CN={cn}", "-out", f"{name}.csr")
+    _openssl(
+        d,
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        f"{name}.key",
+        "-subj",
+        f"/CN={cn}",
+        "-out",
+        f"{name}.csr",
+    )
     (d / f"{name}.ext").write_text(ext)
-    _openssl(d, "x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-             "-CAcreateserial", "-days", "2", "-out", f"{name}.pem", "-extfile", f"{name}.ext")
+    _openssl(
+        d,
+        "x509",
+        "-req",
+        "-in",
+        f"{name}.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-out",
+        f"{name}.pem",
+        "-extfile",
+        f"{name}.ext",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -61,10 +89,28 @@ def certs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """ca, other-ca (signed nothing), server (localhost, 127.0.0.1), client."""
     d = tmp_path_factory.mktemp("nginx-certs")
     for ca in ("ca", "other-ca"):
-        _openssl(d, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{ca}.key",
-                 "-subj", f"/CN=fault test {ca}", "-days", "2", "-out", f"{ca}.pem")
-    _signed(d, "server", "localhost",
-            "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n")
+        _openssl(
+            d,
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            f"{ca}.key",
+            "-subj",
+            f"/CN=fault test {ca}",
+            "-days",
+            "2",
+            "-out",
+            f"{ca}.pem",
+        )
+    _signed(
+        d,
+        "server",
+        "localhost",
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
+    )
     _signed(d, "client", "fault test client", "extendedKeyUsage=clientAuth\n")
     return d
 
@@ -130,9 +176,13 @@ http {{
 
 
 def _nginx_executable() -> str:
-    found = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
+    found = shutil.which("nginx") or (
+        "/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None
+    )
     if not found:
-        raise FileNotFoundError("nginx not found: scripts/bootstrap installs the Debian package 'nginx'")
+        raise FileNotFoundError(
+            "nginx not found: scripts/bootstrap installs the Debian package 'nginx'"
+        )
     return found
 
 
@@ -143,22 +193,27 @@ def server() -> Iterator[DevServer]:
 
 
 @pytest.fixture(scope="module")
-def nginx(certs: Path, server: DevServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nginx]:
+def nginx(
+    certs: Path, server: DevServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Nginx]:
     d = tmp_path_factory.mktemp("nginx")
     ports = {"tls": free_port(), "mtls": free_port(), "plain": free_port()}
     conf = d / "nginx.conf"
     conf.write_text(NGINX_CONF.format(d=d, c=certs, up=server.target, **ports))
     proc = subprocess.Popen(
         [_nginx_executable(), "-p", str(d), "-e", str(d / "error.log"), "-c", str(conf)],
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
     )
     try:
         deadline = time.monotonic() + 15
         for port in ports.values():
             while True:
                 if proc.poll() is not None:
-                    raise RuntimeError(f"nginx exited ({proc.returncode}): "
-                                       f"{(d / 'error.log').read_text()[-2000:]}")
+                    raise RuntimeError(
+                        f"nginx exited ({proc.returncode}): {(d / 'error.log').read_text()[-2000:]}"
+                    )
                 try:
                     socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
                     break
@@ -183,7 +238,8 @@ def _tls(certs: Path, ca: str = "ca.pem", client: bool = False) -> TLSConfig:
 
 async def _describe(client: Client) -> str:
     resp = await client.workflow_service.describe_namespace(
-        DescribeNamespaceRequest(namespace="default"), timeout=10)
+        DescribeNamespaceRequest(namespace="default"), timeout=10
+    )
     return str(resp.namespace_info.name)
 
 
@@ -203,8 +259,11 @@ async def test_tls_end_to_end_describe_namespace_and_a_workflow(
         async with Worker(client, task_queue=tq, activities=[tls_echo]):
             handle = await client.start_workflow(
                 WORKFLOW_TYPE,
-                actions({"execute_activity": {"name": "tls_echo", "task_queue": tq, "args": ["hi"]}}),
-                id=f"tls-{uuid.uuid4()}", task_queue=peer_tq,
+                actions(
+                    {"execute_activity": {"name": "tls_echo", "task_queue": tq, "args": ["hi"]}}
+                ),
+                id=f"tls-{uuid.uuid4()}",
+                task_queue=peer_tq,
                 execution_timeout=timedelta(seconds=60),
             )
             assert await handle.result() == "through nginx: hi"
@@ -218,10 +277,14 @@ async def test_tls_end_to_end_describe_namespace_and_a_workflow(
 async def test_tls_with_the_wrong_ca_fails_and_says_why(nginx: Nginx, certs: Path) -> None:
     t0 = time.monotonic()
     with pytest.raises(RPCError) as e:
-        await Client.connect(f"127.0.0.1:{nginx.tls}", tls=_tls(certs, ca="other-ca.pem"),
-                             retry_config=QUICK_FAIL)
-    figures.record("TLS via nginx grpc_pass", "wrong CA: error",
-                   f"{type(e.value).__name__} after {time.monotonic() - t0:.1f} s")
+        await Client.connect(
+            f"127.0.0.1:{nginx.tls}", tls=_tls(certs, ca="other-ca.pem"), retry_config=QUICK_FAIL
+        )
+    figures.record(
+        "TLS via nginx grpc_pass",
+        "wrong CA: error",
+        f"{type(e.value).__name__} after {time.monotonic() - t0:.1f} s",
+    )
     text = str(e.value).lower()
     assert any(w in text for w in ("tls", "ssl", "certificate", "handshake")), str(e.value)
 
@@ -238,8 +301,11 @@ async def test_mtls_without_a_client_certificate_is_refused(nginx: Nginx, certs:
     before = len(nginx.lines())
     with pytest.raises(RPCError) as e:
         await Client.connect(f"127.0.0.1:{nginx.mtls}", tls=_tls(certs), retry_config=QUICK_FAIL)
-    figures.record("TLS via nginx grpc_pass", "mTLS without client certificate",
-                   f"refused: {type(e.value).__name__}")
+    figures.record(
+        "TLS via nginx grpc_pass",
+        "mTLS without client certificate",
+        f"refused: {type(e.value).__name__}",
+    )
     # Nothing got through to the server: nginx answered every attempt itself.
     new = nginx.wait_lines(before + 1)[before:]
     assert all(line[1] != "200" for line in new), new
@@ -266,8 +332,9 @@ async def test_api_key_without_tls_argument_is_never_sent_in_clear(nginx: Nginx)
     key = "never-in-clear-key"
     before = len(nginx.lines())
     try:
-        client = await Client.connect(f"127.0.0.1:{nginx.plain}", api_key=key,
-                                      retry_config=QUICK_FAIL)
+        client = await Client.connect(
+            f"127.0.0.1:{nginx.plain}", api_key=key, retry_config=QUICK_FAIL
+        )
     except RPCError:
         client = None  # TLS to a plaintext port fails: what should happen
     else:
@@ -299,7 +366,10 @@ async def test_api_key_without_tls_argument_connects_with_tls(nginx: Nginx, cert
     proc = await asyncio.to_thread(
         subprocess.run,
         [sys.executable, "-c", CONNECT_WITH_KEY_ONLY, f"localhost:{nginx.tls}", API_KEY],
-        env=env, capture_output=True, text=True, timeout=60,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 0 and "OK default" in proc.stdout, proc.stderr[-2000:]
     seen = [line for line in nginx.wait_lines(1) if line[0] == str(nginx.tls)]

@@ -42,8 +42,12 @@ from tests.peer.peerhost import WORKFLOW_TYPE, actions
 WAIT_FOR_GO = ({"await_signal": {"name": "go"}}, {"return_last": {}})
 
 
-async def start(client: Client, task_queue: str, *acts: Dict[str, Any], **kwargs: Any) -> WorkflowHandle[Any, Any]:
-    return await client.start_workflow(WORKFLOW_TYPE, actions(*acts), task_queue=task_queue, **kwargs)
+async def start(
+    client: Client, task_queue: str, *acts: Dict[str, Any], **kwargs: Any
+) -> WorkflowHandle[Any, Any]:
+    return await client.start_workflow(
+        WORKFLOW_TYPE, actions(*acts), task_queue=task_queue, **kwargs
+    )
 
 
 async def wait_for_first_task(handle: WorkflowHandle[Any, Any]) -> None:
@@ -115,7 +119,9 @@ async def test_result_type_converts_the_result(client: Client, peer_task_queue: 
 
 
 async def test_no_result_is_none(client: Client, peer_task_queue: str) -> None:
-    assert await client.execute_workflow(WORKFLOW_TYPE, actions(), task_queue=peer_task_queue) is None
+    assert (
+        await client.execute_workflow(WORKFLOW_TYPE, actions(), task_queue=peer_task_queue) is None
+    )
 
 
 async def test_two_results_of_one_handle_each_ask_the_server(
@@ -144,7 +150,9 @@ async def test_two_results_of_one_handle_each_ask_the_server(
     assert kwargs["metadata"]["supported-features"] == "follows-next-run-id"
 
 
-async def test_result_waits_for_a_workflow_still_running(client: Client, peer_task_queue: str) -> None:
+async def test_result_waits_for_a_workflow_still_running(
+    client: Client, peer_task_queue: str
+) -> None:
     handle = await start(client, peer_task_queue, *WAIT_FOR_GO)
     result = asyncio.ensure_future(handle.result())
     await asyncio.sleep(0.5)
@@ -175,7 +183,10 @@ async def test_duplicate_id_after_close_is_allowed_with_allow_duplicate(
     first = await start(client, peer_task_queue, {"result": {"value": 1}}, id=wf_id)
     assert await first.result() == 1
     second = await start(
-        client, peer_task_queue, {"result": {"value": 2}}, id=wf_id,
+        client,
+        peer_task_queue,
+        {"result": {"value": 2}},
+        id=wf_id,
         id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
     )
     assert second.result_run_id != first.result_run_id
@@ -194,7 +205,10 @@ async def test_duplicate_id_after_close_is_rejected_with_reject_duplicate(
     await (await start(client, peer_task_queue, id=wf_id)).result()
     with pytest.raises(WorkflowAlreadyStartedError):
         await start(
-            client, peer_task_queue, id=wf_id, id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE
+            client,
+            peer_task_queue,
+            id=wf_id,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         )
 
 
@@ -206,8 +220,11 @@ async def test_signal_with_start_delivers_the_signal_before_the_first_task(
 ) -> None:
     # return_signals is the first action: it sees only what the first task had.
     handle = await start(
-        client, peer_task_queue, {"return_signals": {}},
-        start_signal="hello", start_signal_args=["a", {"b": 2}],
+        client,
+        peer_task_queue,
+        {"return_signals": {}},
+        start_signal="hello",
+        start_signal_args=["a", {"b": 2}],
     )
     signals = await handle.result()
     assert [(s["name"], s["args"]) for s in signals] == [("hello", ["a", {"b": 2}])]
@@ -219,10 +236,17 @@ async def test_signal_with_start_delivers_the_signal_before_the_first_task(
     ]
 
 
-async def test_signal_with_start_signals_a_running_workflow(client: Client, peer_task_queue: str) -> None:
+async def test_signal_with_start_signals_a_running_workflow(
+    client: Client, peer_task_queue: str
+) -> None:
     handle = await start(client, peer_task_queue, *WAIT_FOR_GO)
     again = await start(
-        client, peer_task_queue, *WAIT_FOR_GO, id=handle.id, start_signal="go", start_signal_args=[9]
+        client,
+        peer_task_queue,
+        *WAIT_FOR_GO,
+        id=handle.id,
+        start_signal="go",
+        start_signal_args=[9],
     )
     assert again.result_run_id == handle.result_run_id
     assert await handle.result() == [9]
@@ -242,10 +266,15 @@ async def test_signal_is_delivered_with_args(client: Client, peer_task_queue: st
 
 async def test_result_follows_continue_as_new(client: Client, peer_task_queue: str) -> None:
     handle = await start(
-        client, peer_task_queue,
-        {"continue_as_new": {"input": actions(
-            {"continue_as_new": {"input": actions({"result": {"value": "third run"}})}}
-        )}},
+        client,
+        peer_task_queue,
+        {
+            "continue_as_new": {
+                "input": actions(
+                    {"continue_as_new": {"input": actions({"result": {"value": "third run"}})}}
+                )
+            }
+        },
     )
     assert await handle.result() == "third run"
     assert await handle.result(follow_runs=True) == "third run"
@@ -255,7 +284,8 @@ async def test_result_without_follow_runs_raises_continued_as_new(
     client: Client, peer_task_queue: str
 ) -> None:
     handle = await start(
-        client, peer_task_queue,
+        client,
+        peer_task_queue,
         {"continue_as_new": {"input": actions({"result": {"value": "second run"}})}},
     )
     with pytest.raises(WorkflowContinuedAsNewError) as info:
@@ -275,9 +305,16 @@ async def test_failure_raises_workflow_failure_error_with_application_error(
     client: Client, peer_task_queue: str
 ) -> None:
     handle = await start(
-        client, peer_task_queue,
-        {"error": {"message": "it broke", "type": "MyFailure", "details": ["d1", {"n": 2}],
-                   "non_retryable": True}},
+        client,
+        peer_task_queue,
+        {
+            "error": {
+                "message": "it broke",
+                "type": "MyFailure",
+                "details": ["d1", {"n": 2}],
+                "non_retryable": True,
+            }
+        },
     )
     with pytest.raises(WorkflowFailureError) as info:
         await handle.result()
@@ -321,7 +358,9 @@ async def test_terminate_with_reason_and_details_raises_terminated_error(
 
 async def test_execution_timeout_raises_timeout_error(client: Client, peer_task_queue: str) -> None:
     handle = await start(
-        client, peer_task_queue, {"sleep": {"millis": 60_000}},
+        client,
+        peer_task_queue,
+        {"sleep": {"millis": 60_000}},
         execution_timeout=timedelta(seconds=1),
     )
     with pytest.raises(WorkflowFailureError) as info:
@@ -382,7 +421,8 @@ async def test_describe_running_then_completed(client: Client, peer_task_queue: 
 
 async def test_query_returns_the_handlers_value(client: Client, peer_task_queue: str) -> None:
     handle = await start(
-        client, peer_task_queue,
+        client,
+        peer_task_queue,
         {"query_handler": {"name": "state", "value": {"phase": "waiting", "n": [1]}}},
         *WAIT_FOR_GO,
     )
@@ -411,9 +451,13 @@ async def test_unknown_query_raises_query_failed(client: Client, peer_task_queue
     await handle.terminate()
 
 
-async def test_failing_query_handler_raises_query_failed(client: Client, peer_task_queue: str) -> None:
+async def test_failing_query_handler_raises_query_failed(
+    client: Client, peer_task_queue: str
+) -> None:
     handle = await start(
-        client, peer_task_queue, {"query_handler": {"name": "bad", "error": "query exploded"}},
+        client,
+        peer_task_queue,
+        {"query_handler": {"name": "bad", "error": "query exploded"}},
         *WAIT_FOR_GO,
     )
     await wait_for_first_task(handle)
@@ -431,9 +475,10 @@ async def test_query_reject_condition_on_closed_workflow_raises_rejected(
     # A closed workflow is still queryable without a reject condition...
     assert await handle.query("signals") == []
     assert await handle.query("signals", reject_condition=QueryRejectCondition.NONE) == []
-    assert await handle.query(
-        "signals", reject_condition=QueryRejectCondition.NOT_COMPLETED_CLEANLY
-    ) == []
+    assert (
+        await handle.query("signals", reject_condition=QueryRejectCondition.NOT_COMPLETED_CLEANLY)
+        == []
+    )
     # ...but NOT_OPEN rejects it.
     with pytest.raises(WorkflowQueryRejectedError) as info:
         await handle.query("signals", reject_condition=QueryRejectCondition.NOT_OPEN)
@@ -443,7 +488,9 @@ async def test_query_reject_condition_on_closed_workflow_raises_rejected(
 async def test_query_reject_not_completed_cleanly_on_failed_workflow(
     client: Client, peer_task_queue: str
 ) -> None:
-    handle = await start(client, peer_task_queue, {"error": {"message": "x", "non_retryable": True}})
+    handle = await start(
+        client, peer_task_queue, {"error": {"message": "x", "non_retryable": True}}
+    )
     with pytest.raises(WorkflowFailureError):
         await handle.result()
     with pytest.raises(WorkflowQueryRejectedError) as info:
@@ -454,12 +501,17 @@ async def test_query_reject_not_completed_cleanly_on_failed_workflow(
 # ---- retry policy ----------------------------------------------------------------------------
 
 
-async def test_workflow_retry_policy_retries_are_visible(client: Client, peer_task_queue: str) -> None:
+async def test_workflow_retry_policy_retries_are_visible(
+    client: Client, peer_task_queue: str
+) -> None:
     policy = RetryPolicy(
         initial_interval=timedelta(milliseconds=100), backoff_coefficient=1.0, maximum_attempts=3
     )
     handle = await start(
-        client, peer_task_queue, {"error": {"message": "again", "type": "Flaky"}}, retry_policy=policy
+        client,
+        peer_task_queue,
+        {"error": {"message": "again", "type": "Flaky"}},
+        retry_policy=policy,
     )
     # Without following runs, the first attempt's failure is the answer.
     with pytest.raises(WorkflowFailureError) as first:
@@ -479,8 +531,10 @@ async def test_workflow_retry_policy_retries_are_visible(client: Client, peer_ta
     assert attrs.first_execution_run_id == handle.result_run_id
     assert attrs.continued_execution_run_id  # the previous attempt
     assert RetryPolicy.from_proto(attrs.retry_policy) == RetryPolicy(
-        initial_interval=timedelta(milliseconds=100), backoff_coefficient=1.0,
-        maximum_interval=attrs.retry_policy.maximum_interval.ToTimedelta(), maximum_attempts=3,
+        initial_interval=timedelta(milliseconds=100),
+        backoff_coefficient=1.0,
+        maximum_interval=attrs.retry_policy.maximum_interval.ToTimedelta(),
+        maximum_attempts=3,
     )
 
 
@@ -488,7 +542,8 @@ async def test_non_retryable_error_type_stops_workflow_retries(
     client: Client, peer_task_queue: str
 ) -> None:
     policy = RetryPolicy(
-        initial_interval=timedelta(milliseconds=100), maximum_attempts=5,
+        initial_interval=timedelta(milliseconds=100),
+        maximum_attempts=5,
         non_retryable_error_types=["Fatal"],
     )
     handle = await start(
@@ -523,14 +578,18 @@ async def test_handle_from_get_workflow_handle(client: Client, peer_task_queue: 
     assert isinstance(info.value.cause, CancelledError)
 
 
-async def test_handle_pinned_to_an_old_run_targets_that_run(client: Client, peer_task_queue: str) -> None:
+async def test_handle_pinned_to_an_old_run_targets_that_run(
+    client: Client, peer_task_queue: str
+) -> None:
     wf_id = f"wf-{uuid.uuid4()}"
     old = await start(client, peer_task_queue, {"result": {"value": "old"}}, id=wf_id)
     await old.result()
     new = await start(client, peer_task_queue, *WAIT_FOR_GO, id=wf_id)
     pinned_old = client.get_workflow_handle(wf_id, run_id=old.result_run_id)
     assert (await pinned_old.describe()).status == WorkflowExecutionStatus.COMPLETED
-    assert (await client.get_workflow_handle(wf_id).describe()).status == WorkflowExecutionStatus.RUNNING
+    assert (
+        await client.get_workflow_handle(wf_id).describe()
+    ).status == WorkflowExecutionStatus.RUNNING
     # Terminating the closed old run fails; the new one is untouched.
     with pytest.raises(RPCError):
         await pinned_old.terminate(reason="too late")
@@ -538,13 +597,20 @@ async def test_handle_pinned_to_an_old_run_targets_that_run(client: Client, peer
     assert await new.result() == []
 
 
-async def test_rpc_timeout_and_metadata_options_are_accepted(client: Client, peer_task_queue: str) -> None:
+async def test_rpc_timeout_and_metadata_options_are_accepted(
+    client: Client, peer_task_queue: str
+) -> None:
     handle = await start(
-        client, peer_task_queue, {"result": {"value": 5}},
-        rpc_timeout=timedelta(seconds=10), rpc_metadata={"x-test": "1"},
+        client,
+        peer_task_queue,
+        {"result": {"value": 5}},
+        rpc_timeout=timedelta(seconds=10),
+        rpc_metadata={"x-test": "1"},
     )
     assert await handle.result(rpc_timeout=timedelta(seconds=5), rpc_metadata={"x-test": "2"}) == 5
-    assert (await handle.describe(rpc_timeout=timedelta(seconds=5))).status == WorkflowExecutionStatus.COMPLETED
+    assert (
+        await handle.describe(rpc_timeout=timedelta(seconds=5))
+    ).status == WorkflowExecutionStatus.COMPLETED
 
 
 async def test_unknown_search_attribute_is_rejected_by_the_server(
@@ -580,7 +646,9 @@ async def test_search_attributes_are_set_and_described(
     client: Client, peer_task_queue: str, custom_search_attributes: Dict[str, int]
 ) -> None:
     handle = await start(
-        client, peer_task_queue, {"result": {"value": None}},
+        client,
+        peer_task_queue,
+        {"result": {"value": None}},
         search_attributes={"SdkCTestKeyword": "blue", "SdkCTestInt": 42},
     )
     await handle.result()

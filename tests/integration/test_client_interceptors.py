@@ -104,8 +104,12 @@ def derive(client: Client, **changes: Any) -> Client:
     return Client(**{**client.config(), **changes})
 
 
-async def start(client: Client, task_queue: str, *acts: Dict[str, Any], **kwargs: Any) -> WorkflowHandle[Any, Any]:
-    return await client.start_workflow(WORKFLOW_TYPE, actions(*acts), task_queue=task_queue, **kwargs)
+async def start(
+    client: Client, task_queue: str, *acts: Dict[str, Any], **kwargs: Any
+) -> WorkflowHandle[Any, Any]:
+    return await client.start_workflow(
+        WORKFLOW_TYPE, actions(*acts), task_queue=task_queue, **kwargs
+    )
 
 
 async def wait_for_first_task(handle: WorkflowHandle[Any, Any]) -> None:
@@ -124,13 +128,19 @@ def calls_of(log: Log, op: str) -> List[Tuple[str, str]]:
 # ---- chain order ------------------------------------------------------------------------------
 
 
-async def test_two_interceptors_see_every_operation_in_order(client: Client, peer_task_queue: str) -> None:
+async def test_two_interceptors_see_every_operation_in_order(
+    client: Client, peer_task_queue: str
+) -> None:
     log: Log = []
     intercepted = derive(client, interceptors=[Recorder("outer", log), Recorder("inner", log)])
     nested = [("outer", "in"), ("inner", "in"), ("inner", "out"), ("outer", "out")]
 
-    handle = await start(intercepted, peer_task_queue,
-                         {"query_handler": {"name": "state", "value": "waiting"}}, *WAIT_FOR_GO)
+    handle = await start(
+        intercepted,
+        peer_task_queue,
+        {"query_handler": {"name": "state", "value": "waiting"}},
+        *WAIT_FOR_GO,
+    )
     await wait_for_first_task(client.get_workflow_handle(handle.id))
     desc = await handle.describe()
     assert desc.status == WorkflowExecutionStatus.RUNNING
@@ -152,24 +162,36 @@ async def test_two_interceptors_see_every_operation_in_order(client: Client, pee
         await to_terminate.result()
     assert isinstance(terminated.value.cause, TerminatedError)
 
-    for op in ["describe_workflow", "query_workflow", "signal_workflow", "cancel_workflow",
-               "terminate_workflow"]:
+    for op in [
+        "describe_workflow",
+        "query_workflow",
+        "signal_workflow",
+        "cancel_workflow",
+        "terminate_workflow",
+    ]:
         assert calls_of(log, op) == nested, op
     assert calls_of(log, "start_workflow") == nested * 3
     # result: completed, then the two failures (raised through both links)
-    assert calls_of(log, "get_workflow_result") == nested + [
-        ("outer", "in"), ("inner", "in"), ("inner", "error"), ("outer", "error")] * 2
+    assert (
+        calls_of(log, "get_workflow_result")
+        == nested + [("outer", "in"), ("inner", "in"), ("inner", "error"), ("outer", "error")] * 2
+    )
     for _, op, when, value in log:
         if when == "in":
             assert isinstance(value, INPUT_TYPES[op])
     # Every start returned the handle the client gave back.
-    started = [value for name, op, when, value in log
-               if (name, op, when) == ("outer", "start_workflow", "out")]
+    started = [
+        value
+        for name, op, when, value in log
+        if (name, op, when) == ("outer", "start_workflow", "out")
+    ]
     assert [h.id for h in started] == [handle.id, to_cancel.id, to_terminate.id]
     assert all(h.client is intercepted for h in started)
 
 
-async def test_execute_workflow_goes_through_start_and_result(client: Client, peer_task_queue: str) -> None:
+async def test_execute_workflow_goes_through_start_and_result(
+    client: Client, peer_task_queue: str
+) -> None:
     log: Log = []
     intercepted = derive(client, interceptors=[Recorder("r", log)])
     result = await intercepted.execute_workflow(
@@ -177,8 +199,10 @@ async def test_execute_workflow_goes_through_start_and_result(client: Client, pe
     )
     assert result == 7
     assert [(op, when) for _, op, when, _ in log] == [
-        ("start_workflow", "in"), ("start_workflow", "out"),
-        ("get_workflow_result", "in"), ("get_workflow_result", "out"),
+        ("start_workflow", "in"),
+        ("start_workflow", "out"),
+        ("get_workflow_result", "in"),
+        ("get_workflow_result", "out"),
     ]
     assert log[-1][3] == 7  # the interceptor saw the decoded result
 
@@ -189,9 +213,12 @@ async def test_interceptors_given_to_connect(server_target: str, peer_task_queue
         server_target, interceptors=[lambda next: Recording(next, "connected", log)]
     )
     try:
-        assert await client.execute_workflow(
-            WORKFLOW_TYPE, actions({"result": {"value": "ok"}}), task_queue=peer_task_queue
-        ) == "ok"
+        assert (
+            await client.execute_workflow(
+                WORKFLOW_TYPE, actions({"result": {"value": "ok"}}), task_queue=peer_task_queue
+            )
+            == "ok"
+        )
     finally:
         await client.close()
     assert {op for _, op, _, _ in log} == {"start_workflow", "get_workflow_result"}
@@ -222,22 +249,34 @@ async def test_start_header_reaches_the_workflow(client: Client, peer_task_queue
     assert await handle.result() == {"x-trace": {"op": "start", "id": handle.id}}
     # The "headers" query answers the start headers too (asked without the interceptor).
     assert await client.get_workflow_handle(handle.id).query("headers") == {
-        "x-trace": {"op": "start", "id": handle.id}}
+        "x-trace": {"op": "start", "id": handle.id}
+    }
 
 
-async def test_signal_with_start_carries_the_start_header(client: Client, peer_task_queue: str) -> None:
+async def test_signal_with_start_carries_the_start_header(
+    client: Client, peer_task_queue: str
+) -> None:
     traced = derive(client, interceptors=[TraceHeaders])
-    handle = await start(traced, peer_task_queue, {"headers": {}}, {"return_last": {}},
-                         start_signal="hello", start_signal_args=[1])
+    handle = await start(
+        traced,
+        peer_task_queue,
+        {"headers": {}},
+        {"return_last": {}},
+        start_signal="hello",
+        start_signal_args=[1],
+    )
     assert await handle.result() == {"x-trace": {"op": "start", "id": handle.id}}
 
 
 async def test_signal_header_reaches_the_workflow(client: Client, peer_task_queue: str) -> None:
     traced = derive(client, interceptors=[TraceHeaders])
-    handle = await start(client, peer_task_queue, {"await_signal": {"name": "go"}}, {"return_signals": {}})
+    handle = await start(
+        client, peer_task_queue, {"await_signal": {"name": "go"}}, {"return_signals": {}}
+    )
     await traced.get_workflow_handle(handle.id).signal("go", "a")
     assert await handle.result() == [
-        {"name": "go", "args": ["a"], "headers": {"x-trace": "signal go"}}]
+        {"name": "go", "args": ["a"], "headers": {"x-trace": "signal go"}}
+    ]
 
 
 async def test_query_header_reaches_the_workflow(client: Client, peer_task_queue: str) -> None:
@@ -245,12 +284,15 @@ async def test_query_header_reaches_the_workflow(client: Client, peer_task_queue
     handle = await start(client, peer_task_queue, *WAIT_FOR_GO)
     await wait_for_first_task(handle)
     assert await traced.get_workflow_handle(handle.id).query("query_headers") == {
-        "x-trace": "query query_headers"}
+        "x-trace": "query query_headers"
+    }
     assert await handle.query("query_headers") == {}  # none without the interceptor
     await handle.terminate()
 
 
-async def test_without_interceptors_no_headers_are_sent(client: Client, peer_task_queue: str) -> None:
+async def test_without_interceptors_no_headers_are_sent(
+    client: Client, peer_task_queue: str
+) -> None:
     handle = await start(client, peer_task_queue, {"headers": {}}, {"return_last": {}})
     assert await handle.result() == {}
 
@@ -258,12 +300,16 @@ async def test_without_interceptors_no_headers_are_sent(client: Client, peer_tas
 # ---- rewriting and raising ----------------------------------------------------------------------
 
 
-async def test_an_interceptor_can_rewrite_a_start_argument(client: Client, peer_task_queue: str) -> None:
+async def test_an_interceptor_can_rewrite_a_start_argument(
+    client: Client, peer_task_queue: str
+) -> None:
     class Rewrite(OutboundInterceptor):
         async def start_workflow(self, input: StartWorkflowInput) -> Any:
             (workflow_input,) = input.args
-            rewritten = [a if "result" not in a else {"result": {"value": "rewritten"}}
-                         for a in workflow_input["actions"]]
+            rewritten = [
+                a if "result" not in a else {"result": {"value": "rewritten"}}
+                for a in workflow_input["actions"]
+            ]
             input.args = [{"actions": rewritten}]
             return await super().start_workflow(input)
 
@@ -294,14 +340,18 @@ async def test_a_raising_interceptor_surfaces_its_error_and_sends_nothing(
     with pytest.raises(NotFoundError):  # nothing was started
         await client.get_workflow_handle(wf_id).describe()
 
-    handle = await start(client, peer_task_queue, {"await_signal": {"name": "go"}}, {"return_signals": {}})
+    handle = await start(
+        client, peer_task_queue, {"await_signal": {"name": "go"}}, {"return_signals": {}}
+    )
     with pytest.raises(Refused, match="not signalling go"):
         await refusing.get_workflow_handle(handle.id).signal("go", "lost")
     await client.get_workflow_handle(handle.id).signal("go", "delivered")
     assert [s["args"] for s in await handle.result()] == [["delivered"]]
     assert [(op, when) for _, op, when, _ in log] == [
-        ("start_workflow", "in"), ("start_workflow", "error"),
-        ("signal_workflow", "in"), ("signal_workflow", "error"),
+        ("start_workflow", "in"),
+        ("start_workflow", "error"),
+        ("signal_workflow", "in"),
+        ("signal_workflow", "error"),
     ]
     assert all(isinstance(v, Refused) for _, _, when, v in log if when == "error")
 
@@ -360,12 +410,17 @@ async def test_config_round_trip_builds_a_ready_client_on_the_same_connection(
     assert config["service_client"] is client.service_client
     assert config["namespace"] == client.namespace and config["identity"] == client.identity
     assert config["data_converter"] is client.data_converter
-    assert config["interceptors"] == [] and config["default_workflow_query_reject_condition"] is None
+    assert (
+        config["interceptors"] == [] and config["default_workflow_query_reject_condition"] is None
+    )
     same = Client(**config)  # no connect, no async with
     assert same.service_client is client.service_client
-    assert await same.execute_workflow(
-        WORKFLOW_TYPE, actions({"result": {"value": "via config"}}), task_queue=peer_task_queue
-    ) == "via config"
+    assert (
+        await same.execute_workflow(
+            WORKFLOW_TYPE, actions({"result": {"value": "via config"}}), task_queue=peer_task_queue
+        )
+        == "via config"
+    )
 
 
 async def test_derived_client_with_interceptors_uses_the_same_connection(
@@ -391,8 +446,11 @@ async def second_namespace(server_target: str) -> str:
     name = "client-config-ns"
     async with Client(server_target) as c:
         try:
-            await c.service.register_namespace(RegisterNamespaceRequest(
-                namespace=name, workflow_execution_retention_period=Duration(seconds=86400)))
+            await c.service.register_namespace(
+                RegisterNamespaceRequest(
+                    namespace=name, workflow_execution_retention_period=Duration(seconds=86400)
+                )
+            )
         except AlreadyExistsError:
             pass
     return name
@@ -435,12 +493,17 @@ async def test_closing_a_derived_client_leaves_the_connection_to_its_owner(
     with pytest.raises(RuntimeError, match="not connected"):
         derived.service
     # The original client's connection is still open.
-    assert await client.execute_workflow(
-        WORKFLOW_TYPE, actions({"result": {"value": "still open"}}), task_queue=peer_task_queue
-    ) == "still open"
+    assert (
+        await client.execute_workflow(
+            WORKFLOW_TYPE, actions({"result": {"value": "still open"}}), task_queue=peer_task_queue
+        )
+        == "still open"
+    )
 
 
-async def test_closing_the_owner_closes_the_connection_of_derived_clients(server_target: str) -> None:
+async def test_closing_the_owner_closes_the_connection_of_derived_clients(
+    server_target: str,
+) -> None:
     owner = await Client.connect(server_target)
     derived = Client(**owner.config())
     await owner.close()

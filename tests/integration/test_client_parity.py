@@ -41,8 +41,11 @@ T = TypeVar("T")
 
 
 async def eventually(
-    fn: Callable[[], Awaitable[T]], ok: Callable[[T], bool], what: str,
-    show: Callable[[T], Any] = repr, seconds: float = 60.0,
+    fn: Callable[[], Awaitable[T]],
+    ok: Callable[[T], bool],
+    what: str,
+    show: Callable[[T], Any] = repr,
+    seconds: float = 60.0,
 ) -> T:
     """Poll ``fn`` until ``ok`` holds (visibility is eventually consistent,
     and lags behind under load); bounded by ``seconds``."""
@@ -63,8 +66,11 @@ def _brief(executions: List[WorkflowExecution]) -> List[Any]:
 
 async def completed(client: Client, tq: str, value: Any, **kwargs: Any) -> WorkflowHandle[Any, Any]:
     handle = await client.start_workflow(
-        WORKFLOW_TYPE, actions({"result": {"value": value}}), task_queue=tq,
-        execution_timeout=timedelta(seconds=60), **kwargs,
+        WORKFLOW_TYPE,
+        actions({"result": {"value": value}}),
+        task_queue=tq,
+        execution_timeout=timedelta(seconds=60),
+        **kwargs,
     )
     await handle.result()
     return handle
@@ -83,8 +89,10 @@ async def test_list_and_count_workflows(client: Client, peer_task_queue: str) ->
         return [w async for w in client.list_workflows(query, **kwargs)]
 
     execs = await eventually(
-        listed, lambda v: {w.id for w in v} == ids and all(w.close_time for w in v),
-        f"list_workflows (expected {sorted(ids)}, all closed)", _brief,
+        listed,
+        lambda v: {w.id for w in v} == ids and all(w.close_time for w in v),
+        f"list_workflows (expected {sorted(ids)}, all closed)",
+        _brief,
     )
     by_id = {w.id: w for w in execs}
     for h in handles:
@@ -112,8 +120,10 @@ async def test_list_and_count_workflows(client: Client, peer_task_queue: str) ->
     await it.fetch_next_page()
     assert it.current_page is not None and len(it.current_page) == 2
     assert it.next_page_token is not None
-    rest = [w.id async for w in client.list_workflows(
-        query, page_size=2, next_page_token=it.next_page_token)]
+    rest = [
+        w.id
+        async for w in client.list_workflows(query, page_size=2, next_page_token=it.next_page_token)
+    ]
     assert len(rest) == 1 and rest[0] not in {w.id for w in it.current_page}
 
     count = await eventually(
@@ -148,7 +158,8 @@ async def test_fetch_history_and_json_round_trip(client: Client, peer_task_queue
     handle = await client.start_workflow(
         WORKFLOW_TYPE,
         actions({"await_signal": {"name": "go"}}, {"return_last": {}}),
-        task_queue=peer_task_queue, execution_timeout=timedelta(seconds=60),
+        task_queue=peer_task_queue,
+        execution_timeout=timedelta(seconds=60),
     )
     # A long poll that ends at the close event, fed by the signal.
     events_seen: List[Any] = []
@@ -174,8 +185,12 @@ async def test_fetch_history_and_json_round_trip(client: Client, peer_task_queue
 
     paged = [e.event_id async for e in handle.fetch_history_events(page_size=2)]
     assert paged == [e.event_id for e in history.events]
-    close = [e async for e in handle.fetch_history_events(
-        event_filter_type=WorkflowHistoryEventFilterType.CLOSE_EVENT)]
+    close = [
+        e
+        async for e in handle.fetch_history_events(
+            event_filter_type=WorkflowHistoryEventFilterType.CLOSE_EVENT
+        )
+    ]
     assert len(close) == 1 and close[0].event_id == history.events[-1].event_id
 
     # JSON: ours round-trips, as a str and as a dict.
@@ -204,7 +219,7 @@ async def test_fetch_history_and_json_round_trip(client: Client, peer_task_queue
 
 def _pascal(name: str, prefix: str) -> str:
     assert name.startswith(prefix), name
-    return "".join(part.capitalize() for part in name[len(prefix):].split("_"))
+    return "".join(part.capitalize() for part in name[len(prefix) :].split("_"))
 
 
 async def test_history_json_of_the_official_sdk_parses(
@@ -228,8 +243,14 @@ async def test_history_json_of_the_official_sdk_parses(
     """)
     ours = await handle.fetch_history()
     proc = await asyncio.create_subprocess_exec(
-        peer_python(), "-c", script, client.service_client.config.target_host, handle.id,
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        peer_python(),
+        "-c",
+        script,
+        client.service_client.config.target_host,
+        handle.id,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         cwd="/",  # not this repository: its temporalio would shadow the official one
     )
     out, err = await asyncio.wait_for(proc.communicate(ours.to_json().encode()), 60)
@@ -266,14 +287,18 @@ def async_worker(client: Client, tq: str, tokens: "asyncio.Queue[Any]", **kw: An
             return "caught"
         return "not raised"
 
-    return Worker(client, task_queue=tq, activities={"defer": defer, "defer_sync": defer_sync}, **kw)
+    return Worker(
+        client, task_queue=tq, activities={"defer": defer, "defer_sync": defer_sync}, **kw
+    )
 
 
 async def start_activity_workflow(
     client: Client, peer_tq: str, act: str, spec: Dict[str, Any]
 ) -> WorkflowHandle[Any, Any]:
     return await client.start_workflow(
-        WORKFLOW_TYPE, actions({act: spec}), task_queue=peer_tq,
+        WORKFLOW_TYPE,
+        actions({act: spec}),
+        task_queue=peer_tq,
         execution_timeout=timedelta(seconds=90),
     )
 
@@ -286,17 +311,30 @@ async def test_async_activity_completed_by_another_process(
     # One slot: the second activity only starts if the first one's slot was
     # freed when it went async.
     async with async_worker(client, tq, tokens, max_concurrent_activities=1):
-        handle = await start_activity_workflow(client, peer_task_queue, "execute_activity", {
-            "name": "defer", "task_queue": tq, "count": 2, "concurrent": True,
-            "start_to_close_ms": 60000,
-        })
+        handle = await start_activity_workflow(
+            client,
+            peer_task_queue,
+            "execute_activity",
+            {
+                "name": "defer",
+                "task_queue": tq,
+                "count": 2,
+                "concurrent": True,
+                "start_to_close_ms": 60000,
+            },
+        )
         infos = [await asyncio.wait_for(tokens.get(), 30) for _ in range(2)]
         assert all(i.task_token for i in infos)
         for n, info in enumerate(infos):
             proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-c", COMPLETER, client.service_client.config.target_host,
-                info.task_token.hex(), f"done-{n}",
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                sys.executable,
+                "-c",
+                COMPLETER,
+                client.service_client.config.target_host,
+                info.task_token.hex(),
+                f"done-{n}",
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
                 env={**os.environ, "PYTHONPATH": str(ROOT)},
             )
             _, err = await asyncio.wait_for(proc.communicate(), 60)
@@ -319,13 +357,21 @@ async def test_async_activity_heartbeat_and_fail_by_id(
     tq = f"async-{uuid.uuid4()}"
     tokens: "asyncio.Queue[Any]" = asyncio.Queue()
     async with async_worker(client, tq, tokens):
-        handle = await start_activity_workflow(client, peer_task_queue, "catch_activity_error", {
-            "name": "defer", "task_queue": tq, "start_to_close_ms": 60000,
-            "retry_max_attempts": 1,
-        })
+        handle = await start_activity_workflow(
+            client,
+            peer_task_queue,
+            "catch_activity_error",
+            {
+                "name": "defer",
+                "task_queue": tq,
+                "start_to_close_ms": 60000,
+                "retry_max_attempts": 1,
+            },
+        )
         info = await asyncio.wait_for(tokens.get(), 30)
         act = client.get_async_activity_handle(
-            workflow_id=info.workflow_id, run_id=info.workflow_run_id,
+            workflow_id=info.workflow_id,
+            run_id=info.workflow_run_id,
             activity_id=info.activity_id,
         )
         await act.heartbeat("halfway", 50)
@@ -351,11 +397,19 @@ async def test_async_activity_report_cancellation(client: Client, peer_task_queu
     tq = f"async-{uuid.uuid4()}"
     tokens: "asyncio.Queue[Any]" = asyncio.Queue()
     async with async_worker(client, tq, tokens):
-        handle = await start_activity_workflow(client, peer_task_queue, "catch_activity_error", {
-            "name": "defer", "task_queue": tq, "start_to_close_ms": 60000,
-            "heartbeat_timeout_ms": 30000, "cancel_after_ms": 300,
-            "wait_for_cancellation": True,
-        })
+        handle = await start_activity_workflow(
+            client,
+            peer_task_queue,
+            "catch_activity_error",
+            {
+                "name": "defer",
+                "task_queue": tq,
+                "start_to_close_ms": 60000,
+                "heartbeat_timeout_ms": 30000,
+                "cancel_after_ms": 300,
+                "wait_for_cancellation": True,
+            },
+        )
         info = await asyncio.wait_for(tokens.get(), 30)
         act = client.get_async_activity_handle(task_token=info.task_token)
 
@@ -382,14 +436,24 @@ async def test_raise_complete_async_is_not_caught_by_except_exception(
     tq = f"async-{uuid.uuid4()}"
     tokens: "asyncio.Queue[Any]" = asyncio.Queue()
     async with async_worker(client, tq, tokens):
-        handle = await start_activity_workflow(client, peer_task_queue, "execute_activity", {
-            "name": "defer_sync", "task_queue": tq, "start_to_close_ms": 60000,
-        })
+        handle = await start_activity_workflow(
+            client,
+            peer_task_queue,
+            "execute_activity",
+            {
+                "name": "defer_sync",
+                "task_queue": tq,
+                "start_to_close_ms": 60000,
+            },
+        )
         # Not completed by the worker: the activity stays pending.
         await eventually(
-            handle.describe, lambda d: len(d.raw_description.pending_activities) == 1
-            and d.raw_description.pending_activities[0].attempt == 1
-            and d.raw_description.pending_activities[0].state == 2,  # STARTED
+            handle.describe,
+            lambda d: (
+                len(d.raw_description.pending_activities) == 1
+                and d.raw_description.pending_activities[0].attempt == 1
+                and d.raw_description.pending_activities[0].state == 2
+            ),  # STARTED
             "the activity started",
         )
         await asyncio.sleep(1.0)
@@ -411,9 +475,7 @@ def defer_in_child(marker: str) -> str:
     activity.raise_complete_async()
 
 
-async def test_raise_complete_async_in_a_process_pool(
-    client: Client, peer_task_queue: str
-) -> None:
+async def test_raise_complete_async_in_a_process_pool(client: Client, peer_task_queue: str) -> None:
     import concurrent.futures
     import multiprocessing
 
@@ -422,13 +484,24 @@ async def test_raise_complete_async_in_a_process_pool(
         max_workers=1, mp_context=multiprocessing.get_context("spawn")
     ) as pool:
         async with Worker(
-            client, task_queue=tq, activities={"defer_in_child": defer_in_child},
-            activity_executor=pool, max_concurrent_activities=1,
+            client,
+            task_queue=tq,
+            activities={"defer_in_child": defer_in_child},
+            activity_executor=pool,
+            max_concurrent_activities=1,
         ):
-            handle = await start_activity_workflow(client, peer_task_queue, "execute_activity", {
-                "name": "defer_in_child", "task_queue": tq, "args": ["m"],
-                "start_to_close_ms": 60000, "count": 2,
-            })
+            handle = await start_activity_workflow(
+                client,
+                peer_task_queue,
+                "execute_activity",
+                {
+                    "name": "defer_in_child",
+                    "task_queue": tq,
+                    "args": ["m"],
+                    "start_to_close_ms": 60000,
+                    "count": 2,
+                },
+            )
 
             def pending(d: Any) -> List[Any]:
                 return list(d.raw_description.pending_activities)
@@ -436,8 +509,11 @@ async def test_raise_complete_async_in_a_process_pool(
             for n in range(2):  # sequential: the second needs the first's slot back
                 desc = await eventually(
                     handle.describe,
-                    lambda d: len(pending(d)) == 1 and pending(d)[0].state == 2  # STARTED
-                    and pending(d)[0].activity_id == str(n + 1),
+                    lambda d: (
+                        len(pending(d)) == 1
+                        and pending(d)[0].state == 2  # STARTED
+                        and pending(d)[0].activity_id == str(n + 1)
+                    ),
                     f"activity {n + 1} started",
                 )
                 act = pending(desc)[0]
@@ -504,7 +580,8 @@ class PointWorkflow:
 
 async def test_start_options_and_handle_for(client: Client, peer_task_queue: str) -> None:
     handle = await client.start_workflow(
-        WORKFLOW_TYPE, actions({"result": {"value": {"x": 1, "y": 2}}}),
+        WORKFLOW_TYPE,
+        actions({"result": {"value": {"x": 1, "y": 2}}}),
         task_queue=peer_task_queue,
         start_delay=timedelta(seconds=2),
         static_summary="the summary",
@@ -527,7 +604,9 @@ async def test_start_options_and_handle_for(client: Client, peer_task_queue: str
 
     with pytest.raises(ValueError, match="start_delay cannot be given with cron_schedule"):
         await client.start_workflow(
-            WORKFLOW_TYPE, task_queue=peer_task_queue, start_delay=timedelta(seconds=1),
+            WORKFLOW_TYPE,
+            task_queue=peer_task_queue,
+            start_delay=timedelta(seconds=1),
             cron_schedule="* * * * *",
         )
     with pytest.raises(TypeError, match="priority must be a temporalio.common.Priority"):
@@ -575,14 +654,19 @@ async def test_typed_search_attributes_and_versioning_override(
     tags = SearchAttributeKey.for_keyword_list("SdkCParityTags")
     stamp = datetime(2024, 5, 6, 7, 8, 9, tzinfo=timezone.utc)
     marker = f"m-{uuid.uuid4()}"
-    attrs = TypedSearchAttributes([
-        SearchAttributePair(keyword, marker),
-        SearchAttributePair(number, 7),
-        SearchAttributePair(when, stamp),
-        SearchAttributePair(tags, ["a", "b"]),
-    ])
+    attrs = TypedSearchAttributes(
+        [
+            SearchAttributePair(keyword, marker),
+            SearchAttributePair(number, 7),
+            SearchAttributePair(when, stamp),
+            SearchAttributePair(tags, ["a", "b"]),
+        ]
+    )
     handle = await completed(
-        client, peer_task_queue, None, search_attributes=attrs,
+        client,
+        peer_task_queue,
+        None,
+        search_attributes=attrs,
         versioning_override=AutoUpgradeVersioningOverride(),
     )
     desc = await handle.describe()
@@ -597,7 +681,8 @@ async def test_typed_search_attributes_and_versioning_override(
 
     listed = await eventually(
         lambda: _ids(client.list_workflows(f"SdkCParityKeyword = '{marker}'")),
-        lambda v: v == [handle.id], "listing by a typed search attribute",
+        lambda v: v == [handle.id],
+        "listing by a typed search attribute",
     )
     assert listed == [handle.id]
     execution = [w async for w in client.list_workflows(f"SdkCParityKeyword = '{marker}'")][0]

@@ -61,9 +61,13 @@ def hourly(task_queue: str, workflow_id: str, value: Any = "scheduled") -> Sched
     """A schedule due every hour (so nothing runs unless triggered or backfilled)."""
     return Schedule(
         action=ScheduleActionStartWorkflow(
-            WORKFLOW_TYPE, actions({"result": {"value": value}}), id=workflow_id,
-            task_queue=task_queue, execution_timeout=timedelta(minutes=5),
-            retry_policy=RetryPolicy(maximum_attempts=2), memo={"wf-memo": 1},
+            WORKFLOW_TYPE,
+            actions({"result": {"value": value}}),
+            id=workflow_id,
+            task_queue=task_queue,
+            execution_timeout=timedelta(minutes=5),
+            retry_policy=RetryPolicy(maximum_attempts=2),
+            memo={"wf-memo": 1},
         ),
         spec=ScheduleSpec(
             intervals=[ScheduleIntervalSpec(every=timedelta(hours=1))],
@@ -76,12 +80,12 @@ def hourly(task_queue: str, workflow_id: str, value: Any = "scheduled") -> Sched
 
 
 @pytest.fixture
-async def schedule_handle(
-    client: Client, peer_task_queue: str
-) -> AsyncIterator[ScheduleHandle]:
+async def schedule_handle(client: Client, peer_task_queue: str) -> AsyncIterator[ScheduleHandle]:
     sid = f"sched-{uuid.uuid4()}"
     handle = await client.create_schedule(
-        sid, hourly(peer_task_queue, f"wf-{sid}"), memo={"owner": "tests"},
+        sid,
+        hourly(peer_task_queue, f"wf-{sid}"),
+        memo={"owner": "tests"},
     )
     yield handle
     try:
@@ -117,7 +121,9 @@ async def test_create_and_describe(client: Client, schedule_handle: ScheduleHand
     with pytest.raises(KeyError, match="Memo does not have a value for key nope"):
         await desc.memo_value("nope")
     assert desc.info.num_actions == 0
-    assert desc.info.next_action_times and desc.info.next_action_times[0] > datetime.now(timezone.utc)
+    assert desc.info.next_action_times and desc.info.next_action_times[0] > datetime.now(
+        timezone.utc
+    )
     # A second create with the id.
     with pytest.raises(ScheduleAlreadyRunningError, match="^Schedule already running$"):
         await client.create_schedule(schedule_handle.id, desc.schedule)
@@ -154,8 +160,11 @@ async def test_backfill_takes_past_actions(schedule_handle: ScheduleHandle) -> N
     # Hourly intervals: a 3.5 h window holds 3 (or 4) whole hours; the calendar
     # adds its 03-05h matches if they fall inside.
     await schedule_handle.backfill(
-        ScheduleBackfill(start_at=now - timedelta(hours=3, minutes=30), end_at=now,
-                         overlap=ScheduleOverlapPolicy.ALLOW_ALL)
+        ScheduleBackfill(
+            start_at=now - timedelta(hours=3, minutes=30),
+            end_at=now,
+            overlap=ScheduleOverlapPolicy.ALLOW_ALL,
+        )
     )
     desc = await eventually(lambda: action_count(schedule_handle, 3), "the backfilled actions")
     assert desc.info.num_actions >= 3
@@ -294,10 +303,10 @@ async def test_missing_schedule(client: Client) -> None:
         await handle.trigger()
 
 
-
-
 async def test_search_attributes_of_schedule_and_action(
-    client: Client, peer_task_queue: str, custom_search_attributes: Dict[str, int]  # noqa: F811
+    client: Client,
+    peer_task_queue: str,
+    custom_search_attributes: Dict[str, int],  # noqa: F811
 ) -> None:
     sid = f"sched-{uuid.uuid4()}"
     sched = hourly(peer_task_queue, f"wf-{sid}")
@@ -319,9 +328,12 @@ async def test_search_attributes_of_schedule_and_action(
 
         assert await eventually(lambda: listed(f"kw-{sid}"), "the keyword query") == [sid]
         # An update replaces the schedule's search attributes; the action's stay.
-        await handle.update(lambda input: ScheduleUpdate(
-            input.description.schedule, search_attributes={"SdkCTestKeyword": f"new-{sid}"}
-        ))
+        await handle.update(
+            lambda input: ScheduleUpdate(
+                input.description.schedule, search_attributes={"SdkCTestKeyword": f"new-{sid}"}
+            )
+        )
+
         # (applied by the server's scheduler asynchronously: polled)
         async def replaced() -> Optional[ScheduleDescription]:
             d = await handle.describe()

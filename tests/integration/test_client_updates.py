@@ -85,7 +85,9 @@ async def test_start_update_accepted_then_result_and_get_update_handle(
     handle = await start_running(client, peer_task_queue)
     # The handler waits for signal "go": ACCEPTED returns before it completes.
     upd = await handle.start_update(
-        "update", {"await_signal": "go", "value": "after go"}, id="my-update",
+        "update",
+        {"await_signal": "go", "value": "after go"},
+        id="my-update",
         wait_for_stage=WorkflowUpdateStage.ACCEPTED,
     )
     assert isinstance(upd, WorkflowUpdateHandle)
@@ -140,14 +142,20 @@ async def test_update_with_start_starts_then_uses_existing(
 
     def operation() -> WithStartWorkflowOperation[Any, Any]:
         return WithStartWorkflowOperation(
-            WORKFLOW_TYPE, UNTIL_FINISH, id=workflow_id, task_queue=peer_task_queue,
+            WORKFLOW_TYPE,
+            UNTIL_FINISH,
+            id=workflow_id,
+            task_queue=peer_task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         )
 
     first = operation()
-    assert await client.execute_update_with_start_workflow(
-        "update", {"value": "one"}, start_workflow_operation=first
-    ) == "one"
+    assert (
+        await client.execute_update_with_start_workflow(
+            "update", {"value": "one"}, start_workflow_operation=first
+        )
+        == "one"
+    )
     started = await first.workflow_handle()
     assert started.id == workflow_id and started.result_run_id
     # Used once only.
@@ -156,7 +164,9 @@ async def test_update_with_start_starts_then_uses_existing(
     # The second one finds the running workflow: same run.
     second = operation()
     upd = await client.start_update_with_start_workflow(
-        "update", {"value": "two"}, start_workflow_operation=second,
+        "update",
+        {"value": "two"},
+        start_workflow_operation=second,
         wait_for_stage=WorkflowUpdateStage.ACCEPTED,
     )
     assert await upd.result() == "two"
@@ -165,7 +175,10 @@ async def test_update_with_start_starts_then_uses_existing(
     # FAIL with a running workflow: the client's WorkflowAlreadyStartedError,
     # also from the operation's workflow_handle().
     failing = WithStartWorkflowOperation(
-        WORKFLOW_TYPE, UNTIL_FINISH, id=workflow_id, task_queue=peer_task_queue,
+        WORKFLOW_TYPE,
+        UNTIL_FINISH,
+        id=workflow_id,
+        task_queue=peer_task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
     )
     with pytest.raises(WorkflowAlreadyStartedError) as info:
@@ -190,13 +203,21 @@ async def test_update_with_start_sends_the_start_options_of_start_workflow(
     # The start part of update-with-start is built like start_workflow's
     # request: priority, user metadata and a delay reach the server.
     operation = WithStartWorkflowOperation(
-        WORKFLOW_TYPE, UNTIL_FINISH, id=f"uws-opts-{uuid.uuid4()}", task_queue=peer_task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.FAIL, priority=Priority(priority_key=2),
-        static_summary="uws summary", static_details="uws details",
+        WORKFLOW_TYPE,
+        UNTIL_FINISH,
+        id=f"uws-opts-{uuid.uuid4()}",
+        task_queue=peer_task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+        priority=Priority(priority_key=2),
+        static_summary="uws summary",
+        static_details="uws details",
     )
-    assert await client.execute_update_with_start_workflow(
-        "update", {"value": "v"}, start_workflow_operation=operation
-    ) == "v"
+    assert (
+        await client.execute_update_with_start_workflow(
+            "update", {"value": "v"}, start_workflow_operation=operation
+        )
+        == "v"
+    )
     handle = await operation.workflow_handle()
     desc = await handle.describe()
     assert desc.raw_info.priority.priority_key == 2
@@ -209,14 +230,14 @@ async def test_update_with_start_sends_the_start_options_of_start_workflow(
 def test_with_start_operation_requires_a_conflict_policy() -> None:
     with pytest.raises(ValueError, match="WorkflowIDConflictPolicy is required"):
         WithStartWorkflowOperation(
-            WORKFLOW_TYPE, id="x", task_queue="tq",
+            WORKFLOW_TYPE,
+            id="x",
+            task_queue="tq",
             id_conflict_policy=WorkflowIDConflictPolicy.UNSPECIFIED,
         )
 
 
-async def test_update_interceptors_see_each_operation(
-    client: Client, peer_task_queue: str
-) -> None:
+async def test_update_interceptors_see_each_operation(client: Client, peer_task_queue: str) -> None:
     seen: List[str] = []
 
     class Recorder(OutboundInterceptor):
@@ -228,8 +249,9 @@ async def test_update_interceptors_see_each_operation(
         async def start_update_with_start_workflow(
             self, input: StartWorkflowUpdateWithStartInput
         ) -> Any:
-            seen.append(f"uws {input.start_workflow_input.workflow} "
-                        f"{input.update_workflow_input.update}")
+            seen.append(
+                f"uws {input.start_workflow_input.workflow} {input.update_workflow_input.update}"
+            )
             return await super().start_update_with_start_workflow(input)
 
     class Factory(Interceptor):
@@ -240,7 +262,10 @@ async def test_update_interceptors_see_each_operation(
     handle = await start_running(intercepted, peer_task_queue)
     assert await handle.execute_update("update", {"value": 1}) == "changed by interceptor"
     op = WithStartWorkflowOperation(
-        WORKFLOW_TYPE, UNTIL_FINISH, id=handle.id, task_queue=peer_task_queue,
+        WORKFLOW_TYPE,
+        UNTIL_FINISH,
+        id=handle.id,
+        task_queue=peer_task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
     )
     await intercepted.execute_update_with_start_workflow(

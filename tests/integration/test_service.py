@@ -114,10 +114,14 @@ async def test_cancelling_the_awaiting_task_cancels_the_call(client: Client) -> 
 
 async def test_closed_client_fails_calls_in_flight_with_cancelled(server_target: str) -> None:
     client = await Client.connect(server_target)
-    poll = asyncio.ensure_future(client.service.poll_activity_task_queue(
-        PollActivityTaskQueueRequest(namespace="default", task_queue=TaskQueue(name="nobody-2")),
-        timeout=60,
-    ))
+    poll = asyncio.ensure_future(
+        client.service.poll_activity_task_queue(
+            PollActivityTaskQueueRequest(
+                namespace="default", task_queue=TaskQueue(name="nobody-2")
+            ),
+            timeout=60,
+        )
+    )
     await asyncio.sleep(0.1)
     await client.close()
     with pytest.raises(RPCError) as e:

@@ -34,18 +34,32 @@ def echo_server_bin() -> Path:
     """The echo server binary (built here if scripts/test has not built it)."""
     binary = BUILD / "core" / "echo_server"
     if not binary.exists():
-        subprocess.run(["cmake", "-S", str(ROOT), "-B", str(BUILD), "-G", "Ninja",
-                        "-DTCORE_TESTS=ON", "-DTCORE_PYTHON=OFF"], check=True,
-                       stdout=subprocess.DEVNULL)
-        subprocess.run(["ninja", "-C", str(BUILD), "echo_server"], check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                "cmake",
+                "-S",
+                str(ROOT),
+                "-B",
+                str(BUILD),
+                "-G",
+                "Ninja",
+                "-DTCORE_TESTS=ON",
+                "-DTCORE_PYTHON=OFF",
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        subprocess.run(
+            ["ninja", "-C", str(BUILD), "echo_server"], check=True, stdout=subprocess.DEVNULL
+        )
     return binary
 
 
 class EchoServer:
     def __init__(self, binary: Path, args: List[str]) -> None:
-        self.proc = subprocess.Popen([str(binary), *args], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(
+            [str(binary), *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
         line = self.proc.stdout.readline()
         assert line.startswith("PORT "), line
         self.port = int(line.split()[1])
@@ -57,7 +71,7 @@ class EchoServer:
             method, *pairs = line.rstrip("\n").split("\t")
             headers: Dict[str, Any] = dict(p.split("=", 1) for p in pairs)
             headers["_pairs"] = [p.split("=", 1)[0] for p in pairs]
-            self.calls.put((method[len("CALL "):], headers))
+            self.calls.put((method[len("CALL ") :], headers))
 
     def next_call(self, timeout: float = 5) -> tuple:
         return self.calls.get(timeout=timeout)
@@ -85,9 +99,14 @@ def echo(echo_server_bin: Path) -> Iterator[EchoServer]:
     server.close()
 
 
-async def test_namespace_client_info_api_key_and_metadata_reach_the_server(echo: EchoServer) -> None:
+async def test_namespace_client_info_api_key_and_metadata_reach_the_server(
+    echo: EchoServer,
+) -> None:
     client = await Client.connect(
-        f"127.0.0.1:{echo.port}", namespace="my-ns", api_key="secret-key", tls=False,
+        f"127.0.0.1:{echo.port}",
+        namespace="my-ns",
+        api_key="secret-key",
+        tls=False,
         rpc_metadata={"x-team": "blue", "x-raw-bin": b"\x00\x01\xff"},
     )
     method, headers = echo.next_call()  # GetSystemInfo on connect
@@ -130,8 +149,9 @@ async def test_per_call_metadata_is_sent_with_that_call_only(echo: EchoServer) -
 async def test_a_call_header_replaces_the_connection_header_of_that_key(echo: EchoServer) -> None:
     client = await Client.connect(f"127.0.0.1:{echo.port}", namespace="first")
     echo.next_call()
-    await client.service.get_system_info(GetSystemInfoRequest(),
-                                         metadata={"temporal-namespace": "second"})
+    await client.service.get_system_info(
+        GetSystemInfoRequest(), metadata={"temporal-namespace": "second"}
+    )
     _, headers = echo.next_call()
     assert headers["temporal-namespace"] == "second"
     assert headers["_pairs"].count("temporal-namespace") == 1
@@ -161,7 +181,8 @@ async def test_only_requests_of_a_kilobyte_or_more_are_gzipped(echo: EchoServer)
     assert echo.next_call()[1]["x-echo-compression"] == "0"  # GetSystemInfo: tiny
     for size, expected in ((100, "0"), (4000, "2")):
         req = SignalWorkflowExecutionRequest(
-            namespace="default", signal_name="s",
+            namespace="default",
+            signal_name="s",
             input=Payloads(payloads=[Payload(data=b"x" * size)]),
         )
         await client.service.signal_workflow_execution(req)
@@ -210,8 +231,9 @@ async def test_retry_false_makes_one_attempt(echo: EchoServer) -> None:
     client = await Client.connect(f"127.0.0.1:{echo.port}")
     echo.next_call()
     with pytest.raises(UnavailableError):
-        await client.service.get_system_info(GetSystemInfoRequest(), retry=False,
-                                             metadata={"x-status": "14"})
+        await client.service.get_system_info(
+            GetSystemInfoRequest(), retry=False, metadata={"x-status": "14"}
+        )
     await client.close()
     assert len(echo.drain()) == 1
 
@@ -220,19 +242,46 @@ async def test_retry_false_makes_one_attempt(echo: EchoServer) -> None:
 
 
 def _openssl(*args: str, cwd: Path) -> None:
-    subprocess.run(["openssl", *args], cwd=cwd, check=True, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL)
+    subprocess.run(
+        ["openssl", *args],
+        cwd=cwd,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def _make_cert(d: Path, name: str, ca: Optional[str], cn: str, ext: Optional[str]) -> None:
-    _openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{name}.key", "-subj",
-             f"/CN={cn}", "-out", f"{name}.csr", cwd=d)
+    _openssl(
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        f"{name}.key",
+        "-subj",
+        f"/CN={cn}",
+        "-out",
+        f"{name}.csr",
+        cwd=d,
+    )
     sign = ["-CA", f"{ca}.pem", "-CAkey", f"{ca}.key", "-CAcreateserial"]
     extra = ["-extfile", f"{name}.ext"] if ext else []
     if ext:
         (d / f"{name}.ext").write_text(ext)
-    _openssl("x509", "-req", "-in", f"{name}.csr", *sign, "-days", "2", "-out", f"{name}.pem",
-             *extra, cwd=d)
+    _openssl(
+        "x509",
+        "-req",
+        "-in",
+        f"{name}.csr",
+        *sign,
+        "-days",
+        "2",
+        "-out",
+        f"{name}.pem",
+        *extra,
+        cwd=d,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -241,17 +290,37 @@ def certs(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Path]:
     second CA that signed nothing here."""
     d = tmp_path_factory.mktemp("certs")
     for ca in ("ca", "other-ca"):
-        _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{ca}.key",
-                 "-subj", f"/CN=test {ca}", "-days", "2", "-out", f"{ca}.pem", cwd=d)
-    _make_cert(d, "server", "ca", "localhost",
-               "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n")
+        _openssl(
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            f"{ca}.key",
+            "-subj",
+            f"/CN=test {ca}",
+            "-days",
+            "2",
+            "-out",
+            f"{ca}.pem",
+            cwd=d,
+        )
+    _make_cert(
+        d,
+        "server",
+        "ca",
+        "localhost",
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
+    )
     _make_cert(d, "client", "ca", "test client", "extendedKeyUsage=clientAuth\n")
     return {p.stem + p.suffix.replace(".", "_"): p for p in d.iterdir()}
 
 
 async def test_tls_handshake_with_a_trusted_root(echo_server_bin: Path, certs) -> None:
-    server = EchoServer(echo_server_bin, ["--cert", str(certs["server_pem"]),
-                                          "--key", str(certs["server_key"])])
+    server = EchoServer(
+        echo_server_bin, ["--cert", str(certs["server_pem"]), "--key", str(certs["server_key"])]
+    )
     try:
         tls = TLSConfig(server_root_ca_cert=certs["ca_pem"].read_bytes(), domain="localhost")
         client = await Client.connect(f"127.0.0.1:{server.port}", tls=tls)
@@ -261,31 +330,51 @@ async def test_tls_handshake_with_a_trusted_root(echo_server_bin: Path, certs) -
         server.close()
 
 
-async def test_tls_with_an_untrusted_root_fails_without_hanging(echo_server_bin: Path, certs) -> None:
-    server = EchoServer(echo_server_bin, ["--cert", str(certs["server_pem"]),
-                                          "--key", str(certs["server_key"])])
+async def test_tls_with_an_untrusted_root_fails_without_hanging(
+    echo_server_bin: Path, certs
+) -> None:
+    server = EchoServer(
+        echo_server_bin, ["--cert", str(certs["server_pem"]), "--key", str(certs["server_key"])]
+    )
     try:
         tls = TLSConfig(server_root_ca_cert=certs["other-ca_pem"], domain="localhost")
         with pytest.raises(UnavailableError, match="TLS is on: tls was given"):
-            await Client.connect(f"127.0.0.1:{server.port}", tls=tls,
-                                 retry_config=RetryConfig(max_elapsed_time_millis=500))
+            await Client.connect(
+                f"127.0.0.1:{server.port}",
+                tls=tls,
+                retry_config=RetryConfig(max_elapsed_time_millis=500),
+            )
         assert server.drain() == []
     finally:
         server.close()
 
 
 async def test_mtls_needs_the_client_certificate(echo_server_bin: Path, certs) -> None:
-    server = EchoServer(echo_server_bin, ["--cert", str(certs["server_pem"]),
-                                          "--key", str(certs["server_key"]),
-                                          "--client-ca", str(certs["ca_pem"])])
+    server = EchoServer(
+        echo_server_bin,
+        [
+            "--cert",
+            str(certs["server_pem"]),
+            "--key",
+            str(certs["server_key"]),
+            "--client-ca",
+            str(certs["ca_pem"]),
+        ],
+    )
     try:
         root = certs["ca_pem"].read_bytes()
         with pytest.raises(UnavailableError):
-            await Client.connect(f"127.0.0.1:{server.port}",
-                                 tls=TLSConfig(server_root_ca_cert=root, domain="localhost"),
-                                 retry_config=RetryConfig(max_elapsed_time_millis=500))
-        tls = TLSConfig(server_root_ca_cert=root, domain="localhost",
-                        client_cert=certs["client_pem"], client_private_key=certs["client_key"])
+            await Client.connect(
+                f"127.0.0.1:{server.port}",
+                tls=TLSConfig(server_root_ca_cert=root, domain="localhost"),
+                retry_config=RetryConfig(max_elapsed_time_millis=500),
+            )
+        tls = TLSConfig(
+            server_root_ca_cert=root,
+            domain="localhost",
+            client_cert=certs["client_pem"],
+            client_private_key=certs["client_key"],
+        )
         client = await Client.connect(f"127.0.0.1:{server.port}", tls=tls)
         assert server.next_call()[0] == GSI
         await client.close()
@@ -341,8 +430,11 @@ async def test_an_api_key_without_tls_turns_tls_on() -> None:
     listener = FirstBytes()
     try:
         with pytest.raises(UnavailableError, match="TLS is on: an api_key turns it on"):
-            await Client.connect(f"127.0.0.1:{listener.port}", api_key="secret-key",
-                                 retry_config=RetryConfig(max_elapsed_time_millis=300))
+            await Client.connect(
+                f"127.0.0.1:{listener.port}",
+                api_key="secret-key",
+                retry_config=RetryConfig(max_elapsed_time_millis=300),
+            )
         first = listener.received.get(timeout=5)
         assert first[:2] == b"\x16\x03", first[:32]  # a TLS handshake record
         assert b"secret-key" not in first and b"PRI * HTTP/2.0" not in first
@@ -354,8 +446,12 @@ async def test_tls_false_with_an_api_key_is_plaintext() -> None:
     listener = FirstBytes()
     try:
         with pytest.raises(UnavailableError) as info:
-            await Client.connect(f"127.0.0.1:{listener.port}", api_key="secret-key", tls=False,
-                                 retry_config=RetryConfig(max_elapsed_time_millis=300))
+            await Client.connect(
+                f"127.0.0.1:{listener.port}",
+                api_key="secret-key",
+                tls=False,
+                retry_config=RetryConfig(max_elapsed_time_millis=300),
+            )
         assert "TLS is on" not in str(info.value)
         assert listener.received.get(timeout=5).startswith(b"PRI * HTTP/2.0")
     finally:
@@ -371,8 +467,9 @@ def test_an_api_key_without_tls_reaches_a_tls_server_as_a_bearer_header(
     import os
     import sys
 
-    server = EchoServer(echo_server_bin, ["--cert", str(certs["server_pem"]),
-                                          "--key", str(certs["server_key"])])
+    server = EchoServer(
+        echo_server_bin, ["--cert", str(certs["server_pem"]), "--key", str(certs["server_key"])]
+    )
     try:
         code = (
             "import asyncio\n"
@@ -401,10 +498,19 @@ GARBAGE_KEY = b"-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-
 @pytest.mark.parametrize(
     "item,match",
     [
-        ("ca_garbage", "TLS server_root_ca_cert is not a valid PEM certificate: certificate 1 does not decode "),
+        (
+            "ca_garbage",
+            "TLS server_root_ca_cert is not a valid PEM certificate: certificate 1 does not decode ",
+        ),
         ("ca_is_a_key", "TLS server_root_ca_cert has no PEM certificate"),
-        ("cert_garbage", "TLS client_cert is not a valid PEM certificate: certificate 1 does not decode "),
-        ("key_garbage", "TLS client_private_key is not a valid PEM private key: it does not decode "),
+        (
+            "cert_garbage",
+            "TLS client_cert is not a valid PEM certificate: certificate 1 does not decode ",
+        ),
+        (
+            "key_garbage",
+            "TLS client_private_key is not a valid PEM private key: it does not decode ",
+        ),
         ("key_mismatch", "TLS client_private_key does not match client_cert"),
         ("key_encrypted", "TLS client_private_key is encrypted"),
         ("key_not_pem", r"TLS client_private_key is not PEM \(no '-----BEGIN' line\)"),
@@ -418,25 +524,40 @@ async def test_bad_tls_material_fails_at_connect_naming_the_item(
     key = certs["client_key"].read_bytes()
     server_key = certs["server_key"].read_bytes()
     if item == "key_encrypted" and "enc_key" not in certs:
-        _openssl("pkey", "-in", "client.key", "-aes128", "-passout", "pass:pw", "-out", "enc.key",
-                 cwd=certs["ca_pem"].parent)
+        _openssl(
+            "pkey",
+            "-in",
+            "client.key",
+            "-aes128",
+            "-passout",
+            "pass:pw",
+            "-out",
+            "enc.key",
+            cwd=certs["ca_pem"].parent,
+        )
         certs["enc_key"] = certs["ca_pem"].parent / "enc.key"
     tls = {
         "ca_garbage": TLSConfig(server_root_ca_cert=GARBAGE_CERT),
         "ca_is_a_key": TLSConfig(server_root_ca_cert=server_key),
-        "cert_garbage": TLSConfig(server_root_ca_cert=ca, client_cert=GARBAGE_CERT,
-                                  client_private_key=key),
-        "key_garbage": TLSConfig(server_root_ca_cert=ca, client_cert=cert,
-                                 client_private_key=GARBAGE_KEY),
-        "key_mismatch": TLSConfig(server_root_ca_cert=ca, client_cert=cert,
-                                  client_private_key=server_key),
-        "key_encrypted": TLSConfig(server_root_ca_cert=ca, client_cert=cert,
-                                   client_private_key=certs.get("enc_key")),
-        "key_not_pem": TLSConfig(server_root_ca_cert=ca, client_cert=cert,
-                                 client_private_key=b"just some bytes"),
+        "cert_garbage": TLSConfig(
+            server_root_ca_cert=ca, client_cert=GARBAGE_CERT, client_private_key=key
+        ),
+        "key_garbage": TLSConfig(
+            server_root_ca_cert=ca, client_cert=cert, client_private_key=GARBAGE_KEY
+        ),
+        "key_mismatch": TLSConfig(
+            server_root_ca_cert=ca, client_cert=cert, client_private_key=server_key
+        ),
+        "key_encrypted": TLSConfig(
+            server_root_ca_cert=ca, client_cert=cert, client_private_key=certs.get("enc_key")
+        ),
+        "key_not_pem": TLSConfig(
+            server_root_ca_cert=ca, client_cert=cert, client_private_key=b"just some bytes"
+        ),
     }[item]
-    server = EchoServer(echo_server_bin, ["--cert", str(certs["server_pem"]),
-                                          "--key", str(certs["server_key"])])
+    server = EchoServer(
+        echo_server_bin, ["--cert", str(certs["server_pem"]), "--key", str(certs["server_key"])]
+    )
     try:
         with pytest.raises(ValueError, match=match) as info:
             await Client.connect(f"127.0.0.1:{server.port}", tls=tls)

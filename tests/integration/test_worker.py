@@ -91,7 +91,12 @@ async def test_info_fields(client: Client, peer_task_queue: str) -> None:
 
     async with Worker(client, task_queue=tq, activities={"describe": describe}):
         await run_activity(
-            client, peer_task_queue, tq, "describe", start_to_close_ms=20000, heartbeat_timeout_ms=5000
+            client,
+            peer_task_queue,
+            tq,
+            "describe",
+            start_to_close_ms=20000,
+            heartbeat_timeout_ms=5000,
         )
     info = seen["info"]
     assert seen["in_activity"] and not seen["cancelled"]
@@ -163,7 +168,9 @@ async def test_cancelling_run_shuts_down(client: Client) -> None:
     assert not worker.is_running
 
 
-async def test_many_concurrent_activities_with_few_slots(client: Client, peer_task_queue: str) -> None:
+async def test_many_concurrent_activities_with_few_slots(
+    client: Client, peer_task_queue: str
+) -> None:
     tq = new_tq()
     running = 0
     peak = 0
@@ -176,8 +183,12 @@ async def test_many_concurrent_activities_with_few_slots(client: Client, peer_ta
         running -= 1
         return i * 2
 
-    async with Worker(client, task_queue=tq, activities={"work": work}, max_concurrent_activities=4):
-        result = await run_activity(client, peer_task_queue, tq, "work", 21, count=40, concurrent=True)
+    async with Worker(
+        client, task_queue=tq, activities={"work": work}, max_concurrent_activities=4
+    ):
+        result = await run_activity(
+            client, peer_task_queue, tq, "work", 21, count=40, concurrent=True
+        )
     assert result == [42] * 40
     assert 1 <= peak <= 4
 
@@ -189,7 +200,9 @@ async def test_local_rate_limit_spaces_tasks(client: Client, peer_task_queue: st
     async def tick() -> None:
         starts.append(time.monotonic())
 
-    async with Worker(client, task_queue=tq, activities={"tick": tick}, max_activities_per_second=5):
+    async with Worker(
+        client, task_queue=tq, activities={"tick": tick}, max_activities_per_second=5
+    ):
         await run_activity(client, peer_task_queue, tq, "tick", count=6, concurrent=True)
     assert len(starts) == 6
     # one poll (so at most one task) per 200 ms: six tasks span at least ~1 s
@@ -200,7 +213,12 @@ async def test_local_rate_limit_spaces_tasks(client: Client, peer_task_queue: st
 
 
 async def start_activity_workflow(
-    client: Client, peer_task_queue: str, action: str, worker_tq: str, name: str, *args: Any,
+    client: Client,
+    peer_task_queue: str,
+    action: str,
+    worker_tq: str,
+    name: str,
+    *args: Any,
     **spec: Any,
 ) -> Any:
     """Starts a KitchenSink workflow whose one action is ``action``
@@ -314,7 +332,9 @@ async def test_async_activity_executor_activity_is_cancelled_on_its_own_loop(
         async with Worker(
             client, task_queue=tq, activities={"wait": wait}, async_activity_executor=ex
         ):
-            swallowed = await catch_activity(client, peer_task_queue, tq, "wait", True, **CANCEL_SPEC)
+            swallowed = await catch_activity(
+                client, peer_task_queue, tq, "wait", True, **CANCEL_SPEC
+            )
             desc = await catch_activity(client, peer_task_queue, tq, "wait", False, **CANCEL_SPEC)
     assert swallowed == "swallowed"
     assert desc["cause"]["type"] == "CancelledError"
@@ -377,8 +397,13 @@ async def test_heartbeat_details_survive_a_retry(
     fn = flaky_async if kind == "async" else flaky_sync
     async with Worker(client, task_queue=tq, activities={"flaky": fn}):
         result = await run_activity(
-            client, peer_task_queue, tq, "flaky",
-            retry_max_attempts=2, retry_initial_interval_ms=100, heartbeat_timeout_ms=10000,
+            client,
+            peer_task_queue,
+            tq,
+            "flaky",
+            retry_max_attempts=2,
+            retry_initial_interval_ms=100,
+            heartbeat_timeout_ms=10000,
         )
     assert result == ["latest", 2]
 
@@ -405,7 +430,9 @@ async def test_heartbeat_timeout_reports_the_last_details(
 # ---- slots ---------------------------------------------------------------------------------
 
 
-async def test_one_slot_makes_the_second_activity_wait(client: Client, peer_task_queue: str) -> None:
+async def test_one_slot_makes_the_second_activity_wait(
+    client: Client, peer_task_queue: str
+) -> None:
     tq = new_tq()
     started: List[float] = []
 
@@ -414,10 +441,18 @@ async def test_one_slot_makes_the_second_activity_wait(client: Client, peer_task
         await asyncio.sleep(5)
         return "done"
 
-    async with Worker(client, task_queue=tq, activities={"slow": slow}, max_concurrent_activities=1):
+    async with Worker(
+        client, task_queue=tq, activities={"slow": slow}, max_concurrent_activities=1
+    ):
         desc = await catch_activity(
-            client, peer_task_queue, tq, "slow",
-            count=2, concurrent=True, schedule_to_start_ms=1000, retry_max_attempts=1,
+            client,
+            peer_task_queue,
+            tq,
+            "slow",
+            count=2,
+            concurrent=True,
+            schedule_to_start_ms=1000,
+            retry_max_attempts=1,
         )
         assert len(started) == 1  # the second never left the server
     timeout = desc["cause"]
@@ -452,8 +487,15 @@ async def test_a_one_thread_executor_takes_one_task_at_a_time(
         assert worker.max_concurrent_activities == 1
         async with worker:
             result = await run_activity(
-                client, peer_task_queue, tq, "nap", 7,
-                count=3, concurrent=True, start_to_close_ms=2500, retry_max_attempts=1,
+                client,
+                peer_task_queue,
+                tq,
+                "nap",
+                7,
+                count=3,
+                concurrent=True,
+                start_to_close_ms=2500,
+                retry_max_attempts=1,
             )
     assert result == [7, 7, 7]  # no attempt timed out (one attempt each)
     assert peak == 1
@@ -513,7 +555,10 @@ async def test_graceful_shutdown_lets_a_running_activity_finish(
         return "finished"
 
     worker = Worker(
-        client, task_queue=tq, activities={"slow": slow}, graceful_shutdown_timeout=timedelta(seconds=10)
+        client,
+        task_queue=tq,
+        activities={"slow": slow},
+        graceful_shutdown_timeout=timedelta(seconds=10),
     )
     await worker.start()
     handle = await start_activity_workflow(client, peer_task_queue, "execute_activity", tq, "slow")
@@ -534,7 +579,9 @@ async def test_shutdown_past_the_grace_period_fails_the_activity_with_worker_shu
         await asyncio.sleep(60)
 
     worker = Worker(
-        client, task_queue=tq, activities={"stuck": stuck},
+        client,
+        task_queue=tq,
+        activities={"stuck": stuck},
         graceful_shutdown_timeout=timedelta(milliseconds=300),
     )
     await worker.start()
@@ -571,8 +618,13 @@ async def test_activity_cancelled_by_shutdown_is_retried_by_another_worker(
     first = Worker(client, task_queue=tq, activities={"job": job})
     await first.start()
     handle = await start_activity_workflow(
-        client, peer_task_queue, "execute_activity", tq, "job",
-        retry_max_attempts=2, retry_initial_interval_ms=100,
+        client,
+        peer_task_queue,
+        "execute_activity",
+        tq,
+        "job",
+        retry_max_attempts=2,
+        retry_initial_interval_ms=100,
     )
     assert await asyncio.get_running_loop().run_in_executor(None, started.wait, 30)
     await first.shutdown()
@@ -598,7 +650,9 @@ async def test_undecodable_argument_fails_the_attempt_and_the_worker_goes_on(
         return abs(p.x) + abs(p.y)
 
     async with Worker(client, task_queue=tq, activities={"norm": norm}):
-        desc = await catch_activity(client, peer_task_queue, tq, "norm", "not a point", retry_max_attempts=1)
+        desc = await catch_activity(
+            client, peer_task_queue, tq, "norm", "not a point", retry_max_attempts=1
+        )
         assert await run_activity(client, peer_task_queue, tq, "norm", {"x": 3, "y": -4}) == 7
     app = desc["cause"]
     assert app["type"] == "ApplicationError"
@@ -618,7 +672,9 @@ async def test_wrong_argument_count_fails_clearly(
 ) -> None:
     tq = new_tq()
     async with Worker(client, task_queue=tq, activities={"say_hello": say_hello}):
-        desc = await catch_activity(client, peer_task_queue, tq, "say_hello", *args, retry_max_attempts=1)
+        desc = await catch_activity(
+            client, peer_task_queue, tq, "say_hello", *args, retry_max_attempts=1
+        )
     app = desc["cause"]
     assert app["type"] == "ApplicationError"
     assert app["failure_type"] == "TypeError"

@@ -80,8 +80,13 @@ async def test_activity_past_its_start_to_close_is_cancelled_and_frees_its_slot(
         t0 = time.monotonic()
         desc = await asyncio.wait_for(
             catch_activity(
-                client, peer_task_queue, tq, "sleepy", 1,
-                start_to_close_ms=2000, retry_max_attempts=1,
+                client,
+                peer_task_queue,
+                tq,
+                "sleepy",
+                1,
+                start_to_close_ms=2000,
+                retry_max_attempts=1,
             ),
             30,
         )
@@ -123,14 +128,23 @@ async def test_shutdown_reports_tasks_still_queued_in_the_executor(
         executor.submit(release.wait, 60)
     try:
         first = Worker(
-            client, task_queue=tq, activities={"job": job}, activity_executor=executor,
+            client,
+            task_queue=tq,
+            activities={"job": job},
+            activity_executor=executor,
             max_concurrent_activities=3,
         )
         await first.start()
         handles = [
             await start_activity_workflow(
-                client, peer_task_queue, "execute_activity", tq, "job",
-                retry_max_attempts=2, retry_initial_interval_ms=100, start_to_close_ms=30000,
+                client,
+                peer_task_queue,
+                "execute_activity",
+                tq,
+                "job",
+                retry_max_attempts=2,
+                retry_initial_interval_ms=100,
+                start_to_close_ms=30000,
             )
             for _ in range(3)
         ]
@@ -152,9 +166,7 @@ async def test_shutdown_reports_tasks_still_queued_in_the_executor(
         # Each attempt was reported (failed as WorkerShutdown): attempt 2
         # runs on another worker at once.
         async with Worker(client, task_queue=tq, activities={"job": job}):
-            results = await asyncio.wait_for(
-                asyncio.gather(*(h.result() for h in handles)), 20
-            )
+            results = await asyncio.wait_for(asyncio.gather(*(h.result() for h in handles)), 20)
         assert results == ["done on attempt 2"] * 3
     finally:
         release.set()
@@ -192,8 +204,12 @@ async def test_attempt_cancelled_before_its_first_step_is_reported(
     try:
         desc = await asyncio.wait_for(
             catch_activity(
-                client, peer_task_queue, tq, "never_started",
-                start_to_close_ms=30000, retry_max_attempts=1,
+                client,
+                peer_task_queue,
+                tq,
+                "never_started",
+                start_to_close_ms=30000,
+                retry_max_attempts=1,
             ),
             15,  # unreported, the server would wait out the 30 s start-to-close
         )
@@ -218,7 +234,10 @@ async def test_attempt_cancelled_before_its_first_step_is_reported(
     ],
 )
 async def test_result_over_the_server_limit_fails_the_activity_at_once(
-    client: Client, peer_task_queue: str, size: int, cause_type: str,
+    client: Client,
+    peer_task_queue: str,
+    size: int,
+    cause_type: str,
     failure_type: Optional[str],
 ) -> None:
     tq = new_tq()
@@ -230,8 +249,12 @@ async def test_result_over_the_server_limit_fails_the_activity_at_once(
         t0 = time.monotonic()
         desc = await asyncio.wait_for(
             catch_activity(
-                client, peer_task_queue, tq, "big",
-                start_to_close_ms=30000, retry_max_attempts=3,
+                client,
+                peer_task_queue,
+                tq,
+                "big",
+                start_to_close_ms=30000,
+                retry_max_attempts=3,
             ),
             25,
         )
@@ -270,12 +293,26 @@ class _RestartableServer:
 
         self.proc = subprocess.Popen(
             [
-                find_temporal_executable(), "server", "start-dev", "--headless",
-                "--ip", "127.0.0.1", "--port", str(self.port),
-                "--http-port", str(self.http_port), "--metrics-port", str(self.metrics_port),
-                "--db-filename", self.db, "--log-level", "error",
+                find_temporal_executable(),
+                "server",
+                "start-dev",
+                "--headless",
+                "--ip",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--http-port",
+                str(self.http_port),
+                "--metrics-port",
+                str(self.metrics_port),
+                "--db-filename",
+                self.db,
+                "--log-level",
+                "error",
             ],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
         deadline = time.monotonic() + timeout
@@ -306,7 +343,8 @@ async def _first_poll_after(client: Client, tq: str, since: float) -> float:
     from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 
     req = DescribeTaskQueueRequest(
-        namespace="default", task_queue=TaskQueue(name=tq),
+        namespace="default",
+        task_queue=TaskQueue(name=tq),
         task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
     )
     deadline = time.monotonic() + 20
@@ -350,8 +388,13 @@ async def test_a_server_restart_loses_no_result_and_polling_resumes() -> None:
                 client, task_queue=tq, activities={"slow": slow, "ping": ping}
             ) as worker:
                 handle = await start_activity_workflow(
-                    client, peer_tq, "execute_activity", tq, "slow",
-                    start_to_close_ms=30000, retry_max_attempts=3,
+                    client,
+                    peer_tq,
+                    "execute_activity",
+                    tq,
+                    "slow",
+                    start_to_close_ms=30000,
+                    retry_max_attempts=3,
                 )
                 await asyncio.wait_for(started.wait(), 30)
                 await loop.run_in_executor(None, server.kill)
@@ -366,12 +409,15 @@ async def test_a_server_restart_loses_no_result_and_polling_resumes() -> None:
                 assert await asyncio.wait_for(handle.result(), 25) == "attempt 1"
                 assert runs == [1]
                 t0 = time.monotonic()
-                assert await asyncio.wait_for(
-                    catch_activity(client, peer_tq, tq, "ping"), 20
-                ) == "pong"
-                print(f"\nrestart: first poll {polled_after:.2f} s after the server listened "
-                      f"again; the result made during the outage delivered {t0 - back:.2f} s "
-                      f"after; a new activity ran {pings[0] - back:.2f} s after")
+                assert (
+                    await asyncio.wait_for(catch_activity(client, peer_tq, tq, "ping"), 20)
+                    == "pong"
+                )
+                print(
+                    f"\nrestart: first poll {polled_after:.2f} s after the server listened "
+                    f"again; the result made during the outage delivered {t0 - back:.2f} s "
+                    f"after; a new activity ran {pings[0] - back:.2f} s after"
+                )
                 assert worker.is_running
             await client.close()
     finally:

@@ -108,9 +108,13 @@ class _RecordingInbound(ActivityInboundInterceptor):
 
     async def execute_activity(self, input: ExecuteActivityInput) -> Any:
         self.rec.add(
-            self.name, "enter", getattr(input.fn, "__name__", None), list(input.args),
+            self.name,
+            "enter",
+            getattr(input.fn, "__name__", None),
+            list(input.args),
             type(input.executor).__name__ if input.executor is not None else None,
-            dict(input.headers), _where(),
+            dict(input.headers),
+            _where(),
         )
         result = await super().execute_activity(input)
         self.rec.add(self.name, "exit", result)
@@ -153,8 +157,9 @@ def make_worker() -> Iterator[Any]:
     a Worker running the activities as ``kind`` says (executors closed after the test)."""
     executors: List[concurrent.futures.Executor] = []
 
-    def make(kind: str, client: Client, task_queue: str, activities: Dict[str, Any],
-             **options: Any) -> Worker:
+    def make(
+        kind: str, client: Client, task_queue: str, activities: Dict[str, Any], **options: Any
+    ) -> Worker:
         is_async = kind.startswith("async")
         acts = {name: fns[0] if is_async else fns[1] for name, fns in activities.items()}
         if kind == "async-own-loop":
@@ -184,7 +189,10 @@ async def test_inbound_interceptors_wrap_execute_activity_and_see_args_and_resul
     rec = Recorder()
     tq = new_tq()
     worker = make_worker(
-        kind, client, tq, {"add": (add_async, add_sync)},
+        kind,
+        client,
+        tq,
+        {"add": (add_async, add_sync)},
         interceptors=[Recording("outer", rec), Recording("inner", rec)],
     )
     async with worker:
@@ -193,17 +201,27 @@ async def test_inbound_interceptors_wrap_execute_activity_and_see_args_and_resul
     calls = [(e[0], e[1]) for e in rec.events if e[1] in ("init", "enter", "exit")]
     # the first in the list is outermost
     assert calls == [
-        ("outer", "init"), ("inner", "init"),
-        ("outer", "enter"), ("inner", "enter"), ("inner", "exit"), ("outer", "exit"),
+        ("outer", "init"),
+        ("inner", "init"),
+        ("outer", "enter"),
+        ("inner", "enter"),
+        ("inner", "exit"),
+        ("outer", "exit"),
     ]
     enter = rec.of("enter")[0]
     fn_name, args, executor, headers, where = enter[2:]
     assert fn_name == ("add_async" if kind.startswith("async") else "add_sync")
     assert args == [2, 3]
-    assert executor == {
-        "async": None, "async-own-loop": "ThreadPoolExecutor", "thread": "ThreadPoolExecutor",
-        "process-fork": "ProcessPoolExecutor", "process-spawn": "ProcessPoolExecutor",
-    }[kind]
+    assert (
+        executor
+        == {
+            "async": None,
+            "async-own-loop": "ThreadPoolExecutor",
+            "thread": "ThreadPoolExecutor",
+            "process-fork": "ProcessPoolExecutor",
+            "process-spawn": "ProcessPoolExecutor",
+        }[kind]
+    )
     assert headers == {}
     # the inbound chain runs in the worker process, on its loop
     assert where == (os.getpid(), threading.current_thread().name)
@@ -219,7 +237,9 @@ async def test_inbound_interceptor_can_rewrite_the_arguments(
             return await super().execute_activity(input)
 
     class DoublingInterceptor(Interceptor):
-        def intercept_activity(self, next: ActivityInboundInterceptor) -> ActivityInboundInterceptor:
+        def intercept_activity(
+            self, next: ActivityInboundInterceptor
+        ) -> ActivityInboundInterceptor:
             return Doubling(next)
 
     tq = new_tq()
@@ -243,7 +263,9 @@ async def test_an_inbound_interceptor_that_raises_fails_the_attempt_with_its_err
             raise ApplicationError("refused by interceptor", type="Refused", non_retryable=True)
 
     class RefusingInterceptor(Interceptor):
-        def intercept_activity(self, next: ActivityInboundInterceptor) -> ActivityInboundInterceptor:
+        def intercept_activity(
+            self, next: ActivityInboundInterceptor
+        ) -> ActivityInboundInterceptor:
             return Refusing(next)
 
     tq = new_tq()
@@ -317,12 +339,18 @@ async def test_outbound_interceptor_observes_and_changes_heartbeats_and_info(
 ) -> None:
     rec = Recorder()
     tq = new_tq()
-    worker = make_worker(kind, client, tq, {"probe": (probe_async, probe_sync)},
-                         interceptors=[Tagging(rec)])
+    worker = make_worker(
+        kind, client, tq, {"probe": (probe_async, probe_sync)}, interceptors=[Tagging(rec)]
+    )
     async with worker:
         result = await run(
-            client, peer_task_queue, tq, "probe",
-            retry_max_attempts=2, retry_initial_interval_ms=100, heartbeat_timeout_ms=10000,
+            client,
+            peer_task_queue,
+            tq,
+            "probe",
+            retry_max_attempts=2,
+            retry_initial_interval_ms=100,
+            heartbeat_timeout_ms=10000,
         )
     assert result == {"type": "tagged:probe", "details": ["beat", 1, "tagged"], "cancelled": False}
     assert [e[2:4] for e in rec.of("heartbeat")] == [(("beat", 1), True)]
@@ -353,7 +381,9 @@ async def test_outbound_chain_order_and_info_during_init(
     seen_in_init: List[str] = []
 
     class Peeking(Interceptor):
-        def intercept_activity(self, next: ActivityInboundInterceptor) -> ActivityInboundInterceptor:
+        def intercept_activity(
+            self, next: ActivityInboundInterceptor
+        ) -> ActivityInboundInterceptor:
             class Inbound(ActivityInboundInterceptor):
                 def init(self, outbound: ActivityOutboundInterceptor) -> None:
                     seen_in_init.append(activity.info().activity_type)  # context is set
@@ -363,7 +393,9 @@ async def test_outbound_chain_order_and_info_during_init(
 
     tq = new_tq()
     async with Worker(
-        client, task_queue=tq, activities={"hb": heartbeat_only_sync},
+        client,
+        task_queue=tq,
+        activities={"hb": heartbeat_only_sync},
         interceptors=[Peeking(), Recording("outer", rec), Recording("inner", rec)],
     ):
         assert await run(client, peer_task_queue, tq, "hb") == "hb"
@@ -411,7 +443,10 @@ async def test_client_interceptor_that_is_also_a_worker_interceptor_is_used_by_t
         assert await run(traced, peer_task_queue, tq, "add", 4, 5) == 9
     assert [(e[0], e[1]) for e in rec.events if e[1] in ("start_workflow", "enter", "exit")] == [
         ("both", "start_workflow"),
-        ("both", "enter"), ("own", "enter"), ("own", "exit"), ("both", "exit"),
+        ("both", "enter"),
+        ("own", "enter"),
+        ("own", "exit"),
+        ("both", "exit"),
     ]
     # a client interceptor that is only a client interceptor stays on the client
     only_client = Client(**{**client.config(), "interceptors": [temporalio.client.Interceptor()]})
@@ -426,8 +461,12 @@ def wait_for_shutdown_sync(marker: str) -> Dict[str, Any]:
     Path(marker).touch()
     came = activity.wait_for_worker_shutdown_sync()  # no timeout: returns when shutdown begins
     awaited = asyncio.run(_await_shutdown())  # the async form in a sync activity's own loop
-    return {"before": before, "came": came, "awaited": awaited,
-            "is_worker_shutdown": activity.is_worker_shutdown()}
+    return {
+        "before": before,
+        "came": came,
+        "awaited": awaited,
+        "is_worker_shutdown": activity.is_worker_shutdown(),
+    }
 
 
 async def _await_shutdown() -> bool:
@@ -439,8 +478,12 @@ async def wait_for_shutdown_async(marker: str) -> Dict[str, Any]:
     before = activity.is_worker_shutdown()
     Path(marker).touch()
     await activity.wait_for_worker_shutdown()
-    return {"before": before, "came": True, "awaited": True,
-            "is_worker_shutdown": activity.is_worker_shutdown()}
+    return {
+        "before": before,
+        "came": True,
+        "awaited": True,
+        "is_worker_shutdown": activity.is_worker_shutdown(),
+    }
 
 
 async def wait_for_file(path: Path) -> None:
@@ -461,7 +504,10 @@ async def test_wait_for_worker_shutdown_fires_when_shutdown_begins_and_the_activ
     tq = new_tq()
     marker = tmp_path / "started"
     worker = make_worker(
-        kind, client, tq, {"wait": (wait_for_shutdown_async, wait_for_shutdown_sync)},
+        kind,
+        client,
+        tq,
+        {"wait": (wait_for_shutdown_async, wait_for_shutdown_sync)},
         graceful_shutdown_timeout=GRACE,
     )
     await worker.start()
@@ -475,5 +521,8 @@ async def test_wait_for_worker_shutdown_fires_when_shutdown_begins_and_the_activ
     # It returned on the notice: the grace period (60 s) is not what ended it.
     assert took < GRACE.total_seconds() / 2
     assert await handle.result() == {
-        "before": False, "came": True, "awaited": True, "is_worker_shutdown": True,
+        "before": False,
+        "came": True,
+        "awaited": True,
+        "is_worker_shutdown": True,
     }

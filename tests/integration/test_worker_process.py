@@ -31,8 +31,13 @@ def new_tq() -> str:
 
 
 async def run(
-    client: Client, peer_task_queue: str, worker_tq: str, name: str, *args: Any,
-    catch: bool = False, **spec: Any,
+    client: Client,
+    peer_task_queue: str,
+    worker_tq: str,
+    name: str,
+    *args: Any,
+    catch: bool = False,
+    **spec: Any,
 ) -> Any:
     action = "catch_activity_error" if catch else "execute_activity"
     spec = {"name": name, "task_queue": worker_tq, "args": list(args), **spec}
@@ -159,8 +164,13 @@ async def test_sync_activity_runs_in_a_child_process_with_its_context(
         result = await run(client, peer_task_queue, tq, "whoami", 21)
     assert result["pid"] != os.getpid()
     assert result == {
-        "pid": result["pid"], "x": 21, "type": "whoami", "attempt": 1,
-        "workflow_type": WORKFLOW_TYPE, "in_activity": True, "cancelled": False,
+        "pid": result["pid"],
+        "x": 21,
+        "type": "whoami",
+        "attempt": 1,
+        "workflow_type": WORKFLOW_TYPE,
+        "in_activity": True,
+        "cancelled": False,
         "shutdown": False,
     }
     assert not multiprocessing.active_children() or all(
@@ -174,15 +184,22 @@ async def test_heartbeat_details_from_a_child_survive_a_retry(
     tq = new_tq()
     async with Worker(client, task_queue=tq, activities={"flaky": flaky}, activity_executor=pool):
         result = await run(
-            client, peer_task_queue, tq, "flaky",
-            retry_max_attempts=2, retry_initial_interval_ms=100, heartbeat_timeout_ms=10000,
+            client,
+            peer_task_queue,
+            tq,
+            "flaky",
+            retry_max_attempts=2,
+            retry_initial_interval_ms=100,
+            heartbeat_timeout_ms=10000,
         )
     assert result == ["latest", 2]
 
 
 @pytest.mark.parametrize("swallow", [False, True])
 async def test_cancel_reaches_the_child(
-    client: Client, peer_task_queue: str, pool: concurrent.futures.ProcessPoolExecutor,
+    client: Client,
+    peer_task_queue: str,
+    pool: concurrent.futures.ProcessPoolExecutor,
     swallow: bool,
 ) -> None:
     tq = new_tq()
@@ -190,8 +207,15 @@ async def test_cancel_reaches_the_child(
         client, task_queue=tq, activities={"wait": wait_for_cancel}, activity_executor=pool
     ):
         out = await run(
-            client, peer_task_queue, tq, "wait", swallow, catch=True,
-            cancel_after_ms=500, wait_for_cancellation=True, heartbeat_timeout_ms=1000,
+            client,
+            peer_task_queue,
+            tq,
+            "wait",
+            swallow,
+            catch=True,
+            cancel_after_ms=500,
+            wait_for_cancellation=True,
+            heartbeat_timeout_ms=1000,
             retry_max_attempts=1,
         )
     if swallow:
@@ -201,19 +225,24 @@ async def test_cancel_reaches_the_child(
         assert out["cause"]["type"] == "CancelledError"
 
 
-async def test_wait_for_cancelled_sync_in_a_child(
-    client: Client, peer_task_queue: str
-) -> None:
+async def test_wait_for_cancelled_sync_in_a_child(client: Client, peer_task_queue: str) -> None:
     tq = new_tq()
     with concurrent.futures.ProcessPoolExecutor(1) as pool:
         async with Worker(
-            client, task_queue=tq,
+            client,
+            task_queue=tq,
             activities={"wait": wait_for_cancel_without_heartbeat_raising},
             activity_executor=pool,
         ):
             out = await run(
-                client, peer_task_queue, tq, "wait", cancel_after_ms=500,
-                wait_for_cancellation=True, heartbeat_timeout_ms=1000, retry_max_attempts=1,
+                client,
+                peer_task_queue,
+                tq,
+                "wait",
+                cancel_after_ms=500,
+                wait_for_cancellation=True,
+                heartbeat_timeout_ms=1000,
+                retry_max_attempts=1,
             )
     assert out == "cancelled=True"
 
@@ -223,7 +252,8 @@ async def test_a_dead_child_fails_its_attempt_and_the_worker_goes_on(
 ) -> None:
     tq = new_tq()
     async with Worker(
-        client, task_queue=tq,
+        client,
+        task_queue=tq,
         activities={"dies": dies_on_first_attempt, "whoami": whoami},
         activity_executor=pool,
     ):
@@ -247,7 +277,8 @@ async def test_unpicklable_outcomes_fail_the_attempt_clearly(
     tq = new_tq()
     with concurrent.futures.ProcessPoolExecutor(1) as pool:
         async with Worker(
-            client, task_queue=tq,
+            client,
+            task_queue=tq,
             activities={"lock": returns_unpicklable, "odd": raises_odd, "whoami": whoami},
             activity_executor=pool,
         ):
@@ -276,15 +307,24 @@ async def test_worker_shutdown_reaches_the_child(
     marker = tmp_path / "started"
     with concurrent.futures.ProcessPoolExecutor(1) as pool:
         worker = Worker(
-            client, task_queue=tq, activities={"stuck": stuck_until_shutdown},
+            client,
+            task_queue=tq,
+            activities={"stuck": stuck_until_shutdown},
             activity_executor=pool,
         )
         await worker.start()
         handle = await client.start_workflow(
             WORKFLOW_TYPE,
-            actions({"catch_activity_error": {
-                "name": "stuck", "task_queue": tq, "args": [str(marker)], "retry_max_attempts": 1,
-            }}),
+            actions(
+                {
+                    "catch_activity_error": {
+                        "name": "stuck",
+                        "task_queue": tq,
+                        "args": [str(marker)],
+                        "retry_max_attempts": 1,
+                    }
+                }
+            ),
             id=f"wf-{uuid.uuid4()}",
             task_queue=peer_task_queue,
             execution_timeout=timedelta(seconds=60),
@@ -310,12 +350,21 @@ async def test_attempts_queued_behind_a_dead_child_run_in_a_new_pool(
     marker = tmp_path / "dying"
     with concurrent.futures.ProcessPoolExecutor(1) as pool:
         async with Worker(
-            client, task_queue=tq,
+            client,
+            task_queue=tq,
             activities={"dies": dies_after_a_while, "whoami": whoami},
             activity_executor=pool,
         ):
             dying = asyncio.create_task(
-                run(client, peer_task_queue, tq, "dies", str(marker), catch=True, retry_max_attempts=1)
+                run(
+                    client,
+                    peer_task_queue,
+                    tq,
+                    "dies",
+                    str(marker),
+                    catch=True,
+                    retry_max_attempts=1,
+                )
             )
             await wait_for_file(marker)  # "dies" runs in the only child
             queued = await run(client, peer_task_queue, tq, "whoami", 3, count=2, concurrent=True)

@@ -32,12 +32,13 @@ async def _history(client: Client, workflow_id: str) -> List[Any]:
 
     resp = await client.service.get_workflow_execution_history(
         GetWorkflowExecutionHistoryRequest(
-            namespace=client.namespace, execution=WorkflowExecution(workflow_id=workflow_id)))
+            namespace=client.namespace, execution=WorkflowExecution(workflow_id=workflow_id)
+        )
+    )
     return list(resp.history.events)
 
 
-async def _wait_for_event(client: Client, workflow_id: str, attr: str,
-                          seconds: float = 30) -> Any:
+async def _wait_for_event(client: Client, workflow_id: str, attr: str, seconds: float = 30) -> Any:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         for e in await _history(client, workflow_id):
@@ -85,15 +86,18 @@ class ChangingV2:
 async def test_nondeterministic_change_fails_the_task(client: Client, task_queue: str) -> None:
     wid = _id()
     async with Worker(client, task_queue=task_queue, workflows=[ChangingV1]):
-        h = await client.start_workflow("Changing", id=wid, task_queue=task_queue,
-                                        execution_timeout=TIMEOUT)
+        h = await client.start_workflow(
+            "Changing", id=wid, task_queue=task_queue, execution_timeout=TIMEOUT
+        )
         await _wait_for_event(client, wid, "timer_fired_event_attributes")
         # the task after the timer completed: its commands are in history
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             kinds = [e.WhichOneof("attributes") for e in await _history(client, wid)]
-            if kinds[-1] == "workflow_task_completed_event_attributes" and kinds.count(
-                    "workflow_task_completed_event_attributes") >= 2:
+            if (
+                kinds[-1] == "workflow_task_completed_event_attributes"
+                and kinds.count("workflow_task_completed_event_attributes") >= 2
+            ):
                 break
             await asyncio.sleep(0.2)
     async with Worker(client, task_queue=task_queue, workflows=[ChangingV2]):
@@ -123,10 +127,15 @@ class BlockingWorkflow:
 
 async def test_deadlock_fails_the_task(client: Client, task_queue: str) -> None:
     wid = _id()
-    async with Worker(client, task_queue=task_queue, workflows=[BlockingWorkflow],
-                      deadlock_timeout=timedelta(milliseconds=300)):
-        h = await client.start_workflow("BlockingWorkflow", id=wid, task_queue=task_queue,
-                                        execution_timeout=TIMEOUT)
+    async with Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[BlockingWorkflow],
+        deadlock_timeout=timedelta(milliseconds=300),
+    ):
+        h = await client.start_workflow(
+            "BlockingWorkflow", id=wid, task_queue=task_queue, execution_timeout=TIMEOUT
+        )
         failed = await _wait_for_event(client, wid, "workflow_task_failed_event_attributes")
         await h.terminate("test over")
     msg = failed.workflow_task_failed_event_attributes.failure.message
@@ -153,10 +162,15 @@ class WaitSignal:
 
 
 async def test_eviction_under_cache_pressure(client: Client, task_queue: str) -> None:
-    async with Worker(client, task_queue=task_queue, workflows=[WaitSignal],
-                      max_cached_workflows=2):
-        handles = [await client.start_workflow("WaitSignal", id=_id(), task_queue=task_queue,
-                                               execution_timeout=TIMEOUT) for _ in range(5)]
+    async with Worker(
+        client, task_queue=task_queue, workflows=[WaitSignal], max_cached_workflows=2
+    ):
+        handles = [
+            await client.start_workflow(
+                "WaitSignal", id=_id(), task_queue=task_queue, execution_timeout=TIMEOUT
+            )
+            for _ in range(5)
+        ]
         for i, h in enumerate(handles):
             await h.signal("value", i)
         for i, h in enumerate(handles):
@@ -168,8 +182,12 @@ async def test_eviction_under_cache_pressure(client: Client, task_queue: str) ->
 async def test_shutdown_with_runs_cached(client: Client, task_queue: str) -> None:
     w = Worker(client, task_queue=task_queue, workflows=[WaitSignal])
     await w.start()
-    handles = [await client.start_workflow("WaitSignal", id=_id(), task_queue=task_queue,
-                                           execution_timeout=TIMEOUT) for _ in range(3)]
+    handles = [
+        await client.start_workflow(
+            "WaitSignal", id=_id(), task_queue=task_queue, execution_timeout=TIMEOUT
+        )
+        for _ in range(3)
+    ]
     for h in handles:
         await h.signal("value", 1)
         await _wait_for_event(client, h.id, "timer_fired_event_attributes")

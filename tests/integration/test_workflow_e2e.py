@@ -47,19 +47,29 @@ def _id() -> str:
 
 
 async def test_hello_workflow_calls_activity(client: Client, task_queue: str) -> None:
-    async with Worker(client, task_queue=task_queue, workflows=[HelloWorkflow],
-                      activities=[say_hello]):
+    async with Worker(
+        client, task_queue=task_queue, workflows=[HelloWorkflow], activities=[say_hello]
+    ):
         result = await client.execute_workflow(
-            "HelloWorkflow", "Temporal", id=_id(), task_queue=task_queue,
-            execution_timeout=timedelta(seconds=60))
+            "HelloWorkflow",
+            "Temporal",
+            id=_id(),
+            task_queue=task_queue,
+            execution_timeout=timedelta(seconds=60),
+        )
     assert result == "Hello, Temporal!"
 
 
 @pytest.mark.parametrize("cache", [1000, 0])
 async def test_timers(client: Client, task_queue: str, cache: int) -> None:
-    async with Worker(client, task_queue=task_queue, workflows=[TimerWorkflow],
-                      max_cached_workflows=cache):
+    async with Worker(
+        client, task_queue=task_queue, workflows=[TimerWorkflow], max_cached_workflows=cache
+    ):
         result = await client.execute_workflow(
-            "TimerWorkflow", 3, id=_id(), task_queue=task_queue,
-            execution_timeout=timedelta(seconds=60))
+            "TimerWorkflow",
+            3,
+            id=_id(),
+            task_queue=task_queue,
+            execution_timeout=timedelta(seconds=60),
+        )
     assert result == ["tick 0", "tick 1", "tick 2"]

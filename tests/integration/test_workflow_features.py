@@ -35,12 +35,13 @@ async def _history(client: Client, workflow_id: str) -> List[Any]:
 
     resp = await client.service.get_workflow_execution_history(
         GetWorkflowExecutionHistoryRequest(
-            namespace=client.namespace, execution=WorkflowExecution(workflow_id=workflow_id)))
+            namespace=client.namespace, execution=WorkflowExecution(workflow_id=workflow_id)
+        )
+    )
     return list(resp.history.events)
 
 
-async def _wait_for_event(client: Client, workflow_id: str, attr: str,
-                          seconds: float = 30) -> Any:
+async def _wait_for_event(client: Client, workflow_id: str, attr: str, seconds: float = 30) -> Any:
     """The first history event whose attributes field is ``attr`` (bounded wait)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -79,8 +80,9 @@ class SignalQueryWorkflow:
 
 async def test_signals_before_and_after_handler(client: Client, task_queue: str) -> None:
     async with Worker(client, task_queue=task_queue, workflows=[SignalQueryWorkflow]):
-        h = await client.start_workflow("SignalQueryWorkflow", id=_id(), task_queue=task_queue,
-                                        execution_timeout=TIMEOUT)
+        h = await client.start_workflow(
+            "SignalQueryWorkflow", id=_id(), task_queue=task_queue, execution_timeout=TIMEOUT
+        )
         await h.signal("late", "early-1")  # before set_signal_handler runs
         await h.signal("add", "a")
         await _wait_for_event(client, h.id, "timer_fired_event_attributes")
@@ -94,10 +96,12 @@ async def test_signals_before_and_after_handler(client: Client, task_queue: str)
 
 async def test_legacy_query_without_cached_run(client: Client, task_queue: str) -> None:
     wid = _id()
-    async with Worker(client, task_queue=task_queue, workflows=[SignalQueryWorkflow],
-                      max_cached_workflows=0):
-        h = await client.start_workflow("SignalQueryWorkflow", id=wid, task_queue=task_queue,
-                                        execution_timeout=TIMEOUT)
+    async with Worker(
+        client, task_queue=task_queue, workflows=[SignalQueryWorkflow], max_cached_workflows=0
+    ):
+        h = await client.start_workflow(
+            "SignalQueryWorkflow", id=wid, task_queue=task_queue, execution_timeout=TIMEOUT
+        )
         await h.signal("add", "x")
         await h.signal("add", "y")
         await _wait_for_event(client, wid, "timer_fired_event_attributes")
@@ -123,8 +127,9 @@ class CancelWorkflow:
 
 async def test_workflow_cancel(client: Client, task_queue: str) -> None:
     async with Worker(client, task_queue=task_queue, workflows=[CancelWorkflow]):
-        h = await client.start_workflow("CancelWorkflow", id=_id(), task_queue=task_queue,
-                                        execution_timeout=TIMEOUT)
+        h = await client.start_workflow(
+            "CancelWorkflow", id=_id(), task_queue=task_queue, execution_timeout=TIMEOUT
+        )
         await _wait_for_event(client, h.id, "timer_started_event_attributes")
         await h.cancel()
         with pytest.raises(WorkflowFailureError) as ei:
@@ -144,8 +149,9 @@ class ContinueWorkflow:
 async def test_continue_as_new(client: Client, task_queue: str) -> None:
     wid = _id()
     async with Worker(client, task_queue=task_queue, workflows=[ContinueWorkflow]):
-        result = await client.execute_workflow("ContinueWorkflow", 0, id=wid,
-                                               task_queue=task_queue, execution_timeout=TIMEOUT)
+        result = await client.execute_workflow(
+            "ContinueWorkflow", 0, id=wid, task_queue=task_queue, execution_timeout=TIMEOUT
+        )
     assert result == f"run 3 of {wid}"
 
 
@@ -167,14 +173,22 @@ async def test_search_attributes_and_memo(client: Client, task_queue: str) -> No
     from temporalio.service import AlreadyExistsError
 
     try:
-        await client.operator_service.add_search_attributes(AddSearchAttributesRequest(
-            namespace=client.namespace,
-            search_attributes={"SdkCWfKeyword": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD}))
+        await client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(
+                namespace=client.namespace,
+                search_attributes={"SdkCWfKeyword": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD},
+            )
+        )
     except AlreadyExistsError:
         pass
     async with Worker(client, task_queue=task_queue, workflows=[AttrsWorkflow]):
-        h = await client.start_workflow("AttrsWorkflow", id=_id(), task_queue=task_queue,
-                                        execution_timeout=TIMEOUT, memo={"given": "yes"})
+        h = await client.start_workflow(
+            "AttrsWorkflow",
+            id=_id(),
+            task_queue=task_queue,
+            execution_timeout=TIMEOUT,
+            memo={"given": "yes"},
+        )
         result = await h.result()
     assert result == {"before": {"given": "yes"}, "after": {"given": "yes", "added": 2}}
     desc = await h.describe()
@@ -205,9 +219,12 @@ class ActivityCancelWorkflow:
     @workflow.run
     async def run(self, key: str, ctype: int) -> str:
         h = workflow.start_activity(
-            long_heartbeater, key, start_to_close_timeout=timedelta(seconds=60),
+            long_heartbeater,
+            key,
+            start_to_close_timeout=timedelta(seconds=60),
             heartbeat_timeout=timedelta(seconds=5),
-            cancellation_type=workflow.ActivityCancellationType(ctype))
+            cancellation_type=workflow.ActivityCancellationType(ctype),
+        )
         await workflow.sleep(1)
         h.cancel()
         try:
@@ -220,15 +237,25 @@ class ActivityCancelWorkflow:
 
 
 @pytest.mark.parametrize("ctype", list(workflow.ActivityCancellationType))
-async def test_activity_cancellation_types(client: Client, task_queue: str,
-                                           ctype: workflow.ActivityCancellationType) -> None:
+async def test_activity_cancellation_types(
+    client: Client, task_queue: str, ctype: workflow.ActivityCancellationType
+) -> None:
     key = str(uuid.uuid4())
     wid = _id()
-    async with Worker(client, task_queue=task_queue, workflows=[ActivityCancelWorkflow],
-                      activities=[long_heartbeater]):
-        result = await client.execute_workflow("ActivityCancelWorkflow", key, int(ctype),
-                                               id=wid, task_queue=task_queue,
-                                               execution_timeout=TIMEOUT)
+    async with Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[ActivityCancelWorkflow],
+        activities=[long_heartbeater],
+    ):
+        result = await client.execute_workflow(
+            "ActivityCancelWorkflow",
+            key,
+            int(ctype),
+            id=wid,
+            task_queue=task_queue,
+            execution_timeout=TIMEOUT,
+        )
         events = await _history(client, wid)
     kinds = [e.WhichOneof("attributes") for e in events]
     assert result == "activity error: CancelledError", result
@@ -240,7 +267,8 @@ async def test_activity_cancellation_types(client: Client, task_queue: str,
         # the workflow went on only once the activity said it was cancelled
         assert "activity_task_canceled_event_attributes" in kinds
         assert kinds.index("activity_task_canceled_event_attributes") < kinds.index(
-            "workflow_execution_completed_event_attributes")
+            "workflow_execution_completed_event_attributes"
+        )
         assert _acts.get(key) == ["cancelled"]
 
 
@@ -262,21 +290,30 @@ class RetryTimeoutWorkflow:
     @workflow.run
     async def run(self) -> List[str]:
         attempt = await workflow.execute_activity(
-            flaky, 3, start_to_close_timeout=timedelta(seconds=10),
-            retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=100)))
+            flaky,
+            3,
+            start_to_close_timeout=timedelta(seconds=10),
+            retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=100)),
+        )
         out = [f"succeeded on attempt {attempt}"]
         try:
             await workflow.execute_activity(
-                too_slow, start_to_close_timeout=timedelta(seconds=1),
-                retry_policy=RetryPolicy(maximum_attempts=1))
+                too_slow,
+                start_to_close_timeout=timedelta(seconds=1),
+                retry_policy=RetryPolicy(maximum_attempts=1),
+            )
         except ActivityError as e:
             assert isinstance(e.cause, TimeoutError)
             out.append(f"timed out: {e.cause.type.name}")
         try:
             await workflow.execute_activity(
-                flaky, 100, start_to_close_timeout=timedelta(seconds=10),
-                retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=100),
-                                         maximum_attempts=2))
+                flaky,
+                100,
+                start_to_close_timeout=timedelta(seconds=10),
+                retry_policy=RetryPolicy(
+                    initial_interval=timedelta(milliseconds=100), maximum_attempts=2
+                ),
+            )
         except ActivityError as e:
             assert isinstance(e.cause, ApplicationError)
             out.append(f"gave up: {e.cause.type}: {e.cause.message}")
@@ -284,12 +321,20 @@ class RetryTimeoutWorkflow:
 
 
 async def test_activity_retries_and_timeouts(client: Client, task_queue: str) -> None:
-    async with Worker(client, task_queue=task_queue, workflows=[RetryTimeoutWorkflow],
-                      activities=[flaky, too_slow]):
-        result = await client.execute_workflow("RetryTimeoutWorkflow", id=_id(),
-                                               task_queue=task_queue, execution_timeout=TIMEOUT)
-    assert result == ["succeeded on attempt 3", "timed out: START_TO_CLOSE",
-                      "gave up: RuntimeError: attempt 2 fails"]
+    async with Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[RetryTimeoutWorkflow],
+        activities=[flaky, too_slow],
+    ):
+        result = await client.execute_workflow(
+            "RetryTimeoutWorkflow", id=_id(), task_queue=task_queue, execution_timeout=TIMEOUT
+        )
+    assert result == [
+        "succeeded on attempt 3",
+        "timed out: START_TO_CLOSE",
+        "gave up: RuntimeError: attempt 2 fails",
+    ]
 
 
 # ---- failures --------------------------------------------------------------------------------
@@ -306,15 +351,24 @@ class FailingWorkflow:
 
 
 async def test_workflow_failure(client: Client, task_queue: str) -> None:
-    async with Worker(client, task_queue=task_queue, workflows=[FailingWorkflow],
-                      max_cached_workflows=0):
+    async with Worker(
+        client, task_queue=task_queue, workflows=[FailingWorkflow], max_cached_workflows=0
+    ):
         with pytest.raises(WorkflowFailureError) as ei:
-            await client.execute_workflow("FailingWorkflow", "application", id=_id(),
-                                          task_queue=task_queue, execution_timeout=TIMEOUT)
+            await client.execute_workflow(
+                "FailingWorkflow",
+                "application",
+                id=_id(),
+                task_queue=task_queue,
+                execution_timeout=TIMEOUT,
+            )
     cause = ei.value.cause
     assert isinstance(cause, ApplicationError)
-    assert (cause.message, cause.type, list(cause.details)) == ("it went wrong", "MyFailure",
-                                                                ["detail"])
+    assert (cause.message, cause.type, list(cause.details)) == (
+        "it went wrong",
+        "MyFailure",
+        ["detail"],
+    )
 
 
 @workflow.defn
@@ -342,10 +396,15 @@ async def test_query_while_a_task_is_in_flight(client: Client, task_queue: str) 
     # A query arriving while a workflow task runs is held by the server and
     # given to the worker with the next task (with the signal that came
     # meanwhile): it is answered after that task's work.
-    async with Worker(client, task_queue=task_queue, workflows=[SlowSignalWorkflow],
-                      deadlock_timeout=timedelta(seconds=10)):
-        h = await client.start_workflow("SlowSignalWorkflow", id=_id(), task_queue=task_queue,
-                                        execution_timeout=TIMEOUT)
+    async with Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[SlowSignalWorkflow],
+        deadlock_timeout=timedelta(seconds=10),
+    ):
+        h = await client.start_workflow(
+            "SlowSignalWorkflow", id=_id(), task_queue=task_queue, execution_timeout=TIMEOUT
+        )
         await h.signal("add", "slow")
         await asyncio.sleep(0.5)  # the slow task is under way
         await h.signal("add", "next")

@@ -53,8 +53,8 @@ from temporalio.worker import (
 )
 
 # Decoded headers of the inbound call (start, signal or query) being handled.
-_INBOUND_HEADERS: contextvars.ContextVar[dict[str, Any] | None] = (
-    contextvars.ContextVar("kitchen_sink_inbound_headers", default=None)
+_INBOUND_HEADERS: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "kitchen_sink_inbound_headers", default=None
 )
 
 
@@ -248,11 +248,7 @@ class KitchenSink:
     async def _execute_activities(self, spec: dict[str, Any]) -> Any:
         count = spec.get("count") or 1
         if spec.get("concurrent", False):
-            return list(
-                await asyncio.gather(
-                    *(self._execute_activity(spec) for _ in range(count))
-                )
-            )
+            return list(await asyncio.gather(*(self._execute_activity(spec) for _ in range(count))))
         results = [await self._execute_activity(spec) for _ in range(count)]
         return results if count > 1 else results[0]
 
@@ -268,8 +264,7 @@ class KitchenSink:
         ):
             retry = RetryPolicy(
                 maximum_attempts=spec.get("retry_max_attempts") or 0,
-                initial_interval=_ms(spec.get("retry_initial_interval_ms"))
-                or timedelta(seconds=1),
+                initial_interval=_ms(spec.get("retry_initial_interval_ms")) or timedelta(seconds=1),
                 non_retryable_error_types=spec.get("non_retryable_error_types"),
             )
         start_to_close = _ms(spec.get("start_to_close_ms"))

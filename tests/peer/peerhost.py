@@ -60,8 +60,7 @@ def peer_python() -> str:
                 lines = proc.stdout.strip().splitlines()
                 if proc.returncode != 0 or not lines:
                     raise RuntimeError(
-                        f"scripts/peer-env failed (exit {proc.returncode}):\n"
-                        f"{_tail(proc.stderr)}"
+                        f"scripts/peer-env failed (exit {proc.returncode}):\n{_tail(proc.stderr)}"
                     )
                 _python = lines[-1].strip()
         return _python
@@ -71,8 +70,11 @@ def _peer_environ() -> dict[str, str]:
     """Our environment minus anything that could leak our packages into the peer."""
     # (and minus the sanitizer run's settings: scripts/asan-python checks our
     # extension, not the peer's)
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("PYTHONPATH", "PYTHONHOME", "LD_PRELOAD", "PYTHONMALLOC")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PYTHONPATH", "PYTHONHOME", "LD_PRELOAD", "PYTHONMALLOC")
+    }
     env["PYTHONUNBUFFERED"] = "1"
     return env
 

@@ -95,9 +95,7 @@ class _HeaderOutbound(OutboundInterceptor):
     def _payload(self) -> Payload:
         return default_converter().payload_converter.to_payloads([HEADER_VALUE])[0]
 
-    async def start_workflow(
-        self, input: StartWorkflowInput
-    ) -> WorkflowHandle[Any, Any]:
+    async def start_workflow(self, input: StartWorkflowInput) -> WorkflowHandle[Any, Any]:
         input.headers = {**input.headers, HEADER_NAME: self._payload()}
         return await self.next.start_workflow(input)
 
@@ -181,15 +179,19 @@ class SelfCheck:
         except WorkflowUpdateFailedError as err:
             expect((err.cause.message, err.cause.type), ("no", "ValueError"), "rejection")
         waiting = await handle.start_update(
-            "update", {"await_signal": "go", "value": 2},
+            "update",
+            {"await_signal": "go", "value": 2},
             wait_for_stage=WorkflowUpdateStage.ACCEPTED,
         )
         await handle.signal("go")
         expect(await waiting.result(), 2, "update after its signal")
         expect(
             await handle.query("updates"),
-            [{"value": [1, "x"]}, {"error": "bad", "type": "T"},
-             {"await_signal": "go", "value": 2}],
+            [
+                {"value": [1, "x"]},
+                {"error": "bad", "type": "T"},
+                {"await_signal": "go", "value": 2},
+            ],
             "accepted updates",
         )
         await handle.signal("finish", 3)
@@ -225,9 +227,7 @@ class SelfCheck:
             {"continue_as_new": {"input": actions({"result": {"value": "second run"}})}}
         )
         expect(await handle.result(), "second run")
-        first = self.client.get_workflow_handle(
-            handle.id, run_id=handle.first_execution_run_id
-        )
+        first = self.client.get_workflow_handle(handle.id, run_id=handle.first_execution_run_id)
         expect(
             (await first.describe()).status,
             WorkflowExecutionStatus.CONTINUED_AS_NEW,
@@ -278,9 +278,7 @@ class SelfCheck:
         await handle.signal("a", args=[{"second": True}])
         expect(await handle.result(), [{"second": True}], "second 'a' signal args")
 
-        handle = await self.start(
-            {"await_signal": {"name": "go"}}, {"return_signals": {}}
-        )
+        handle = await self.start({"await_signal": {"name": "go"}}, {"return_signals": {}})
         await handle.signal("other", args=["o", 1])
         await handle.signal("go")
         expected = [
@@ -299,9 +297,7 @@ class SelfCheck:
             "count",
         )
         expect(
-            await self.run(
-                {"execute_activity": {**act, "count": 3, "concurrent": True}}
-            ),
+            await self.run({"execute_activity": {**act, "count": 3, "concurrent": True}}),
             [{"v": 1}] * 3,
             "concurrent",
         )
@@ -311,22 +307,16 @@ class SelfCheck:
             "concurrent x1",
         )
         other = {**act, "task_queue": self.other_tq, "schedule_to_close_ms": 5000}
-        expect(
-            await self.run({"execute_activity": other}), {"v": 1}, "other task queue"
-        )
+        expect(await self.run({"execute_activity": other}), {"v": 1}, "other task queue")
         cause = await self.failure(
             {"execute_activity": {"name": "fail", "args": ["uncaught", True]}}
         )
         assert isinstance(cause, ActivityError), repr(cause)
         assert isinstance(cause.cause, ApplicationError), repr(cause.cause)
-        expect(
-            (cause.cause.message, cause.cause.type), ("failed uncaught", "MyFailure")
-        )
+        expect((cause.cause.message, cause.cause.type), ("failed uncaught", "MyFailure"))
 
     async def check_catch_activity_error(self) -> None:
-        value = await self.run(
-            {"catch_activity_error": {"name": "fail", "args": ["nr", True]}}
-        )
+        value = await self.run({"catch_activity_error": {"name": "fail", "args": ["nr", True]}})
         expect(value["type"], "ActivityError", "type")
         expect(value["activity_type"], "fail", "activity_type")
         expect(
@@ -419,9 +409,7 @@ class SelfCheck:
                 key,
             )
             if wait:
-                assert key in cancel_cleanups, (
-                    "workflow finished before activity cleanup"
-                )
+                assert key in cancel_cleanups, "workflow finished before activity cleanup"
         await asyncio.sleep(1)
         expect(
             sorted(cancel_cleanups),
@@ -485,9 +473,7 @@ async def main_async(target: str, namespace: str) -> int:
     finally:
         host.stop()
     clean_exit = host.returncode == 0
-    print(
-        f"{'PASS' if clean_exit else 'FAIL'} peer_clean_exit (code {host.returncode})"
-    )
+    print(f"{'PASS' if clean_exit else 'FAIL'} peer_clean_exit (code {host.returncode})")
     passed, failed = passed + clean_exit, failed + (not clean_exit)
     print(f"{passed} passed, {failed} failed", flush=True)
     return 1 if failed else 0

@@ -99,7 +99,9 @@ async def test_cancel_at_every_point_of_a_call(server_target: str) -> None:
     results = await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 60)
     completed = sum(1 for r in results if isinstance(r, bytes))
     cancelled = sum(1 for r in results if isinstance(r, asyncio.CancelledError))
-    assert completed + cancelled == len(results), [r for r in results if not isinstance(r, (bytes, asyncio.CancelledError))][:3]
+    assert completed + cancelled == len(results), [
+        r for r in results if not isinstance(r, (bytes, asyncio.CancelledError))
+    ][:3]
     assert completed > 0 and cancelled > 0
     # The client still works.
     assert isinstance(await sc.call_raw(GET_SYSTEM_INFO, b""), bytes)
@@ -236,9 +238,14 @@ async def test_cancel_and_close_at_every_point_of_a_retrying_call() -> None:
     port = s.getsockname()[1]
     s.close()
     client = await Client.connect(
-        f"127.0.0.1:{port}", lazy=True,
-        retry_config=RetryConfig(initial_interval_millis=5, max_interval_millis=10,
-                                 max_elapsed_time_millis=None, max_retries=100000),
+        f"127.0.0.1:{port}",
+        lazy=True,
+        retry_config=RetryConfig(
+            initial_interval_millis=5,
+            max_interval_millis=10,
+            max_elapsed_time_millis=None,
+            max_retries=100000,
+        ),
     )
     sc = client.service_client
     rng = random.Random(5)
@@ -251,8 +258,9 @@ async def test_cancel_and_close_at_every_point_of_a_retrying_call() -> None:
         if i % 50 == 0:
             await asyncio.sleep(0.01)
     results = await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 30)
-    assert all(isinstance(r, asyncio.CancelledError) for r in results), \
-        [r for r in results if not isinstance(r, asyncio.CancelledError)][:3]
+    assert all(isinstance(r, asyncio.CancelledError) for r in results), [
+        r for r in results if not isinstance(r, asyncio.CancelledError)
+    ][:3]
     pending = [asyncio.ensure_future(sc.call_raw(GET_SYSTEM_INFO, b"")) for _ in range(200)]
     await asyncio.sleep(0.05)
     await client.close()

@@ -70,8 +70,10 @@ async def test_close_while_workers_poll(server_target: str) -> None:
     """Three workers long-polling when their client is closed: each stops
     (run() raises, the core reported it) and its shutdown ends promptly."""
     client = await Client.connect(server_target)
-    workers = [Worker(client, task_queue=f"close-{uuid.uuid4()}", activities={"noop": noop})
-               for _ in range(3)]
+    workers = [
+        Worker(client, task_queue=f"close-{uuid.uuid4()}", activities={"noop": noop})
+        for _ in range(3)
+    ]
     runs = [asyncio.ensure_future(w.run()) for w in workers]
     await asyncio.sleep(0.5)
     await client.close()
@@ -112,9 +114,18 @@ async def test_dropped_worker_stops_polling(
 
     handle = await client.start_workflow(
         WORKFLOW_TYPE,
-        actions({"execute_activity": {"name": "record", "task_queue": tq, "args": ["x"],
-                                      "start_to_close_ms": 10000}}),
-        id=f"wf-{uuid.uuid4()}", task_queue=peer_task_queue,
+        actions(
+            {
+                "execute_activity": {
+                    "name": "record",
+                    "task_queue": tq,
+                    "args": ["x"],
+                    "start_to_close_ms": 10000,
+                }
+            }
+        ),
+        id=f"wf-{uuid.uuid4()}",
+        task_queue=peer_task_queue,
         execution_timeout=timedelta(seconds=60),
     )
     await asyncio.sleep(3)
@@ -151,5 +162,9 @@ async def test_many_workers_dropped_at_random_points(client: Client) -> None:
         gc.collect()
     assert all(r() is None for r in refs), sum(1 for r in refs if r() is not None)
     # The client is still fine.
-    assert isinstance(await client.service_client.call_raw(
-        "/temporal.api.workflowservice.v1.WorkflowService/GetSystemInfo", b""), bytes)
+    assert isinstance(
+        await client.service_client.call_raw(
+            "/temporal.api.workflowservice.v1.WorkflowService/GetSystemInfo", b""
+        ),
+        bytes,
+    )

@@ -28,8 +28,14 @@ def value(payload: Any, type_hint: Optional[type] = None) -> Any:
 # ---- jobs -------------------------------------------------------------------------
 
 
-def init(workflow_type: str, *args: Any, seed: int = 7, workflow_id: str = "wid",
-         memo: Optional[dict] = None, raw_args: Optional[Sequence[Any]] = None) -> Any:
+def init(
+    workflow_type: str,
+    *args: Any,
+    seed: int = 7,
+    workflow_id: str = "wid",
+    memo: Optional[dict] = None,
+    raw_args: Optional[Sequence[Any]] = None,
+) -> Any:
     job = wa.WorkflowActivationJob()
     j = job.initialize_workflow
     j.workflow_type = workflow_type
@@ -128,10 +134,14 @@ def resolve_activity_cancelled(seq: int, activity_type: str) -> Any:
 class Harness:
     """A :class:`WorkflowWorker` fed hand-built activations of one run."""
 
-    def __init__(self, *workflows: type, run_id: str = "run1",
-                 deadlock_timeout: Optional[timedelta] = timedelta(seconds=5),
-                 data_converter: DataConverter = DataConverter.default,
-                 failure_exception_types: Sequence[type] = ()) -> None:
+    def __init__(
+        self,
+        *workflows: type,
+        run_id: str = "run1",
+        deadlock_timeout: Optional[timedelta] = timedelta(seconds=5),
+        data_converter: DataConverter = DataConverter.default,
+        failure_exception_types: Sequence[type] = (),
+    ) -> None:
         self.completions: List[bytes] = []
         self.worker = WorkflowWorker(
             workflows=list(workflows),
@@ -145,8 +155,9 @@ class Harness:
         self.run_id = run_id
         self.now = T0
 
-    def activation(self, *jobs: Any, advance: float = 0, replaying: bool = False,
-                   run_id: Optional[str] = None) -> Any:
+    def activation(
+        self, *jobs: Any, advance: float = 0, replaying: bool = False, run_id: Optional[str] = None
+    ) -> Any:
         self.now += advance
         act = wa.WorkflowActivation(run_id=run_id or self.run_id, is_replaying=replaying)
         act.timestamp.FromNanoseconds(int(self.now * 1e9))

@@ -19,7 +19,14 @@ from temporalio.testing import ActivityEnvironment
 async def test_async_activity_sees_the_default_info() -> None:
     async def describe(x: int) -> Any:
         info = activity.info()
-        return x, info.activity_id, info.activity_type, info.attempt, info.task_queue, info.workflow_id
+        return (
+            x,
+            info.activity_id,
+            info.activity_type,
+            info.attempt,
+            info.task_queue,
+            info.workflow_id,
+        )
 
     env = ActivityEnvironment()
     assert await env.run(describe, 5) == (5, "test", "unknown", 1, "test", "test")
@@ -28,7 +35,9 @@ async def test_async_activity_sees_the_default_info() -> None:
 
 def test_sync_activity_sees_injected_info() -> None:
     env = ActivityEnvironment()
-    env.info = dataclasses.replace(env.info, attempt=3, heartbeat_details=["so far"], activity_type="mine")
+    env.info = dataclasses.replace(
+        env.info, attempt=3, heartbeat_details=["so far"], activity_type="mine"
+    )
 
     def describe() -> Any:
         info = activity.info()

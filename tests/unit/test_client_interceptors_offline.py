@@ -97,12 +97,20 @@ def queue_every_operation(service: FakeService) -> None:
 
     service.queue("start_workflow_execution", wsv1().StartWorkflowExecutionResponse(run_id="r1"))
     service.queue("get_workflow_execution_history", history(completed("done")))
-    service.queue("describe_workflow_execution", wsv1().DescribeWorkflowExecutionResponse(
-        workflow_execution_info=WorkflowExecutionInfo(status=1)))
-    service.queue("query_workflow", wsv1().QueryWorkflowResponse(
-        query_result=Payloads(payloads=[payload("answer")])))
+    service.queue(
+        "describe_workflow_execution",
+        wsv1().DescribeWorkflowExecutionResponse(
+            workflow_execution_info=WorkflowExecutionInfo(status=1)
+        ),
+    )
+    service.queue(
+        "query_workflow",
+        wsv1().QueryWorkflowResponse(query_result=Payloads(payloads=[payload("answer")])),
+    )
     service.queue("signal_workflow_execution", wsv1().SignalWorkflowExecutionResponse())
-    service.queue("request_cancel_workflow_execution", wsv1().RequestCancelWorkflowExecutionResponse())
+    service.queue(
+        "request_cancel_workflow_execution", wsv1().RequestCancelWorkflowExecutionResponse()
+    )
     service.queue("terminate_workflow_execution", wsv1().TerminateWorkflowExecutionResponse())
 
 
@@ -128,7 +136,12 @@ async def test_every_operation_goes_through_the_chain_first_interceptor_outermos
     seen = [(name, op, when) for name, op, when, _ in log]
     expected = []
     for op in OPERATIONS:
-        expected += [("outer", op, "in"), ("inner", op, "in"), ("inner", op, "out"), ("outer", op, "out")]
+        expected += [
+            ("outer", op, "in"),
+            ("inner", op, "in"),
+            ("inner", op, "out"),
+            ("outer", op, "out"),
+        ]
     assert seen == expected
     assert len(service.calls) == 7
 
@@ -141,7 +154,12 @@ async def test_each_operation_gets_its_input_dataclass() -> None:
     inputs = {op: inp for _, op, when, inp in log if when == "in"}
     start = inputs["start_workflow"]
     assert isinstance(start, StartWorkflowInput)
-    assert (start.workflow, list(start.args), start.id, start.task_queue) == ("Wf", ["arg"], "wf", "tq")
+    assert (start.workflow, list(start.args), start.id, start.task_queue) == (
+        "Wf",
+        ["arg"],
+        "wf",
+        "tq",
+    )
     assert start.headers == {} and start.start_signal is None and start.ret_type is None
     result = inputs["get_workflow_result"]
     assert isinstance(result, GetWorkflowResultInput)
@@ -149,7 +167,12 @@ async def test_each_operation_gets_its_input_dataclass() -> None:
     assert isinstance(inputs["describe_workflow"], DescribeWorkflowInput)
     query = inputs["query_workflow"]
     assert isinstance(query, QueryWorkflowInput)
-    assert (query.query, list(query.args), query.headers, query.reject_condition) == ("q", [1], {}, None)
+    assert (query.query, list(query.args), query.headers, query.reject_condition) == (
+        "q",
+        [1],
+        {},
+        None,
+    )
     signal = inputs["signal_workflow"]
     assert isinstance(signal, SignalWorkflowInput)
     assert (signal.signal, list(signal.args), signal.headers) == ("s", [2], {})
@@ -168,8 +191,10 @@ async def test_execute_workflow_is_start_then_result_through_the_chain() -> None
     service.queue("get_workflow_execution_history", history(completed(5)))
     assert await client.execute_workflow("Wf", task_queue="tq") == 5
     assert [(op, when) for _, op, when, _ in log] == [
-        ("start_workflow", "in"), ("start_workflow", "out"),
-        ("get_workflow_result", "in"), ("get_workflow_result", "out"),
+        ("start_workflow", "in"),
+        ("start_workflow", "out"),
+        ("get_workflow_result", "in"),
+        ("get_workflow_result", "out"),
     ]
 
 
@@ -178,12 +203,17 @@ async def test_result_is_one_interceptor_call_however_many_runs_it_follows() -> 
 
     log: List[Any] = []
     client, service = fake_client(interceptors=[Recorder("r", log)])
-    service.queue("get_workflow_execution_history",
-                  history(continued_as_new("r2")), history(completed("last")))
+    service.queue(
+        "get_workflow_execution_history",
+        history(continued_as_new("r2")),
+        history(completed("last")),
+    )
     assert await client.get_workflow_handle("wf", run_id="r1").result() == "last"
     assert len(service.calls) == 2
     assert [(op, when) for _, op, when, _ in log] == [
-        ("get_workflow_result", "in"), ("get_workflow_result", "out")]
+        ("get_workflow_result", "in"),
+        ("get_workflow_result", "out"),
+    ]
 
 
 async def test_plain_callables_and_outbound_classes_are_interceptors() -> None:
@@ -199,7 +229,11 @@ async def test_plain_callables_and_outbound_classes_are_interceptors() -> None:
     service.queue("signal_workflow_execution", wsv1().SignalWorkflowExecutionResponse())
     await client.get_workflow_handle("wf").signal("s")
     assert [(name, when) for name, _, when, _ in log] == [
-        ("lambda", "in"), ("class", "in"), ("class", "out"), ("lambda", "out")]
+        ("lambda", "in"),
+        ("class", "in"),
+        ("class", "out"),
+        ("lambda", "out"),
+    ]
 
 
 async def test_base_classes_delegate_every_operation() -> None:
@@ -208,9 +242,13 @@ async def test_base_classes_delegate_every_operation() -> None:
     queue_every_operation(service)
     await run_every_operation(client)
     assert [name for name, _, _ in service.calls] == [
-        "start_workflow_execution", "get_workflow_execution_history",
-        "describe_workflow_execution", "query_workflow", "signal_workflow_execution",
-        "request_cancel_workflow_execution", "terminate_workflow_execution",
+        "start_workflow_execution",
+        "get_workflow_execution_history",
+        "describe_workflow_execution",
+        "query_workflow",
+        "signal_workflow_execution",
+        "request_cancel_workflow_execution",
+        "terminate_workflow_execution",
     ]
 
 
@@ -266,7 +304,10 @@ async def test_argument_errors_are_raised_before_the_interceptors() -> None:
 @pytest.mark.parametrize(
     "interceptors,match",
     [
-        ([Interceptor(), "nope"], r"interceptors\[1\] is a str 'nope', not a temporalio.client.Interceptor"),
+        (
+            [Interceptor(), "nope"],
+            r"interceptors\[1\] is a str 'nope', not a temporalio.client.Interceptor",
+        ),
         ([42], r"interceptors\[0\] is a int 42"),
         ([Interceptor(), Interceptor(), None], r"interceptors\[2\] is a NoneType"),
         ([Interceptor], r"interceptors\[0\] is the class Interceptor, not an instance"),
@@ -275,13 +316,17 @@ async def test_argument_errors_are_raised_before_the_interceptors() -> None:
         ("abc", "interceptors must be a list"),
     ],
 )
-def test_a_non_interceptor_is_a_type_error_naming_its_position(interceptors: Any, match: str) -> None:
+def test_a_non_interceptor_is_a_type_error_naming_its_position(
+    interceptors: Any, match: str
+) -> None:
     with pytest.raises(TypeError, match=match):
         Client("localhost:7233", interceptors=interceptors)
 
 
 def test_a_callable_that_returns_no_outbound_interceptor_is_named() -> None:
-    returned_none = r"interceptors\[1\] .*returned a NoneType, not a temporalio.client.OutboundInterceptor"
+    returned_none = (
+        r"interceptors\[1\] .*returned a NoneType, not a temporalio.client.OutboundInterceptor"
+    )
     with pytest.raises(TypeError, match=returned_none):
         Client("localhost:7233", interceptors=[Interceptor(), lambda next: None])
 
@@ -337,8 +382,10 @@ class AddHeaders(OutboundInterceptor):
 async def test_headers_go_in_the_requests_header_field() -> None:
     client, service = fake_client(interceptors=[AddHeaders])
     service.queue("start_workflow_execution", wsv1().StartWorkflowExecutionResponse(run_id="r1"))
-    service.queue("signal_with_start_workflow_execution",
-                  wsv1().SignalWithStartWorkflowExecutionResponse(run_id="r2", started=True))
+    service.queue(
+        "signal_with_start_workflow_execution",
+        wsv1().SignalWithStartWorkflowExecutionResponse(run_id="r2", started=True),
+    )
     service.queue("signal_workflow_execution", wsv1().SignalWorkflowExecutionResponse())
     service.queue("query_workflow", wsv1().QueryWorkflowResponse())
     handle = await client.start_workflow("Wf", task_queue="tq")
@@ -362,13 +409,18 @@ async def test_no_headers_by_default() -> None:
 @pytest.mark.parametrize(
     "headers,error,match",
     [
-        ({"x": "plain str"}, TypeError,
-         r"header 'x' of signal 's' must be a temporalio.api.common.v1.Payload, not str"),
+        (
+            {"x": "plain str"},
+            TypeError,
+            r"header 'x' of signal 's' must be a temporalio.api.common.v1.Payload, not str",
+        ),
         ({5: None}, TypeError, "header name 5"),
         ([("x", 1)], TypeError, "headers of signal 's' must be a mapping"),
     ],
 )
-async def test_a_header_that_is_not_a_payload_is_named(headers: Any, error: type, match: str) -> None:
+async def test_a_header_that_is_not_a_payload_is_named(
+    headers: Any, error: type, match: str
+) -> None:
     class Bad(OutboundInterceptor):
         async def signal_workflow(self, input: SignalWorkflowInput) -> None:
             input.headers = headers
@@ -392,8 +444,11 @@ async def test_default_query_reject_condition_applies_to_queries_without_one() -
         interceptors=[Recorder("r", log)],
     )
     assert client.default_workflow_query_reject_condition is QueryRejectCondition.NOT_OPEN
-    service.queue("query_workflow", wsv1().QueryWorkflowResponse(query_rejected=QueryRejected(status=2)),
-                  wsv1().QueryWorkflowResponse())
+    service.queue(
+        "query_workflow",
+        wsv1().QueryWorkflowResponse(query_rejected=QueryRejected(status=2)),
+        wsv1().QueryWorkflowResponse(),
+    )
     handle = client.get_workflow_handle("wf")
     with pytest.raises(WorkflowQueryRejectedError):
         await handle.query("q")
@@ -418,8 +473,12 @@ def test_config_holds_the_options_and_the_live_connection() -> None:
     sc, _, _ = fake_connection(namespace="ns1", identity="id@host")
     rec = Recorder("r", [])
     dc = DataConverter()
-    client = Client(sc, interceptors=[rec], data_converter=dc,
-                    default_workflow_query_reject_condition=QueryRejectCondition.NOT_COMPLETED_CLEANLY)
+    client = Client(
+        sc,
+        interceptors=[rec],
+        data_converter=dc,
+        default_workflow_query_reject_condition=QueryRejectCondition.NOT_COMPLETED_CLEANLY,
+    )
     config = client.config()
     assert config == {
         "service_client": sc,
@@ -438,13 +497,22 @@ async def test_client_from_config_shares_the_connection_and_can_differ() -> None
     sc, service, _ = fake_connection()
     original = Client(service_client=sc)
     log: List[Any] = []
-    derived = Client(**{**original.config(), "namespace": "other", "interceptors": [Recorder("d", log)],
-                        "data_converter": PayloadConverter.default})
+    derived = Client(
+        **{
+            **original.config(),
+            "namespace": "other",
+            "interceptors": [Recorder("d", log)],
+            "data_converter": PayloadConverter.default,
+        }
+    )
     assert derived.service_client is original.service_client is sc
     assert derived.namespace == "other" and original.namespace == "default"
     assert derived.identity == original.identity
-    service.queue("signal_workflow_execution", wsv1().SignalWorkflowExecutionResponse(),
-                  wsv1().SignalWorkflowExecutionResponse())
+    service.queue(
+        "signal_workflow_execution",
+        wsv1().SignalWorkflowExecutionResponse(),
+        wsv1().SignalWorkflowExecutionResponse(),
+    )
     await derived.get_workflow_handle("wf").signal("s")
     await original.get_workflow_handle("wf").signal("s")
     assert [req.namespace for _, req, _ in service.calls] == ["other", "default"]
@@ -468,7 +536,9 @@ def test_service_client_may_be_given_positionally_as_in_the_official_sdk() -> No
         (dict(target_host="localhost:7233"), "not both"),
     ],
 )
-def test_connection_options_cannot_come_with_a_service_client(kwargs: Dict[str, Any], match: str) -> None:
+def test_connection_options_cannot_come_with_a_service_client(
+    kwargs: Dict[str, Any], match: str
+) -> None:
     sc, _, _ = fake_connection()
     with pytest.raises(TypeError, match=match):
         Client(service_client=sc, **kwargs)
@@ -476,12 +546,20 @@ def test_connection_options_cannot_come_with_a_service_client(kwargs: Dict[str, 
 
 def test_defaults_of_connection_options_are_accepted_with_a_service_client() -> None:
     sc, _, _ = fake_connection()
-    Client(service_client=sc, tls=None, api_key=None, rpc_metadata={}, lazy=False,
-           keep_alive_config=KeepAliveConfig.default)
+    Client(
+        service_client=sc,
+        tls=None,
+        api_key=None,
+        rpc_metadata={},
+        lazy=False,
+        keep_alive_config=KeepAliveConfig.default,
+    )
 
 
 def test_bad_service_client_and_missing_target() -> None:
-    with pytest.raises(TypeError, match="service_client must be a temporalio.service.ServiceClient"):
+    with pytest.raises(
+        TypeError, match="service_client must be a temporalio.service.ServiceClient"
+    ):
         Client(service_client="localhost:7233")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="target_host"):
         Client()
@@ -511,8 +589,11 @@ def test_the_service_client_protocol_is_what_a_client_takes() -> None:
         def update_rpc_metadata(self, metadata: Any) -> None:
             pass
 
-    with pytest.raises(TypeError, match=r"service_client must be a temporalio.service.ServiceClient "
-                       r"\(or implement temporalio.client.ServiceClientProtocol\), not NoClose"):
+    with pytest.raises(
+        TypeError,
+        match=r"service_client must be a temporalio.service.ServiceClient "
+        r"\(or implement temporalio.client.ServiceClientProtocol\), not NoClose",
+    ):
         Client(service_client=NoClose())  # type: ignore[arg-type]
 
 
@@ -568,7 +649,9 @@ def test_import_keeps_protobuf_out() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, temporalio.client as c; c.Interceptor(); c.StartWorkflowInput; "
-            "bad = [m for m in sys.modules if m.startswith(('google.protobuf', 'temporalio.api', "
-            "'temporalio._bridge'))]; print(bad); assert not bad")
+    code = (
+        "import sys, temporalio.client as c; c.Interceptor(); c.StartWorkflowInput; "
+        "bad = [m for m in sys.modules if m.startswith(('google.protobuf', 'temporalio.api', "
+        "'temporalio._bridge'))]; print(bad); assert not bad"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)

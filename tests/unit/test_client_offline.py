@@ -135,14 +135,19 @@ def completed(value: Any = None, *, new_run: str = "", raw: Any = None) -> Any:
     from temporalio.api.history.v1 import WorkflowExecutionCompletedEventAttributes as A
 
     payloads = [raw] if raw is not None else [payload(value)]
-    return event(workflow_execution_completed_event_attributes=A(
-        result=Payloads(payloads=payloads), new_execution_run_id=new_run))
+    return event(
+        workflow_execution_completed_event_attributes=A(
+            result=Payloads(payloads=payloads), new_execution_run_id=new_run
+        )
+    )
 
 
 def continued_as_new(new_run: str) -> Any:
     from temporalio.api.history.v1 import WorkflowExecutionContinuedAsNewEventAttributes as A
 
-    return event(workflow_execution_continued_as_new_event_attributes=A(new_execution_run_id=new_run))
+    return event(
+        workflow_execution_continued_as_new_event_attributes=A(new_execution_run_id=new_run)
+    )
 
 
 # ---- bad input: errors before any call --------------------------------------------------
@@ -162,30 +167,56 @@ async def test_missing_task_queue_is_a_type_error(fake: Tuple[Client, FakeServic
         (dict(task_queue=None), TypeError, "task_queue must be a str, not NoneType"),
         (dict(task_queue="tq", id=""), ValueError, "id must not be empty"),
         (dict(task_queue="tq", id=5), TypeError, "id must be a str"),
-        (dict(task_queue="tq", execution_timeout=timedelta(seconds=-1)), ValueError,
-         "execution_timeout must not be negative"),
-        (dict(task_queue="tq", run_timeout=timedelta(seconds=-1)), ValueError,
-         "run_timeout must not be negative"),
-        (dict(task_queue="tq", task_timeout=timedelta(milliseconds=-1)), ValueError,
-         "task_timeout must not be negative"),
-        (dict(task_queue="tq", execution_timeout=10), TypeError,
-         "execution_timeout must be a datetime.timedelta, not int"),
+        (
+            dict(task_queue="tq", execution_timeout=timedelta(seconds=-1)),
+            ValueError,
+            "execution_timeout must not be negative",
+        ),
+        (
+            dict(task_queue="tq", run_timeout=timedelta(seconds=-1)),
+            ValueError,
+            "run_timeout must not be negative",
+        ),
+        (
+            dict(task_queue="tq", task_timeout=timedelta(milliseconds=-1)),
+            ValueError,
+            "task_timeout must not be negative",
+        ),
+        (
+            dict(task_queue="tq", execution_timeout=10),
+            TypeError,
+            "execution_timeout must be a datetime.timedelta, not int",
+        ),
         (dict(task_queue="tq", rpc_timeout=timedelta(0)), ValueError, "rpc_timeout"),
         (dict(task_queue="tq", rpc_timeout=timedelta(seconds=-5)), ValueError, "rpc_timeout"),
         (dict(task_queue="tq", id_reuse_policy=42), ValueError, "not a WorkflowIDReusePolicy"),
         (dict(task_queue="tq", id_reuse_policy="ALLOW"), TypeError, "id_reuse_policy"),
         (dict(task_queue="tq", id_conflict_policy=9), ValueError, "WorkflowIDConflictPolicy"),
-        (dict(task_queue="tq", retry_policy={"maximum_attempts": 1}), TypeError,
-         "retry_policy must be a RetryPolicy"),
+        (
+            dict(task_queue="tq", retry_policy={"maximum_attempts": 1}),
+            TypeError,
+            "retry_policy must be a RetryPolicy",
+        ),
         (dict(task_queue="tq", cron_schedule=5), TypeError, "cron_schedule"),
         (dict(task_queue="tq", memo=["a"]), TypeError, "memo must be a mapping"),
         (dict(task_queue="tq", memo={1: "a"}), TypeError, "memo key must be a str"),
-        (dict(task_queue="tq", search_attributes="x"), TypeError, "search_attributes must be a mapping"),
+        (
+            dict(task_queue="tq", search_attributes="x"),
+            TypeError,
+            "search_attributes must be a mapping",
+        ),
         (dict(task_queue="tq", start_signal=""), ValueError, "start_signal must not be empty"),
-        (dict(task_queue="tq", start_signal_args="abc", start_signal="s"), TypeError,
-         "start_signal_args must be a list"),
+        (
+            dict(task_queue="tq", start_signal_args="abc", start_signal="s"),
+            TypeError,
+            "start_signal_args must be a list",
+        ),
         (dict(task_queue="tq", start_signal_args=[1]), ValueError, "without start_signal"),
-        (dict(task_queue="tq", rpc_metadata=[("a", "b")]), TypeError, "rpc_metadata must be a mapping"),
+        (
+            dict(task_queue="tq", rpc_metadata=[("a", "b")]),
+            TypeError,
+            "rpc_metadata must be a mapping",
+        ),
     ],
 )
 async def test_bad_start_options_fail_before_any_call(
@@ -222,7 +253,9 @@ async def test_unencodable_argument_names_its_type(fake: Tuple[Client, FakeServi
     with pytest.raises(TypeError, match=r"workflow 'Wf'.*index 1 of type .*Opaque"):
         await client.start_workflow("Wf", "fine", Opaque(), task_queue="tq")
     with pytest.raises(TypeError, match=r"signal 'go'.*index 0 of type object"):
-        await client.start_workflow("Wf", task_queue="tq", start_signal="go", start_signal_args=[object()])
+        await client.start_workflow(
+            "Wf", task_queue="tq", start_signal="go", start_signal_args=[object()]
+        )
     with pytest.raises(TypeError, match="memo 'm'.*Opaque"):
         await client.start_workflow("Wf", task_queue="tq", memo={"m": Opaque()})
     assert service.calls == []
@@ -237,7 +270,9 @@ async def test_bad_retry_policy_fails_before_any_call(fake: Tuple[Client, FakeSe
     assert service.calls == []
 
 
-async def test_bad_handle_call_arguments_fail_before_any_call(fake: Tuple[Client, FakeService]) -> None:
+async def test_bad_handle_call_arguments_fail_before_any_call(
+    fake: Tuple[Client, FakeService],
+) -> None:
     client, service = fake
     handle = client.get_workflow_handle("wf")
     with pytest.raises(TypeError, match="signal name must be a str"):
@@ -271,7 +306,11 @@ def test_get_workflow_handle_checks_its_arguments_and_calls_nothing(
         client.get_workflow_handle("wf", run_id="")
     handle = client.get_workflow_handle("wf", run_id="r1", first_execution_run_id="r0")
     assert (handle.id, handle.run_id, handle.result_run_id, handle.first_execution_run_id) == (
-        "wf", "r1", "r1", "r0")
+        "wf",
+        "r1",
+        "r1",
+        "r0",
+    )
     assert service.calls == []
 
 
@@ -300,18 +339,33 @@ def test_data_converter_option() -> None:
 
 async def test_start_workflow_request(fake: Tuple[Client, FakeService]) -> None:
     client, service = fake
-    service.queue("start_workflow_execution",
-                  wsv1().StartWorkflowExecutionResponse(run_id="run-1"),
-                  wsv1().StartWorkflowExecutionResponse(run_id="run-2"))
+    service.queue(
+        "start_workflow_execution",
+        wsv1().StartWorkflowExecutionResponse(run_id="run-1"),
+        wsv1().StartWorkflowExecutionResponse(run_id="run-2"),
+    )
     handle = await client.start_workflow(
-        "Wf", "a", {"b": 1}, id="wf-1", task_queue="tq",
-        execution_timeout=timedelta(minutes=5), run_timeout=timedelta(minutes=2),
-        task_timeout=timedelta(seconds=7), retry_policy=RetryPolicy(maximum_attempts=3),
-        cron_schedule="* * * * *", memo={"m": [1]}, search_attributes={"Attr": "v"},
-        rpc_metadata={"x-h": "1"}, rpc_timeout=timedelta(seconds=3),
+        "Wf",
+        "a",
+        {"b": 1},
+        id="wf-1",
+        task_queue="tq",
+        execution_timeout=timedelta(minutes=5),
+        run_timeout=timedelta(minutes=2),
+        task_timeout=timedelta(seconds=7),
+        retry_policy=RetryPolicy(maximum_attempts=3),
+        cron_schedule="* * * * *",
+        memo={"m": [1]},
+        search_attributes={"Attr": "v"},
+        rpc_metadata={"x-h": "1"},
+        rpc_timeout=timedelta(seconds=3),
     )
     assert (handle.id, handle.run_id, handle.result_run_id, handle.first_execution_run_id) == (
-        "wf-1", None, "run-1", "run-1")
+        "wf-1",
+        None,
+        "run-1",
+        "run-1",
+    )
     ((name, req, kwargs),) = service.calls
     assert name == "start_workflow_execution"
     assert kwargs == dict(retry=True, metadata={"x-h": "1"}, timeout=timedelta(seconds=3))
@@ -341,11 +395,15 @@ async def test_start_workflow_request(fake: Tuple[Client, FakeService]) -> None:
     assert service.calls[1][2]["metadata"] is None
 
 
-async def test_start_signal_makes_one_signal_with_start_call(fake: Tuple[Client, FakeService]) -> None:
+async def test_start_signal_makes_one_signal_with_start_call(
+    fake: Tuple[Client, FakeService],
+) -> None:
     client, service = fake
-    service.queue("signal_with_start_workflow_execution",
-                  wsv1().SignalWithStartWorkflowExecutionResponse(run_id="run-9", started=True),
-                  wsv1().SignalWithStartWorkflowExecutionResponse(run_id="run-9", started=False))
+    service.queue(
+        "signal_with_start_workflow_execution",
+        wsv1().SignalWithStartWorkflowExecutionResponse(run_id="run-9", started=True),
+        wsv1().SignalWithStartWorkflowExecutionResponse(run_id="run-9", started=False),
+    )
     handle = await client.start_workflow(
         "Wf", 1, id="wf", task_queue="tq", start_signal="sig", start_signal_args=["x", 2]
     )
@@ -386,7 +444,10 @@ async def test_already_started_becomes_workflow_already_started_error(
         await client.start_workflow("Wf", id="wf", task_queue="tq")
     assert isinstance(info.value, TemporalError)
     assert (info.value.workflow_id, info.value.workflow_type, info.value.run_id) == (
-        "wf", "Wf", "existing-run")
+        "wf",
+        "Wf",
+        "existing-run",
+    )
     assert info.value.__cause__ is err
 
 
@@ -397,8 +458,13 @@ async def test_result_long_polls_until_the_close_event(fake: Tuple[Client, FakeS
     client, service = fake
     deadline = rpc_error(int(RPCStatusCode.DEADLINE_EXCEEDED), "deadline")
     assert isinstance(deadline, DeadlineExceededError)
-    service.queue("get_workflow_execution_history",
-                  history(token=b"t1"), deadline, history(token=b"t2"), history(completed({"v": 1})))
+    service.queue(
+        "get_workflow_execution_history",
+        history(token=b"t1"),
+        deadline,
+        history(token=b"t2"),
+        history(completed({"v": 1})),
+    )
     handle = client.get_workflow_handle("wf", run_id="r1")
     assert await handle.result() == {"v": 1}
     reqs = [req for _, req, _ in service.calls]
@@ -425,7 +491,8 @@ async def test_result_rpc_options_apply_to_each_poll(fake: Tuple[Client, FakeSer
     client, service = fake
     service.queue("get_workflow_execution_history", history(completed(1)))
     await client.get_workflow_handle("wf").result(
-        rpc_metadata={"x-a": "b"}, rpc_timeout=timedelta(seconds=5))
+        rpc_metadata={"x-a": "b"}, rpc_timeout=timedelta(seconds=5)
+    )
     kwargs = service.calls[0][2]
     assert kwargs["timeout"] == timedelta(seconds=5)
     assert kwargs["metadata"]["x-a"] == "b"
@@ -433,17 +500,23 @@ async def test_result_rpc_options_apply_to_each_poll(fake: Tuple[Client, FakeSer
 
 async def test_result_follows_runs(fake: Tuple[Client, FakeService]) -> None:
     client, service = fake
-    service.queue("get_workflow_execution_history",
-                  history(continued_as_new("r2")), history(completed(None, new_run="r3")),
-                  history(completed("last")))
+    service.queue(
+        "get_workflow_execution_history",
+        history(continued_as_new("r2")),
+        history(completed(None, new_run="r3")),
+        history(completed("last")),
+    )
     assert await client.get_workflow_handle("wf", run_id="r1").result() == "last"
     assert [req.execution.run_id for _, req, _ in service.calls] == ["r1", "r2", "r3"]
 
 
 async def test_result_without_follow_runs(fake: Tuple[Client, FakeService]) -> None:
     client, service = fake
-    service.queue("get_workflow_execution_history",
-                  history(continued_as_new("r2")), history(completed("cron run", new_run="r3")))
+    service.queue(
+        "get_workflow_execution_history",
+        history(continued_as_new("r2")),
+        history(completed("cron run", new_run="r3")),
+    )
     handle = client.get_workflow_handle("wf", run_id="r1")
     with pytest.raises(WorkflowContinuedAsNewError) as info:
         await handle.result(follow_runs=False)
@@ -485,15 +558,22 @@ async def test_result_of_failed_workflow(fake: Tuple[Client, FakeService]) -> No
 
     client, service = fake
     failure = await DataConverter.default.encode_failure(
-        ApplicationError("boom", "d", 2, type="Bad", non_retryable=True))
-    service.queue("get_workflow_execution_history",
-                  history(event(workflow_execution_failed_event_attributes=A(failure=failure))))
+        ApplicationError("boom", "d", 2, type="Bad", non_retryable=True)
+    )
+    service.queue(
+        "get_workflow_execution_history",
+        history(event(workflow_execution_failed_event_attributes=A(failure=failure))),
+    )
     with pytest.raises(WorkflowFailureError) as info:
         await client.get_workflow_handle("wf").result()
     cause = info.value.cause
     assert isinstance(cause, ApplicationError)
     assert (cause.message, cause.type, list(cause.details), cause.non_retryable) == (
-        "boom", "Bad", ["d", 2], True)
+        "boom",
+        "Bad",
+        ["d", 2],
+        True,
+    )
 
 
 async def test_result_follows_a_retried_failure_only_with_follow_runs(
@@ -503,9 +583,15 @@ async def test_result_follows_a_retried_failure_only_with_follow_runs(
 
     client, service = fake
     failure = await DataConverter.default.encode_failure(ApplicationError("first"))
-    retried = event(workflow_execution_failed_event_attributes=A(failure=failure, new_execution_run_id="r2"))
-    service.queue("get_workflow_execution_history", history(retried), history(retried),
-                  history(completed("second attempt")))
+    retried = event(
+        workflow_execution_failed_event_attributes=A(failure=failure, new_execution_run_id="r2")
+    )
+    service.queue(
+        "get_workflow_execution_history",
+        history(retried),
+        history(retried),
+        history(completed("second attempt")),
+    )
     handle = client.get_workflow_handle("wf", run_id="r1")
     with pytest.raises(WorkflowFailureError):
         await handle.result(follow_runs=False)
@@ -526,14 +612,34 @@ async def test_result_of_cancelled_terminated_and_timed_out_workflows(
     details = Payloads(payloads=[payload("why"), payload(3)])
     service.queue(
         "get_workflow_execution_history",
-        history(event(workflow_execution_canceled_event_attributes=(
-            WorkflowExecutionCanceledEventAttributes(details=details)))),
-        history(event(workflow_execution_terminated_event_attributes=(
-            WorkflowExecutionTerminatedEventAttributes(reason="stop", details=details)))),
-        history(event(workflow_execution_terminated_event_attributes=(
-            WorkflowExecutionTerminatedEventAttributes()))),
-        history(event(workflow_execution_timed_out_event_attributes=(
-            WorkflowExecutionTimedOutEventAttributes()))),
+        history(
+            event(
+                workflow_execution_canceled_event_attributes=(
+                    WorkflowExecutionCanceledEventAttributes(details=details)
+                )
+            )
+        ),
+        history(
+            event(
+                workflow_execution_terminated_event_attributes=(
+                    WorkflowExecutionTerminatedEventAttributes(reason="stop", details=details)
+                )
+            )
+        ),
+        history(
+            event(
+                workflow_execution_terminated_event_attributes=(
+                    WorkflowExecutionTerminatedEventAttributes()
+                )
+            )
+        ),
+        history(
+            event(
+                workflow_execution_timed_out_event_attributes=(
+                    WorkflowExecutionTimedOutEventAttributes()
+                )
+            )
+        ),
     )
     handle = client.get_workflow_handle("wf")
     with pytest.raises(WorkflowFailureError) as info:
@@ -554,7 +660,9 @@ async def test_result_of_cancelled_terminated_and_timed_out_workflows(
     assert info.value.cause.type == TimeoutType.START_TO_CLOSE
 
 
-async def test_result_of_missing_workflow_propagates_not_found(fake: Tuple[Client, FakeService]) -> None:
+async def test_result_of_missing_workflow_propagates_not_found(
+    fake: Tuple[Client, FakeService],
+) -> None:
     client, service = fake
     service.queue("get_workflow_execution_history", rpc_error(5, "workflow not found"))
     with pytest.raises(NotFoundError):
@@ -566,7 +674,9 @@ async def test_result_of_missing_workflow_propagates_not_found(fake: Tuple[Clien
 
 async def test_cancel_signal_terminate_requests(fake: Tuple[Client, FakeService]) -> None:
     client, service = fake
-    service.queue("request_cancel_workflow_execution", wsv1().RequestCancelWorkflowExecutionResponse())
+    service.queue(
+        "request_cancel_workflow_execution", wsv1().RequestCancelWorkflowExecutionResponse()
+    )
     service.queue("signal_workflow_execution", wsv1().SignalWorkflowExecutionResponse())
     service.queue("terminate_workflow_execution", wsv1().TerminateWorkflowExecutionResponse())
     handle = client.get_workflow_handle("wf", run_id="r1", first_execution_run_id="r0")
@@ -574,17 +684,24 @@ async def test_cancel_signal_terminate_requests(fake: Tuple[Client, FakeService]
     await handle.signal("go", 1, "two")
     await handle.terminate("detail", reason="done")
     (_, cancel, _), (_, signal, _), (_, terminate, _) = service.calls
-    assert cancel.workflow_execution.workflow_id == "wf" and cancel.workflow_execution.run_id == "r1"
+    assert (
+        cancel.workflow_execution.workflow_id == "wf" and cancel.workflow_execution.run_id == "r1"
+    )
     assert cancel.first_execution_run_id == "r0" and cancel.reason == "enough"
     assert cancel.identity == "me@test" and uuid.UUID(cancel.request_id)
-    assert signal.signal_name == "go" and [p.data for p in signal.input.payloads] == [b"1", b'"two"']
+    assert signal.signal_name == "go" and [p.data for p in signal.input.payloads] == [
+        b"1",
+        b'"two"',
+    ]
     assert signal.identity == "me@test" and uuid.UUID(signal.request_id)
     assert terminate.reason == "done" and terminate.first_execution_run_id == "r0"
     assert [p.data for p in terminate.details.payloads] == [b'"detail"']
     assert terminate.identity == "me@test"
 
 
-async def test_cancel_of_missing_workflow_propagates_not_found(fake: Tuple[Client, FakeService]) -> None:
+async def test_cancel_of_missing_workflow_propagates_not_found(
+    fake: Tuple[Client, FakeService],
+) -> None:
     client, service = fake
     service.queue("request_cancel_workflow_execution", rpc_error(5, "not found"))
     with pytest.raises(NotFoundError):
@@ -604,9 +721,13 @@ async def test_query_request_and_results(fake: Tuple[Client, FakeService]) -> No
         rpc_error(3, "unknown queryType nope"),
     )
     handle = client.get_workflow_handle("wf")
-    assert await handle.query("state", 1, reject_condition=QueryRejectCondition.NOT_OPEN) == {"s": 1}
+    assert await handle.query("state", 1, reject_condition=QueryRejectCondition.NOT_OPEN) == {
+        "s": 1
+    }
     req = service.calls[0][1]
-    assert req.query.query_type == "state" and [p.data for p in req.query.query_args.payloads] == [b"1"]
+    assert req.query.query_type == "state" and [p.data for p in req.query.query_args.payloads] == [
+        b"1"
+    ]
     assert req.query_reject_condition == QueryRejectCondition.NOT_OPEN
     assert await handle.query("empty") is None
     assert service.calls[1][1].query_reject_condition == 0  # unset: the server's default
@@ -627,8 +748,12 @@ async def test_describe(fake: Tuple[Client, FakeService]) -> None:
     start = Timestamp()
     start.FromDatetime(datetime(2024, 1, 2, 3, 4, 5))
     info = WorkflowExecutionInfo(
-        execution=WorkflowExecution(workflow_id="wf", run_id="r1"), type=WorkflowType(name="Wf"),
-        start_time=start, status=1, history_length=3, task_queue="tq",
+        execution=WorkflowExecution(workflow_id="wf", run_id="r1"),
+        type=WorkflowType(name="Wf"),
+        start_time=start,
+        status=1,
+        history_length=3,
+        task_queue="tq",
         memo=Memo(fields={"m": payload([1, 2])}),
         search_attributes=SearchAttributes(indexed_fields={"Kw": payload("v")}),
     )
@@ -655,8 +780,16 @@ def test_errors_are_temporal_errors() -> None:
     assert WorkflowFailureError(cause=cause).cause is cause
     assert WorkflowContinuedAsNewError("r").new_execution_run_id == "r"
     assert WorkflowQueryFailedError("m").message == "m"
-    assert WorkflowQueryRejectedError(WorkflowExecutionStatus.FAILED).status == WorkflowExecutionStatus.FAILED
+    assert (
+        WorkflowQueryRejectedError(WorkflowExecutionStatus.FAILED).status
+        == WorkflowExecutionStatus.FAILED
+    )
     assert "unknown" in str(WorkflowQueryRejectedError(None))
-    for err in (e, WorkflowContinuedAsNewError("r"), WorkflowQueryFailedError("m"),
-                WorkflowQueryRejectedError(None), WorkflowAlreadyStartedError("a", "b", "c")):
+    for err in (
+        e,
+        WorkflowContinuedAsNewError("r"),
+        WorkflowQueryFailedError("m"),
+        WorkflowQueryRejectedError(None),
+        WorkflowAlreadyStartedError("a", "b", "c"),
+    ):
         assert isinstance(err, TemporalError)

@@ -22,34 +22,55 @@ from temporalio._checks import _ARG_UNSET, _arg_or_args
 
 # (class, method) whose official parameters ours must all have.
 METHODS = [
-    ("Client", "start_workflow"), ("Client", "execute_workflow"),
-    ("Client", "list_workflows"), ("Client", "count_workflows"),
-    ("Client", "get_async_activity_handle"), ("Client", "get_workflow_handle_for"),
+    ("Client", "start_workflow"),
+    ("Client", "execute_workflow"),
+    ("Client", "list_workflows"),
+    ("Client", "count_workflows"),
+    ("Client", "get_async_activity_handle"),
+    ("Client", "get_workflow_handle_for"),
     ("Client", "get_workflow_handle"),
-    ("WorkflowHandle", "fetch_history"), ("WorkflowHandle", "fetch_history_events"),
-    ("WorkflowHandle", "signal"), ("WorkflowHandle", "query"),
-    ("WorkflowHandle", "result"), ("WorkflowHandle", "describe"),
-    ("WorkflowHandle", "cancel"), ("WorkflowHandle", "terminate"),
-    ("AsyncActivityHandle", "heartbeat"), ("AsyncActivityHandle", "complete"),
-    ("AsyncActivityHandle", "fail"), ("AsyncActivityHandle", "report_cancellation"),
+    ("WorkflowHandle", "fetch_history"),
+    ("WorkflowHandle", "fetch_history_events"),
+    ("WorkflowHandle", "signal"),
+    ("WorkflowHandle", "query"),
+    ("WorkflowHandle", "result"),
+    ("WorkflowHandle", "describe"),
+    ("WorkflowHandle", "cancel"),
+    ("WorkflowHandle", "terminate"),
+    ("AsyncActivityHandle", "heartbeat"),
+    ("AsyncActivityHandle", "complete"),
+    ("AsyncActivityHandle", "fail"),
+    ("AsyncActivityHandle", "report_cancellation"),
     ("WorkflowExecutionAsyncIterator", "map_histories"),
     ("WorkflowExecutionAsyncIterator", "fetch_next_page"),
     ("WorkflowHistoryEventAsyncIterator", "fetch_next_page"),
 ]
 # Dataclasses whose official public fields ours must all have.
 DATACLASSES = [
-    "client.WorkflowExecution", "client.WorkflowExecutionDescription",
-    "client.WorkflowExecutionCount", "client.WorkflowExecutionCountAggregationGroup",
-    "client.WorkflowHistory", "client.AsyncActivityIDReference",
-    "client.ListWorkflowsInput", "client.CountWorkflowsInput",
-    "client.FetchWorkflowHistoryEventsInput", "client.HeartbeatAsyncActivityInput",
-    "client.CompleteAsyncActivityInput", "client.FailAsyncActivityInput",
+    "client.WorkflowExecution",
+    "client.WorkflowExecutionDescription",
+    "client.WorkflowExecutionCount",
+    "client.WorkflowExecutionCountAggregationGroup",
+    "client.WorkflowHistory",
+    "client.AsyncActivityIDReference",
+    "client.ListWorkflowsInput",
+    "client.CountWorkflowsInput",
+    "client.FetchWorkflowHistoryEventsInput",
+    "client.HeartbeatAsyncActivityInput",
+    "client.CompleteAsyncActivityInput",
+    "client.FailAsyncActivityInput",
     "client.ReportCancellationAsyncActivityInput",
-    "common.Priority", "common.RawValue", "common.WorkerDeploymentVersion",
-    "common.TypedSearchAttributes", "activity.ActivityCancellationDetails",
+    "common.Priority",
+    "common.RawValue",
+    "common.WorkerDeploymentVersion",
+    "common.TypedSearchAttributes",
+    "activity.ActivityCancellationDetails",
 ]
-ENUMS = ["client.WorkflowHistoryEventFilterType", "common.VersioningBehavior",
-         "common.SearchAttributeIndexedValueType"]
+ENUMS = [
+    "client.WorkflowHistoryEventFilterType",
+    "common.VersioningBehavior",
+    "common.SearchAttributeIndexedValueType",
+]
 
 PEER_SCRIPT = """
 import dataclasses, importlib, inspect, json, sys
@@ -77,8 +98,12 @@ def official() -> Dict[str, Any]:
 
     spec = {"methods": METHODS, "dataclasses": DATACLASSES, "enums": ENUMS}
     proc = subprocess.run(
-        [peer_python(), "-c", PEER_SCRIPT], input=json.dumps(spec), capture_output=True,
-        text=True, timeout=120, cwd="/",  # not this repository: its temporalio would shadow
+        [peer_python(), "-c", PEER_SCRIPT],
+        input=json.dumps(spec),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd="/",  # not this repository: its temporalio would shadow
     )
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)  # type: ignore[no-any-return]
@@ -149,21 +174,29 @@ def test_typed_search_attributes() -> None:
     kw = common.SearchAttributeKey.for_keyword("b")
     n = common.SearchAttributeKey.for_int("a")
     tags = common.SearchAttributeKey.for_keyword_list("c")
-    attrs = common.TypedSearchAttributes([
-        common.SearchAttributePair(kw, "x"), common.SearchAttributePair(n, 1),
-    ])
+    attrs = common.TypedSearchAttributes(
+        [
+            common.SearchAttributePair(kw, "x"),
+            common.SearchAttributePair(n, 1),
+        ]
+    )
     assert [p.key.name for p in attrs] == ["a", "b"] and len(attrs) == 2
     assert attrs[kw] == "x" and attrs[n] == 1
     assert kw in attrs and common.SearchAttributeKey.for_text("b") not in attrs
     assert attrs.get(tags) is None and attrs.get(tags, ["d"]) == ["d"]
     with pytest.raises(KeyError):
         attrs[tags]
-    updated = attrs.updated(common.SearchAttributePair(kw, "y"), common.SearchAttributePair(tags, ["t"]))
+    updated = attrs.updated(
+        common.SearchAttributePair(kw, "y"), common.SearchAttributePair(tags, ["t"])
+    )
     assert updated[kw] == "y" and updated[tags] == ["t"] and attrs[kw] == "x"
     with pytest.raises(ValueError, match="Duplicate search attribute entries found for key b"):
-        common.TypedSearchAttributes([
-            common.SearchAttributePair(kw, "x"), common.SearchAttributePair(kw, "y"),
-        ])
+        common.TypedSearchAttributes(
+            [
+                common.SearchAttributePair(kw, "x"),
+                common.SearchAttributePair(kw, "y"),
+            ]
+        )
     assert len(common.TypedSearchAttributes.empty) == 0
     assert tags.origin_value_type is Sequence and n.origin_value_type is int
     assert kw.value_set("v").value == "v" and kw.value_unset().value is None
@@ -175,8 +208,10 @@ def test_typed_search_attributes_decoded_from_payloads() -> None:
 
     proto = SearchAttributes()
     for name, kind, data in (
-        ("k", b"Keyword", b'"v"'), ("i", b"INDEXED_VALUE_TYPE_INT", b"[3]"),
-        ("d", b"Datetime", b'"2024-01-02T03:04:05Z"'), ("l", b"KeywordList", b'["a","b"]'),
+        ("k", b"Keyword", b'"v"'),
+        ("i", b"INDEXED_VALUE_TYPE_INT", b"[3]"),
+        ("d", b"Datetime", b'"2024-01-02T03:04:05Z"'),
+        ("l", b"KeywordList", b'["a","b"]'),
         ("untyped", b"", b'"u"'),
     ):
         proto.indexed_fields[name].data = data
@@ -186,7 +221,8 @@ def test_typed_search_attributes_decoded_from_payloads() -> None:
     assert attrs[common.SearchAttributeKey.for_keyword("k")] == "v"
     assert attrs[common.SearchAttributeKey.for_int("i")] == 3
     assert attrs[common.SearchAttributeKey.for_datetime("d")] == datetime(
-        2024, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+        2024, 1, 2, 3, 4, 5, tzinfo=timezone.utc
+    )
     assert attrs[common.SearchAttributeKey.for_keyword_list("l")] == ["a", "b"]
     assert len(attrs) == 4
 
@@ -222,18 +258,32 @@ def test_raw_value_pickles() -> None:
 def test_history_from_json_takes_every_enum_form() -> None:
     def event(event_type: Any, kind: Any, timeout_type: Any) -> Dict[str, Any]:
         return {
-            "eventId": "1", "eventType": event_type,
+            "eventId": "1",
+            "eventType": event_type,
             "workflowExecutionStartedEventAttributes": {
-                "workflowType": {"name": "W"}, "taskQueue": {"name": "q", "kind": kind},
+                "workflowType": {"name": "W"},
+                "taskQueue": {"name": "q", "kind": kind},
                 "originalExecutionRunId": "r1",
-                "continuedFailure": {"message": "m", "cause": {
-                    "message": "inner", "timeoutFailureInfo": {"timeoutType": timeout_type}}},
+                "continuedFailure": {
+                    "message": "m",
+                    "cause": {
+                        "message": "inner",
+                        "timeoutFailureInfo": {"timeoutType": timeout_type},
+                    },
+                },
             },
         }
 
     forms: List[Dict[str, Any]] = [
-        {"events": [event("EVENT_TYPE_WORKFLOW_EXECUTION_STARTED", "TASK_QUEUE_KIND_NORMAL",
-                          "TIMEOUT_TYPE_START_TO_CLOSE")]},
+        {
+            "events": [
+                event(
+                    "EVENT_TYPE_WORKFLOW_EXECUTION_STARTED",
+                    "TASK_QUEUE_KIND_NORMAL",
+                    "TIMEOUT_TYPE_START_TO_CLOSE",
+                )
+            ]
+        },
         {"events": [event("WorkflowExecutionStarted", "Normal", "StartToClose")]},
         {"events": [event(1, 1, 1)]},
     ]
@@ -275,8 +325,12 @@ def offline_client() -> Any:
 # ---- the new operations through interceptors (fake service) ---------------------------------
 
 NEW_OPERATIONS = [
-    "list_workflows", "count_workflows", "fetch_workflow_history_events",
-    "heartbeat_async_activity", "complete_async_activity", "fail_async_activity",
+    "list_workflows",
+    "count_workflows",
+    "fetch_workflow_history_events",
+    "heartbeat_async_activity",
+    "complete_async_activity",
+    "fail_async_activity",
     "report_cancellation_async_activity",
 ]
 
@@ -312,13 +366,19 @@ async def test_new_operations_go_through_interceptors_and_build_their_requests()
 
     info = WorkflowExecutionInfo(status=2, task_queue="tq")
     info.execution.workflow_id, info.execution.run_id = "wf", "r1"
-    service.queue("list_workflow_executions",
-                  ws.ListWorkflowExecutionsResponse(executions=[info], next_page_token=b"p2"),
-                  ws.ListWorkflowExecutionsResponse(executions=[info]))
+    service.queue(
+        "list_workflow_executions",
+        ws.ListWorkflowExecutionsResponse(executions=[info], next_page_token=b"p2"),
+        ws.ListWorkflowExecutionsResponse(executions=[info]),
+    )
     service.queue("count_workflow_executions", ws.CountWorkflowExecutionsResponse(count=5))
     service.queue("get_workflow_execution_history", history(completed("done")))
-    for rpc in ("record_activity_task_heartbeat", "respond_activity_task_completed",
-                "respond_activity_task_failed_by_id", "respond_activity_task_canceled"):
+    for rpc in (
+        "record_activity_task_heartbeat",
+        "respond_activity_task_completed",
+        "respond_activity_task_failed_by_id",
+        "respond_activity_task_canceled",
+    ):
         message = "".join(word.capitalize() for word in rpc.split("_")) + "Response"
         service.queue(rpc, getattr(ws, message)())
 
@@ -333,9 +393,15 @@ async def test_new_operations_go_through_interceptors_and_build_their_requests()
     id_handle = client.get_async_activity_handle(workflow_id="wf", run_id="r", activity_id="1")
     await id_handle.fail(ApplicationError("no"), last_heartbeat_details=["h"])
     await token_handle.report_cancellation()
-    assert seen == ["list_workflows", "count_workflows", "fetch_workflow_history_events",
-                    "heartbeat_async_activity", "complete_async_activity",
-                    "fail_async_activity", "report_cancellation_async_activity"]
+    assert seen == [
+        "list_workflows",
+        "count_workflows",
+        "fetch_workflow_history_events",
+        "heartbeat_async_activity",
+        "complete_async_activity",
+        "fail_async_activity",
+        "report_cancellation_async_activity",
+    ]
 
     calls = {name: req for name, req, _ in service.calls}
     first_list = service.calls[0][1]
@@ -344,7 +410,8 @@ async def test_new_operations_go_through_interceptors_and_build_their_requests()
     assert calls["get_workflow_execution_history"].maximum_page_size == 3
     assert calls["record_activity_task_heartbeat"].task_token == b"tok"
     decoded = DataConverter.default.payload_converter.from_payloads(
-        calls["record_activity_task_heartbeat"].details.payloads)
+        calls["record_activity_task_heartbeat"].details.payloads
+    )
     assert decoded == ["d"] and calls["record_activity_task_heartbeat"].identity == "me@test"
     # complete(None) sends None as the result; complete() sends no result.
     assert len(calls["respond_activity_task_completed"].result.payloads) == 1
@@ -363,12 +430,18 @@ async def test_start_options_reach_the_request() -> None:
     client, service = fake_client()
     service.queue("start_workflow_execution", wsv1().StartWorkflowExecutionResponse(run_id="r"))
     await client.start_workflow(
-        "Wf", arg=[1, 2], id="wf", task_queue="tq", start_delay=timedelta(seconds=3),
-        static_summary="s", static_details="d", priority=Priority(priority_key=4),
+        "Wf",
+        arg=[1, 2],
+        id="wf",
+        task_queue="tq",
+        start_delay=timedelta(seconds=3),
+        static_summary="s",
+        static_details="d",
+        priority=Priority(priority_key=4),
         request_eager_start=True,
         versioning_override=PinnedVersioningOverride(WorkerDeploymentVersion("dep", "b1")),
     )
-    (_, req, _), = service.calls
+    ((_, req, _),) = service.calls
     pc = DataConverter.default.payload_converter
     assert pc.from_payloads(req.input.payloads) == [[1, 2]]  # arg: one argument
     assert req.workflow_start_delay.ToTimedelta() == timedelta(seconds=3)
@@ -435,41 +508,56 @@ async def test_methods_name_workflows_signals_and_queries() -> None:
     from temporalio.converter import DataConverter
 
     answer = DataConverter.default.payload_converter.to_payload(3)
-    service.queue("query_workflow", wsv1().QueryWorkflowResponse(query_result=Payloads(payloads=[answer])))
+    service.queue(
+        "query_workflow", wsv1().QueryWorkflowResponse(query_result=Payloads(payloads=[answer]))
+    )
     assert await handle.query(DecoratedWorkflow.state) == 3
     assert service.calls[2][1].query.query_type == "state-query"
     assert client.get_workflow_handle_for(DecoratedWorkflow.run, "wf")._result_type is datetime
 
-    with pytest.raises(ValueError, match=r"^Function Undecorated.run missing attributes, was it "
-                       r"decorated with @workflow.run and was its class decorated with @workflow.defn\?$"):
+    with pytest.raises(
+        ValueError,
+        match=r"^Function Undecorated.run missing attributes, was it "
+        r"decorated with @workflow.run and was its class decorated with @workflow.defn\?$",
+    ):
         await client.start_workflow(Undecorated.run, id="wf", task_queue="tq")
-    with pytest.raises(RuntimeError, match=r"^Signal definition not found on Undecorated.run, is it "
-                       r"decorated with @workflow.signal\?$"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"^Signal definition not found on Undecorated.run, is it "
+        r"decorated with @workflow.signal\?$",
+    ):
         await handle.signal(Undecorated.run)
     with pytest.raises(RuntimeError, match=r"^Query definition not found on Undecorated.run"):
         await handle.query(Undecorated.run)
-    with pytest.raises(TypeError, match="workflow \\(the workflow type name\\) must be a str, not int"):
+    with pytest.raises(
+        TypeError, match="workflow \\(the workflow type name\\) must be a str, not int"
+    ):
         await client.start_workflow(5, id="wf", task_queue="tq")  # type: ignore[arg-type]
     # The start of an update-with-start takes the same forms.
     from temporalio.client import WithStartWorkflowOperation
     from temporalio.common import WorkflowIDConflictPolicy
 
     op = WithStartWorkflowOperation(
-        DecoratedWorkflow.run, 1, id="wf", task_queue="tq",
+        DecoratedWorkflow.run,
+        1,
+        id="wf",
+        task_queue="tq",
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
     )
     assert op._start_workflow_input.workflow == "Decorated"
     assert op._start_workflow_input.ret_type is datetime
     with pytest.raises(ValueError, match=r"^Function Undecorated.run missing attributes"):
         WithStartWorkflowOperation(
-            Undecorated.run, id="wf", task_queue="tq",
+            Undecorated.run,
+            id="wf",
+            task_queue="tq",
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         )
 
 
 # ---- errors: the same calls on both SDKs, the same types and messages ----------------------
 
-ERRORS_SCRIPT = r'''
+ERRORS_SCRIPT = r"""
 import json
 from unittest import mock
 
@@ -506,7 +594,7 @@ for name, call in cases.items():
         out[name] = [type(err).__name__, str(err)]
 out["AsyncActivityCancelledError"] = ["AsyncActivityCancelledError", str(AsyncActivityCancelledError())]
 print(json.dumps(out))
-'''
+"""
 
 
 def _run_errors(python: str, cwd: str) -> Dict[str, Any]:

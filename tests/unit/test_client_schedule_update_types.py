@@ -72,10 +72,19 @@ def test_error_messages_and_classes() -> None:
 
 
 def test_outbound_interceptor_has_the_official_methods() -> None:
-    for name in ("start_workflow_update", "start_update_with_start_workflow",
-                 "create_schedule", "list_schedules", "backfill_schedule", "delete_schedule",
-                 "describe_schedule", "pause_schedule", "trigger_schedule", "unpause_schedule",
-                 "update_schedule"):
+    for name in (
+        "start_workflow_update",
+        "start_update_with_start_workflow",
+        "create_schedule",
+        "list_schedules",
+        "backfill_schedule",
+        "delete_schedule",
+        "describe_schedule",
+        "pause_schedule",
+        "trigger_schedule",
+        "unpause_schedule",
+        "update_schedule",
+    ):
         assert callable(getattr(OutboundInterceptor, name)), name
 
 

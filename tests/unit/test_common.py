@@ -108,9 +108,12 @@ def test_enums_match_the_protos(ours: type, proto_enum: str, prefix: str) -> Non
     from temporalio.api.enums import v1
 
     theirs = {
-        name[len(prefix):]: value
+        name[len(prefix) :]: value
         for name, value in getattr(v1, proto_enum).items()
-        if not (name.endswith("_UNSPECIFIED") and ours is not WorkflowIDReusePolicy
-                and ours is not WorkflowIDConflictPolicy)
+        if not (
+            name.endswith("_UNSPECIFIED")
+            and ours is not WorkflowIDReusePolicy
+            and ours is not WorkflowIDConflictPolicy
+        )
     }
     assert {m.name: m.value for m in ours} == theirs  # type: ignore[attr-defined]

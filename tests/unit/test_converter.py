@@ -149,15 +149,29 @@ def test_proto_unknown_message_type() -> None:
     p = Payload(metadata={"encoding": b"json/protobuf", "messageType": b"no.such.Msg"}, data=b"{}")
     with pytest.raises(ValueError, match="no.such.Msg"):
         dec([p])
-    p = Payload(metadata={"encoding": b"json/protobuf", "messageType": b"temporal.api.common.v1.WorkflowExecution"}, data=b"{nope")
+    p = Payload(
+        metadata={
+            "encoding": b"json/protobuf",
+            "messageType": b"temporal.api.common.v1.WorkflowExecution",
+        },
+        data=b"{nope",
+    )
     with pytest.raises(ValueError, match="Invalid json/protobuf"):
         dec([p])
 
 
 def test_pickle_is_opt_in() -> None:
     encodings = [c.encoding for c in PayloadConverter.default.converters]  # type: ignore[attr-defined]
-    assert encodings == ["binary/null", "binary/plain", "json/protobuf", "binary/protobuf", "json/plain"]
-    dc = DataConverter(CompositePayloadConverter(BinaryNullPayloadConverter(), PicklePayloadConverter()))
+    assert encodings == [
+        "binary/null",
+        "binary/plain",
+        "json/protobuf",
+        "binary/protobuf",
+        "json/plain",
+    ]
+    dc = DataConverter(
+        CompositePayloadConverter(BinaryNullPayloadConverter(), PicklePayloadConverter())
+    )
     (p,) = enc([Plain.A], dc)
     assert meta(p) == {"encoding": b"python/pickle"}
     assert dec([p], dc=dc) == [Plain.A]
@@ -166,11 +180,28 @@ def test_pickle_is_opt_in() -> None:
 
 
 def test_round_trip_many() -> None:
-    values = [None, b"b", "s", 1, 2.5, True, [1, None], {"k": {"n": [1]}}, WorkflowExecution(workflow_id="x")]
+    values = [
+        None,
+        b"b",
+        "s",
+        1,
+        2.5,
+        True,
+        [1, None],
+        {"k": {"n": [1]}},
+        WorkflowExecution(workflow_id="x"),
+    ]
     ps = enc(values)
     assert [meta(p)["encoding"] for p in ps] == [
-        b"binary/null", b"binary/plain", b"json/plain", b"json/plain", b"json/plain",
-        b"json/plain", b"json/plain", b"json/plain", b"json/protobuf",
+        b"binary/null",
+        b"binary/plain",
+        b"json/plain",
+        b"json/plain",
+        b"json/plain",
+        b"json/plain",
+        b"json/plain",
+        b"json/plain",
+        b"json/protobuf",
     ]
     assert dec(ps) == values
     assert enc([]) == [] and dec([]) == []
@@ -211,7 +242,9 @@ def test_unencodable_value_names_its_type() -> None:
         enc([{"nested": [Opaque()]}])
     # a composite without JSON: no converter at all
     dc = DataConverter(CompositePayloadConverter(BinaryNullPayloadConverter()))
-    with pytest.raises(TypeError, match="index 0 of type int cannot be encoded: no payload converter"):
+    with pytest.raises(
+        TypeError, match="index 0 of type int cannot be encoded: no payload converter"
+    ):
         enc([1], dc)
 
 
@@ -242,7 +275,9 @@ class UpperAsync(PayloadConverter):
 
     async def encode(self, *values: Any) -> Any:
         await asyncio.sleep(0)
-        ps = [Payload(metadata={"encoding": b"x/upper"}, data=str(v).upper().encode()) for v in values]
+        ps = [
+            Payload(metadata={"encoding": b"x/upper"}, data=str(v).upper().encode()) for v in values
+        ]
         return ps[0] if len(ps) == 1 else ps
 
     async def decode(self, *payloads: Payload, type_hints: Any = None) -> Any:
@@ -286,8 +321,10 @@ class WrongLength(PayloadConverter):
     def encode(self, *values: Any) -> Any:
         r = [Payload(metadata={"encoding": b"json/plain"}, data=b"1")]  # always one
         if self.is_async:
+
             async def later() -> Any:
                 return r
+
             return later()
         return r
 
@@ -394,7 +431,9 @@ class Recorder(PayloadConverter):
 
 @pytest.mark.parametrize("money", [MoneyConverter(), AsyncMoneyConverter()])
 def test_composite_custom_component(money: PayloadConverter) -> None:
-    pc = CompositePayloadConverter([BinaryNullPayloadConverter(), money, JSONPlainPayloadConverter()])
+    pc = CompositePayloadConverter(
+        [BinaryNullPayloadConverter(), money, JSONPlainPayloadConverter()]
+    )
     assert pc.is_sync is (type(money) is MoneyConverter)
     dc = DataConverter(pc)
     ps = enc([Money(150), None, {"a": 1}], dc)
@@ -421,7 +460,9 @@ def test_composite_order_first_match_wins() -> None:
 
 def test_composite_proto_order() -> None:
     msg = WorkflowExecution(workflow_id="w")
-    binary_first = CompositePayloadConverter(BinaryProtoPayloadConverter(), JSONProtoPayloadConverter())
+    binary_first = CompositePayloadConverter(
+        BinaryProtoPayloadConverter(), JSONProtoPayloadConverter()
+    )
     (p,) = enc([msg], DataConverter(binary_first))
     assert meta(p)["encoding"] == b"binary/protobuf"
     (p,) = enc([msg])
@@ -482,10 +523,10 @@ class Node:
 
 
 def test_type_hinted_dataclass_decode() -> None:
-    inner = Inner(datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone.utc), Color.BLUE, Size.L, uuid.uuid4())
-    outer = Outer(
-        "n", [inner, inner], {"k": inner}, None, (3, "x"), {1: [2], 3: []}, "b", "s"
+    inner = Inner(
+        datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone.utc), Color.BLUE, Size.L, uuid.uuid4()
     )
+    outer = Outer("n", [inner, inner], {"k": inner}, None, (3, "x"), {1: [2], 3: []}, "b", "s")
     ps = enc([outer])
     assert dec(ps, [Outer]) == [outer]
     outer2 = dataclasses.replace(outer, maybe=inner, either=5)
@@ -543,7 +584,9 @@ class ZlibCodec(PayloadCodec):
     async def encode(self, payloads: Sequence[Payload]) -> List[Payload]:
         self.calls += 1
         return [
-            Payload(metadata={"encoding": b"binary/zlib"}, data=zlib.compress(p.SerializeToString()))
+            Payload(
+                metadata={"encoding": b"binary/zlib"}, data=zlib.compress(p.SerializeToString())
+            )
             for p in payloads
         ]
 
@@ -650,7 +693,9 @@ def test_enum_numbers_match_protos() -> None:
         (E.RetryState, pe.RetryState, "RETRY_STATE_"),
         (E.ApplicationErrorCategory, pe.ApplicationErrorCategory, "APPLICATION_ERROR_CATEGORY_"),
     ]:
-        expected = {k[len(prefix):]: v for k, v in theirs.items() if not k.endswith("_UNSPECIFIED")}
+        expected = {
+            k[len(prefix) :]: v for k, v in theirs.items() if not k.endswith("_UNSPECIFIED")
+        }
         got = {m.name: int(m) for m in ours if m.name != "UNSPECIFIED"}
         assert got == expected
 
@@ -674,7 +719,10 @@ def test_decodes_what_other_sdks_write() -> None:
     assert dec([t], [datetime]) == [datetime(2024, 1, 2, 3, 4, 5, 123456, tzinfo=timezone.utc)]
     # TypeScript/Java write protobuf JSON with the same metadata
     pj = Payload(
-        metadata={"encoding": b"json/protobuf", "messageType": b"temporal.api.common.v1.WorkflowExecution"},
+        metadata={
+            "encoding": b"json/protobuf",
+            "messageType": b"temporal.api.common.v1.WorkflowExecution",
+        },
         data=b'{"workflowId": "w", "runId": "r"}',
     )
     assert dec([pj]) == [WorkflowExecution(workflow_id="w", run_id="r")]

@@ -24,15 +24,18 @@ def test_only_the_facade_imports_the_extension() -> None:
             continue
         text = p.read_text()
         if re.search(r"\b_bridge\b", text) and re.search(
-                r"import _bridge|from temporalio\._bridge|temporalio\._bridge", text):
+            r"import _bridge|from temporalio\._bridge|temporalio\._bridge", text
+        ):
             offenders.append(str(p.relative_to(PKG)))
     assert offenders == []
 
 
 def test_importing_the_facade_loads_no_extension() -> None:
-    code = ("import sys, temporalio._core; "
-            "bad = [m for m in sys.modules if m == 'temporalio._bridge' or 'protobuf' in m]; "
-            "print(bad); assert not bad")
+    code = (
+        "import sys, temporalio._core; "
+        "bad = [m for m in sys.modules if m == 'temporalio._bridge' or 'protobuf' in m]; "
+        "print(bad); assert not bad"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
 
 
@@ -50,8 +53,11 @@ def test_events_are_typed() -> None:
 
 def test_completion_kinds_match_the_extension() -> None:
     b = _core.bridge()
-    assert (int(_core.CompletionKind.COMPLETED), int(_core.CompletionKind.FAILED),
-            int(_core.CompletionKind.CANCELLED)) == (b.COMPLETED, b.FAILED, b.CANCELLED)
+    assert (
+        int(_core.CompletionKind.COMPLETED),
+        int(_core.CompletionKind.FAILED),
+        int(_core.CompletionKind.CANCELLED),
+    ) == (b.COMPLETED, b.FAILED, b.CANCELLED)
 
 
 async def test_core_worker_config_and_calls() -> None:
@@ -61,11 +67,18 @@ async def test_core_worker_config_and_calls() -> None:
     sc = await ServiceClient.connect(ConnectConfig("127.0.0.1:1", lazy=True))  # never used
     events: List[Any] = []
     with pytest.raises(ValueError, match="max_cached_workflows"):
-        _core.CoreWorker(sc._core, _notifier(asyncio.get_running_loop()), events.append,
-                         _core.WorkerConfig(task_queue="tq", workflows=True,
-                                            max_cached_workflows=-1))
-    w = _core.CoreWorker(sc._core, _notifier(asyncio.get_running_loop()), events.append,
-                         _core.WorkerConfig(task_queue="tq", workflows=True, activities=False))
+        _core.CoreWorker(
+            sc._core,
+            _notifier(asyncio.get_running_loop()),
+            events.append,
+            _core.WorkerConfig(task_queue="tq", workflows=True, max_cached_workflows=-1),
+        )
+    w = _core.CoreWorker(
+        sc._core,
+        _notifier(asyncio.get_running_loop()),
+        events.append,
+        _core.WorkerConfig(task_queue="tq", workflows=True, activities=False),
+    )
     assert w.complete_activation("no-such-run", b"") is False
     assert w.request_eviction("no-such-run") is False
     assert w.complete(b"no-such-token", _core.CompletionKind.COMPLETED, b"") is False

@@ -46,8 +46,13 @@ class Info:
 
 def test_application_error_fields() -> None:
     err = E.ApplicationError(
-        "boom", "d1", {"k": 2}, type="MyType", non_retryable=True,
-        next_retry_delay=timedelta(seconds=1.5), category=E.ApplicationErrorCategory.BENIGN,
+        "boom",
+        "d1",
+        {"k": 2},
+        type="MyType",
+        non_retryable=True,
+        next_retry_delay=timedelta(seconds=1.5),
+        category=E.ApplicationErrorCategory.BENIGN,
     )
     assert str(err) == "MyType: boom" and err.message == "boom"
     assert str(E.ApplicationError("plain")) == "plain"
@@ -101,8 +106,11 @@ def test_cause_chain_both_ways() -> None:
         top = e
     f = run(dc.encode_failure(top))
     assert [f.message, f.cause.message, f.cause.cause.message] == ["top", "middle", "'k'"]
-    assert [f.application_failure_info.type, f.cause.application_failure_info.type,
-            f.cause.cause.application_failure_info.type] == ["Top", "ValueError", "KeyError"]
+    assert [
+        f.application_failure_info.type,
+        f.cause.application_failure_info.type,
+        f.cause.cause.application_failure_info.type,
+    ] == ["Top", "ValueError", "KeyError"]
     assert not f.cause.cause.HasField("cause")
     assert "inner" in f.cause.cause.stack_trace
     back = run(dc.decode_failure(f))
@@ -160,22 +168,45 @@ def test_every_failure_kind_round_trips() -> None:
         E.TimeoutError("to2", type=None, last_heartbeat_details=[]),
         E.ServerError("srv", non_retryable=True),
         E.ActivityError(
-            "act", scheduled_event_id=1, started_event_id=2, identity="me",
-            activity_type="T", activity_id="id", retry_state=E.RetryState.TIMEOUT,
+            "act",
+            scheduled_event_id=1,
+            started_event_id=2,
+            identity="me",
+            activity_type="T",
+            activity_id="id",
+            retry_state=E.RetryState.TIMEOUT,
         ),
         E.ChildWorkflowError(
-            "child", namespace="ns", workflow_id="w", run_id="r", workflow_type="WT",
-            initiated_event_id=3, started_event_id=4, retry_state=None,
+            "child",
+            namespace="ns",
+            workflow_id="w",
+            run_id="r",
+            workflow_type="WT",
+            initiated_event_id=3,
+            started_event_id=4,
+            retry_state=None,
         ),
     ]
     for exc in cases:
         back = run(dc.decode_failure(run(dc.encode_failure(exc))))
         assert type(back) is type(exc)
         for attr in (
-            "message", "details", "type", "last_heartbeat_details", "non_retryable",
-            "scheduled_event_id", "started_event_id", "identity", "activity_type",
-            "activity_id", "retry_state", "namespace", "workflow_id", "run_id",
-            "workflow_type", "initiated_event_id",
+            "message",
+            "details",
+            "type",
+            "last_heartbeat_details",
+            "non_retryable",
+            "scheduled_event_id",
+            "started_event_id",
+            "identity",
+            "activity_type",
+            "activity_id",
+            "retry_state",
+            "namespace",
+            "workflow_id",
+            "run_id",
+            "workflow_type",
+            "initiated_event_id",
         ):
             if hasattr(exc, attr):
                 assert list_or(getattr(back, attr)) == list_or(getattr(exc, attr)), (exc, attr)
@@ -187,8 +218,13 @@ def list_or(v: Any) -> Any:
 
 def test_activity_error_wraps_application_cause() -> None:
     err = E.ActivityError(
-        "activity error", scheduled_event_id=5, started_event_id=6, identity="i",
-        activity_type="A", activity_id="1", retry_state=E.RetryState.MAXIMUM_ATTEMPTS_REACHED,
+        "activity error",
+        scheduled_event_id=5,
+        started_event_id=6,
+        identity="i",
+        activity_type="A",
+        activity_id="1",
+        retry_state=E.RetryState.MAXIMUM_ATTEMPTS_REACHED,
     )
     err.__cause__ = E.ApplicationError("inner", type="X", non_retryable=True)
     back = run(dc.decode_failure(run(dc.encode_failure(err))))
@@ -238,7 +274,13 @@ def test_encoded_attributes() -> None:
 
 class XorCodec(PayloadCodec):
     async def encode(self, payloads: Sequence[Payload]) -> List[Payload]:
-        return [Payload(metadata={"encoding": b"binary/xor"}, data=bytes(b ^ 0x5A for b in p.SerializeToString())) for p in payloads]
+        return [
+            Payload(
+                metadata={"encoding": b"binary/xor"},
+                data=bytes(b ^ 0x5A for b in p.SerializeToString()),
+            )
+            for p in payloads
+        ]
 
     async def decode(self, payloads: Sequence[Payload]) -> List[Payload]:
         return [Payload.FromString(bytes(b ^ 0x5A for b in p.data)) for p in payloads]
@@ -253,7 +295,10 @@ def test_codec_applies_to_failure_payloads() -> None:
     err.__cause__ = E.TimeoutError("t", type=E.TimeoutType.HEARTBEAT, last_heartbeat_details=["hb"])
     f = run(conv.encode_failure(err))
     assert f.application_failure_info.details.payloads[0].metadata["encoding"] == b"binary/xor"
-    assert f.cause.timeout_failure_info.last_heartbeat_details.payloads[0].metadata["encoding"] == b"binary/xor"
+    assert (
+        f.cause.timeout_failure_info.last_heartbeat_details.payloads[0].metadata["encoding"]
+        == b"binary/xor"
+    )
     assert f.encoded_attributes.metadata["encoding"] == b"binary/xor"
     snapshot = f.SerializeToString()
     back = run(conv.decode_failure(f))
@@ -280,12 +325,15 @@ def test_codec_reaches_every_payloads_field_of_a_failure_chain() -> None:
     run(codec.decode_failure(f))
     assert f.SerializeToString() == original
 
+
 class AsyncJSONish(PayloadConverter):
     """An async top-level converter: strings only, upper-cased on the wire."""
 
     async def encode(self, *values: Any) -> Any:
         await asyncio.sleep(0)
-        return [Payload(metadata={"encoding": b"x/up"}, data=str(v).upper().encode()) for v in values]
+        return [
+            Payload(metadata={"encoding": b"x/up"}, data=str(v).upper().encode()) for v in values
+        ]
 
     async def decode(self, *payloads: Payload) -> Any:
         await asyncio.sleep(0)
@@ -319,8 +367,15 @@ def test_sync_failure_helpers() -> None:
 
 def test_failure_error_base() -> None:
     assert issubclass(E.FailureError, E.TemporalError)
-    for cls in (E.ApplicationError, E.CancelledError, E.TerminatedError, E.TimeoutError,
-                E.ServerError, E.ActivityError, E.ChildWorkflowError):
+    for cls in (
+        E.ApplicationError,
+        E.CancelledError,
+        E.TerminatedError,
+        E.TimeoutError,
+        E.ServerError,
+        E.ActivityError,
+        E.ChildWorkflowError,
+    ):
         assert issubclass(cls, E.FailureError)
     err = E.FailureError("m")
     assert err.message == "m" and err.failure is None and err.cause is None

@@ -22,30 +22,66 @@ from tests.peer.peerhost import _peer_environ, peer_python
 
 # (class name in temporalio.client, method name or "" for the dataclass fields / __init__)
 CHECKED: List[Tuple[str, str]] = [
-    ("Client", "create_schedule"), ("Client", "get_schedule_handle"),
-    ("Client", "list_schedules"), ("Client", "start_update_with_start_workflow"),
+    ("Client", "create_schedule"),
+    ("Client", "get_schedule_handle"),
+    ("Client", "list_schedules"),
+    ("Client", "start_update_with_start_workflow"),
     ("Client", "execute_update_with_start_workflow"),
-    ("ScheduleHandle", "backfill"), ("ScheduleHandle", "delete"), ("ScheduleHandle", "describe"),
-    ("ScheduleHandle", "pause"), ("ScheduleHandle", "unpause"), ("ScheduleHandle", "trigger"),
+    ("ScheduleHandle", "backfill"),
+    ("ScheduleHandle", "delete"),
+    ("ScheduleHandle", "describe"),
+    ("ScheduleHandle", "pause"),
+    ("ScheduleHandle", "unpause"),
+    ("ScheduleHandle", "trigger"),
     ("ScheduleHandle", "update"),
-    ("WorkflowHandle", "execute_update"), ("WorkflowHandle", "start_update"),
+    ("WorkflowHandle", "execute_update"),
+    ("WorkflowHandle", "start_update"),
     ("WorkflowHandle", "get_update_handle"),
-    ("WorkflowUpdateHandle", "result"), ("WorkflowUpdateHandle", "__init__"),
-    ("WithStartWorkflowOperation", "__init__"), ("ScheduleActionStartWorkflow", "__init__"),
+    ("WorkflowUpdateHandle", "result"),
+    ("WorkflowUpdateHandle", "__init__"),
+    ("WithStartWorkflowOperation", "__init__"),
+    ("ScheduleActionStartWorkflow", "__init__"),
     ("ScheduleAsyncIterator", "fetch_next_page"),
-    ("ScheduleDescription", "memo_value"), ("ScheduleListDescription", "memo_value"),
-] + [(name, "") for name in (
-    "Schedule", "ScheduleActionStartWorkflow", "ScheduleSpec", "ScheduleRange", "ScheduleCalendarSpec", "ScheduleIntervalSpec",
-    "SchedulePolicy", "ScheduleState", "ScheduleBackfill", "ScheduleDescription", "ScheduleInfo",
-    "ScheduleActionResult", "ScheduleActionExecutionStartWorkflow", "ScheduleUpdate",
-    "ScheduleUpdateInput", "ScheduleListDescription", "ScheduleListSchedule", "ScheduleListInfo",
-    "ScheduleListState", "ScheduleListActionStartWorkflow",
-    "CreateScheduleInput", "ListSchedulesInput", "BackfillScheduleInput", "DeleteScheduleInput",
-    "DescribeScheduleInput", "PauseScheduleInput", "TriggerScheduleInput",
-    "UnpauseScheduleInput", "UpdateScheduleInput", "StartWorkflowUpdateInput",
-    "UpdateWithStartUpdateWorkflowInput", "UpdateWithStartStartWorkflowInput",
-    "StartWorkflowUpdateWithStartInput",
-)]
+    ("ScheduleDescription", "memo_value"),
+    ("ScheduleListDescription", "memo_value"),
+] + [
+    (name, "")
+    for name in (
+        "Schedule",
+        "ScheduleActionStartWorkflow",
+        "ScheduleSpec",
+        "ScheduleRange",
+        "ScheduleCalendarSpec",
+        "ScheduleIntervalSpec",
+        "SchedulePolicy",
+        "ScheduleState",
+        "ScheduleBackfill",
+        "ScheduleDescription",
+        "ScheduleInfo",
+        "ScheduleActionResult",
+        "ScheduleActionExecutionStartWorkflow",
+        "ScheduleUpdate",
+        "ScheduleUpdateInput",
+        "ScheduleListDescription",
+        "ScheduleListSchedule",
+        "ScheduleListInfo",
+        "ScheduleListState",
+        "ScheduleListActionStartWorkflow",
+        "CreateScheduleInput",
+        "ListSchedulesInput",
+        "BackfillScheduleInput",
+        "DeleteScheduleInput",
+        "DescribeScheduleInput",
+        "PauseScheduleInput",
+        "TriggerScheduleInput",
+        "UnpauseScheduleInput",
+        "UpdateScheduleInput",
+        "StartWorkflowUpdateInput",
+        "UpdateWithStartUpdateWorkflowInput",
+        "UpdateWithStartStartWorkflowInput",
+        "StartWorkflowUpdateWithStartInput",
+    )
+]
 
 # What ours leaves out, and why.
 NOT_SUPPORTED: Dict[str, str] = {
@@ -102,7 +138,10 @@ def _describe_official() -> Dict[str, Any]:
     script = _DESCRIBE + _DUMP.replace("PLACEHOLDER", "describe")
     proc = subprocess.run(
         [peer_python(), "-I", "-c", script, json.dumps(CHECKED)],
-        capture_output=True, text=True, timeout=120, env=_peer_environ(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=_peer_environ(),
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     result: Dict[str, Any] = json.loads(proc.stdout)
@@ -130,8 +169,10 @@ def test_same_parameters_and_fields_as_the_official_sdk(key: str, official: Dict
                 problems.append(f"missing {label}")
         elif my_items[name] != spec and not (
             # a default object of another class (a sentinel, a policy member) is fine
-            all(s.startswith("<") and s not in ("<required>", "<empty>") for s in
-                (my_items[name][-1], spec[-1]))
+            all(
+                s.startswith("<") and s not in ("<required>", "<empty>")
+                for s in (my_items[name][-1], spec[-1])
+            )
         ):
             problems.append(f"{label}: ours {my_items[name]}, official {spec}")
     extra = sorted(set(my_items) - set(their_items))
@@ -156,11 +197,19 @@ print(json.dumps({name: [str(err), [k.__name__ for k in type(err).__mro__]]
 
 def test_same_error_classes_and_messages_as_the_official_sdk() -> None:
     proc = subprocess.run(
-        [peer_python(), "-I", "-c", _ERRORS], capture_output=True, text=True, timeout=120,
+        [peer_python(), "-I", "-c", _ERRORS],
+        capture_output=True,
+        text=True,
+        timeout=120,
         env=_peer_environ(),
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     scope: Dict[str, Any] = {}
-    exec(_ERRORS.replace("import temporalio.client as c", "c = CLIENT").replace(
-        "print(json.dumps(", "RESULT = (json.dumps("), {**scope, "CLIENT": ours}, scope)
+    exec(
+        _ERRORS.replace("import temporalio.client as c", "c = CLIENT").replace(
+            "print(json.dumps(", "RESULT = (json.dumps("
+        ),
+        {**scope, "CLIENT": ours},
+        scope,
+    )
     assert json.loads(scope["RESULT"]) == json.loads(proc.stdout)

@@ -74,9 +74,11 @@ def test_import_temporalio_loads_no_protobuf_or_extension() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, temporalio, temporalio.client; "
-            "bad = [m for m in sys.modules if m.startswith(('google.protobuf', 'temporalio.api', "
-            "'temporalio._bridge'))]; print(bad); assert not bad")
+    code = (
+        "import sys, temporalio, temporalio.client; "
+        "bad = [m for m in sys.modules if m.startswith(('google.protobuf', 'temporalio.api', "
+        "'temporalio._bridge'))]; print(bad); assert not bad"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
@@ -112,7 +114,9 @@ def test_status_details_choose_the_subclass_and_fill_its_fields() -> None:
     detail = ResourceExhaustedFailure(
         cause=ResourceExhaustedCause.RESOURCE_EXHAUSTED_CAUSE_RPS_LIMIT
     ).SerializeToString()
-    err = rpc_error(8, "slow down", _status_bytes(8, [(prefix + "ResourceExhaustedFailure", detail)]))
+    err = rpc_error(
+        8, "slow down", _status_bytes(8, [(prefix + "ResourceExhaustedFailure", detail)])
+    )
     assert isinstance(err, ResourceExhaustedError)
     assert err.status == RPCStatusCode.RESOURCE_EXHAUSTED
     assert err.exhausted_cause == ResourceExhaustedCause.RESOURCE_EXHAUSTED_CAUSE_RPS_LIMIT
@@ -122,7 +126,6 @@ def test_status_details_choose_the_subclass_and_fill_its_fields() -> None:
     assert isinstance(empty, QueryFailedError)
     assert empty.raw_details == [(prefix + "QueryFailedFailure", b"")]
     assert len(empty.details) == 1
-
 
 
 def test_errors_show_under_temporalio_service() -> None:
@@ -155,6 +158,7 @@ def test_names_outside_all_stay_importable() -> None:
         _notifier _core_runtime _metadata_pairs _timeout_ms""".split()
     assert [n for n in names if not hasattr(service, n)] == []
 
+
 def test_version_is_the_package_version() -> None:
     import importlib.metadata
 
@@ -164,16 +168,25 @@ def test_version_is_the_package_version() -> None:
     assert temporalio.service.__version__ == temporalio.__version__
     assert temporalio.service.__version__ == importlib.metadata.version("temporalio-c")
 
+
 # ---- secrets stay out of reprs and messages; bad keys and headers are refused when set ----
 
 SECRET = "sk-THE-SECRET-api-key-1234"
-KEY_PEM = (b"-----BEGIN PRIVATE KEY-----\nTHEPRIVATEKEYMATERIALdGhpcyBpcyBzZWNyZXQ=\n"
-           b"-----END PRIVATE KEY-----\n")
+KEY_PEM = (
+    b"-----BEGIN PRIVATE KEY-----\nTHEPRIVATEKEYMATERIALdGhpcyBpcyBzZWNyZXQ=\n"
+    b"-----END PRIVATE KEY-----\n"
+)
 
 
 def test_tls_config_repr_redacts_the_private_key() -> None:
-    r = repr(TLSConfig(server_root_ca_cert=b"-----BEGIN CERTIFICATE-----\n", domain="d",
-                       client_cert=b"-----BEGIN CERTIFICATE-----\n", client_private_key=KEY_PEM))
+    r = repr(
+        TLSConfig(
+            server_root_ca_cert=b"-----BEGIN CERTIFICATE-----\n",
+            domain="d",
+            client_cert=b"-----BEGIN CERTIFICATE-----\n",
+            client_private_key=KEY_PEM,
+        )
+    )
     assert "THEPRIVATEKEYMATERIAL" not in r
     assert "client_private_key=<redacted>" in r and "domain='d'" in r
     assert "client_private_key=None" in repr(TLSConfig())
@@ -186,12 +199,17 @@ def test_tls_config_repr_redacts_the_private_key() -> None:
 
 async def test_connection_config_repr_redacts_the_api_key_and_metadata_values() -> None:
     client = await Client.connect(
-        "127.0.0.1:1", api_key=SECRET, lazy=True,
+        "127.0.0.1:1",
+        api_key=SECRET,
+        lazy=True,
         rpc_metadata={"x-auth-token": "tok-SECRET-value"},
     )
     try:
-        for text in (repr(client.service_client.config), repr(client.config()),
-                     str(client.service_client.config)):
+        for text in (
+            repr(client.service_client.config),
+            repr(client.config()),
+            str(client.service_client.config),
+        ):
             assert SECRET not in text and "tok-SECRET-value" not in text, text
         r = repr(client.service_client.config)
         assert "api_key=<redacted>" in r and "'x-auth-token': <redacted>" in r
@@ -202,8 +220,14 @@ async def test_connection_config_repr_redacts_the_api_key_and_metadata_values() 
 
 async def test_a_str_private_key_given_as_a_path_is_not_quoted_in_the_error() -> None:
     with pytest.raises(ValueError, match="client_private_key: cannot read the path given") as info:
-        await Client.connect("127.0.0.1:1", lazy=True, tls=TLSConfig(
-            client_cert=b"-----BEGIN CERTIFICATE-----\n", client_private_key="THEPRIVATEKEYMATERIAL"))
+        await Client.connect(
+            "127.0.0.1:1",
+            lazy=True,
+            tls=TLSConfig(
+                client_cert=b"-----BEGIN CERTIFICATE-----\n",
+                client_private_key="THEPRIVATEKEYMATERIAL",
+            ),
+        )
     assert "THEPRIVATEKEY" not in str(info.value)
 
 
@@ -245,8 +269,9 @@ async def test_metadata_a_header_cannot_carry_is_refused_when_set() -> None:
         with pytest.raises(ValueError, match=match):
             client.rpc_metadata = {"x-team": "blue\nred"}
         with pytest.raises(ValueError, match=match):  # per call, before anything is sent
-            await client.service.get_system_info(GetSystemInfoRequest(),
-                                                 metadata={"x-team": "blue\n"})
+            await client.service.get_system_info(
+                GetSystemInfoRequest(), metadata={"x-team": "blue\n"}
+            )
         with pytest.raises(ValueError, match="the byte 0xff at position 0"):
             client.rpc_metadata = {"x-raw": b"\xff"}
         client.rpc_metadata = {"x-raw-bin": b"\xff\n"}  # binary keys carry any byte

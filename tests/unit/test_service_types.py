@@ -40,9 +40,22 @@ def test_mypy_sees_request_and_response_types(tmp_path: Path) -> None:
     (tmp_path / "snippet.py").write_text(SNIPPET)
     (tmp_path / "mypy.ini").write_text("[mypy]\n")
     proc = subprocess.run(
-        [sys.executable, "-m", "mypy", "--config-file", "mypy.ini", "--cache-dir",
-         str(tmp_path / "cache"), "--no-error-summary", "--hide-error-context", "snippet.py"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=240,
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--config-file",
+            "mypy.ini",
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            "--no-error-summary",
+            "--hide-error-context",
+            "snippet.py",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=240,
     )
     lines = [line.split(": ", 1)[1] for line in proc.stdout.splitlines()]
     ws = "temporalio.api.workflowservice.v1.request_response_pb2"
@@ -59,21 +72,32 @@ def test_mypy_sees_request_and_response_types(tmp_path: Path) -> None:
         "  [arg-type]",
     ], proc.stdout + proc.stderr
     assert [line.split(":")[1] for line in proc.stdout.splitlines()] == [
-        "9", "10", "11", "12", "13", "14"
+        "9",
+        "10",
+        "11",
+        "12",
+        "13",
+        "14",
     ]
 
 
 def _stub_signatures() -> dict:
     """``{class: {method: (request, response)}}`` of the generated stub."""
-    stub = next(Path(p) / "_service_rpcs.pyi" for p in temporalio.api.__path__
-                if (Path(p) / "_service_rpcs.pyi").exists())
+    stub = next(
+        Path(p) / "_service_rpcs.pyi"
+        for p in temporalio.api.__path__
+        if (Path(p) / "_service_rpcs.pyi").exists()
+    )
     out: dict = {}
     for cls in ast.parse(stub.read_text()).body:
         if isinstance(cls, ast.ClassDef):
             out[cls.name] = {
-                f.name: (ast.unparse(f.args.args[1].annotation).split(".")[-1],  # type: ignore[union-attr]
-                         ast.unparse(f.returns).split(".")[-1])  # type: ignore[arg-type]
-                for f in cls.body if isinstance(f, ast.AsyncFunctionDef)
+                f.name: (
+                    ast.unparse(f.args.args[1].annotation).split(".")[-1],  # type: ignore[union-attr]
+                    ast.unparse(f.returns).split(".")[-1],
+                )  # type: ignore[arg-type]
+                for f in cls.body
+                if isinstance(f, ast.AsyncFunctionDef)
             }
     return out
 
@@ -84,8 +108,7 @@ def test_the_stub_has_every_rpc_with_the_descriptor_types(cls: type) -> None:
 
     pb = importlib.import_module(cls._module)  # type: ignore[attr-defined]
     service = pb.DESCRIPTOR.services_by_name[cls._service]  # type: ignore[attr-defined]
-    want = {_snake(m.name):
-            (m.input_type.name, m.output_type.name) for m in service.methods}
+    want = {_snake(m.name): (m.input_type.name, m.output_type.name) for m in service.methods}
     assert _stub_signatures()[f"{cls.__name__}RPCs"] == want
     assert sorted(want) == sorted(cls.rpc_names())  # type: ignore[attr-defined]
 

@@ -52,34 +52,52 @@ class Both(temporalio.client.Interceptor, temporalio.worker.Interceptor):
 
 def test_names_and_shapes_follow_the_official_sdk() -> None:
     assert [f.name for f in dataclasses.fields(ExecuteActivityInput)] == [
-        "fn", "args", "executor", "headers",
+        "fn",
+        "args",
+        "executor",
+        "headers",
     ]
     assert set(temporalio.worker.__all__) >= {
-        "Interceptor", "ActivityInboundInterceptor", "ActivityOutboundInterceptor",
-        "ExecuteActivityInput", "Worker",
+        "Interceptor",
+        "ActivityInboundInterceptor",
+        "ActivityOutboundInterceptor",
+        "ExecuteActivityInput",
+        "Worker",
     }
 
 
 def test_a_non_interceptor_fails_at_construction_naming_its_position() -> None:
-    with pytest.raises(TypeError, match=r"interceptors\[1\] is a object .*not a temporalio.worker.Interceptor"):
+    with pytest.raises(
+        TypeError, match=r"interceptors\[1\] is a object .*not a temporalio.worker.Interceptor"
+    ):
         Worker(client(), task_queue="tq", activities={"a": a}, interceptors=[Mine(), object()])
 
 
 def test_a_client_only_interceptor_given_to_a_worker_is_rejected() -> None:
     with pytest.raises(TypeError, match=r"interceptors\[0\] is a Interceptor"):
-        Worker(client(), task_queue="tq", activities={"a": a},
-               interceptors=[temporalio.client.Interceptor()])
+        Worker(
+            client(),
+            task_queue="tq",
+            activities={"a": a},
+            interceptors=[temporalio.client.Interceptor()],
+        )
 
 
 def test_an_interceptor_class_instead_of_an_instance_is_rejected_with_a_hint() -> None:
-    with pytest.raises(TypeError, match=r"interceptors\[0\] is the class Mine, not an instance: write Mine\(\)"):
+    with pytest.raises(
+        TypeError, match=r"interceptors\[0\] is the class Mine, not an instance: write Mine\(\)"
+    ):
         Worker(client(), task_queue="tq", activities={"a": a}, interceptors=[Mine])
 
 
 def test_an_inbound_link_class_is_rejected_with_a_hint() -> None:
     with pytest.raises(TypeError, match=r"interceptors\[0\].*intercept_activity\(next\) returns"):
-        Worker(client(), task_queue="tq", activities={"a": a},
-               interceptors=[ActivityInboundInterceptor])
+        Worker(
+            client(),
+            task_queue="tq",
+            activities={"a": a},
+            interceptors=[ActivityInboundInterceptor],
+        )
 
 
 def test_interceptors_must_be_a_list() -> None:
@@ -90,7 +108,10 @@ def test_interceptors_must_be_a_list() -> None:
 def test_worker_takes_the_client_interceptors_that_are_worker_interceptors_first() -> None:
     both, own = Both(), Mine()
     c = client(interceptors=[temporalio.client.Interceptor(), both])
-    assert Worker(c, task_queue="tq", activities={"a": a}, interceptors=[own]).interceptors == [both, own]
+    assert Worker(c, task_queue="tq", activities={"a": a}, interceptors=[own]).interceptors == [
+        both,
+        own,
+    ]
     assert Worker(client(), task_queue="tq", activities={"a": a}).interceptors == []
 
 
@@ -188,8 +209,9 @@ async def test_child_info_is_answered_by_the_worker_even_when_large() -> None:
 
     def on_info(owner: Any) -> activity.Info:
         asked.append((owner, threading.current_thread() is threading.main_thread(), os.getpid()))
-        return dataclasses.replace(INFO, activity_type="from-worker", attempt=len(asked),
-                                   heartbeat_details=big)
+        return dataclasses.replace(
+            INFO, activity_type="from-worker", attempt=len(asked), heartbeat_details=big
+        )
 
     hub = _process.ProcessHub(asyncio.get_running_loop(), lambda o, d: None, on_info)
     try:
@@ -230,8 +252,14 @@ async def test_a_child_whose_worker_is_gone_gets_the_info_it_started_with() -> N
     key = hub.register(Owner())
     loop = asyncio.get_running_loop()
     fut = loop.run_in_executor(
-        None, _process.run_activity, read_info_after_the_worker_is_gone, (gone,),
-        dataclasses.replace(INFO, activity_type="at-start"), hub.address, key, True,
+        None,
+        _process.run_activity,
+        read_info_after_the_worker_is_gone,
+        (gone,),
+        dataclasses.replace(INFO, activity_type="at-start"),
+        hub.address,
+        key,
+        True,
     )
     while not hub.started(key):
         await asyncio.sleep(0.01)

@@ -85,8 +85,13 @@ def test_executor_of_the_wrong_kind_is_rejected() -> None:
     with pytest.raises(ValueError, match="max_concurrent_activities"):
         Worker(client(), task_queue="tq", max_concurrent_activities=0)
     with concurrent.futures.ThreadPoolExecutor(1) as ex:
-        Worker(client(), task_queue="tq", activities={"a": a}, activity_executor=ex,
-               graceful_shutdown_timeout=timedelta(seconds=1))
+        Worker(
+            client(),
+            task_queue="tq",
+            activities={"a": a},
+            activity_executor=ex,
+            graceful_shutdown_timeout=timedelta(seconds=1),
+        )
 
 
 def test_activity_functions_raise_outside_an_activity() -> None:
@@ -103,15 +108,25 @@ def sync_module_level(x: int) -> int:
 
 def test_process_pool_rejects_an_activity_that_does_not_pickle() -> None:
     with concurrent.futures.ProcessPoolExecutor(1) as pool:
-        Worker(client(), task_queue="tq", activities={"ok": sync_module_level, "async_ok": a},
-               activity_executor=pool)
-        with pytest.raises(TypeError, match="activity 'local' cannot run in a process pool: it does not pickle"):
-            Worker(client(), task_queue="tq", activities={"local": lambda x: x}, activity_executor=pool)
+        Worker(
+            client(),
+            task_queue="tq",
+            activities={"ok": sync_module_level, "async_ok": a},
+            activity_executor=pool,
+        )
+        with pytest.raises(
+            TypeError, match="activity 'local' cannot run in a process pool: it does not pickle"
+        ):
+            Worker(
+                client(), task_queue="tq", activities={"local": lambda x: x}, activity_executor=pool
+            )
 
 
 def test_process_pool_is_no_async_activity_executor() -> None:
     with concurrent.futures.ProcessPoolExecutor(1) as pool:
-        with pytest.raises(TypeError, match="async_activity_executor must run callables in this process"):
+        with pytest.raises(
+            TypeError, match="async_activity_executor must run callables in this process"
+        ):
             Worker(client(), task_queue="tq", activities={"a": a}, async_activity_executor=pool)
 
 
@@ -162,30 +177,60 @@ def test_default_slots_are_capped_by_the_executor_the_activities_use() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # the default never warns
         with concurrent.futures.ThreadPoolExecutor(3) as ex:
-            assert Worker(client(), task_queue="tq", activities={"s": sync_act},
-                          activity_executor=ex).max_concurrent_activities == 3
+            assert (
+                Worker(
+                    client(), task_queue="tq", activities={"s": sync_act}, activity_executor=ex
+                ).max_concurrent_activities
+                == 3
+            )
             # async activities alone do not use activity_executor
-            assert Worker(client(), task_queue="tq", activities={"b": a},
-                          activity_executor=ex).max_concurrent_activities == 100
-            assert Worker(client(), task_queue="tq", activities={"b": a},
-                          async_activity_executor=ex).max_concurrent_activities == 3
+            assert (
+                Worker(
+                    client(), task_queue="tq", activities={"b": a}, activity_executor=ex
+                ).max_concurrent_activities
+                == 100
+            )
+            assert (
+                Worker(
+                    client(), task_queue="tq", activities={"b": a}, async_activity_executor=ex
+                ).max_concurrent_activities
+                == 3
+            )
         with concurrent.futures.ThreadPoolExecutor(7) as ex:
             with concurrent.futures.ThreadPoolExecutor(2) as ex2:
-                assert Worker(client(), task_queue="tq", activities={"s": sync_act, "b": a},
-                              activity_executor=ex,
-                              async_activity_executor=ex2).max_concurrent_activities == 2
-        assert Worker(client(), task_queue="tq",
-                      activities={"s": sync_act}).max_concurrent_activities == 100
+                assert (
+                    Worker(
+                        client(),
+                        task_queue="tq",
+                        activities={"s": sync_act, "b": a},
+                        activity_executor=ex,
+                        async_activity_executor=ex2,
+                    ).max_concurrent_activities
+                    == 2
+                )
+        assert (
+            Worker(client(), task_queue="tq", activities={"s": sync_act}).max_concurrent_activities
+            == 100
+        )
         with concurrent.futures.ThreadPoolExecutor(500) as ex:
-            assert Worker(client(), task_queue="tq", activities={"s": sync_act},
-                          activity_executor=ex).max_concurrent_activities == 100
+            assert (
+                Worker(
+                    client(), task_queue="tq", activities={"s": sync_act}, activity_executor=ex
+                ).max_concurrent_activities
+                == 100
+            )
 
 
 def test_explicit_slots_above_the_executor_capacity_warn_as_the_official_sdk() -> None:
     with concurrent.futures.ThreadPoolExecutor(1) as ex:
         with pytest.warns(UserWarning) as record:
-            w = Worker(client(), task_queue="tq", activities={"s": sync_act}, activity_executor=ex,
-                       max_concurrent_activities=5)
+            w = Worker(
+                client(),
+                task_queue="tq",
+                activities={"s": sync_act},
+                activity_executor=ex,
+                max_concurrent_activities=5,
+            )
         assert w.max_concurrent_activities == 5  # kept: the user said so
         assert [str(r.message) for r in record] == [
             "Worker max_concurrent_activities is 5 but activity_executor's max_workers is only 1"
@@ -195,5 +240,10 @@ def test_explicit_slots_above_the_executor_capacity_warn_as_the_official_sdk() -
 
         with warnings.catch_warnings():
             warnings.simplefilter("error")
-            Worker(client(), task_queue="tq", activities={"s": sync_act}, activity_executor=ex,
-                   max_concurrent_activities=1)
+            Worker(
+                client(),
+                task_queue="tq",
+                activities={"s": sync_act},
+                activity_executor=ex,
+                max_concurrent_activities=1,
+            )

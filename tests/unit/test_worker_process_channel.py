@@ -30,7 +30,9 @@ INFO = ActivityEnvironment.default_info()
 
 async def run_child(hub: _process.ProcessHub, key: bytes, fn: Any, *args: Any) -> Tuple[bool, Any]:
     loop = asyncio.get_running_loop()
-    ok, data = await loop.run_in_executor(None, _process.run_activity, fn, args, INFO, hub.address, key)
+    ok, data = await loop.run_in_executor(
+        None, _process.run_activity, fn, args, INFO, hub.address, key
+    )
     return ok, pickle.loads(data)
 
 
@@ -65,7 +67,9 @@ async def test_socket_lives_in_a_private_directory(hub_and_beats: Any) -> None:
     assert stat.S_IMODE(mode) == 0o700
 
 
-async def test_heartbeats_reach_the_worker_before_the_outcome_is_handled(hub_and_beats: Any) -> None:
+async def test_heartbeats_reach_the_worker_before_the_outcome_is_handled(
+    hub_and_beats: Any,
+) -> None:
     hub, beats = hub_and_beats
     owner = Owner()
     key = hub.register(owner)
@@ -108,7 +112,9 @@ async def test_a_cancel_reaches_the_child(hub_and_beats: Any) -> None:
     assert ok and value == "cancelled: activity cancelled (cancel_requested) / True"
 
 
-async def test_a_cancel_before_the_child_connects_is_delivered_with_ready(hub_and_beats: Any) -> None:
+async def test_a_cancel_before_the_child_connects_is_delivered_with_ready(
+    hub_and_beats: Any,
+) -> None:
     hub, _ = hub_and_beats
     owner = Owner()
     owner.cancel.set("worker_shutdown")
@@ -166,7 +172,9 @@ class Unloadable(Exception):
 def test_outcomes_that_do_not_pickle_become_clear_errors() -> None:
     err = pickle.loads(_process._dump_error(Unloadable(1, 2)))
     assert isinstance(err, ApplicationError) and err.type == "Unloadable" and err.message == "1+2"
-    kept = pickle.loads(_process._dump_error(ApplicationError("m", {"d": 1}, type="T", non_retryable=True)))
+    kept = pickle.loads(
+        _process._dump_error(ApplicationError("m", {"d": 1}, type="T", non_retryable=True))
+    )
     assert (kept.type, list(kept.details), kept.non_retryable) == ("T", [{"d": 1}], True)
     with pytest.raises(ApplicationError, match="did not unpickle in the worker"):
         _process.load_outcome(True, b"garbage")

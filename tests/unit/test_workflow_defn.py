@@ -72,6 +72,7 @@ def test_name_and_dynamic() -> None:
 
 def test_missing_run_fails_at_defn() -> None:
     with pytest.raises(ValueError, match="Invalid workflow class: Missing @workflow.run method"):
+
         @workflow.defn
         class NoRun:
             async def run(self) -> None:
@@ -80,6 +81,7 @@ def test_missing_run_fails_at_defn() -> None:
 
 def test_run_not_async_fails() -> None:
     with pytest.raises(ValueError, match="Workflow run method must be an async function"):
+
         class Sync:
             @workflow.run
             def run(self) -> None:
@@ -96,6 +98,7 @@ def test_not_a_class_fails() -> None:
 
 def test_two_handlers_of_one_name_fail() -> None:
     with pytest.raises(ValueError, match="Multiple signal methods found for dup"):
+
         @workflow.defn
         class Dup:
             @workflow.run
@@ -111,6 +114,7 @@ def test_two_handlers_of_one_name_fail() -> None:
                 pass
 
     with pytest.raises(ValueError, match="Multiple query methods found for q"):
+
         @workflow.defn
         class DupQ:
             @workflow.run
@@ -128,6 +132,7 @@ def test_two_handlers_of_one_name_fail() -> None:
 
 def test_two_runs_and_several_issues_are_all_named() -> None:
     with pytest.raises(ValueError, match="Multiple @workflow.run methods found"):
+
         @workflow.defn
         class TwoRuns:
             @workflow.run
@@ -140,7 +145,10 @@ def test_two_runs_and_several_issues_are_all_named() -> None:
 
 
 def test_init_must_match_run() -> None:
-    with pytest.raises(ValueError, match="@workflow.init and @workflow.run method parameters do not match"):
+    with pytest.raises(
+        ValueError, match="@workflow.init and @workflow.run method parameters do not match"
+    ):
+
         @workflow.defn
         class Mismatch:
             @workflow.init
@@ -157,12 +165,14 @@ def test_init_must_match_run() -> None:
 
 def test_async_query_and_bad_dynamic_handler_fail() -> None:
     with pytest.raises(ValueError, match="Query handlers must not be async"):
+
         class Q:
             @workflow.query
             async def q(self) -> int:
                 return 1
 
     with pytest.raises(RuntimeError, match="Dynamic handler must have 3 arguments"):
+
         class S:
             @workflow.signal(dynamic=True)
             def s(self, a: str, b: int, c: int) -> None:
@@ -176,8 +186,14 @@ def test_defn_twice_fails() -> None:
 
 def test_api_outside_a_workflow() -> None:
     assert workflow.in_workflow() is False
-    for fn in (workflow.info, workflow.now, workflow.random, workflow.uuid4, workflow.memo,
-               workflow.unsafe.is_replaying):
+    for fn in (
+        workflow.info,
+        workflow.now,
+        workflow.random,
+        workflow.uuid4,
+        workflow.memo,
+        workflow.unsafe.is_replaying,
+    ):
         with pytest.raises(TemporalError, match="Not in workflow event loop"):
             fn()
     with pytest.raises(TemporalError, match="Not in workflow event loop"):

@@ -39,8 +39,10 @@ class Hello:
     async def run(self, name: str) -> str:
         info = workflow.info()
         assert workflow.in_workflow()
-        return f"Hello, {name}! {info.workflow_type} {info.workflow_id} {info.run_id} " \
-               f"{info.namespace} {info.task_queue} {workflow.now().isoformat()} {workflow.time()}"
+        return (
+            f"Hello, {name}! {info.workflow_type} {info.workflow_id} {info.run_id} "
+            f"{info.namespace} {info.task_queue} {workflow.now().isoformat()} {workflow.time()}"
+        )
 
 
 def test_hello_initialize_gives_complete_command() -> None:
@@ -48,9 +50,7 @@ def test_hello_initialize_gives_complete_command() -> None:
     c = h.activate(init("Hello", "you"))
     assert commands(c) == ["complete_workflow_execution"]
     when = datetime.fromtimestamp(T0, timezone.utc)
-    assert result_of(c) == (
-        f"Hello, you! Hello wid run1 default tq {when.isoformat()} {float(T0)}"
-    )
+    assert result_of(c) == (f"Hello, you! Hello wid run1 default tq {when.isoformat()} {float(T0)}")
     assert c.run_id == "run1"
 
 
@@ -122,8 +122,10 @@ def test_asyncio_wait_for_uses_timers_and_cancels_the_loser() -> None:
     h = Harness(WaitFor)
     c = h.activate(init("WaitFor"))
     assert commands(c) == ["start_timer", "start_timer"]
-    durations = {x.start_timer.seq: x.start_timer.start_to_fire_timeout.ToTimedelta()
-                 for x in c.successful.commands}
+    durations = {
+        x.start_timer.seq: x.start_timer.start_to_fire_timeout.ToTimedelta()
+        for x in c.successful.commands
+    }
     # wait_for's own timeout timer first, then the sleep's (when its task first runs)
     assert durations == {1: timedelta(seconds=5), 2: timedelta(seconds=100)}
     c = h.activate(fire_timer(1), advance=5)
@@ -167,7 +169,12 @@ def test_activity_scheduled_with_every_option_and_resolved() -> None:
     c = h.activate(init("OneActivity", "Ann"))
     assert commands(c) == ["schedule_activity"]
     sa = c.successful.commands[0].schedule_activity
-    assert (sa.seq, sa.activity_type, sa.activity_id, sa.task_queue) == (1, "say", "my-id", "other-tq")
+    assert (sa.seq, sa.activity_type, sa.activity_id, sa.task_queue) == (
+        1,
+        "say",
+        "my-id",
+        "other-tq",
+    )
     assert [value(p) for p in sa.arguments] == ["Ann"]
     assert sa.start_to_close_timeout.ToTimedelta() == timedelta(seconds=5)
     assert sa.schedule_to_close_timeout.ToTimedelta() == timedelta(seconds=50)
@@ -191,7 +198,8 @@ class CancelActivity:
     @workflow.run
     async def run(self) -> str:
         handle = workflow.start_activity(
-            "slow", start_to_close_timeout=timedelta(seconds=30),
+            "slow",
+            start_to_close_timeout=timedelta(seconds=30),
             cancellation_type=workflow.ActivityCancellationType.TRY_CANCEL,
         )
         assert isinstance(handle, workflow.ActivityHandle)
@@ -240,7 +248,9 @@ class Signals:
     def other(self, name: str, args: Sequence[RawValue]) -> None:
         if name == "late":  # never: the dynamic handler is not used once "late" exists
             raise AssertionError
-        self.got.append(f"dyn:{name}:{workflow.payload_converter().from_payloads([args[0].payload])[0]}")
+        self.got.append(
+            f"dyn:{name}:{workflow.payload_converter().from_payloads([args[0].payload])[0]}"
+        )
 
 
 def test_signals_before_and_after_handlers_exist() -> None:
@@ -354,7 +364,9 @@ def test_wait_condition_times_out_with_a_timer() -> None:
     h = Harness(Condition)
     c = h.activate(init("Condition"))
     assert commands(c) == ["start_timer"]
-    assert c.successful.commands[0].start_timer.start_to_fire_timeout.ToTimedelta() == timedelta(seconds=30)
+    assert c.successful.commands[0].start_timer.start_to_fire_timeout.ToTimedelta() == timedelta(
+        seconds=30
+    )
     assert result_of(h.activate(fire_timer(1), advance=30)) == "timeout"
 
 
@@ -510,14 +522,21 @@ class Memo:
         before = dict(workflow.memo())
         workflow.upsert_memo({"b": 2, "a": None})
         workflow.upsert_search_attributes({"CustomKeywordField": ["kw"]})
-        return [before, workflow.memo_value("b"), workflow.memo_value("a", "gone"),
-                workflow.info().search_attributes["CustomKeywordField"]]
+        return [
+            before,
+            workflow.memo_value("b"),
+            workflow.memo_value("a", "gone"),
+            workflow.info().search_attributes["CustomKeywordField"],
+        ]
 
 
 def test_memo_and_search_attribute_upserts() -> None:
     c = Harness(Memo).activate(init("Memo", memo={"a": 1}))
-    assert commands(c) == ["modify_workflow_properties", "upsert_workflow_search_attributes",
-                           "complete_workflow_execution"]
+    assert commands(c) == [
+        "modify_workflow_properties",
+        "upsert_workflow_search_attributes",
+        "complete_workflow_execution",
+    ]
     fields = c.successful.commands[0].modify_workflow_properties.upserted_memo.fields
     assert value(fields["b"]) == 2 and value(fields["a"]) is None
     sa = c.successful.commands[1].upsert_workflow_search_attributes.search_attributes.indexed_fields
@@ -534,7 +553,9 @@ class Logs:
         workflow.logger.info("second")
 
 
-def test_logger_adds_workflow_details_and_is_silent_while_replaying(caplog: pytest.LogCaptureFixture) -> None:
+def test_logger_adds_workflow_details_and_is_silent_while_replaying(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     h = Harness(Logs)
     with caplog.at_level(logging.INFO, logger="temporalio.workflow"):
         h.activate(init("Logs"), replaying=True)
@@ -585,8 +606,12 @@ class Timeout:
         except TimeoutError:
             pass
         info = workflow.info()
-        return [workflow.time(), info.get_current_history_length(), info.is_continue_as_new_suggested(),
-                workflow.unsafe.is_replaying()]
+        return [
+            workflow.time(),
+            info.get_current_history_length(),
+            info.is_continue_as_new_suggested(),
+            workflow.unsafe.is_replaying(),
+        ]
 
 
 def test_asyncio_timeout_uses_a_timer() -> None:
@@ -594,9 +619,14 @@ def test_asyncio_timeout_uses_a_timer() -> None:
     c = h.activate(init("Timeout"))
     assert commands(c) == ["start_timer", "start_timer"]
     assert {x.start_timer.start_to_fire_timeout.ToTimedelta() for x in c.successful.commands} == {
-        timedelta(seconds=3), timedelta(seconds=50)}
-    three = [x.start_timer.seq for x in c.successful.commands
-             if x.start_timer.start_to_fire_timeout.ToTimedelta() == timedelta(seconds=3)][0]
+        timedelta(seconds=3),
+        timedelta(seconds=50),
+    }
+    three = [
+        x.start_timer.seq
+        for x in c.successful.commands
+        if x.start_timer.start_to_fire_timeout.ToTimedelta() == timedelta(seconds=3)
+    ][0]
     act = h.activation(fire_timer(three), advance=3, replaying=True)
     act.history_length = 8
     act.continue_as_new_suggested = True
@@ -647,8 +677,12 @@ class CallableActivity:
 class MethodAndClass:
     @workflow.run
     async def run(self) -> List[int]:
-        a = await workflow.execute_activity_method(MyActivities.do, 1, start_to_close_timeout=timedelta(seconds=1))
-        b = await workflow.execute_activity_class(CallableActivity, 2, start_to_close_timeout=timedelta(seconds=1))
+        a = await workflow.execute_activity_method(
+            MyActivities.do, 1, start_to_close_timeout=timedelta(seconds=1)
+        )
+        b = await workflow.execute_activity_class(
+            CallableActivity, 2, start_to_close_timeout=timedelta(seconds=1)
+        )
         t = asyncio.get_running_loop().create_task(asyncio.sleep(1))
         t.cancel()
         try:

@@ -55,7 +55,9 @@ def test_deadlock_fails_the_activation_naming_the_workflow_and_its_stack() -> No
     elapsed = time.monotonic() - started
     assert c.HasField("failed")
     msg = c.failed.failure.message
-    assert msg.startswith("[TMPRL1101] Potential deadlock detected: workflow Stuck (ID wid, run ID run1)")
+    assert msg.startswith(
+        "[TMPRL1101] Potential deadlock detected: workflow Stuck (ID wid, run ID run1)"
+    )
     assert "didn't yield within 0.5 second(s)" in msg
     assert "time.sleep(3)" in msg and "time.sleep(3)" in c.failed.failure.stack_trace
     assert elapsed < 2.5, "the activation was not abandoned at the deadlock timeout"
@@ -69,9 +71,14 @@ def test_deadlock_fails_the_activation_naming_the_workflow_and_its_stack() -> No
 
 def test_a_stuck_run_never_holds_back_other_runs() -> None:
     out: List[bytes] = []
-    w = WorkflowWorker(workflows=[Stuck, Quick], namespace="default", task_queue="tq",
-                       data_converter=DataConverter.default, complete=out.append,
-                       deadlock_timeout=timedelta(seconds=10))
+    w = WorkflowWorker(
+        workflows=[Stuck, Quick],
+        namespace="default",
+        task_queue="tq",
+        data_converter=DataConverter.default,
+        complete=out.append,
+        deadlock_timeout=timedelta(seconds=10),
+    )
     stuck = Harness(Stuck, run_id="stuck")
     stuck.worker = w
     quick = Harness(Quick, run_id="quick")
@@ -159,7 +166,9 @@ class Echo:
 
     @workflow.run
     async def run(self, name: str) -> str:
-        r = await workflow.execute_activity("act", name, start_to_close_timeout=timedelta(seconds=5))
+        r = await workflow.execute_activity(
+            "act", name, start_to_close_timeout=timedelta(seconds=5)
+        )
         await workflow.wait_condition(lambda: self.last == "done")
         return f"{r}!"
 
@@ -219,8 +228,13 @@ def test_handle_activation_takes_bytes_and_awaits_an_async_complete() -> None:
         got.append(data)
         completed.set()
 
-    w = WorkflowWorker(workflows=[Quick], namespace="default", task_queue="tq",
-                       data_converter=DataConverter.default, complete=complete)
+    w = WorkflowWorker(
+        workflows=[Quick],
+        namespace="default",
+        task_queue="tq",
+        data_converter=DataConverter.default,
+        complete=complete,
+    )
     h = Harness(Quick)
     asyncio.run(w.handle_activation(h.activation(init("Quick")).SerializeToString()))
     assert completed.is_set()
@@ -230,17 +244,29 @@ def test_handle_activation_takes_bytes_and_awaits_an_async_complete() -> None:
 
 def test_worker_accepts_and_checks_workflows_and_options() -> None:
     client = Client("localhost:7233")  # never connected
-    w = Worker(client, task_queue="tq", workflows=[Quick, Stuck], max_cached_workflows=0,
-               max_concurrent_workflow_tasks=3, deadlock_timeout=timedelta(seconds=7))
+    w = Worker(
+        client,
+        task_queue="tq",
+        workflows=[Quick, Stuck],
+        max_cached_workflows=0,
+        max_concurrent_workflow_tasks=3,
+        deadlock_timeout=timedelta(seconds=7),
+    )
     assert w.workflows == [Quick, Stuck]
     assert w.deadlock_timeout == timedelta(seconds=7)
-    assert Worker(client, task_queue="tq", workflows=[Quick]).deadlock_timeout == timedelta(seconds=2)
-    assert Worker(client, task_queue="tq", workflows=[Quick], debug_mode=True).deadlock_timeout is None
+    assert Worker(client, task_queue="tq", workflows=[Quick]).deadlock_timeout == timedelta(
+        seconds=2
+    )
+    assert (
+        Worker(client, task_queue="tq", workflows=[Quick], debug_mode=True).deadlock_timeout is None
+    )
 
     class NotAWorkflow:
         pass
 
-    with pytest.raises(ValueError, match="missing attributes, was it decorated with @workflow.defn"):
+    with pytest.raises(
+        ValueError, match="missing attributes, was it decorated with @workflow.defn"
+    ):
         Worker(client, task_queue="tq", workflows=[NotAWorkflow])
     with pytest.raises(TypeError, match=r"workflows\[0\] must be a @workflow.defn class"):
         Worker(client, task_queue="tq", workflows=[Quick().run])  # type: ignore[list-item]
@@ -258,13 +284,21 @@ def test_worker_accepts_and_checks_workflows_and_options() -> None:
     with pytest.raises(ValueError, match="max_concurrent_workflow_tasks"):
         Worker(client, task_queue="tq", workflows=[Quick], max_concurrent_workflow_tasks=0)
     with pytest.raises(ValueError, match="sticky_queue_schedule_to_start_timeout"):
-        Worker(client, task_queue="tq", workflows=[Quick],
-               sticky_queue_schedule_to_start_timeout=timedelta(0))
+        Worker(
+            client,
+            task_queue="tq",
+            workflows=[Quick],
+            sticky_queue_schedule_to_start_timeout=timedelta(0),
+        )
     with pytest.raises(ValueError, match="deadlock_timeout"):
         Worker(client, task_queue="tq", workflows=[Quick], deadlock_timeout=timedelta(0))
     with pytest.raises(TypeError, match="workflow_failure_exception_types"):
-        Worker(client, task_queue="tq", workflows=[Quick],
-               workflow_failure_exception_types=["ValueError"])  # type: ignore[list-item]
+        Worker(
+            client,
+            task_queue="tq",
+            workflows=[Quick],
+            workflow_failure_exception_types=["ValueError"],
+        )  # type: ignore[list-item]
 
 
 @workflow.defn

@@ -63,7 +63,9 @@ class PeerWorkflow:
         r = await workflow.execute_activity(echo, arg, start_to_close_timeout=timedelta(seconds=10))
         await asyncio.sleep(0.1)
         t = workflow.start_activity(
-            slow, start_to_close_timeout=timedelta(seconds=30), heartbeat_timeout=timedelta(seconds=2)
+            slow,
+            start_to_close_timeout=timedelta(seconds=30),
+            heartbeat_timeout=timedelta(seconds=2),
         )
         await asyncio.sleep(0.5)
         t.cancel()
@@ -136,12 +138,16 @@ async def main() -> None:
         workflows=[PeerWorkflow, PeerWorkflow2],
         activities=[echo, slow, failing, sleepy],
     ):
-        h = await client.start_workflow(PeerWorkflow.run, "a", id=f"peer-{uuid.uuid4()}", task_queue=tq)
+        h = await client.start_workflow(
+            PeerWorkflow.run, "a", id=f"peer-{uuid.uuid4()}", task_queue=tq
+        )
         await asyncio.sleep(2)
         await h.signal(PeerWorkflow.sig, "s")
         assert await h.result() == "as"
         hist = await h.fetch_history()
-        h2 = await client.start_workflow(PeerWorkflow2.run, id=f"peer-{uuid.uuid4()}", task_queue=tq)
+        h2 = await client.start_workflow(
+            PeerWorkflow2.run, id=f"peer-{uuid.uuid4()}", task_queue=tq
+        )
         await asyncio.sleep(5)
         await h2.cancel()
         try:
