@@ -712,8 +712,38 @@ static void on_worker_shutdown(void *user) {
 static int worker_option(int rc, const char *what) {
   if (rc == TCORE_OK) return 0;
   if (rc == TCORE_ERR_NOMEM) PyErr_NoMemory();
-  else PyErr_Format(PyExc_ValueError, "invalid worker option %s", what);
+  else if (!PyErr_Occurred()) PyErr_Format(PyExc_ValueError, "invalid worker option %s", what);
   return -1;
+}
+
+/* Sets which workflow types' nondeterminism fails the workflow: all of them
+ * (`all`), or those named in `types` (a sequence of str, or NULL / None).
+ * A TCORE_* code; with a Python exception set (and TCORE_ERR_INVALID_ARGUMENT
+ * returned) for a bad `types`. */
+static int worker_set_nondeterminism(tcore_worker_options *o, int all, PyObject *types) {
+  if (!types || types == Py_None)
+    return tcore_worker_options_set_nondeterminism_as_workflow_fail(o, all, NULL, 0);
+  PyObject *seq =
+      PySequence_Fast(types, "nondeterminism_as_workflow_fail_for_types must be a sequence of str");
+  if (!seq) return TCORE_ERR_INVALID_ARGUMENT;
+  Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+  const char **names = PyMem_Calloc((size_t)(n ? n : 1), sizeof *names);
+  int rc = names ? TCORE_OK : TCORE_ERR_NOMEM;
+  for (Py_ssize_t i = 0; rc == TCORE_OK && i < n; i++) {
+    PyObject *item = PySequence_Fast_GET_ITEM(seq, i);
+    names[i] = PyUnicode_Check(item) ? PyUnicode_AsUTF8(item) : NULL;
+    if (!names[i]) {
+      if (!PyErr_Occurred())
+        PyErr_SetString(PyExc_TypeError,
+                        "nondeterminism_as_workflow_fail_for_types must be a sequence of str");
+      rc = TCORE_ERR_INVALID_ARGUMENT;
+    }
+  }
+  if (rc == TCORE_OK)
+    rc = tcore_worker_options_set_nondeterminism_as_workflow_fail(o, all, names, (size_t)n);
+  PyMem_Free(names);
+  Py_DECREF(seq);
+  return rc;
 }
 
 static PyObject *Worker_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
@@ -723,7 +753,8 @@ static PyObject *Worker_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
                            "graceful_shutdown_ms", "workflows", "activities",
                            "max_cached_workflows", "max_concurrent_workflow_tasks",
                            "max_concurrent_workflow_task_polls", "sticky_schedule_to_start_ms",
-                           NULL};
+                           "nondeterminism_as_workflow_fail",
+                           "nondeterminism_as_workflow_fail_for_types", NULL};
   module_state *st = state_of_type(type);
   PyObject *client, *notifier, *on_event;
   const char *tq = NULL, *ns = NULL, *identity = NULL;
@@ -732,11 +763,13 @@ static PyObject *Worker_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
   long long grace_ms = 0;
   int workflows = 0, activities = 1, max_cached = 1000, max_wft = 100, wf_polls = 5;
   long long sticky_ms = 10000;
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "O!O!O|$szziiddLppiiiL", kwlist, st->client_type,
+  int nd_all = 0;
+  PyObject *nd_types = NULL;
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "O!O!O|$szziiddLppiiiLpO", kwlist, st->client_type,
                                    &client, st->notifier_type, &notifier, &on_event, &tq, &ns,
                                    &identity, &max_acts, &max_polls, &rate, &tq_rate, &grace_ms,
                                    &workflows, &activities, &max_cached, &max_wft, &wf_polls,
-                                   &sticky_ms))
+                                   &sticky_ms, &nd_all, &nd_types))
     return NULL;
   if (!tq) {
     PyErr_SetString(PyExc_TypeError, "Worker() needs the keyword argument task_queue");
@@ -780,6 +813,8 @@ static PyObject *Worker_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
                           "max_concurrent_workflow_task_polls (must be >= 1)") ||
             worker_option(tcore_worker_options_set_sticky_schedule_to_start_ms(o, sticky_ms),
                           "sticky_schedule_to_start_ms (must be 1..2**31-1)") ||
+            worker_option(worker_set_nondeterminism(o, nd_all, nd_types),
+                          "nondeterminism_as_workflow_fail_for_types") ||
             worker_option(tcore_worker_options_set_event_callback(o, on_worker_event, sink),
                           "on_event");
   WorkerObject *self = NULL;
@@ -949,6 +984,49 @@ static PyObject *Worker_request_eviction(WorkerObject *self, PyObject *args) {
   Py_RETURN_TRUE;
 }
 
+/* reserve_workflow_slot() -> bool: True when a workflow task slot was
+ * reserved for an eager workflow start (end it with eager_workflow_task or
+ * release_workflow_slot); False when there is no free slot or the worker
+ * takes no workflow tasks now. Never waits on the network. */
+static PyObject *Worker_reserve_workflow_slot(WorkerObject *self, PyObject *unused) {
+  (void)unused;
+  int rc;
+  tcore_worker *w = self->worker;
+  Py_BEGIN_ALLOW_THREADS
+  rc = tcore_worker_reserve_workflow_slot(w);
+  Py_END_ALLOW_THREADS
+  if (rc == TCORE_ERR_NOT_FOUND || rc == TCORE_ERR_CLOSED) Py_RETURN_FALSE;
+  if (rc != TCORE_OK) return raise_core(Py_TYPE(self), rc, NULL);
+  Py_RETURN_TRUE;
+}
+
+/* eager_workflow_task(task bytes) -> bool: consumes the reservation; False
+ * when the task was dropped (bytes that do not parse, or shutdown past its
+ * grace phase). */
+static PyObject *Worker_eager_workflow_task(WorkerObject *self, PyObject *args) {
+  Py_buffer data;
+  if (!PyArg_ParseTuple(args, "y*", &data)) return NULL;
+  int rc;
+  tcore_worker *w = self->worker;
+  Py_BEGIN_ALLOW_THREADS
+  rc = tcore_worker_eager_workflow_task(w, data.buf, (size_t)data.len);
+  Py_END_ALLOW_THREADS
+  PyBuffer_Release(&data);
+  if (rc == TCORE_ERR_INVALID_ARGUMENT || rc == TCORE_ERR_CLOSED || rc == TCORE_ERR_NOMEM)
+    Py_RETURN_FALSE;
+  if (rc != TCORE_OK) return raise_core(Py_TYPE(self), rc, NULL);
+  Py_RETURN_TRUE;
+}
+
+static PyObject *Worker_release_workflow_slot(WorkerObject *self, PyObject *unused) {
+  (void)unused;
+  tcore_worker *w = self->worker;
+  Py_BEGIN_ALLOW_THREADS
+  tcore_worker_release_workflow_slot(w);
+  Py_END_ALLOW_THREADS
+  Py_RETURN_NONE;
+}
+
 static PyObject *Worker_shutdown(WorkerObject *self, PyObject *future) {
   if (self->shutting_down) {
     PyErr_SetString(state_of_type(Py_TYPE(self))->core_error, "shutdown was already requested");
@@ -998,6 +1076,17 @@ static PyMethodDef Worker_methods[] = {
     {"request_eviction", (PyCFunction)Worker_request_eviction, METH_VARARGS,
      "request_eviction(run_id, reason) -> bool\n"
      "Ask for a run's eviction (an eviction activation follows). False for an unknown run."},
+    {"reserve_workflow_slot", (PyCFunction)Worker_reserve_workflow_slot, METH_NOARGS,
+     "reserve_workflow_slot() -> bool\n"
+     "Reserve a workflow task slot for an eager workflow start; False when there is no\n"
+     "free slot or the worker takes no workflow tasks now. End a reservation with\n"
+     "eager_workflow_task or release_workflow_slot."},
+    {"eager_workflow_task", (PyCFunction)Worker_eager_workflow_task, METH_VARARGS,
+     "eager_workflow_task(task) -> bool\n"
+     "Consume a reservation with the start response's eager workflow task (a serialized\n"
+     "PollWorkflowTaskQueueResponse). False when the task was dropped."},
+    {"release_workflow_slot", (PyCFunction)Worker_release_workflow_slot, METH_NOARGS,
+     "release_workflow_slot(): end a reservation without a task."},
     {"shutdown", (PyCFunction)Worker_shutdown, METH_O,
      "shutdown(future): shut down; the future gets None when the core is done."},
     {NULL}};

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from typing import Any, Callable, List, Optional, Tuple, Union
+from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
 
 __all__ = [
     "ActivityCancel",
@@ -155,6 +155,8 @@ class WorkerConfig:
     max_concurrent_workflow_tasks: int = 100
     max_concurrent_workflow_task_polls: int = 5
     sticky_schedule_to_start_ms: int = 10000
+    nondeterminism_as_workflow_fail: bool = False
+    nondeterminism_as_workflow_fail_for_types: Sequence[str] = ()
 
 
 class CoreWorker:
@@ -195,6 +197,10 @@ class CoreWorker:
             max_concurrent_workflow_tasks=c.max_concurrent_workflow_tasks,
             max_concurrent_workflow_task_polls=c.max_concurrent_workflow_task_polls,
             sticky_schedule_to_start_ms=c.sticky_schedule_to_start_ms,
+            nondeterminism_as_workflow_fail=c.nondeterminism_as_workflow_fail,
+            nondeterminism_as_workflow_fail_for_types=tuple(
+                c.nondeterminism_as_workflow_fail_for_types
+            ),
         )
 
     def start(self) -> None:
@@ -221,6 +227,25 @@ class CoreWorker:
         """Ask for a run's eviction (an eviction activation follows). False
         for an unknown run."""
         return bool(self._w.request_eviction(run_id, reason))
+
+    def reserve_workflow_slot(self) -> bool:
+        """Reserve a workflow task slot for an eager workflow start: True
+        when reserved (end it with :meth:`eager_workflow_task` or
+        :meth:`release_workflow_slot`, exactly once); False when no slot is
+        free or the worker takes no workflow tasks now."""
+        return bool(self._w.reserve_workflow_slot())
+
+    def eager_workflow_task(self, task: bytes) -> bool:
+        """Consume a reservation with the eager workflow task of a start
+        response (a serialized ``PollWorkflowTaskQueueResponse``), handled
+        as if a poll had brought it. False when it was dropped (bad bytes,
+        or shutdown past its grace phase): the server then retries it after
+        its workflow task timeout."""
+        return bool(self._w.eager_workflow_task(task))
+
+    def release_workflow_slot(self) -> None:
+        """End a reservation without a task."""
+        self._w.release_workflow_slot()
 
     def shutdown(self, future: Any) -> None:
         """Shut down; ``future`` (of the notifier's loop) gets None when the

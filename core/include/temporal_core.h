@@ -332,9 +332,14 @@ int tcore_status_details_parse(const uint8_t *data, size_t len, tcore_status_det
  * tcore_worker_shutdown(cb) -> cb runs once -> tcore_worker_free.
  *
  * Threads: the event callback and the shutdown callback run on runtime
- * threads (the completion-queue thread or the timer thread), never on the
- * thread that called a tcore_worker_* function, and never with a worker lock
- * held: they may call tcore_worker_complete / _heartbeat / _shutdown.
+ * threads (the completion-queue thread or the timer thread), except the
+ * events of workflow runs (ACTIVATION, and WARNING about a run), which run
+ * on the worker's own run-manager thread (one per worker with workflows:
+ * the run cache, the engines and the history replay run there, so a slow
+ * replay never holds up the runtime's timers). Never on the thread that
+ * called a tcore_worker_* function, and never with a worker lock held: they
+ * may call tcore_worker_complete / _heartbeat / _shutdown /
+ * _complete_activation.
  * tcore_worker_complete and tcore_worker_heartbeat never wait on the network
  * (they take one short lock) and may be called from any thread.
  */
@@ -405,8 +410,10 @@ int tcore_worker_options_set_identity(tcore_worker_options *o, const char *ident
 int tcore_worker_options_set_max_concurrent_activities(tcore_worker_options *o, int n);
 /* Long polls in flight at once. Default 5. */
 int tcore_worker_options_set_max_concurrent_polls(tcore_worker_options *o, int n);
-/* Local limit on polls started per second (each poll may bring one task);
- * 0 (the default) means none. */
+/* Local limit on activity tasks received per second; 0 (the default) means
+ * none. When set, one poll is in flight at a time, and the next starts no
+ * sooner than 1/rate seconds after both the previous poll's start and the
+ * last task received, so tasks never arrive in a burst. */
 int tcore_worker_options_set_max_activities_per_second(tcore_worker_options *o, double rate);
 /* Sent to the server with every poll: its limit for the whole task queue;
  * 0 (the default) sends none. */
@@ -458,6 +465,20 @@ int tcore_worker_options_set_max_concurrent_workflow_task_polls(tcore_worker_opt
  * waits on the sticky queue before the server gives it to the task queue;
  * 1..INT32_MAX ms, default 10000. */
 int tcore_worker_options_set_sticky_schedule_to_start_ms(tcore_worker_options *o, int64_t ms);
+/* Nondeterminism as a workflow failure (as the official worker does when
+ * its workflow_failure_exception_types, or a workflow's own, hold
+ * NondeterminismError or a base of it): when a workflow task of a run whose
+ * workflow type is one of the `n` names in `types` (or of any type when `all`
+ * is nonzero) finds the workflow code non-deterministic, on the task's first
+ * attempt, the core answers the task with RespondWorkflowTaskCompleted
+ * carrying one FailWorkflowExecution command whose failure is the
+ * nondeterminism failure ("[TMPRL1100] Nondeterminism error: ..."), so the
+ * workflow fails, instead of failing the task (the default: all 0, n 0).
+ * Copies the names; replaces an earlier call's setting. TCORE_OK,
+ * TCORE_ERR_INVALID_ARGUMENT (NULL `o`, or a NULL `types` or name with
+ * n > 0), TCORE_ERR_NOMEM. */
+int tcore_worker_options_set_nondeterminism_as_workflow_fail(tcore_worker_options *o, int all,
+                                                             const char *const *types, size_t n);
 
 /* Creates a worker on `client` (which it keeps alive; the namespace is the
  * client's). Polls nothing until tcore_worker_start. Copies what it needs
@@ -465,7 +486,9 @@ int tcore_worker_options_set_sticky_schedule_to_start_ms(tcore_worker_options *o
 int tcore_worker_new(tcore_client *client, const tcore_worker_options *opts, tcore_worker **out,
                      tcore_error *err);
 
-/* Starts polling. TCORE_ERR_CLOSED if already started or shut down. */
+/* Starts polling (and, with workflows, the worker's run-manager thread).
+ * TCORE_ERR_CLOSED if already started or shut down; TCORE_ERR_INTERNAL if
+ * the run-manager thread could not be started (the worker stays unstarted). */
 int tcore_worker_start(tcore_worker *w);
 
 typedef enum tcore_completion_kind {
@@ -517,7 +540,11 @@ int64_t tcore_heartbeat_throttle_ms(int64_t heartbeat_timeout_ms);
  * name none), TCORE_ERR_NOT_FOUND (no such run on this worker, or it has no
  * activation outstanding: already completed, or given up at shutdown),
  * TCORE_ERR_NOMEM. A completion the engine refuses is reported as a
- * WARNING event and the run is evicted. */
+ * WARNING event and the run is evicted. A failed completion (or a
+ * nondeterminism the engine finds) fails the workflow task and evicts the
+ * run; as in sdk-core, only the task's first attempt is reported with
+ * RespondWorkflowTaskFailed: a later attempt is dropped with a WARNING event
+ * (the server retries it after its workflow task timeout). */
 int tcore_worker_complete_activation(tcore_worker *w, const char *run_id,
                                      const uint8_t *completion, size_t completion_len);
 
@@ -526,6 +553,37 @@ int tcore_worker_complete_activation(tcore_worker *w, const char *run_id,
  * activation follows. TCORE_OK, TCORE_ERR_INVALID_ARGUMENT (NULL worker or
  * run id), TCORE_ERR_NOT_FOUND (no such run). */
 int tcore_worker_request_eviction(tcore_worker *w, const char *run_id, const char *reason);
+
+/* Eager workflow start (as sdk-core does it): a client starting a workflow
+ * with request_eager_execution on this worker's namespace and task queue
+ * first reserves a workflow task slot here, and asks the server for the
+ * eager task only when it got one; the first workflow task that comes back
+ * in the StartWorkflowExecution response goes to
+ * tcore_worker_eager_workflow_task, which consumes the reservation; a start
+ * that brought no task (or failed) gives the reservation back with
+ * tcore_worker_release_workflow_slot. Each reservation must end in exactly
+ * one of the two. A reservation holds a slot (polls wait for it) and keeps
+ * shutdown's grace phase from ending early, so end it as soon as the start
+ * call is over. Any thread; never waits on the network.
+ *
+ * tcore_worker_reserve_workflow_slot: TCORE_OK (reserved),
+ * TCORE_ERR_NOT_FOUND (no free workflow task slot, or the worker runs no
+ * workflows), TCORE_ERR_CLOSED (not started, shutting down, or polling
+ * stopped by a fatal error), TCORE_ERR_INVALID_ARGUMENT (NULL worker). */
+int tcore_worker_reserve_workflow_slot(tcore_worker *w);
+
+/* Consumes a reservation and gives its run the task: `task` (copied) is a
+ * serialized temporal.api.workflowservice.v1.PollWorkflowTaskQueueResponse
+ * (the start response's eager_workflow_task), handled as if a poll of the
+ * task queue had brought it. TCORE_OK; TCORE_ERR_INVALID_ARGUMENT (NULL
+ * worker, bytes that do not parse or carry no task token or run id: the
+ * task is dropped), TCORE_ERR_CLOSED (shutdown has gone past its grace
+ * phase: the task is dropped), TCORE_ERR_NOMEM (dropped). A dropped task comes back from the server after its
+ * workflow task timeout. The reservation ends either way. */
+int tcore_worker_eager_workflow_task(tcore_worker *w, const uint8_t *task, size_t task_len);
+
+/* Ends a reservation without a task (NULL worker: nothing). */
+void tcore_worker_release_workflow_slot(tcore_worker *w);
 
 /* Shuts the worker down: stops polling and cancels the polls in flight;
  * asks every cached workflow run to be evicted (each answers its eviction

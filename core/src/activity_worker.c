@@ -33,7 +33,31 @@ struct tcore_worker_options {
   int workflows, no_activities, max_cached, max_wft, wf_polls;
   int64_t sticky_s2s_ms;
   const tcore_wf_engine_ops *wf_ops;
+  int nd_fail_all;
+  char **nd_fail_types;
+  size_t n_nd_fail_types;
 };
+
+static void free_strv(char **v, size_t n) {
+  for (size_t i = 0; i < n; i++) free(v[i]);
+  free(v);
+}
+
+/* A copy of `n` strings (NULL for n 0); TCORE_ERR_NOMEM. */
+static int copy_strv(const char *const *src, size_t n, char ***out) {
+  *out = NULL;
+  if (!n) return TCORE_OK;
+  char **v = calloc(n, sizeof *v);
+  if (!v) return TCORE_ERR_NOMEM;
+  for (size_t i = 0; i < n; i++) {
+    if (!(v[i] = tcore_strdup(src[i]))) {
+      free_strv(v, i);
+      return TCORE_ERR_NOMEM;
+    }
+  }
+  *out = v;
+  return TCORE_OK;
+}
 
 int tcore_worker_options_new(tcore_worker_options **out) {
   tcore_worker_options *o = calloc(1, sizeof *o);
@@ -55,6 +79,7 @@ void tcore_worker_options_free(tcore_worker_options *o) {
   free(o->ns);
   free(o->task_queue);
   free(o->identity);
+  free_strv(o->nd_fail_types, o->n_nd_fail_types);
   free(o);
 }
 
@@ -167,6 +192,20 @@ int tcore_worker_options_set_max_concurrent_workflow_task_polls(tcore_worker_opt
 int tcore_worker_options_set_sticky_schedule_to_start_ms(tcore_worker_options *o, int64_t ms) {
   if (!o || ms < 1 || ms > INT32_MAX) return TCORE_ERR_INVALID_ARGUMENT;
   o->sticky_s2s_ms = ms;
+  return TCORE_OK;
+}
+
+int tcore_worker_options_set_nondeterminism_as_workflow_fail(tcore_worker_options *o, int all,
+                                                             const char *const *types, size_t n) {
+  if (!o || (n && !types)) return TCORE_ERR_INVALID_ARGUMENT;
+  for (size_t i = 0; i < n; i++)
+    if (!types[i]) return TCORE_ERR_INVALID_ARGUMENT;
+  char **v = NULL;
+  if (copy_strv(types, n, &v) != TCORE_OK) return TCORE_ERR_NOMEM;
+  free_strv(o->nd_fail_types, o->n_nd_fail_types);
+  o->nd_fail_types = v;
+  o->n_nd_fail_types = n;
+  o->nd_fail_all = all != 0;
   return TCORE_OK;
 }
 
@@ -600,6 +639,7 @@ static void worker_destroy(tcore_worker *w) {
   tcore_wf_destroy(w);
   free(w->buckets), free(w->fatal_message);
   free(w->fatal_details);
+  free_strv(w->nd_fail_types, w->n_nd_fail_types);
   pthread_mutex_destroy(&w->mu);
   free(w);
 }
@@ -661,7 +701,11 @@ int tcore_worker_new(tcore_client *c, const tcore_worker_options *o, tcore_worke
       w->wf_ops = wf_ops;
       w->max_cached = o->max_cached;
       w->sticky_s2s_ms = o->sticky_s2s_ms;
-      ok = tcore_wf_init(w, o->wf_polls, o->max_wft) == TCORE_OK;
+      w->nd_fail_all = o->nd_fail_all;
+      ok = copy_strv((const char *const *)o->nd_fail_types, o->n_nd_fail_types,
+                     &w->nd_fail_types) == TCORE_OK;
+      if (ok) w->n_nd_fail_types = o->n_nd_fail_types;
+      ok = ok && tcore_wf_init(w, o->wf_polls, o->max_wft) == TCORE_OK;
     }
   }
   if (!ok) {
@@ -688,6 +732,10 @@ int tcore_worker_start(tcore_worker *w) {
   if (w->phase != PHASE_NEW) {
     pthread_mutex_unlock(&w->mu);
     return TCORE_ERR_CLOSED;
+  }
+  if (w->wf_enabled && tcore_wf_start_locked(w) != TCORE_OK) {
+    pthread_mutex_unlock(&w->mu);
+    return TCORE_ERR_INTERNAL;
   }
   w->phase = PHASE_RUNNING;
   w->started = 1;

@@ -230,6 +230,10 @@ static int pump_source_locked(tcore_task_source *s) {
   while (n-- > 0) {
     int64_t now = tcore_now_ms();
     if (s->local_rate > 0) {
+      /* Rate limited: one poll at a time, spaced from the last start and
+       * from the last task received (on_poll_done), so that polls waiting
+       * at the server cannot hand out a burst of tasks at once. */
+      if (s->in_flight > 0) return 1;
       double next = (double)s->next_poll_ms;
       if ((double)now < next) {
         tcore_wtimer_arm_locked(w, &s->rate, &w->holds, (int64_t)ceil(next - (double)now));
@@ -291,6 +295,10 @@ static void on_poll_done(void *user, const tcore_call_result *r) {
   if (r->status == TCORE_STATUS_OK) {
     if (s->take_locked(s, r, &task, &warning)) {
       w->poll_failures = 0; /* healthy again */
+      if (task && s->local_rate > 0) {
+        int64_t after = (int64_t)ceil((double)now + 1000.0 / s->local_rate);
+        if (after > s->next_poll_ms) s->next_poll_ms = after;
+      }
     } else {
       tcore_call_result bad = {0};
       bad.status = TCORE_STATUS_INTERNAL;

@@ -20,15 +20,21 @@
  * it is 0, when the run is finished, after a failed task, on request, and
  * all of them at shutdown.
  *
- * Threads: a run's engine is driven only from its `kick` timer (the
- * runtime's timer thread): every input (a task, a history page, a
- * completion, a call's end) is stored under `mu` and kicks the run. Engine
- * calls and event deliveries run without `mu`; the kick timer's reference
- * keeps the run alive meanwhile.
+ * Threads: the run manager has a thread of its own per worker (started by
+ * tcore_worker_start, joined when the worker is freed): a run's engine is
+ * driven only there. Every input (a task, a history page, a completion, a
+ * call's end, an eviction request) is stored under `mu` and kicks the run:
+ * the run joins the worker's ready queue (once; a kick while it is being
+ * driven queues it again) and the thread drives the queued runs in order.
+ * Engine calls and event deliveries run without `mu`; the queue's reference
+ * keeps the run alive meanwhile. So the engine's work (a long history
+ * replayed on a cache miss) never holds up the runtime's timer thread, which
+ * fires every worker's and client's timers.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "temporal/api/workflowservice/v1/request_response.pb-c.h"
 #include "temporal/sdk/core/workflow_activation/workflow_activation.pb-c.h"
@@ -61,8 +67,8 @@ enum {
 typedef struct wf_run {
   struct wf_run *next, *prev; /* the worker's list, most recent first (mu) */
   tcore_worker *w;
-  char *run_id, *workflow_id;
-  int refs;   /* the list, the kick timer, a call in flight */
+  char *run_id, *workflow_id, *workflow_type;
+  int refs;   /* the list, the ready queue, a call in flight */
   int listed; /* in the list */
   int abandoned;
   int stage;
@@ -80,7 +86,8 @@ typedef struct wf_run {
   int finished; /* the engine said RUN_FINISHED */
   int evict_asked, evict_reason;
   char evict_message[640];
-  wtimer kick;
+  int queued;                /* in the worker's ready queue (holds a reference) */
+  struct wf_run *ready_next; /* (mu) */
   tcore_call *call;
 } wf_run;
 
@@ -128,8 +135,6 @@ static void emit(tcore_worker *w, int kind, const char *run_id, const uint8_t *d
 
 /* ---- runs ------------------------------------------------------------------------ */
 
-static void run_kick_fired(tcore_timer *t);
-
 static void task_free_locked(tcore_worker *w, wf_task *t) {
   if (!t) return;
   temporal__api__workflowservice__v1__poll_workflow_task_queue_response__free_unpacked(t->msg,
@@ -149,7 +154,7 @@ static void run_unref_locked(wf_run *run) {
     task_free_locked(w, t);
   }
   free(run->run_id), free(run->workflow_id), free(run->completion), free(run->page);
-  free(run->next_token);
+  free(run->next_token), free(run->workflow_type);
   free(run);
   w->holds--;
   tcore_worker_pump_locked(w); /* slots may have come free */
@@ -184,8 +189,34 @@ static wf_run *run_find_locked(tcore_worker *w, const char *run_id) {
   return NULL;
 }
 
+/* Queues the run for the run manager's thread (once). (mu) */
 static void kick_locked(wf_run *run) {
-  if (!run->abandoned) tcore_wtimer_arm_locked(run->w, &run->kick, &run->refs, 0);
+  tcore_worker *w = run->w;
+  if (run->abandoned || run->queued) return;
+  run->queued = 1;
+  run->refs++;
+  run->ready_next = NULL;
+  if (w->wf_ready_tail) w->wf_ready_tail->ready_next = run;
+  else w->wf_ready = run;
+  w->wf_ready_tail = run;
+  pthread_cond_signal(&w->wf_cv);
+}
+
+/* Takes the run out of the ready queue, if it is there. (mu) */
+static void unqueue_locked(wf_run *run) {
+  tcore_worker *w = run->w;
+  if (!run->queued) return;
+  wf_run *prev = NULL;
+  for (wf_run *r = w->wf_ready; r; prev = r, r = r->ready_next) {
+    if (r != run) continue;
+    if (prev) prev->ready_next = r->ready_next;
+    else w->wf_ready = r->ready_next;
+    if (w->wf_ready_tail == r) w->wf_ready_tail = prev;
+    break;
+  }
+  run->ready_next = NULL;
+  run->queued = 0;
+  run->refs--; /* the queue's; never the last here (the caller holds one) */
 }
 
 static void ask_eviction_locked(wf_run *run, int reason, const char *message) {
@@ -455,8 +486,67 @@ static void start_task_locked(wf_run *run) {
   run->stage = S_PAGE;
 }
 
-/* The task failed in the engine: RespondWorkflowTaskFailed with its body,
- * and the run is evicted. (mu) */
+/* Whether a nondeterminism error of `run` fails its workflow (the worker's
+ * setting for every type, or for the run's type). (mu) */
+static int nondeterminism_fails_workflow_locked(const wf_run *run) {
+  const tcore_worker *w = run->w;
+  if (w->nd_fail_all) return 1;
+  for (size_t i = 0; i < w->n_nd_fail_types; i++)
+    if (strcmp(w->nd_fail_types[i], run->workflow_type) == 0) return 1;
+  return 0;
+}
+
+/* From a RespondWorkflowTaskFailedRequest body (the engine's failure), the
+ * RespondWorkflowTaskCompletedRequest body that fails the workflow instead:
+ * one FailWorkflowExecution command with the same failure, as an
+ * application failure (retryable, no type) when it has no kind of its own,
+ * as sdk-core reports nondeterminism. TCORE_OK, TCORE_ERR_INVALID_ARGUMENT
+ * (no failure in `body`), TCORE_ERR_NOMEM. */
+static int fail_workflow_body(const uint8_t *body, size_t len, uint8_t **out, size_t *out_len) {
+  Temporal__Api__Workflowservice__V1__RespondWorkflowTaskFailedRequest *f =
+      temporal__api__workflowservice__v1__respond_workflow_task_failed_request__unpack(NULL, len,
+                                                                                       body);
+  if (!f) return TCORE_ERR_NOMEM;
+  if (!f->failure) {
+    temporal__api__workflowservice__v1__respond_workflow_task_failed_request__free_unpacked(f, NULL);
+    return TCORE_ERR_INVALID_ARGUMENT;
+  }
+  Temporal__Api__Failure__V1__ApplicationFailureInfo app =
+      TEMPORAL__API__FAILURE__V1__APPLICATION_FAILURE_INFO__INIT;
+  Temporal__Api__Failure__V1__Failure failure = *f->failure;
+  if (failure.failure_info_case == TEMPORAL__API__FAILURE__V1__FAILURE__FAILURE_INFO__NOT_SET) {
+    app.type = "";
+    failure.failure_info_case = TEMPORAL__API__FAILURE__V1__FAILURE__FAILURE_INFO_APPLICATION_FAILURE_INFO;
+    failure.application_failure_info = &app;
+  }
+  Temporal__Api__Command__V1__FailWorkflowExecutionCommandAttributes attrs =
+      TEMPORAL__API__COMMAND__V1__FAIL_WORKFLOW_EXECUTION_COMMAND_ATTRIBUTES__INIT;
+  attrs.failure = &failure;
+  Temporal__Api__Command__V1__Command cmd = TEMPORAL__API__COMMAND__V1__COMMAND__INIT;
+  cmd.command_type = TEMPORAL__API__ENUMS__V1__COMMAND_TYPE__COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION;
+  cmd.attributes_case =
+      TEMPORAL__API__COMMAND__V1__COMMAND__ATTRIBUTES_FAIL_WORKFLOW_EXECUTION_COMMAND_ATTRIBUTES;
+  cmd.fail_workflow_execution_command_attributes = &attrs;
+  Temporal__Api__Command__V1__Command *cmds[1] = {&cmd};
+  Temporal__Api__Workflowservice__V1__RespondWorkflowTaskCompletedRequest req =
+      TEMPORAL__API__WORKFLOWSERVICE__V1__RESPOND_WORKFLOW_TASK_COMPLETED_REQUEST__INIT;
+  req.n_commands = 1;
+  req.commands = cmds;
+  *out = pack(&req.base, out_len);
+  temporal__api__workflowservice__v1__respond_workflow_task_failed_request__free_unpacked(f, NULL);
+  return *out ? TCORE_OK : TCORE_ERR_NOMEM;
+}
+
+/* The task failed in the engine: the run is evicted, and the failure is
+ * reported with RespondWorkflowTaskFailed on the task's first attempt only
+ * (as sdk-core does): a later attempt of a task that keeps failing is
+ * dropped with a WARNING, and the server retries it when its workflow task
+ * timeout passes (reporting every attempt would retry it at once, again and
+ * again). A legacy query task is always answered. A first attempt's
+ * nondeterminism, for a workflow type the worker lists
+ * (tcore_worker_options_set_nondeterminism_as_workflow_fail), fails the
+ * workflow instead: RespondWorkflowTaskCompleted with FailWorkflowExecution.
+ * (mu) */
 static void fail_task_locked(wf_run *run, int rc) {
   tcore_worker *w = run->w;
   uint8_t *body = NULL;
@@ -474,6 +564,37 @@ static void fail_task_locked(wf_run *run, int rc) {
     task_error_locked(run, reason, "a failed workflow task has no failure to report: %s",
                       err.message);
     return;
+  }
+  const poll_resp *m = run->cur->msg;
+  if (m->attempt > 1 && !m->query) {
+    /* The body is RespondWorkflowTaskFailedRequest fields: its failure's
+     * message goes into the warning. */
+    Temporal__Api__Workflowservice__V1__RespondWorkflowTaskFailedRequest *f =
+        temporal__api__workflowservice__v1__respond_workflow_task_failed_request__unpack(NULL, len,
+                                                                                         body);
+    char detail[400];
+    snprintf(detail, sizeof detail, "%d, workflow %s, run %s): %s", m->attempt, run->workflow_id,
+             run->run_id,
+             f && f->failure && f->failure->message ? f->failure->message : "(no message)");
+    if (f)
+      temporal__api__workflowservice__v1__respond_workflow_task_failed_request__free_unpacked(
+          f, NULL);
+    free(body);
+    task_error_locked(run, reason,
+                      "a workflow task failed again and is not reported to the server (only its "
+                      "first attempt's failure is); the server retries it after its workflow task "
+                      "timeout (attempt %s",
+                      detail);
+    return;
+  }
+  if (rc == TCORE_WF_NONDETERMINISM && !m->query && nondeterminism_fails_workflow_locked(run)) {
+    uint8_t *done = NULL;
+    size_t done_len = 0;
+    if (fail_workflow_body(body, len, &done, &done_len) == TCORE_OK) {
+      free(body);
+      send_respond_locked(run, 0, done, done_len);
+      return;
+    }
   }
   send_respond_locked(run, 1, body, len);
 }
@@ -497,8 +618,8 @@ static uint8_t *eviction_activation(const wf_run *run, size_t *len) {
   return pack(&a.base, len);
 }
 
-/* Moves the run on as far as its inputs allow. Kick timer only. (mu); drops
- * it around engine calls and deliveries. */
+/* Moves the run on as far as its inputs allow. The run manager's thread
+ * only. (mu); drops it around engine calls and deliveries. */
 static void drive_locked(wf_run *run) {
   tcore_worker *w = run->w;
   const tcore_wf_engine_ops *ops = w->wf_ops;
@@ -558,7 +679,7 @@ static void drive_locked(wf_run *run) {
         size_t page_len = run->page_len;
         int complete = run->page_complete;
         run->page = NULL;
-        poll_resp *m = run->cur->msg; /* freed only with the run (kick reference held) */
+        poll_resp *m = run->cur->msg; /* freed only with the run (queue reference held) */
         pthread_mutex_unlock(&w->mu);
         int rc = ops->add_history(run->engine, page, page_len, complete, &err);
         free(page);
@@ -667,32 +788,56 @@ static void drive_locked(wf_run *run) {
   }
 }
 
-static void run_kick_fired(tcore_timer *t) {
-  wf_run *run = (wf_run *)((char *)t - offsetof(wf_run, kick));
-  tcore_worker *w = run->w;
+/* The run manager's thread: drives the queued runs, in order, until the
+ * worker is destroyed. It never runs the shutdown callback (steps here are
+ * not on a runtime thread: shutdown's own timer does what must be), so it
+ * never drops the worker's last reference. */
+static void *wf_thread_main(void *arg) {
+  tcore_worker *w = arg;
   pthread_mutex_lock(&w->mu);
-  run->kick.armed = 0;
-  drive_locked(run);
-  run_unref_locked(run); /* the timer's */
-  tcore_worker_step_locked(w, 1);
-  tcore_worker_unlock(w);
+  while (!w->wf_stop) {
+    wf_run *run = w->wf_ready;
+    if (!run) {
+      pthread_cond_wait(&w->wf_cv, &w->mu);
+      continue;
+    }
+    w->wf_ready = run->ready_next;
+    if (!w->wf_ready) w->wf_ready_tail = NULL;
+    run->ready_next = NULL;
+    run->queued = 0;
+    drive_locked(run);
+    run_unref_locked(run); /* the queue's */
+    tcore_worker_step_locked(w, 0);
+  }
+  pthread_mutex_unlock(&w->mu);
+  return NULL;
+}
+
+int tcore_wf_start_locked(tcore_worker *w) {
+  if (w->wf_thread_started) return TCORE_OK;
+  if (!w->wf_cv_init) {
+    if (pthread_cond_init(&w->wf_cv, NULL) != 0) return TCORE_ERR_INTERNAL;
+    w->wf_cv_init = 1;
+  }
+  if (pthread_create(&w->wf_thread, NULL, wf_thread_main, w) != 0) return TCORE_ERR_INTERNAL;
+  w->wf_thread_started = 1;
+  w->wf_thread_pid = getpid();
+  return TCORE_OK;
 }
 
 /* ---- the task sources ---------------------------------------------------------- */
 
-static int wf_take_locked(tcore_task_source *s, const tcore_call_result *r, void **out,
-                          const char **warning) {
-  tcore_worker *w = s->w;
-  (void)out; /* the run's kick hands it on */
-  poll_resp *m = temporal__api__workflowservice__v1__poll_workflow_task_queue_response__unpack(
-      NULL, r->response_len, r->response);
-  if (!m) {
-    *warning = "a PollWorkflowTaskQueue response did not parse; polling on";
-    return 0;
-  }
+/* Takes `m` (a task from a poll of the normal or sticky queue, or an eager
+ * task from a workflow start) for its run, holding a slot from now (the
+ * caller's slot stays counted only when it is taken). Takes `m` either way.
+ * TCORE_OK (taken, or an empty poll), TCORE_ERR_INVALID_ARGUMENT (no run
+ * id), TCORE_ERR_NOMEM; *warning says why a task was dropped. (mu) */
+static int wf_accept_locked(tcore_worker *w, poll_resp *m, int sticky, const char **warning) {
+  int rc = TCORE_OK;
   if (!m->task_token.len) goto drop;
   if (!m->workflow_execution || !m->workflow_execution->run_id || !*m->workflow_execution->run_id) {
     *warning = "a workflow task without a run id was dropped";
+    rc = TCORE_ERR_INVALID_ARGUMENT;
     goto drop;
   }
   wf_task *t = calloc(1, sizeof *t);
@@ -703,9 +848,10 @@ static int wf_take_locked(tcore_task_source *s, const tcore_call_result *r, void
       run->w = w;
       run->run_id = tcore_strdup(m->workflow_execution->run_id);
       run->workflow_id = tcore_strdup(m->workflow_execution->workflow_id);
-      run->kick.t.fire = run_kick_fired;
-      if (!run->run_id || !run->workflow_id) {
-        free(run->run_id), free(run->workflow_id), free(run);
+      run->workflow_type =
+          tcore_strdup(m->workflow_type && m->workflow_type->name ? m->workflow_type->name : "");
+      if (!run->run_id || !run->workflow_id || !run->workflow_type) {
+        free(run->run_id), free(run->workflow_id), free(run->workflow_type), free(run);
         run = NULL;
       }
     }
@@ -725,10 +871,11 @@ static int wf_take_locked(tcore_task_source *s, const tcore_call_result *r, void
   if (!t || !run) {
     free(t);
     *warning = "out of memory: a workflow task was dropped (the server will time it out)";
+    rc = TCORE_ERR_NOMEM;
     goto drop;
   }
   t->msg = m;
-  t->sticky = s == &w->sticky_src;
+  t->sticky = sticky;
   w->wf_running++;
   if (run->queue_tail) run->queue_tail->next = t;
   else run->queue = t;
@@ -736,9 +883,22 @@ static int wf_take_locked(tcore_task_source *s, const tcore_call_result *r, void
   run_touch_locked(run);
   kick_locked(run);
   trim_cache_locked(w);
-  return 1;
+  return TCORE_OK;
 drop:
   temporal__api__workflowservice__v1__poll_workflow_task_queue_response__free_unpacked(m, NULL);
+  return rc;
+}
+
+static int wf_take_locked(tcore_task_source *s, const tcore_call_result *r, void **out,
+                          const char **warning) {
+  (void)out; /* the run's kick hands it on */
+  poll_resp *m = temporal__api__workflowservice__v1__poll_workflow_task_queue_response__unpack(
+      NULL, r->response_len, r->response);
+  if (!m) {
+    *warning = "a PollWorkflowTaskQueue response did not parse; polling on";
+    return 0;
+  }
+  (void)wf_accept_locked(s->w, m, s == &s->w->sticky_src, warning);
   return 1;
 }
 
@@ -800,6 +960,17 @@ int tcore_wf_init(tcore_worker *w, int max_polls, int max_tasks) {
 }
 
 void tcore_wf_destroy(tcore_worker *w) {
+  if (w->wf_thread_started) {
+    pthread_mutex_lock(&w->mu);
+    w->wf_stop = 1;
+    pthread_cond_broadcast(&w->wf_cv);
+    pthread_mutex_unlock(&w->mu);
+    /* In a forked child the thread does not exist. */
+    if (getpid() == w->wf_thread_pid) pthread_join(w->wf_thread, NULL);
+    w->wf_thread_started = 0;
+  }
+  if (w->wf_cv_init) pthread_cond_destroy(&w->wf_cv);
+  w->wf_cv_init = 0;
   tcore_source_free(&w->wf_src);
   tcore_source_free(&w->sticky_src);
   free(w->sticky_queue);
@@ -816,7 +987,7 @@ void tcore_wf_abandon_locked(tcore_worker *w) {
     wf_run *r = w->runs;
     r->abandoned = 1;
     r->refs++;
-    tcore_wtimer_cancel_locked(w, &r->kick, &r->refs);
+    unqueue_locked(r);
     if (r->call) tcore_call_cancel(r->call);
     /* Its tasks go with it (a drive under way may still read them). */
     run_unlink_locked(r);
@@ -868,6 +1039,53 @@ int tcore_worker_complete_activation(tcore_worker *w, const char *run_id, const 
   kick_locked(run);
   tcore_worker_unlock(w);
   return TCORE_OK;
+}
+
+int tcore_worker_reserve_workflow_slot(tcore_worker *w) {
+  if (!w) return TCORE_ERR_INVALID_ARGUMENT;
+  pthread_mutex_lock(&w->mu);
+  int rc = TCORE_OK;
+  if (!w->wf_enabled) rc = TCORE_ERR_NOT_FOUND;
+  else if (w->phase != PHASE_RUNNING || w->fatal) rc = TCORE_ERR_CLOSED;
+  else if (w->wf_running + w->wf_slots.polls >= w->wf_slots.max) rc = TCORE_ERR_NOT_FOUND;
+  else w->wf_running++; /* the reservation's slot */
+  pthread_mutex_unlock(&w->mu);
+  return rc;
+}
+
+void tcore_worker_release_workflow_slot(tcore_worker *w) {
+  if (!w) return;
+  pthread_mutex_lock(&w->mu);
+  if (w->wf_running > 0) w->wf_running--;
+  if (w->phase == PHASE_RUNNING) tcore_worker_pump_locked(w);
+  tcore_worker_step_locked(w, 0);
+  tcore_worker_unlock(w);
+}
+
+int tcore_worker_eager_workflow_task(tcore_worker *w, const uint8_t *task, size_t task_len) {
+  if (!w) return TCORE_ERR_INVALID_ARGUMENT;
+  poll_resp *m =
+      task || !task_len
+          ? temporal__api__workflowservice__v1__poll_workflow_task_queue_response__unpack(
+                NULL, task_len, task)
+          : NULL;
+  const char *warning = NULL; /* not delivered: this is the caller's thread */
+  pthread_mutex_lock(&w->mu);
+  if (w->wf_running > 0) w->wf_running--; /* the reservation's slot: the task takes its own */
+  int rc = TCORE_OK;
+  if (!m || !m->task_token.len) {
+    rc = TCORE_ERR_INVALID_ARGUMENT;
+  } else if (w->phase >= PHASE_DRAIN || w->fatal) {
+    rc = TCORE_ERR_CLOSED;
+  } else {
+    rc = wf_accept_locked(w, m, 0, &warning);
+    m = NULL;
+  }
+  if (w->phase == PHASE_RUNNING) tcore_worker_pump_locked(w);
+  tcore_worker_step_locked(w, 0);
+  tcore_worker_unlock(w);
+  if (m) temporal__api__workflowservice__v1__poll_workflow_task_queue_response__free_unpacked(m, NULL);
+  return rc;
 }
 
 int tcore_worker_request_eviction(tcore_worker *w, const char *run_id, const char *reason) {

@@ -132,7 +132,7 @@ enum {
   PHASE_GRACE,      /* shutdown asked: running tasks may finish */
   PHASE_CANCELLING, /* cancels delivered: waiting (bounded) for completions */
   PHASE_DRAIN,      /* waiting for polls, calls and timers to end */
-  PHASE_FINAL,      /* ShutdownWorker in flight */
+  PHASE_FINAL,      /* ShutdownWorker (sent only now: it could not start before) in flight */
   PHASE_CALLBACK,   /* the shutdown callback is due */
   PHASE_DONE
 };
@@ -165,6 +165,7 @@ struct tcore_worker {
   int draining_calls;   /* DRAIN's wait is over: calls in flight were cancelled */
   int64_t deadline_ms;  /* of the grace or cancel-wait phase */
   int started;
+  int sw_state;   /* ShutdownWorker: 0 not sent, 1 in flight (holds a hold), 2 over */
   int finish_due; /* the shutdown callback is due once `mu` is dropped */
   tcore_worker_shutdown_cb shutdown_cb;
   void *shutdown_user;
@@ -173,12 +174,24 @@ struct tcore_worker {
   /* workflows (wf_worker.c); configuration immutable after new */
   int wf_enabled;
   int max_cached;       /* runs kept between tasks; 0: none */
+  int nd_fail_all;      /* nondeterminism fails the workflow, for every type */
+  char **nd_fail_types; /* ... for these workflow types (owned) */
+  size_t n_nd_fail_types;
   int64_t sticky_s2s_ms; /* sticky schedule-to-start */
   char *sticky_queue;   /* NULL without a cache */
   const tcore_wf_engine_ops *wf_ops;
   int wf_running;       /* workflow tasks holding a slot (mu) */
   struct wf_run *runs;  /* every run, most recently used first (mu) */
   int n_runs;           /* (mu) */
+  /* The run manager's thread (wf_worker.c): it drives the runs queued in
+   * wf_ready, in order, waiting on wf_cv when there are none. Started by
+   * tcore_worker_start, stopped and joined by worker_destroy. */
+  pthread_t wf_thread;
+  pid_t wf_thread_pid;           /* the process it runs in (fork: never joined elsewhere) */
+  int wf_thread_started, wf_cv_init;
+  pthread_cond_t wf_cv;          /* (mu) */
+  struct wf_run *wf_ready, *wf_ready_tail; /* (mu) */
+  int wf_stop;                   /* (mu) */
 };
 
 /* ---- activity_worker.c ---- */
@@ -273,7 +286,12 @@ int64_t tcore_act_close_deadline_ms(int64_t now_ms, int64_t now_wall_ms,
 
 /* Sets the workflow sources up (wf_enabled). TCORE_OK or TCORE_ERR_NOMEM. */
 int tcore_wf_init(tcore_worker *w, int max_polls, int max_tasks);
+/* Stops and joins the run manager's thread (never from it), frees the
+ * rest. Without `mu`. */
 void tcore_wf_destroy(tcore_worker *w);
+/* Starts the run manager's thread (wf_enabled). TCORE_OK or
+ * TCORE_ERR_INTERNAL. (mu) */
+int tcore_wf_start_locked(tcore_worker *w);
 /* Shutdown: asks every run to be evicted. (mu) */
 void tcore_wf_evict_all_locked(tcore_worker *w);
 /* Shutdown's wait is over: gives up on the runs left. (mu) */

@@ -1,14 +1,22 @@
 /* worker_shutdown.c: the worker's orderly shutdown.
  *
  * GRACE: polling has stopped and the polls in flight are cancelled (never
- *   waited for); running tasks may finish until the grace deadline.
+ *   waited for); ShutdownWorker goes out now, as sdk-core sends it when its
+ *   shutdown begins: the server then stops routing workflow tasks to this
+ *   worker's sticky queue (no longer polled), so a run cached here moves at
+ *   once to another worker of the task queue instead of waiting out the
+ *   sticky queue's schedule-to-start timeout; running tasks may finish until
+ *   the grace deadline.
  * CANCELLING: CANCEL "worker_shutdown" went to every task still running;
  *   they get a bounded time (cancel_wait_ms) to complete, then are given up.
  * DRAIN: every Respond* and heartbeat call, poll and timer must end, so no
  *   completion handed to us before is dropped. Those calls retry until their
  *   task's own deadline; DRAIN waits for them at most max(cancel_wait_ms,
  *   1 s), then cancels them, so shutdown always ends.
- * FINAL: ShutdownWorker in flight (any error ignored), then the callback.
+ *   ShutdownWorker is waited for too (never cancelled: its own 5 s timeout
+ *   bounds it; any error ignored).
+ * FINAL: only when ShutdownWorker could not start before: it is sent again
+ *   and waited for (any error ignored), then the callback.
  *
  * Every path that changes what these phases wait for ends with
  * tcore_worker_step_locked, so the phases move without a thread of their own;
@@ -23,12 +31,15 @@
 #define WS "/temporal.api.workflowservice.v1.WorkflowService/"
 #define SHUTDOWN_WORKER_TIMEOUT_MS 5000
 
+static int send_shutdown_worker_locked(tcore_worker *w);
+
 void tcore_worker_begin_shutdown_locked(tcore_worker *w, tcore_worker_shutdown_cb cb, void *user) {
   w->shutdown_cb = cb;
   w->shutdown_user = user;
   w->phase = PHASE_GRACE;
   w->deadline_ms = tcore_now_ms() + w->grace_ms;
   tcore_worker_stop_polls_locked(w);
+  if (w->started) (void)send_shutdown_worker_locked(w); /* DRAIN retries it if it cannot start */
   if (w->wf_enabled) tcore_wf_evict_all_locked(w);
 }
 
@@ -94,13 +105,17 @@ static void on_shutdown_worker_done(void *user, const tcore_call_result *r) {
   tcore_worker *w = user;
   __atomic_fetch_add(&tcore_test_shutdown_worker_calls, 1, __ATOMIC_SEQ_CST);
   pthread_mutex_lock(&w->mu);
-  w->phase = PHASE_CALLBACK;
+  w->sw_state = 2;
+  w->holds--; /* the call's */
+  if (w->phase == PHASE_FINAL) w->phase = PHASE_CALLBACK;
   tcore_worker_step_locked(w, 1);
   tcore_worker_unlock(w);
 }
 
-/* Starts ShutdownWorker; returns 0 if it could not start. (mu) */
+/* Starts ShutdownWorker (once: while it is in flight it holds a hold, so
+ * DRAIN waits for it); returns 0 if it could not start. (mu) */
 static int send_shutdown_worker_locked(tcore_worker *w) {
+  if (w->sw_state != 0) return 0;
   Temporal__Api__Workflowservice__V1__ShutdownWorkerRequest req =
       TEMPORAL__API__WORKFLOWSERVICE__V1__SHUTDOWN_WORKER_REQUEST__INIT;
   Temporal__Api__Enums__V1__TaskQueueType types[2];
@@ -119,9 +134,15 @@ static int send_shutdown_worker_locked(tcore_worker *w) {
   uint8_t *buf = malloc(n ? n : 1);
   if (!buf) return 0;
   n = temporal__api__workflowservice__v1__shutdown_worker_request__pack(&req, buf);
+  w->sw_state = 1;
+  w->holds++;
   int rc = tcore_worker_call(w, WS "ShutdownWorker", buf, n, SHUTDOWN_WORKER_TIMEOUT_MS, 1, 0,
                              on_shutdown_worker_done, w, NULL, NULL);
   free(buf);
+  if (rc != TCORE_OK) {
+    w->sw_state = 0;
+    w->holds--;
+  }
   return rc == TCORE_OK;
 }
 
@@ -170,7 +191,7 @@ void tcore_worker_step_locked(tcore_worker *w, int rt_thread) {
           }
           return;
         }
-        if (w->started) {
+        if (w->started && w->sw_state == 0) {
           w->phase = PHASE_FINAL;
           if (send_shutdown_worker_locked(w)) return;
         }

@@ -560,6 +560,8 @@ static int has_u32(const uint32_t *v, size_t n, uint32_t x) {
 
 /* ---- 1. the run's start and end ---- */
 
+static wf_blob poll_with_queries(int legacy);
+
 static void test_initialize_and_complete(void) {
   hist h = {0};
   h_started(&h);
@@ -626,6 +628,30 @@ static void test_initialize_and_complete(void) {
   }
   resp_free(r);
   /* The terminal command went out: the run is finished. */
+  CHECK(next_code(e) == TCORE_WF_RUN_FINISHED);
+  /* A legacy query task for the run still cached (the completion went out,
+   * its eviction has not come yet) is answered, not dropped. */
+  wf_blob q = poll_with_queries(1);
+  CHECK(tcore_wf_engine_add_queries(e, q.data, q.len, NULL) == TCORE_OK);
+  free(q.data);
+  Coresdk__WorkflowActivation__WorkflowActivation *qa = next_act(e, "query_workflow");
+  CHECK(qa && qa->n_jobs == 1 &&
+        strcmp(qa->jobs[0]->query_workflow->query_id, "legacy_query") == 0);
+  act_free(qa);
+  cmds ans = {0};
+  c_query(&ans, "legacy_query", "\"v\"");
+  complete_ok(e, &ans);
+  CHECK(next_code(e) == TCORE_WF_TASK_DONE);
+  uint8_t *qout = NULL;
+  size_t qlen = 0;
+  CHECK(tcore_wf_engine_take_query_response(e, &qout, &qlen, NULL) == TCORE_OK);
+  Temporal__Api__Workflowservice__V1__RespondQueryTaskCompletedRequest *qr =
+      temporal__api__workflowservice__v1__respond_query_task_completed_request__unpack(NULL, qlen,
+                                                                                      qout);
+  free(qout);
+  CHECK(qr && qr->completed_type ==
+                  TEMPORAL__API__ENUMS__V1__QUERY_RESULT_TYPE__QUERY_RESULT_TYPE_ANSWERED);
+  if (qr) temporal__api__workflowservice__v1__respond_query_task_completed_request__free_unpacked(qr, NULL);
   CHECK(next_code(e) == TCORE_WF_RUN_FINISHED);
   tcore_wf_engine_free(e);
 }

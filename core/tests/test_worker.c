@@ -20,6 +20,7 @@
 #include "internal.h"
 #include "temporal/api/workflowservice/v1/request_response.pb-c.h"
 #include "worker.h"
+#include "call_msg.h"
 
 #define WS "/temporal.api.workflowservice.v1.WorkflowService/"
 
@@ -328,50 +329,6 @@ static void test_closing_the_client_is_fatal_for_its_worker(void) {
 }
 
 /* ---- a tiny workflow driver (raw calls) ------------------------------------- */
-
-typedef struct outcome {
-  pthread_mutex_t mu;
-  pthread_cond_t cv;
-  int done, status;
-  char message[512];
-  uint8_t *body;
-  size_t body_len;
-} outcome;
-
-static void on_done(void *user, const tcore_call_result *r) {
-  outcome *o = user;
-  pthread_mutex_lock(&o->mu);
-  o->status = r->status;
-  snprintf(o->message, sizeof o->message, "%s", r->message);
-  o->body = malloc(r->response_len ? r->response_len : 1);
-  memcpy(o->body, r->response, r->response_len);
-  o->body_len = r->response_len;
-  o->done = 1;
-  pthread_cond_signal(&o->cv);
-  pthread_mutex_unlock(&o->mu);
-}
-
-/* Runs one call; the caller frees o->body. */
-static int call_msg(tcore_client *c, const char *method, const ProtobufCMessage *req,
-                    int64_t timeout_ms, outcome *o) {
-  memset(o, 0, sizeof *o);
-  pthread_mutex_init(&o->mu, NULL);
-  pthread_cond_init(&o->cv, NULL);
-  size_t n = protobuf_c_message_get_packed_size(req);
-  uint8_t *buf = malloc(n ? n : 1);
-  protobuf_c_message_pack(req, buf);
-  tcore_call_options opts = {0};
-  opts.timeout_ms = timeout_ms;
-  tcore_error err;
-  int rc = tcore_client_call(c, method, buf, n, &opts, on_done, o, NULL, &err);
-  free(buf);
-  if (rc != TCORE_OK) return -1;
-  pthread_mutex_lock(&o->mu);
-  while (!o->done) pthread_cond_wait(&o->cv, &o->mu);
-  pthread_mutex_unlock(&o->mu);
-  if (o->status) fprintf(stderr, "%s: status %d: %s\n", method, o->status, o->message);
-  return o->status;
-}
 
 static Temporal__Api__Taskqueue__V1__TaskQueue tq_of(const char *name) {
   Temporal__Api__Taskqueue__V1__TaskQueue tq = TEMPORAL__API__TASKQUEUE__V1__TASK_QUEUE__INIT;

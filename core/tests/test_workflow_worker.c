@@ -11,6 +11,7 @@
  */
 #include <pthread.h>
 #include <string.h>
+#include <time.h>
 
 #include "check.h"
 #include "internal.h"
@@ -18,6 +19,7 @@
 #include "temporal/sdk/core/workflow_activation/workflow_activation.pb-c.h"
 #include "temporal/sdk/core/workflow_completion/workflow_completion.pb-c.h"
 #include "worker.h"
+#include "call_msg.h"
 
 #define WS "/temporal.api.workflowservice.v1.WorkflowService/"
 
@@ -36,10 +38,24 @@ typedef struct rec {
   char last_evict_message[256];
   char last_run_id[64];
   int complete_at_once; /* complete the workflow in its first activation */
-  int fail_first;       /* fail the first activation (once) */
+  int fail_first;       /* fail the first activations with an init job (this many) */
   int complete_rc_bad;  /* tcore_worker_complete_activation failed */
   int ignore_evictions; /* never answer an eviction */
+  int wait_for_timer;   /* in the first activation: wait (bounded) for a runtime timer */
+  int timer_fired_in_activation;
 } rec;
+
+/* A runtime timer the language side waits for inside an activation. */
+static pthread_mutex_t probe_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t probe_cv = PTHREAD_COND_INITIALIZER;
+static int probe_fired;
+static void probe_fire(tcore_timer *t) {
+  (void)t;
+  pthread_mutex_lock(&probe_mu);
+  probe_fired = 1;
+  pthread_cond_broadcast(&probe_cv);
+  pthread_mutex_unlock(&probe_mu);
+}
 
 static void rec_init(rec *r) {
   memset(r, 0, sizeof *r);
@@ -89,11 +105,13 @@ static void on_event(void *user, const tcore_worker_event *ev) {
     r->evictions++;
     if (reason >= 0 && reason < 16) r->reasons[reason]++;
     snprintf(r->last_evict_message, sizeof r->last_evict_message, "%s", msg);
-  } else if (r->fail_first && init) {
-    r->fail_first = 0;
+  } else if (r->fail_first > 0 && init) {
+    r->fail_first--;
     fail = 1;
     r->failed_sent++;
   }
+  int wait_timer = r->wait_for_timer && init;
+  if (wait_timer) r->wait_for_timer = 0;
   int at_once = r->complete_at_once;
   int ignore = evict && r->ignore_evictions;
   tcore_worker *w = r->w;
@@ -102,6 +120,32 @@ static void on_event(void *user, const tcore_worker_event *ev) {
   if (ignore) {
     coresdk__workflow_activation__workflow_activation__free_unpacked(a, NULL);
     return;
+  }
+  if (wait_timer) {
+    /* A slow language side (or engine): the runtime's timers must go on
+     * meanwhile, so the run manager must not be on the timer thread. */
+    static tcore_timer probe;
+    memset(&probe, 0, sizeof probe);
+    probe.fire = probe_fire;
+    pthread_mutex_lock(&probe_mu);
+    probe_fired = 0;
+    pthread_mutex_unlock(&probe_mu);
+    tcore_timer_start(rt, &probe, 0);
+    int64_t deadline = tcore_now_ms() + 5000;
+    pthread_mutex_lock(&probe_mu);
+    while (!probe_fired && tcore_now_ms() < deadline) {
+      struct timespec ts;
+      clock_gettime(CLOCK_REALTIME, &ts);
+      ts.tv_nsec += 50 * 1000000L;
+      if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+      pthread_cond_timedwait(&probe_cv, &probe_mu, &ts);
+    }
+    int fired = probe_fired;
+    pthread_mutex_unlock(&probe_mu);
+    if (!fired) tcore_timer_cancel(rt, &probe);
+    pthread_mutex_lock(&r->mu);
+    r->timer_fired_in_activation = fired;
+    pthread_mutex_unlock(&r->mu);
   }
   Coresdk__WorkflowCompletion__WorkflowActivationCompletion c =
       CORESDK__WORKFLOW_COMPLETION__WORKFLOW_ACTIVATION_COMPLETION__INIT;
@@ -177,47 +221,6 @@ static void on_shutdown(void *user) {
 
 /* ---- raw calls --------------------------------------------------------------- */
 
-typedef struct outcome {
-  pthread_mutex_t mu;
-  pthread_cond_t cv;
-  int done, status;
-  uint8_t *body;
-  size_t body_len;
-} outcome;
-
-static void on_done(void *user, const tcore_call_result *r) {
-  outcome *o = user;
-  pthread_mutex_lock(&o->mu);
-  o->status = r->status;
-  if (r->status) fprintf(stderr, "call: status %d: %s\n", r->status, r->message);
-  o->body = malloc(r->response_len ? r->response_len : 1);
-  memcpy(o->body, r->response, r->response_len);
-  o->body_len = r->response_len;
-  o->done = 1;
-  pthread_cond_signal(&o->cv);
-  pthread_mutex_unlock(&o->mu);
-}
-
-static int call_msg(tcore_client *c, const char *method, const ProtobufCMessage *req,
-                    int64_t timeout_ms, outcome *o) {
-  memset(o, 0, sizeof *o);
-  pthread_mutex_init(&o->mu, NULL);
-  pthread_cond_init(&o->cv, NULL);
-  size_t n = protobuf_c_message_get_packed_size(req);
-  uint8_t *buf = malloc(n ? n : 1);
-  protobuf_c_message_pack(req, buf);
-  tcore_call_options opts = {0};
-  opts.timeout_ms = timeout_ms;
-  tcore_error err;
-  int rc = tcore_client_call(c, method, buf, n, &opts, on_done, o, NULL, &err);
-  free(buf);
-  if (rc != TCORE_OK) return -1;
-  pthread_mutex_lock(&o->mu);
-  while (!o->done) pthread_cond_wait(&o->cv, &o->mu);
-  pthread_mutex_unlock(&o->mu);
-  return o->status;
-}
-
 static tcore_client *make_client(const char *tgt) {
   tcore_client_options *o;
   tcore_client_options_new(&o);
@@ -229,13 +232,29 @@ static tcore_client *make_client(const char *tgt) {
   return c;
 }
 
+/* The workflow task timeout of the next start_workflow (seconds; 0: the
+ * server's default). */
+static int64_t next_task_timeout_s;
+
+/* The next start_workflow asks for eager execution; the start response's
+ * eager workflow task (serialized) is left here (free it). */
+static int next_eager;
+static uint8_t *eager_task;
+static size_t eager_task_len;
+
 static void start_workflow(tcore_client *c, const char *wf_id, const char *tq_name) {
   Temporal__Api__Workflowservice__V1__StartWorkflowExecutionRequest req =
       TEMPORAL__API__WORKFLOWSERVICE__V1__START_WORKFLOW_EXECUTION_REQUEST__INIT;
   Temporal__Api__Common__V1__WorkflowType type = TEMPORAL__API__COMMON__V1__WORKFLOW_TYPE__INIT;
   Temporal__Api__Taskqueue__V1__TaskQueue tq = TEMPORAL__API__TASKQUEUE__V1__TASK_QUEUE__INIT;
   Google__Protobuf__Duration timeout = GOOGLE__PROTOBUF__DURATION__INIT;
+  Google__Protobuf__Duration task_timeout = GOOGLE__PROTOBUF__DURATION__INIT;
   timeout.seconds = 120;
+  if (next_task_timeout_s > 0) {
+    task_timeout.seconds = next_task_timeout_s;
+    req.workflow_task_timeout = &task_timeout;
+    next_task_timeout_s = 0;
+  }
   tq.name = (char *)tq_name;
   tq.kind = TEMPORAL__API__ENUMS__V1__TASK_QUEUE_KIND__TASK_QUEUE_KIND_NORMAL;
   type.name = "CTimerWorkflow";
@@ -246,8 +265,24 @@ static void start_workflow(tcore_client *c, const char *wf_id, const char *tq_na
   req.identity = "test_workflow_worker";
   req.request_id = (char *)wf_id;
   req.workflow_execution_timeout = &timeout;
+  req.request_eager_execution = next_eager;
   outcome o;
   CHECK(call_msg(c, WS "StartWorkflowExecution", &req.base, 10000, &o) == 0);
+  if (next_eager) {
+    next_eager = 0;
+    Temporal__Api__Workflowservice__V1__StartWorkflowExecutionResponse *resp =
+        temporal__api__workflowservice__v1__start_workflow_execution_response__unpack(
+            NULL, o.body_len, o.body);
+    CHECK(resp != NULL);
+    if (resp && resp->eager_workflow_task) {
+      eager_task_len = protobuf_c_message_get_packed_size(&resp->eager_workflow_task->base);
+      eager_task = malloc(eager_task_len + 1);
+      protobuf_c_message_pack(&resp->eager_workflow_task->base, eager_task);
+    }
+    if (resp)
+      temporal__api__workflowservice__v1__start_workflow_execution_response__free_unpacked(resp,
+                                                                                          NULL);
+  }
   free(o.body);
 }
 
@@ -374,6 +409,15 @@ static void test_options_are_checked(void) {
   CHECK(tcore_worker_options_set_sticky_schedule_to_start_ms(o, 0) == TCORE_ERR_INVALID_ARGUMENT);
   CHECK(tcore_worker_options_set_sticky_schedule_to_start_ms(o, 5000) == TCORE_OK);
   CHECK(tcore_worker_options_set_workflows(NULL, 1) == TCORE_ERR_INVALID_ARGUMENT);
+  const char *nd_types[] = {"A", "B"}, *nd_bad[] = {"A", NULL};
+  CHECK(tcore_worker_options_set_nondeterminism_as_workflow_fail(NULL, 1, NULL, 0) ==
+        TCORE_ERR_INVALID_ARGUMENT);
+  CHECK(tcore_worker_options_set_nondeterminism_as_workflow_fail(o, 0, NULL, 1) ==
+        TCORE_ERR_INVALID_ARGUMENT);
+  CHECK(tcore_worker_options_set_nondeterminism_as_workflow_fail(o, 0, nd_bad, 2) ==
+        TCORE_ERR_INVALID_ARGUMENT);
+  CHECK(tcore_worker_options_set_nondeterminism_as_workflow_fail(o, 0, nd_types, 2) == TCORE_OK);
+  CHECK(tcore_worker_options_set_nondeterminism_as_workflow_fail(o, 1, nd_types, 1) == TCORE_OK);
   tcore_worker_options_set_task_queue(o, "tq");
   tcore_worker_options_set_event_callback(o, on_event, NULL);
   tcore_worker_options_set_activities(o, 0);
@@ -597,6 +641,110 @@ static void test_failed_activation_fails_the_task(void) {
   tcore_client_free(c);
 }
 
+/* A task that keeps failing (the first three attempts): as in sdk-core,
+ * only the first attempt is reported (one WorkflowTaskFailed in history);
+ * attempts 2 and 3 are dropped with a WARNING each and come back after the
+ * workflow task timeout (2 s); attempt 4 succeeds and the run finishes. */
+static void test_failed_task_reported_on_first_attempt_only(void) {
+  fake_reset(200);
+  tcore_client *c = make_client(target);
+  rec r;
+  rec_init(&r);
+  r.fail_first = 3;
+  char tq[96], wf[96];
+  unique(tq, sizeof tq, "wf-fail3");
+  unique(wf, sizeof wf, "wf-fail3-id");
+  tcore_worker *w = make_worker(c, tq, &r, 10);
+  CHECK(tcore_worker_start(w) == TCORE_OK);
+  next_task_timeout_s = 2;
+  start_workflow(c, wf, tq);
+  CHECK(wait_completed(c, wf, 60000));
+  static int types[256];
+  int n = history_types(c, wf, types, 256);
+  CHECK(count_type(types, n, TEMPORAL__API__ENUMS__V1__EVENT_TYPE__EVENT_TYPE_WORKFLOW_TASK_FAILED) == 1);
+  pthread_mutex_lock(&r.mu);
+  CHECK(r.failed_sent == 3);
+  CHECK(r.warnings == 2);
+  CHECK(r.reasons[CORESDK__WORKFLOW_ACTIVATION__REMOVE_FROM_CACHE__EVICTION_REASON__LANG_FAIL] == 3);
+  pthread_mutex_unlock(&r.mu);
+  shutdown_and_free(w, &r);
+  tcore_client_free(c);
+}
+
+static int wf_running_of(tcore_worker *w) {
+  pthread_mutex_lock(&w->mu);
+  int n = w->wf_running;
+  pthread_mutex_unlock(&w->mu);
+  return n;
+}
+
+/* Eager workflow start: a reservation holds a slot until it is released or
+ * consumed (bad bytes: refused, the slot back); a start asking for eager
+ * execution brings the first task in its response, which the worker takes
+ * (no poll) and completes: no WorkflowTaskTimedOut. No reservation before
+ * start. */
+static void test_eager_workflow_task(void) {
+  fake_reset(200);
+  tcore_client *c = make_client(target);
+  rec r;
+  rec_init(&r);
+  char tq[96], wf[96];
+  unique(tq, sizeof tq, "wf-eager");
+  unique(wf, sizeof wf, "wf-eager-id");
+  tcore_worker *w = make_worker(c, tq, &r, 10);
+  CHECK(tcore_worker_reserve_workflow_slot(NULL) == TCORE_ERR_INVALID_ARGUMENT);
+  CHECK(tcore_worker_reserve_workflow_slot(w) == TCORE_ERR_CLOSED); /* not started */
+  CHECK(tcore_worker_start(w) == TCORE_OK);
+  CHECK(wf_running_of(w) == 0);
+  CHECK(tcore_worker_reserve_workflow_slot(w) == TCORE_OK);
+  CHECK(wf_running_of(w) == 1);
+  tcore_worker_release_workflow_slot(w);
+  CHECK(wf_running_of(w) == 0);
+  CHECK(tcore_worker_reserve_workflow_slot(w) == TCORE_OK);
+  static const uint8_t junk[] = {0xff, 0xff, 0xff};
+  CHECK(tcore_worker_eager_workflow_task(w, junk, sizeof junk) == TCORE_ERR_INVALID_ARGUMENT);
+  CHECK(wf_running_of(w) == 0);
+  CHECK(tcore_worker_reserve_workflow_slot(w) == TCORE_OK);
+  next_eager = 1;
+  start_workflow(c, wf, tq);
+  CHECK(eager_task != NULL);
+  CHECK(tcore_worker_eager_workflow_task(w, eager_task, eager_task_len) == TCORE_OK);
+  free(eager_task);
+  eager_task = NULL;
+  CHECK(wait_completed(c, wf, 30000));
+  static int types[256];
+  int n = history_types(c, wf, types, 256);
+  CHECK(count_type(types, n, TEMPORAL__API__ENUMS__V1__EVENT_TYPE__EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT) == 0);
+  pthread_mutex_lock(&r.mu);
+  CHECK(r.inits == 1 && r.warnings == 0);
+  pthread_mutex_unlock(&r.mu);
+  shutdown_and_free(w, &r);
+  tcore_client_free(c);
+}
+
+/* The run manager has its own thread: while the language side sits on an
+ * activation, the runtime's timers still fire (a timer armed inside the
+ * activation fires before it is completed); the run then finishes. */
+static void test_activation_does_not_hold_up_timers(void) {
+  fake_reset(200);
+  tcore_client *c = make_client(target);
+  rec r;
+  rec_init(&r);
+  r.wait_for_timer = 1;
+  char tq[96], wf[96];
+  unique(tq, sizeof tq, "wf-thread");
+  unique(wf, sizeof wf, "wf-thread-id");
+  tcore_worker *w = make_worker(c, tq, &r, 10);
+  CHECK(tcore_worker_start(w) == TCORE_OK);
+  start_workflow(c, wf, tq);
+  CHECK(wait_completed(c, wf, 30000));
+  pthread_mutex_lock(&r.mu);
+  CHECK(r.timer_fired_in_activation == 1);
+  pthread_mutex_unlock(&r.mu);
+  shutdown_and_free(w, &r);
+  tcore_client_free(c);
+}
+
 /* A run evicted on request: the eviction activation names the reason; the
  * run's next task (on the sticky queue, only new events) is a cache miss:
  * the whole history is fetched and replayed in a new engine. */
@@ -731,6 +879,9 @@ int main(void) {
     RUN(test_long_history_is_paginated);
     RUN(test_shutdown_evicts_cached_runs);
     RUN(test_failed_activation_fails_the_task);
+    RUN(test_failed_task_reported_on_first_attempt_only);
+    RUN(test_eager_workflow_task);
+    RUN(test_activation_does_not_hold_up_timers);
     RUN(test_requested_eviction);
     RUN(test_legacy_query_is_answered);
     RUN(test_unanswered_eviction_is_given_up_at_shutdown);

@@ -756,8 +756,9 @@ int tcore_wf_engine_next_activation(tcore_wf_engine *e, uint8_t **out, size_t *o
       return TCORE_WF_TASK_DONE;
     }
     if (e->task_done) return TCORE_WF_TASK_DONE;
-    if (e->terminal_sent) return TCORE_WF_RUN_FINISHED;
-    int rc = apply_next_task(e, err);
+    /* A run whose terminal command went out may still get queries (a legacy
+     * query task for the cached run): they are answered below. */
+    int rc = e->terminal_sent ? TCORE_WF_RUN_FINISHED : apply_next_task(e, err);
     if (rc == TCORE_OK) continue;
     if ((rc == TCORE_WF_NEED_HISTORY || rc == TCORE_WF_RUN_FINISHED) && e->n_queries) {
       /* A legacy query (or queries without a new task): answer them now. */
