@@ -19,6 +19,7 @@ import logging
 import typing
 import uuid
 from abc import ABC, abstractmethod
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from enum import IntEnum
@@ -30,6 +31,8 @@ from typing import (
     Callable,
     Dict,
     Generic,
+    Iterable,
+    Iterator,
     List,
     Mapping,
     MutableMapping,
@@ -95,6 +98,13 @@ __all__ = [
     "time_ns",
     "unsafe",
     "upsert_memo",
+    "get_current_details",
+    "set_current_details",
+    "has_last_completion_result",
+    "get_last_completion_result",
+    "get_last_failure",
+    "wait",
+    "as_completed",
     "upsert_search_attributes",
     "uuid4",
     "wait_condition",
@@ -197,13 +207,19 @@ class Info:
     run_timeout: Optional[timedelta]
     search_attributes: Mapping[str, Sequence[Any]]
     start_time: datetime
-    """When this workflow task started (as the official SDK, not the run)."""
+    """When the run's first workflow task started (as the official SDK); see
+    ``workflow_start_time`` for when the run itself started."""
     task_queue: str
     task_timeout: timedelta
     workflow_id: str
     workflow_start_time: datetime
     workflow_type: str
     original_execution_run_id: str = ""
+    typed_search_attributes: temporalio.common.TypedSearchAttributes = (
+        temporalio.common.TypedSearchAttributes.empty
+    )
+    """The search attributes whose type is known (given typed, or typed in
+    their payload's metadata); :func:`upsert_search_attributes` updates them."""
 
     def get_current_history_length(self) -> int:
         """Events in the history so far (as of the current activation)."""
@@ -278,6 +294,18 @@ def _bind_method(obj: Any, fn: Callable[..., Any]) -> Callable[..., Any]:
     if inspect.ismethod(fn):  # already bound (set at runtime)
         return fn
     return fn.__get__(obj, type(obj))  # type: ignore[attr-defined,no-any-return]
+
+
+def _is_raw_value_sequence(hint: Any) -> bool:
+    """Whether ``hint`` is ``Sequence[temporalio.common.RawValue]`` (from
+    ``typing`` or ``collections.abc``)."""
+    import collections.abc
+
+    from temporalio.common import RawValue
+
+    return typing.get_origin(hint) is collections.abc.Sequence and typing.get_args(hint) == (
+        RawValue,
+    )
 
 
 def _param_types(
@@ -449,9 +477,16 @@ class _Definition:
         if name is None:
             # dynamic: run(self, args: Sequence[RawValue])
             params = list(inspect.signature(run_fn).parameters.values())[1:]
-            if len(params) != 1 or params[0].kind not in (
-                inspect.Parameter.POSITIONAL_ONLY,
-                inspect.Parameter.POSITIONAL_OR_KEYWORD,
+            hint = arg_types[0] if arg_types else None
+            if (
+                len(params) != 1
+                or params[0].kind
+                not in (
+                    inspect.Parameter.POSITIONAL_ONLY,
+                    inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                )
+                # annotated, but not as Sequence[RawValue] (the official check)
+                or (hint is not None and not _is_raw_value_sequence(hint))
             ):
                 raise TypeError(
                     "Dynamic workflow must accept a single Sequence[temporalio.common.RawValue]"
@@ -531,8 +566,9 @@ def defn(
         failure_exception_types: Exception types that, raised by the
             workflow (or by a handler), fail the *workflow*. Any other
             exception (except :class:`temporalio.exceptions.FailureError`
-            subclasses, which always fail the workflow) fails the workflow
-            *task*, which the server retries.
+            subclasses and ``asyncio.TimeoutError``, which always fail the
+            workflow, as in the official SDK) fails the workflow *task*,
+            which the server retries.
 
     Raises:
         ValueError: the class is invalid (no ``@workflow.run``, two handlers
@@ -699,9 +735,22 @@ class _Runtime(ABC):
     def workflow_upsert_memo(self, updates: Mapping[str, Any]) -> None: ...
 
     @abstractmethod
-    def workflow_upsert_search_attributes(
-        self, attributes: Mapping[str, Sequence[Any]]
-    ) -> None: ...
+    def workflow_upsert_search_attributes(self, attributes: Any) -> None: ...
+
+    @abstractmethod
+    def workflow_get_current_details(self) -> str: ...
+
+    @abstractmethod
+    def workflow_set_current_details(self, details: str) -> None: ...
+
+    @abstractmethod
+    def workflow_has_last_completion_result(self) -> bool: ...
+
+    @abstractmethod
+    def workflow_last_completion_result(self, type_hint: Optional[type]) -> Any: ...
+
+    @abstractmethod
+    def workflow_last_failure(self) -> Optional[BaseException]: ...
 
     @abstractmethod
     async def workflow_sleep(self, duration: float) -> None: ...
@@ -800,6 +849,41 @@ def payload_converter() -> "PayloadConverter":
     return _Runtime.current().workflow_payload_converter()
 
 
+def get_current_details() -> str:
+    """The workflow's current details (see :func:`set_current_details`);
+    ``""`` until set."""
+    return _Runtime.current().workflow_get_current_details()
+
+
+def set_current_details(description: str) -> None:
+    """Set the workflow's current details: text (Temporal markdown, may span
+    lines) that the web UI and ``temporal workflow metadata`` show, answered
+    by the built-in ``__temporal_workflow_metadata`` query. Not recorded in
+    history. Raises :class:`ReadOnlyContextError` in a query handler."""
+    if not isinstance(description, str):
+        raise TypeError(f"description must be a str, not {type(description).__name__}")
+    _Runtime.current().workflow_set_current_details(description)
+
+
+def has_last_completion_result() -> bool:
+    """Whether the previous run (of a cron or scheduled workflow, or the run
+    before a retry) left a completion result."""
+    return _Runtime.current().workflow_has_last_completion_result()
+
+
+def get_last_completion_result(type_hint: Optional[type] = None) -> Optional[Any]:
+    """The result of the previous run (see :func:`has_last_completion_result`),
+    converted as ``type_hint`` when given; None if there was none (or it was
+    None)."""
+    return _Runtime.current().workflow_last_completion_result(type_hint)
+
+
+def get_last_failure() -> Optional[BaseException]:
+    """The failure of the previous run (e.g. the attempt before a workflow
+    retry, or a failed cron run), as an exception; None if there was none."""
+    return _Runtime.current().workflow_last_failure()
+
+
 def memo() -> Mapping[str, Any]:
     """The workflow's memo, each value decoded with the payload converter."""
     return _Runtime.current().workflow_memo()
@@ -823,11 +907,26 @@ def upsert_memo(updates: Mapping[str, Any]) -> None:
     _Runtime.current().workflow_upsert_memo(updates)
 
 
-def upsert_search_attributes(attributes: Mapping[str, Sequence[Any]]) -> None:
-    """Add or change search attributes (untyped form: name -> list of
-    values; an empty list removes the attribute); issues an
+def upsert_search_attributes(
+    attributes: Union[
+        Mapping[str, Sequence[Any]], Sequence[temporalio.common.SearchAttributeUpdate[Any]]
+    ],
+) -> None:
+    """Add, change or remove search attributes; issues an
     ``upsert_workflow_search_attributes`` command and updates
-    ``info().search_attributes``."""
+    ``info().search_attributes`` and ``info().typed_search_attributes``.
+
+    Args:
+        attributes: Typed updates (``key.value_set(v)``, ``key.value_unset()``),
+            or the older untyped form: name -> list of values (an empty list
+            removes the attribute).
+
+    Raises:
+        TypeError: a value does not suit its key's type, or an item is not an update.
+        ReadOnlyContextError: called from a query handler.
+    """
+    if not attributes:
+        return
     _Runtime.current().workflow_upsert_search_attributes(attributes)
 
 
@@ -843,6 +942,123 @@ async def sleep(duration: Union[float, timedelta], *, summary: Optional[str] = N
     """Sleep ``duration`` (seconds or a timedelta) with a durable timer
     (a ``start_timer`` command). ``asyncio.sleep`` does the same."""
     await _Runtime.current().workflow_sleep(_seconds(duration, "duration"))
+
+
+async def wait(
+    fs: Iterable[Any],
+    *,
+    timeout: Optional[float] = None,
+    return_when: str = asyncio.ALL_COMPLETED,
+) -> Tuple[List[Any], List[Any]]:
+    """A deterministic :func:`asyncio.wait` for workflows (as in the official
+    SDK): wait for the tasks or futures ``fs`` until ``return_when``
+    (``asyncio.FIRST_COMPLETED``, ``FIRST_EXCEPTION`` or ``ALL_COMPLETED``)
+    or ``timeout`` seconds (a durable timer). Returns ``(done, pending)`` as
+    lists in the order of ``fs`` (``asyncio.wait`` returns sets, whose order
+    varies between runs and so breaks replay).
+
+    Raises:
+        TypeError: ``fs`` is one future or coroutine, or holds coroutines.
+        ValueError: ``fs`` is empty, or ``return_when`` is not one of the three.
+    """
+    if asyncio.isfuture(fs) or asyncio.iscoroutine(fs):
+        raise TypeError(f"Expect an iterable of Tasks/Futures, not {type(fs).__name__}")
+    futs = list(fs)
+    if not futs:
+        raise ValueError("Sequence of Tasks/Futures must not be empty.")
+    if return_when not in (asyncio.FIRST_COMPLETED, asyncio.FIRST_EXCEPTION, asyncio.ALL_COMPLETED):
+        raise ValueError(f"Invalid return_when value: {return_when}")
+    if any(asyncio.iscoroutine(f) for f in futs):
+        raise TypeError("Passing coroutines is forbidden, use tasks explicitly.")
+    loop = asyncio.get_running_loop()
+    woken: asyncio.Future[None] = loop.create_future()
+    left = len(futs)
+
+    def wake(_: Any = None) -> None:
+        if not woken.done():
+            woken.set_result(None)
+
+    def on_done(f: Any) -> None:
+        nonlocal left
+        left -= 1
+        failed = not f.cancelled() and f.exception() is not None
+        if (
+            left == 0
+            or return_when == asyncio.FIRST_COMPLETED
+            or (return_when == asyncio.FIRST_EXCEPTION and failed)
+        ):
+            wake()
+
+    timer = loop.call_later(timeout, wake) if timeout is not None else None
+    for f in futs:
+        f.add_done_callback(on_done)
+    try:
+        await woken
+    finally:
+        if timer is not None:
+            timer.cancel()
+        for f in futs:
+            f.remove_done_callback(on_done)
+    return [f for f in futs if f.done()], [f for f in futs if not f.done()]
+
+
+def as_completed(fs: Iterable[Awaitable[Any]], *, timeout: Optional[float] = None) -> Iterator[Any]:
+    """A deterministic :func:`asyncio.as_completed` for workflows (as in the
+    official SDK): yields one awaitable per item of ``fs``; each gives the
+    next result in completion order (ties in the order of ``fs``). After
+    ``timeout`` seconds (a durable timer) the ones left raise
+    ``asyncio.TimeoutError``.
+
+    Raises:
+        TypeError: ``fs`` is one future or coroutine.
+    """
+    if asyncio.isfuture(fs) or asyncio.iscoroutine(fs):
+        raise TypeError(f"expect an iterable of futures, not {type(fs).__name__}")
+    loop = asyncio.get_event_loop()
+    todo: List[Any] = [asyncio.ensure_future(f, loop=loop) for f in list(fs)]
+    count = len(todo)
+    finished: List[Any] = []  # completed futures, None for a timeout, in order
+    waiting: List[asyncio.Future[Any]] = []  # consumers waiting for the next one
+    timer: Optional[asyncio.TimerHandle] = None
+
+    def hand_over(item: Any) -> None:
+        while waiting:
+            w = waiting.pop(0)
+            if not w.done():
+                w.set_result(item)
+                return
+        finished.append(item)
+
+    def on_done(f: Any) -> None:
+        if f in todo:
+            todo.remove(f)
+            hand_over(f)
+            if not todo and timer is not None:
+                timer.cancel()
+
+    def on_timeout() -> None:
+        for f in todo:
+            f.remove_done_callback(on_done)
+            hand_over(None)
+        todo.clear()
+
+    async def next_result() -> Any:
+        if finished:
+            item = finished.pop(0)
+        else:
+            w: asyncio.Future[Any] = loop.create_future()
+            waiting.append(w)
+            item = await w
+        if item is None:
+            raise asyncio.TimeoutError
+        return item.result()
+
+    for f in todo:
+        f.add_done_callback(on_done)
+    if todo and timeout is not None:
+        timer = loop.call_later(timeout, on_timeout)
+    for _ in range(count):
+        yield next_result()
 
 
 async def wait_condition(
@@ -882,10 +1098,13 @@ def _activity_name(activity: Any) -> str:
         if d is None and isinstance(activity, type):
             d = _definition_of(getattr(activity, "__call__", None))
         if d is None:
+            # The official SDK's message (the function's __name__, unquoted).
             raise TypeError(
-                f"Activity {getattr(activity, '__qualname__', activity)!r} missing attributes, "
+                f"Activity {getattr(activity, '__name__', '<unknown>')} missing attributes, "
                 "was it decorated with @activity.defn?"
             )
+        if d.name is None:  # the dynamic activity has no type name to call
+            raise ValueError(f"Activity {activity} definition has no name")
         return d.name
     raise TypeError("Activity must be a string or callable")
 
@@ -911,7 +1130,7 @@ def _activity_result_type(activity: Any) -> Optional[type]:
 def _args(arg: Any, args: Sequence[Any]) -> Sequence[Any]:
     if arg is not _arg_unset:
         if args:
-            raise ValueError("Cannot provide both arg and args")
+            raise ValueError("Cannot have arg and args")  # the official message
         return [arg]
     return list(args)
 
@@ -1213,3 +1432,103 @@ class unsafe:
     def in_sandbox() -> bool:
         """Always False: this SDK has no sandbox yet."""
         return False
+
+    @staticmethod
+    def is_sandbox_unrestricted() -> bool:
+        """Whether the code runs inside :meth:`sandbox_unrestricted` (always
+        True here: there is no sandbox to restrict anything)."""
+        return True
+
+    @staticmethod
+    @contextmanager
+    def sandbox_unrestricted() -> Iterator[None]:
+        """A no-op context manager, for code written for the official SDK's
+        sandbox (this SDK has none: workflow code is never restricted)."""
+        yield None
+
+    @staticmethod
+    def is_imports_passed_through() -> bool:
+        """Whether imports pass through the sandbox (always True here: there
+        is no sandbox, every module is imported once, normally)."""
+        return True
+
+    @staticmethod
+    @contextmanager
+    def imports_passed_through() -> Iterator[None]:
+        """A no-op context manager: the official SDK's sandbox re-imports
+        modules per workflow run unless they are imported inside this block;
+        this SDK has no sandbox, so the imports in it are ordinary imports.
+        Accepted so that workflow modules written for the official SDK
+        (``with workflow.unsafe.imports_passed_through(): import ...``)
+        run unchanged."""
+        yield None
+
+
+# Names of the official SDK's workflow API that this SDK does not have yet:
+# asking for one says so (still an AttributeError, so hasattr() is False).
+_NOT_YET = {
+    **dict.fromkeys(
+        (
+            "update",
+            "set_update_handler",
+            "get_update_handler",
+            "set_dynamic_update_handler",
+            "get_dynamic_update_handler",
+            "current_update_info",
+            "UpdateInfo",
+            "all_handlers_finished",
+            "HandlerUnfinishedPolicy",
+            "UnfinishedUpdateHandlersWarning",
+            "UnfinishedSignalHandlersWarning",
+        ),
+        "workflow updates",
+    ),
+    **dict.fromkeys(
+        (
+            "execute_child_workflow",
+            "start_child_workflow",
+            "ChildWorkflowHandle",
+            "ChildWorkflowConfig",
+            "ChildWorkflowCancellationType",
+            "ParentClosePolicy",
+        ),
+        "child workflows",
+    ),
+    **dict.fromkeys(
+        (
+            "execute_local_activity",
+            "execute_local_activity_class",
+            "execute_local_activity_method",
+            "start_local_activity",
+            "start_local_activity_class",
+            "start_local_activity_method",
+            "LocalActivityConfig",
+        ),
+        "local activities",
+    ),
+    **dict.fromkeys(
+        (
+            "get_external_workflow_handle",
+            "get_external_workflow_handle_for",
+            "ExternalWorkflowHandle",
+        ),
+        "external workflow handles (signalling or cancelling another workflow)",
+    ),
+    **dict.fromkeys(
+        ("create_nexus_client", "NexusClient", "NexusOperationHandle"), "Nexus operations"
+    ),
+    "metric_meter": "workflow metrics",
+    "extern_functions": "the sandbox's extern functions (there is no sandbox)",
+}
+
+
+if not TYPE_CHECKING:  # a module __getattr__ would make type checkers accept any name
+
+    def __getattr__(name: str) -> Any:
+        what = _NOT_YET.get(name)
+        if what is not None:
+            raise AttributeError(
+                f"module {__name__!r} has no attribute {name!r}: {what} are not implemented in "
+                "this SDK yet"
+            )
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

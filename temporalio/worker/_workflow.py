@@ -21,7 +21,7 @@ import sys
 import threading
 import traceback
 from datetime import timedelta
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Union
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Set, Union
 
 import temporalio.workflow as wf
 from temporalio.converter import DataConverter
@@ -197,6 +197,31 @@ class WorkflowWorker:
         self._failure_types = tuple(failure_exception_types)
         self._runs: Dict[str, _Run] = {}
         self._threads = _ElasticThreads("temporal_workflow")
+
+    def nondeterminism_as_workflow_fail(self) -> bool:
+        """Whether the worker's ``failure_exception_types`` make a
+        :class:`temporalio.workflow.NondeterminismError` fail the workflow
+        (they hold it or a base class of it), for every workflow type."""
+        import temporalio.workflow
+
+        return any(
+            issubclass(temporalio.workflow.NondeterminismError, t) for t in self._failure_types
+        )
+
+    def nondeterminism_as_workflow_fail_for_types(self) -> Set[str]:
+        """The workflow type names whose own ``failure_exception_types``
+        (``@workflow.defn``) make a nondeterminism error fail the workflow."""
+        import temporalio.workflow
+
+        return {
+            name
+            for name, d in self._defs.items()
+            if name is not None
+            and any(
+                issubclass(temporalio.workflow.NondeterminismError, t)
+                for t in d.failure_exception_types
+            )
+        }
 
     @property
     def cached_runs(self) -> int:

@@ -35,6 +35,12 @@ from temporalio.converter import DataConverter, PayloadConverter
 
 logger = logging.getLogger(__name__)
 
+# The official SDK's message for workflow.sleep / loop.call_later with a negative delay.
+_NEGATIVE_DELAY = "Attempting to schedule timer with negative delay"
+
+# Queries every workflow answers (listed with the user's in "known queries").
+_BUILTIN_QUERIES = ("__stack_trace", "__temporal_workflow_metadata")
+
 __all__: List[str] = []
 
 
@@ -99,6 +105,7 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
         self._fc = data_converter.failure_converter
         self._failure_types = tuple(defn.failure_exception_types) + tuple(failure_exception_types)
         self._init_job = init
+        self._current_details = ""  # workflow.set_current_details
         self._info = self._make_info(init, run_id, namespace, task_queue)
         self._random = Random(init.randomness_seed)
         self._raw_memo: Dict[str, Any] = dict(init.memo.fields) if init.HasField("memo") else {}
@@ -168,6 +175,11 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
             run_id=run_id,
             run_timeout=dur("workflow_run_timeout"),
             search_attributes=sa,
+            typed_search_attributes=(
+                temporalio.common._decode_typed_search_attributes(init.search_attributes)
+                if init.HasField("search_attributes")
+                else temporalio.common.TypedSearchAttributes.empty
+            ),
             start_time=start,
             task_queue=task_queue,
             task_timeout=dur("workflow_task_timeout") or timedelta(seconds=10),
@@ -187,6 +199,14 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
         self._completion.successful.SetInParent()
         self._activation_error = None
         self._time_ns = act.timestamp.ToNanoseconds()
+        if self._object is None and self._primary is None and act.HasField("timestamp"):
+            # Info.start_time (as the official SDK): when the run's first
+            # workflow task started, i.e. its first activation's time.
+            object.__setattr__(
+                self._info,
+                "start_time",
+                act.timestamp.ToDatetime().replace(tzinfo=timezone.utc),
+            )
         self._is_replaying = act.is_replaying
         self._history = (act.history_length, act.history_size_bytes, act.continue_as_new_suggested)
         self._thread_id = threading.get_ident()
@@ -313,7 +333,15 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
         hints = None
         if types is not None:
             hints = list(types[: len(payloads)]) + [None] * max(0, len(payloads) - len(types))
-        return self._pc.from_payloads(list(payloads), hints) if payloads else []
+        try:
+            return self._pc.from_payloads(list(payloads), hints) if payloads else []
+        except temporalio.exceptions.FailureError:
+            raise
+        except Exception as err:
+            if self._is_failure_exception(err):
+                raise
+            # The official SDK's message; the converter's error is the cause.
+            raise RuntimeError("Failed decoding arguments") from err
 
     # -- the workflow's task -------------------------------------------------------------
 
@@ -339,7 +367,10 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
         self._primary = self.create_task(run_workflow(), name="run")
 
     def _is_failure_exception(self, e: BaseException) -> bool:
-        return isinstance(e, temporalio.exceptions.FailureError) or (
+        # As the official SDK: a FailureError, an asyncio.TimeoutError (e.g. a
+        # wait_condition or asyncio.wait_for that timed out, not caught) or a
+        # declared failure type fails the workflow; anything else the task.
+        return isinstance(e, (temporalio.exceptions.FailureError, asyncio.TimeoutError)) or (
             bool(self._failure_types) and isinstance(e, self._failure_types)
         )
 
@@ -407,22 +438,23 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
         self._start_signal(defn, job)
 
     def _start_signal(self, defn: "wf._SignalDefinition", job: Any) -> None:
-        payloads = list(job.input)
+        # A signal whose input does not decode is logged and dropped, as in the
+        # official SDK: failing the task instead would fail it again on every
+        # retry and replay (the signal stays in history), wedging the run.
+        try:
+            args = self._handler_args(job.signal_name, list(job.input), defn)
+        except Exception:
+            logger.exception(
+                f"Failed deserializing signal input for {job.signal_name}"
+                f" on workflow {self._info.workflow_type} with ID {self._info.workflow_id}"
+                f" and run ID {self._info.run_id}, dropping the signal",
+                extra={"temporal_workflow": self._info._logger_details()},
+            )
+            return
 
         async def run_signal() -> None:
             try:
                 fn = defn.bind_fn(self._object)
-                if defn.name is None:
-                    if defn.dynamic_vararg:
-                        args = (
-                            [job.signal_name, *self._pc.from_payloads(payloads)]
-                            if payloads
-                            else [job.signal_name]
-                        )
-                    else:
-                        args = [job.signal_name, [temporalio.common.RawValue(p) for p in payloads]]
-                else:
-                    args = self._decode_handler_args(payloads, defn.arg_types)
                 r = fn(*args)
                 if inspect.isawaitable(r):
                     await r
@@ -430,6 +462,22 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
                 self._handler_error(e)
 
         self.create_task(run_signal(), name=f"signal: {job.signal_name}")
+
+    def _handler_args(self, name: str, payloads: List[Any], defn: Any) -> List[Any]:
+        """The arguments of a signal or query handler ``defn`` (a dynamic one
+        gets ``name`` first). A payload that does not convert raises
+        ``RuntimeError("Failed decoding arguments")`` from the converter's
+        error, the official SDK's message (a ``FailureError`` passes as is)."""
+        try:
+            if defn.name is None:
+                if defn.dynamic_vararg:
+                    return [name, *(self._pc.from_payloads(payloads) if payloads else [])]
+                return [name, [temporalio.common.RawValue(p) for p in payloads]]
+            return self._decode_handler_args(payloads, defn.arg_types)
+        except temporalio.exceptions.FailureError:
+            raise
+        except Exception as err:
+            raise RuntimeError("Failed decoding arguments") from err
 
     def _decode_handler_args(
         self, payloads: List[Any], types: Optional[List[Optional[type]]]
@@ -464,22 +512,17 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
         try:
             if job.query_type == "__stack_trace":
                 return self._stack_trace()
+            if job.query_type == "__temporal_workflow_metadata":
+                return self._workflow_metadata()
             defn = self._queries.get(job.query_type) or self._queries.get(None)
             if defn is None:
-                known = sorted(k for k in self._queries if k)
+                known = sorted([*_BUILTIN_QUERIES, *(k for k in self._queries if k)])
                 raise RuntimeError(
                     f"Query handler for '{job.query_type}' expected but not found, "
                     f"known queries: [{' '.join(known)}]"
                 )
-            payloads = list(job.arguments)
+            args = self._handler_args(job.query_type, list(job.arguments), defn)
             fn = defn.bind_fn(self._object)
-            if defn.name is None:
-                if defn.dynamic_vararg:
-                    args = [job.query_type, *(self._pc.from_payloads(payloads) if payloads else [])]
-                else:
-                    args = [job.query_type, [temporalio.common.RawValue(p) for p in payloads]]
-            else:
-                args = self._decode_handler_args(payloads, defn.arg_types)
             result = fn(*args)
             if inspect.isawaitable(result):
                 if hasattr(result, "close"):
@@ -488,6 +531,21 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
             return result
         finally:
             asyncio._set_running_loop(prev)
+
+    def _workflow_metadata(self) -> Any:
+        """The ``__temporal_workflow_metadata`` query (what the web UI and
+        ``temporal workflow metadata`` show): the workflow type and the names
+        of its query and signal handlers, built-in queries included, sorted."""
+        from temporalio.api.sdk.v1 import WorkflowMetadata
+
+        md = WorkflowMetadata()
+        md.definition.type = self._info.workflow_type
+        for name in sorted([*_BUILTIN_QUERIES, *(k for k in self._queries if k)]):
+            md.definition.query_definitions.add().name = name
+        for name in sorted(k for k in self._signals if k):
+            md.definition.signal_definitions.add().name = name
+        md.current_details = self._current_details
+        return md
 
     def _stack_trace(self) -> str:
         """Where each task of the workflow waits (the ``__stack_trace`` query)."""
@@ -587,6 +645,8 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
     # -- timers, conditions -------------------------------------------------------------------
 
     async def workflow_sleep(self, duration: float) -> None:
+        if duration < 0:  # asyncio.sleep would return at once; the official SDK refuses
+            raise RuntimeError(_NEGATIVE_DELAY)
         await asyncio.sleep(duration)
 
     async def workflow_wait_condition(
@@ -650,18 +710,74 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
                 self._raw_memo[k] = p
         object.__setattr__(self._info, "raw_memo", dict(self._raw_memo))
 
-    def workflow_upsert_search_attributes(self, attributes: Mapping[str, Sequence[Any]]) -> None:
-        cmd = self._add_command()
-        _encode_search_attributes(
-            attributes, cmd.upsert_workflow_search_attributes.search_attributes.indexed_fields
+    def workflow_get_current_details(self) -> str:
+        return self._current_details
+
+    def workflow_set_current_details(self, details: str) -> None:
+        self._check_not_read_only()
+        self._current_details = details
+
+    def workflow_has_last_completion_result(self) -> bool:
+        return len(self._init_job.last_completion_result.payloads) > 0
+
+    def workflow_last_completion_result(self, type_hint: Optional[type]) -> Any:
+        payloads = self._init_job.last_completion_result.payloads
+        if len(payloads) != 1:  # none, or (never from this SDK) several: None as officially
+            return None
+        return self._pc.from_payloads([payloads[0]], [type_hint] if type_hint else None)[0]
+
+    def workflow_last_failure(self) -> Optional[BaseException]:
+        if not self._init_job.HasField("continued_failure"):
+            return None
+        return self._fc.from_failure(self._init_job.continued_failure, self._pc)
+
+    def workflow_upsert_search_attributes(self, attributes: Any) -> None:
+        from temporalio.common import (
+            SearchAttributeIndexedValueType,
+            SearchAttributePair,
+            SearchAttributeUpdate,
+            TypedSearchAttributes,
         )
+
+        cmd = self._add_command()
+        fields = cmd.upsert_workflow_search_attributes.search_attributes.indexed_fields
         sa = dict(self._info.search_attributes)
-        for k, v in attributes.items():
-            if v:
-                sa[k] = list(v)
-            else:
-                sa.pop(k, None)
+        typed = list(self._info.typed_search_attributes)
+        if isinstance(attributes, Mapping):
+            _encode_search_attributes(attributes, fields)
+            for k, v in attributes.items():
+                ix = next((i for i, p in enumerate(typed) if p.key.name == k), None)
+                if v:
+                    sa[k] = list(v)
+                    if ix is not None:  # same name, its known type
+                        key = typed[ix].key
+                        kl = key.indexed_value_type == SearchAttributeIndexedValueType.KEYWORD_LIST
+                        typed[ix] = SearchAttributePair(key, list(v) if kl else v[0])
+                else:
+                    sa.pop(k, None)
+                    if ix is not None:
+                        del typed[ix]
+        else:
+            updates = list(attributes)
+            for u in updates:
+                if not isinstance(u, SearchAttributeUpdate):
+                    raise TypeError(
+                        "search attributes must be a mapping (name -> values) or a sequence "
+                        f"of SearchAttributeUpdate (key.value_set(...)), got {type(u).__name__}"
+                    )
+                _encode_typed_search_attribute(u.key, u.value, fields[u.key.name])
+                typed = [p for p in typed if p.key.name != u.key.name]
+                if u.value is None:
+                    sa.pop(u.key.name, None)
+                else:
+                    typed.append(SearchAttributePair(u.key, u.value))
+                    sa[u.key.name] = (
+                        list(u.value)
+                        if u.key.indexed_value_type == SearchAttributeIndexedValueType.KEYWORD_LIST
+                        else [u.value]
+                    )
         object.__setattr__(self._info, "search_attributes", sa)
+        object.__setattr__(self._info, "typed_search_attributes", TypedSearchAttributes(typed))
 
     def workflow_patch(self, id: str, *, deprecated: bool) -> bool:
         self._check_not_read_only()
@@ -764,7 +880,7 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
         context: Optional[contextvars.Context] = None,
     ) -> asyncio.TimerHandle:
         if delay < 0:
-            raise ValueError("Cannot schedule a negative delay")
+            raise RuntimeError(_NEGATIVE_DELAY)
         self._check_not_read_only()
         if delay == 0:
             h = _TimerHandle(0, self.time(), callback, args, self, context)
@@ -853,6 +969,31 @@ def _encode_search_attributes(attributes: Mapping[str, Sequence[Any]], fields: A
     for k, vals in attributes.items():
         values = [v.isoformat() if isinstance(v, datetime) else v for v in vals]
         fields[k].CopyFrom(pc.to_payloads([values])[0])
+
+
+def _encode_typed_search_attribute(key: Any, value: Any, payload: Any) -> None:
+    """One typed value as the server indexes it: JSON with its type in the
+    metadata; None (unset) is a plain JSON null (no type), as the official SDK."""
+    import json
+
+    from temporalio.common import SearchAttributeIndexedValueType
+
+    if value is None:
+        payload.CopyFrom(DataConverter.default.payload_converter.to_payloads([None])[0])
+        return
+    if not isinstance(value, key.origin_value_type):
+        raise TypeError(
+            f"Value of type {value} not suitable for indexed value type {key.indexed_value_type}"
+        )
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("Timezone must be present on all search attribute dates")
+        value = value.isoformat()
+    elif key.indexed_value_type == SearchAttributeIndexedValueType.KEYWORD_LIST:
+        value = list(value)
+    payload.metadata["encoding"] = b"json/plain"
+    payload.metadata["type"] = key._metadata_type.encode()
+    payload.data = json.dumps(value, separators=(",", ":")).encode()
 
 
 def _decode_search_attributes(fields: Mapping[str, Any]) -> Dict[str, Sequence[Any]]:

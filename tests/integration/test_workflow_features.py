@@ -19,37 +19,13 @@ from temporalio.client import Client, WorkflowFailureError
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, CancelledError, TimeoutError
 from temporalio.worker import Worker
+from tests.integration.workflow_history import history as _history
+from tests.integration.workflow_history import new_workflow_id as _id
+from tests.integration.workflow_history import wait_for_event as _wait_for_event
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(120)]
 
 TIMEOUT = timedelta(seconds=60)
-
-
-def _id() -> str:
-    return f"wf-{uuid.uuid4()}"
-
-
-async def _history(client: Client, workflow_id: str) -> List[Any]:
-    from temporalio.api.common.v1 import WorkflowExecution
-    from temporalio.api.workflowservice.v1 import GetWorkflowExecutionHistoryRequest
-
-    resp = await client.service.get_workflow_execution_history(
-        GetWorkflowExecutionHistoryRequest(
-            namespace=client.namespace, execution=WorkflowExecution(workflow_id=workflow_id)
-        )
-    )
-    return list(resp.history.events)
-
-
-async def _wait_for_event(client: Client, workflow_id: str, attr: str, seconds: float = 30) -> Any:
-    """The first history event whose attributes field is ``attr`` (bounded wait)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        for e in await _history(client, workflow_id):
-            if e.HasField(attr):
-                return e
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"no {attr} in the history of {workflow_id} within {seconds} s")
 
 
 # ---- signals and queries -------------------------------------------------------------------

@@ -205,3 +205,33 @@ def test_api_outside_a_workflow() -> None:
 def test_start_activity_needs_a_timeout() -> None:
     with pytest.raises(ValueError, match="start_to_close_timeout or schedule_to_close_timeout"):
         workflow.start_activity("act")
+
+
+def test_sandbox_helpers_of_official_workflow_modules_are_no_ops() -> None:
+    # Every official sample imports its activities and models this way; with
+    # no sandbox here the block is an ordinary import, nested or not.
+    with workflow.unsafe.imports_passed_through():
+        with workflow.unsafe.imports_passed_through():
+            import json as passed_json
+        assert workflow.unsafe.is_imports_passed_through() is True
+    assert passed_json.dumps([1]) == "[1]"
+    with workflow.unsafe.sandbox_unrestricted():
+        assert workflow.unsafe.is_sandbox_unrestricted() is True
+    assert workflow.unsafe.in_sandbox() is False
+
+    # An exception inside the block propagates unchanged.
+    with pytest.raises(ImportError):
+        with workflow.unsafe.imports_passed_through():
+            import temporalio_no_such_module  # type: ignore[import-not-found]  # noqa: F401
+
+
+def test_official_names_not_implemented_yet_say_so() -> None:
+    assert not hasattr(workflow, "update")
+    with pytest.raises(AttributeError, match="'update': workflow updates are not implemented"):
+        workflow.update  # noqa: B018
+    with pytest.raises(AttributeError, match="child workflows are not implemented"):
+        workflow.execute_child_workflow  # noqa: B018
+    with pytest.raises(
+        AttributeError, match="^module 'temporalio.workflow' has no attribute 'nope'$"
+    ):
+        workflow.nope  # type: ignore[attr-defined]  # noqa: B018

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, List, Optional, Sequence
 
@@ -20,6 +21,7 @@ from tests.unit._wfharness import (
     commands,
     fire_timer,
     init,
+    payloads,
     query,
     resolve_activity_cancelled,
     resolve_activity_failed,
@@ -335,7 +337,8 @@ def test_queries_answer_and_commands_from_a_query_raise_read_only() -> None:
         assert r.failed.application_failure_info.type == "ReadOnlyContextError"
     r = h.activate(query("q4", "nope")).successful.commands[0].respond_to_query
     assert r.failed.message == (
-        "Query handler for 'nope' expected but not found, known queries: [bad bad_sleep state_of]"
+        "Query handler for 'nope' expected but not found, known queries: "
+        "[__stack_trace __temporal_workflow_metadata bad bad_sleep state_of]"
     )
 
 
@@ -749,3 +752,299 @@ def test_patched_new_run_replay_with_and_without_marker() -> None:
     c = Harness(Patched).activate(init("Patched"), _patch_job("p1"), replaying=True)
     assert commands(c) == ["set_patch_marker", "complete_workflow_execution"]
     assert result_of(c) == [True, True]
+
+
+# ---- handler and run inputs that do not decode --------------------------------------
+
+
+@dataclass
+class Item:
+    n: int
+
+
+@workflow.defn(name="TypedInputs")
+class TypedInputs:
+    def __init__(self) -> None:
+        self.items: List[int] = []
+
+    @workflow.run
+    async def run(self, first: Item) -> List[int]:
+        self.items.append(first.n)
+        await workflow.wait_condition(lambda: len(self.items) >= 2)
+        return self.items
+
+    @workflow.signal
+    def add(self, item: Item) -> None:
+        self.items.append(item.n)
+
+    @workflow.query
+    def plus(self, item: Item) -> int:
+        return item.n + 1
+
+
+def test_signal_input_that_does_not_decode_is_logged_and_dropped(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # As the official SDK: failing the task instead would fail it again on
+    # every retry and replay, since the signal stays in the history.
+    h = Harness(TypedInputs)
+    assert commands(h.activate(init("TypedInputs", {"n": 1}))) == []
+    with caplog.at_level(logging.ERROR, logger="temporalio.worker._workflow_instance"):
+        c = h.activate(signal("add", "not an item"))
+    assert commands(c) == []
+    rec = [r for r in caplog.records if "dropping the signal" in r.getMessage()]
+    assert len(rec) == 1
+    assert rec[0].getMessage().startswith("Failed deserializing signal input for add on workflow")
+    assert rec[0].exc_info is not None and str(rec[0].exc_info[1]) == "Failed decoding arguments"
+    assert isinstance(rec[0].exc_info[1].__cause__, TypeError)
+    c = h.activate(signal("add", {"n": 2}))
+    assert result_of(c) == [1, 2]
+
+
+def test_query_and_run_inputs_that_do_not_decode() -> None:
+    h = Harness(TypedInputs)
+    assert commands(h.activate(init("TypedInputs", {"n": 1}))) == []
+    r = h.activate(query("q1", "plus", "x")).successful.commands[0].respond_to_query
+    assert r.failed.message == "Failed decoding arguments"
+    r = h.activate(query("q2", "plus", {"n": 4})).successful.commands[0].respond_to_query
+    assert value(r.succeeded.response) == 5
+
+    h = Harness(TypedInputs, run_id="run2")
+    c = h.activate(init("TypedInputs", "not an item"))
+    assert c.HasField("failed") and c.failed.failure.message == "Failed decoding arguments"
+
+
+def undecorated_activity(x: int) -> int:
+    return x
+
+
+@workflow.defn(name="CallsUndecorated")
+class CallsUndecorated:
+    @workflow.run
+    async def run(self) -> int:
+        return await workflow.execute_activity(
+            undecorated_activity, 1, start_to_close_timeout=timedelta(seconds=5)
+        )
+
+
+def test_undecorated_activity_fails_the_task_with_the_official_message() -> None:
+    c = Harness(CallsUndecorated).activate(init("CallsUndecorated"))
+    assert c.HasField("failed")
+    assert c.failed.failure.message == (
+        "Activity undecorated_activity missing attributes, was it decorated with @activity.defn?"
+    )
+
+
+@workflow.defn(name="ArgAndArgs")
+class ArgAndArgs:
+    @workflow.run
+    async def run(self, where: str) -> None:
+        if where == "activity":
+            await workflow.execute_activity(
+                "act", 1, args=[2], start_to_close_timeout=timedelta(seconds=5)
+            )
+        workflow.continue_as_new(1, args=[2])
+
+
+@pytest.mark.parametrize("where", ["activity", "continue_as_new"])
+def test_arg_and_args_together_fail_with_the_official_message(where: str) -> None:
+    c = Harness(ArgAndArgs).activate(init("ArgAndArgs", where))
+    assert c.HasField("failed") and c.failed.failure.message == "Cannot have arg and args"
+
+
+@workflow.defn(name="NegativeSleep")
+class NegativeSleep:
+    @workflow.run
+    async def run(self, how: str) -> None:
+        if how == "sleep":
+            await workflow.sleep(-1)
+        elif how == "timedelta":
+            await workflow.sleep(timedelta(seconds=-1))
+        else:
+            asyncio.get_running_loop().call_later(-1, lambda: None)
+
+
+@pytest.mark.parametrize("how", ["sleep", "timedelta", "call_later"])
+def test_negative_timer_fails_the_task_as_in_the_official_sdk(how: str) -> None:
+    c = Harness(NegativeSleep).activate(init("NegativeSleep", how))
+    assert c.HasField("failed")
+    assert c.failed.failure.message == "Attempting to schedule timer with negative delay"
+
+
+def test_workflow_metadata_query_lists_the_handlers() -> None:
+    # What the web UI and `temporal workflow metadata` ask every workflow.
+    from temporalio.api.sdk.v1 import WorkflowMetadata
+
+    h = Harness(Queries)
+    assert commands(h.activate(init("Queries"))) == []
+    r = h.activate(query("q1", "__temporal_workflow_metadata")).successful.commands[0]
+    md = value(r.respond_to_query.succeeded.response, WorkflowMetadata)
+    assert md.definition.type == "Queries"
+    assert [q.name for q in md.definition.query_definitions] == [
+        "__stack_trace",
+        "__temporal_workflow_metadata",
+        "bad",
+        "bad_sleep",
+        "state_of",
+    ]
+    assert [s.name for s in md.definition.signal_definitions] == ["set_state"]
+
+
+@workflow.defn(name="UncaughtTimeout")
+class UncaughtTimeout:
+    @workflow.run
+    async def run(self) -> None:
+        await workflow.wait_condition(lambda: False, timeout=timedelta(seconds=1))
+
+
+def test_an_uncaught_asyncio_timeout_fails_the_workflow_as_in_the_official_sdk() -> None:
+    # Not the task: a task failure would repeat on every retry and wedge the run.
+    h = Harness(UncaughtTimeout)
+    assert commands(h.activate(init("UncaughtTimeout"))) == ["start_timer"]
+    c = h.activate(fire_timer(1), advance=1)
+    assert commands(c) == ["fail_workflow_execution"]
+    failure = c.successful.commands[0].fail_workflow_execution.failure
+    assert failure.application_failure_info.type == "TimeoutError"
+
+
+@workflow.defn(name="Details")
+class Details:
+    @workflow.run
+    async def run(self) -> list:
+        before = workflow.get_current_details()
+        workflow.set_current_details("step **1**")
+        failure = workflow.get_last_failure()
+        return [
+            before,
+            workflow.get_current_details(),
+            workflow.has_last_completion_result(),
+            workflow.get_last_completion_result(int),
+            str(failure) if failure else None,
+            type(failure).__name__,
+        ]
+
+    @workflow.query
+    def try_set(self) -> None:
+        workflow.set_current_details("from a query")
+
+
+def test_current_details_and_the_previous_runs_result_and_failure() -> None:
+
+    h = Harness(Details)
+    assert result_of(h.activate(init("Details"))) == [
+        "",
+        "step **1**",
+        False,
+        None,
+        None,
+        "NoneType",
+    ]
+
+    h = Harness(Details, run_id="run2")
+    job = init("Details")
+    job.initialize_workflow.last_completion_result.payloads.extend(payloads(41))
+    job.initialize_workflow.continued_failure.message = "previous run failed"
+    job.initialize_workflow.continued_failure.application_failure_info.type = "Boom"
+    assert result_of(h.activate(job)) == [
+        "",
+        "step **1**",
+        True,
+        41,
+        "Boom: previous run failed",
+        "ApplicationError",
+    ]
+
+
+def test_current_details_in_the_metadata_query_and_read_only_in_queries() -> None:
+    from temporalio.api.sdk.v1 import WorkflowMetadata
+
+    @workflow.defn(name="DetailsWait")
+    class DetailsWait:
+        @workflow.run
+        async def run(self) -> None:
+            workflow.set_current_details("waiting")
+            await workflow.wait_condition(lambda: False)
+
+        @workflow.query
+        def try_set(self) -> None:
+            workflow.set_current_details("from a query")
+
+    h = Harness(DetailsWait)
+    assert commands(h.activate(init("DetailsWait"))) == []
+    r = h.activate(query("q1", "__temporal_workflow_metadata")).successful.commands[0]
+    assert (
+        value(r.respond_to_query.succeeded.response, WorkflowMetadata).current_details == "waiting"
+    )
+    r = h.activate(query("q2", "try_set")).successful.commands[0].respond_to_query
+    assert r.failed.message == "While in read-only function, action attempted"
+
+
+@workflow.defn(name="Racing")
+class Racing:
+    @workflow.run
+    async def run(self, mode: str) -> list:
+        async def nap(tag: str, secs: float) -> str:
+            await workflow.sleep(secs)
+            return tag
+
+        if mode == "as_completed":
+            out = []
+            for next_done in workflow.as_completed([nap("a", 3), nap("b", 1), nap("c", 2)]):
+                out.append(await next_done)
+            return out
+        if mode == "as_completed_timeout":
+            got: list = []
+            try:
+                for next_done in workflow.as_completed([nap("a", 3), nap("b", 1)], timeout=2):
+                    got.append(await next_done)
+            except asyncio.TimeoutError:
+                got.append("timeout")
+            return got
+        tasks = [asyncio.create_task(nap(t, s)) for t, s in (("a", 3), ("b", 1), ("c", 2))]
+        if mode == "wait_first":
+            done, pending = await workflow.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            return [[t.result() for t in done], [tasks.index(t) for t in pending]]
+        done, pending = await workflow.wait(tasks, timeout=2.5)
+        return [[t.result() for t in done], [tasks.index(t) for t in pending]]
+
+
+def test_deterministic_as_completed_and_wait() -> None:
+    h = Harness(Racing)
+    assert commands(h.activate(init("Racing", "as_completed"))) == ["start_timer"] * 3
+    assert commands(h.activate(fire_timer(2), advance=1)) == []
+    assert commands(h.activate(fire_timer(3), advance=1)) == []
+    assert result_of(h.activate(fire_timer(1), advance=1)) == ["b", "c", "a"]
+
+    h = Harness(Racing, run_id="r2")
+    # timer 1 is the timeout (set before the tasks start), 2 is "a", 3 is "b"
+    assert commands(h.activate(init("Racing", "as_completed_timeout"))) == ["start_timer"] * 3
+    h.activate(fire_timer(3), advance=1)
+    assert result_of(h.activate(fire_timer(1), advance=1)) == ["b", "timeout"]
+
+    h = Harness(Racing, run_id="r3")
+    assert commands(h.activate(init("Racing", "wait_first"))) == ["start_timer"] * 3
+    assert result_of(h.activate(fire_timer(2), advance=1)) == [["b"], [0, 2]]
+
+    h = Harness(Racing, run_id="r4")
+    # timer 1 is the timeout (set before the tasks start), 2-4 are "a", "b", "c"
+    assert commands(h.activate(init("Racing", "wait_timeout"))) == ["start_timer"] * 4
+    h.activate(fire_timer(3), advance=1)
+    h.activate(fire_timer(4), advance=1)
+    assert result_of(h.activate(fire_timer(1), advance=0.5)) == [["b", "c"], [0]]
+
+
+def test_wait_refuses_what_asyncio_wait_refuses() -> None:
+    async def check() -> None:
+        with pytest.raises(ValueError, match="must not be empty"):
+            await workflow.wait([])
+        fut = asyncio.get_running_loop().create_future()
+        with pytest.raises(TypeError, match="Expect an iterable of Tasks/Futures"):
+            await workflow.wait(fut)
+        with pytest.raises(ValueError, match="Invalid return_when value: sometimes"):
+            await workflow.wait([fut], return_when="sometimes")
+        coro = asyncio.sleep(0)
+        with pytest.raises(TypeError, match="Passing coroutines is forbidden"):
+            await workflow.wait([coro])
+        coro.close()
+
+    asyncio.run(check())

@@ -1,0 +1,133 @@
+"""One workflow's code, run unchanged by BOTH SDKs (the cross-SDK check).
+
+This module imports only names the two SDKs share (``temporalio.workflow``,
+``temporalio.common.RetryPolicy``, ``temporalio.exceptions.ActivityError``),
+so our test process imports it with OUR ``temporalio`` and
+``cross_sdk_host.py`` imports it, in the peer virtualenv, with the OFFICIAL
+one. tests/integration/test_workflow_cross_sdk.py runs it on both and compares
+the histories, and hands a half-done run from one SDK's worker to the other's.
+
+``CrossSdkWorkflow``: an activity, a durable timer, a wait for a signal (a query tells how far
+the run got), an upsert of a search attribute and of the memo, a second
+activity, then complete with both activities' results. ``CrossSdkMoreWorkflow``:
+a failed activity (retried), a timer cancelled and one fired (``wait_condition``
+with a timeout), continue-as-new, and a cancelled run that cleans up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any, Dict, List
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
+
+WORKFLOW_NAME = "CrossSdkWorkflow"
+ACTIVITY_NAME = "cross_sdk_echo"
+SEARCH_ATTRIBUTE = "SdkCWfKeyword"  # a Keyword attribute the test registers
+TIMER = timedelta(milliseconds=300)
+
+
+@workflow.defn(name=WORKFLOW_NAME)
+class CrossSdkWorkflow:
+    """``run({"activity_task_queue": str})`` -> ``"<first>|<second>"``."""
+
+    def __init__(self) -> None:
+        self._stage = "started"
+        self._signals: List[str] = []
+
+    @workflow.run
+    async def run(self, params: Dict[str, Any]) -> str:
+        queue = params["activity_task_queue"]
+        first = await workflow.execute_activity(
+            ACTIVITY_NAME, "first", task_queue=queue, start_to_close_timeout=timedelta(seconds=30)
+        )
+        self._stage = "timer"
+        await workflow.sleep(TIMER)
+        self._stage = "waiting"
+        await workflow.wait_condition(lambda: len(self._signals) > 0)
+        self._stage = "signalled"
+        workflow.upsert_search_attributes({SEARCH_ATTRIBUTE: [self._signals[0]]})
+        workflow.upsert_memo({"signal": self._signals[0]})
+        second = await workflow.execute_activity(
+            ACTIVITY_NAME,
+            self._signals[0],
+            task_queue=queue,
+            start_to_close_timeout=timedelta(seconds=30),
+        )
+        return f"{first}|{second}"
+
+    @workflow.signal
+    def proceed(self, value: str) -> None:
+        self._signals.append(value)
+
+    @workflow.query
+    def stage(self) -> str:
+        return self._stage
+
+
+FAIL_ACTIVITY_NAME = "cross_sdk_fail"
+MORE_WORKFLOW_NAME = "CrossSdkMoreWorkflow"
+
+
+@workflow.defn(name=MORE_WORKFLOW_NAME)
+class CrossSdkMoreWorkflow:
+    """Run 1: an activity that fails on both of its attempts (the failure is
+    caught), a wait for a signal with a timeout (the signal comes first: its
+    timer is cancelled), a wait that times out (its timer fires), then
+    continue-as-new. Run 2: wait until cancelled, run a clean-up activity,
+    end cancelled. ``stage`` (query) tells where it is."""
+
+    def __init__(self) -> None:
+        self._stage = "started"
+        self._signals: List[str] = []
+
+    @workflow.run
+    async def run(self, params: Dict[str, Any]) -> str:
+        queue = params["activity_task_queue"]
+        if params.get("continued"):
+            self._stage = "waiting"
+            try:
+                await workflow.wait_condition(lambda: False)
+            except asyncio.CancelledError:
+                await workflow.execute_activity(
+                    ACTIVITY_NAME,
+                    "cleanup",
+                    task_queue=queue,
+                    start_to_close_timeout=timedelta(seconds=30),
+                )
+                raise
+            return "not cancelled"
+        try:
+            await workflow.execute_activity(
+                FAIL_ACTIVITY_NAME,
+                "boom",
+                task_queue=queue,
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=RetryPolicy(
+                    initial_interval=timedelta(milliseconds=100), maximum_attempts=2
+                ),
+            )
+            failed = "no failure"
+        except ActivityError as err:
+            failed = f"{type(err.cause).__name__}: {err.cause}"
+        self._stage = "waiting"
+        await workflow.wait_condition(lambda: len(self._signals) > 0, timeout=timedelta(minutes=2))
+        self._stage = "signalled"
+        try:
+            await workflow.wait_condition(lambda: False, timeout=timedelta(milliseconds=200))
+        except asyncio.TimeoutError:
+            pass
+        workflow.continue_as_new(
+            {"activity_task_queue": queue, "continued": True, "failed": failed}
+        )
+
+    @workflow.signal
+    def proceed(self, value: str) -> None:
+        self._signals.append(value)
+
+    @workflow.query
+    def stage(self) -> str:
+        return self._stage
