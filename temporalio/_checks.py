@@ -236,19 +236,25 @@ def _workflow_definition_of(fn: Any) -> Any:
     return None
 
 
+def _must_workflow_definition(fn: Any) -> Any:
+    """:func:`_workflow_definition_of`, or the official SDK's ValueError."""
+    defn = _workflow_definition_of(fn)
+    if defn is None:
+        name = getattr(fn, "__qualname__", "<unknown>")
+        raise ValueError(
+            f"Function {name} missing attributes, was it decorated with @workflow.run "
+            "and was its class decorated with @workflow.defn?"
+        )
+    return defn
+
+
 def _workflow_name_and_result_type(workflow: Any) -> Tuple[str, Any]:
     """A workflow type name given as itself or as the run method of a
     ``@workflow.defn`` class (the official SDK's two forms), and the result
     type the run method declares (None for a name)."""
     if isinstance(workflow, (str, type)) or not callable(workflow):
         return _check_str(workflow, "workflow (the workflow type name)"), None
-    defn = _workflow_definition_of(workflow)
-    if defn is None:
-        name = getattr(workflow, "__qualname__", "<unknown>")
-        raise ValueError(
-            f"Function {name} missing attributes, was it decorated with @workflow.run "
-            "and was its class decorated with @workflow.defn?"
-        )
+    defn = _must_workflow_definition(workflow)
     if not getattr(defn, "name", None):
         raise ValueError("Cannot invoke dynamic workflow explicitly")
     return defn.name, getattr(defn, "ret_type", None)

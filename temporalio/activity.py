@@ -21,6 +21,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import (
+    TYPE_CHECKING,
     Any,
     Callable,
     Mapping,
@@ -35,12 +36,18 @@ from typing import (
 )
 
 from temporalio._checks import _seconds
+from temporalio.common import Priority, RetryPolicy
+
+if TYPE_CHECKING:
+    from temporalio.client import Client
+    from temporalio.converter import PayloadConverter
 
 __all__ = [
     "defn",
     "Info",
     "in_activity",
     "info",
+    "client",
     "heartbeat",
     "raise_complete_async",
     "ActivityCancellationDetails",
@@ -52,6 +59,7 @@ __all__ = [
     "wait_for_worker_shutdown_sync",
     "LoggerAdapter",
     "logger",
+    "payload_converter",
 ]
 
 CallableType = TypeVar("CallableType", bound=Callable[..., Any])
@@ -63,11 +71,17 @@ CallableType = TypeVar("CallableType", bound=Callable[..., Any])
 class _Definition:
     """What ``@activity.defn`` records on a callable."""
 
-    name: str
+    name: Optional[str]
+    """The activity type name; None for the dynamic activity."""
     fn: Callable[..., Any]
+    no_thread_cancel_exception: bool = False
 
 
 _DEFN_ATTR = "__temporal_activity_definition"
+
+_DYNAMIC_SIGNATURE_ERROR = (
+    "Dynamic activity must accept a single Sequence[temporalio.common.RawValue]"
+)
 
 
 @overload
@@ -75,10 +89,24 @@ def defn(fn: CallableType) -> CallableType: ...
 
 
 @overload
-def defn(*, name: Optional[str] = None) -> Callable[[CallableType], CallableType]: ...
+def defn(
+    *, name: Optional[str] = None, no_thread_cancel_exception: bool = False
+) -> Callable[[CallableType], CallableType]: ...
 
 
-def defn(fn: Optional[CallableType] = None, *, name: Optional[str] = None) -> Any:
+@overload
+def defn(
+    *, no_thread_cancel_exception: bool = False, dynamic: bool = False
+) -> Callable[[CallableType], CallableType]: ...
+
+
+def defn(
+    fn: Optional[CallableType] = None,
+    *,
+    name: Optional[str] = None,
+    no_thread_cancel_exception: bool = False,
+    dynamic: bool = False,
+) -> Any:
     """Mark a callable as an activity, named ``name`` (default: its
     ``__name__``), so that it can be given to a worker in a list::
 
@@ -87,24 +115,89 @@ def defn(fn: Optional[CallableType] = None, *, name: Optional[str] = None) -> An
 
         Worker(client, task_queue="tq", activities=[say_hello])
 
-    The callable itself is returned unchanged.
+    ``dynamic=True`` makes it the worker's dynamic activity: it runs every
+    activity type no other activity of the worker is registered for, and
+    takes one parameter, ``Sequence[temporalio.common.RawValue]``, the
+    arguments as payloads (convert them with :func:`payload_converter`;
+    :func:`info` gives the ``activity_type``). ``name`` is ignored then, as
+    in the official SDK. A dynamic activity with another signature raises
+    :class:`TypeError` here (the official SDK's message); a worker given two
+    raises :class:`TypeError` ("More than one dynamic activity").
+
+    ``no_thread_cancel_exception``: a sync activity running in a thread is
+    not interrupted by a :class:`temporalio.exceptions.CancelledError` from
+    :func:`heartbeat` when it is cancelled; it sees the cancellation through
+    :func:`is_cancelled` / :func:`wait_for_cancelled_sync` only.
+
+    The callable itself is returned unchanged. As in the official SDK,
+    :class:`TypeError` if it has keyword-only parameters ("Activity cannot
+    have keyword-only arguments") and :class:`ValueError` if it is already
+    an activity ("Function already contains activity definition").
     """
 
     def decorate(f: CallableType) -> CallableType:
+        if hasattr(f, _DEFN_ATTR):  # the official SDK's check and text
+            raise ValueError("Function already contains activity definition")
         if not callable(f):
             raise TypeError(f"@activity.defn needs a callable, got {type(f).__name__}")
-        activity_name = name if name is not None else getattr(f, "__name__", None)
-        if not isinstance(activity_name, str) or not activity_name:
-            raise TypeError(f"@activity.defn cannot name {f!r}: it has no __name__; give name=...")
         try:
-            setattr(f, _DEFN_ATTR, _Definition(activity_name, f))
+            params = inspect.signature(f).parameters.values()
+        except (TypeError, ValueError):  # no signature (some builtins): nothing to check
+            params = []  # type: ignore[assignment]
+        if any(p.kind == inspect.Parameter.KEYWORD_ONLY for p in params):
+            raise TypeError("Activity cannot have keyword-only arguments")
+        activity_name: Optional[str]
+        if dynamic:
+            _check_dynamic_signature(f)
+            activity_name = None
+        else:
+            activity_name = name if name is not None else getattr(f, "__name__", None)
+            if not isinstance(activity_name, str) or not activity_name:
+                raise TypeError(
+                    f"@activity.defn cannot name {f!r}: it has no __name__; give name=..."
+                )
+        d = _Definition(activity_name, f, no_thread_cancel_exception)
+        try:
+            setattr(f, _DEFN_ATTR, d)
         except AttributeError:  # e.g. a bound method: record on its function
-            setattr(getattr(f, "__func__", f), _DEFN_ATTR, _Definition(activity_name, f))
+            setattr(getattr(f, "__func__", f), _DEFN_ATTR, d)
         return f
 
     if fn is not None:
         return decorate(fn)
     return decorate
+
+
+def _check_dynamic_signature(fn: Any) -> None:
+    """A dynamic activity takes one ``Sequence[RawValue]`` (after ``self``
+    for a function defined in a class); :class:`TypeError` otherwise."""
+    import collections.abc
+    import typing
+
+    from temporalio.common import RawValue
+
+    target = fn
+    if not (inspect.isfunction(fn) or inspect.ismethod(fn)):
+        call = getattr(fn if isinstance(fn, type) else type(fn), "__call__", None)
+        if call is not None:
+            target = call if isinstance(fn, type) else getattr(fn, "__call__", fn)
+    try:
+        params = list(inspect.signature(target).parameters.values())
+        hints = typing.get_type_hints(target)
+    except Exception:
+        raise TypeError(_DYNAMIC_SIGNATURE_ERROR) from None
+    if params and params[0].name == "self" and params[0].annotation is inspect.Parameter.empty:
+        params = params[1:]
+    if len(params) != 1 or params[0].kind not in (
+        inspect.Parameter.POSITIONAL_ONLY,
+        inspect.Parameter.POSITIONAL_OR_KEYWORD,
+    ):
+        raise TypeError(_DYNAMIC_SIGNATURE_ERROR)
+    hint = hints.get(params[0].name)
+    if typing.get_origin(hint) is not collections.abc.Sequence or typing.get_args(hint) != (
+        RawValue,
+    ):
+        raise TypeError(_DYNAMIC_SIGNATURE_ERROR)
 
 
 def _definition_of(fn: Any) -> Optional[_Definition]:
@@ -221,6 +314,13 @@ class Info:
     workflow_namespace: Optional[str]
     workflow_run_id: Optional[str]
     workflow_type: Optional[str]
+    priority: Priority = Priority.default
+    """Priority of the activity's tasks (as scheduled)."""
+    retry_policy: Optional[RetryPolicy] = None
+    """The retry policy the server applies to the activity, if it sent one."""
+    activity_run_id: Optional[str] = None
+    """Run id of a standalone activity (started by a client); None for a
+    workflow's activity."""
     _cancel: Optional[_Flag] = field(default=None, repr=False, compare=False)
 
     @property
@@ -269,9 +369,16 @@ class _Context:
     worker_shutdown: _Flag
     is_async: bool = True
     _logger_details: Optional[Mapping[str, Any]] = None
+    payload_converter_source: Any = None
+    """What :func:`payload_converter` gives: a payload converter, a class
+    to make one of (once, on first use: process-pool children), or None for
+    the default."""
     info_fn: Optional[Callable[[], Info]] = None
     """What :func:`info` calls (the outbound interceptor chain in a worker);
     None: :func:`info` returns :attr:`info`."""
+    client: Any = None
+    """What :func:`client` returns (a worker's client in ``async def``
+    activities; None elsewhere)."""
 
     @property
     def logger_details(self) -> Mapping[str, Any]:
@@ -286,8 +393,26 @@ _current: contextvars.ContextVar[_Context] = contextvars.ContextVar("temporal_ac
 def _context() -> _Context:
     ctx = _current.get(None)
     if ctx is None:
-        raise RuntimeError("not in an activity (temporalio.activity needs a running activity)")
+        raise RuntimeError("Not in activity context")
     return ctx
+
+
+def payload_converter() -> "PayloadConverter":
+    """The payload converter of the running activity's worker (its data
+    converter's), e.g. to convert the :class:`temporalio.common.RawValue`
+    arguments of a dynamic activity: ``payload_converter().from_payload(
+    arg.payload, MyType)``. In a process-pool child it is a new instance of
+    the worker's payload converter class (made on first use). Raises
+    :class:`RuntimeError` outside an activity."""
+    ctx = _context()
+    source = ctx.payload_converter_source
+    if source is None:
+        from temporalio.converter import PayloadConverter
+
+        return PayloadConverter.default
+    if isinstance(source, type):
+        source = ctx.payload_converter_source = source()
+    return source  # type: ignore[no-any-return]
 
 
 def in_activity() -> bool:
@@ -302,6 +427,26 @@ def info() -> Info:
     ctx = _context()
     fn = ctx.info_fn
     return ctx.info if fn is None else fn()
+
+
+def client() -> "Client":
+    """The :class:`temporalio.client.Client` of the worker running this
+    activity, for calls to the server from the activity. Only in ``async
+    def`` activities; in tests, the client given to
+    :class:`temporalio.testing.ActivityEnvironment`.
+
+    Raises :class:`RuntimeError` outside an activity ("Not in activity
+    context") and when no client is available (a ``def`` activity, or an
+    environment made without one), with the official SDK's texts.
+    """
+    c = _context().client
+    if c is None:
+        raise RuntimeError(
+            "No client available. The client is only available in `async def` "
+            "activities; not in `def` activities. In tests you can pass a "
+            "client when creating ActivityEnvironment."
+        )
+    return c
 
 
 def heartbeat(*details: Any) -> None:
@@ -348,9 +493,9 @@ def raise_complete_async() -> NoReturn:
 
     Raises ``_CompleteAsyncError`` (a :class:`BaseException`, so that
     ``except Exception`` in the activity does not catch it); let it
-    propagate. :class:`RuntimeError` outside an activity.
+    propagate. As in the official SDK it is raised inside an activity or
+    not (outside one, nothing catches it).
     """
-    _context()  # outside an activity: RuntimeError
     raise _CompleteAsyncError()
 
 

@@ -39,6 +39,8 @@ __all__ = [
     "RetryPolicy",
     "WorkflowIDReusePolicy",
     "WorkflowIDConflictPolicy",
+    "ActivityIDReusePolicy",
+    "ActivityIDConflictPolicy",
     "QueryRejectCondition",
     "WorkflowExecutionStatus",
     "RawValue",
@@ -53,6 +55,7 @@ __all__ = [
     "VersioningOverride",
     "PinnedVersioningOverride",
     "AutoUpgradeVersioningOverride",
+    "OneTimeVersioningOverride",
 ]
 
 
@@ -85,22 +88,34 @@ class RetryPolicy:
 
     def validate(self) -> None:
         """Raise :class:`ValueError` / :class:`TypeError` if a field is invalid."""
-        _check_timedelta(self.initial_interval, "RetryPolicy.initial_interval")
-        _check_timedelta(self.maximum_interval, "RetryPolicy.maximum_interval", optional=True)
+        # The messages begin with the official SDK's text.
+        for what, value, optional in (
+            ("Initial interval", self.initial_interval, False),
+            ("Maximum interval", self.maximum_interval, True),
+        ):
+            field_name = "RetryPolicy." + what.lower().replace(" ", "_")
+            try:
+                _check_timedelta(value, field_name, optional=optional)
+            except ValueError as err:  # negative
+                raise ValueError(f"{what} cannot be negative ({err})") from None
         coefficient = self.backoff_coefficient
         if not _check_number(coefficient, "RetryPolicy.backoff_coefficient") >= 1.0:  # also NaN
             raise ValueError(
-                f"RetryPolicy.backoff_coefficient must be at least 1.0, got {coefficient!r}"
+                "Backoff coefficient cannot be less than 1 "
+                f"(RetryPolicy.backoff_coefficient, got {coefficient!r})"
             )
         attempts = _check_int(self.maximum_attempts, "RetryPolicy.maximum_attempts")
         if attempts < 0:
-            raise ValueError(f"RetryPolicy.maximum_attempts must not be negative, got {attempts}")
+            raise ValueError(
+                f"Maximum attempts cannot be negative (RetryPolicy.maximum_attempts, got {attempts})"
+            )
         if attempts > 2**31 - 1:
             raise ValueError(f"RetryPolicy.maximum_attempts is too large: {attempts}")
         if self.maximum_interval is not None and self.maximum_interval < self.initial_interval:
             raise ValueError(
-                f"RetryPolicy.maximum_interval ({self.maximum_interval}) must not be less than "
-                f"initial_interval ({self.initial_interval})"
+                "Maximum interval cannot be less than initial interval "
+                f"(RetryPolicy.maximum_interval {self.maximum_interval}, "
+                f"initial_interval {self.initial_interval})"
             )
         types = self.non_retryable_error_types
         if types is not None:
@@ -186,6 +201,30 @@ class WorkflowIDConflictPolicy(IntEnum):
     FAIL = 1
     USE_EXISTING = 2
     TERMINATE_EXISTING = 3
+
+
+class ActivityIDReusePolicy(IntEnum):
+    """Whether the id of a closed standalone activity may be used again
+    (``temporal.api.enums.v1.ActivityIdReusePolicy``)."""
+
+    UNSPECIFIED = 0
+    ALLOW_DUPLICATE = 1
+    """Allowed whatever the closed activity's outcome (the default of ``start_activity``)."""
+    ALLOW_DUPLICATE_FAILED_ONLY = 2
+    """Allowed only if the closed activity failed, was cancelled, terminated or timed out."""
+    REJECT_DUPLICATE = 3
+    """Never allowed."""
+
+
+class ActivityIDConflictPolicy(IntEnum):
+    """What starting a standalone activity does when one with the id is
+    still running (``temporal.api.enums.v1.ActivityIdConflictPolicy``)."""
+
+    UNSPECIFIED = 0
+    FAIL = 1
+    """Fail with :class:`~temporalio.exceptions.ActivityAlreadyStartedError` (the default)."""
+    USE_EXISTING = 2
+    """Return a handle to the running activity."""
 
 
 class QueryRejectCondition(IntEnum):
@@ -640,3 +679,22 @@ class AutoUpgradeVersioningOverride(VersioningOverride):
         from temporalio.api.workflow.v1 import VersioningOverride as Proto
 
         return Proto(behavior=int(VersioningBehavior.AUTO_UPGRADE), auto_upgrade=True)
+
+
+@dataclass(frozen=True)
+class OneTimeVersioningOverride(VersioningOverride):
+    """Send the workflow's tasks to ``target_version`` until one completes
+    there, then drop the override (the worker's versioning behavior governs
+    later tasks; the workflow is not pinned). Needs Temporal server 1.32+."""
+
+    target_version: WorkerDeploymentVersion
+
+    def _to_proto(self) -> "VersioningOverrideProto":
+        from temporalio.api.workflow.v1 import VersioningOverride as Proto
+
+        proto = Proto()
+        proto.one_time.target_deployment_version.deployment_name = (
+            self.target_version.deployment_name
+        )
+        proto.one_time.target_deployment_version.build_id = self.target_version.build_id
+        return proto

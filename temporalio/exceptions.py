@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Optional, Sequence
 
 if TYPE_CHECKING:
     from temporalio.api.failure.v1 import Failure
+    from temporalio.service._errors import WorkflowAlreadyStartedError
 
 __all__ = [
     "TemporalError",
@@ -30,6 +31,11 @@ __all__ = [
     "RetryState",
     "ActivityError",
     "ChildWorkflowError",
+    "NexusOperationError",
+    "WorkflowAlreadyStartedError",
+    "InvalidVersioningOverrideError",
+    "ActivityAlreadyStartedError",
+    "NexusOperationAlreadyStartedError",
     "is_cancelled_exception",
 ]
 
@@ -330,14 +336,110 @@ class ChildWorkflowError(FailureError):
         return self._retry_state
 
 
+class InvalidVersioningOverrideError(FailureError):
+    """A child workflow could not start because its versioning override is
+    invalid."""
+
+    def __init__(self) -> None:
+        super().__init__("Invalid versioning override")
+
+
+class ActivityAlreadyStartedError(FailureError):
+    """An activity execution (standalone activity) with this id has already
+    started."""
+
+    def __init__(
+        self, activity_id: str, activity_type: str, *, run_id: Optional[str] = None
+    ) -> None:
+        super().__init__("Activity execution already started")
+        self.activity_id = activity_id
+        """Id of the already-started activity."""
+        self.activity_type = activity_type
+        """Activity type name of the already-started activity."""
+        self.run_id = run_id
+        """Run id of the already-started activity, when the server said."""
+
+
+class NexusOperationAlreadyStartedError(FailureError):
+    """A Nexus operation execution with this id has already started. (This
+    SDK has no Nexus support yet; the class is here for code that names it.)"""
+
+    def __init__(self, operation_id: str, *, run_id: Optional[str] = None) -> None:
+        super().__init__("Nexus operation execution already started")
+        self.operation_id = operation_id
+        """Id of the already-started operation."""
+        self.run_id = run_id
+        """Run id of the already-started operation, if known."""
+
+
+class NexusOperationError(FailureError):
+    """A Nexus operation failed (raised inside a workflow). (This SDK has no
+    Nexus support yet; the class is here for code that names it.)"""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        scheduled_event_id: int,
+        endpoint: str,
+        service: str,
+        operation: str,
+        operation_token: str,
+    ) -> None:
+        super().__init__(message)
+        self._scheduled_event_id = scheduled_event_id
+        self._endpoint = endpoint
+        self._service = service
+        self._operation = operation
+        self._operation_token = operation_token
+
+    @property
+    def scheduled_event_id(self) -> int:
+        """Event id of the operation's NexusOperationScheduled event."""
+        return self._scheduled_event_id
+
+    @property
+    def endpoint(self) -> str:
+        """Endpoint name of the operation."""
+        return self._endpoint
+
+    @property
+    def service(self) -> str:
+        """Service name of the operation."""
+        return self._service
+
+    @property
+    def operation(self) -> str:
+        """Name of the operation."""
+        return self._operation
+
+    @property
+    def operation_token(self) -> str:
+        """Token the operation returned."""
+        return self._operation_token
+
+
+def __getattr__(name: str) -> Any:
+    # WorkflowAlreadyStartedError is both a FailureError and an RPC error, so
+    # it is defined next to the RPC errors (which import this module) and
+    # loaded here on first use; its __module__ is this module.
+    if name == "WorkflowAlreadyStartedError":
+        from temporalio.service._errors import WorkflowAlreadyStartedError
+
+        globals()[name] = WorkflowAlreadyStartedError
+        return WorkflowAlreadyStartedError
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def is_cancelled_exception(exception: BaseException) -> bool:
     """Whether ``exception`` means "cancelled": an :class:`asyncio.CancelledError`,
     a :class:`CancelledError`, or an :class:`ActivityError` /
-    :class:`ChildWorkflowError` whose cause is a :class:`CancelledError`."""
+    :class:`ChildWorkflowError` / :class:`NexusOperationError` whose cause is
+    a :class:`CancelledError`."""
     import asyncio
 
     if isinstance(exception, (asyncio.CancelledError, CancelledError)):
         return True
-    return isinstance(exception, (ActivityError, ChildWorkflowError)) and isinstance(
-        exception.__cause__, CancelledError
-    )
+    return isinstance(
+        exception, (ActivityError, ChildWorkflowError, NexusOperationError)
+    ) and isinstance(exception.__cause__, CancelledError)

@@ -18,10 +18,36 @@ that build them).
 # their inputs), _workflow (handles and descriptions), _exceptions. The
 # public names are re-exported here; their home modules are private, so
 # classes may move between them.
+from temporalio.activity import ActivityCancellationDetails  # re-exported as the official SDK does
 from temporalio.client._activity import AsyncActivityHandle, AsyncActivityIDReference
+from temporalio.client._activity_execution import (
+    ActivityExecution,
+    ActivityExecutionAsyncIterator,
+    ActivityExecutionCount,
+    ActivityExecutionCountAggregationGroup,
+    ActivityExecutionDescription,
+    ActivityExecutionOptions,
+    ActivityExecutionStatus,
+    ActivityHandle,
+    ActivityOptionsKey,
+    ActivityOptionsKeys,
+    ActivityOptionsUpdate,
+    CancelActivityInput,
+    CountActivitiesInput,
+    DescribeActivityInput,
+    ListActivitiesInput,
+    PauseActivityInput,
+    PendingActivityState,
+    StartActivityInput,
+    TerminateActivityInput,
+    UnpauseActivityInput,
+    UpdateActivityOptionsInput,
+)
 from temporalio.client._client import Client, ClientConfig, ServiceClientProtocol
 from temporalio.client._exceptions import (
+    ActivityFailureError,
     AsyncActivityCancelledError,
+    NexusOperationFailureError,
     WorkflowAlreadyStartedError,
     WorkflowContinuedAsNewError,
     WorkflowFailureError,
@@ -115,11 +141,19 @@ from temporalio.common import (
     WorkflowIDConflictPolicy,
     WorkflowIDReusePolicy,
 )
+from temporalio.converter import (  # re-exported as the official SDK does
+    ActivitySerializationContext,
+    DataConverter,
+    SerializationContext,
+    WithSerializationContext,
+    WorkflowSerializationContext,
+)
 from temporalio.service import (  # importable from here as before (and as in the official SDK)
     ConnectConfig,
     KeepAliveConfig,
     RetryConfig,
     RPCError,
+    RPCStatusCode,
     ServiceClient,
     TLSConfig,
 )
@@ -210,8 +244,46 @@ __all__ = [
     "AsyncActivityHandle",
     "AsyncActivityIDReference",
     "AsyncActivityCancelledError",
+    "ActivityFailureError",
+    "NexusOperationFailureError",
     "HeartbeatAsyncActivityInput",
     "CompleteAsyncActivityInput",
     "FailAsyncActivityInput",
     "ReportCancellationAsyncActivityInput",
+    # standalone activities
+    "ActivityExecution",
+    "ActivityExecutionAsyncIterator",
+    "ActivityExecutionCount",
+    "ActivityExecutionCountAggregationGroup",
+    "ActivityExecutionDescription",
+    "ActivityExecutionOptions",
+    "ActivityExecutionStatus",
+    "ActivityHandle",
+    "ActivityOptionsKey",
+    "ActivityOptionsKeys",
+    "ActivityOptionsUpdate",
+    "CancelActivityInput",
+    "CountActivitiesInput",
+    "DescribeActivityInput",
+    "ListActivitiesInput",
+    "PauseActivityInput",
+    "PendingActivityState",
+    "StartActivityInput",
+    "TerminateActivityInput",
+    "UnpauseActivityInput",
+    "UpdateActivityOptionsInput",
+    # re-exported from temporalio.activity, temporalio.converter and temporalio.service
+    "ActivityCancellationDetails",
+    "DataConverter",
+    "ConnectConfig",
+    "KeepAliveConfig",
+    "RetryConfig",
+    "RPCError",
+    "RPCStatusCode",
+    "ServiceClient",
+    "TLSConfig",
+    "SerializationContext",
+    "WorkflowSerializationContext",
+    "ActivitySerializationContext",
+    "WithSerializationContext",
 ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Mapping, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Mapping, Optional, Self, Sequence, Union
 
 from temporalio._checks import _ARG_UNSET, _check_args, _check_rpc_options, _check_type
 from temporalio.client._interceptor import (
@@ -14,6 +14,10 @@ from temporalio.client._interceptor import (
     FailAsyncActivityInput,
     HeartbeatAsyncActivityInput,
     ReportCancellationAsyncActivityInput,
+)
+from temporalio.converter._serialization_context import (
+    SerializationContext,
+    WithSerializationContext,
 )
 
 if TYPE_CHECKING:
@@ -33,7 +37,7 @@ class AsyncActivityIDReference:
     """The activity's id in that workflow."""
 
 
-class AsyncActivityHandle:
+class AsyncActivityHandle(WithSerializationContext):
     """An activity this process completes, heartbeats or fails in the
     worker's stead. Each method is one call to the server, through the
     client's interceptors; a task token or ids the server does not know (the
@@ -140,3 +144,23 @@ class AsyncActivityHandle:
                 data_converter_override=self._data_converter_override,
             )
         )
+
+    def with_context(self, context: SerializationContext) -> Self:
+        """A handle to the same activity whose payloads are converted by the
+        client's data converter given ``context`` (e.g. the
+        :class:`~temporalio.converter.ActivitySerializationContext` the
+        activity's worker used); ``self`` if the converter uses no context.
+
+        Raises:
+            TypeError: a subclass overrides ``__init__`` but not this method.
+        """
+        converter = self._client.data_converter.with_context(context)
+        if converter is self._client.data_converter:
+            return self
+        cls = type(self)
+        if cls.__init__ is not AsyncActivityHandle.__init__:
+            raise TypeError(
+                "If you have subclassed AsyncActivityHandle and overridden the __init__ method "
+                "then you must override with_context to return an instance of your class."
+            )
+        return cls(self._client, self._id_or_token, converter)

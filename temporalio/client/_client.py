@@ -32,10 +32,11 @@ from temporalio._checks import (
     _check_str,
     _check_timeout,
     _check_type,
-    _workflow_definition_of,
+    _must_workflow_definition,
     _workflow_name_and_result_type,
 )
 from temporalio.client._activity import AsyncActivityHandle, AsyncActivityIDReference
+from temporalio.client._activity_execution import _ActivityClientMixin
 from temporalio.client._impl import _ClientImpl, _new_id
 from temporalio.client._interceptor import (
     ClientInterceptor,
@@ -143,7 +144,7 @@ _CONNECTION_DEFAULTS: Dict[str, Any] = dict(
 )
 
 
-class Client(_ScheduleClientMixin, _UpdateClientMixin):
+class Client(_ScheduleClientMixin, _UpdateClientMixin, _ActivityClientMixin):
     """A client of one namespace of a Temporal server.
 
     Three ways to make one:
@@ -324,13 +325,15 @@ class Client(_ScheduleClientMixin, _UpdateClientMixin):
         if sc is not None and self._owns_connection:
             sc.close()
 
-    def config(self) -> ClientConfig:
+    def config(self, *, active_config: bool = False) -> ClientConfig:
         """This client's options, with its live connection as ``service_client``.
 
         ``Client(**config)`` makes a client on the same connection at once;
         change entries first for a variant, e.g.
         ``Client(**{**client.config(), "namespace": "other"})``. A new dict
-        (and interceptors list) each call.
+        (and interceptors list) each call. ``active_config`` (the official
+        SDK's: the options in use rather than those given) changes nothing
+        here: with no plugins to modify them, the two are the same.
         """
         return ClientConfig(
             service_client=self.service_client,
@@ -459,9 +462,16 @@ class Client(_ScheduleClientMixin, _UpdateClientMixin):
         waits that long; not with ``cron_schedule``), ``static_summary`` /
         ``static_details`` (user metadata the UI shows, encoded by the data
         converter), ``priority`` (:class:`~temporalio.common.Priority`),
-        ``request_eager_start`` (accepted, not sent: the eager task comes
-        back in the start response for a workflow worker sharing the client,
-        and this SDK has none yet) and ``versioning_override``.
+        ``request_eager_start`` and ``versioning_override``.
+
+        ``request_eager_start`` (eager workflow start, as the official SDK
+        does it): when a :class:`~temporalio.worker.Worker` with workflows
+        runs on this client's connection, namespace and task queue and has a
+        free workflow task slot, the slot is reserved and the server is
+        asked to return the first workflow task in the start response; that
+        task goes straight to the worker (no poll). Otherwise (no such
+        worker, no free slot, with ``start_signal`` or ``start_delay``)
+        eager execution is not requested and the start is an ordinary one.
         ``stack_level`` is accepted for the official SDK's callers (it places
         its deprecation warnings; this client warns of nothing).
 
@@ -650,13 +660,14 @@ class Client(_ScheduleClientMixin, _UpdateClientMixin):
         """:meth:`get_workflow_handle` typed by the workflow's run method
         ``workflow`` (the official SDK's form): the handle's
         :meth:`~WorkflowHandle.result` decodes into the method's return
-        annotation. No call is made."""
+        annotation. No call is made. Raises :class:`ValueError` if
+        ``workflow`` is not the run method of a ``@workflow.defn`` class."""
         if not callable(workflow):
             raise TypeError(
                 f"workflow must be the workflow's run method, not {type(workflow).__name__}"
             )
-        defn = _workflow_definition_of(workflow)
-        declared = getattr(defn, "ret_type", None) if defn is not None else None
+        defn = _must_workflow_definition(workflow)  # ValueError if not a @workflow.run
+        declared = getattr(defn, "ret_type", None)
         return self.get_workflow_handle(
             workflow_id,
             run_id=run_id,
@@ -724,8 +735,10 @@ class Client(_ScheduleClientMixin, _UpdateClientMixin):
     ) -> AsyncActivityHandle:
         """A handle to complete, fail, heartbeat or report cancelled an
         activity that called :func:`temporalio.activity.raise_complete_async`:
-        by ``task_token`` alone (``activity.info().task_token``), or by
-        ``workflow_id``, ``run_id`` (None: the latest run) and ``activity_id``.
+        by ``task_token`` alone (``activity.info().task_token``), by
+        ``workflow_id``, ``run_id`` (None: the latest run) and ``activity_id``,
+        or, for a standalone activity (:meth:`start_activity`), by
+        ``activity_id`` and ``run_id`` (the activity's run; None: the latest).
         No call is made. :class:`ValueError` for another combination."""
         if task_token is not None:
             if workflow_id is not None or run_id is not None or activity_id is not None:
@@ -748,16 +761,33 @@ class Client(_ScheduleClientMixin, _UpdateClientMixin):
                 ),
             )
         if activity_id is not None:
-            raise ValueError(
-                "Require task token, or workflow_id & run_id & activity_id, or activity_id & "
-                "run_id: standalone activities (activity_id & run_id without workflow_id) are "
-                "not supported by this SDK yet"
+            # a standalone activity (Client.start_activity): its id and run
+            _check_str(activity_id, "activity_id")
+            if run_id is not None:
+                _check_str(run_id, "run_id")
+            return AsyncActivityHandle(
+                self,
+                AsyncActivityIDReference(workflow_id=None, run_id=run_id, activity_id=activity_id),
             )
         raise ValueError(
             "Require task token, or workflow_id & run_id & activity_id, or activity_id & run_id"
         )
 
     # ---- helpers of the implementation ----
+
+    def _workflow_converter(self, workflow_id: str) -> "DataConverter":
+        """The client's data converter in the WorkflowSerializationContext of
+        ``workflow_id`` (itself when no part of it uses contexts)."""
+        from temporalio.converter import WorkflowSerializationContext
+
+        dc = self._data_converter
+        context = WorkflowSerializationContext(namespace=self._namespace, workflow_id=workflow_id)
+        uses_context = self.__dict__.get("_dc_uses_context")
+        if uses_context is None:  # probed once: most converters use none
+            scoped = dc.with_context(context)
+            self.__dict__["_dc_uses_context"] = scoped is not dc
+            return scoped
+        return dc.with_context(context) if uses_context else dc
 
     async def _call(
         self,
@@ -781,7 +811,7 @@ class Client(_ScheduleClientMixin, _UpdateClientMixin):
         try:
             return list(await (converter or self._data_converter).encode(list(values)))
         except TypeError as err:
-            raise TypeError(f"cannot encode the arguments of {what}: {err}") from err
+            raise _with_context(err, f"cannot encode the arguments of {what}") from err
 
     async def _encode_one(
         self, value: Any, what: str, converter: Optional["DataConverter"] = None
@@ -789,24 +819,42 @@ class Client(_ScheduleClientMixin, _UpdateClientMixin):
         try:
             (payload,) = await (converter or self._data_converter).encode([value])
         except TypeError as err:
-            raise TypeError(f"cannot encode {what}: {err}") from err
+            raise _with_context(err, f"cannot encode {what}") from err
         return payload
 
     async def _decode(
-        self, payloads: Sequence["Payload"], type_hints: Optional[List[Any]], what: str
+        self,
+        payloads: Sequence["Payload"],
+        type_hints: Optional[List[Any]],
+        what: str,
+        converter: Optional["DataConverter"] = None,
     ) -> List[Any]:
         """Decode ``payloads``; a failure says what was decoded and the
         payloads' encoding."""
         try:
-            return list(await self._data_converter.decode(list(payloads), type_hints))
+            return list(
+                await (converter or self._data_converter).decode(list(payloads), type_hints)
+            )
         except (TypeError, ValueError) as err:
             encodings = sorted(
                 {p.metadata.get("encoding", b"(none)").decode("utf-8", "replace") for p in payloads}
             )
-            cls = TypeError if isinstance(err, TypeError) else ValueError
-            raise cls(
-                f"cannot decode {what} (payload encoding {', '.join(encodings)}): {err}"
+            raise _with_context(
+                err, f"cannot decode {what}, payload encoding {', '.join(encodings)}"
             ) from err
+
+
+def _with_context(err: Exception, context: str) -> Exception:
+    """``err``'s text (the converter's, as the official SDK raises it) with
+    ``context`` added after it, in an error of the same class when that is a
+    plain converter error class (else TypeError/ValueError)."""
+    from temporalio.converter._payload_converter import _NoConverterError, _UnknownEncodingError
+
+    text = str(err) if not isinstance(err, KeyError) or len(err.args) != 1 else str(err.args[0])
+    cls: type = type(err)
+    if cls not in (TypeError, ValueError, _NoConverterError, _UnknownEncodingError):
+        cls = TypeError if isinstance(err, TypeError) else ValueError
+    return cls(f"{text} ({context})")
 
 
 def _return_type(fn: Any) -> Optional[Type[Any]]:

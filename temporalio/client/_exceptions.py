@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Optional
 
 from temporalio.common import WorkflowExecutionStatus
 from temporalio.exceptions import TemporalError
+from temporalio.service._errors import WorkflowAlreadyStartedError  # noqa: F401 (re-export: one class)
 
 if TYPE_CHECKING:
     from temporalio.activity import ActivityCancellationDetails
@@ -60,28 +61,18 @@ class WorkflowQueryRejectedError(TemporalError):
     """The query's ``reject_condition`` matched the workflow's status."""
 
     def __init__(self, status: Optional[WorkflowExecutionStatus]) -> None:
-        name = status.name if status is not None else "unknown"
-        super().__init__(f"Query rejected, workflow status: {name}")
+        # The official text ("status: " and the enum's str, its number), then
+        # the status name.
+        text = f"Query rejected, status: {status}"
+        if status is not None:
+            text += f" ({status.name})"
+        super().__init__(text)
         self._status = status
 
     @property
     def status(self) -> Optional[WorkflowExecutionStatus]:
         """Status of the workflow that caused the rejection."""
         return self._status
-
-
-class WorkflowAlreadyStartedError(TemporalError):
-    """A workflow with this id is running (or closed, and the id reuse policy
-    forbids reusing it)."""
-
-    def __init__(self, workflow_id: str, workflow_type: str, run_id: Optional[str] = None) -> None:
-        super().__init__(f"Workflow execution already started: id {workflow_id!r}, run {run_id}")
-        self.workflow_id = workflow_id
-        """Id given to the start."""
-        self.workflow_type = workflow_type
-        """Workflow type given to the start."""
-        self.run_id = run_id
-        """Run id of the existing workflow, if the server said."""
 
 
 class AsyncActivityCancelledError(TemporalError):
@@ -92,3 +83,34 @@ class AsyncActivityCancelledError(TemporalError):
         super().__init__("Activity cancelled")
         self.details = details
         """Why, as the server said."""
+
+
+class ActivityFailureError(TemporalError):
+    """A standalone activity execution did not complete successfully:
+    :attr:`cause` says why."""
+
+    def __init__(self, *, cause: BaseException) -> None:
+        super().__init__("Activity execution failed")
+        self.__cause__ = cause
+
+    @property
+    def cause(self) -> BaseException:
+        """Why the activity did not complete."""
+        assert self.__cause__ is not None
+        return self.__cause__
+
+
+class NexusOperationFailureError(TemporalError):
+    """A Nexus operation did not complete successfully: :attr:`cause` says
+    why. (This SDK has no Nexus support yet; the class is here for code that
+    names it.)"""
+
+    def __init__(self, *, cause: BaseException) -> None:
+        super().__init__("Nexus operation execution failed")
+        self.__cause__ = cause
+
+    @property
+    def cause(self) -> BaseException:
+        """Why the operation did not complete."""
+        assert self.__cause__ is not None
+        return self.__cause__

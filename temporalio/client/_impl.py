@@ -3,10 +3,12 @@ operation does on the wire (requests built, responses read, errors mapped)."""
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple, Union
 
 from temporalio._checks import _ARG_UNSET
+from temporalio.client._activity_execution import _ActivityImplMixin
 from temporalio.client._exceptions import (
     WorkflowAlreadyStartedError,
     WorkflowContinuedAsNewError,
@@ -55,6 +57,8 @@ if TYPE_CHECKING:
     from temporalio.client._client import Client
     from temporalio.client._update import UpdateWithStartStartWorkflowInput
 
+logger = logging.getLogger("temporalio.client")
+
 # A long poll of history is cut by the client after this long (the server
 # answers an open workflow's poll well before, with an empty page).
 LONG_POLL_TIMEOUT = timedelta(seconds=70)
@@ -70,6 +74,25 @@ def _new_id() -> str:
     import uuid
 
     return str(uuid.uuid4())
+
+
+async def _long_poll(
+    client: "Client",
+    rpc: str,
+    req: Any,
+    rpc_metadata: Mapping[str, Union[str, bytes]],
+    rpc_timeout: Optional[timedelta],
+) -> Any:
+    """The response of the long-poll ``rpc`` (each call bounded by
+    ``rpc_timeout``, None: :data:`LONG_POLL_TIMEOUT`); a call that outlives
+    its deadline is made again. Raises what ``client._call`` raises but
+    :class:`DeadlineExceededError`."""
+    timeout = rpc_timeout or LONG_POLL_TIMEOUT
+    while True:
+        try:
+            return await client._call(rpc, req, rpc_metadata, timeout)
+        except DeadlineExceededError:
+            continue  # the poll outlived its deadline: poll again
 
 
 def _set_headers(headers: Any, proto: Any, what: str) -> None:
@@ -136,7 +159,7 @@ def _execution(workflow_id: str, run_id: Optional[str]) -> Any:
     return WorkflowExecution(workflow_id=workflow_id, run_id=run_id or "")
 
 
-class _ClientImpl(_ScheduleImplMixin, _UpdateImplMixin, OutboundInterceptor):
+class _ClientImpl(_ScheduleImplMixin, _UpdateImplMixin, _ActivityImplMixin, OutboundInterceptor):
     """The end of every client's chain: what each operation does on the wire."""
 
     def __init__(self, client: Client) -> None:  # no next: this is the last link
@@ -155,15 +178,41 @@ class _ClientImpl(_ScheduleImplMixin, _UpdateImplMixin, OutboundInterceptor):
             req = wsv1.SignalWithStartWorkflowExecutionRequest(signal_name=input.start_signal)
             if input.start_signal_args:
                 req.signal_input.payloads.extend(
-                    await client._encode(input.start_signal_args, f"signal {input.start_signal!r}")
+                    await client._encode(
+                        input.start_signal_args,
+                        f"signal {input.start_signal!r}",
+                        client._workflow_converter(input.id),
+                    )
                 )
         await self._fill_start_request(req, input)
+        # Eager start, as sdk-core does it: asked for only when a workflow
+        # worker on this connection, namespace and task queue reserved a
+        # slot for the first task (and not with a start delay: that task
+        # cannot be eager); the task in the response goes to that worker.
+        eager: Any = None
+        if input.start_signal is None and input.request_eager_start and input.start_delay is None:
+            eager = client.service_client._reserve_workflow_slot(client.namespace, input.task_queue)
+            req.request_eager_execution = eager is not None
 
         try:
             if input.start_signal is None:
-                resp = await client._call(
-                    "start_workflow_execution", req, input.rpc_metadata, input.rpc_timeout
-                )
+                try:
+                    resp = await client._call(
+                        "start_workflow_execution", req, input.rpc_metadata, input.rpc_timeout
+                    )
+                    if eager is not None and resp.HasField("eager_workflow_task"):
+                        core, eager = eager, None
+                        if not core.eager_workflow_task(
+                            resp.eager_workflow_task.SerializeToString()
+                        ):
+                            # the server redelivers it after its task timeout
+                            logger.warning(
+                                "Eager workflow task of workflow %s rejected by the worker",
+                                input.id,
+                            )
+                finally:
+                    if eager is not None:
+                        eager.release_workflow_slot()
                 first_run_id = resp.first_execution_run_id or resp.run_id
             else:
                 resp = await client._call(
@@ -182,13 +231,16 @@ class _ClientImpl(_ScheduleImplMixin, _UpdateImplMixin, OutboundInterceptor):
                 existing_run_id = err.run_id or None
             except (TypeError, ValueError):  # undecodable status details
                 existing_run_id = None
-            raise WorkflowAlreadyStartedError(input.id, input.workflow, existing_run_id) from err
+            raise WorkflowAlreadyStartedError(
+                input.id, input.workflow, existing_run_id, grpc_status=err.grpc_status
+            ) from err
         return WorkflowHandle(
             client,
             input.id,
             result_run_id=resp.run_id,
             first_execution_run_id=first_run_id,
             result_type=input.ret_type,
+            start_workflow_response=resp,
         )
 
     async def _fill_start_request(
@@ -198,13 +250,14 @@ class _ClientImpl(_ScheduleImplMixin, _UpdateImplMixin, OutboundInterceptor):
         request ``req`` shares with every start: workflow, options, memo,
         search attributes, headers (also update-with-start's start)."""
         client = self._client
+        converter = client._workflow_converter(input.id)
         req.namespace = client.namespace
         req.workflow_id = input.id
         req.workflow_type.name = input.workflow
         req.task_queue.name = input.task_queue
         if input.args:
             req.input.payloads.extend(
-                await client._encode(input.args, f"workflow {input.workflow!r}")
+                await client._encode(input.args, f"workflow {input.workflow!r}", converter)
             )
         if input.execution_timeout is not None:
             req.workflow_execution_timeout.FromTimedelta(input.execution_timeout)
@@ -221,7 +274,9 @@ class _ClientImpl(_ScheduleImplMixin, _UpdateImplMixin, OutboundInterceptor):
         req.cron_schedule = input.cron_schedule
         if input.memo:
             for key, value in input.memo.items():
-                req.memo.fields[key].CopyFrom(await client._encode_one(value, f"memo {key!r}"))
+                req.memo.fields[key].CopyFrom(
+                    await client._encode_one(value, f"memo {key!r}", converter)
+                )
         if input.search_attributes:
             await _encode_search_attributes(input.search_attributes, req.search_attributes)
         _set_headers(input.headers, req.header, f"workflow {input.workflow!r}")
@@ -229,20 +284,16 @@ class _ClientImpl(_ScheduleImplMixin, _UpdateImplMixin, OutboundInterceptor):
             req.workflow_start_delay.FromTimedelta(input.start_delay)
         if input.static_summary is not None:
             req.user_metadata.summary.CopyFrom(
-                await client._encode_one(input.static_summary, "static_summary")
+                await client._encode_one(input.static_summary, "static_summary", converter)
             )
         if input.static_details is not None:
             req.user_metadata.details.CopyFrom(
-                await client._encode_one(input.static_details, "static_details")
+                await client._encode_one(input.static_details, "static_details", converter)
             )
         if input.priority is not None:
             req.priority.CopyFrom(input.priority._to_proto())
         if input.versioning_override is not None:
             req.versioning_override.CopyFrom(input.versioning_override._to_proto())
-        # input.request_eager_start is accepted and not sent: an eager
-        # workflow task comes back in the start response for a workflow
-        # worker sharing this client, and this SDK has none to hand it to
-        # (sent, the task would wait out its timeout before being redelivered).
 
     async def cancel_workflow(self, input: CancelWorkflowInput) -> None:
         from temporalio.api.workflowservice.v1 import RequestCancelWorkflowExecutionRequest
@@ -278,7 +329,7 @@ class _ClientImpl(_ScheduleImplMixin, _UpdateImplMixin, OutboundInterceptor):
         from temporalio import exceptions as exc
 
         client = self._client
-        dc = client.data_converter
+        dc = client._workflow_converter(input.id)
         run_id = input.run_id
         follow_runs = input.follow_runs
         while True:
@@ -291,7 +342,7 @@ class _ClientImpl(_ScheduleImplMixin, _UpdateImplMixin, OutboundInterceptor):
                     continue
                 hints = [input.ret_type] if input.ret_type is not None else None
                 values = await client._decode(
-                    attrs.result.payloads, hints, f"the result of workflow {input.id!r}"
+                    attrs.result.payloads, hints, f"the result of workflow {input.id!r}", dc
                 )
                 return values[0] if values else None
             if kind == "workflow_execution_failed_event_attributes":
@@ -340,15 +391,13 @@ class _ClientImpl(_ScheduleImplMixin, _UpdateImplMixin, OutboundInterceptor):
             history_event_filter_type=HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT,
             skip_archival=True,
         )
-        timeout = input.rpc_timeout or LONG_POLL_TIMEOUT
         # Without this header the server rewrites a close event that has a
         # next run (retry, cron) into a fake continue-as-new, for old SDKs.
         metadata = {SUPPORTED_FEATURES_HEADER: FOLLOWS_NEXT_RUN_ID, **input.rpc_metadata}
         while True:
-            try:
-                resp = await client._call("get_workflow_execution_history", req, metadata, timeout)
-            except DeadlineExceededError:
-                continue  # the poll outlived its deadline: poll again
+            resp = await _long_poll(
+                client, "get_workflow_execution_history", req, metadata, input.rpc_timeout
+            )
             if resp.history.events:
                 return resp.history.events[-1]
             # Still open: an empty page; keep polling from where it left off.
@@ -358,13 +407,17 @@ class _ClientImpl(_ScheduleImplMixin, _UpdateImplMixin, OutboundInterceptor):
         if not payloads.payloads:
             return []
         return await self._client._decode(
-            payloads.payloads, None, f"the details of workflow {workflow_id!r}"
+            payloads.payloads,
+            None,
+            f"the details of workflow {workflow_id!r}",
+            self._client._workflow_converter(workflow_id),
         )
 
     async def query_workflow(self, input: QueryWorkflowInput) -> Any:
         from temporalio.api.workflowservice.v1 import QueryWorkflowRequest
 
         client = self._client
+        converter = client._workflow_converter(input.id)
         name = input.query
         req = QueryWorkflowRequest(
             namespace=client.namespace, execution=_execution(input.id, input.run_id)
@@ -372,7 +425,7 @@ class _ClientImpl(_ScheduleImplMixin, _UpdateImplMixin, OutboundInterceptor):
         req.query.query_type = name
         if input.args:
             req.query.query_args.payloads.extend(
-                await client._encode(input.args, f"query {name!r}")
+                await client._encode(input.args, f"query {name!r}", converter)
             )
         _set_headers(input.headers, req.query.header, f"query {name!r}")
         if input.reject_condition is not None:
@@ -387,7 +440,7 @@ class _ClientImpl(_ScheduleImplMixin, _UpdateImplMixin, OutboundInterceptor):
             except (TypeError, ValueError):  # undecodable status details
                 failure = None
             if failure is not None and failure.ByteSize():
-                raise failed from await client.data_converter.decode_failure(failure)
+                raise failed from await converter.decode_failure(failure)
             raise failed from err
         if resp.HasField("query_rejected"):
             status = resp.query_rejected.status
@@ -396,7 +449,7 @@ class _ClientImpl(_ScheduleImplMixin, _UpdateImplMixin, OutboundInterceptor):
             return None
         hints = [input.ret_type] if input.ret_type is not None else None
         values = await client._decode(
-            resp.query_result.payloads, hints, f"the result of query {name!r}"
+            resp.query_result.payloads, hints, f"the result of query {name!r}", converter
         )
         return values[0] if values else None
 
@@ -412,7 +465,11 @@ class _ClientImpl(_ScheduleImplMixin, _UpdateImplMixin, OutboundInterceptor):
             request_id=_new_id(),
         )
         if input.args:
-            req.input.payloads.extend(await client._encode(input.args, f"signal {input.signal!r}"))
+            req.input.payloads.extend(
+                await client._encode(
+                    input.args, f"signal {input.signal!r}", client._workflow_converter(input.id)
+                )
+            )
         _set_headers(input.headers, req.header, f"signal {input.signal!r}")
         await client._call("signal_workflow_execution", req, input.rpc_metadata, input.rpc_timeout)
 
@@ -428,7 +485,11 @@ class _ClientImpl(_ScheduleImplMixin, _UpdateImplMixin, OutboundInterceptor):
             first_execution_run_id=input.first_execution_run_id or "",
         )
         if input.args:
-            req.details.payloads.extend(await client._encode(input.args, "terminate details"))
+            req.details.payloads.extend(
+                await client._encode(
+                    input.args, "terminate details", client._workflow_converter(input.id)
+                )
+            )
         await client._call(
             "terminate_workflow_execution", req, input.rpc_metadata, input.rpc_timeout
         )

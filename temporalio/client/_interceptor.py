@@ -19,6 +19,7 @@ from typing import (
 )
 
 from temporalio._checks import _check_list, _describe
+from temporalio.client._activity_execution import _ActivityOutboundMixin
 from temporalio.client._schedule import _ScheduleOutboundMixin
 from temporalio.client._update import _UpdateOutboundMixin
 from temporalio.common import (
@@ -361,7 +362,7 @@ class ReportCancellationAsyncActivityInput:
     """The converter to use instead of the client's (None: the client's)."""
 
 
-class OutboundInterceptor(_ScheduleOutboundMixin, _UpdateOutboundMixin):
+class OutboundInterceptor(_ScheduleOutboundMixin, _UpdateOutboundMixin, _ActivityOutboundMixin):
     """One link of a client's interceptor chain: one async method per client
     operation, each delegating to :attr:`next` unless overridden.
 

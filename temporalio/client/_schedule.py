@@ -38,8 +38,9 @@ from temporalio._checks import (
     _check_str,
     _check_timeout,
     _check_type,
+    _workflow_name_and_result_type,
 )
-from temporalio.common import RetryPolicy
+from temporalio.common import Priority, RetryPolicy, TypedSearchAttributes
 from temporalio.exceptions import TemporalError
 
 if TYPE_CHECKING:
@@ -267,19 +268,26 @@ class ScheduleActionStartWorkflow(ScheduleAction):
     """Retries of the workflow by the server."""
     memo: Optional[Mapping[str, Any]]
     """Memo of the workflow (values, or payloads as read back)."""
+    typed_search_attributes: TypedSearchAttributes
+    """Typed search attributes of the workflow (read back: those whose
+    payload says its type)."""
     untyped_search_attributes: Mapping[str, Any]
-    """Search attributes of the workflow: name to a value or a list of values."""
+    """Search attributes of the workflow: name to a value or a list of values
+    (read back: those not in :attr:`typed_search_attributes`). A name in both
+    is sent with its typed value."""
     static_summary: Union[str, "Payload", None]
     """Single-line summary shown in the UI (a payload as read back)."""
     static_details: Union[str, "Payload", None]
     """Longer description shown in the UI (a payload as read back)."""
+    priority: Priority
+    """Priority of the workflow's tasks (:attr:`Priority.default`: none set)."""
     headers: Optional[Mapping[str, "Payload"]]
     """Headers of the start (payloads, as given)."""
     _from_raw: bool = field(compare=False, repr=False, init=False)
 
     def __init__(
         self,
-        workflow: str,
+        workflow: Union[str, Callable[..., Any]],
         arg: Any = _ARG_UNSET,
         *,
         args: Sequence[Any] = [],
@@ -290,18 +298,23 @@ class ScheduleActionStartWorkflow(ScheduleAction):
         task_timeout: Optional[timedelta] = None,
         retry_policy: Optional[RetryPolicy] = None,
         memo: Optional[Mapping[str, Any]] = None,
+        typed_search_attributes: TypedSearchAttributes = TypedSearchAttributes.empty,
         untyped_search_attributes: Mapping[str, Any] = {},
         static_summary: Optional[str] = None,
         static_details: Optional[str] = None,
         headers: Optional[Mapping[str, "Payload"]] = None,
+        priority: Priority = Priority.default,
         raw_info: Optional["NewWorkflowExecutionInfo"] = None,
     ) -> None:
-        """``id`` and ``task_queue`` are required (ValueError "ID required" /
-        "Task queue required"); one argument as ``arg`` or several as
+        """``workflow``: the workflow type name, or the ``@workflow.run``
+        method of a ``@workflow.defn`` class (its name is stored in
+        :attr:`workflow`). ``id`` and ``task_queue`` are required (ValueError
+        "ID required" / "Task queue required"); one argument as ``arg`` or several as
         ``args``. ``raw_info`` (a ``NewWorkflowExecutionInfo``) builds the
         action from what the server stored, ignoring the other options."""
         if raw_info is not None:
             from temporalio.client._impl import _decode_search_attributes
+            from temporalio.common import _decode_typed_search_attributes
 
             self._from_raw = True
             self.workflow = raw_info.workflow_type.name
@@ -317,7 +330,20 @@ class ScheduleActionStartWorkflow(ScheduleAction):
                 else None
             )
             self.memo = dict(raw_info.memo.fields) if raw_info.memo.fields else None
-            self.untyped_search_attributes = _decode_search_attributes(raw_info.search_attributes)
+            self.typed_search_attributes = _decode_typed_search_attributes(
+                raw_info.search_attributes
+            )
+            typed_names = {pair.key.name for pair in self.typed_search_attributes}
+            self.untyped_search_attributes = {
+                k: v
+                for k, v in _decode_search_attributes(raw_info.search_attributes).items()
+                if k not in typed_names
+            }
+            self.priority = (
+                Priority._from_proto(raw_info.priority)
+                if raw_info.HasField("priority")
+                else Priority.default
+            )
             meta = raw_info.user_metadata
             has_meta = raw_info.HasField("user_metadata")
             self.static_summary = meta.summary if has_meta and meta.HasField("summary") else None
@@ -325,7 +351,8 @@ class ScheduleActionStartWorkflow(ScheduleAction):
             self.headers = dict(raw_info.header.fields) if raw_info.header.fields else None
             return
         self._from_raw = False
-        _check_str(workflow, "workflow (the workflow type name)")
+        # A name, or the run method of a @workflow.defn class (as the official SDK).
+        workflow = _workflow_name_and_result_type(workflow)[0]
         if not id:
             raise ValueError("ID required")
         if not task_queue:
@@ -340,7 +367,14 @@ class ScheduleActionStartWorkflow(ScheduleAction):
             _check_timeout(value, name)
         _check_type(retry_policy, RetryPolicy, "retry_policy", "a RetryPolicy", optional=True)
         _check_mapping(memo, "memo")
+        _check_type(
+            typed_search_attributes,
+            TypedSearchAttributes,
+            "typed_search_attributes",
+            "a TypedSearchAttributes",
+        )
         _check_mapping(untyped_search_attributes, "untyped_search_attributes")
+        _check_type(priority, Priority, "priority", "a Priority")
         self.workflow = workflow
         self.args = _arg_or_args((), arg, args)
         self.id = id
@@ -350,23 +384,31 @@ class ScheduleActionStartWorkflow(ScheduleAction):
         self.task_timeout = task_timeout
         self.retry_policy = retry_policy
         self.memo = memo
+        self.typed_search_attributes = typed_search_attributes
         self.untyped_search_attributes = untyped_search_attributes
         self.static_summary = static_summary
         self.static_details = static_details
+        self.priority = priority
         self.headers = headers
 
     async def _fill(self, client: "Client", dest: Any) -> None:
         from temporalio.api.common.v1 import Payload
-        from temporalio.client._impl import _encode_search_attributes, _set_headers
+        from temporalio.client._impl import (
+            _encode_search_attributes,
+            _encode_typed_search_attributes,
+            _set_headers,
+        )
 
         info = dest.start_workflow
+        # (the official SDK's context for a schedule's workflow: its id as configured)
+        converter = client._workflow_converter(self.id)
         info.workflow_id = self.id
         info.workflow_type.name = self.workflow
         info.task_queue.name = self.task_queue
         what = f"the scheduled workflow {self.workflow!r}"
         for arg in self.args:
             info.input.payloads.append(
-                arg if isinstance(arg, Payload) else await client._encode_one(arg, what)
+                arg if isinstance(arg, Payload) else await client._encode_one(arg, what, converter)
             )
         for name, proto_name in (
             ("execution_timeout", "workflow_execution_timeout"),
@@ -382,17 +424,23 @@ class ScheduleActionStartWorkflow(ScheduleAction):
             info.memo.fields[key].CopyFrom(
                 value
                 if isinstance(value, Payload)
-                else await client._encode_one(value, f"memo {key!r}")
+                else await client._encode_one(value, f"memo {key!r}", converter)
             )
-        if self.untyped_search_attributes:
-            await _encode_search_attributes(self.untyped_search_attributes, info.search_attributes)
+        typed_names = {pair.key.name for pair in self.typed_search_attributes}
+        untyped = {k: v for k, v in self.untyped_search_attributes.items() if k not in typed_names}
+        if untyped:
+            await _encode_search_attributes(untyped, info.search_attributes)
+        if typed_names:
+            _encode_typed_search_attributes(self.typed_search_attributes, info.search_attributes)
+        if self.priority != Priority.default:
+            info.priority.CopyFrom(self.priority._to_proto())
         for name in ("summary", "details"):
             value = getattr(self, f"static_{name}")
             if value is not None:
                 getattr(info.user_metadata, name).CopyFrom(
                     value
                     if isinstance(value, Payload)
-                    else await client._encode_one(value, f"static_{name}")
+                    else await client._encode_one(value, f"static_{name}", converter)
                 )
         _set_headers(self.headers, info.header, what)
 
@@ -635,8 +683,10 @@ class ScheduleDescription(_MemoReader):
     """The schedule (what :meth:`ScheduleHandle.update` may change)."""
     info: ScheduleInfo
     """What it has done and will do."""
+    typed_search_attributes: TypedSearchAttributes
+    """Search attributes of the schedule whose payload says its type."""
     search_attributes: Mapping[str, Any]
-    """Search attributes of the schedule, decoded."""
+    """Search attributes of the schedule, decoded (all of them, untyped)."""
     data_converter: "DataConverter"
     """Decodes the memo."""
     raw_description: "DescribeScheduleResponse"
@@ -648,11 +698,13 @@ class ScheduleDescription(_MemoReader):
     @staticmethod
     def _from_proto(id: str, desc: Any, converter: "DataConverter") -> "ScheduleDescription":
         from temporalio.client._impl import _decode_search_attributes
+        from temporalio.common import _decode_typed_search_attributes
 
         return ScheduleDescription(
             id=id,
             schedule=Schedule._from_proto(desc.schedule),
             info=ScheduleInfo._from_proto(desc.info),
+            typed_search_attributes=_decode_typed_search_attributes(desc.search_attributes),
             search_attributes=_decode_search_attributes(desc.search_attributes),
             data_converter=converter,
             raw_description=desc,
@@ -673,8 +725,9 @@ class ScheduleUpdate:
 
     schedule: Schedule
     """The schedule as it should be."""
-    search_attributes: Optional[Mapping[str, Any]] = None
-    """If set, replaces all search attributes of the schedule."""
+    search_attributes: Union[TypedSearchAttributes, Mapping[str, Any], None] = None
+    """If set, replaces all search attributes of the schedule (typed, as the
+    official SDK takes them, or a mapping of name to value)."""
 
 
 class ScheduleListAction(ABC):
@@ -743,8 +796,10 @@ class ScheduleListDescription(_MemoReader):
     """The schedule, in short (None if the server's visibility does not keep it)."""
     info: Optional[ScheduleListInfo]
     """What it did and will do, in short (None likewise)."""
+    typed_search_attributes: TypedSearchAttributes
+    """Search attributes of the schedule whose payload says its type."""
     search_attributes: Mapping[str, Any]
-    """Search attributes of the schedule, decoded."""
+    """Search attributes of the schedule, decoded (all of them, untyped)."""
     data_converter: "DataConverter"
     """Decodes the memo."""
     raw_entry: "ScheduleListEntry"
@@ -756,12 +811,14 @@ class ScheduleListDescription(_MemoReader):
     @staticmethod
     def _from_proto(entry: Any, converter: "DataConverter") -> "ScheduleListDescription":
         from temporalio.client._impl import _decode_search_attributes
+        from temporalio.common import _decode_typed_search_attributes
 
         has_info = entry.HasField("info")
         return ScheduleListDescription(
             id=entry.schedule_id,
             schedule=ScheduleListSchedule._from_proto(entry.info) if has_info else None,
             info=ScheduleListInfo._from_proto(entry.info) if has_info else None,
+            typed_search_attributes=_decode_typed_search_attributes(entry.search_attributes),
             search_attributes=_decode_search_attributes(entry.search_attributes),
             data_converter=converter,
             raw_entry=entry,
@@ -780,7 +837,7 @@ class CreateScheduleInput:
     trigger_immediately: bool
     backfill: Sequence[ScheduleBackfill]
     memo: Optional[Mapping[str, Any]]
-    search_attributes: Optional[Mapping[str, Any]]
+    search_attributes: Union[TypedSearchAttributes, Mapping[str, Any], None]
     rpc_metadata: Mapping[str, Union[str, bytes]]
     rpc_timeout: Optional[timedelta]
 
@@ -1068,7 +1125,7 @@ class _ScheduleClientMixin:
         trigger_immediately: bool = False,
         backfill: Sequence[ScheduleBackfill] = [],
         memo: Optional[Mapping[str, Any]] = None,
-        search_attributes: Optional[Mapping[str, Any]] = None,
+        search_attributes: Union[TypedSearchAttributes, Mapping[str, Any], None] = None,
         rpc_metadata: Mapping[str, Union[str, bytes]] = {},
         rpc_timeout: Optional[timedelta] = None,
     ) -> ScheduleHandle:
@@ -1089,7 +1146,8 @@ class _ScheduleClientMixin:
         for i, b in enumerate(backfill):
             _check_type(b, ScheduleBackfill, f"backfill[{i}]", "a ScheduleBackfill")
         _check_mapping(memo, "memo")
-        _check_mapping(search_attributes, "search_attributes")
+        if not isinstance(search_attributes, TypedSearchAttributes):
+            _check_mapping(search_attributes, "search_attributes")
         _check_rpc_options(rpc_metadata, rpc_timeout)
         return await self._impl.create_schedule(
             CreateScheduleInput(
@@ -1299,7 +1357,8 @@ class _ScheduleImplMixin:
         )
         await update.schedule._fill(client, req.schedule)
         if update.search_attributes is not None:
-            _check_mapping(update.search_attributes, "ScheduleUpdate.search_attributes")
+            if not isinstance(update.search_attributes, TypedSearchAttributes):
+                _check_mapping(update.search_attributes, "ScheduleUpdate.search_attributes")
             req.search_attributes.SetInParent()  # an empty map clears them
             await _encode_search_attributes(update.search_attributes, req.search_attributes)
         await client._call("update_schedule", req, input.rpc_metadata, input.rpc_timeout)

@@ -170,15 +170,14 @@ class WorkflowUpdateHandle(Generic[LocalReturnType]):
         outcome = self._known_outcome
         assert outcome is not None
         client = self._client
+        converter = client._workflow_converter(self._workflow_id)
         if outcome.HasField("failure"):
-            raise WorkflowUpdateFailedError(
-                await client.data_converter.decode_failure(outcome.failure)
-            )
+            raise WorkflowUpdateFailedError(await converter.decode_failure(outcome.failure))
         if not outcome.success.payloads:
             return None  # type: ignore[return-value]
         hints = [self._result_type] if self._result_type is not None else None
         values = await client._decode(
-            outcome.success.payloads, hints, f"the result of update {self._id!r}"
+            outcome.success.payloads, hints, f"the result of update {self._id!r}", converter
         )
         return values[0] if values else None  # type: ignore[no-any-return,return-value]
 
@@ -504,6 +503,31 @@ class _UpdateWorkflowHandleMixin:
             )
         )
 
+    def get_update_handle_for(
+        self,
+        update: Callable[..., Any],
+        id: str,
+        *,
+        workflow_run_id: Optional[str] = None,
+    ) -> WorkflowUpdateHandle[Any]:
+        """:meth:`get_update_handle` typed by ``update``, a ``@workflow.update``
+        method: its declared return type decodes the result. No call is made.
+
+        Raises:
+            TypeError: ``update`` carries no update definition.
+        """
+        defn = getattr(update, "_defn", None) or getattr(
+            update, "__temporal_update_definition", None
+        )
+        if defn is None or not hasattr(defn, "ret_type"):
+            raise TypeError(
+                f"{getattr(update, '__qualname__', update)!r} is not a @workflow.update method "
+                "(use get_update_handle with result_type= for an update given by name)"
+            )
+        return self.get_update_handle(
+            id, workflow_run_id=workflow_run_id, result_type=defn.ret_type
+        )
+
     def get_update_handle(
         self,
         id: str,
@@ -691,7 +715,9 @@ class _UpdateImplMixin:
         req.request.input.name = input.update
         if input.args:
             req.request.input.args.payloads.extend(
-                await client._encode(input.args, f"update {input.update!r}")
+                await client._encode(
+                    input.args, f"update {input.update!r}", client._workflow_converter(workflow_id)
+                )
             )
         _set_headers(input.headers, req.request.input.header, f"update {input.update!r}")
         req.wait_policy.lifecycle_stage = int(input.wait_for_stage)

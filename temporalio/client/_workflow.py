@@ -46,6 +46,7 @@ from temporalio.client._interceptor import (
     SignalWorkflowInput,
     TerminateWorkflowInput,
 )
+from temporalio.client._paging import _PagedAsyncIterator, _QueryPagedAsyncIterator
 from temporalio.client._update import _UpdateWorkflowHandleMixin
 from temporalio.common import (
     QueryRejectCondition,
@@ -97,13 +98,18 @@ class WorkflowHandle(_UpdateWorkflowHandleMixin, Generic[SelfType, ReturnType]):
         result_run_id: Optional[str] = None,
         first_execution_run_id: Optional[str] = None,
         result_type: Optional[Type[Any]] = None,
+        start_workflow_response: Optional[Any] = None,
     ) -> None:
+        """``start_workflow_response``: the ``StartWorkflowExecutionResponse``
+        (or signal-with-start's) the handle came from, kept as the official
+        SDK keeps it (this SDK reads nothing from it)."""
         self._client = client
         self._id = id
         self._run_id = run_id
         self._result_run_id = result_run_id
         self._first_execution_run_id = first_execution_run_id
         self._result_type = result_type
+        self._start_workflow_response = start_workflow_response
 
     @property
     def id(self) -> str:
@@ -476,14 +482,16 @@ class WorkflowExecution:
 
     @property
     def data_converter(self) -> "DataConverter":
-        """The converter of the client that listed or described the run."""
-        return self._client.data_converter
+        """The converter of the client that listed or described the run, in
+        the run's WorkflowSerializationContext."""
+        return self._client._workflow_converter(self.id)
 
     async def memo(self) -> Dict[str, Any]:
         """The memo, decoded with the client's converter (no type hints)."""
         out: Dict[str, Any] = {}
+        converter = self.data_converter
         for key, payload in self.raw_info.memo.fields.items():
-            (out[key],) = await self._client._decode([payload], None, f"memo {key!r}")
+            (out[key],) = await self._client._decode([payload], None, f"memo {key!r}", converter)
         return out
 
     async def memo_value(
@@ -497,7 +505,9 @@ class WorkflowExecution:
                 raise KeyError(f"Memo does not have a value for key {key}")
             return default
         hints = [type_hint] if type_hint is not None else None
-        (value,) = await self._client._decode([fields[key]], hints, f"memo {key!r}")
+        (value,) = await self._client._decode(
+            [fields[key]], hints, f"memo {key!r}", self.data_converter
+        )
         return value
 
 
@@ -525,7 +535,7 @@ class WorkflowExecutionDescription(WorkflowExecution):
         for name in ("summary", "details"):
             if meta.HasField(name):
                 (value,) = await self._client._decode(
-                    [getattr(meta, name)], [str], f"the static {name}"
+                    [getattr(meta, name)], [str], f"the static {name}", self.data_converter
                 )
                 out.append(value)
             else:
@@ -579,91 +589,26 @@ def _json_or_none(data: bytes) -> Any:
     return json.loads(data) if data else None
 
 
-PageItem = TypeVar("PageItem")
-
-
-class _PagedAsyncIterator(Generic[PageItem]):
-    """An async iterator over pages fetched by :meth:`fetch_next_page` (of
-    the subclass), ``limit`` items at most (None: all)."""
-
-    def __init__(self, next_page_token: Optional[bytes], limit: Optional[int]) -> None:
-        self._next_page_token = next_page_token
-        self._current_page: Optional[Sequence[PageItem]] = None
-        self._current_page_index = 0
-        self._limit = limit
-        self._yielded = 0
-
-    @property
-    def current_page_index(self) -> int:
-        """Index in :attr:`current_page` of the item the next iteration yields."""
-        return self._current_page_index
-
-    @property
-    def current_page(self) -> Optional[Sequence[PageItem]]:
-        """The page fetched last (None before the first)."""
-        return self._current_page
-
-    @property
-    def next_page_token(self) -> Optional[bytes]:
-        """Token of the next page (None: no more pages)."""
-        return self._next_page_token
-
-    async def fetch_next_page(self, *, page_size: Optional[int] = None) -> None:
-        """Fetch the next page into :attr:`current_page`."""
-        raise NotImplementedError
-
-    def _set_page(self, items: Sequence[PageItem], next_page_token: bytes) -> None:
-        self._current_page = items
-        self._current_page_index = 0
-        self._next_page_token = next_page_token or None
-
-    async def __anext__(self) -> PageItem:
-        """The next item, fetching the next page when needed."""
-        while True:
-            if self._limit is not None and self._yielded >= self._limit:
-                raise StopAsyncIteration
-            page = self._current_page
-            if page is None or self._current_page_index >= len(page):
-                if page is not None and self._next_page_token is None:
-                    raise StopAsyncIteration
-                await self.fetch_next_page()
-                continue
-            item = page[self._current_page_index]
-            self._current_page_index += 1
-            self._yielded += 1
-            return item
-
-
-class WorkflowExecutionAsyncIterator(_PagedAsyncIterator[WorkflowExecution]):
+class WorkflowExecutionAsyncIterator(_QueryPagedAsyncIterator[WorkflowExecution]):
     """The workflows of :meth:`Client.list_workflows`: ``async for`` yields
     :class:`WorkflowExecution` objects, fetching a page at a time. No call is
     made until the first iteration (errors show up then)."""
 
+    _input: ListWorkflowsInput
+
     def __init__(self, client: "Client", input: ListWorkflowsInput) -> None:
         """Made by :meth:`Client.list_workflows`."""
-        super().__init__(input.next_page_token, input.limit)
-        self._client = client
-        self._input = input
+        super().__init__(client, input)
 
     async def fetch_next_page(self, *, page_size: Optional[int] = None) -> None:
         """Fetch the next page (``page_size`` overrides the iterator's, and
         the ``limit`` left caps it)."""
         from temporalio.api.workflowservice.v1 import ListWorkflowExecutionsRequest
 
-        size = page_size or self._input.page_size
-        if self._limit is not None:
-            size = max(1, min(size, self._limit - self._yielded))
-        client = self._client
-        req = ListWorkflowExecutionsRequest(
-            namespace=client.namespace,
-            page_size=size,
-            next_page_token=self._next_page_token or b"",
-            query=self._input.query or "",
+        resp = await self._fetch_query_page(
+            "list_workflow_executions", ListWorkflowExecutionsRequest, page_size
         )
-        resp = await client._call(
-            "list_workflow_executions", req, self._input.rpc_metadata, self._input.rpc_timeout
-        )
-        executions = [WorkflowExecution._from_raw_info(i, client) for i in resp.executions]
+        executions = [WorkflowExecution._from_raw_info(i, self._client) for i in resp.executions]
         self._set_page(executions, resp.next_page_token)
 
     def __aiter__(self) -> "WorkflowExecutionAsyncIterator":
@@ -754,6 +699,8 @@ def _history_from_json(history: Union[str, Dict[str, Any]]) -> Any:
     events = parsed.get("events")
     if not isinstance(events, list):
         raise ValueError("History does not have iterable 'events'")
+    if not all(isinstance(event, dict) for event in events):
+        raise ValueError("Event not a dictionary")
     _fix_json_enums(parsed, History.DESCRIPTOR)
     return ParseDict(parsed, History(), ignore_unknown_fields=True)
 

@@ -42,6 +42,12 @@ from temporalio.converter._payload_converter import (
     PayloadConverter,
     PicklePayloadConverter,
 )
+from temporalio.converter._serialization_context import (
+    ActivitySerializationContext,
+    SerializationContext,
+    WithSerializationContext,
+    WorkflowSerializationContext,
+)
 
 __all__ = [
     "PayloadConverter",
@@ -60,4 +66,8 @@ __all__ = [
     "DefaultFailureConverter",
     "DataConverter",
     "value_to_type",
+    "SerializationContext",
+    "WorkflowSerializationContext",
+    "ActivitySerializationContext",
+    "WithSerializationContext",
 ]

@@ -22,6 +22,10 @@ from temporalio.converter._payload_converter import (
     _is_awaitable,
 )
 from temporalio.converter._protos import _payload_cls, _type_name
+from temporalio.converter._serialization_context import (
+    SerializationContext,
+    WithSerializationContext,
+)
 
 if TYPE_CHECKING:
     from temporalio.api.common.v1 import Payload, Payloads
@@ -87,7 +91,7 @@ def _payload_converter_is_sync(pc: Any) -> bool:
 
 
 @dataclasses.dataclass(frozen=True)
-class DataConverter:
+class DataConverter(WithSerializationContext):
     """Payload converter + optional codec + failure converter.
 
     ``DataConverter.default`` uses the defaults. Use :meth:`of` to accept
@@ -156,6 +160,20 @@ class DataConverter:
             "Expected a temporalio.converter.DataConverter or PayloadConverter, "
             f"got {_type_name(value)}"
         )
+
+    def with_context(self, context: SerializationContext) -> "DataConverter":
+        """This converter for payloads of ``context``: its payload converter,
+        codec and failure converter replaced by their ``with_context(context)``
+        where they implement :class:`WithSerializationContext`; ``self`` if
+        none does (or none changed)."""
+        parts: dict[str, Any] = {}
+        for name in ("payload_converter", "payload_codec", "failure_converter"):
+            part = getattr(self, name)
+            if isinstance(part, WithSerializationContext):
+                new = part.with_context(context)
+                if new is not part:
+                    parts[name] = new
+        return dataclasses.replace(self, **parts) if parts else self
 
     # -- values <-> payloads --
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
-from temporalio.converter._protos import _message_base, _type_name
+from temporalio.converter._protos import _message_base
 
 
 class AdvancedJSONEncoder(json.JSONEncoder):
@@ -65,12 +65,18 @@ def _type_converter(hint: Any) -> Optional[Callable[[Any], Any]]:
     return conv
 
 
-def _hint_name(hint: Any) -> str:
-    return getattr(hint, "__qualname__", None) or repr(hint)
-
-
 def _fail(hint: Any, value: Any) -> TypeError:
-    return TypeError(f"Cannot convert value of type {_type_name(value)} to {_hint_name(hint)}")
+    """The official SDK's text for a value of the wrong JSON type."""
+    t = type(value)
+    if hint is _NONE_TYPE:
+        return TypeError(f"Expected None, got value of type {t}")
+    if hint is int or hint is float:
+        return TypeError(f"Expected value to be int|float, was {t}")
+    if hint is str or hint is bool or hint is bytes:
+        return TypeError(f"Expected value to be {hint.__name__}, was {t}")
+    if hint is datetime:
+        return TypeError(f"Expected datetime or ISO8601 string, got {t}")
+    return TypeError(f"Expected {hint}, value was {t}")
 
 
 def _parse_datetime(s: str) -> datetime:
@@ -138,7 +144,7 @@ def _build_converter(hint: Any) -> Optional[Callable[[Any], Any]]:
             try:
                 return _parse_datetime(v)
             except ValueError as err:
-                raise TypeError(f"Cannot parse datetime {v!r}: {err}") from err
+                raise TypeError(f"Failed parsing datetime string: {v}") from err
 
         return to_datetime
 
@@ -153,7 +159,7 @@ def _build_converter(hint: Any) -> Optional[Callable[[Any], Any]]:
 
         def literal(v: Any) -> Any:
             if v not in args:
-                raise TypeError(f"Value {v!r} is not one of {args!r}")
+                raise TypeError(f"Value {v} not in literal values {args}")
             return v
 
         return literal
@@ -166,7 +172,7 @@ def _build_converter(hint: Any) -> Optional[Callable[[Any], Any]]:
 
     cls = origin if origin is not None else hint
     if not isinstance(cls, type):
-        raise TypeError(f"Cannot decode JSON to type hint {hint!r}")
+        raise TypeError(f"Unserializable type during conversion: {hint}")
 
     if dataclasses.is_dataclass(cls):
         return _dataclass_converter(cls)
@@ -197,7 +203,7 @@ def _build_converter(hint: Any) -> Optional[Callable[[Any], Any]]:
         return to_uuid
 
     if issubclass(cls, (str, bytes)):
-        raise TypeError(f"Cannot decode JSON to type hint {hint!r}")
+        raise TypeError(f"Unserializable type during conversion: {hint}")
 
     if issubclass(cls, collections.abc.Iterable):
         return _iterable_converter(hint, cls, args)
@@ -212,7 +218,7 @@ def _build_converter(hint: Any) -> Optional[Callable[[Any], Any]]:
 
         return to_message
 
-    raise TypeError(f"Cannot decode JSON to type hint {_hint_name(hint)}")
+    raise TypeError(f"Unserializable type during conversion: {hint}")
 
 
 def _union_converter(hint: Any, args: Tuple[Any, ...]) -> Optional[Callable[[Any], Any]]:
@@ -241,7 +247,7 @@ def _union_converter(hint: Any, args: Tuple[Any, ...]) -> Optional[Callable[[Any
                 return conv(v)
             except Exception:
                 pass
-        raise TypeError(f"Cannot convert value of type {_type_name(v)} to any of {hint!r}")
+        raise TypeError(f"Failed converting to {hint} from {v}")
 
     return union
 
@@ -267,10 +273,7 @@ def _dataclass_converter(cls: type) -> Callable[[Any], Any]:
         if isinstance(v, cls):
             return v
         if not isinstance(v, dict):
-            raise TypeError(
-                f"Cannot convert value of type {_type_name(v)} to dataclass "
-                f"{cls.__qualname__}: expected a JSON object"
-            )
+            raise TypeError(f"Cannot convert to dataclass {cls}, value is {type(v)} not dict")
         plan = state[0]
         if plan is None:
             plan = build()
@@ -284,7 +287,7 @@ def _dataclass_converter(cls: type) -> Callable[[Any], Any]:
                         fv = conv(fv)
                     except Exception as err:
                         raise TypeError(
-                            f"Cannot convert field {name!r} of dataclass {cls.__qualname__}: {err}"
+                            f"Failed converting field {name} on dataclass {cls}: {err}"
                         ) from err
                 if init:
                     kwargs[name] = fv

@@ -5,11 +5,13 @@ checks of what its ``encode``/``decode`` return, the built-in
 
 from __future__ import annotations
 
+import copy
 import inspect
 import json
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, Any, ClassVar, Dict, List, Optional, Sequence, Tuple, Type
+from typing import TYPE_CHECKING, Any, ClassVar, Dict, List, Optional, Self, Sequence, Tuple, Type
 
+from temporalio.common import RawValue
 from temporalio.converter import _protos
 from temporalio.converter._json_types import AdvancedJSONEncoder, _type_converter
 from temporalio.converter._protos import (
@@ -18,6 +20,10 @@ from temporalio.converter._protos import (
     _message_base,
     _payload_cls,
     _type_name,
+)
+from temporalio.converter._serialization_context import (
+    SerializationContext,
+    WithSerializationContext,
 )
 
 if TYPE_CHECKING:
@@ -163,11 +169,30 @@ def _decode_takes_hints(pc: Any) -> bool:
     return r
 
 
+class _NoConverterError(TypeError, RuntimeError):
+    """No payload converter accepts a value. The official SDK raises a
+    :class:`RuntimeError` (with this text); this SDK raised a
+    :class:`TypeError`: it is both."""
+
+
+class _UnknownEncodingError(KeyError, ValueError):
+    """A payload's encoding has no converter. The official SDK raises a
+    :class:`KeyError` (with this text); this SDK raised a
+    :class:`ValueError`: it is both."""
+
+
 def _unencodable(values: Sequence[Any], index: int, cause: Optional[str] = None) -> TypeError:
+    """The error for ``values[index]``: the JSON converter's own error text
+    (``cause``, as the official SDK raises it) with the value's position and
+    type added, or the official "has no known converter" error."""
     value = values[index]
-    msg = f"Value at index {index} of type {_type_name(value)} cannot be encoded: "
-    msg += cause or "no payload converter accepts it"
-    return TypeError(msg)
+    if cause is None:
+        return _NoConverterError(
+            f"Value at index {index} of type {type(value)} has no known converter"
+        )
+    return TypeError(
+        f"{cause} (value at index {index} of type {_type_name(value)} cannot be encoded)"
+    )
 
 
 def _check_encoded(result: Any, values: Sequence[Any], pc: Any) -> List["Payload"]:
@@ -510,12 +535,16 @@ class PicklePayloadConverter(EncodingPayloadConverter):
         return pickle.loads(payload.data)
 
 
-class CompositePayloadConverter(PayloadConverter):
+class CompositePayloadConverter(PayloadConverter, WithSerializationContext):
     """Tries its converters in order for each value on encode; on decode picks
     the converter by the payload's ``encoding`` metadata.
 
     ``CompositePayloadConverter([a, b])`` and ``CompositePayloadConverter(a,
     b)`` are the same. Every converter needs an ``encoding`` attribute.
+
+    A :class:`temporalio.common.RawValue` encodes to its payload unchanged,
+    and a payload decoded with the type hint ``RawValue`` gives a
+    ``RawValue`` of it (whatever its encoding), as in the official SDK.
     """
 
     def __init__(self, *converters: Any) -> None:
@@ -558,6 +587,20 @@ class CompositePayloadConverter(PayloadConverter):
         """Whether every converter is synchronous."""
         return self._sync
 
+    def with_context(self, context: SerializationContext) -> Self:
+        """A copy whose converters that implement
+        :class:`WithSerializationContext` use ``context``; ``self`` if none
+        does (or none changed)."""
+        converters = [
+            c.with_context(context) if isinstance(c, WithSerializationContext) else c
+            for c in self.converters
+        ]
+        if all(new is old for new, old in zip(converters, self.converters)):
+            return self
+        clone = copy.copy(self)
+        CompositePayloadConverter.__init__(clone, *converters)
+        return clone
+
     # -- the PayloadConverter interface --
 
     def encode(self, *values: Any) -> Any:
@@ -596,6 +639,9 @@ class CompositePayloadConverter(PayloadConverter):
         """The built-in converter for ``value`` (cached by type when every
         converter decides by type)."""
         t = type(value)
+        if issubclass(t, RawValue):  # passes through unchanged, as in the official SDK
+            self._by_type[t] = _RAW_VALUE
+            return _RAW_VALUE
         by_value = False
         for c in self.converters:
             ok = c.accepts_type(t)
@@ -628,6 +674,8 @@ class CompositePayloadConverter(PayloadConverter):
         return out
 
     def _encode_one_sync(self, v: Any, i: int, values: Sequence[Any]) -> "Payload":
+        if isinstance(v, RawValue):
+            return v.payload
         P = _payload_cls()
         for c in self.converters:
             try:
@@ -645,6 +693,9 @@ class CompositePayloadConverter(PayloadConverter):
         P = _payload_cls()
         out = []
         for i, v in enumerate(values):
+            if isinstance(v, RawValue):
+                out.append(v.payload)
+                continue
             for c in self.converters:
                 try:
                     r = c.encode(v)
@@ -665,11 +716,11 @@ class CompositePayloadConverter(PayloadConverter):
         enc = payload.metadata.get("encoding")
         c = self._by_encoding.get(enc)
         if c is None:
-            name = "(none)" if enc is None else enc.decode(errors="replace")
+            name = "<unknown>" if enc is None else enc.decode(errors="replace")
             known = ", ".join(e.decode() for e in self._by_encoding)
-            raise ValueError(
-                f"Unknown payload encoding {name!r} (payload at index {index}); "
-                f"known encodings: {known}"
+            raise _UnknownEncodingError(
+                f"Unknown payload encoding {name} (payload at index {index}; "
+                f"known encodings: {known})"
             )
         return c
 
@@ -683,8 +734,11 @@ class CompositePayloadConverter(PayloadConverter):
         builtin = self._builtin
         by_encoding = self._by_encoding
         for i, p in enumerate(payloads):
-            c = by_encoding.get(p.metadata.get("encoding")) or self._converter_for(p, i)
             hint = type_hints[i] if i < nh else None  # type: ignore[index]
+            if hint is RawValue:  # the payload itself, whatever its encoding
+                out.append(RawValue(p))
+                continue
+            c = by_encoding.get(p.metadata.get("encoding")) or self._converter_for(p, i)
             if builtin:
                 out.append(c.decode_one(p, hint))
             else:
@@ -700,8 +754,11 @@ class CompositePayloadConverter(PayloadConverter):
         out = []
         nh = len(type_hints) if type_hints else 0
         for i, p in enumerate(payloads):
-            c = self._converter_for(p, i)
             hint = type_hints[i] if i < nh else None  # type: ignore[index]
+            if hint is RawValue:
+                out.append(RawValue(p))
+                continue
+            c = self._converter_for(p, i)
             r = _call_decode(c, (p,), None if hint is None else (hint,))
             if _is_awaitable(r) and _is_async_callable(c.decode):
                 r = await r
@@ -718,6 +775,18 @@ def _single_payload(r: Any, c: Any, P: Any) -> "Payload":
         f"{type(c).__name__}.encode returned a {_type_name(r)} for one value; "
         "expected a Payload, a list of one Payload, or None"
     )
+
+
+class _RawValuePassThrough:
+    """What :meth:`CompositePayloadConverter._pick` gives for a
+    :class:`temporalio.common.RawValue`: its payload, unchanged."""
+
+    @staticmethod
+    def to_payload_or_none(value: Any) -> "Payload":
+        return value.payload  # type: ignore[no-any-return]
+
+
+_RAW_VALUE = _RawValuePassThrough()
 
 
 class DefaultPayloadConverter(CompositePayloadConverter):

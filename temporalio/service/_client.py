@@ -6,10 +6,16 @@ from __future__ import annotations
 
 import weakref
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional, Type, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple, Type, Union
 
 from temporalio import __version__
-from temporalio.service._errors import RPCError, RPCStatusCode, rpc_error
+from temporalio.service._errors import (
+    RPCError,
+    RPCStatusCode,
+    _ConnectDeadlineExceededError,
+    _ConnectUnavailableError,
+    rpc_error,
+)
 from temporalio.service._options import (
     ConnectConfig,
     TLSConfig,
@@ -81,6 +87,9 @@ class ServiceClient:
         self._tls_enabled = config.tls_enabled  # fixed for the channel's life
         self._plaintext_key_allowed = config.tls is False  # said explicitly
         self._system_info: Optional[bytes] = None  # parsed on first use
+        # Running workflow workers on this connection, by (namespace, task
+        # queue): what an eager workflow start can hand its first task to.
+        self._workflow_workers: Dict[Tuple[str, str], List[Any]] = {}
         self.workflow_service = WorkflowService(self)
         self.operator_service = OperatorService(self)
 
@@ -111,8 +120,15 @@ class ServiceClient:
                             "that speaks plaintext or a certificate the roots do not trust, "
                             "also ends so; pass tls=False for a plaintext server)"
                         )
-                    raise type(e)(
-                        f"cannot connect to {config.target_host}: {e.message}{hint}",
+                    # Also a RuntimeError whose text begins as the official SDK's.
+                    cls = (
+                        _ConnectUnavailableError
+                        if e.status == RPCStatusCode.UNAVAILABLE
+                        else _ConnectDeadlineExceededError
+                    )
+                    raise cls(
+                        f"Failed client connect: cannot connect to {config.target_host}: "
+                        f"{e.message}{hint}",
                         e.status,
                         e.grpc_status,
                     ) from None
@@ -211,6 +227,29 @@ class ServiceClient:
         """Replace the extra headers from the next call on (workers included)."""
         self._core.set_metadata(_metadata_pairs(metadata))
         self.config.rpc_metadata = dict(metadata)
+
+    def _register_workflow_worker(self, namespace: str, task_queue: str, core: Any) -> None:
+        """A workflow worker on this connection runs now: ``core`` (its
+        ``temporalio._core.CoreWorker``) may take eager workflow tasks."""
+        self._workflow_workers.setdefault((namespace, task_queue), []).append(core)
+
+    def _unregister_workflow_worker(self, namespace: str, task_queue: str, core: Any) -> None:
+        """The worker is shutting down: no more eager tasks for it."""
+        cores = self._workflow_workers.get((namespace, task_queue), [])
+        if core in cores:
+            cores.remove(core)
+        if not cores:
+            self._workflow_workers.pop((namespace, task_queue), None)
+
+    def _reserve_workflow_slot(self, namespace: str, task_queue: str) -> Any:
+        """The ``CoreWorker`` of a running workflow worker on this
+        connection for ``namespace`` and ``task_queue`` that reserved a
+        workflow task slot (end it with its ``eager_workflow_task`` or
+        ``release_workflow_slot``), or None when none could."""
+        for core in list(self._workflow_workers.get((namespace, task_queue), ())):
+            if core.reserve_workflow_slot():
+                return core
+        return None
 
     def close(self) -> None:
         """Cancel calls in flight and close the channel."""

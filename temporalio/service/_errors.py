@@ -8,7 +8,7 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import Any, Dict, Optional, Tuple, Type
 
-from temporalio.exceptions import TemporalError
+from temporalio.exceptions import FailureError, TemporalError
 
 
 class RPCStatusCode(IntEnum):
@@ -215,6 +215,74 @@ class WorkflowExecutionAlreadyStartedError(AlreadyExistsError):
     def run_id(self) -> str:
         d = self._detail("WorkflowExecutionAlreadyStartedFailure")
         return d.run_id if d is not None else ""
+
+
+class WorkflowAlreadyStartedError(FailureError, WorkflowExecutionAlreadyStartedError):
+    """A workflow execution with this id has already started (it is running,
+    or it closed and the id reuse policy forbids reusing its id).
+
+    Importable as ``temporalio.exceptions.WorkflowAlreadyStartedError`` (its
+    home, as in the official SDK) and ``temporalio.client.WorkflowAlreadyStartedError``:
+    one class. It is a :class:`~temporalio.exceptions.FailureError` as the
+    official one is, and also, for code written against this SDK's earlier
+    API, an :class:`RPCError` (:class:`WorkflowExecutionAlreadyStartedError`)
+    whose :attr:`status` is ``ALREADY_EXISTS``; when raised for a server
+    answer, :attr:`grpc_status` and :attr:`details` are the server's and
+    ``__cause__`` is the RPC error itself. Defined here (not in
+    ``temporalio.exceptions``) because it needs both families; that module
+    loads it on first use.
+    """
+
+    # Plain attributes (set in __init__): they shadow the RPC error's
+    # read-only run_id property.
+    run_id: Optional[str] = None  # type: ignore[assignment]  # the official type
+    """Run id of the already-started workflow, when the server said."""
+    first_run_id: Optional[str] = None
+    """First execution run id of the already-started workflow, when the server said."""
+
+    def __init__(
+        self,
+        workflow_id: str,
+        workflow_type: str,
+        run_id: Optional[str] = None,
+        *,
+        first_run_id: Optional[str] = None,
+        grpc_status: bytes = b"",
+    ) -> None:
+        """``run_id`` may also be given positionally (this SDK's earlier
+        signature); ``grpc_status`` is the server's status details, if any."""
+        # RPCError's __init__ sets the message, status and details; the
+        # FailureError part holds only the (absent) failure proto.
+        RPCError.__init__(
+            self, "Workflow execution already started", RPCStatusCode.ALREADY_EXISTS, grpc_status
+        )
+        self._failure = None
+        self.workflow_id = workflow_id
+        """Id of the already-started workflow."""
+        self.workflow_type = workflow_type
+        """Workflow type name given to the start."""
+        self.run_id = run_id
+        self.first_run_id = first_run_id
+
+    def __repr__(self) -> str:
+        return (
+            f"WorkflowAlreadyStartedError(workflow_id={self.workflow_id!r}, "
+            f"workflow_type={self.workflow_type!r}, run_id={self.run_id!r})"
+        )
+
+
+# Its home module, as in the official SDK (it is re-exported there).
+WorkflowAlreadyStartedError.__module__ = "temporalio.exceptions"
+
+
+class _ConnectUnavailableError(UnavailableError, RuntimeError):
+    """``Client.connect`` could not reach the server: an :class:`UnavailableError`
+    as this SDK raised it, and a :class:`RuntimeError` ("Failed client connect:
+    ...") as the official SDK raises it."""
+
+
+class _ConnectDeadlineExceededError(DeadlineExceededError, RuntimeError):
+    """``Client.connect`` timed out: see :class:`_ConnectUnavailableError`."""
 
 
 class CancellationAlreadyRequestedError(FailedPreconditionError):

@@ -30,6 +30,11 @@ class ActivityEnvironment:
             Its ``cancelled`` / ``cancellation`` follow :meth:`cancel`.
         on_heartbeat: called with the details of each
             :func:`temporalio.activity.heartbeat`, on the activity's thread.
+        client: what :func:`temporalio.activity.client` returns in ``async
+            def`` activities run here (the ``client`` argument; None: it raises
+            RuntimeError, as in the official SDK).
+        payload_converter: what :func:`temporalio.activity.payload_converter`
+            returns (default: the default data converter's).
 
     :meth:`run` of an async function returns a coroutine to await (the
     activity runs as its own task, which :meth:`cancel` cancels: the
@@ -41,9 +46,15 @@ class ActivityEnvironment:
     activities running now and those run later.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, client: Optional[Any] = None) -> None:
         self.info: _act.Info = ActivityEnvironment.default_info()
+        self.client: Optional[Any] = client
+        """What :func:`temporalio.activity.client` returns in async activities
+        run here (the official SDK's ``client`` argument); None: it raises."""
         self.on_heartbeat: Callable[..., None] = lambda *details: None
+        from temporalio.converter import DataConverter, PayloadConverter
+
+        self.payload_converter: PayloadConverter = DataConverter.default.payload_converter
         self._cancel_reason: Optional[str] = None
         self._shutdown = False
         self._lock = threading.Lock()
@@ -132,11 +143,13 @@ class _EnvActivity:
             cancel=self.cancel_flag,
             worker_shutdown=self.shutdown,
             is_async=self.is_async,
+            client=self.env.client if self.is_async else None,
+            payload_converter_source=self.env.payload_converter,
         )
 
     def _heartbeat(self, *details: Any) -> None:
         if not self.is_async and self.cancel_flag.is_set():
-            raise _exc.CancelledError(f"activity cancelled ({self.cancel_flag.reason})")
+            raise _exc.CancelledError(f"Cancelled ({self.cancel_flag.reason})")
         self.env.on_heartbeat(*details)
 
     def _enter(self) -> None:

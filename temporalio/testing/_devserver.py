@@ -58,11 +58,15 @@ class DevServer:
         log_level: str = "error",
         port: Optional[int] = None,
         db_filename: Optional[str] = None,
+        ui: bool = False,
+        ui_port: Optional[int] = None,
     ) -> None:
         """``port``: the frontend's port (default: a free one, chosen at the
         first :meth:`start` and kept by :meth:`restart`). ``db_filename``: a
         SQLite file to persist state in, so that a :meth:`restart` (even after
-        :meth:`kill`) keeps every workflow; default: an in-memory store."""
+        :meth:`kill`) keeps every workflow; default: an in-memory store.
+        ``ui``: also serve the web UI (on ``ui_port``, default the CLI's
+        choice: the frontend's port + 1000); default headless."""
         self.namespace = namespace
         self.host = host
         self.port = port or 0
@@ -70,6 +74,8 @@ class DevServer:
         self._executable = executable
         self._extra_args = list(extra_args)
         self._log_level = log_level
+        self._ui = ui
+        self._ui_port = ui_port
         self._http_port = 0
         self._metrics_port = 0
         self._proc: Optional[subprocess.Popen] = None
@@ -104,7 +110,8 @@ class DevServer:
             exe,
             "server",
             "start-dev",
-            "--headless",
+            *(["--ui-port", str(self._ui_port)] if self._ui and self._ui_port else []),
+            *([] if self._ui else ["--headless"]),
             "--ip",
             self.host,
             "--port",
@@ -120,6 +127,11 @@ class DevServer:
             # Dynamic config that makes tests quick.
             "--dynamic-config-value",
             "frontend.enableUpdateWorkflowExecution=true",
+            # Standalone activities (Client.start_activity): on by default in
+            # the 1.9 CLI's server (1.32); said explicitly (extra_args may
+            # turn it off: the server then answers UNIMPLEMENTED).
+            "--dynamic-config-value",
+            "activity.enableStandalone=true",
             *(["--db-filename", self.db_filename] if self.db_filename else []),
             *self._extra_args,
         ]

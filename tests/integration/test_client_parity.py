@@ -20,7 +20,7 @@ from typing import Any, Awaitable, Callable, Dict, List, TypeVar
 
 import pytest
 
-from temporalio import activity
+from temporalio import activity, workflow
 from temporalio.client import (
     AsyncActivityCancelledError,
     Client,
@@ -465,7 +465,8 @@ async def test_raise_complete_async_is_not_caught_by_except_exception(
             workflow_id=handle.id, run_id=None, activity_id=pending.activity_id
         ).complete("by id")
         assert await asyncio.wait_for(handle.result(), 30) == "by id"
-    with pytest.raises(RuntimeError):
+    # As in the official SDK, it raises the same BaseException outside an activity.
+    with pytest.raises(activity._CompleteAsyncError):
         activity.raise_complete_async()
 
 
@@ -573,7 +574,9 @@ class Point:
     y: int
 
 
+@workflow.defn(name="PointWorkflow")
 class PointWorkflow:
+    @workflow.run
     async def run(self) -> Point:
         raise NotImplementedError
 

@@ -35,7 +35,13 @@ from temporalio.client import (
     ScheduleUpdate,
     ScheduleUpdateInput,
 )
-from temporalio.common import RetryPolicy
+from temporalio.common import (
+    Priority,
+    RetryPolicy,
+    SearchAttributeKey,
+    SearchAttributePair,
+    TypedSearchAttributes,
+)
 from temporalio.service import NotFoundError
 from tests.integration.test_client import custom_search_attributes  # noqa: F401 (fixture)
 from tests.peer.peerhost import WORKFLOW_TYPE, actions
@@ -55,6 +61,10 @@ async def eventually(
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await asyncio.sleep(0.2)
+
+
+INT_KEY = SearchAttributeKey.for_int("SdkCTestInt")
+KEYWORD_KEY = SearchAttributeKey.for_keyword("SdkCTestKeyword")
 
 
 def hourly(task_queue: str, workflow_id: str, value: Any = "scheduled") -> Schedule:
@@ -320,7 +330,10 @@ async def test_search_attributes_of_schedule_and_action(
         assert desc.search_attributes["SdkCTestKeyword"] == f"kw-{sid}"
         action = desc.schedule.action
         assert isinstance(action, ScheduleActionStartWorkflow)
-        assert action.untyped_search_attributes == {"SdkCTestInt": 7}
+        # the server stores the attribute's type: read back, it is a typed one
+        # (and not also untyped), as the official SDK reads it
+        assert action.typed_search_attributes.get(INT_KEY) == 7
+        assert action.untyped_search_attributes == {}
 
         async def listed(kw: str) -> Optional[List[str]]:
             ids = [e.id async for e in await client.list_schedules(f"SdkCTestKeyword = '{kw}'")]
@@ -342,7 +355,7 @@ async def test_search_attributes_of_schedule_and_action(
         desc = await eventually(replaced, "the updated search attribute")
         action = desc.schedule.action
         assert isinstance(action, ScheduleActionStartWorkflow)
-        assert action.untyped_search_attributes == {"SdkCTestInt": 7}
+        assert action.typed_search_attributes.get(INT_KEY) == 7
         # The started workflow gets the action's.
         await handle.trigger()
         desc = await eventually(lambda: action_count(handle, 1), "the triggered action")
@@ -351,5 +364,81 @@ async def test_search_attributes_of_schedule_and_action(
         wf = client.get_workflow_handle(started.workflow_id)
         await asyncio.wait_for(wf.result(), 60)
         assert (await wf.describe()).search_attributes["SdkCTestInt"] == 7
+    finally:
+        await handle.delete()
+
+
+async def test_typed_search_attributes_and_priority(
+    client: Client,
+    peer_task_queue: str,
+    custom_search_attributes: Dict[str, int],  # noqa: F811
+) -> None:
+    """The official SDK's typed forms: the action's typed_search_attributes
+    and priority, the schedule's own typed search attributes (at creation and
+    in an update), read back typed and given to the started workflow."""
+    sid = f"sched-{uuid.uuid4()}"
+    sched = hourly(peer_task_queue, f"wf-{sid}")
+    assert isinstance(sched.action, ScheduleActionStartWorkflow)
+    sched.action = ScheduleActionStartWorkflow(
+        WORKFLOW_TYPE,
+        actions({"result": {"value": "typed"}}),
+        id=f"wf-{sid}",
+        task_queue=peer_task_queue,
+        typed_search_attributes=TypedSearchAttributes([SearchAttributePair(INT_KEY, 11)]),
+        # an untyped value for the same name loses to the typed one
+        untyped_search_attributes={"SdkCTestInt": 99},
+        priority=Priority(priority_key=4),
+    )
+    handle = await client.create_schedule(
+        sid,
+        sched,
+        search_attributes=TypedSearchAttributes([SearchAttributePair(KEYWORD_KEY, f"t-{sid}")]),
+    )
+    try:
+        desc = await handle.describe()
+        assert desc.typed_search_attributes.get(KEYWORD_KEY) == f"t-{sid}"
+        action = desc.schedule.action
+        assert isinstance(action, ScheduleActionStartWorkflow)
+        assert action.typed_search_attributes.get(INT_KEY) == 11
+        assert action.priority == Priority(priority_key=4)
+
+        async def listed() -> Optional[ScheduleListDescription]:
+            async for e in await client.list_schedules(f"SdkCTestKeyword = 't-{sid}'"):
+                return e
+            return None
+
+        entry = await eventually(listed, "the schedule listed by its typed keyword")
+        assert entry.typed_search_attributes.get(KEYWORD_KEY) == f"t-{sid}"
+
+        # an update with typed search attributes replaces the schedule's
+        await handle.update(
+            lambda input: ScheduleUpdate(
+                input.description.schedule,
+                search_attributes=TypedSearchAttributes(
+                    [SearchAttributePair(KEYWORD_KEY, f"u-{sid}")]
+                ),
+            )
+        )
+
+        async def replaced() -> Optional[ScheduleDescription]:
+            d = await handle.describe()
+            return d if d.typed_search_attributes.get(KEYWORD_KEY) == f"u-{sid}" else None
+
+        desc = await eventually(replaced, "the updated typed search attribute")
+        action = desc.schedule.action
+        assert isinstance(action, ScheduleActionStartWorkflow)
+        # the action read back and sent again keeps its priority and attributes
+        assert action.priority == Priority(priority_key=4)
+        assert action.typed_search_attributes.get(INT_KEY) == 11
+
+        await handle.trigger()
+        desc = await eventually(lambda: action_count(handle, 1), "the triggered action")
+        started = desc.info.recent_actions[0].action
+        assert isinstance(started, ScheduleActionExecutionStartWorkflow)
+        wf = client.get_workflow_handle(started.workflow_id)
+        assert await asyncio.wait_for(wf.result(), 60) == "typed"
+        wf_desc = await wf.describe()
+        assert wf_desc.typed_search_attributes.get(INT_KEY) == 11
+        assert wf_desc.raw_info.priority.priority_key == 4
     finally:
         await handle.delete()

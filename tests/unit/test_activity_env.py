@@ -149,13 +149,14 @@ def test_cancel_reaches_a_sync_activity_at_its_next_heartbeat() -> None:
                 activity.heartbeat(i)
                 beats.append(i)
                 time.sleep(0.01)
-        except CancelledError:
+        except CancelledError as err:
             assert activity.is_cancelled()
-            return "cancelled"
+            # The official text ("Cancelled"), then the reason.
+            return str(err)
         return "finished"
 
     threading.Timer(0.1, env.cancel).start()
-    assert env.run(work) == "cancelled"
+    assert env.run(work) == "Cancelled (cancel_requested)"
     assert 0 < len(beats) < 1000
 
 

@@ -250,13 +250,17 @@ async def test_unencodable_argument_names_its_type(fake: Tuple[Client, FakeServi
     class Opaque:
         pass
 
-    with pytest.raises(TypeError, match=r"workflow 'Wf'.*index 1 of type .*Opaque"):
+    with pytest.raises(
+        TypeError,
+        match=r"^Object of type Opaque is not JSON serializable.*index 1 of type .*Opaque"
+        r".*workflow 'Wf'",
+    ):
         await client.start_workflow("Wf", "fine", Opaque(), task_queue="tq")
-    with pytest.raises(TypeError, match=r"signal 'go'.*index 0 of type object"):
+    with pytest.raises(TypeError, match=r"index 0 of type object.*signal 'go'"):
         await client.start_workflow(
             "Wf", task_queue="tq", start_signal="go", start_signal_args=[object()]
         )
-    with pytest.raises(TypeError, match="memo 'm'.*Opaque"):
+    with pytest.raises(TypeError, match="Opaque.*memo 'm'"):
         await client.start_workflow("Wf", task_queue="tq", memo={"m": Opaque()})
     assert service.calls == []
 
@@ -277,7 +281,7 @@ async def test_bad_handle_call_arguments_fail_before_any_call(
     handle = client.get_workflow_handle("wf")
     with pytest.raises(TypeError, match="signal name must be a str"):
         await handle.signal(5)  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match=r"signal 'go'.*index 0 of type object"):
+    with pytest.raises(TypeError, match=r"index 0 of type object.*signal 'go'"):
         await handle.signal("go", object())
     with pytest.raises(ValueError, match="query name must not be empty"):
         await handle.query("")
@@ -549,7 +553,11 @@ async def test_undecodable_result_names_the_encoding(fake: Tuple[Client, FakeSer
         await client.get_workflow_handle("wf").result()
 
     service.queue("get_workflow_execution_history", history(completed("text")))
-    with pytest.raises(TypeError, match=r"result of workflow 'wf' \(payload encoding json/plain\)"):
+    with pytest.raises(
+        TypeError,
+        match=r"^Expected value to be int\|float, was .*"
+        r"result of workflow 'wf', payload encoding json/plain",
+    ):
         await client.get_workflow_handle("wf", result_type=int).result()
 
 
@@ -784,7 +792,7 @@ def test_errors_are_temporal_errors() -> None:
         WorkflowQueryRejectedError(WorkflowExecutionStatus.FAILED).status
         == WorkflowExecutionStatus.FAILED
     )
-    assert "unknown" in str(WorkflowQueryRejectedError(None))
+    assert str(WorkflowQueryRejectedError(None)) == "Query rejected, status: None"  # official text
     for err in (
         e,
         WorkflowContinuedAsNewError("r"),

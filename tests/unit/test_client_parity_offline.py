@@ -18,6 +18,7 @@ import pytest
 
 import temporalio.client as ours
 import temporalio.common as common
+from temporalio import workflow
 from temporalio._checks import _ARG_UNSET, _arg_or_args
 
 # (class, method) whose official parameters ours must all have.
@@ -308,11 +309,21 @@ class _Returns:
         raise NotImplementedError
 
 
+@workflow.defn(name="Returns")
+class _ReturnsWf:
+    @workflow.run
+    async def run(self) -> datetime:
+        raise NotImplementedError
+
+
 def test_get_workflow_handle_for_takes_the_return_type(offline_client: Any) -> None:
-    handle = offline_client.get_workflow_handle_for(_Returns.run, "wf-1", run_id="r")
+    handle = offline_client.get_workflow_handle_for(_ReturnsWf.run, "wf-1", run_id="r")
     assert handle._result_type is datetime and handle.run_id == "r"
     with pytest.raises(TypeError, match="workflow must be the workflow's run method"):
         offline_client.get_workflow_handle_for("Name", "wf-1")
+    # As in the official SDK: a method of a class without @workflow.defn is refused.
+    with pytest.raises(ValueError, match="^Function _Returns.run missing attributes"):
+        offline_client.get_workflow_handle_for(_Returns.run, "wf-1")
 
 
 @pytest.fixture

@@ -94,3 +94,25 @@ def test_action_compares_by_value() -> None:
     assert a == b
     b.run_timeout = None
     assert a != b
+
+
+def test_start_workflow_action_takes_a_run_method() -> None:
+    from temporalio import workflow
+
+    @workflow.defn(name="ScheduledReport")
+    class Report:
+        @workflow.run
+        async def run(self, day: int) -> None:
+            return None
+
+    action = ScheduleActionStartWorkflow(Report.run, 3, id="i", task_queue="q")
+    assert action.workflow == "ScheduledReport" and action.args == [3]
+    assert action == ScheduleActionStartWorkflow("ScheduledReport", 3, id="i", task_queue="q")
+
+    def not_a_workflow() -> None:
+        return None
+
+    with pytest.raises(ValueError, match="was it decorated with @workflow.run"):
+        ScheduleActionStartWorkflow(not_a_workflow, id="i", task_queue="q")
+    with pytest.raises(TypeError, match="workflow"):
+        ScheduleActionStartWorkflow(5, id="i", task_queue="q")  # type: ignore[arg-type]

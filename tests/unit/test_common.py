@@ -56,14 +56,14 @@ def test_retry_policy_from_an_empty_proto_has_the_defaults() -> None:
 @pytest.mark.parametrize(
     "kwargs,match",
     [
-        (dict(initial_interval=timedelta(seconds=-1)), "initial_interval must not be negative"),
-        (dict(maximum_interval=timedelta(seconds=-1)), "maximum_interval must not be negative"),
-        (dict(backoff_coefficient=0.5), "backoff_coefficient must be at least 1.0"),
-        (dict(backoff_coefficient=float("nan")), "backoff_coefficient must be at least 1.0"),
-        (dict(maximum_attempts=-1), "maximum_attempts must not be negative"),
+        (dict(initial_interval=timedelta(seconds=-1)), "^Initial interval cannot be negative"),
+        (dict(maximum_interval=timedelta(seconds=-1)), "^Maximum interval cannot be negative"),
+        (dict(backoff_coefficient=0.5), "^Backoff coefficient cannot be less than 1 "),
+        (dict(backoff_coefficient=float("nan")), "^Backoff coefficient cannot be less than 1 "),
+        (dict(maximum_attempts=-1), "^Maximum attempts cannot be negative"),
         (
             dict(initial_interval=timedelta(seconds=10), maximum_interval=timedelta(seconds=5)),
-            "maximum_interval .* must not be less than initial_interval",
+            "^Maximum interval cannot be less than initial interval",
         ),
     ],
 )

@@ -224,9 +224,9 @@ def test_wrappers_and_sync_helpers() -> None:
 
 def test_unknown_encoding_names_it() -> None:
     p = Payload(metadata={"encoding": b"my/weird"}, data=b"x")
-    with pytest.raises(ValueError, match="Unknown payload encoding 'my/weird'"):
+    with pytest.raises(ValueError, match="Unknown payload encoding my/weird"):
         dec([p])
-    with pytest.raises(ValueError, match=r"'\(none\)'"):
+    with pytest.raises(KeyError, match="Unknown payload encoding <unknown>"):  # the official type
         dec([Payload(data=b"x")])
 
 
@@ -243,8 +243,10 @@ def test_unencodable_value_names_its_type() -> None:
     # a composite without JSON: no converter at all
     dc = DataConverter(CompositePayloadConverter(BinaryNullPayloadConverter()))
     with pytest.raises(
-        TypeError, match="index 0 of type int cannot be encoded: no payload converter"
+        TypeError, match="^Value at index 0 of type <class 'int'> has no known converter$"
     ):
+        enc([1], dc)
+    with pytest.raises(RuntimeError, match="has no known converter"):  # the official type
         enc([1], dc)
 
 
@@ -310,7 +312,7 @@ def test_async_converter_gets_type_hints() -> None:
 
 def test_sync_converter_returning_none_is_unencodable() -> None:
     dc = DataConverter(UpperSync())
-    with pytest.raises(TypeError, match="index 0 of type int cannot be encoded"):
+    with pytest.raises(TypeError, match="index 0 of type <class 'int'> has no known converter"):
         enc([1], dc)
 
 
@@ -555,17 +557,17 @@ def test_type_hinted_scalars_and_collections() -> None:
 
 
 def test_type_hinted_errors() -> None:
-    with pytest.raises(TypeError, match="field 'x' of dataclass Point"):
+    with pytest.raises(TypeError, match=r"Failed converting field x on dataclass .*Point"):
         dec(enc([{"x": "no", "y": "b"}]), [Point])
     with pytest.raises(TypeError, match="Point"):
         dec(enc([{"y": "b"}]), [Point])  # missing field
-    with pytest.raises(TypeError, match="expected a JSON object"):
+    with pytest.raises(TypeError, match="Cannot convert to dataclass .*not dict"):
         dec(enc([[1]]), [Point])
     with pytest.raises(TypeError, match="str"):
         dec(enc([1]), [str])
     with pytest.raises(TypeError):
         dec(enc([3]), [Color])
-    with pytest.raises(TypeError, match="not one of"):
+    with pytest.raises(TypeError, match="not in literal values"):
         dec(enc(["c"]), [Literal["a", "b"]])
 
 
@@ -703,7 +705,7 @@ def test_enum_numbers_match_protos() -> None:
 def test_value_to_type_public() -> None:
     assert C.value_to_type(Point, {"x": 1, "y": "z"}) == Point(1, "z")
     assert C.value_to_type(Optional[List[Point]], [{"x": 1, "y": "z"}]) == [Point(1, "z")]
-    with pytest.raises(TypeError, match="Cannot decode JSON to type hint"):
+    with pytest.raises(TypeError, match="Unserializable type during conversion"):
         C.value_to_type(timedelta, 5)
 
 

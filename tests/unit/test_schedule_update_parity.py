@@ -85,14 +85,6 @@ CHECKED: List[Tuple[str, str]] = [
 
 # What ours leaves out, and why.
 NOT_SUPPORTED: Dict[str, str] = {
-    # Schedules take untyped search attributes (the official deprecated form)
-    # and no priority yet (starts and update-with-start take both).
-    "ScheduleDescription.typed_search_attributes": "schedules: untyped search attributes only",
-    "ScheduleListDescription.typed_search_attributes": "schedules: untyped search attributes only",
-    "ScheduleActionStartWorkflow.__init__(typed_search_attributes)": "schedules: untyped search attributes only",
-    "ScheduleActionStartWorkflow.__init__(priority)": "schedules: no priority yet",
-    "ScheduleActionStartWorkflow.typed_search_attributes": "schedules: untyped search attributes only",
-    "ScheduleActionStartWorkflow.priority": "schedules: no priority yet",
     "WithStartWorkflowOperation.__init__(stack_level)": "only for the deprecation warning",
     "UpdateWithStartStartWorkflowInput.time_skipping_config": "no time skipping",
 }

@@ -109,7 +109,7 @@ async def test_a_cancel_reaches_the_child(hub_and_beats: Any) -> None:
     loop.call_later(0.1, cancel_soon)
     ok, value = await run_child(hub, key, beat_until_cancelled)
     hub.unregister(key)
-    assert ok and value == "cancelled: activity cancelled (cancel_requested) / True"
+    assert ok and value == "cancelled: Cancelled (cancel_requested) / True"
 
 
 async def test_a_cancel_before_the_child_connects_is_delivered_with_ready(
@@ -121,7 +121,7 @@ async def test_a_cancel_before_the_child_connects_is_delivered_with_ready(
     key = hub.register(owner)
     ok, value = await run_child(hub, key, beat_until_cancelled)
     hub.unregister(key)
-    assert value == "cancelled: activity cancelled (worker_shutdown) / True"
+    assert value == "cancelled: Cancelled (worker_shutdown) / True"
 
 
 async def test_shutdown_notice_and_the_worker_going_away(hub_and_beats: Any) -> None:
