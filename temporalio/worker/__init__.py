@@ -10,6 +10,14 @@ from temporalio.worker._interceptor import (
     ExecuteActivityInput,
     Interceptor,
 )
+from temporalio.worker._options import (
+    PollerBehavior,
+    PollerBehaviorAutoscaling,
+    PollerBehaviorSimpleMaximum,
+    SharedStateManager,
+    UnsandboxedWorkflowRunner,
+    WorkflowRunner,
+)
 from temporalio.worker._worker import Worker
 
 __all__ = [
@@ -18,4 +26,10 @@ __all__ = [
     "ActivityInboundInterceptor",
     "ActivityOutboundInterceptor",
     "ExecuteActivityInput",
+    "PollerBehavior",
+    "PollerBehaviorAutoscaling",
+    "PollerBehaviorSimpleMaximum",
+    "SharedStateManager",
+    "UnsandboxedWorkflowRunner",
+    "WorkflowRunner",
 ]

@@ -33,6 +33,9 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 import temporalio.activity as _act
 import temporalio.exceptions as _exc
 from temporalio._checks import _check_list
+from temporalio.common import Priority, RetryPolicy
+from temporalio.common import RawValue as _RawValue
+from temporalio.converter import ActivitySerializationContext
 from temporalio.worker._interceptor import (
     ActivityInboundInterceptor,
     ActivityOutboundInterceptor,
@@ -60,6 +63,8 @@ class _ActivityDef:
     has_varargs: bool
     min_args: int
     max_args: int  # without *args
+    dynamic: bool = False  # takes every argument as one Sequence[RawValue]
+    no_thread_cancel_exception: bool = False
 
     @staticmethod
     def of(name: str, fn: Any) -> "_ActivityDef":
@@ -95,8 +100,9 @@ class _ActivityDef:
                 varargs_type = _hint(hints.get(p.name))
             elif p.kind == p.KEYWORD_ONLY and p.default is p.empty:
                 raise TypeError(
-                    f"activity {name!r} has keyword-only parameter {p.name!r} without a "
-                    "default: activities are called with positional arguments only"
+                    "Activity cannot have keyword-only arguments "
+                    f"(activity {name!r} has keyword-only parameter {p.name!r} without a "
+                    "default: activities are called with positional arguments only)"
                 )
         return _ActivityDef(
             name, fn, is_async, tuple(types), varargs_type, has_varargs, min_args, len(types)
@@ -114,10 +120,11 @@ def _hint(h: Any) -> Optional[type]:
     return None if h is None or h is Any or h is inspect.Parameter.empty else h
 
 
-def _activity_defs(activities: Any) -> Dict[str, _ActivityDef]:
+def _activity_defs(activities: Any) -> Dict[Optional[str], _ActivityDef]:
     """Checks the ``activities`` option: a mapping of name to callable, or a
-    sequence of ``@activity.defn`` callables."""
-    out: Dict[str, _ActivityDef] = {}
+    sequence of ``@activity.defn`` callables (at most one of them dynamic:
+    it is under the key None)."""
+    out: Dict[Optional[str], _ActivityDef] = {}
     if isinstance(activities, Mapping):
         for name, fn in activities.items():
             if not isinstance(name, str) or not name:
@@ -134,13 +141,27 @@ def _activity_defs(activities: Any) -> Dict[str, _ActivityDef]:
         if d is None:
             if not callable(fn):
                 raise TypeError(f"activities[{i}] is not callable (got {type(fn).__name__})")
+            fn_name = getattr(fn, "__name__", "<unknown>")
             raise TypeError(
-                f"activities[{i}] ({getattr(fn, '__name__', fn)!r}) has no @activity.defn; "
-                "decorate it, or pass a mapping of name to callable"
+                f"Activity {fn_name} missing attributes, was it decorated with @activity.defn? "
+                f"(activities[{i}]; or pass a mapping of name to callable)"
             )
+        if d.name is None:
+            if None in out:
+                raise TypeError("More than one dynamic activity")
+            out[None] = dataclasses.replace(
+                _ActivityDef.of(getattr(fn, "__name__", "dynamic activity"), fn),
+                dynamic=True,
+                no_thread_cancel_exception=d.no_thread_cancel_exception,
+            )
+            continue
         if d.name in out:
-            raise ValueError(f"more than one activity is named {d.name!r}")
-        out[d.name] = _ActivityDef.of(d.name, fn)
+            raise ValueError(f"More than one activity named {d.name}")
+        if inspect.isclass(fn):  # a __call__ activity is registered as an instance
+            raise TypeError(f"Activity named {d.name} is a class instead of an instance")
+        out[d.name] = dataclasses.replace(
+            _ActivityDef.of(d.name, fn), no_thread_cancel_exception=d.no_thread_cancel_exception
+        )
     return out
 
 
@@ -157,11 +178,24 @@ _IN_PROCESS = 3  # sync, in a process pool: told through the worker's socket
 _MAX_POOL_SUBMISSIONS = 3
 
 
+# A context to ask a data converter whether any part of it uses contexts.
+_PROBE_CONTEXT = ActivitySerializationContext(
+    namespace="",
+    activity_id=None,
+    activity_type=None,
+    activity_task_queue=None,
+    workflow_id=None,
+    workflow_type=None,
+    is_local=False,
+)
+
+
 class _Running:
     """One activity attempt in progress."""
 
     __slots__ = (
         "token",
+        "dc",
         "context",
         "task",
         "cancel",
@@ -172,10 +206,13 @@ class _Running:
         "hb_task",
         "started",
         "cfut",
+        "no_cancel_exc",
     )
 
-    def __init__(self, token: bytes, cancel: _act._Flag) -> None:
+    def __init__(self, token: bytes, cancel: _act._Flag, dc: Any) -> None:
         self.token = token
+        # the worker's data converter in this activity's serialization context
+        self.dc = dc
         self.context: Optional[_act._Context] = None
         self.task: Optional[asyncio.Task] = None
         self.cancel = cancel
@@ -191,6 +228,9 @@ class _Running:
         # The executor's future while it waits there: cancelled (if it has not
         # started) when the attempt is, so a queued attempt is reported at once.
         self.cfut: Optional[concurrent.futures.Future] = None
+        # @activity.defn(no_thread_cancel_exception=True): heartbeat() of a
+        # thread-pool attempt does not raise when it is cancelled.
+        self.no_cancel_exc = False
 
 
 def _td(msg: Any, name: str) -> Optional[timedelta]:
@@ -237,7 +277,7 @@ def _run_on_new_loop(ra: _Running, fn: Callable[..., Any], args: Sequence[Any]) 
         except asyncio.CancelledError:
             # An asyncio.CancelledError would read as the worker's own task
             # being cancelled: hand it over as Temporal's.
-            raise _exc.CancelledError("activity cancelled") from None
+            raise _exc.CancelledError("Cancelled") from None
     finally:
         ra.remote = None
         try:
@@ -261,7 +301,7 @@ class _ActivityWorker:
         namespace: str,
         task_queue: str,
         identity: str,
-        activities: Dict[str, _ActivityDef],
+        activities: Dict[Optional[str], _ActivityDef],
         activity_executor: Optional[concurrent.futures.Executor],
         async_activity_executor: Optional[concurrent.futures.Executor],
         max_concurrent_activities: int,
@@ -274,8 +314,10 @@ class _ActivityWorker:
         activities_enabled: bool = True,
         workflow_config: Optional[Dict[str, Any]] = None,
         on_activation: Optional[Callable[[bytes], None]] = None,
+        client: Any = None,
     ) -> None:
         self._core_client = core_client
+        self._client = client  # what activity.client() returns in async activities
         self._activities_enabled = activities_enabled
         # WorkerConfig fields of the workflow side (workflows=True, cache...)
         self._workflow_config = dict(workflow_config or {})
@@ -293,6 +335,12 @@ class _ActivityWorker:
         self._tq_rate = max_task_queue_activities_per_second or 0.0
         self._grace_ms = int(graceful_shutdown_timeout.total_seconds() * 1000)
         self._dc = data_converter
+        # Whether any part of the converter uses serialization contexts (if
+        # none does, each task uses the converter as it is).
+        self._dc_uses_context = (
+            callable(getattr(data_converter, "with_context", None))
+            and data_converter.with_context(_PROBE_CONTEXT) is not data_converter
+        )
         self._running: Dict[bytes, _Running] = {}
         self._core: Any = None
         self._loop: Optional[asyncio.AbstractEventLoop] = None
@@ -411,9 +459,28 @@ class _ActivityWorker:
         if self._Task is None:
             self._load_protos()
         task = self._Task.FromString(data)
-        ra = _Running(task.task_token, _act._Flag(self._loop))
+        ra = _Running(task.task_token, _act._Flag(self._loop), self._converter_for(task))
         self._running[ra.token] = ra
         ra.task = self._loop.create_task(self._execute(ra, task))
+
+    def _converter_for(self, task: Any) -> Any:
+        """The data converter in the task's ActivitySerializationContext (the
+        worker's own when no part of it uses a context)."""
+        if not self._dc_uses_context:
+            return self._dc
+        wf = task.workflow_execution
+        in_wf = bool(wf.workflow_id)
+        return self._dc.with_context(
+            ActivitySerializationContext(
+                namespace=task.workflow_namespace or self._namespace,
+                activity_id=task.activity_id,
+                activity_type=task.activity_type.name,
+                activity_task_queue=self._task_queue,
+                workflow_id=wf.workflow_id if in_wf else None,
+                workflow_type=task.workflow_type.name if in_wf else None,
+                is_local=False,
+            )
+        )
 
     def _on_cancel(self, token: bytes, reason: str) -> None:
         ra = self._running.get(token)
@@ -450,10 +517,10 @@ class _ActivityWorker:
         try:
             try:
                 if ra.cancel.is_set():  # cancelled before it could start: report it
-                    raise _exc.CancelledError("activity cancelled before it started")
+                    raise _exc.CancelledError("Cancelled (before it started)")
                 result = await self._invoke(ra, task)
                 ra.done = True
-                payloads = await self._dc.encode([result])
+                payloads = await ra.dc.encode([result])
                 kind, data = (
                     CompletionKind.COMPLETED,
                     self._Payloads(payloads=payloads).SerializeToString(),
@@ -481,9 +548,9 @@ class _ActivityWorker:
             self._core.complete(ra.token, kind, data)
 
     async def _invoke(self, ra: _Running, task: Any) -> Any:
-        defn = self._activities.get(task.activity_type.name)
+        defn = self._activities.get(task.activity_type.name) or self._activities.get(None)
         if defn is None:
-            names = ", ".join(sorted(self._activities)) or "(none)"
+            names = ", ".join(sorted(n for n in self._activities if n is not None)) or "(none)"
             raise _exc.ApplicationError(
                 f"Activity function {task.activity_type.name} for workflow "
                 f"{task.workflow_execution.workflow_id} is not registered on this worker, "
@@ -492,7 +559,7 @@ class _ActivityWorker:
             )
         payloads = task.input.payloads
         n = len(payloads)
-        if n < defn.min_args or (n > defn.max_args and not defn.has_varargs):
+        if not defn.dynamic and (n < defn.min_args or (n > defn.max_args and not defn.has_varargs)):
             expected = (
                 f"{defn.min_args}"
                 if defn.min_args == defn.max_args
@@ -505,7 +572,10 @@ class _ActivityWorker:
                 type="TypeError",
             )
         try:
-            args = await self._dc.decode(payloads, defn.type_hints(n)) if n else []
+            if defn.dynamic:  # one argument: the payloads (after the codec) as RawValues
+                args = [[_RawValue(p) for p in await self._decode_codec(ra.dc, payloads)]]
+            else:
+                args = await ra.dc.decode(payloads, defn.type_hints(n)) if n else []
         except Exception as err:
             raise _exc.ApplicationError(
                 f"Failed decoding arguments of activity {defn.name!r}: {type(err).__name__}: {err}",
@@ -513,7 +583,7 @@ class _ActivityWorker:
             ) from err
         try:
             details = (
-                await self._dc.decode(task.heartbeat_details.payloads)
+                await ra.dc.decode(task.heartbeat_details.payloads)
                 if task.heartbeat_details.payloads
                 else []
             )
@@ -530,8 +600,11 @@ class _ActivityWorker:
             cancel=ra.cancel,
             worker_shutdown=self._shutdown_flag,
             is_async=defn.is_async,
+            client=self._client if defn.is_async else None,
+            payload_converter_source=getattr(ra.dc, "payload_converter", None),
         )
         ra.context = ctx
+        ra.no_cancel_exc = defn.no_thread_cancel_exception
         # This task's own context: the activity's (async on this loop), the
         # interceptors', and the worker's logging of the outcome either way.
         _act._current.set(ctx)
@@ -551,6 +624,38 @@ class _ActivityWorker:
                 fn=defn.fn, args=args, executor=executor, headers=task.header.fields
             )
         )
+
+    def _payload_converter_class_for_children(self) -> Optional[type]:
+        """The class of the payload converter, for ``activity.payload_converter()``
+        in process-pool children (which make their own instance); None (the
+        default converter) when it does not pickle by reference."""
+        try:
+            return self._pc_class  # type: ignore[no-any-return,has-type]
+        except AttributeError:
+            pass
+        import pickle
+
+        pc = getattr(self._dc, "payload_converter", None)
+        cls: Optional[type] = None if pc is None else type(pc)
+        try:
+            pickle.dumps(cls)
+        except Exception:
+            cls = None
+        self._pc_class = cls
+        return cls
+
+    @staticmethod
+    async def _decode_codec(dc: Any, payloads: Sequence[Any]) -> Sequence[Any]:
+        """``payloads`` through data converter ``dc``'s codec (if any), not
+        its payload converter: a dynamic activity's arguments."""
+        codec = getattr(dc, "payload_codec", None)
+        if codec is None or not payloads:
+            return payloads
+        from temporalio.converter._payload_codec import _check_codec_result
+
+        decoded = await codec.decode(list(payloads))
+        _check_codec_result(decoded, len(payloads))
+        return decoded  # type: ignore[no-any-return]
 
     async def _run(self, ra: _Running, defn: _ActivityDef, input: ExecuteActivityInput) -> Any:
         """The innermost ``execute_activity``: runs ``input.fn`` where
@@ -627,6 +732,7 @@ class _ActivityWorker:
                     hub.address,
                     key,
                     remote_info,
+                    self._payload_converter_class_for_children(),
                 )
             except BrokenProcessPool as err:
                 started = hub.started(key)
@@ -638,7 +744,7 @@ class _ActivityWorker:
                 if not started and not ra.cancel.is_set() and submissions < _MAX_POOL_SUBMISSIONS:
                     continue  # it ran no user code: run it in the new pool
                 if not started and ra.cancel.is_set():
-                    raise _exc.CancelledError("activity cancelled before it started") from None
+                    raise _exc.CancelledError("Cancelled (before it started)") from None
                 raise _exc.ApplicationError(
                     f"the process pool running activity {defn.name!r} broke: a child process "
                     f"ended abruptly (killed, crashed or out of memory) while it ran this "
@@ -699,6 +805,11 @@ class _ActivityWorker:
             workflow_namespace=(task.workflow_namespace or self._namespace) if in_wf else None,
             workflow_run_id=wf.run_id if in_wf else None,
             workflow_type=task.workflow_type.name if in_wf else None,
+            priority=Priority._from_proto(task.priority),
+            retry_policy=(
+                RetryPolicy.from_proto(task.retry_policy) if task.HasField("retry_policy") else None
+            ),
+            activity_run_id=task.activity_run_id or None,
             _cancel=cancel,
         )
 
@@ -706,10 +817,10 @@ class _ActivityWorker:
 
     def _heartbeat(self, ra: _Running, *details: Any) -> None:
         """The innermost ``heartbeat`` of the outbound chain; any thread."""
-        if ra.mode == _IN_THREAD and ra.cancel.is_set():
-            raise _exc.CancelledError(f"activity cancelled ({ra.cancel.reason})")
-        if getattr(self._dc, "_sync", False):
-            self._record_heartbeat(ra, self._dc._encode_sync(list(details)))
+        if ra.mode == _IN_THREAD and ra.cancel.is_set() and not ra.no_cancel_exc:
+            raise _exc.CancelledError(f"Cancelled ({ra.cancel.reason})")
+        if getattr(ra.dc, "_sync", False):
+            self._record_heartbeat(ra, ra.dc._encode_sync(list(details)))
         else:  # an async converter or codec: encode on the loop
             assert self._loop is not None
             if asyncio._get_running_loop() is self._loop:
@@ -755,7 +866,7 @@ class _ActivityWorker:
         self, ra: _Running, details: Sequence[Any], previous: Optional[asyncio.Task]
     ) -> None:
         try:
-            payloads = await self._dc.encode(list(details))
+            payloads = await ra.dc.encode(list(details))
             if previous is not None:  # keep the order the activity heartbeated in
                 await asyncio.wait([previous])
             self._record_heartbeat(ra, payloads)
@@ -771,7 +882,7 @@ class _ActivityWorker:
         if reason is not None and _is_cancel_error(err):
             if reason == "cancel_requested":
                 details = list(err.details) if isinstance(err, _exc.CancelledError) else []
-                payloads = await self._dc.encode(details) if details else []
+                payloads = await ra.dc.encode(details) if details else []
                 return CompletionKind.CANCELLED, self._Payloads(
                     payloads=payloads
                 ).SerializeToString()
@@ -792,7 +903,7 @@ class _ActivityWorker:
             and err.category == _exc.ApplicationErrorCategory.BENIGN
         ):
             _act.logger.warning("Completing activity as failed", exc_info=err)
-        failure = await self._dc.encode_failure(err)
+        failure = await ra.dc.encode_failure(err)
         if failure.WhichOneof("failure_info") != "application_failure_info":
             # The server takes only application failures from an activity.
             failure.application_failure_info.type = type(err).__name__

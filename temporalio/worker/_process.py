@@ -341,11 +341,12 @@ def check_picklable(name: str, fn: Any) -> None:
     try:
         pickle.dumps(fn, protocol=_PICKLE)
     except Exception as err:
+        # The official SDK's text, then ours; the pickling error is the cause.
         raise TypeError(
-            f"activity {name!r} cannot run in a process pool: it does not pickle "
-            f"({type(err).__name__}: {err}); use a module-level function or a "
-            "picklable callable object, or a thread pool"
-        ) from None
+            f"Activity {name} must be picklable when using a process executor "
+            f"({type(err).__name__}: {err}; use a module-level function or a "
+            "picklable callable object, or a thread pool)"
+        ) from err
 
 
 def renew_pool(
@@ -470,7 +471,7 @@ class _ChildChannel:
     def heartbeat(self, *details: Any) -> None:
         self.poll()
         if self.cancel._set:
-            raise _exc.CancelledError(f"activity cancelled ({self.cancel.reason})")
+            raise _exc.CancelledError(f"Cancelled ({self.cancel.reason})")
         body = pickle.dumps(details, protocol=_PICKLE)  # raises on unpicklable details
         with self._lock:
             if self._gone:
@@ -586,6 +587,7 @@ def run_activity(
     address: str,
     key: bytes,
     remote_info: bool = False,
+    payload_converter_class: Optional[type] = None,
 ) -> Tuple[bool, bytes]:
     """Runs in the pool's child: one attempt of a sync activity. Returns
     ``(ok, pickled value or exception)``; never raises. ``activity.heartbeat()``
@@ -616,6 +618,7 @@ def run_activity(
             worker_shutdown=chan.shutdown,
             is_async=False,
             info_fn=(lambda: _remote_info(chan, local)) if remote_info else None,
+            payload_converter_source=payload_converter_class,
         )
         try:
             result = contextvars.copy_context().run(_call, ctx, fn, args)

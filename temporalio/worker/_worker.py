@@ -5,9 +5,20 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+import os
 import warnings
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Sequence, Set, Union
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Awaitable,
+    Callable,
+    Mapping,
+    Optional,
+    Sequence,
+    Set,
+    Union,
+)
 
 from temporalio._checks import (
     _check_positive_int,
@@ -18,6 +29,13 @@ from temporalio._checks import (
 )
 from temporalio.worker._activity import _activity_defs, _ActivityWorker
 from temporalio.worker._interceptor import Interceptor, _check_interceptors
+from temporalio.worker._options import (
+    PollerBehavior,
+    PollerBehaviorAutoscaling,
+    PollerBehaviorSimpleMaximum,
+    SharedStateManager,
+    UnsandboxedWorkflowRunner,
+)
 
 if TYPE_CHECKING:
     from temporalio.client import Client
@@ -29,6 +47,38 @@ logger = logging.getLogger("temporalio.worker")
 
 
 DEFAULT_MAX_CONCURRENT_ACTIVITIES = 100
+
+
+def _unsupported(keyword: str, why: str) -> NotImplementedError:
+    """The error for an official ``Worker`` option this SDK cannot honour
+    (accepting it would silently change what the worker does)."""
+    return NotImplementedError(f"Worker({keyword}=...) is not supported by this SDK: {why}")
+
+
+def _polls(
+    polls: Optional[int],
+    polls_name: str,
+    behavior: Optional[PollerBehavior],
+    behavior_name: str,
+) -> Optional[int]:
+    """The poll count from ``max_concurrent_*_task_polls`` (which wins, as in
+    the official SDK) or a poller behavior; None: the default."""
+    if polls is not None:
+        return _check_positive_int(polls, polls_name)
+    if behavior is None:
+        return None
+    if isinstance(behavior, PollerBehaviorAutoscaling):
+        raise _unsupported(
+            behavior_name,
+            "PollerBehaviorAutoscaling needs an autoscaling poller, which this SDK does not "
+            "have yet; use PollerBehaviorSimpleMaximum(maximum=...)",
+        )
+    if not isinstance(behavior, PollerBehaviorSimpleMaximum):
+        raise TypeError(
+            f"{behavior_name} must be a temporalio.worker.PollerBehaviorSimpleMaximum, "
+            f"got {type(behavior).__name__}"
+        )
+    return _check_positive_int(behavior.maximum, f"{behavior_name}.maximum")
 
 
 def _executor_capacity(executor: Optional[concurrent.futures.Executor]) -> Optional[int]:
@@ -103,6 +153,11 @@ class Worker:
     Given explicitly and larger than such an executor's ``max_workers``, it
     is kept and a :class:`UserWarning` says so, as in the official SDK.
 
+    At least one activity or workflow must be given (``ValueError``, the
+    official SDK's text); a missing ``@activity.defn``, two activities of
+    one name or an activity class given instead of an instance raise as in
+    the official SDK.
+
     ``interceptors``: :class:`temporalio.worker.Interceptor` objects, the
     first outermost; anything else raises ``TypeError`` naming its position.
     The client's interceptors that are worker interceptors too (subclass
@@ -143,7 +198,8 @@ class Worker:
     10 s), ``workflow_failure_exception_types`` (exception classes that fail
     the workflow rather than the workflow task, for every workflow), and
     ``deadlock_timeout`` (default 2 s; None disables the check, as does
-    ``debug_mode``, the official SDK's switch): an activation that runs
+    ``debug_mode`` or a truthy ``TEMPORAL_DEBUG`` environment variable, the
+    official SDK's switches): an activation that runs
     longer without yielding fails its workflow task with a ``[TMPRL1101]``
     error naming the workflow and showing the stack it is stuck in; it runs
     in a thread of its own, so it never holds back other runs.
@@ -155,6 +211,44 @@ class Worker:
     workflows) no activity tasks are polled. Shutdown evicts every cached
     run (each gets its eviction activation, answered before shutdown
     returns) after the activity side's grace period.
+
+    The official SDK's other options: every keyword of its ``Worker`` is
+    accepted here (a test compares the signatures), with one of three
+    outcomes.
+
+    * Done: ``on_fatal_error`` (awaited with the failure when polling fails
+      for good, before :meth:`run` or ``async with`` raises it; an error it
+      raises is logged), ``no_remote_activities`` (poll no activity tasks;
+      needs workflows), ``activity_task_poller_behavior`` /
+      ``workflow_task_poller_behavior`` as
+      :class:`PollerBehaviorSimpleMaximum` (its ``maximum`` is the poll
+      count; ``max_concurrent_*_task_polls``, when given, wins, as in the
+      official SDK), ``max_concurrent_activity_task_polls=None`` (5).
+    * Accepted, checked, and without effect here, because this SDK needs or
+      has no such thing: ``shared_state_manager`` (process pools need no
+      manager: see above; see :class:`SharedStateManager`),
+      ``workflow_task_executor`` (the workflow sub-worker decides where
+      activations run: see above), ``build_id`` (not sent: no worker
+      versioning), ``max_concurrent_local_activities``,
+      ``disable_eager_activity_execution`` and
+      ``max_eager_activity_reservations_per_workflow_task`` (no local or eager
+      activities yet: activities are always scheduled through the server),
+      ``nexus_task_executor``, ``max_concurrent_nexus_tasks`` and
+      ``nexus_task_poller_behavior`` (no Nexus), ``plugin_shutdown_timeout``
+      (no plugins), ``nonsticky_to_sticky_poll_ratio`` (the core splits
+      workflow polls its own way), ``disable_safe_workflow_eviction``,
+      ``disable_payload_error_limit`` (the size checks described above always
+      apply) and ``max_workflow_task_external_storage_concurrency``.
+    * Refused with :class:`NotImplementedError` naming the option, because
+      accepting them would silently change what the worker does:
+      non-empty ``nexus_service_handlers`` or ``plugins``; any
+      ``workflow_runner`` and ``unsandboxed_workflow_runner`` other than
+      :class:`UnsandboxedWorkflowRunner` (accepted: it is what this worker
+      always does), any ``tuner``,
+      ``deployment_config`` or ``patch_activation_callback``;
+      ``use_worker_versioning=True``; :class:`PollerBehaviorAutoscaling`;
+      heartbeat throttle intervals other than the official defaults (60 s
+      maximum, 30 s default), which this SDK's core uses.
     """
 
     def __init__(
@@ -166,7 +260,7 @@ class Worker:
         activity_executor: Optional[concurrent.futures.Executor] = None,
         async_activity_executor: Optional[concurrent.futures.Executor] = None,
         max_concurrent_activities: Optional[int] = None,
-        max_concurrent_activity_task_polls: int = 5,
+        max_concurrent_activity_task_polls: Optional[int] = None,
         graceful_shutdown_timeout: timedelta = timedelta(0),
         identity: Optional[str] = None,
         max_activities_per_second: Optional[float] = None,
@@ -181,7 +275,141 @@ class Worker:
         workflow_failure_exception_types: Sequence[type] = (),
         deadlock_timeout: Optional[timedelta] = timedelta(seconds=2),
         debug_mode: bool = False,
+        nexus_service_handlers: Sequence[Any] = (),
+        workflow_task_executor: Optional[concurrent.futures.ThreadPoolExecutor] = None,
+        nexus_task_executor: Optional[concurrent.futures.ThreadPoolExecutor] = None,
+        workflow_runner: Any = None,
+        unsandboxed_workflow_runner: Any = None,
+        plugins: Sequence[Any] = (),
+        build_id: Optional[str] = None,
+        max_concurrent_local_activities: Optional[int] = None,
+        max_concurrent_nexus_tasks: Optional[int] = None,
+        tuner: Any = None,
+        nonsticky_to_sticky_poll_ratio: float = 0.2,
+        no_remote_activities: bool = False,
+        max_heartbeat_throttle_interval: timedelta = timedelta(seconds=60),
+        default_heartbeat_throttle_interval: timedelta = timedelta(seconds=30),
+        max_eager_activity_reservations_per_workflow_task: int = 3,
+        plugin_shutdown_timeout: Optional[timedelta] = timedelta(seconds=60),
+        shared_state_manager: Optional[SharedStateManager] = None,
+        disable_eager_activity_execution: bool = False,
+        on_fatal_error: Optional[Callable[[BaseException], Awaitable[None]]] = None,
+        use_worker_versioning: bool = False,
+        disable_safe_workflow_eviction: bool = False,
+        deployment_config: Any = None,
+        patch_activation_callback: Any = None,
+        workflow_task_poller_behavior: Optional[PollerBehavior] = None,
+        activity_task_poller_behavior: Optional[PollerBehavior] = None,
+        nexus_task_poller_behavior: Optional[PollerBehavior] = None,
+        disable_payload_error_limit: bool = False,
+        max_workflow_task_external_storage_concurrency: int = 3,
     ) -> None:
+        # The official SDK's options this SDK cannot honour: refused, naming
+        # the option, rather than accepted and silently not done.
+        if nexus_service_handlers:
+            raise _unsupported("nexus_service_handlers", "Nexus is not implemented yet")
+        if workflow_runner is not None and not isinstance(
+            workflow_runner, UnsandboxedWorkflowRunner
+        ):
+            raise _unsupported(
+                "workflow_runner",
+                "workflows run without a sandbox, in the worker's own interpreter; there are "
+                "no pluggable workflow runners (leave it unset, or give "
+                "UnsandboxedWorkflowRunner())",
+            )
+        if unsandboxed_workflow_runner is not None and not isinstance(
+            unsandboxed_workflow_runner, UnsandboxedWorkflowRunner
+        ):
+            raise _unsupported(
+                "unsandboxed_workflow_runner",
+                "every workflow already runs unsandboxed, and runners are not pluggable "
+                "(leave it unset)",
+            )
+        if plugins:
+            raise _unsupported("plugins", "worker plugins are not implemented yet")
+        if tuner is not None:
+            raise _unsupported(
+                "tuner",
+                "slot suppliers are not implemented; use max_concurrent_activities and "
+                "max_concurrent_workflow_tasks",
+            )
+        if use_worker_versioning:
+            raise _unsupported("use_worker_versioning", "worker versioning is not implemented")
+        if deployment_config is not None:
+            raise _unsupported("deployment_config", "worker deployments are not implemented")
+        if patch_activation_callback is not None:
+            raise _unsupported(
+                "patch_activation_callback", "patch activation callbacks are not implemented"
+            )
+        for name, value, fixed in (
+            ("max_heartbeat_throttle_interval", max_heartbeat_throttle_interval, 60),
+            ("default_heartbeat_throttle_interval", default_heartbeat_throttle_interval, 30),
+        ):
+            _check_timedelta(value, name)
+            if value != timedelta(seconds=fixed):
+                raise _unsupported(
+                    name,
+                    "the heartbeat throttle is fixed: 80 % of the heartbeat timeout, 30 s "
+                    "without one, never more than 60 s (the official defaults)",
+                )
+        # Accepted and checked, with no effect here (see the class doc).
+        _check_type(build_id, str, "build_id", "a str", optional=True)
+        for name, pool in (
+            ("workflow_task_executor", workflow_task_executor),
+            ("nexus_task_executor", nexus_task_executor),
+        ):
+            _check_type(pool, concurrent.futures.Executor, name, "an Executor", optional=True)
+        for name, n in (
+            ("max_concurrent_local_activities", max_concurrent_local_activities),
+            ("max_concurrent_nexus_tasks", max_concurrent_nexus_tasks),
+        ):
+            if n is not None:
+                _check_positive_int(n, name)
+        _check_positive_number(nonsticky_to_sticky_poll_ratio, "nonsticky_to_sticky_poll_ratio")
+        if max_eager_activity_reservations_per_workflow_task < 1:
+            raise ValueError(
+                "max_eager_activity_reservations_per_workflow_task must be positive; "
+                "use disable_eager_activity_execution=True to disable eager activity execution"
+            )
+        if max_workflow_task_external_storage_concurrency < 1:
+            raise ValueError("max_workflow_task_external_storage_concurrency must be positive")
+        if plugin_shutdown_timeout is not None:
+            _check_timedelta(plugin_shutdown_timeout, "plugin_shutdown_timeout")
+        _check_type(
+            shared_state_manager,
+            SharedStateManager,
+            "shared_state_manager",
+            "a temporalio.worker.SharedStateManager",
+            optional=True,
+        )
+        for name, flag in (
+            ("no_remote_activities", no_remote_activities),
+            ("disable_eager_activity_execution", disable_eager_activity_execution),
+            ("disable_safe_workflow_eviction", disable_safe_workflow_eviction),
+            ("disable_payload_error_limit", disable_payload_error_limit),
+        ):
+            _check_type(flag, bool, name, "a bool")
+        if on_fatal_error is not None and not callable(on_fatal_error):
+            raise TypeError(
+                f"on_fatal_error must be an async callable, got {type(on_fatal_error).__name__}"
+            )
+        _polls(None, "", nexus_task_poller_behavior, "nexus_task_poller_behavior")
+        max_concurrent_workflow_task_polls = _polls(
+            max_concurrent_workflow_task_polls,
+            "max_concurrent_workflow_task_polls",
+            workflow_task_poller_behavior,
+            "workflow_task_poller_behavior",
+        )
+        activity_polls = _polls(
+            max_concurrent_activity_task_polls,
+            "max_concurrent_activity_task_polls",
+            activity_task_poller_behavior,
+            "activity_task_poller_behavior",
+        )
+        self._on_fatal_error = on_fatal_error
+        self._no_remote_activities = no_remote_activities
+        self._fatal_watch: Optional["asyncio.Task[None]"] = None
+
         _check_str(task_queue, "task_queue")
         _check_type(identity, str, "identity", "a str", optional=True)
         for name, ex in (
@@ -220,9 +448,7 @@ class Worker:
         self._activity_executor = activity_executor
         self._async_activity_executor = async_activity_executor
         self._max_concurrent = self._slots(max_concurrent_activities)
-        self._max_polls = _check_positive_int(
-            max_concurrent_activity_task_polls, "max_concurrent_activity_task_polls"
-        )
+        self._max_polls = activity_polls if activity_polls is not None else 5
         self._grace = graceful_shutdown_timeout
         self._identity = identity
         self._rate = _check_positive_number(max_activities_per_second, "max_activities_per_second")
@@ -236,6 +462,11 @@ class Worker:
 
             data_converter = DataConverter.default
         self._data_converter = data_converter
+        if no_remote_activities and not workflows:
+            raise ValueError(
+                "no_remote_activities=True leaves this worker nothing to poll: it has no "
+                "workflows (and this SDK has no local activities yet)"
+            )
         self._init_workflow_options(
             workflows,
             max_cached_workflows,
@@ -246,6 +477,8 @@ class Worker:
             deadlock_timeout,
             debug_mode,
         )
+        if not self._defs and not self._workflow_defs:  # the official SDK's check and text
+            raise ValueError("At least one activity, Nexus service, or workflow must be specified")
         self._owned_executor: Optional[concurrent.futures.ThreadPoolExecutor] = None
         self._activity_worker: Optional[_ActivityWorker] = None
         self._workflow_worker: Any = None  # a _workflow.WorkflowWorker when workflows are given
@@ -305,7 +538,9 @@ class Worker:
             _check_timedelta(deadlock_timeout, "deadlock_timeout")
             if deadlock_timeout <= timedelta(0):
                 raise ValueError("deadlock_timeout must be positive (or None to disable)")
-        # debug_mode disables deadlock detection, as in the official SDK.
+        # debug_mode, or a truthy TEMPORAL_DEBUG environment variable,
+        # disables deadlock detection, as in the official SDK.
+        debug_mode = debug_mode or bool(os.environ.get("TEMPORAL_DEBUG"))
         self._deadlock_timeout = None if debug_mode else deadlock_timeout
 
     @property
@@ -375,7 +610,7 @@ class Worker:
     async def start(self) -> None:
         """Start polling (on the running event loop)."""
         if self._activity_worker is not None:
-            raise RuntimeError("the worker was already started")
+            raise RuntimeError("Already started (a Worker runs once; make a new one to run again)")
         executor = self._activity_executor
         if executor is None and any(not d.is_async for d in self._defs.values()):
             executor = self._owned_executor = concurrent.futures.ThreadPoolExecutor(
@@ -398,6 +633,12 @@ class Worker:
             )
             workflow_config = dict(
                 workflows=True,
+                nondeterminism_as_workflow_fail=(
+                    self._workflow_worker.nondeterminism_as_workflow_fail()
+                ),
+                nondeterminism_as_workflow_fail_for_types=sorted(
+                    self._workflow_worker.nondeterminism_as_workflow_fail_for_types()
+                ),
                 max_cached_workflows=self._max_cached_workflows,
                 sticky_schedule_to_start_ms=max(
                     1, int(self._sticky_timeout.total_seconds() * 1000)
@@ -413,6 +654,7 @@ class Worker:
                 )
             on_activation = self._on_activation
         aw = _ActivityWorker(
+            client=self._client,
             core_client=sc._core,
             namespace=self._client.namespace,
             task_queue=self._task_queue,
@@ -427,7 +669,8 @@ class Worker:
             graceful_shutdown_timeout=self._grace,
             data_converter=self._data_converter,
             interceptors=self._interceptors,
-            activities_enabled=bool(self._defs) or not self._workflow_defs,
+            activities_enabled=(bool(self._defs) or not self._workflow_defs)
+            and not self._no_remote_activities,
             workflow_config=workflow_config,
             on_activation=on_activation,
         )
@@ -439,6 +682,33 @@ class Worker:
             if self._workflow_worker is not None:
                 self._workflow_worker.shutdown()
             raise
+        if self._workflow_worker is not None:
+            # a start with request_eager_start on this connection, namespace
+            # and task queue may hand its first workflow task to this worker
+            sc._register_workflow_worker(self._client.namespace, self._task_queue, aw._core)
+        if self._on_fatal_error is not None:
+            self._fatal_watch = asyncio.get_running_loop().create_task(self._watch_fatal(aw))
+
+    async def _watch_fatal(self, aw: _ActivityWorker) -> None:
+        """Calls ``on_fatal_error`` with the worker's failure, if it fails."""
+        assert aw.stopped is not None and self._on_fatal_error is not None
+        await asyncio.shield(aw.stopped)
+        if aw.fatal is None:
+            return
+        try:
+            await self._on_fatal_error(aw.fatal)
+        except Exception:
+            logger.warning("Fatal error handler failed", exc_info=True)
+
+    async def _fatal_handled(self) -> None:
+        """Waits for ``on_fatal_error`` (if the worker failed) to return."""
+        watch = self._fatal_watch
+        if watch is not None:
+            aw = self._activity_worker
+            if aw is not None and aw.fatal is not None:
+                await asyncio.shield(watch)
+            elif not watch.done():
+                watch.cancel()
 
     # -- the workflow side (events on the worker's loop) --
 
@@ -478,6 +748,10 @@ class Worker:
         await asyncio.shield(self._shutdown_task)
 
     async def _shutdown(self, aw: _ActivityWorker) -> None:
+        if self._workflow_worker is not None:
+            self._client.service_client._unregister_workflow_worker(
+                self._client.namespace, self._task_queue, aw._core
+            )
         try:
             # The core evicts every cached run during its shutdown; the
             # evictions are answered by activation tasks on this loop.
@@ -512,6 +786,7 @@ class Worker:
             await asyncio.shield(aw.stopped)
         finally:
             await self.shutdown()
+            await self._fatal_handled()
         if aw.fatal is not None:
             raise aw.fatal
 
@@ -523,6 +798,7 @@ class Worker:
         """Shut down; raises the worker's failure (as :meth:`run`) when
         polling failed for good and the block raised nothing else."""
         await self.shutdown()
+        await self._fatal_handled()
         aw = self._activity_worker
         if aw is not None and aw.fatal is not None and exc[0] is None:
             raise aw.fatal

@@ -374,3 +374,39 @@ async def test_api_key_without_tls_argument_connects_with_tls(nginx: Nginx, cert
     assert proc.returncode == 0 and "OK default" in proc.stdout, proc.stderr[-2000:]
     seen = [line for line in nginx.wait_lines(1) if line[0] == str(nginx.tls)]
     assert any(line[2] == f"Bearer {API_KEY}" for line in seen), seen
+
+
+async def test_mtls_and_api_key_from_an_envconfig_profile(
+    nginx: Nginx, certs: Path, tmp_path: Path
+) -> None:
+    """A ``temporalio.envconfig`` profile (TOML file + environment) whose TLS
+    section names the CA, the client certificate and key by path: the profile
+    connects through the mTLS proxy and its API key arrives as a bearer token."""
+    from temporalio.envconfig import ClientConfig
+
+    key = "envconfig-profile-key"
+    toml = tmp_path / "temporal.toml"
+    toml.write_text(
+        "[profile.nginx]\n"
+        f'address = "127.0.0.1:{nginx.mtls}"\n'
+        'namespace = "default"\n'
+        "[profile.nginx.tls]\n"
+        'server_name = "localhost"\n'
+        f'server_ca_cert_path = "{certs / "ca.pem"}"\n'
+        f'client_cert_path = "{certs / "client.pem"}"\n'
+        f'client_key_path = "{certs / "client.key"}"\n'
+    )
+    config = ClientConfig.load_client_connect_config(
+        config_file=str(toml),
+        override_env_vars={"TEMPORAL_PROFILE": "nginx", "TEMPORAL_API_KEY": key},
+    )
+    client = await Client.connect(**config)
+    assert await _describe(client) == "default"
+    await client.close()
+    deadline = time.monotonic() + 5
+    while True:  # nginx logs a request when it ends
+        seen = [line for line in nginx.lines() if line[0] == str(nginx.mtls)]
+        if any(line[1] == "200" and line[2] == f"Bearer {key}" for line in seen):
+            break
+        assert time.monotonic() < deadline, seen
+        time.sleep(0.05)

@@ -657,7 +657,7 @@ async def test_undecodable_argument_fails_the_attempt_and_the_worker_goes_on(
     app = desc["cause"]
     assert app["type"] == "ApplicationError"
     assert app["message"].startswith("Failed decoding arguments of activity 'norm': TypeError:")
-    assert "dataclass Point" in app["message"]
+    assert "Cannot convert to dataclass <class 'test_worker.Point'>" in app["message"]
 
 
 @pytest.mark.parametrize(
@@ -679,3 +679,16 @@ async def test_wrong_argument_count_fails_clearly(
     assert app["type"] == "ApplicationError"
     assert app["failure_type"] == "TypeError"
     assert app["message"] == message
+
+
+async def test_a_worker_runs_once_and_says_so_as_the_official_sdk(client: Client) -> None:
+    @activity.defn(name="runs_once_activity")
+    async def runs_once_activity() -> None:
+        return None
+
+    worker = Worker(client, task_queue=new_tq(), activities=[runs_once_activity])
+    async with worker:
+        pass
+    with pytest.raises(RuntimeError, match=r"^Already started \(a Worker runs once"):
+        async with worker:
+            pass

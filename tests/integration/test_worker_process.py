@@ -215,7 +215,7 @@ async def test_cancel_reaches_the_child(
             catch=True,
             cancel_after_ms=500,
             wait_for_cancellation=True,
-            heartbeat_timeout_ms=1000,
+            heartbeat_timeout_ms=5000,
             retry_max_attempts=1,
         )
     if swallow:
@@ -241,7 +241,7 @@ async def test_wait_for_cancelled_sync_in_a_child(client: Client, peer_task_queu
                 "wait",
                 cancel_after_ms=500,
                 wait_for_cancellation=True,
-                heartbeat_timeout_ms=1000,
+                heartbeat_timeout_ms=5000,
                 retry_max_attempts=1,
             )
     assert out == "cancelled=True"

@@ -30,6 +30,7 @@ from typing import IO, Any, NoReturn
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PEER_ENV_SCRIPT = REPO_ROOT / "scripts" / "peer-env"
 KITCHEN_SINK = Path(__file__).resolve().parent / "kitchen_sink.py"
+CROSS_SDK_HOST = Path(__file__).resolve().parent / "cross_sdk_host.py"
 READY_LINE = "PEER READY"
 WORKFLOW_TYPE = "KitchenSink"
 
@@ -84,12 +85,17 @@ def _tail(text: str, lines: int = 40) -> str:
 
 
 class PeerHost:
-    """A ``kitchen_sink.py`` worker subprocess polling ``task_queue``."""
+    """A peer worker subprocess polling ``task_queue``: ``kitchen_sink.py``, or
+    another host ``script`` with the same command line and ``PEER READY`` line
+    (e.g. ``CROSS_SDK_HOST``)."""
 
-    def __init__(self, target: str, namespace: str, task_queue: str) -> None:
+    def __init__(
+        self, target: str, namespace: str, task_queue: str, script: Path = KITCHEN_SINK
+    ) -> None:
         self.target = target
         self.namespace = namespace
         self.task_queue = task_queue
+        self.script = script
         self._proc: subprocess.Popen[str] | None = None
         self._stderr: IO[str] | None = None
         self.returncode: int | None = None
@@ -103,7 +109,7 @@ class PeerHost:
         self._proc = subprocess.Popen(
             [
                 peer_python(),
-                str(KITCHEN_SINK),
+                str(self.script),
                 "--target",
                 self.target,
                 "--namespace",
@@ -116,7 +122,7 @@ class PeerHost:
             stderr=self._stderr,
             text=True,
             env=_peer_environ(),
-            cwd=str(KITCHEN_SINK.parent),
+            cwd=str(self.script.parent),
         )
         lines: queue.Queue[str | None] = queue.Queue()
         threading.Thread(
