@@ -1,46 +1,42 @@
-"""The phase-1 demo: our Client starts workflows whose activities run in our Worker.
+"""The demo: workflows written with ``@workflow.defn``, run by our own Worker,
+calling activities that the same Worker runs. No other SDK is involved.
 
-Run it with ``scripts/demo`` (it installs what it needs first). It starts
+Run it with ``scripts/demo`` (it installs what it needs first). It starts a
+local Temporal dev server (``temporalio.testing.DevServer``), or uses the one
+given with ``--target HOST:PORT``, and one ``temporalio.worker.Worker`` (its
+engine the C core: it polls workflow and activity tasks and runs the workflow
+state machines; the workflow code runs in Python, deterministically). Then our
+client (``temporalio.client.Client``) runs three workflows and prints what
+happens:
 
-* a local Temporal dev server (``temporalio.testing.DevServer``);
-* the peer workflow host: until phase 2 gives this SDK a workflow worker of its
-  own, workflow code runs in the official Temporal Python SDK, in its own
-  virtualenv (``scripts/peer-env``), as the test suite's ``KitchenSink``
-  workflow, which runs the list of actions it is given (tests/peer/README.md);
-* our activity worker (``temporalio.worker.Worker``, its engine the C core),
-  on its own task queue.
-
-Then our client (``temporalio.client.Client``) starts three workflows and
-prints their results: a plain activity, sync activities run concurrently in
-the worker's thread pool, and an activity that fails once and resumes on its
-retry from the details it heartbeated.
+1. a workflow that calls an activity, sleeps on a durable timer and waits for
+   a signal, while the client follows its progress with a query;
+2. three sync activities run concurrently in the worker's thread pool;
+3. an activity that fails once and resumes on its retry from the details it
+   heartbeated.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import logging
-import sys
 import time
 import uuid
-from pathlib import Path
-from typing import Any, List
+from datetime import timedelta
+from typing import List, Optional
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))  # for tests.peer.peerhost (test tooling, stdlib only)
+from temporalio import activity, workflow
+from temporalio.client import Client
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
+from temporalio.testing import DevServer
+from temporalio.worker import Worker
 
-from temporalio import activity  # noqa: E402
-from temporalio.client import Client  # noqa: E402
-from temporalio.exceptions import ApplicationError, ApplicationErrorCategory  # noqa: E402
-from temporalio.testing import DevServer  # noqa: E402
-from temporalio.worker import Worker  # noqa: E402
-from tests.peer.peerhost import WORKFLOW_TYPE, PeerHost, actions  # noqa: E402
-
-ACTIVITY_TASK_QUEUE = "demo-activities"
-WORKFLOW_TASK_QUEUE = "demo-workflows"
+TASK_QUEUE = "demo"
 
 
-# ---- activities: plain Python, registered with our Worker ------------------------------
+# ---- activities: plain Python functions ---------------------------------------------------
 
 
 @activity.defn
@@ -74,17 +70,78 @@ async def resumable_sum(numbers: List[int]) -> str:
     return f"sum {total} on attempt {info.attempt}, resumed at item {start}"
 
 
+# ---- workflows: deterministic code, its progress kept in the workflow's history ------------
+
+
+@workflow.defn
+class GreetingWorkflow:
+    """An activity, a durable timer, then a wait for the ``approve`` signal;
+    the ``status`` query tells where it is."""
+
+    def __init__(self) -> None:
+        self._status = "starting"
+        self._approver: Optional[str] = None
+
+    @workflow.run
+    async def run(self, name: str) -> str:
+        greeting = await workflow.execute_activity(
+            compose_greeting, args=["Hello", name], start_to_close_timeout=timedelta(seconds=10)
+        )
+        self._status = "sleeping on a 1 s durable timer"
+        await workflow.sleep(timedelta(seconds=1))
+        self._status = "waiting for the approve signal"
+        await workflow.wait_condition(lambda: self._approver is not None)
+        return f"{greeting} (approved by {self._approver})"
+
+    @workflow.signal
+    def approve(self, who: str) -> None:
+        self._approver = who
+
+    @workflow.query
+    def status(self) -> str:
+        return self._status
+
+
+@workflow.defn
+class LetterCountWorkflow:
+    """Three sync activities at once (``asyncio.gather`` in workflow code)."""
+
+    @workflow.run
+    async def run(self, text: str) -> List[int]:
+        return list(
+            await asyncio.gather(
+                *(
+                    workflow.execute_activity(
+                        count_letters, text, start_to_close_timeout=timedelta(seconds=10)
+                    )
+                    for _ in range(3)
+                )
+            )
+        )
+
+
+@workflow.defn
+class ResumableSumWorkflow:
+    """An activity retried (after 200 ms) once it failed, with a heartbeat timeout."""
+
+    @workflow.run
+    async def run(self, numbers: List[int]) -> str:
+        return await workflow.execute_activity(
+            resumable_sum,
+            numbers,
+            start_to_close_timeout=timedelta(seconds=30),
+            heartbeat_timeout=timedelta(seconds=10),
+            retry_policy=RetryPolicy(
+                initial_interval=timedelta(milliseconds=200), maximum_attempts=3
+            ),
+        )
+
+
 # ---- the story ---------------------------------------------------------------------------
 
 
-def activity_spec(name: str, *args: Any, **more: Any) -> dict:
-    return {"name": name, "args": list(args), "task_queue": ACTIVITY_TASK_QUEUE, **more}
-
-
-async def run_workflow(client: Client, *acts: dict) -> Any:
-    return await client.execute_workflow(
-        WORKFLOW_TYPE, actions(*acts), id=f"demo-{uuid.uuid4()}", task_queue=WORKFLOW_TASK_QUEUE
-    )
+def new_id() -> str:
+    return f"demo-{uuid.uuid4()}"
 
 
 async def main(target: str) -> None:
@@ -92,37 +149,35 @@ async def main(target: str) -> None:
     print(f"connected to the dev server at {target}")
     async with Worker(
         client,
-        task_queue=ACTIVITY_TASK_QUEUE,
+        task_queue=TASK_QUEUE,
+        workflows=[GreetingWorkflow, LetterCountWorkflow, ResumableSumWorkflow],
         activities=[compose_greeting, count_letters, resumable_sum],
     ):
-        print(f"our worker polls task queue {ACTIVITY_TASK_QUEUE!r}")
+        print(f"our worker runs workflows and activities on task queue {TASK_QUEUE!r}")
 
-        result = await run_workflow(
-            client, {"execute_activity": activity_spec("compose_greeting", "Hello", "Temporal")}
+        handle = await client.start_workflow(
+            GreetingWorkflow.run, "Temporal", id=new_id(), task_queue=TASK_QUEUE
         )
-        print(f"1. one activity:             {result!r}")
+        status = ""
+        deadline = time.monotonic() + 60
+        while not status.startswith("waiting"):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the workflow did not reach its signal wait: {status!r}")
+            new = await handle.query(GreetingWorkflow.status)
+            if new != status:
+                print(f"1. query status:             {new!r}")
+                status = new
+            await asyncio.sleep(0.1)
+        await handle.signal(GreetingWorkflow.approve, "the demo")
+        print(f"1. activity, timer, signal:  {await handle.result()!r}")
 
-        result = await run_workflow(
-            client,
-            {
-                "execute_activity": activity_spec(
-                    "count_letters", "durable execution", count=3, concurrent=True
-                )
-            },
+        result = await client.execute_workflow(
+            LetterCountWorkflow.run, "durable execution", id=new_id(), task_queue=TASK_QUEUE
         )
         print(f"2. three sync activities:    {result!r}")
 
-        result = await run_workflow(
-            client,
-            {
-                "execute_activity": activity_spec(
-                    "resumable_sum",
-                    list(range(1, 11)),
-                    retry_max_attempts=3,
-                    retry_initial_interval_ms=200,
-                    heartbeat_timeout_ms=10000,
-                )
-            },
+        result = await client.execute_workflow(
+            ResumableSumWorkflow.run, list(range(1, 11)), id=new_id(), task_queue=TASK_QUEUE
         )
         print(f"3. failed once, resumed:     {result!r}")
     await client.close()
@@ -130,8 +185,14 @@ async def main(target: str) -> None:
 
 
 if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description="Workflows and activities on our own worker.")
+    parser.add_argument(
+        "--target", help="HOST:PORT of a running server (default: start a local dev server)"
+    )
+    cli = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    with DevServer() as server:
-        print("starting the peer workflow host (official SDK, its own virtualenv) ...")
-        with PeerHost(server.target, "default", WORKFLOW_TASK_QUEUE):
+    if cli.target:
+        asyncio.run(main(cli.target))
+    else:
+        with DevServer() as server:
             asyncio.run(main(server.target))
