@@ -67,6 +67,10 @@ class Config:
     cg_n: int = 200  # instructions: activities under callgrind
     cg_official: bool = True
     settle_timeout: float = 15.0
+    wf_n: int = 300  # 9a/9b: activity + timer workflows, started at once
+    wf_timer_s: float = 0.1  # 9a/9b: the timer of each
+    wf_cached: int = 1000  # 9c: idle workflows, all cached
+    wf_first: int = 30  # 9e: sequential first-activation samples
 
 
 FULL = Config()
@@ -84,6 +88,9 @@ QUICK = Config(
     cg_n=100,
     cg_official=True,
     settle_timeout=10.0,
+    wf_n=150,
+    wf_cached=300,
+    wf_first=15,
 )
 SMOKE = dataclasses.replace(
     QUICK,
@@ -96,6 +103,9 @@ SMOKE = dataclasses.replace(
     import_runs=1,
     cg_n=20,
     settle_timeout=5.0,
+    wf_n=10,
+    wf_cached=20,
+    wf_first=3,
 )
 
 # key, label, unit, better, target (op, value) or None, group
@@ -161,6 +171,104 @@ METRICS: List[Tuple[str, str, str, str, Optional[Tuple[str, float]], str]] = [
         "size",
     ),
     (
+        "wf_cpu_ms",
+        "9a. Worker CPU per workflow task (user+sys, all threads; official: default sandbox)",
+        "ms",
+        "lower",
+        ("<=", 0.5),
+        "workflow",
+    ),
+    (
+        "wf_cpu_unsb_ms",
+        "9a′. The same, official with UnsandboxedWorkflowRunner()",
+        "ms",
+        "lower",
+        None,
+        "workflow",
+    ),
+    (
+        "wf_per_s",
+        "9b. Workflows/s end to end (the workflows of 9a; official: default sandbox)",
+        "wf/s",
+        "higher",
+        (">=", 1.0),
+        "workflow",
+    ),
+    (
+        "wf_per_s_unsb",
+        "9b′. The same, official with UnsandboxedWorkflowRunner()",
+        "wf/s",
+        "higher",
+        None,
+        "workflow",
+    ),
+    (
+        "wf_rss_kib",
+        "9c. RSS per cached workflow (official: default sandbox)",
+        "KiB",
+        "lower",
+        ("<=", 0.5),
+        "workflow",
+    ),
+    (
+        "wf_rss_unsb_kib",
+        "9c′. The same, official with UnsandboxedWorkflowRunner()",
+        "KiB",
+        "lower",
+        None,
+        "workflow",
+    ),
+    (
+        "wf_idle_rss_mib",
+        "9d. RSS of an idle worker with workflows registered (official: default sandbox)",
+        "MiB",
+        "lower",
+        None,
+        "workflow",
+    ),
+    (
+        "wf_idle_rss_unsb_mib",
+        "9d′. The same, official with UnsandboxedWorkflowRunner()",
+        "MiB",
+        "lower",
+        None,
+        "workflow",
+    ),
+    (
+        "wf_first_ms",
+        "9e. First-activation latency p50, start_workflow → first line of run "
+        "(official: default sandbox)",
+        "ms",
+        "lower",
+        None,
+        "workflow",
+    ),
+    (
+        "wf_first_unsb_ms",
+        "9e′. The same, official with UnsandboxedWorkflowRunner()",
+        "ms",
+        "lower",
+        None,
+        "workflow",
+    ),
+    (
+        "wf_first_worker_ms",
+        "9f. The worker's part of 9e: WorkflowTaskStarted event → first line of run "
+        "(official: default sandbox)",
+        "ms",
+        "lower",
+        None,
+        "workflow",
+    ),
+    (
+        "wf_first_worker_unsb_ms",
+        "9f′. The same, official with UnsandboxedWorkflowRunner()",
+        "ms",
+        "lower",
+        None,
+        "workflow",
+    ),
+    (
         "instr_per_activity",
         "8. Instructions per activity (callgrind, worker process)",
         "M",
@@ -170,7 +278,17 @@ METRICS: List[Tuple[str, str, str, str, Optional[Tuple[str, float]], str]] = [
     ),
 ]
 METRIC = {m[0]: m for m in METRICS}
-GROUPS = ("worker", "client", "import", "size", "ceiling", "instr")
+# The official SDK with UnsandboxedWorkflowRunner(): these rows compare ours (the
+# figure of the row named here, the same measurement) with that variant.
+UNSB_BASE = {
+    "wf_cpu_unsb_ms": "wf_cpu_ms",
+    "wf_per_s_unsb": "wf_per_s",
+    "wf_rss_unsb_kib": "wf_rss_kib",
+    "wf_idle_rss_unsb_mib": "wf_idle_rss_mib",
+    "wf_first_unsb_ms": "wf_first_ms",
+    "wf_first_worker_unsb_ms": "wf_first_worker_ms",
+}
+GROUPS = ("worker", "workflow", "client", "import", "size", "ceiling", "instr")
 
 # --------------------------------------------------------------------------- utilities
 
@@ -416,7 +534,7 @@ class Bench:
     # ---- infrastructure
 
     def start_infra(self) -> None:
-        need_server = self.only & {"worker", "client", "ceiling", "instr"}
+        need_server = self.only & {"worker", "workflow", "client", "ceiling", "instr"}
         if not need_server:
             return
         target = os.environ.get("TEMPORAL_TEST_TARGET") if self.args.use_env_server else None
@@ -435,7 +553,7 @@ class Bench:
         self.peer = ph.PeerHost(self.target, NS, self.wf_tq)
         self.peer.start(timeout=120)
         log(f"peer workflow host on {self.wf_tq}")
-        if self.only & {"worker", "instr"}:
+        if self.only & {"worker", "workflow", "instr"}:
             self.start_driver()
 
     def start_driver(self) -> None:
@@ -507,19 +625,25 @@ class Bench:
     ) -> Dict[str, Any]:
         """Runs one workload through the driver. If `worker` dies meanwhile, gives up at
         once (a fresh driver replaces the busy one) instead of waiting for the timeout."""
-        assert self.driver
-        self.driver.send(
-            json.dumps(
-                {
-                    "cmd": "activities",
-                    "activity_task_queue": activity_tq,
-                    "workflows": workflows,
-                    "per_workflow": per,
-                    "concurrent": concurrent,
-                    "timeout_s": timeout,
-                }
-            )
+        return self.driver_cmd(
+            {
+                "cmd": "activities",
+                "activity_task_queue": activity_tq,
+                "workflows": workflows,
+                "per_workflow": per,
+                "concurrent": concurrent,
+                "timeout_s": timeout,
+            },
+            timeout,
+            worker,
         )
+
+    def driver_cmd(
+        self, cmd: Dict[str, Any], timeout: float, worker: Optional[JsonProc] = None
+    ) -> Dict[str, Any]:
+        """One driver command (see bench/driver.py) and its successful reply."""
+        assert self.driver
+        self.driver.send(json.dumps(cmd))
         deadline = time.monotonic() + timeout + 60
         while True:
             try:
@@ -705,6 +829,151 @@ class Bench:
         if ev.get("event") != event:
             raise Failed(f"{p.name}: expected '{event}', got {ev}")
         return ev
+
+    # ---- 9: the workflow worker
+
+    def workflow_round(self, rnd: int, sdk: str) -> None:
+        """One worker process per variant: ours; the official SDK with its default
+        sandbox and with UnsandboxedWorkflowRunner() (order alternating by round).
+        A failure of the unsandboxed variant only loses its own rows."""
+        if sdk == "ours":
+            variants: Tuple[bool, ...] = (False,)
+        else:
+            variants = (False, True) if rnd % 2 == 0 else (True, False)
+        for unsb in variants:
+            if not unsb:
+                out = self.workflow_phases(sdk, rnd, False)
+                for key, v in out.items():
+                    if key in METRIC:
+                        self.res.add(key, sdk, v, rnd)
+                continue
+            t = time.monotonic()
+            try:
+                out = self.workflow_phases(sdk, rnd, True)
+                for key, v in out.items():
+                    if key in METRIC:
+                        unsb_key = next(k for k, b in UNSB_BASE.items() if b == key)
+                        self.res.add(unsb_key, sdk, v, rnd)
+                log(f"   {sdk} unsandboxed round {rnd + 1}: {time.monotonic() - t:.1f}s")
+            except Exception as e:
+                msg = str(e) if isinstance(e, Failed) else f"{type(e).__name__}: {e}"
+                for key in UNSB_BASE:
+                    self.res.error(key, sdk, f"round {rnd + 1}: {msg}")
+                log(f"   {sdk} unsandboxed: FAILED round {rnd + 1}: {tail(msg, 6)}")
+            self.settle()
+
+    def workflow_phases(self, sdk: str, rnd: int, unsandboxed: bool) -> Dict[str, Any]:
+        c = self.cfg
+        who = sdk + ("-unsandboxed" if unsandboxed else "")
+        tq = f"bench-wfw-{who}-{rnd}-{uuid.uuid4().hex[:6]}"
+        argv = [
+            self.py[sdk],
+            "-I",
+            str(SDK_SIDE),
+            "worker",
+            "--sdk",
+            sdk,
+            "--target",
+            self.target,
+            "--task-queue",
+            tq,
+            "--idle-seconds",
+            str(c.idle_s),
+            "--workflows",
+            "--max-cached-workflows",
+            str(max(1000, c.wf_cached + 100)),
+        ] + (["--unsandboxed"] if unsandboxed else [])
+        w = JsonProc(f"{who} workflow worker", argv, cwd=self.cwd)
+        out: Dict[str, Any] = {}
+        detail: Dict[str, Any] = {}
+        try:
+            ev = w.expect(90 + c.idle_s, "worker ready")
+            if ev.get("event") == "startup_failed" and "unavailable" in ev:
+                raise NotYet(ev["unavailable"])
+            if ev.get("event") != "ready":
+                raise Failed(f"worker did not start: {ev.get('error') or ev}")
+            out["wf_idle_rss_mib"] = ev["idle_rss_mib"]
+
+            def cmd(body: Dict[str, Any], timeout: float) -> Dict[str, Any]:
+                try:
+                    return self.driver_cmd({**body, "timeout_s": timeout}, timeout, worker=w)
+                except Failed as e:
+                    raise Failed(f"{e}\n{w.name} stderr tail:\n{w.stderr_tail(8)}") from None
+
+            # Warm-up, not measured: the first workflows' one-time costs (imports,
+            # the sandbox's first module loads, caches).
+            cmd({"cmd": "workflows", "task_queue": tq, "count": 5, "timer_s": c.wf_timer_s}, 120)
+            cmd({"cmd": "first_line", "task_queue": tq, "count": 2}, 120)
+            self.settle()
+            # 9e: first-activation latency, one workflow at a time.
+            lat = cmd({"cmd": "first_line", "task_queue": tq, "count": c.wf_first}, 300)
+            out["wf_first_ms"] = pmedian(lat["latencies_ms"])
+            out["wf_first_worker_ms"] = pmedian(lat["worker_ms"])
+            detail["first_ms"] = lat["latencies_ms"]
+            detail["first_worker_ms"] = lat["worker_ms"]
+            self.settle()
+            # 9a/9b: N activity + timer workflows at once.
+            w.send("begin wf")
+            self.expect_event(w, "begun")
+            reply = cmd(
+                {
+                    "cmd": "workflows",
+                    "task_queue": tq,
+                    "count": c.wf_n,
+                    "timer_s": c.wf_timer_s,
+                },
+                120 + c.wf_n * 0.5,
+            )
+            w.send("end wf")
+            ended = self.expect_event(w, "ended")
+            tasks = cmd({"cmd": "count_tasks"}, 120 + c.wf_n * 0.1)
+            if not tasks["completed"]:
+                raise Failed(f"no workflow task completed: {tasks}")
+            out["wf_cpu_ms"] = ended["cpu_s"] * 1000.0 / tasks["completed"]
+            out["wf_per_s"] = reply["workflows"] / reply["elapsed_s"]
+            detail["tasks"] = tasks
+            detail["cpu"] = {k: ended.get(k) for k in ("user_s", "sys_s", "wall_s", "threads")}
+            self.settle()
+            # 9c: N idle workflows, all cached; RSS before and after.
+            w.send("begin rss")
+            before = self.expect_event(w, "begun")["rss_mib"]
+            idle = cmd(
+                {"cmd": "idle_workflows", "task_queue": tq, "count": c.wf_cached},
+                120 + c.wf_cached * 0.5,
+            )
+            w.send("end rss")
+            after = self.expect_event(w, "ended")
+            out["wf_rss_kib"] = (after["rss_mib"] - before) * 1024.0 / c.wf_cached
+            detail["rss"] = {
+                "before_mib": before,
+                "after_mib": after["rss_mib"],
+                "cache_fill_s": idle["elapsed_s"],
+                "cpu_s": after["cpu_s"],
+            }
+            try:
+                cmd({"cmd": "end_idle"}, 60 + c.wf_cached * 0.1)
+            except Failed as e:  # the figures are taken; leftovers only cost the server
+                log(f"   {who}: terminating the idle workflows: {tail(str(e), 3)}")
+            try:
+                w.send("quit")
+                self.expect_event(w, "bye", timeout=30)
+            except Failed as e:
+                self.res.info.setdefault("shutdown_problems", []).append(
+                    f"{who} (workflows), round {rnd + 1}: {short(str(e), 300)}"
+                )
+                log(f"   {who}: worker shutdown problem: {tail(str(e), 4)}")
+        finally:
+            w.close()
+        self.res.info.setdefault("workflow_detail", {}).setdefault(who, []).append(detail)
+        log(
+            f"   {who}: {out['wf_cpu_ms']:.3f} ms CPU/task ({detail['tasks']['completed']} tasks, "
+            f"{detail['tasks']['timed_out']} timed out, {detail['tasks']['failed']} failed, "
+            f"{detail['tasks'].get('activity_retries', 0)} activity retries), "
+            f"{out['wf_per_s']:.0f} wf/s, {out['wf_rss_kib']:.1f} KiB/cached wf, "
+            f"idle {out['wf_idle_rss_mib']:.1f} MiB, first line p50 {out['wf_first_ms']:.1f} ms "
+            f"(worker's part {out['wf_first_worker_ms']:.1f} ms)"
+        )
+        return out
 
     # ---- 4: client latency
 
@@ -1148,7 +1417,7 @@ print(json.dumps({"pkg_dir": pkg, "size": size, "native": native[0], "native_nam
     def run(self) -> None:
         c = self.cfg
         self.build_wheel()
-        if self.only & {"worker", "client", "ceiling", "instr"}:
+        if self.only & {"worker", "workflow", "client", "ceiling", "instr"}:
             self.start_infra()
         self.res.info["wf_tq"] = self.wf_tq
         self.run_group("import", self.import_round, c.rounds)
@@ -1167,6 +1436,7 @@ print(json.dumps({"pkg_dir": pkg, "size": size, "native": native[0], "native_nam
             c.rounds,
             extra=self.activity_ceiling_round if "ceiling" in self.only else None,
         )
+        self.run_group("workflow", self.workflow_round, c.rounds)
         if "instr" in self.only:
             self.cg_lib = self.build_cg_toggle() if shutil.which("valgrind") else None
             if not shutil.which("valgrind"):
@@ -1285,6 +1555,8 @@ def ratio_and_verdict(
 ) -> Tuple[Optional[float], str]:
     if a["state"] != "ok" or b["state"] != "ok" or not b["median"]:
         return None, ""
+    if a["median"] < 0 or b["median"] < 0:
+        return None, ""  # a difference below the noise (9c at tiny N): no ratio
     r = a["median"] / b["median"]
     target = METRIC[key][4]
     if target is None:
@@ -1335,6 +1607,11 @@ def build_report(
         f"{cfg.thr_per} sequential",
         "starts_per_s": f"{cfg.in_flight} in flight, {cfg.conc_total} starts",
         "start_p50_ms": f"{cfg.seq} starts",
+        "wf_cpu_ms": f"{cfg.wf_n} workflows started at once, each an echo activity then a "
+        f"{cfg.wf_timer_s:g} s timer; worker hosts both",
+        "wf_rss_kib": f"{cfg.wf_cached} workflows waiting on a signal, max_cached_workflows = "
+        f"{max(1000, cfg.wf_cached + 100)}",
+        "wf_first_ms": f"{cfg.wf_first} starts, one at a time",
         "instr_per_activity": "N = "
         + ", ".join(f"{k}: {v}" for k, v in res.info.get("instr_n", {}).items())
         if res.info.get("instr_n")
@@ -1343,14 +1620,18 @@ def build_report(
     for key, label, unit, better, target, group in METRICS:
         if group not in bench.only:
             continue
-        a, b = summarize(res, key, "ours"), summarize(res, key, "official")
+        a, b = summarize(res, UNSB_BASE.get(key, key), "ours"), summarize(res, key, "official")
         r, verdict = ratio_and_verdict(key, a, b)
         tgt = f"{'≤' if target[0] == '<=' else '≥'} {target[1]}×" if target else "—"
         rtext = "—" if r is None else f"{r:.2f}×" + (f" **{verdict}**" if verdict else "")
         na, nb = a.get("n", 0), b.get("n", 0)
         n = f"{na}" if na == nb else f"{na} / {nb}"  # ours / official when they differ
         lab = label + (f" ({params[key]})" if key in params else "")
-        rows.append(f"| {lab} | {cell(a, unit)} | {cell(b, unit)} | {rtext} | {tgt} | {n} |")
+        ours_cell = cell(a, unit)
+        if key in UNSB_BASE and a["state"] == "ok":
+            base = METRIC[UNSB_BASE[key]][1].split(" ")[0].rstrip(".")
+            ours_cell = f"{fmt(a['median'])} {unit} (= {base})"
+        rows.append(f"| {lab} | {ours_cell} | {cell(b, unit)} | {rtext} | {tgt} | {n} |")
         if key in ("native_mib", "syslibs_mib"):
             continue  # breakdowns of 6b: in the table, not the chart
         chart.append(
@@ -1371,7 +1652,9 @@ def build_report(
         if c["target"]
         and c["ratio"] is not None
         and ratio_and_verdict(
-            c["key"], summarize(res, c["key"], "ours"), summarize(res, c["key"], "official")
+            c["key"],
+            summarize(res, UNSB_BASE.get(c["key"], c["key"]), "ours"),
+            summarize(res, c["key"], "official"),
         )[1]
         == "meets"
     ]
@@ -1385,6 +1668,23 @@ def build_report(
         + (f"; not measured: {'; '.join(open_)}" if open_ else "")
         + ".",
     ]
+    wd = res.info.get("workflow_detail") or {}
+    if "workflow" in bench.only and wd:
+        parts = []
+        for who, rounds in wd.items():
+            t = [r["tasks"] for r in rounds if "tasks" in r]
+            walls = ", ".join(f"{r['cpu']['wall_s']:.0f}" for r in rounds if "cpu" in r)
+            parts.append(
+                f"{who}: {sum(x['completed'] for x in t)} completed, "
+                f"{sum(x['timed_out'] for x in t)} timed out, {sum(x['failed'] for x in t)} "
+                f"failed, {sum(x.get('activity_retries', 0) for x in t)} activity retries; "
+                f"window of each round {walls} s"
+            )
+        lines += [
+            "",
+            "9a/9b workflow tasks in the histories, all rounds (a timeout or a retry "
+            "stretches that round's window): " + "; ".join(parts) + ".",
+        ]
     # ceiling
     ceil = res.info.get("ceiling") or []
     if "ceiling" in bench.only:
@@ -1547,6 +1847,32 @@ METHOD_NOTES = [
     "- 8: the worker process runs under `valgrind --tool=callgrind` with instrumentation "
     "switched on only for the measured window (`bench/cg_toggle.c`); deterministic up to "
     "scheduling, meant for regressions.",
+    "- 9: one worker process per round and variant (ours; official with its default sandbox; "
+    "official with `UnsandboxedWorkflowRunner()`, the ′ rows) hosting the workflows of "
+    "`bench/bench_workflows.py` and `echo`, with default slots and max_cached_workflows as "
+    "stated; the driver (official client, the same for every variant) starts the workflows. "
+    "Ratios and targets of 9a–9e use the official SDK's default sandbox, what its users get. "
+    "9d = VmRSS after connecting, starting the worker and idling (no workflow run yet). "
+    "Then, not measured: 5 workflows of 9a and 2 of 9e (one-time costs). "
+    "9e: `BenchFirstLine` returns `time.time()` read on the first line of its run method (the "
+    "official sandbox needs `sandbox_unrestricted()` for it; one workflow task, never "
+    "replayed); latency = that minus `time.time()` read by the driver just before "
+    "`start_workflow`, so it includes the start RPC, the server's dispatch of the task and "
+    "the worker's poll-to-activation path; same host, same clock; the median of the samples. "
+    "9f: the same first-line time minus the time of the `WorkflowTaskStarted` event of its "
+    "history (the server records it as it hands the task to a poll of the worker), so the "
+    "task's trip to the worker, the SDK's decoding and activation and the workflow's "
+    "instantiation; 9e − 9f is the start RPC and the server's dispatch. "
+    "9a: `BenchActivityTimer` (`execute_activity('echo')`, then `workflow.sleep`); worker "
+    "CPU as in 1 over the window from before the first start to the last result, divided by "
+    "the `WorkflowTaskCompleted` events in those workflows' histories (3 per workflow when "
+    "nothing fails; counted, not assumed). The activity runs in the same worker, so its cost "
+    "(one per three workflow tasks) is inside the figure for both SDKs. 9b: the workflows / "
+    "wall time of that window. 9c: VmRSS of the worker before starting N `BenchWaitSignal` "
+    "workflows and after every one has completed its first workflow task with none pending "
+    "(the server's `DescribeWorkflowExecution`: history length ≥ 4) — all of them in the "
+    "worker's cache — divided by N; the baseline is taken after the warm-up, so one-time "
+    "costs are not spread over N. The idle workflows are terminated afterwards.",
     "- The dev server's and the peer's CPU are not counted anywhere; between measurements the "
     "run waits until both are idle.",
 ]

@@ -3,6 +3,11 @@
     <python> -I bench/sdk_side.py worker --sdk ours|official --target HOST:PORT --task-queue TQ
     <python> -I bench/sdk_side.py client --sdk ours|official --target HOST:PORT --task-queue TQ
 
+A worker started with ``--workflows`` also hosts the workflows of
+``bench/bench_workflows.py`` (``--max-cached-workflows N``; ``--unsandboxed``:
+the official SDK with ``UnsandboxedWorkflowRunner()`` instead of its default
+sandbox).
+
 The same file serves our SDK (``.venv/bin/python``) and the official one (the
 peer venv's python): both expose ``temporalio.client.Client`` and
 ``temporalio.worker.Worker`` with the same shape, so only a few lines differ.
@@ -16,7 +21,7 @@ is reported under ``errors``. Numbers are never invented.
 
 ``worker`` protocol (stdin commands, one per line, each answered by one JSON line):
     (startup)        -> {"event": "ready", "idle_rss_mib": .., ...}   after --idle-seconds idle
-    begin LABEL      -> {"event": "begun", "label": LABEL}             rusage snapshot taken
+    begin LABEL      -> {"event": "begun", "label": LABEL, "rss_mib": ..}  rusage snapshot taken
     end LABEL        -> {"event": "ended", "label": LABEL, "cpu_s": .., "maxrss_mib": ..}
     quit             -> {"event": "bye"}                               then the process exits
 If the worker stops by itself: {"event": "worker_stopped", "error": ..} and exit 3.
@@ -124,7 +129,7 @@ async def echo(arg: Any) -> Any:
     return arg
 
 
-def make_worker(sdk: str, client: Any, task_queue: str, slots: int) -> Any:
+def make_worker(sdk: str, client: Any, args: argparse.Namespace) -> Any:
     try:
         from temporalio.worker import Worker
     except ImportError as e:
@@ -135,9 +140,26 @@ def make_worker(sdk: str, client: Any, task_queue: str, slots: int) -> Any:
         acts: Any = [activity.defn(name="echo")(echo)]
     else:
         acts = {"echo": echo}
+    kw: Dict[str, Any] = {}
+    if args.workflows:
+        # bench/bench_workflows.py, by name: appended (not prepended) to sys.path, so
+        # the SDK under test is still the one installed in this interpreter's venv.
+        sys.path.append(os.path.dirname(os.path.abspath(__file__)))
+        import bench_workflows
+
+        kw["workflows"] = bench_workflows.WORKFLOWS
+        kw["max_cached_workflows"] = args.max_cached_workflows
+        if args.unsandboxed:
+            from temporalio.worker import UnsandboxedWorkflowRunner  # type: ignore[attr-defined]
+
+            kw["workflow_runner"] = UnsandboxedWorkflowRunner()
     try:
         return Worker(
-            client, task_queue=task_queue, activities=acts, max_concurrent_activities=slots
+            client,
+            task_queue=args.task_queue,
+            activities=acts,
+            max_concurrent_activities=args.slots,
+            **kw,
         )
     except NotImplementedError as e:
         raise Unavailable(f"temporalio.worker.Worker not implemented yet ({e})") from None
@@ -182,7 +204,7 @@ async def run_worker(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     try:
         client = await connect(args)
-        worker = make_worker(args.sdk, client, args.task_queue, args.slots)
+        worker = make_worker(args.sdk, client, args)
         run_task = asyncio.ensure_future(worker.run())
     except Exception as e:  # report, never crash silently
         kind = "unavailable" if missing_api(e) else "error"
@@ -231,7 +253,7 @@ async def run_worker(args: argparse.Namespace) -> int:
         if cmd == "begin":
             marks[label] = {**cpu_seconds(), "wall": time.perf_counter()}
             toggle.start()
-            emit({"event": "begun", "label": label})
+            emit({"event": "begun", "label": label, "rss_mib": rss_mib()})
         elif cmd == "end":
             toggle.stop()
             now, start = cpu_seconds(), marks.pop(label)
@@ -392,6 +414,15 @@ def main() -> None:
     p.add_argument("--idle-seconds", type=float, default=5.0)
     p.add_argument("--slots", type=int, default=100)
     p.add_argument("--callgrind-lib", default=None)
+    p.add_argument(
+        "--workflows", action="store_true", help="worker: also host bench/bench_workflows.py"
+    )
+    p.add_argument("--max-cached-workflows", type=int, default=1000)
+    p.add_argument(
+        "--unsandboxed",
+        action="store_true",
+        help="worker, official SDK: workflow_runner=UnsandboxedWorkflowRunner()",
+    )
     p.add_argument("--warmup", type=int, default=20)
     p.add_argument("--sequential", type=int, default=500)
     p.add_argument("--concurrent-total", type=int, default=1000)
