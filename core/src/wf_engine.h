@@ -122,7 +122,7 @@ int tcore_wf_engine_next_activation(tcore_wf_engine *e, uint8_t **out, size_t *o
  * outstanding activation: TCORE_OK, TCORE_WF_NONDETERMINISM,
  * TCORE_WF_ACTIVATION_FAILED, or an error code. TCORE_WF_ACTIVATION_FAILED
  * also when a command cannot be applied (a kind this engine does not
- * support yet, e.g. child workflows, local activities, patches, updates;
+ * support yet, e.g. local activities, patches, updates;
  * an unknown or reused seq; a non-query command in a query activation):
  * `err` and tcore_wf_engine_failure say which. */
 int tcore_wf_engine_complete(tcore_wf_engine *e, const uint8_t *completion, size_t len,

@@ -1443,12 +1443,12 @@ static void test_unsupported_command_and_eviction(void) {
   feed(e, &h, 1, 0, 1);
   act_free(next_act(e, "initialize_workflow"));
   cmds l = {0};
-  wf_lang_cmd *c = cmd(&l, CV(START_CHILD_WORKFLOW_EXECUTION));
-  c->start_child_workflow_execution = NEW(Coresdk__WorkflowCommands__StartChildWorkflowExecution,
-                                          coresdk__workflow_commands__start_child_workflow_execution__init);
+  wf_lang_cmd *c = cmd(&l, CV(SCHEDULE_LOCAL_ACTIVITY));
+  c->schedule_local_activity = NEW(Coresdk__WorkflowCommands__ScheduleLocalActivity,
+                                   coresdk__workflow_commands__schedule_local_activity__init);
   tcore_error err = {0};
   CHECK(complete(e, &l, &err) == TCORE_WF_ACTIVATION_FAILED);
-  CHECK(strstr(err.message, "start_child_workflow_execution") != NULL);
+  CHECK(strstr(err.message, "schedule_local_activity") != NULL);
   uint8_t *out = NULL;
   size_t len = 0;
   CHECK(tcore_wf_engine_failure(e, &out, &len, NULL) == TCORE_OK);
@@ -1466,6 +1466,691 @@ static void test_unsupported_command_and_eviction(void) {
         strcmp(a->jobs[0]->remove_from_cache->message, "bye") == 0 &&
         a->jobs[0]->remove_from_cache->reason == CORESDK__WORKFLOW_ACTIVATION__REMOVE_FROM_CACHE__EVICTION_REASON__NONDETERMINISM);
   CHECK(a && strcmp(a->run_id, RUN_ID) == 0);
+  act_free(a);
+  tcore_wf_engine_free(e);
+}
+
+/* ---- child workflows and external workflows ---- */
+
+#define HCHILD(X) Temporal__Api__History__V1__##X
+#define CHILD_RUN "child-run-1"
+
+static wf_event *h_child_initiated(hist *h, const char *id, const char *type) {
+  wf_event *e = add(h, ET(START_CHILD_WORKFLOW_EXECUTION_INITIATED));
+  HCHILD(StartChildWorkflowExecutionInitiatedEventAttributes) *a =
+      NEW(HCHILD(StartChildWorkflowExecutionInitiatedEventAttributes),
+          temporal__api__history__v1__start_child_workflow_execution_initiated_event_attributes__init);
+  a->workflow_id = S(id);
+  a->workflow_type = NEW(Temporal__Api__Common__V1__WorkflowType, temporal__api__common__v1__workflow_type__init);
+  a->workflow_type->name = S(type);
+  e->attributes_case = HA(START_CHILD_WORKFLOW_EXECUTION_INITIATED_EVENT_ATTRIBUTES);
+  e->start_child_workflow_execution_initiated_event_attributes = a;
+  return e;
+}
+static Temporal__Api__Common__V1__WorkflowExecution *child_exec(const char *id) {
+  Temporal__Api__Common__V1__WorkflowExecution *we = NEW(
+      Temporal__Api__Common__V1__WorkflowExecution, temporal__api__common__v1__workflow_execution__init);
+  we->workflow_id = S(id);
+  we->run_id = S(CHILD_RUN);
+  return we;
+}
+/* A child event after its initiation: STARTED, START_FAILED, COMPLETED,
+ * FAILED, TIMED_OUT, CANCELED, TERMINATED. */
+static wf_event *h_child(hist *h, int type, int64_t initiated, int64_t started) {
+  wf_event *e = add(h, type);
+  switch (type) {
+    case ET(START_CHILD_WORKFLOW_EXECUTION_FAILED): {
+      HCHILD(StartChildWorkflowExecutionFailedEventAttributes) *a =
+          NEW(HCHILD(StartChildWorkflowExecutionFailedEventAttributes),
+              temporal__api__history__v1__start_child_workflow_execution_failed_event_attributes__init);
+      a->initiated_event_id = initiated;
+      a->workflow_id = S("kid");
+      a->cause = TEMPORAL__API__ENUMS__V1__START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE__START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE_WORKFLOW_ALREADY_EXISTS;
+      e->attributes_case = HA(START_CHILD_WORKFLOW_EXECUTION_FAILED_EVENT_ATTRIBUTES);
+      e->start_child_workflow_execution_failed_event_attributes = a;
+      break;
+    }
+    case ET(CHILD_WORKFLOW_EXECUTION_STARTED): {
+      HCHILD(ChildWorkflowExecutionStartedEventAttributes) *a =
+          NEW(HCHILD(ChildWorkflowExecutionStartedEventAttributes),
+              temporal__api__history__v1__child_workflow_execution_started_event_attributes__init);
+      a->initiated_event_id = initiated;
+      a->workflow_execution = child_exec("kid");
+      e->attributes_case = HA(CHILD_WORKFLOW_EXECUTION_STARTED_EVENT_ATTRIBUTES);
+      e->child_workflow_execution_started_event_attributes = a;
+      break;
+    }
+    case ET(CHILD_WORKFLOW_EXECUTION_COMPLETED): {
+      HCHILD(ChildWorkflowExecutionCompletedEventAttributes) *a =
+          NEW(HCHILD(ChildWorkflowExecutionCompletedEventAttributes),
+              temporal__api__history__v1__child_workflow_execution_completed_event_attributes__init);
+      a->initiated_event_id = initiated;
+      a->started_event_id = started;
+      a->result = payloads1("\"kid-result\"");
+      e->attributes_case = HA(CHILD_WORKFLOW_EXECUTION_COMPLETED_EVENT_ATTRIBUTES);
+      e->child_workflow_execution_completed_event_attributes = a;
+      break;
+    }
+    case ET(CHILD_WORKFLOW_EXECUTION_FAILED): {
+      HCHILD(ChildWorkflowExecutionFailedEventAttributes) *a =
+          NEW(HCHILD(ChildWorkflowExecutionFailedEventAttributes),
+              temporal__api__history__v1__child_workflow_execution_failed_event_attributes__init);
+      a->initiated_event_id = initiated;
+      a->started_event_id = started;
+      a->failure = failure("kid broke");
+      a->retry_state = TEMPORAL__API__ENUMS__V1__RETRY_STATE__RETRY_STATE_RETRY_POLICY_NOT_SET;
+      e->attributes_case = HA(CHILD_WORKFLOW_EXECUTION_FAILED_EVENT_ATTRIBUTES);
+      e->child_workflow_execution_failed_event_attributes = a;
+      break;
+    }
+    case ET(CHILD_WORKFLOW_EXECUTION_TIMED_OUT): {
+      HCHILD(ChildWorkflowExecutionTimedOutEventAttributes) *a =
+          NEW(HCHILD(ChildWorkflowExecutionTimedOutEventAttributes),
+              temporal__api__history__v1__child_workflow_execution_timed_out_event_attributes__init);
+      a->initiated_event_id = initiated;
+      a->started_event_id = started;
+      a->retry_state = TEMPORAL__API__ENUMS__V1__RETRY_STATE__RETRY_STATE_TIMEOUT;
+      e->attributes_case = HA(CHILD_WORKFLOW_EXECUTION_TIMED_OUT_EVENT_ATTRIBUTES);
+      e->child_workflow_execution_timed_out_event_attributes = a;
+      break;
+    }
+    case ET(CHILD_WORKFLOW_EXECUTION_CANCELED): {
+      HCHILD(ChildWorkflowExecutionCanceledEventAttributes) *a =
+          NEW(HCHILD(ChildWorkflowExecutionCanceledEventAttributes),
+              temporal__api__history__v1__child_workflow_execution_canceled_event_attributes__init);
+      a->initiated_event_id = initiated;
+      a->started_event_id = started;
+      e->attributes_case = HA(CHILD_WORKFLOW_EXECUTION_CANCELED_EVENT_ATTRIBUTES);
+      e->child_workflow_execution_canceled_event_attributes = a;
+      break;
+    }
+    default: {
+      HCHILD(ChildWorkflowExecutionTerminatedEventAttributes) *a =
+          NEW(HCHILD(ChildWorkflowExecutionTerminatedEventAttributes),
+              temporal__api__history__v1__child_workflow_execution_terminated_event_attributes__init);
+      a->initiated_event_id = initiated;
+      a->started_event_id = started;
+      e->attributes_case = HA(CHILD_WORKFLOW_EXECUTION_TERMINATED_EVENT_ATTRIBUTES);
+      e->child_workflow_execution_terminated_event_attributes = a;
+      break;
+    }
+  }
+  return e;
+}
+/* RequestCancelExternal / SignalExternal initiated, and their outcome
+ * (EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED / _SIGNALED or the failures). */
+static wf_event *h_ext(hist *h, int type, int64_t initiated) {
+  wf_event *e = add(h, type);
+  switch (type) {
+    case ET(REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED): {
+      HCHILD(RequestCancelExternalWorkflowExecutionInitiatedEventAttributes) *a =
+          NEW(HCHILD(RequestCancelExternalWorkflowExecutionInitiatedEventAttributes),
+              temporal__api__history__v1__request_cancel_external_workflow_execution_initiated_event_attributes__init);
+      a->workflow_execution = child_exec("kid");
+      a->child_workflow_only = 1;
+      e->attributes_case = HA(REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED_EVENT_ATTRIBUTES);
+      e->request_cancel_external_workflow_execution_initiated_event_attributes = a;
+      break;
+    }
+    case ET(EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED): {
+      HCHILD(ExternalWorkflowExecutionCancelRequestedEventAttributes) *a =
+          NEW(HCHILD(ExternalWorkflowExecutionCancelRequestedEventAttributes),
+              temporal__api__history__v1__external_workflow_execution_cancel_requested_event_attributes__init);
+      a->initiated_event_id = initiated;
+      e->attributes_case = HA(EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED_EVENT_ATTRIBUTES);
+      e->external_workflow_execution_cancel_requested_event_attributes = a;
+      break;
+    }
+    case ET(REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED): {
+      HCHILD(RequestCancelExternalWorkflowExecutionFailedEventAttributes) *a =
+          NEW(HCHILD(RequestCancelExternalWorkflowExecutionFailedEventAttributes),
+              temporal__api__history__v1__request_cancel_external_workflow_execution_failed_event_attributes__init);
+      a->initiated_event_id = initiated;
+      a->cause = TEMPORAL__API__ENUMS__V1__CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE__CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND;
+      e->attributes_case = HA(REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_EVENT_ATTRIBUTES);
+      e->request_cancel_external_workflow_execution_failed_event_attributes = a;
+      break;
+    }
+    case ET(SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED): {
+      HCHILD(SignalExternalWorkflowExecutionInitiatedEventAttributes) *a =
+          NEW(HCHILD(SignalExternalWorkflowExecutionInitiatedEventAttributes),
+              temporal__api__history__v1__signal_external_workflow_execution_initiated_event_attributes__init);
+      a->workflow_execution = child_exec("kid");
+      a->signal_name = S("poke");
+      e->attributes_case = HA(SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED_EVENT_ATTRIBUTES);
+      e->signal_external_workflow_execution_initiated_event_attributes = a;
+      break;
+    }
+    case ET(EXTERNAL_WORKFLOW_EXECUTION_SIGNALED): {
+      HCHILD(ExternalWorkflowExecutionSignaledEventAttributes) *a =
+          NEW(HCHILD(ExternalWorkflowExecutionSignaledEventAttributes),
+              temporal__api__history__v1__external_workflow_execution_signaled_event_attributes__init);
+      a->initiated_event_id = initiated;
+      e->attributes_case = HA(EXTERNAL_WORKFLOW_EXECUTION_SIGNALED_EVENT_ATTRIBUTES);
+      e->external_workflow_execution_signaled_event_attributes = a;
+      break;
+    }
+    default: {
+      HCHILD(SignalExternalWorkflowExecutionFailedEventAttributes) *a =
+          NEW(HCHILD(SignalExternalWorkflowExecutionFailedEventAttributes),
+              temporal__api__history__v1__signal_external_workflow_execution_failed_event_attributes__init);
+      a->initiated_event_id = initiated;
+      a->cause = TEMPORAL__API__ENUMS__V1__SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE__SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND;
+      e->attributes_case = HA(SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_EVENT_ATTRIBUTES);
+      e->signal_external_workflow_execution_failed_event_attributes = a;
+      break;
+    }
+  }
+  return e;
+}
+
+static void c_child(cmds *l, uint32_t seq, const char *id, const char *type, int cancel_type) {
+  wf_lang_cmd *c = cmd(l, CV(START_CHILD_WORKFLOW_EXECUTION));
+  Coresdk__WorkflowCommands__StartChildWorkflowExecution *s =
+      NEW(Coresdk__WorkflowCommands__StartChildWorkflowExecution,
+          coresdk__workflow_commands__start_child_workflow_execution__init);
+  s->seq = seq;
+  s->namespace_ = S("default");
+  s->workflow_id = S(id);
+  s->workflow_type = S(type);
+  s->task_queue = S("tq");
+  s->n_input = 1;
+  s->input = wf_alloc(&A, sizeof *s->input);
+  s->input[0] = payload("\"kid-in\"");
+  s->workflow_execution_timeout = dur(300);
+  s->workflow_run_timeout = dur(200);
+  s->workflow_task_timeout = dur(7);
+  s->parent_close_policy = CORESDK__CHILD_WORKFLOW__PARENT_CLOSE_POLICY__PARENT_CLOSE_POLICY_ABANDON;
+  s->workflow_id_reuse_policy = TEMPORAL__API__ENUMS__V1__WORKFLOW_ID_REUSE_POLICY__WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE;
+  s->cron_schedule = S("");
+  s->cancellation_type = cancel_type;
+  Coresdk__WorkflowCommands__StartChildWorkflowExecution__MemoEntry *m =
+      NEW(Coresdk__WorkflowCommands__StartChildWorkflowExecution__MemoEntry,
+          coresdk__workflow_commands__start_child_workflow_execution__memo_entry__init);
+  m->key = S("mk");
+  m->value = payload("\"mv\"");
+  s->n_memo = 1;
+  s->memo = wf_alloc(&A, sizeof *s->memo);
+  s->memo[0] = m;
+  c->start_child_workflow_execution = s;
+}
+static void c_cancel_child(cmds *l, uint32_t seq, const char *reason) {
+  wf_lang_cmd *c = cmd(l, CV(CANCEL_CHILD_WORKFLOW_EXECUTION));
+  c->cancel_child_workflow_execution = NEW(Coresdk__WorkflowCommands__CancelChildWorkflowExecution,
+                                           coresdk__workflow_commands__cancel_child_workflow_execution__init);
+  c->cancel_child_workflow_execution->child_workflow_seq = seq;
+  c->cancel_child_workflow_execution->reason = S(reason);
+}
+static void c_signal_child(cmds *l, uint32_t seq, const char *child_id) {
+  wf_lang_cmd *c = cmd(l, CV(SIGNAL_EXTERNAL_WORKFLOW_EXECUTION));
+  Coresdk__WorkflowCommands__SignalExternalWorkflowExecution *s =
+      NEW(Coresdk__WorkflowCommands__SignalExternalWorkflowExecution,
+          coresdk__workflow_commands__signal_external_workflow_execution__init);
+  s->seq = seq;
+  s->target_case = CORESDK__WORKFLOW_COMMANDS__SIGNAL_EXTERNAL_WORKFLOW_EXECUTION__TARGET_CHILD_WORKFLOW_ID;
+  s->child_workflow_id = S(child_id);
+  s->signal_name = S("poke");
+  s->n_args = 1;
+  s->args = wf_alloc(&A, sizeof *s->args);
+  s->args[0] = payload("1");
+  c->signal_external_workflow_execution = s;
+}
+static void c_cancel_signal(cmds *l, uint32_t seq) {
+  wf_lang_cmd *c = cmd(l, CV(CANCEL_SIGNAL_WORKFLOW));
+  c->cancel_signal_workflow = NEW(Coresdk__WorkflowCommands__CancelSignalWorkflow,
+                                  coresdk__workflow_commands__cancel_signal_workflow__init);
+  c->cancel_signal_workflow->seq = seq;
+}
+static void c_cancel_external(cmds *l, uint32_t seq, const char *wid) {
+  wf_lang_cmd *c = cmd(l, CV(REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION));
+  Coresdk__WorkflowCommands__RequestCancelExternalWorkflowExecution *r =
+      NEW(Coresdk__WorkflowCommands__RequestCancelExternalWorkflowExecution,
+          coresdk__workflow_commands__request_cancel_external_workflow_execution__init);
+  r->seq = seq;
+  r->workflow_execution = NEW(Coresdk__Common__NamespacedWorkflowExecution,
+                              coresdk__common__namespaced_workflow_execution__init);
+  r->workflow_execution->namespace_ = S("default");
+  r->workflow_execution->workflow_id = S(wid);
+  r->workflow_execution->run_id = S("");
+  r->reason = S("stop it");
+  c->request_cancel_external_workflow_execution = r;
+}
+
+/* The failure of a child's resolution job (failed or cancelled), or NULL. */
+static Temporal__Api__Failure__V1__Failure *child_res_failure(const wf_job_msg *j) {
+  if (j->variant_case != JV(RESOLVE_CHILD_WORKFLOW_EXECUTION)) return NULL;
+  Coresdk__ChildWorkflow__ChildWorkflowResult *r = j->resolve_child_workflow_execution->result;
+  if (!r) return NULL;
+  if (r->status_case == CORESDK__CHILD_WORKFLOW__CHILD_WORKFLOW_RESULT__STATUS_FAILED)
+    return r->failed->failure;
+  if (r->status_case == CORESDK__CHILD_WORKFLOW__CHILD_WORKFLOW_RESULT__STATUS_CANCELLED)
+    return r->cancelled->failure;
+  return NULL;
+}
+
+/* Start a child, its start, its result; then the same history replayed in
+ * one go gives the same jobs and no non-determinism. */
+static void test_child_start_and_complete(void) {
+  hist h = {0};
+  h_started(&h);
+  h_wft(&h);
+  tcore_wf_engine *e = engine();
+  feed(e, &h, 1, 0, 1);
+  act_free(next_act(e, "initialize_workflow"));
+  cmds l = {0};
+  c_child(&l, 1, "kid", "KidWorkflow", CORESDK__CHILD_WORKFLOW__CHILD_WORKFLOW_CANCELLATION_TYPE__TRY_CANCEL);
+  complete_ok(e, &l);
+  char names[256];
+  resp_t *r = take(e, names, sizeof names);
+  CHECK(strcmp(names, "START_CHILD_WORKFLOW_EXECUTION") == 0);
+  if (r && r->n_commands == 1) {
+    Temporal__Api__Command__V1__StartChildWorkflowExecutionCommandAttributes *s =
+        r->commands[0]->start_child_workflow_execution_command_attributes;
+    CHECK(s != NULL);
+    if (s) {
+      CHECK(strcmp(s->workflow_id, "kid") == 0 && strcmp(s->workflow_type->name, "KidWorkflow") == 0);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+      CHECK(strcmp(s->namespace_, "default") == 0);
+      CHECK(s->inherit_build_id); /* same task queue, no intent */
+#pragma GCC diagnostic pop
+      CHECK(strcmp(s->task_queue->name, "tq") == 0);
+      CHECK(s->input && s->input->n_payloads == 1);
+      CHECK(s->workflow_execution_timeout->seconds == 300 && s->workflow_run_timeout->seconds == 200 &&
+            s->workflow_task_timeout->seconds == 7);
+      CHECK(s->parent_close_policy == TEMPORAL__API__ENUMS__V1__PARENT_CLOSE_POLICY__PARENT_CLOSE_POLICY_ABANDON);
+      CHECK(s->workflow_id_reuse_policy ==
+            TEMPORAL__API__ENUMS__V1__WORKFLOW_ID_REUSE_POLICY__WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE);
+      CHECK(s->memo && s->memo->n_fields == 1 && strcmp(s->memo->fields[0]->key, "mk") == 0);
+      CHECK(s->header != NULL);
+    }
+  }
+  resp_free(r);
+  /* The server: initiated, then started (in the next task). */
+  size_t next = h.n + 1;
+  h_wft_completed(&h);
+  wf_event *in = h_child_initiated(&h, "kid", "KidWorkflow");
+  wf_event *st = h_child(&h, ET(CHILD_WORKFLOW_EXECUTION_STARTED), in->event_id, 0);
+  h_wft(&h);
+  CHECK(feed(e, &h, (int64_t)next, 0, 1) == TCORE_OK);
+  Coresdk__WorkflowActivation__WorkflowActivation *a = next_act(e, "resolve_child_workflow_execution_start");
+  if (a && a->n_jobs == 1) {
+    Coresdk__WorkflowActivation__ResolveChildWorkflowExecutionStart *rs =
+        a->jobs[0]->resolve_child_workflow_execution_start;
+    CHECK(rs->seq == 1 && rs->status_case ==
+                              CORESDK__WORKFLOW_ACTIVATION__RESOLVE_CHILD_WORKFLOW_EXECUTION_START__STATUS_SUCCEEDED);
+    CHECK(strcmp(rs->succeeded->run_id, CHILD_RUN) == 0);
+  }
+  act_free(a);
+  complete_ok(e, NULL);
+  resp_free(take(e, names, sizeof names));
+  next = h.n + 1;
+  h_wft_completed(&h);
+  h_child(&h, ET(CHILD_WORKFLOW_EXECUTION_COMPLETED), in->event_id, st->event_id);
+  h_wft(&h);
+  CHECK(feed(e, &h, (int64_t)next, 0, 1) == TCORE_OK);
+  a = next_act(e, "resolve_child_workflow_execution");
+  if (a && a->n_jobs == 1) {
+    Coresdk__WorkflowActivation__ResolveChildWorkflowExecution *rr = a->jobs[0]->resolve_child_workflow_execution;
+    CHECK(rr->seq == 1 && rr->result->status_case == CORESDK__CHILD_WORKFLOW__CHILD_WORKFLOW_RESULT__STATUS_COMPLETED);
+    CHECK(rr->result->completed->result &&
+          memcmp(rr->result->completed->result->data.data, "\"kid-result\"", 12) == 0);
+  }
+  act_free(a);
+  cmds l2 = {0};
+  c_complete(&l2, "\"ok\"");
+  complete_ok(e, &l2);
+  resp_free(take(e, names, sizeof names));
+  CHECK(strcmp(names, "COMPLETE_WORKFLOW_EXECUTION") == 0);
+  tcore_wf_engine_free(e);
+
+  /* Replay: the whole history at once (the last task current). */
+  e = engine();
+  CHECK(feed(e, &h, 1, 0, 1) == TCORE_OK);
+  act_free(next_act(e, "initialize_workflow"));
+  complete_ok(e, &l);
+  act_free(next_act(e, "resolve_child_workflow_execution_start"));
+  complete_ok(e, NULL);
+  a = next_act(e, "resolve_child_workflow_execution");
+  CHECK(a && !a->is_replaying);
+  act_free(a);
+  tcore_wf_engine_free(e);
+
+  /* Replay with another child id or type: non-deterministic. */
+  for (int k = 0; k < 2; k++) {
+    e = engine();
+    feed(e, &h, 1, 0, 1);
+    act_free(next_act(e, "initialize_workflow"));
+    cmds l3 = {0};
+    c_child(&l3, 1, k ? "kid" : "other-kid", k ? "OtherType" : "KidWorkflow", 0);
+    tcore_error err = {0};
+    CHECK(complete(e, &l3, &err) == TCORE_WF_NONDETERMINISM);
+    CHECK(strstr(err.message, k ? "Child workflow type" : "Child workflow id") != NULL);
+    tcore_wf_engine_free(e);
+  }
+}
+
+/* The start fails: the workflow id is taken. */
+static void test_child_start_failed(void) {
+  hist h = {0};
+  h_started(&h);
+  h_wft(&h);
+  h_wft_completed(&h);
+  wf_event *in = h_child_initiated(&h, "kid", "KidWorkflow");
+  h_child(&h, ET(START_CHILD_WORKFLOW_EXECUTION_FAILED), in->event_id, 0);
+  h_wft(&h);
+  tcore_wf_engine *e = engine();
+  feed(e, &h, 1, 0, 1);
+  act_free(next_act(e, "initialize_workflow"));
+  cmds l = {0};
+  c_child(&l, 1, "kid", "KidWorkflow", 0);
+  complete_ok(e, &l);
+  Coresdk__WorkflowActivation__WorkflowActivation *a = next_act(e, "resolve_child_workflow_execution_start");
+  if (a && a->n_jobs == 1) {
+    Coresdk__WorkflowActivation__ResolveChildWorkflowExecutionStart *rs =
+        a->jobs[0]->resolve_child_workflow_execution_start;
+    CHECK(rs->status_case == CORESDK__WORKFLOW_ACTIVATION__RESOLVE_CHILD_WORKFLOW_EXECUTION_START__STATUS_FAILED);
+    CHECK(rs->failed->cause ==
+          CORESDK__CHILD_WORKFLOW__START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE__START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE_WORKFLOW_ALREADY_EXISTS);
+    CHECK(strcmp(rs->failed->workflow_id, "kid") == 0 &&
+          strcmp(rs->failed->workflow_type, "KidWorkflow") == 0);
+  }
+  act_free(a);
+  /* cancelling it afterwards does nothing */
+  cmds l2 = {0};
+  c_cancel_child(&l2, 1, "");
+  complete_ok(e, &l2);
+  char names[256];
+  resp_free(take(e, names, sizeof names));
+  CHECK(strcmp(names, "") == 0);
+  tcore_wf_engine_free(e);
+}
+
+/* How a started child can end, and the failure chain each gives. */
+static void test_child_endings(void) {
+  static const struct {
+    int event;
+    int status;
+    const char *message, *cause_message;
+    int cause_info, retry_state;
+  } cases[] = {
+      {ET(CHILD_WORKFLOW_EXECUTION_FAILED), CORESDK__CHILD_WORKFLOW__CHILD_WORKFLOW_RESULT__STATUS_FAILED,
+       "Child Workflow execution failed", "kid broke", 0,
+       TEMPORAL__API__ENUMS__V1__RETRY_STATE__RETRY_STATE_RETRY_POLICY_NOT_SET},
+      {ET(CHILD_WORKFLOW_EXECUTION_TIMED_OUT), CORESDK__CHILD_WORKFLOW__CHILD_WORKFLOW_RESULT__STATUS_FAILED,
+       "Child Workflow execution timed out", "Timed out",
+       TEMPORAL__API__FAILURE__V1__FAILURE__FAILURE_INFO_TIMEOUT_FAILURE_INFO,
+       TEMPORAL__API__ENUMS__V1__RETRY_STATE__RETRY_STATE_TIMEOUT},
+      {ET(CHILD_WORKFLOW_EXECUTION_TERMINATED), CORESDK__CHILD_WORKFLOW__CHILD_WORKFLOW_RESULT__STATUS_FAILED,
+       "Child Workflow execution terminated", "Terminated",
+       TEMPORAL__API__FAILURE__V1__FAILURE__FAILURE_INFO_TERMINATED_FAILURE_INFO,
+       TEMPORAL__API__ENUMS__V1__RETRY_STATE__RETRY_STATE_NON_RETRYABLE_FAILURE},
+      {ET(CHILD_WORKFLOW_EXECUTION_CANCELED), CORESDK__CHILD_WORKFLOW__CHILD_WORKFLOW_RESULT__STATUS_CANCELLED,
+       "Child Workflow execution cancelled", "",
+       TEMPORAL__API__FAILURE__V1__FAILURE__FAILURE_INFO_CANCELED_FAILURE_INFO,
+       TEMPORAL__API__ENUMS__V1__RETRY_STATE__RETRY_STATE_NON_RETRYABLE_FAILURE},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    hist h = {0};
+    h_started(&h);
+    h_wft(&h);
+    h_wft_completed(&h);
+    wf_event *in = h_child_initiated(&h, "kid", "KidWorkflow");
+    wf_event *st = h_child(&h, ET(CHILD_WORKFLOW_EXECUTION_STARTED), in->event_id, 0);
+    h_child(&h, cases[i].event, in->event_id, st->event_id);
+    h_wft(&h);
+    tcore_wf_engine *e = engine();
+    feed(e, &h, 1, 0, 1);
+    act_free(next_act(e, "initialize_workflow"));
+    cmds l = {0};
+    c_child(&l, 4, "kid", "KidWorkflow", 0);
+    complete_ok(e, &l);
+    Coresdk__WorkflowActivation__WorkflowActivation *a =
+        next_act(e, "resolve_child_workflow_execution_start resolve_child_workflow_execution");
+    if (a && a->n_jobs == 2) {
+      CHECK((int)a->jobs[1]->resolve_child_workflow_execution->result->status_case == cases[i].status);
+      Temporal__Api__Failure__V1__Failure *f = child_res_failure(a->jobs[1]);
+      CHECK(f && strcmp(f->message, cases[i].message) == 0);
+      CHECK(f && f->failure_info_case ==
+                     TEMPORAL__API__FAILURE__V1__FAILURE__FAILURE_INFO_CHILD_WORKFLOW_EXECUTION_FAILURE_INFO);
+      if (f && f->child_workflow_execution_failure_info) {
+        Temporal__Api__Failure__V1__ChildWorkflowExecutionFailureInfo *ci = f->child_workflow_execution_failure_info;
+        CHECK(strcmp(ci->namespace_, "default") == 0);
+        CHECK(strcmp(ci->workflow_execution->workflow_id, "kid") == 0 &&
+              strcmp(ci->workflow_execution->run_id, CHILD_RUN) == 0);
+        CHECK(strcmp(ci->workflow_type->name, "KidWorkflow") == 0);
+        CHECK(ci->initiated_event_id == in->event_id && ci->started_event_id == st->event_id);
+        CHECK((int)ci->retry_state == cases[i].retry_state);
+      }
+      CHECK(f && f->cause && strcmp(f->cause->message, cases[i].cause_message) == 0);
+      if (f && f->cause && cases[i].cause_info) CHECK((int)f->cause->failure_info_case == cases[i].cause_info);
+    }
+    act_free(a);
+    tcore_wf_engine_free(e);
+  }
+}
+
+/* Cancelling a started child, per cancellation type: what is sent, when
+ * the child resolves, and what history may say afterwards. */
+static void test_child_cancellation(void) {
+  static const struct {
+    int type;
+    const char *sent;       /* commands of the cancelling task */
+    int at_once;            /* resolved as cancelled in the same task */
+  } cases[] = {
+      {CORESDK__CHILD_WORKFLOW__CHILD_WORKFLOW_CANCELLATION_TYPE__ABANDON, "", 1},
+      {CORESDK__CHILD_WORKFLOW__CHILD_WORKFLOW_CANCELLATION_TYPE__TRY_CANCEL,
+       "REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION", 1},
+      {CORESDK__CHILD_WORKFLOW__CHILD_WORKFLOW_CANCELLATION_TYPE__WAIT_CANCELLATION_COMPLETED,
+       "REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION", 0},
+      {CORESDK__CHILD_WORKFLOW__CHILD_WORKFLOW_CANCELLATION_TYPE__WAIT_CANCELLATION_REQUESTED,
+       "REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION", 0},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    hist h = {0};
+    h_started(&h);
+    h_wft(&h);
+    h_wft_completed(&h);
+    wf_event *in = h_child_initiated(&h, "kid", "KidWorkflow");
+    wf_event *st = h_child(&h, ET(CHILD_WORKFLOW_EXECUTION_STARTED), in->event_id, 0);
+    h_signal(&h, "go");
+    h_wft(&h);
+    tcore_wf_engine *e = engine();
+    feed(e, &h, 1, 0, 1);
+    act_free(next_act(e, "initialize_workflow"));
+    cmds l = {0};
+    c_child(&l, 1, "kid", "KidWorkflow", cases[i].type);
+    complete_ok(e, &l);
+    act_free(next_act(e, "signal_workflow resolve_child_workflow_execution_start"));
+    cmds l2 = {0};
+    c_cancel_child(&l2, 1, "enough");
+    complete_ok(e, &l2);
+    if (cases[i].at_once) {
+      Coresdk__WorkflowActivation__WorkflowActivation *a = next_act(e, "resolve_child_workflow_execution");
+      if (a && a->n_jobs == 1) {
+        Temporal__Api__Failure__V1__Failure *f = child_res_failure(a->jobs[0]);
+        CHECK(a->jobs[0]->resolve_child_workflow_execution->result->status_case ==
+              CORESDK__CHILD_WORKFLOW__CHILD_WORKFLOW_RESULT__STATUS_CANCELLED);
+        CHECK(f && strcmp(f->message, "Child Workflow execution cancelled") == 0 && f->cause &&
+              f->cause->failure_info_case == TEMPORAL__API__FAILURE__V1__FAILURE__FAILURE_INFO_CANCELED_FAILURE_INFO);
+      }
+      act_free(a);
+      complete_ok(e, NULL);
+    }
+    char names[256];
+    resp_t *r = take(e, names, sizeof names);
+    CHECK(strcmp(names, cases[i].sent) == 0);
+    if (strcmp(names, cases[i].sent)) fprintf(stderr, "  case %zu sent '%s'\n", i, names);
+    if (r && r->n_commands == 1) {
+      Temporal__Api__Command__V1__RequestCancelExternalWorkflowExecutionCommandAttributes *c =
+          r->commands[0]->request_cancel_external_workflow_execution_command_attributes;
+      CHECK(c && c->child_workflow_only && strcmp(c->workflow_id, "kid") == 0 &&
+            strcmp(c->run_id, CHILD_RUN) == 0 && strcmp(c->reason, "enough") == 0);
+    }
+    resp_free(r);
+    /* The server: the request recorded and delivered, the child cancelled. */
+    size_t next = h.n + 1;
+    h_wft_completed(&h);
+    if (*cases[i].sent) {
+      wf_event *ci = h_ext(&h, ET(REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED), 0);
+      h_ext(&h, ET(EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED), ci->event_id);
+    }
+    h_child(&h, ET(CHILD_WORKFLOW_EXECUTION_CANCELED), in->event_id, st->event_id);
+    h_signal(&h, "again");
+    h_wft(&h);
+    CHECK(feed(e, &h, (int64_t)next, 0, 1) == TCORE_OK);
+    Coresdk__WorkflowActivation__WorkflowActivation *a = next_act(
+        e, cases[i].at_once ? "signal_workflow" : "signal_workflow resolve_child_workflow_execution");
+    if (a && !cases[i].at_once && a->n_jobs == 2)
+      CHECK(a->jobs[1]->resolve_child_workflow_execution->result->status_case ==
+            CORESDK__CHILD_WORKFLOW__CHILD_WORKFLOW_RESULT__STATUS_CANCELLED);
+    act_free(a);
+    tcore_wf_engine_free(e);
+
+    /* After an immediate resolution the child may still complete (history
+     * says so later): consumed. A waiting child that completes instead of
+     * being cancelled resolves with its result. */
+    hist h2 = {0};
+    h_started(&h2);
+    h_wft(&h2);
+    h_wft_completed(&h2);
+    in = h_child_initiated(&h2, "kid", "KidWorkflow");
+    st = h_child(&h2, ET(CHILD_WORKFLOW_EXECUTION_STARTED), in->event_id, 0);
+    h_wft(&h2);
+    h_wft_completed(&h2);
+    if (*cases[i].sent) h_ext(&h2, ET(REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED), 0);
+    h_child(&h2, ET(CHILD_WORKFLOW_EXECUTION_COMPLETED), in->event_id, st->event_id);
+    h_wft(&h2);
+    e = engine();
+    CHECK(feed(e, &h2, 1, 0, 1) == TCORE_OK);
+    act_free(next_act(e, "initialize_workflow"));
+    complete_ok(e, &l);
+    act_free(next_act(e, "resolve_child_workflow_execution_start"));
+    complete_ok(e, &l2);
+    if (cases[i].at_once) {
+      act_free(next_act(e, "resolve_child_workflow_execution"));
+      complete_ok(e, NULL);
+      CHECK(next_code(e) == TCORE_WF_TASK_DONE);
+    } else {
+      a = next_act(e, "resolve_child_workflow_execution");
+      if (a && a->n_jobs == 1)
+        CHECK(a->jobs[0]->resolve_child_workflow_execution->result->status_case ==
+              CORESDK__CHILD_WORKFLOW__CHILD_WORKFLOW_RESULT__STATUS_COMPLETED);
+      act_free(a);
+    }
+    tcore_wf_engine_free(e);
+  }
+}
+
+/* Cancelled before the start command went out: dropped, start cancelled. */
+static void test_child_cancel_before_sent(void) {
+  hist h = {0};
+  h_started(&h);
+  h_wft(&h);
+  tcore_wf_engine *e = engine();
+  feed(e, &h, 1, 0, 1);
+  act_free(next_act(e, "initialize_workflow"));
+  cmds l = {0};
+  c_child(&l, 1, "kid", "KidWorkflow",
+          CORESDK__CHILD_WORKFLOW__CHILD_WORKFLOW_CANCELLATION_TYPE__WAIT_CANCELLATION_COMPLETED);
+  c_cancel_child(&l, 1, "changed my mind");
+  complete_ok(e, &l);
+  Coresdk__WorkflowActivation__WorkflowActivation *a = next_act(e, "resolve_child_workflow_execution_start");
+  if (a && a->n_jobs == 1) {
+    Coresdk__WorkflowActivation__ResolveChildWorkflowExecutionStart *rs =
+        a->jobs[0]->resolve_child_workflow_execution_start;
+    CHECK(rs->status_case == CORESDK__WORKFLOW_ACTIVATION__RESOLVE_CHILD_WORKFLOW_EXECUTION_START__STATUS_CANCELLED);
+    Temporal__Api__Failure__V1__Failure *f = rs->cancelled->failure;
+    CHECK(f && strcmp(f->message, "Child Workflow Execution cancelled before scheduled: changed my mind") == 0);
+    CHECK(f && f->cause && f->cause->failure_info_case == TEMPORAL__API__FAILURE__V1__FAILURE__FAILURE_INFO_CANCELED_FAILURE_INFO);
+    CHECK(f && f->failure_info_case == TEMPORAL__API__FAILURE__V1__FAILURE__FAILURE_INFO_CHILD_WORKFLOW_EXECUTION_FAILURE_INFO);
+  }
+  act_free(a);
+  complete_ok(e, NULL);
+  char names[256];
+  resp_free(take(e, names, sizeof names));
+  CHECK(strcmp(names, "") == 0);
+  tcore_wf_engine_free(e);
+}
+
+/* Signalling a child; a signal to nobody; a signal cancelled before sent;
+ * a request to cancel another workflow, refused. */
+static void test_external_signal_and_cancel(void) {
+  hist h = {0};
+  h_started(&h);
+  h_wft(&h);
+  tcore_wf_engine *e = engine();
+  feed(e, &h, 1, 0, 1);
+  act_free(next_act(e, "initialize_workflow"));
+  cmds l = {0};
+  c_signal_child(&l, 1, "kid");
+  c_signal_child(&l, 2, "nobody");
+  c_signal_child(&l, 3, "kid");
+  c_cancel_signal(&l, 3);
+  c_cancel_external(&l, 1, "other");
+  complete_ok(e, &l);
+  Coresdk__WorkflowActivation__WorkflowActivation *a = next_act(e, "resolve_signal_external_workflow");
+  if (a && a->n_jobs == 1) {
+    Coresdk__WorkflowActivation__ResolveSignalExternalWorkflow *rs = a->jobs[0]->resolve_signal_external_workflow;
+    CHECK(rs->seq == 3 && rs->failure &&
+          strcmp(rs->failure->message, "Signal was cancelled before being sent") == 0 &&
+          rs->failure->failure_info_case == TEMPORAL__API__FAILURE__V1__FAILURE__FAILURE_INFO_CANCELED_FAILURE_INFO);
+  }
+  act_free(a);
+  complete_ok(e, NULL);
+  char names[256];
+  resp_t *r = take(e, names, sizeof names);
+  CHECK(strcmp(names, "SIGNAL_EXTERNAL_WORKFLOW_EXECUTION SIGNAL_EXTERNAL_WORKFLOW_EXECUTION "
+                      "REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION") == 0);
+  if (r && r->n_commands == 3) {
+    Temporal__Api__Command__V1__SignalExternalWorkflowExecutionCommandAttributes *s =
+        r->commands[0]->signal_external_workflow_execution_command_attributes;
+    CHECK(s->child_workflow_only && strcmp(s->execution->workflow_id, "kid") == 0 &&
+          strcmp(s->signal_name, "poke") == 0 && s->input && s->input->n_payloads == 1);
+    Temporal__Api__Command__V1__RequestCancelExternalWorkflowExecutionCommandAttributes *c =
+        r->commands[2]->request_cancel_external_workflow_execution_command_attributes;
+    CHECK(!c->child_workflow_only && strcmp(c->workflow_id, "other") == 0);
+    CHECK(strcmp(c->reason, "Cancel requested by workflow with run id " RUN_ID " with reason: stop it") == 0);
+  }
+  resp_free(r);
+  size_t next = h.n + 1;
+  h_wft_completed(&h);
+  wf_event *s1 = h_ext(&h, ET(SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED), 0);
+  wf_event *s2 = h_ext(&h, ET(SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED), 0);
+  wf_event *c1 = h_ext(&h, ET(REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED), 0);
+  h_wft(&h);
+  h_wft_completed(&h);
+  h_ext(&h, ET(EXTERNAL_WORKFLOW_EXECUTION_SIGNALED), s1->event_id);
+  h_ext(&h, ET(SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED), s2->event_id);
+  h_ext(&h, ET(REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED), c1->event_id);
+  h_wft(&h);
+  CHECK(feed(e, &h, (int64_t)next, 0, 1) == TCORE_OK);
+  /* the task in between had nothing for the workflow */
+  act_free(next_act(e, "resolve_signal_external_workflow resolve_signal_external_workflow "
+                       "resolve_request_cancel_external_workflow"));
+  tcore_wf_engine_free(e);
+
+  /* The whole history replayed: the outcomes resolve in the last task. */
+  e = engine();
+  CHECK(feed(e, &h, 1, 0, 1) == TCORE_OK);
+  act_free(next_act(e, "initialize_workflow"));
+  complete_ok(e, &l);
+  act_free(next_act(e, "resolve_signal_external_workflow"));
+  complete_ok(e, NULL);
+  a = next_act(e, "resolve_signal_external_workflow resolve_signal_external_workflow "
+                  "resolve_request_cancel_external_workflow");
+  if (a && a->n_jobs == 3) {
+    CHECK(a->jobs[0]->resolve_signal_external_workflow->seq == 1 &&
+          !a->jobs[0]->resolve_signal_external_workflow->failure);
+    Coresdk__WorkflowActivation__ResolveSignalExternalWorkflow *f2 = a->jobs[1]->resolve_signal_external_workflow;
+    CHECK(f2->seq == 2 && f2->failure &&
+          strcmp(f2->failure->message, "Unable to signal external workflow because it was not found") == 0 &&
+          strcmp(f2->failure->application_failure_info->type, "ExternalWorkflowExecutionNotFound") == 0);
+    Coresdk__WorkflowActivation__ResolveRequestCancelExternalWorkflow *f3 =
+        a->jobs[2]->resolve_request_cancel_external_workflow;
+    CHECK(f3->seq == 1 && f3->failure &&
+          strcmp(f3->failure->message, "Unable to cancel external workflow because not found") == 0);
+  }
   act_free(a);
   tcore_wf_engine_free(e);
 }
@@ -1706,6 +2391,12 @@ int main(void) {
   RUN(test_flags_and_sdk_metadata);
   RUN(test_heartbeat_tasks_fold);
   RUN(test_terminated_run);
+  RUN(test_child_start_and_complete);
+  RUN(test_child_start_failed);
+  RUN(test_child_endings);
+  RUN(test_child_cancellation);
+  RUN(test_child_cancel_before_sent);
+  RUN(test_external_signal_and_cancel);
   RUN(test_unsupported_command_and_eviction);
   RUN(test_history_pages);
   RUN(test_real_histories);

@@ -278,6 +278,8 @@ void tcore_wf_engine_free(tcore_wf_engine *e) {
   for (size_t i = 0; i < e->n_machines; i++) {
     free(e->machines[i].id);
     free(e->machines[i].type);
+    free(e->machines[i].ns);
+    free(e->machines[i].run_id);
   }
   free(e->machines);
   wf_queries_clear(e);
@@ -444,6 +446,13 @@ static int apply_command_event(wf_engine *e, const wf_event *ev, tcore_error *er
     case ET(ACTIVITY_TASK_CANCEL_REQUESTED):
       rc = wf_activity_event(e, ev, c, err);
       break;
+    case ET(START_CHILD_WORKFLOW_EXECUTION_INITIATED):
+      rc = wf_child_event(e, ev, c, err);
+      break;
+    case ET(SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED):
+    case ET(REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED):
+      rc = wf_external_event(e, ev, c, err);
+      break;
     case ET(WORKFLOW_EXECUTION_COMPLETED):
     case ET(WORKFLOW_EXECUTION_FAILED):
     case ET(WORKFLOW_EXECUTION_CANCELED):
@@ -481,6 +490,19 @@ static int apply_event(wf_engine *e, const wf_event *ev, tcore_error *err) {
     case ET(ACTIVITY_TASK_TIMED_OUT):
     case ET(ACTIVITY_TASK_CANCELED):
       return wf_activity_event(e, ev, NULL, err);
+    case ET(START_CHILD_WORKFLOW_EXECUTION_FAILED):
+    case ET(CHILD_WORKFLOW_EXECUTION_STARTED):
+    case ET(CHILD_WORKFLOW_EXECUTION_COMPLETED):
+    case ET(CHILD_WORKFLOW_EXECUTION_FAILED):
+    case ET(CHILD_WORKFLOW_EXECUTION_TIMED_OUT):
+    case ET(CHILD_WORKFLOW_EXECUTION_CANCELED):
+    case ET(CHILD_WORKFLOW_EXECUTION_TERMINATED):
+      return wf_child_event(e, ev, NULL, err);
+    case ET(EXTERNAL_WORKFLOW_EXECUTION_SIGNALED):
+    case ET(SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED):
+    case ET(EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED):
+    case ET(REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED):
+      return wf_external_event(e, ev, NULL, err);
     case ET(WORKFLOW_EXECUTION_SIGNALED):
       return wf_signal_event(e, ev);
     case ET(WORKFLOW_EXECUTION_CANCEL_REQUESTED):
@@ -807,6 +829,13 @@ static int apply_lang_command(wf_engine *e, wf_arena *a, const wf_lang_cmd *c, t
     case CV(SCHEDULE_ACTIVITY):
     case CV(REQUEST_CANCEL_ACTIVITY):
       return wf_activity_cmd(e, a, c, err);
+    case CV(START_CHILD_WORKFLOW_EXECUTION):
+    case CV(CANCEL_CHILD_WORKFLOW_EXECUTION):
+      return wf_child_cmd(e, a, c, err);
+    case CV(SIGNAL_EXTERNAL_WORKFLOW_EXECUTION):
+    case CV(CANCEL_SIGNAL_WORKFLOW):
+    case CV(REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION):
+      return wf_external_cmd(e, a, c, err);
     case CV(COMPLETE_WORKFLOW_EXECUTION):
     case CV(FAIL_WORKFLOW_EXECUTION):
     case CV(CANCEL_WORKFLOW_EXECUTION):

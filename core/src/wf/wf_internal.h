@@ -4,7 +4,7 @@
  * Shape: engine.c is the dispatcher (history applied one logical workflow
  * task at a time, command events matched to the commands the workflow
  * produced, activations built); each machine file (workflow.c, timer.c,
- * activity.c, signal.c, query.c) handles its commands and events with a
+ * activity.c, child.c, external.c, signal.c, query.c) handles its commands and events with a
  * small (state, input) -> (action, next state) table where it has states.
  *
  * Everything the engine keeps across calls is owned bytes: pending
@@ -77,18 +77,31 @@ typedef struct wf_cmd {
   char *kind;   /* activity type (owned), or NULL */
 } wf_cmd;
 
-enum { WF_M_TIMER = 1, WF_M_ACTIVITY = 2 };
+enum {
+  WF_M_TIMER = 1,
+  WF_M_ACTIVITY = 2,
+  WF_M_CHILD = 3,           /* child workflow (child.c) */
+  WF_M_SIGNAL_EXT = 4,      /* signal external workflow (external.c) */
+  WF_M_CANCEL_EXT = 5,      /* request cancel external workflow, lang-issued */
+  WF_M_CANCEL_EXT_CORE = 6  /* ...issued by the engine to cancel a child: no job */
+};
 
-/* One timer or activity of the run (by its lang sequence number). */
+/* One timer, activity, child workflow or external operation of the run (by
+ * its lang sequence number and kind). */
 typedef struct wf_machine {
   int kind;
   uint32_t seq;
   int state;
-  int cancel_type;          /* activities: coresdk ActivityCancellationType */
-  int64_t initial_event_id; /* TimerStarted / ActivityTaskScheduled event id */
-  int64_t started_event_id; /* ActivityTaskStarted */
-  char *id;                 /* timer id / activity id (owned) */
-  char *type;               /* activity type (owned) */
+  int cancel_type;          /* activities: coresdk ActivityCancellationType;
+                               children: coresdk ChildWorkflowCancellationType */
+  int64_t initial_event_id; /* TimerStarted / ActivityTaskScheduled /
+                               StartChildWorkflowExecutionInitiated / ...Initiated */
+  int64_t started_event_id; /* ActivityTaskStarted / ChildWorkflowExecutionStarted */
+  char *id;                 /* timer id / activity id / child workflow id (owned) */
+  char *type;               /* activity type / child workflow type (owned) */
+  char *ns;                 /* children: namespace (owned), or NULL */
+  char *run_id;             /* children: run id once started (owned), or NULL */
+  int seen;                 /* children: ChildWorkflowExecutionCanceled applied */
 } wf_machine;
 
 /* Core internal flags this engine implements (PHASE2.md). */
@@ -209,6 +222,19 @@ int wf_timer_event(wf_engine *e, const wf_event *ev, wf_cmd *matched, tcore_erro
 /* activity.c */
 int wf_activity_cmd(wf_engine *e, wf_arena *a, const wf_lang_cmd *c, tcore_error *err);
 int wf_activity_event(wf_engine *e, const wf_event *ev, wf_cmd *matched, tcore_error *err);
+/* child.c: start_child_workflow_execution / cancel_child_workflow_execution
+ * commands, StartChildWorkflowExecutionInitiated and the child's events */
+int wf_child_cmd(wf_engine *e, wf_arena *a, const wf_lang_cmd *c, tcore_error *err);
+int wf_child_event(wf_engine *e, const wf_event *ev, wf_cmd *matched, tcore_error *err);
+/* external.c: signal_external_workflow_execution / cancel_signal_workflow /
+ * request_cancel_external_workflow_execution commands and their events */
+int wf_external_cmd(wf_engine *e, wf_arena *a, const wf_lang_cmd *c, tcore_error *err);
+int wf_external_event(wf_engine *e, const wf_event *ev, wf_cmd *matched, tcore_error *err);
+/* Queues the engine's own RequestCancelExternalWorkflowExecution for a
+ * child (child_workflow_only), whose resolution no one is told about. */
+int wf_cancel_child_external(wf_engine *e, wf_arena *a, const char *ns, const char *workflow_id,
+                             const char *run_id, const char *reason,
+                             Temporal__Api__Sdk__V1__UserMetadata *md);
 /* signal.c: signals, cancel requests, upsert search attributes, memo */
 int wf_signal_event(wf_engine *e, const wf_event *ev);
 int wf_cancel_requested_event(wf_engine *e, const wf_event *ev);
