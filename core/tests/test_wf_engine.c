@@ -1473,6 +1473,12 @@ static void test_unsupported_command_and_eviction(void) {
 /* ---- child workflows and external workflows ---- */
 
 #define HCHILD(X) Temporal__Api__History__V1__##X
+/* Declares `a`, the event's attributes of that kind, and sets them on `e`. */
+#define EV_ATTRS(a, Type, lower, UPPER)                                                        \
+  HCHILD(Type##EventAttributes) *a = NEW(HCHILD(Type##EventAttributes),                        \
+                                         temporal__api__history__v1__##lower##_event_attributes__init); \
+  e->attributes_case = HA(UPPER##_EVENT_ATTRIBUTES);                                           \
+  e->lower##_event_attributes = a
 #define CHILD_RUN "child-run-1"
 
 static wf_event *h_child_initiated(hist *h, const char *id, const char *type) {
@@ -1500,78 +1506,50 @@ static wf_event *h_child(hist *h, int type, int64_t initiated, int64_t started) 
   wf_event *e = add(h, type);
   switch (type) {
     case ET(START_CHILD_WORKFLOW_EXECUTION_FAILED): {
-      HCHILD(StartChildWorkflowExecutionFailedEventAttributes) *a =
-          NEW(HCHILD(StartChildWorkflowExecutionFailedEventAttributes),
-              temporal__api__history__v1__start_child_workflow_execution_failed_event_attributes__init);
+      EV_ATTRS(a, StartChildWorkflowExecutionFailed, start_child_workflow_execution_failed, START_CHILD_WORKFLOW_EXECUTION_FAILED);
       a->initiated_event_id = initiated;
       a->workflow_id = S("kid");
       a->cause = TEMPORAL__API__ENUMS__V1__START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE__START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE_WORKFLOW_ALREADY_EXISTS;
-      e->attributes_case = HA(START_CHILD_WORKFLOW_EXECUTION_FAILED_EVENT_ATTRIBUTES);
-      e->start_child_workflow_execution_failed_event_attributes = a;
       break;
     }
     case ET(CHILD_WORKFLOW_EXECUTION_STARTED): {
-      HCHILD(ChildWorkflowExecutionStartedEventAttributes) *a =
-          NEW(HCHILD(ChildWorkflowExecutionStartedEventAttributes),
-              temporal__api__history__v1__child_workflow_execution_started_event_attributes__init);
+      EV_ATTRS(a, ChildWorkflowExecutionStarted, child_workflow_execution_started, CHILD_WORKFLOW_EXECUTION_STARTED);
       a->initiated_event_id = initiated;
       a->workflow_execution = child_exec("kid");
-      e->attributes_case = HA(CHILD_WORKFLOW_EXECUTION_STARTED_EVENT_ATTRIBUTES);
-      e->child_workflow_execution_started_event_attributes = a;
       break;
     }
     case ET(CHILD_WORKFLOW_EXECUTION_COMPLETED): {
-      HCHILD(ChildWorkflowExecutionCompletedEventAttributes) *a =
-          NEW(HCHILD(ChildWorkflowExecutionCompletedEventAttributes),
-              temporal__api__history__v1__child_workflow_execution_completed_event_attributes__init);
+      EV_ATTRS(a, ChildWorkflowExecutionCompleted, child_workflow_execution_completed, CHILD_WORKFLOW_EXECUTION_COMPLETED);
       a->initiated_event_id = initiated;
       a->started_event_id = started;
       a->result = payloads1("\"kid-result\"");
-      e->attributes_case = HA(CHILD_WORKFLOW_EXECUTION_COMPLETED_EVENT_ATTRIBUTES);
-      e->child_workflow_execution_completed_event_attributes = a;
       break;
     }
     case ET(CHILD_WORKFLOW_EXECUTION_FAILED): {
-      HCHILD(ChildWorkflowExecutionFailedEventAttributes) *a =
-          NEW(HCHILD(ChildWorkflowExecutionFailedEventAttributes),
-              temporal__api__history__v1__child_workflow_execution_failed_event_attributes__init);
+      EV_ATTRS(a, ChildWorkflowExecutionFailed, child_workflow_execution_failed, CHILD_WORKFLOW_EXECUTION_FAILED);
       a->initiated_event_id = initiated;
       a->started_event_id = started;
       a->failure = failure("kid broke");
       a->retry_state = TEMPORAL__API__ENUMS__V1__RETRY_STATE__RETRY_STATE_RETRY_POLICY_NOT_SET;
-      e->attributes_case = HA(CHILD_WORKFLOW_EXECUTION_FAILED_EVENT_ATTRIBUTES);
-      e->child_workflow_execution_failed_event_attributes = a;
       break;
     }
     case ET(CHILD_WORKFLOW_EXECUTION_TIMED_OUT): {
-      HCHILD(ChildWorkflowExecutionTimedOutEventAttributes) *a =
-          NEW(HCHILD(ChildWorkflowExecutionTimedOutEventAttributes),
-              temporal__api__history__v1__child_workflow_execution_timed_out_event_attributes__init);
+      EV_ATTRS(a, ChildWorkflowExecutionTimedOut, child_workflow_execution_timed_out, CHILD_WORKFLOW_EXECUTION_TIMED_OUT);
       a->initiated_event_id = initiated;
       a->started_event_id = started;
       a->retry_state = TEMPORAL__API__ENUMS__V1__RETRY_STATE__RETRY_STATE_TIMEOUT;
-      e->attributes_case = HA(CHILD_WORKFLOW_EXECUTION_TIMED_OUT_EVENT_ATTRIBUTES);
-      e->child_workflow_execution_timed_out_event_attributes = a;
       break;
     }
     case ET(CHILD_WORKFLOW_EXECUTION_CANCELED): {
-      HCHILD(ChildWorkflowExecutionCanceledEventAttributes) *a =
-          NEW(HCHILD(ChildWorkflowExecutionCanceledEventAttributes),
-              temporal__api__history__v1__child_workflow_execution_canceled_event_attributes__init);
+      EV_ATTRS(a, ChildWorkflowExecutionCanceled, child_workflow_execution_canceled, CHILD_WORKFLOW_EXECUTION_CANCELED);
       a->initiated_event_id = initiated;
       a->started_event_id = started;
-      e->attributes_case = HA(CHILD_WORKFLOW_EXECUTION_CANCELED_EVENT_ATTRIBUTES);
-      e->child_workflow_execution_canceled_event_attributes = a;
       break;
     }
     default: {
-      HCHILD(ChildWorkflowExecutionTerminatedEventAttributes) *a =
-          NEW(HCHILD(ChildWorkflowExecutionTerminatedEventAttributes),
-              temporal__api__history__v1__child_workflow_execution_terminated_event_attributes__init);
+      EV_ATTRS(a, ChildWorkflowExecutionTerminated, child_workflow_execution_terminated, CHILD_WORKFLOW_EXECUTION_TERMINATED);
       a->initiated_event_id = initiated;
       a->started_event_id = started;
-      e->attributes_case = HA(CHILD_WORKFLOW_EXECUTION_TERMINATED_EVENT_ATTRIBUTES);
-      e->child_workflow_execution_terminated_event_attributes = a;
       break;
     }
   }
@@ -1583,61 +1561,37 @@ static wf_event *h_ext(hist *h, int type, int64_t initiated) {
   wf_event *e = add(h, type);
   switch (type) {
     case ET(REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED): {
-      HCHILD(RequestCancelExternalWorkflowExecutionInitiatedEventAttributes) *a =
-          NEW(HCHILD(RequestCancelExternalWorkflowExecutionInitiatedEventAttributes),
-              temporal__api__history__v1__request_cancel_external_workflow_execution_initiated_event_attributes__init);
+      EV_ATTRS(a, RequestCancelExternalWorkflowExecutionInitiated, request_cancel_external_workflow_execution_initiated, REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED);
       a->workflow_execution = child_exec("kid");
       a->child_workflow_only = 1;
-      e->attributes_case = HA(REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED_EVENT_ATTRIBUTES);
-      e->request_cancel_external_workflow_execution_initiated_event_attributes = a;
       break;
     }
     case ET(EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED): {
-      HCHILD(ExternalWorkflowExecutionCancelRequestedEventAttributes) *a =
-          NEW(HCHILD(ExternalWorkflowExecutionCancelRequestedEventAttributes),
-              temporal__api__history__v1__external_workflow_execution_cancel_requested_event_attributes__init);
+      EV_ATTRS(a, ExternalWorkflowExecutionCancelRequested, external_workflow_execution_cancel_requested, EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED);
       a->initiated_event_id = initiated;
-      e->attributes_case = HA(EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED_EVENT_ATTRIBUTES);
-      e->external_workflow_execution_cancel_requested_event_attributes = a;
       break;
     }
     case ET(REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED): {
-      HCHILD(RequestCancelExternalWorkflowExecutionFailedEventAttributes) *a =
-          NEW(HCHILD(RequestCancelExternalWorkflowExecutionFailedEventAttributes),
-              temporal__api__history__v1__request_cancel_external_workflow_execution_failed_event_attributes__init);
+      EV_ATTRS(a, RequestCancelExternalWorkflowExecutionFailed, request_cancel_external_workflow_execution_failed, REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED);
       a->initiated_event_id = initiated;
       a->cause = TEMPORAL__API__ENUMS__V1__CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE__CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND;
-      e->attributes_case = HA(REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_EVENT_ATTRIBUTES);
-      e->request_cancel_external_workflow_execution_failed_event_attributes = a;
       break;
     }
     case ET(SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED): {
-      HCHILD(SignalExternalWorkflowExecutionInitiatedEventAttributes) *a =
-          NEW(HCHILD(SignalExternalWorkflowExecutionInitiatedEventAttributes),
-              temporal__api__history__v1__signal_external_workflow_execution_initiated_event_attributes__init);
+      EV_ATTRS(a, SignalExternalWorkflowExecutionInitiated, signal_external_workflow_execution_initiated, SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED);
       a->workflow_execution = child_exec("kid");
       a->signal_name = S("poke");
-      e->attributes_case = HA(SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED_EVENT_ATTRIBUTES);
-      e->signal_external_workflow_execution_initiated_event_attributes = a;
       break;
     }
     case ET(EXTERNAL_WORKFLOW_EXECUTION_SIGNALED): {
-      HCHILD(ExternalWorkflowExecutionSignaledEventAttributes) *a =
-          NEW(HCHILD(ExternalWorkflowExecutionSignaledEventAttributes),
-              temporal__api__history__v1__external_workflow_execution_signaled_event_attributes__init);
+      EV_ATTRS(a, ExternalWorkflowExecutionSignaled, external_workflow_execution_signaled, EXTERNAL_WORKFLOW_EXECUTION_SIGNALED);
       a->initiated_event_id = initiated;
-      e->attributes_case = HA(EXTERNAL_WORKFLOW_EXECUTION_SIGNALED_EVENT_ATTRIBUTES);
-      e->external_workflow_execution_signaled_event_attributes = a;
       break;
     }
     default: {
-      HCHILD(SignalExternalWorkflowExecutionFailedEventAttributes) *a =
-          NEW(HCHILD(SignalExternalWorkflowExecutionFailedEventAttributes),
-              temporal__api__history__v1__signal_external_workflow_execution_failed_event_attributes__init);
+      EV_ATTRS(a, SignalExternalWorkflowExecutionFailed, signal_external_workflow_execution_failed, SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED);
       a->initiated_event_id = initiated;
       a->cause = TEMPORAL__API__ENUMS__V1__SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE__SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND;
-      e->attributes_case = HA(SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_EVENT_ATTRIBUTES);
-      e->signal_external_workflow_execution_failed_event_attributes = a;
       break;
     }
   }
