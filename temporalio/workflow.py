@@ -41,6 +41,7 @@ from typing import (
     Sequence,
     Tuple,
     Type,
+    TypedDict,
     TypeVar,
     Union,
     cast,
@@ -56,10 +57,14 @@ if TYPE_CHECKING:
 __all__ = [
     "ActivityCancellationType",
     "ActivityHandle",
+    "ChildWorkflowCancellationType",
+    "ChildWorkflowConfig",
+    "ChildWorkflowHandle",
     "ContinueAsNewError",
     "Info",
     "LoggerAdapter",
     "NondeterminismError",
+    "ParentClosePolicy",
     "ParentInfo",
     "ReadOnlyContextError",
     "continue_as_new",
@@ -68,6 +73,7 @@ __all__ = [
     "execute_activity",
     "execute_activity_class",
     "execute_activity_method",
+    "execute_child_workflow",
     "get_dynamic_query_handler",
     "get_dynamic_signal_handler",
     "get_query_handler",
@@ -94,6 +100,7 @@ __all__ = [
     "start_activity",
     "start_activity_class",
     "start_activity_method",
+    "start_child_workflow",
     "time",
     "time_ns",
     "unsafe",
@@ -173,6 +180,35 @@ class ActivityCancellationType(IntEnum):
     """Request cancellation and wait until the activity reports it is done."""
     ABANDON = 2
     """Do not request cancellation; resolve the handle as cancelled at once."""
+
+
+class ChildWorkflowCancellationType(IntEnum):
+    """What cancelling a child workflow's handle does and waits for (the
+    values of ``coresdk.child_workflow.ChildWorkflowCancellationType``)."""
+
+    ABANDON = 0
+    """Do not request the child's cancellation; resolve the handle as cancelled at once."""
+    TRY_CANCEL = 1
+    """Request the child's cancellation and resolve the handle as cancelled at once."""
+    WAIT_CANCELLATION_COMPLETED = 2
+    """Request the child's cancellation and wait until the child has ended."""
+    WAIT_CANCELLATION_REQUESTED = 3
+    """Request the child's cancellation and wait (as the official SDK's core
+    does: until the child has ended)."""
+
+
+class ParentClosePolicy(IntEnum):
+    """What happens to a child workflow when its parent closes (the values of
+    ``coresdk.child_workflow.ParentClosePolicy``)."""
+
+    UNSPECIFIED = 0
+    """The server's default (terminate)."""
+    TERMINATE = 1
+    """The child is terminated."""
+    ABANDON = 2
+    """The child keeps running."""
+    REQUEST_CANCEL = 3
+    """The child's cancellation is requested."""
 
 
 # ---- info --------------------------------------------------------------------------
@@ -778,6 +814,32 @@ class _Runtime(ABC):
     ) -> "ActivityHandle[Any]": ...
 
     @abstractmethod
+    async def workflow_start_child_workflow(
+        self,
+        workflow: str,
+        args: Sequence[Any],
+        *,
+        id: str,
+        task_queue: Optional[str],
+        result_type: Optional[type],
+        cancellation_type: ChildWorkflowCancellationType,
+        parent_close_policy: ParentClosePolicy,
+        execution_timeout: Optional[timedelta],
+        run_timeout: Optional[timedelta],
+        task_timeout: Optional[timedelta],
+        id_reuse_policy: temporalio.common.WorkflowIDReusePolicy,
+        retry_policy: Optional[temporalio.common.RetryPolicy],
+        cron_schedule: str,
+        memo: Optional[Mapping[str, Any]],
+        search_attributes: Any,
+        versioning_intent: Any,
+        static_summary: Optional[str],
+        static_details: Optional[str],
+        priority: temporalio.common.Priority,
+        versioning_override: Any,
+    ) -> "ChildWorkflowHandle[Any, Any]": ...
+
+    @abstractmethod
     def workflow_patch(self, id: str, *, deprecated: bool) -> bool: ...
 
     @abstractmethod
@@ -1259,6 +1321,244 @@ async def execute_activity_method(
     return await execute_activity(activity, arg, **kwargs)
 
 
+# ---- child workflows ------------------------------------------------------------------------
+
+SelfType = TypeVar("SelfType")
+
+
+class ChildWorkflowHandle(asyncio.Task, Generic[SelfType, ReturnType]):  # type: ignore[type-arg]
+    """A started child workflow (:func:`start_child_workflow`): an
+    :class:`asyncio.Task` whose result is the child's result. Awaiting it
+    raises :class:`temporalio.exceptions.ChildWorkflowError` when the child
+    failed, timed out, was terminated or cancelled (``cause`` says which);
+    ``cancel()`` cancels the child as its :class:`ChildWorkflowCancellationType`
+    says."""
+
+    @property
+    def id(self) -> str:
+        """The child's workflow id."""
+        raise NotImplementedError
+
+    @property
+    def first_execution_run_id(self) -> Optional[str]:
+        """The run id of the child's first run (known once it started)."""
+        raise NotImplementedError
+
+    async def signal(
+        self,
+        signal: Union[str, Callable[..., Any]],
+        arg: Any = _arg_unset,
+        *,
+        args: Sequence[Any] = [],
+        event_groups: Any = None,
+    ) -> None:
+        """Signal the child (a ``SignalExternalWorkflowExecution`` command
+        limited to this workflow's children); returns once the server has
+        delivered it.
+
+        Args:
+            signal: The signal's name or its ``@workflow.signal`` method.
+            arg: A single argument (or use ``args``).
+            args: The arguments.
+            event_groups: Not supported by this SDK (must be None).
+
+        Raises:
+            temporalio.exceptions.ApplicationError: the server could not
+                deliver it (e.g. the child has ended): type
+                ``ExternalWorkflowExecutionNotFound``.
+            ReadOnlyContextError: called from a query handler.
+        """
+        raise NotImplementedError
+
+
+class ChildWorkflowConfig(TypedDict, total=False):
+    """The keyword arguments of :func:`start_child_workflow` and
+    :func:`execute_child_workflow`, as a TypedDict (e.g. to pass ``**config``)."""
+
+    id: Optional[str]
+    task_queue: Optional[str]
+    cancellation_type: ChildWorkflowCancellationType
+    parent_close_policy: ParentClosePolicy
+    execution_timeout: Optional[timedelta]
+    run_timeout: Optional[timedelta]
+    task_timeout: Optional[timedelta]
+    id_reuse_policy: temporalio.common.WorkflowIDReusePolicy
+    retry_policy: Optional[temporalio.common.RetryPolicy]
+    cron_schedule: str
+    memo: Optional[Mapping[str, Any]]
+    search_attributes: Any
+    versioning_intent: Any
+    versioning_override: Any
+    static_summary: Optional[str]
+    static_details: Optional[str]
+    event_groups: Any
+    priority: temporalio.common.Priority
+
+
+def _no_event_groups(event_groups: Any) -> None:
+    if event_groups is not None:
+        raise NotImplementedError("event_groups are not implemented in this SDK yet")
+
+
+async def start_child_workflow(
+    workflow: Any,
+    arg: Any = _arg_unset,
+    *,
+    args: Sequence[Any] = [],
+    id: Optional[str] = None,
+    task_queue: Optional[str] = None,
+    result_type: Optional[type] = None,
+    cancellation_type: ChildWorkflowCancellationType = (
+        ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED
+    ),
+    parent_close_policy: ParentClosePolicy = ParentClosePolicy.TERMINATE,
+    execution_timeout: Optional[timedelta] = None,
+    run_timeout: Optional[timedelta] = None,
+    task_timeout: Optional[timedelta] = None,
+    id_reuse_policy: temporalio.common.WorkflowIDReusePolicy = (
+        temporalio.common.WorkflowIDReusePolicy.ALLOW_DUPLICATE
+    ),
+    retry_policy: Optional[temporalio.common.RetryPolicy] = None,
+    cron_schedule: str = "",
+    memo: Optional[Mapping[str, Any]] = None,
+    search_attributes: Any = None,
+    versioning_intent: Any = None,
+    static_summary: Optional[str] = None,
+    static_details: Optional[str] = None,
+    event_groups: Any = None,
+    priority: temporalio.common.Priority = temporalio.common.Priority.default,
+    versioning_override: Any = None,
+) -> ChildWorkflowHandle[Any, Any]:
+    """Start a child workflow (a ``StartChildWorkflowExecution`` command) and
+    return its handle once the server has started it.
+
+    Args:
+        workflow: The workflow: its ``@workflow.run`` method or its type name.
+        arg: A single argument (or use ``args``).
+        args: The arguments.
+        id: The child's workflow id; default: :func:`uuid4` (deterministic).
+        task_queue: Its task queue; default: this workflow's.
+        result_type: Decode the result as this type; default: the run
+            method's return hint.
+        cancellation_type: What cancelling the handle does and waits for.
+        parent_close_policy: What happens to the child when this workflow closes.
+        execution_timeout: Whole time allowed, retries and continue-as-new included.
+        run_timeout: Time allowed for one run.
+        task_timeout: Time allowed for one workflow task.
+        id_reuse_policy: Whether the id of a closed workflow may be used again.
+        retry_policy: How the server retries the child; default: no retries.
+        cron_schedule: Run the child on this cron schedule.
+        memo: The child's memo.
+        search_attributes: The child's search attributes
+            (:class:`temporalio.common.TypedSearchAttributes`, or the
+            deprecated name -> values mapping).
+        versioning_intent: Accepted for compatibility; build ids are
+            inherited when the child runs on this task queue.
+        static_summary: A one-line summary shown in the UI.
+        static_details: Longer details shown in the UI.
+        event_groups: Not supported by this SDK (must be None).
+        priority: Priority of the child's tasks.
+        versioning_override: The child's versioning override.
+
+    Raises:
+        temporalio.exceptions.WorkflowAlreadyStartedError: a workflow with
+            this id is running (or the reuse policy forbids reusing it).
+        temporalio.exceptions.ChildWorkflowError: cancelled before it started.
+        ReadOnlyContextError: called from a query handler.
+    """
+    _no_event_groups(event_groups)
+    from temporalio._checks import _workflow_name_and_result_type
+
+    name, declared = _workflow_name_and_result_type(workflow)
+    return await _Runtime.current().workflow_start_child_workflow(
+        name,
+        _args(arg, args),
+        id=id or str(uuid4()),
+        task_queue=task_queue,
+        result_type=result_type if result_type is not None else declared,
+        cancellation_type=ChildWorkflowCancellationType(cancellation_type),
+        parent_close_policy=ParentClosePolicy(parent_close_policy),
+        execution_timeout=execution_timeout,
+        run_timeout=run_timeout,
+        task_timeout=task_timeout,
+        id_reuse_policy=id_reuse_policy,
+        retry_policy=retry_policy,
+        cron_schedule=cron_schedule,
+        memo=memo,
+        search_attributes=search_attributes,
+        versioning_intent=versioning_intent,
+        static_summary=static_summary,
+        static_details=static_details,
+        priority=priority,
+        versioning_override=versioning_override,
+    )
+
+
+async def execute_child_workflow(
+    workflow: Any,
+    arg: Any = _arg_unset,
+    *,
+    args: Sequence[Any] = [],
+    id: Optional[str] = None,
+    task_queue: Optional[str] = None,
+    result_type: Optional[type] = None,
+    cancellation_type: ChildWorkflowCancellationType = (
+        ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED
+    ),
+    parent_close_policy: ParentClosePolicy = ParentClosePolicy.TERMINATE,
+    execution_timeout: Optional[timedelta] = None,
+    run_timeout: Optional[timedelta] = None,
+    task_timeout: Optional[timedelta] = None,
+    id_reuse_policy: temporalio.common.WorkflowIDReusePolicy = (
+        temporalio.common.WorkflowIDReusePolicy.ALLOW_DUPLICATE
+    ),
+    retry_policy: Optional[temporalio.common.RetryPolicy] = None,
+    cron_schedule: str = "",
+    memo: Optional[Mapping[str, Any]] = None,
+    search_attributes: Any = None,
+    versioning_intent: Any = None,
+    static_summary: Optional[str] = None,
+    static_details: Optional[str] = None,
+    event_groups: Any = None,
+    priority: temporalio.common.Priority = temporalio.common.Priority.default,
+    versioning_override: Any = None,
+) -> Any:
+    """:func:`start_child_workflow` and wait for the child's result
+    (``await (await start_child_workflow(...))``).
+
+    Raises:
+        temporalio.exceptions.ChildWorkflowError: the child failed, timed
+            out, was terminated or cancelled (``cause`` says which).
+        temporalio.exceptions.WorkflowAlreadyStartedError: see
+            :func:`start_child_workflow`.
+    """
+    handle = await start_child_workflow(
+        workflow,
+        arg,
+        args=args,
+        id=id,
+        task_queue=task_queue,
+        result_type=result_type,
+        cancellation_type=cancellation_type,
+        parent_close_policy=parent_close_policy,
+        execution_timeout=execution_timeout,
+        run_timeout=run_timeout,
+        task_timeout=task_timeout,
+        id_reuse_policy=id_reuse_policy,
+        retry_policy=retry_policy,
+        cron_schedule=cron_schedule,
+        memo=memo,
+        search_attributes=search_attributes,
+        versioning_intent=versioning_intent,
+        static_summary=static_summary,
+        static_details=static_details,
+        event_groups=event_groups,
+        priority=priority,
+        versioning_override=versioning_override,
+    )
+    return await handle
+
+
 # ---- continue-as-new -----------------------------------------------------------------------
 
 
@@ -1482,17 +1782,6 @@ _NOT_YET = {
             "UnfinishedSignalHandlersWarning",
         ),
         "workflow updates",
-    ),
-    **dict.fromkeys(
-        (
-            "execute_child_workflow",
-            "start_child_workflow",
-            "ChildWorkflowHandle",
-            "ChildWorkflowConfig",
-            "ChildWorkflowCancellationType",
-            "ParentClosePolicy",
-        ),
-        "child workflows",
     ),
     **dict.fromkeys(
         (

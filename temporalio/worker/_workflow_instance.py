@@ -74,6 +74,77 @@ class _ActivityState:
         self.handle: Optional[wf.ActivityHandle[Any]] = None
 
 
+class _ChildState:
+    """A child workflow of the run: resolved by the start and result jobs."""
+
+    __slots__ = (
+        "seq",
+        "id",
+        "workflow",
+        "result_type",
+        "start_fut",
+        "result_fut",
+        "first_execution_run_id",
+    )
+
+    def __init__(
+        self,
+        seq: int,
+        id: str,
+        workflow: str,
+        result_type: Optional[type],
+        start_fut: "asyncio.Future[Any]",
+        result_fut: "asyncio.Future[Any]",
+    ) -> None:
+        self.seq = seq
+        self.id = id
+        self.workflow = workflow
+        self.result_type = result_type
+        self.start_fut = start_fut
+        self.result_fut = result_fut
+        self.first_execution_run_id: Optional[str] = None
+
+    def fail(self, err: BaseException) -> None:
+        """Before the start resolved, the start fails (and the result is
+        None, so no one is warned about an unretrieved exception); after, the
+        result does."""
+        if self.start_fut.done():
+            self.result_fut.set_exception(err)
+        else:
+            self.start_fut.set_exception(err)
+            self.result_fut.set_result(None)
+
+
+class _ChildWorkflowHandle(wf.ChildWorkflowHandle[Any, Any]):
+    def __init__(self, coro: Any, instance: "_WorkflowInstance", st: _ChildState) -> None:
+        super().__init__(coro, loop=instance, name=f"child: {st.workflow}")
+        self._instance = instance
+        self._st = st
+
+    @property
+    def id(self) -> str:
+        return self._st.id
+
+    @property
+    def first_execution_run_id(self) -> Optional[str]:
+        return self._st.first_execution_run_id
+
+    async def signal(
+        self,
+        signal: Any,
+        arg: Any = wf._arg_unset,
+        *,
+        args: Sequence[Any] = [],
+        event_groups: Any = None,
+    ) -> None:
+        from temporalio._checks import _handler_name
+
+        wf._no_event_groups(event_groups)
+        self._instance._check_not_read_only()
+        name, _ = _handler_name(signal, "signal")
+        await self._instance._signal_child(self._st.id, name, wf._args(arg, args))
+
+
 class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
     """One run of one workflow (see the module doc).
 
@@ -117,6 +188,8 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
         self._conditions: List[Tuple[Callable[[], bool], "asyncio.Future[Any]"]] = []
         self._timers: Dict[int, _TimerHandle] = {}
         self._activities: Dict[int, _ActivityState] = {}
+        self._children: Dict[int, _ChildState] = {}
+        self._external_signals: Dict[int, "asyncio.Future[Any]"] = {}
         self._seqs: Dict[str, int] = {}
         self._object: Any = None
         self._primary: Optional["asyncio.Task[Any]"] = None
@@ -286,6 +359,12 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
                 self.call_soon(self._primary.cancel)
         elif kind == "resolve_activity":
             self._apply_resolve_activity(job.resolve_activity)
+        elif kind == "resolve_child_workflow_execution_start":
+            self._apply_resolve_child_start(job.resolve_child_workflow_execution_start)
+        elif kind == "resolve_child_workflow_execution":
+            self._apply_resolve_child(job.resolve_child_workflow_execution)
+        elif kind == "resolve_signal_external_workflow":
+            self._apply_resolve_signal_external(job.resolve_signal_external_workflow)
         elif kind == "remove_from_cache":
             self._deleting = True
         elif kind == "notify_has_patch":
@@ -641,6 +720,195 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
         self._tasks.add(handle)
         handle.add_done_callback(self._tasks.discard)
         return handle
+
+    # -- child workflows, signals to them ---------------------------------------------------
+
+    def _apply_resolve_child_start(self, job: Any) -> None:
+        st = self._children.get(job.seq)
+        if st is None:
+            raise RuntimeError(f"Failed finding child workflow handle for sequence {job.seq}")
+        kind = job.WhichOneof("status")
+        if kind == "succeeded":
+            # the state stays: the same handle waits for the child's result
+            st.first_execution_run_id = job.succeeded.run_id
+            st.start_fut.set_result(None)
+            return
+        self._children.pop(job.seq)
+        err: BaseException
+        if kind == "failed":
+            from temporalio.bridge.proto.child_workflow import (
+                StartChildWorkflowExecutionFailedCause as Cause,
+            )
+
+            if (
+                job.failed.cause
+                == Cause.START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE_WORKFLOW_ALREADY_EXISTS
+            ):
+                err = temporalio.exceptions.WorkflowAlreadyStartedError(
+                    job.failed.workflow_id, job.failed.workflow_type
+                )
+            elif (
+                job.failed.cause
+                == Cause.START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE_INVALID_VERSIONING_OVERRIDE
+            ):
+                err = temporalio.exceptions.InvalidVersioningOverrideError()
+            else:
+                err = RuntimeError(f"Unknown child start fail cause: {job.failed.cause}")
+        elif kind == "cancelled":
+            err = self._fc.from_failure(job.cancelled.failure, self._pc)
+        else:
+            raise RuntimeError("Child workflow start did not have a known status")
+        st.fail(err)
+
+    def _apply_resolve_child(self, job: Any) -> None:
+        st = self._children.pop(job.seq, None)
+        if st is None:
+            raise RuntimeError(f"Failed finding child workflow handle for sequence {job.seq}")
+        kind = job.result.WhichOneof("status")
+        if kind == "completed":
+            value = None
+            if job.result.completed.HasField("result"):
+                hints = [st.result_type] if st.result_type is not None else None
+                value = self._pc.from_payloads([job.result.completed.result], hints)[0]
+            st.result_fut.set_result(value)
+        elif kind in ("failed", "cancelled"):
+            st.fail(self._fc.from_failure(getattr(job.result, kind).failure, self._pc))
+        else:
+            raise RuntimeError("Child workflow did not have result")
+
+    def _apply_resolve_signal_external(self, job: Any) -> None:
+        fut = self._external_signals.pop(job.seq, None)
+        if fut is None:
+            raise RuntimeError(f"Failed finding pending external signal for sequence {job.seq}")
+        if fut.done():
+            return
+        if job.HasField("failure"):
+            fut.set_exception(self._fc.from_failure(job.failure, self._pc))
+        else:
+            fut.set_result(None)
+
+    async def _await_cancellable(
+        self, fut: "asyncio.Future[Any]", on_cancel: Callable[[str], None], *, give_up: bool
+    ) -> Any:
+        """Waits for ``fut`` (resolved by a job); a cancellation of the
+        waiting task calls ``on_cancel`` with its message (once) and keeps
+        waiting for the core's answer, unless ``give_up`` and the workflow
+        itself is being cancelled or evicted."""
+        sent = False
+        while True:
+            try:
+                return await asyncio.shield(fut)
+            except asyncio.CancelledError as err:
+                if fut.done():
+                    raise
+                if not sent:
+                    sent = True
+                    on_cancel(err.args[0] if err.args and isinstance(err.args[0], str) else "")
+                if give_up and (self._cancel_requested or self._deleting):
+                    raise
+
+    async def workflow_start_child_workflow(
+        self,
+        workflow: str,
+        args: Sequence[Any],
+        *,
+        id: str,
+        task_queue: Optional[str],
+        result_type: Optional[type],
+        cancellation_type: "wf.ChildWorkflowCancellationType",
+        parent_close_policy: "wf.ParentClosePolicy",
+        execution_timeout: Optional[timedelta],
+        run_timeout: Optional[timedelta],
+        task_timeout: Optional[timedelta],
+        id_reuse_policy: temporalio.common.WorkflowIDReusePolicy,
+        retry_policy: Optional[temporalio.common.RetryPolicy],
+        cron_schedule: str,
+        memo: Optional[Mapping[str, Any]],
+        search_attributes: Any,
+        versioning_intent: Any,
+        static_summary: Optional[str],
+        static_details: Optional[str],
+        priority: temporalio.common.Priority,
+        versioning_override: Any,
+    ) -> "wf.ChildWorkflowHandle[Any, Any]":
+        # Arguments are converted before the command exists (a conversion
+        # error leaves no half-made command).
+        payloads = self._pc.to_payloads(list(args)) if args else []
+        cmd = self._add_command()
+        seq = self._next_seq("child_workflow")
+        sc = cmd.start_child_workflow_execution
+        sc.seq = seq
+        sc.namespace = self._info.namespace
+        sc.workflow_id = id
+        sc.workflow_type = workflow
+        sc.task_queue = task_queue or self._info.task_queue
+        sc.input.extend(payloads)
+        for field, value in (
+            ("workflow_execution_timeout", execution_timeout),
+            ("workflow_run_timeout", run_timeout),
+            ("workflow_task_timeout", task_timeout),
+        ):
+            if value is not None:
+                getattr(sc, field).FromTimedelta(value)
+        sc.parent_close_policy = int(parent_close_policy)  # type: ignore[assignment]
+        sc.workflow_id_reuse_policy = int(id_reuse_policy)  # type: ignore[assignment]
+        if retry_policy is not None:
+            retry_policy.apply_to_proto(sc.retry_policy)
+        sc.cron_schedule = cron_schedule
+        for k, v in (memo or {}).items():
+            sc.memo[k].CopyFrom(self._pc.to_payloads([v])[0])
+        if search_attributes:
+            fields = sc.search_attributes.indexed_fields
+            if isinstance(search_attributes, Mapping):
+                _encode_search_attributes(search_attributes, fields)
+            else:
+                for pair in search_attributes:
+                    _encode_typed_search_attribute(pair.key, pair.value, fields[pair.key.name])
+        sc.cancellation_type = int(cancellation_type)  # type: ignore[assignment]
+        if versioning_intent is not None and hasattr(versioning_intent, "_to_proto"):
+            sc.versioning_intent = versioning_intent._to_proto()
+        if versioning_override is not None:
+            sc.versioning_override.CopyFrom(versioning_override._to_proto())
+        if static_summary:
+            cmd.user_metadata.summary.CopyFrom(self._pc.to_payloads([static_summary])[0])
+        if static_details:
+            cmd.user_metadata.details.CopyFrom(self._pc.to_payloads([static_details])[0])
+        sc.priority.CopyFrom(priority._to_proto())
+        st = _ChildState(seq, id, workflow, result_type, self.create_future(), self.create_future())
+        self._children[seq] = st
+
+        def cancel_child(reason: str) -> None:
+            c = self._add_command().cancel_child_workflow_execution
+            c.child_workflow_seq = seq
+            c.reason = reason
+
+        async def run_child() -> Any:
+            return await self._await_cancellable(st.result_fut, cancel_child, give_up=False)
+
+        handle = _ChildWorkflowHandle(run_child(), self, st)
+        self._tasks.add(handle)
+        handle.add_done_callback(self._tasks.discard)
+        # The start's cancellation is the child's: the same command; the
+        # workflow's own cancellation does not wait for the answer.
+        await self._await_cancellable(st.start_fut, cancel_child, give_up=True)
+        return handle
+
+    async def _signal_child(self, child_id: str, signal: str, args: Sequence[Any]) -> None:
+        payloads = self._pc.to_payloads(list(args)) if args else []
+        cmd = self._add_command()
+        seq = self._next_seq("external_signal")
+        se = cmd.signal_external_workflow_execution
+        se.seq = seq
+        se.child_workflow_id = child_id
+        se.signal_name = signal
+        se.args.extend(payloads)
+        fut: "asyncio.Future[Any]" = self.create_future()
+        self._external_signals[seq] = fut
+
+        def cancel_signal(_: str) -> None:
+            self._add_command().cancel_signal_workflow.seq = seq
+
+        await self._await_cancellable(fut, cancel_signal, give_up=False)
 
     # -- timers, conditions -------------------------------------------------------------------
 
