@@ -33,10 +33,13 @@ from temporalio.exceptions import ApplicationError, CancelledError
 from temporalio.worker import Worker
 from tests.peer.cross_sdk_workflows import (
     ACTIVITY_NAME,
+    CHILD_PARENT_NAME,
     FAIL_ACTIVITY_NAME,
     MORE_WORKFLOW_NAME,
     SEARCH_ATTRIBUTE,
     WORKFLOW_NAME,
+    CrossSdkChildParent,
+    CrossSdkKid,
     CrossSdkMoreWorkflow,
     CrossSdkWorkflow,
 )
@@ -233,7 +236,11 @@ async def peer_worker(target: str, task_queue: str) -> AsyncIterator[PeerHost]:
 
 
 def our_worker(client: Client, task_queue: str) -> Worker:
-    return Worker(client, task_queue=task_queue, workflows=[CrossSdkWorkflow, CrossSdkMoreWorkflow])
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[CrossSdkWorkflow, CrossSdkMoreWorkflow, CrossSdkChildParent, CrossSdkKid],
+    )
 
 
 def worker_of(sdk: str, client: Client, target: str, task_queue: str) -> Any:
@@ -466,3 +473,178 @@ async def test_half_done_more_finished_by_the_other_sdk(
     assert len(identities) == 4, identities
     assert identities[0] == identities[1] != identities[2] == identities[3], identities
     assert before == 11  # up to TIMER_STARTED: the first worker's part
+
+
+# ---- child workflows -------------------------------------------------------------------------
+
+# The parent's command events (in order) for CrossSdkChildParent; its other
+# events are compared as a multiset (the server records a child's start, the
+# signal's delivery and the child's end as they come, so only the commands'
+# order is fixed).
+EXPECTED_CHILD_COMMAND_EVENTS = [
+    "START_CHILD_WORKFLOW_EXECUTION_INITIATED",
+    "SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED",
+    "START_CHILD_WORKFLOW_EXECUTION_INITIATED",
+    "WORKFLOW_EXECUTION_COMPLETED",
+]
+
+
+def project_children(events: Any, parent_id: str) -> List[Tuple[str, Dict[str, Any]]]:
+    """The parent's events with what its code decides about its children
+    (child ids relative to the parent's)."""
+    from temporalio.api.enums.v1 import EventType
+
+    def rel(wid: str) -> str:
+        return wid[len(parent_id) :] if wid.startswith(parent_id) else wid
+
+    out: List[Tuple[str, Dict[str, Any]]] = []
+    for e in events:
+        name = EventType.Name(e.event_type)[len("EVENT_TYPE_") :]
+        attrs: Dict[str, Any] = {}
+        if name == "START_CHILD_WORKFLOW_EXECUTION_INITIATED":
+            a = e.start_child_workflow_execution_initiated_event_attributes
+            attrs = {
+                "id": rel(a.workflow_id),
+                "namespace": a.namespace,
+                "workflow_type": a.workflow_type.name,
+                "task_queue": (a.task_queue.name, a.task_queue.kind),
+                "input": _payloads(a.input),
+                "execution_timeout": _duration(a.workflow_execution_timeout),
+                "run_timeout": _duration(a.workflow_run_timeout),
+                "task_timeout": _duration(a.workflow_task_timeout),
+                "parent_close_policy": a.parent_close_policy,
+                "id_reuse_policy": a.workflow_id_reuse_policy,
+                "retry_policy": a.retry_policy.SerializeToString(deterministic=True),
+                "cron": a.cron_schedule,
+                "memo": {k: (v.data, dict(v.metadata)) for k, v in a.memo.fields.items()},
+                "header": sorted(a.header.fields),
+                "search_attributes": sorted(a.search_attributes.indexed_fields),
+                "inherit_build_id": a.inherit_build_id,
+            }
+        elif name == "SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED":
+            a = e.signal_external_workflow_execution_initiated_event_attributes
+            attrs = {
+                "id": rel(a.workflow_execution.workflow_id),
+                "run_id": a.workflow_execution.run_id,
+                "signal_name": a.signal_name,
+                "input": _payloads(a.input),
+                "child_workflow_only": a.child_workflow_only,
+                "header": sorted(a.header.fields),
+            }
+        elif name == "CHILD_WORKFLOW_EXECUTION_COMPLETED":
+            attrs = {
+                "result": _payloads(e.child_workflow_execution_completed_event_attributes.result)
+            }
+        elif name == "CHILD_WORKFLOW_EXECUTION_FAILED":
+            a = e.child_workflow_execution_failed_event_attributes
+            attrs = {
+                "message": a.failure.message,
+                "type": a.failure.application_failure_info.type,
+                "retry_state": a.retry_state,
+            }
+        elif name == "WORKFLOW_EXECUTION_COMPLETED":
+            attrs = {"result": _payloads(e.workflow_execution_completed_event_attributes.result)}
+        out.append((name, attrs))
+    return out
+
+
+_CHILD_COMMAND_EVENTS = (
+    "START_CHILD_WORKFLOW_EXECUTION_INITIATED",
+    "SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED",
+    "WORKFLOW_EXECUTION_COMPLETED",
+)
+
+
+async def run_children(client: Client, task_queue: str) -> Dict[str, Any]:
+    """CrossSdkChildParent to its end: its projected history, and the kids'."""
+    parent_id = f"cross-child-{uuid.uuid4()}"
+    handle = await client.start_workflow(
+        CHILD_PARENT_NAME,
+        {},
+        id=parent_id,
+        task_queue=task_queue,
+        execution_timeout=timedelta(seconds=200),
+    )
+    result = await asyncio.wait_for(handle.result(), DEADLINE)
+    parent = project_children((await handle.fetch_history()).events, parent_id)
+    kids = [
+        project((await client.get_workflow_handle(f"{parent_id}-{k}").fetch_history()).events)
+        for k in ("kid1", "kid2")
+    ]
+    return {"result": result, "parent": parent, "kids": kids}
+
+
+async def test_same_child_workflow_history_on_both_sdks(client: Client, server_target: str) -> None:
+    ours_tq, peer_tq = f"cross-ours-{uuid.uuid4()}", f"cross-peer-{uuid.uuid4()}"
+    async with peer_worker(server_target, peer_tq):
+        official = await run_children(client, peer_tq)
+    async with our_worker(client, ours_tq):
+        ours = await run_children(client, ours_tq)
+
+    assert ours["result"] == official["result"] == "kid:go|ApplicationError:kid failed"
+    # the commands, in order, with their attributes (the task queues differ by name)
+    mine = [(t, a) for t, a in ours["parent"] if t in _CHILD_COMMAND_EVENTS]
+    theirs = [(t, a) for t, a in official["parent"] if t in _CHILD_COMMAND_EVENTS]
+    assert [t for t, _ in mine] == [t for t, _ in theirs] == EXPECTED_CHILD_COMMAND_EVENTS
+    for i, ((t, m), (_, o)) in enumerate(zip(mine, theirs)):
+        if "task_queue" in m:
+            assert m.pop("task_queue") == (ours_tq, 1) and o.pop("task_queue") == (peer_tq, 1)
+        assert m == o, f"command event {i + 1} ({t}) differs"
+    # every event of the parent but its workflow tasks (how many depends on
+    # when the children's events came), as a multiset, and the children's ends
+    assert sorted(t for t, _ in ours["parent"] if not t.startswith("WORKFLOW_TASK_")) == sorted(
+        t for t, _ in official["parent"] if not t.startswith("WORKFLOW_TASK_")
+    )
+    ends = {t: a for t, a in ours["parent"] if t.startswith("CHILD_WORKFLOW_EXECUTION_")}
+    assert ends == {
+        t: a for t, a in official["parent"] if t.startswith("CHILD_WORKFLOW_EXECUTION_")
+    }
+    assert ends["CHILD_WORKFLOW_EXECUTION_FAILED"]["type"] == "KidFailure"
+    # the children's own histories (run by the same SDK as their parent), less
+    # their workflow tasks (how many depends on when the parent's signal came)
+    for k in range(2):
+        mine_k, theirs_k = (
+            [(t, a) for t, a in h["kids"][k] if not t.startswith("WORKFLOW_TASK_")]
+            for h in (ours, official)
+        )
+        assert mine_k == theirs_k, f"kid {k + 1}"
+
+
+@pytest.mark.parametrize("first", ["official", "ours"])
+async def test_half_done_child_workflows_finished_by_the_other_sdk(
+    client: Client, server_target: str, first: str
+) -> None:
+    """CrossSdkChildParent stopped while its first child runs (both wait for
+    a signal): the other SDK replays the parent's history (child initiated and
+    started) and the child's, then the parent signals the child, gets its
+    result, runs the failing child and completes."""
+    tq = f"cross-handoff-{uuid.uuid4()}"
+    second = "official" if first == "ours" else "ours"
+    parent_id = f"cross-child-{uuid.uuid4()}"
+    async with worker_of(first, client, server_target, tq):
+        handle = await client.start_workflow(
+            CHILD_PARENT_NAME,
+            {"wait": True},
+            id=parent_id,
+            task_queue=tq,
+            execution_timeout=timedelta(seconds=200),
+        )
+        await wait_for_stage(handle, "waiting")
+    async with worker_of(second, client, server_target, tq):
+        assert await handle.query("stage") == "waiting"
+        await handle.signal("go")
+        assert await asyncio.wait_for(handle.result(), DEADLINE) == (
+            "kid:go|ApplicationError:kid failed"
+        )
+    events = [t for t, _ in project_children((await handle.fetch_history()).events, parent_id)]
+    assert [t for t in events if t in _CHILD_COMMAND_EVENTS] == EXPECTED_CHILD_COMMAND_EVENTS
+    assert "WORKFLOW_TASK_FAILED" not in events
+    identities = _identities((await handle.fetch_history()).events)
+    assert len(set(identities)) == 2, identities  # both SDKs completed tasks of the parent
+    kid = [
+        t
+        for t, _ in project(
+            (await client.get_workflow_handle(f"{parent_id}-kid1").fetch_history()).events
+        )
+    ]
+    assert kid[-1] == "WORKFLOW_EXECUTION_COMPLETED" and "WORKFLOW_TASK_FAILED" not in kid

@@ -15,7 +15,12 @@ import signal
 from collections.abc import Sequence
 from typing import NoReturn
 
-from cross_sdk_workflows import CrossSdkMoreWorkflow, CrossSdkWorkflow
+from cross_sdk_workflows import (
+    CrossSdkChildParent,
+    CrossSdkKid,
+    CrossSdkMoreWorkflow,
+    CrossSdkWorkflow,
+)
 from kitchen_sink import hard_exit
 
 from temporalio.client import Client
@@ -32,7 +37,7 @@ async def serve(target: str, namespace: str, task_queue: str) -> None:
     worker = Worker(
         client,
         task_queue=task_queue,
-        workflows=[CrossSdkWorkflow, CrossSdkMoreWorkflow],
+        workflows=[CrossSdkWorkflow, CrossSdkMoreWorkflow, CrossSdkChildParent, CrossSdkKid],
         workflow_runner=UnsandboxedWorkflowRunner(),
     )
     run_task = asyncio.create_task(worker.run())

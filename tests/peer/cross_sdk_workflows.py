@@ -1,7 +1,8 @@
 """One workflow's code, run unchanged by BOTH SDKs (the cross-SDK check).
 
 This module imports only names the two SDKs share (``temporalio.workflow``,
-``temporalio.common.RetryPolicy``, ``temporalio.exceptions.ActivityError``),
+``temporalio.common.RetryPolicy``, ``temporalio.exceptions``' ActivityError,
+ApplicationError and ChildWorkflowError),
 so our test process imports it with OUR ``temporalio`` and
 ``cross_sdk_host.py`` imports it, in the peer virtualenv, with the OFFICIAL
 one. tests/integration/test_workflow_cross_sdk.py runs it on both and compares
@@ -12,6 +13,8 @@ the run got), an upsert of a search attribute and of the memo, a second
 activity, then complete with both activities' results. ``CrossSdkMoreWorkflow``:
 a failed activity (retried), a timer cancelled and one fired (``wait_condition``
 with a timeout), continue-as-new, and a cancelled run that cleans up.
+``CrossSdkChildParent``: child workflows (``CrossSdkKid``): one started with
+options and signalled, one that fails.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from typing import Any, Dict, List
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
 
 WORKFLOW_NAME = "CrossSdkWorkflow"
 ACTIVITY_NAME = "cross_sdk_echo"
@@ -127,6 +130,84 @@ class CrossSdkMoreWorkflow:
     @workflow.signal
     def proceed(self, value: str) -> None:
         self._signals.append(value)
+
+    @workflow.query
+    def stage(self) -> str:
+        return self._stage
+
+
+CHILD_PARENT_NAME = "CrossSdkChildParent"
+KID_NAME = "CrossSdkKid"
+
+
+@workflow.defn(name=KID_NAME)
+class CrossSdkKid:
+    """``run("signal")`` waits for ``finish`` and returns ``"kid:<value>"``;
+    ``run("fail")`` fails (not retryable)."""
+
+    def __init__(self) -> None:
+        self._got: List[str] = []
+
+    @workflow.run
+    async def run(self, how: str) -> str:
+        if how == "fail":
+            raise ApplicationError("kid failed", type="KidFailure", non_retryable=True)
+        await workflow.wait_condition(lambda: len(self._got) > 0)
+        return f"kid:{self._got[0]}"
+
+    @workflow.signal
+    def finish(self, value: str) -> None:
+        self._got.append(value)
+
+
+@workflow.defn(name=CHILD_PARENT_NAME)
+class CrossSdkChildParent:
+    """A child started with options, signalled, its result awaited; a second
+    child that fails (the ChildWorkflowError caught). Returns
+    ``"<first result>|<cause type>:<cause message>"``. With ``{"wait": True}``
+    it waits for its own ``go`` signal once the first child has started
+    (``stage`` (query) says "waiting")."""
+
+    def __init__(self) -> None:
+        self._stage = "started"
+        self._go = False
+
+    @workflow.run
+    async def run(self, params: Dict[str, Any]) -> str:
+        wid = workflow.info().workflow_id
+        handle = await workflow.start_child_workflow(
+            KID_NAME,
+            "signal",
+            id=f"{wid}-kid1",
+            execution_timeout=timedelta(seconds=100),
+            run_timeout=timedelta(seconds=90),
+            task_timeout=timedelta(seconds=7),
+            memo={"m": "v"},
+            parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+            cancellation_type=workflow.ChildWorkflowCancellationType.TRY_CANCEL,
+        )
+        if params.get("wait"):
+            self._stage = "waiting"
+            await workflow.wait_condition(lambda: self._go)
+        self._stage = "signalling"
+        await handle.signal("finish", "go")
+        first = await handle
+        try:
+            await workflow.execute_child_workflow(
+                KID_NAME,
+                "fail",
+                id=f"{wid}-kid2",
+                retry_policy=RetryPolicy(maximum_attempts=1),
+            )
+            second = "no failure"
+        except ChildWorkflowError as err:
+            cause = err.cause
+            second = f"{type(cause).__name__}:{getattr(cause, 'message', cause)}"
+        return f"{first}|{second}"
+
+    @workflow.signal
+    def go(self) -> None:
+        self._go = True
 
     @workflow.query
     def stage(self) -> str:
