@@ -8,7 +8,8 @@
  *     take_query_response, failure. Every call must return one of its
  *     documented codes, and every output must parse as its message type.
  *   structured: a well-formed history of consecutive events is built from
- *     the input's bytes (starts, tasks, timers, activities, signals, cancel
+ *     the input's bytes (starts, tasks, timers, activities, child workflows,
+ *     signals to and cancellations of other workflows, signals, cancel
  *     requests, properties, the run's end, failed task attempts), added in
  *     pages, and a language side answers each activation with the commands
  *     the history records after the task (what a deterministic workflow
@@ -151,7 +152,23 @@ typedef struct hb {
     Temporal__Api__History__V1__ActivityTaskCancelRequestedEventAttributes acr;
     Temporal__Api__History__V1__WorkflowExecutionSignaledEventAttributes sig;
     Temporal__Api__History__V1__WorkflowTaskFailedEventAttributes wtf;
+    Temporal__Api__History__V1__StartChildWorkflowExecutionInitiatedEventAttributes ci;
+    Temporal__Api__History__V1__StartChildWorkflowExecutionFailedEventAttributes csf;
+    Temporal__Api__History__V1__ChildWorkflowExecutionStartedEventAttributes cst;
+    Temporal__Api__History__V1__ChildWorkflowExecutionCompletedEventAttributes cco;
+    Temporal__Api__History__V1__ChildWorkflowExecutionFailedEventAttributes cfa;
+    Temporal__Api__History__V1__ChildWorkflowExecutionTimedOutEventAttributes cto;
+    Temporal__Api__History__V1__ChildWorkflowExecutionCanceledEventAttributes ccn;
+    Temporal__Api__History__V1__ChildWorkflowExecutionTerminatedEventAttributes cte;
+    Temporal__Api__History__V1__SignalExternalWorkflowExecutionInitiatedEventAttributes sei;
+    Temporal__Api__History__V1__ExternalWorkflowExecutionSignaledEventAttributes sed;
+    Temporal__Api__History__V1__SignalExternalWorkflowExecutionFailedEventAttributes sef;
+    Temporal__Api__History__V1__RequestCancelExternalWorkflowExecutionInitiatedEventAttributes rci;
+    Temporal__Api__History__V1__ExternalWorkflowExecutionCancelRequestedEventAttributes rcd;
+    Temporal__Api__History__V1__RequestCancelExternalWorkflowExecutionFailedEventAttributes rcf;
   } attr[160];
+  Temporal__Api__Common__V1__WorkflowType wtype[160];
+  Temporal__Api__Common__V1__WorkflowExecution wexec[160];
   char ids[160][8];
   Temporal__Api__Common__V1__ActivityType atype[160];
   size_t n;
@@ -317,6 +334,140 @@ static void build(hb *h, fuzz_reader *r) {
         add(h, ends[k]);
         break;
       }
+      case 21: /* a child started (its id and type from k) */
+        e = add(h, ET(START_CHILD_WORKFLOW_EXECUTION_INITIATED));
+        temporal__api__history__v1__start_child_workflow_execution_initiated_event_attributes__init(
+            &h->attr[i].ci);
+        temporal__api__common__v1__workflow_type__init(&h->wtype[i]);
+        h->wtype[i].name = (k & 1) ? "A" : "B";
+        h->attr[i].ci.workflow_id = id;
+        h->attr[i].ci.workflow_type = &h->wtype[i];
+        SET(e, START_CHILD_WORKFLOW_EXECUTION_INITIATED_EVENT_ATTRIBUTES,
+            start_child_workflow_execution_initiated_event_attributes, &h->attr[i].ci);
+        break;
+      case 22: { /* a child's event (kind from k) for the event the next byte's
+                  * low 4 bits say (0: the previous one, ... 15 back) */
+        uint8_t x = r->left ? r->p[0] : 0;
+        if (r->left) r->p++, r->left--;
+        int64_t init = (int64_t)i - (x & 15);
+        temporal__api__common__v1__workflow_execution__init(&h->wexec[i]);
+        h->wexec[i].workflow_id = id;
+        h->wexec[i].run_id = "child-run";
+        switch (k) {
+#define CHILD_EV(T, f, init_fn, CASE, field)                                  \
+  e = add(h, ET(T));                                                           \
+  init_fn(&h->attr[i].f);                                                      \
+  h->attr[i].f.initiated_event_id = init;                                      \
+  SET(e, CASE, field, &h->attr[i].f)
+          case 0:
+            CHILD_EV(START_CHILD_WORKFLOW_EXECUTION_FAILED, csf,
+                     temporal__api__history__v1__start_child_workflow_execution_failed_event_attributes__init,
+                     START_CHILD_WORKFLOW_EXECUTION_FAILED_EVENT_ATTRIBUTES,
+                     start_child_workflow_execution_failed_event_attributes);
+            h->attr[i].csf.cause = 1;
+            break;
+          case 1:
+          case 2:
+            CHILD_EV(CHILD_WORKFLOW_EXECUTION_STARTED, cst,
+                     temporal__api__history__v1__child_workflow_execution_started_event_attributes__init,
+                     CHILD_WORKFLOW_EXECUTION_STARTED_EVENT_ATTRIBUTES,
+                     child_workflow_execution_started_event_attributes);
+            h->attr[i].cst.workflow_execution = &h->wexec[i];
+            break;
+          case 3:
+            CHILD_EV(CHILD_WORKFLOW_EXECUTION_COMPLETED, cco,
+                     temporal__api__history__v1__child_workflow_execution_completed_event_attributes__init,
+                     CHILD_WORKFLOW_EXECUTION_COMPLETED_EVENT_ATTRIBUTES,
+                     child_workflow_execution_completed_event_attributes);
+            break;
+          case 4:
+            CHILD_EV(CHILD_WORKFLOW_EXECUTION_FAILED, cfa,
+                     temporal__api__history__v1__child_workflow_execution_failed_event_attributes__init,
+                     CHILD_WORKFLOW_EXECUTION_FAILED_EVENT_ATTRIBUTES,
+                     child_workflow_execution_failed_event_attributes);
+            break;
+          case 5:
+            CHILD_EV(CHILD_WORKFLOW_EXECUTION_TIMED_OUT, cto,
+                     temporal__api__history__v1__child_workflow_execution_timed_out_event_attributes__init,
+                     CHILD_WORKFLOW_EXECUTION_TIMED_OUT_EVENT_ATTRIBUTES,
+                     child_workflow_execution_timed_out_event_attributes);
+            break;
+          case 6:
+            CHILD_EV(CHILD_WORKFLOW_EXECUTION_CANCELED, ccn,
+                     temporal__api__history__v1__child_workflow_execution_canceled_event_attributes__init,
+                     CHILD_WORKFLOW_EXECUTION_CANCELED_EVENT_ATTRIBUTES,
+                     child_workflow_execution_canceled_event_attributes);
+            break;
+          default:
+            CHILD_EV(CHILD_WORKFLOW_EXECUTION_TERMINATED, cte,
+                     temporal__api__history__v1__child_workflow_execution_terminated_event_attributes__init,
+                     CHILD_WORKFLOW_EXECUTION_TERMINATED_EVENT_ATTRIBUTES,
+                     child_workflow_execution_terminated_event_attributes);
+            break;
+        }
+        break;
+      }
+      case 23: { /* signal / cancel external (kind from k): initiated (the next
+                  * byte: target id in its top 3 bits, child only in bit 4), or
+                  * an outcome for the event its low 4 bits say */
+        uint8_t x = r->left ? r->p[0] : 0;
+        if (r->left) r->p++, r->left--;
+        int64_t init = (int64_t)i - (x & 15);
+        snprintf(id, sizeof h->ids[i], "%u", x >> 5);
+        temporal__api__common__v1__workflow_execution__init(&h->wexec[i]);
+        h->wexec[i].workflow_id = id;
+        h->wexec[i].run_id = "";
+        switch (k % 6) {
+          case 0:
+            e = add(h, ET(SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED));
+            temporal__api__history__v1__signal_external_workflow_execution_initiated_event_attributes__init(
+                &h->attr[i].sei);
+            h->attr[i].sei.workflow_execution = &h->wexec[i];
+            h->attr[i].sei.signal_name = "s";
+            h->attr[i].sei.child_workflow_only = x >> 4 & 1;
+            SET(e, SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED_EVENT_ATTRIBUTES,
+                signal_external_workflow_execution_initiated_event_attributes, &h->attr[i].sei);
+            break;
+          case 1:
+            CHILD_EV(EXTERNAL_WORKFLOW_EXECUTION_SIGNALED, sed,
+                     temporal__api__history__v1__external_workflow_execution_signaled_event_attributes__init,
+                     EXTERNAL_WORKFLOW_EXECUTION_SIGNALED_EVENT_ATTRIBUTES,
+                     external_workflow_execution_signaled_event_attributes);
+            break;
+          case 2:
+            CHILD_EV(SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED, sef,
+                     temporal__api__history__v1__signal_external_workflow_execution_failed_event_attributes__init,
+                     SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_EVENT_ATTRIBUTES,
+                     signal_external_workflow_execution_failed_event_attributes);
+            h->attr[i].sef.cause = k;
+            break;
+          case 3:
+            e = add(h, ET(REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED));
+            temporal__api__history__v1__request_cancel_external_workflow_execution_initiated_event_attributes__init(
+                &h->attr[i].rci);
+            h->attr[i].rci.workflow_execution = &h->wexec[i];
+            h->attr[i].rci.child_workflow_only = x >> 4 & 1;
+            SET(e, REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED_EVENT_ATTRIBUTES,
+                request_cancel_external_workflow_execution_initiated_event_attributes,
+                &h->attr[i].rci);
+            break;
+          case 4:
+            CHILD_EV(EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED, rcd,
+                     temporal__api__history__v1__external_workflow_execution_cancel_requested_event_attributes__init,
+                     EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED_EVENT_ATTRIBUTES,
+                     external_workflow_execution_cancel_requested_event_attributes);
+            break;
+          default:
+            CHILD_EV(REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED, rcf,
+                     temporal__api__history__v1__request_cancel_external_workflow_execution_failed_event_attributes__init,
+                     REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_EVENT_ATTRIBUTES,
+                     request_cancel_external_workflow_execution_failed_event_attributes);
+            h->attr[i].rcf.cause = k & 1;
+            break;
+#undef CHILD_EV
+        }
+        break;
+      }
       default: /* the common shape: completed, a command, scheduled, started */
         add(h, ET(WORKFLOW_TASK_COMPLETED));
         e = add(h, ET(TIMER_STARTED));
@@ -349,6 +500,11 @@ static uint8_t *completion_for(hb *h, uint32_t last, uint8_t mut, size_t *len) {
   Coresdk__WorkflowCommands__CancelTimer ct[40];
   Coresdk__WorkflowCommands__ScheduleActivity sa[40];
   Coresdk__WorkflowCommands__RequestCancelActivity ca[40];
+  Coresdk__WorkflowCommands__StartChildWorkflowExecution sc[40];
+  Coresdk__WorkflowCommands__CancelChildWorkflowExecution cc[40];
+  Coresdk__WorkflowCommands__SignalExternalWorkflowExecution se[40];
+  Coresdk__WorkflowCommands__RequestCancelExternalWorkflowExecution rc[40];
+  Coresdk__Common__NamespacedWorkflowExecution nwe[40];
   Coresdk__WorkflowCommands__CompleteWorkflowExecution cw;
   Coresdk__WorkflowCommands__QueryResult qr;
   coresdk__workflow_commands__complete_workflow_execution__init(&cw);
@@ -384,6 +540,53 @@ static uint8_t *completion_for(hb *h, uint32_t last, uint8_t mut, size_t *len) {
       ca[n].seq = (uint32_t)(mut >> 4);
       c->variant_case = CORESDK__WORKFLOW_COMMANDS__WORKFLOW_COMMAND__VARIANT_REQUEST_CANCEL_ACTIVITY;
       c->request_cancel_activity = &ca[n];
+    } else if (e->event_type == ET(START_CHILD_WORKFLOW_EXECUTION_INITIATED)) {
+      const Temporal__Api__History__V1__StartChildWorkflowExecutionInitiatedEventAttributes *a =
+          e->start_child_workflow_execution_initiated_event_attributes;
+      coresdk__workflow_commands__start_child_workflow_execution__init(&sc[n]);
+      sc[n].seq = (uint32_t)strtoul(a->workflow_id, NULL, 10);
+      sc[n].workflow_id = a->workflow_id;
+      sc[n].workflow_type = a->workflow_type->name;
+      sc[n].cancellation_type = (mut >> 2) % 4;
+      c->variant_case = CORESDK__WORKFLOW_COMMANDS__WORKFLOW_COMMAND__VARIANT_START_CHILD_WORKFLOW_EXECUTION;
+      c->start_child_workflow_execution = &sc[n];
+    } else if (e->event_type == ET(SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED)) {
+      const Temporal__Api__History__V1__SignalExternalWorkflowExecutionInitiatedEventAttributes *a =
+          e->signal_external_workflow_execution_initiated_event_attributes;
+      coresdk__workflow_commands__signal_external_workflow_execution__init(&se[n]);
+      se[n].seq = (uint32_t)(i + (mut >> 6));
+      se[n].signal_name = a->signal_name;
+      if (a->child_workflow_only) {
+        se[n].target_case =
+            CORESDK__WORKFLOW_COMMANDS__SIGNAL_EXTERNAL_WORKFLOW_EXECUTION__TARGET_CHILD_WORKFLOW_ID;
+        se[n].child_workflow_id = a->workflow_execution->workflow_id;
+      } else {
+        coresdk__common__namespaced_workflow_execution__init(&nwe[n]);
+        nwe[n].workflow_id = a->workflow_execution->workflow_id;
+        se[n].target_case =
+            CORESDK__WORKFLOW_COMMANDS__SIGNAL_EXTERNAL_WORKFLOW_EXECUTION__TARGET_WORKFLOW_EXECUTION;
+        se[n].workflow_execution = &nwe[n];
+      }
+      c->variant_case = CORESDK__WORKFLOW_COMMANDS__WORKFLOW_COMMAND__VARIANT_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION;
+      c->signal_external_workflow_execution = &se[n];
+    } else if (e->event_type == ET(REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED)) {
+      const Temporal__Api__History__V1__RequestCancelExternalWorkflowExecutionInitiatedEventAttributes
+          *a = e->request_cancel_external_workflow_execution_initiated_event_attributes;
+      if (a->child_workflow_only) { /* a child's cancellation: cancel the child of that id */
+        coresdk__workflow_commands__cancel_child_workflow_execution__init(&cc[n]);
+        cc[n].child_workflow_seq = (uint32_t)strtoul(a->workflow_execution->workflow_id, NULL, 10);
+        c->variant_case = CORESDK__WORKFLOW_COMMANDS__WORKFLOW_COMMAND__VARIANT_CANCEL_CHILD_WORKFLOW_EXECUTION;
+        c->cancel_child_workflow_execution = &cc[n];
+      } else {
+        coresdk__workflow_commands__request_cancel_external_workflow_execution__init(&rc[n]);
+        coresdk__common__namespaced_workflow_execution__init(&nwe[n]);
+        nwe[n].workflow_id = a->workflow_execution->workflow_id;
+        rc[n].seq = (uint32_t)(i + (mut >> 6));
+        rc[n].workflow_execution = &nwe[n];
+        c->variant_case =
+            CORESDK__WORKFLOW_COMMANDS__WORKFLOW_COMMAND__VARIANT_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION;
+        c->request_cancel_external_workflow_execution = &rc[n];
+      }
     } else if (e->event_type == ET(WORKFLOW_EXECUTION_COMPLETED)) {
       c->variant_case = CORESDK__WORKFLOW_COMMANDS__WORKFLOW_COMMAND__VARIANT_COMPLETE_WORKFLOW_EXECUTION;
       c->complete_workflow_execution = &cw;
