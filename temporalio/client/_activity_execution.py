@@ -19,6 +19,7 @@ Every operation goes through the client's interceptors
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -28,10 +29,12 @@ from typing import (
     Any,
     Awaitable,
     Callable,
+    Concatenate,
     Generic,
     List,
     Mapping,
     Optional,
+    ParamSpec,
     Sequence,
     Type,
     TypeVar,
@@ -71,6 +74,7 @@ if TYPE_CHECKING:
 ReturnType = TypeVar("ReturnType")
 ActivityOptionValueType = TypeVar("ActivityOptionValueType")
 _InputType = TypeVar("_InputType")
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
 # Values of temporal.api.enums.v1 (tests/unit/test_client_api_parity.py
@@ -892,62 +896,61 @@ def _activity_name_and_result_type(activity: Any) -> "tuple[str, Optional[Type[A
     return defn.name, _return_type(fn)
 
 
+_P = ParamSpec("_P")
+_Self = TypeVar("_Self")
+_Activity = TypeVar("_Activity")
+_Result = TypeVar("_Result")
+
+
+def _signature_of(impl: Callable[..., Any], form: Callable[..., Any]) -> None:
+    """Give ``form`` (``self, activity, *args, **kwargs``) the signature
+    ``inspect`` reports for it: its own ``self`` and ``activity`` (with its
+    own annotation), then the parameters ``impl`` has after its
+    ``activity``, and its own return annotation."""
+    own = inspect.signature(form)
+    rest = list(inspect.signature(impl).parameters.values())[2:]
+    setattr(form, "__signature__", own.replace(parameters=list(own.parameters.values())[:2] + rest))
+
+
+def _overloads_impl(impl: Callable[..., Any]) -> Callable[[_F], _F]:
+    """For the implementation of an overloaded form of ``impl`` (type
+    checkers see the overloads): only its runtime signature, as
+    :func:`_signature_of`."""
+
+    def wrap(form: _F) -> _F:
+        _signature_of(impl, form)
+        return form
+
+    return wrap
+
+
+def _form_of(
+    impl: Callable[Concatenate[Any, Any, _P], Awaitable[Any]],
+) -> Callable[
+    [Callable[Concatenate[_Self, _Activity, ...], Awaitable[_Result]]],
+    Callable[Concatenate[_Self, _Activity, _P], Awaitable[_Result]],
+]:
+    """A form of ``impl`` that differs only in the type of its ``activity``
+    and in its result: ``(self, activity, *args, **kwargs)``, typed for type
+    checkers and :mod:`inspect` as taking the parameters ``impl`` has after
+    its ``activity`` (one list of options for all forms)."""
+
+    def wrap(form: Any) -> Any:
+        _signature_of(impl, form)
+        return form
+
+    return wrap
+
+
 class _ActivityClientMixin:
-    """The standalone-activity operations of :class:`Client`."""
+    """The standalone-activity operations of :class:`Client`: the public
+    forms (``start_activity``/``execute_activity`` and their ``_class`` and
+    ``_method`` forms, named and typed as in the official SDK) all take the
+    options of :meth:`_start_activity`, which validates them."""
 
     _impl: "OutboundInterceptor"
 
-    @overload
-    async def start_activity(
-        self,
-        activity: Callable[..., Awaitable[ReturnType]],
-        arg: Any = _ARG_UNSET,
-        *,
-        args: Sequence[Any] = [],
-        id: str,
-        task_queue: str,
-        result_type: Optional[Type[Any]] = None,
-        schedule_to_close_timeout: Optional[timedelta] = None,
-        schedule_to_start_timeout: Optional[timedelta] = None,
-        start_to_close_timeout: Optional[timedelta] = None,
-        heartbeat_timeout: Optional[timedelta] = None,
-        id_reuse_policy: ActivityIDReusePolicy = ActivityIDReusePolicy.ALLOW_DUPLICATE,
-        id_conflict_policy: ActivityIDConflictPolicy = ActivityIDConflictPolicy.FAIL,
-        retry_policy: Optional[RetryPolicy] = None,
-        search_attributes: Optional[TypedSearchAttributes] = None,
-        summary: Optional[str] = None,
-        priority: Priority = Priority.default,
-        start_delay: Optional[timedelta] = None,
-        rpc_metadata: Mapping[str, Union[str, bytes]] = {},
-        rpc_timeout: Optional[timedelta] = None,
-    ) -> ActivityHandle[ReturnType]: ...
-
-    @overload
-    async def start_activity(
-        self,
-        activity: Union[str, Callable[..., ReturnType]],
-        arg: Any = _ARG_UNSET,
-        *,
-        args: Sequence[Any] = [],
-        id: str,
-        task_queue: str,
-        result_type: Optional[Type[Any]] = None,
-        schedule_to_close_timeout: Optional[timedelta] = None,
-        schedule_to_start_timeout: Optional[timedelta] = None,
-        start_to_close_timeout: Optional[timedelta] = None,
-        heartbeat_timeout: Optional[timedelta] = None,
-        id_reuse_policy: ActivityIDReusePolicy = ActivityIDReusePolicy.ALLOW_DUPLICATE,
-        id_conflict_policy: ActivityIDConflictPolicy = ActivityIDConflictPolicy.FAIL,
-        retry_policy: Optional[RetryPolicy] = None,
-        search_attributes: Optional[TypedSearchAttributes] = None,
-        summary: Optional[str] = None,
-        priority: Priority = Priority.default,
-        start_delay: Optional[timedelta] = None,
-        rpc_metadata: Mapping[str, Union[str, bytes]] = {},
-        rpc_timeout: Optional[timedelta] = None,
-    ) -> ActivityHandle[ReturnType]: ...
-
-    async def start_activity(
+    async def _start_activity(
         self,
         activity: Any,
         arg: Any = _ARG_UNSET,
@@ -970,21 +973,8 @@ class _ActivityClientMixin:
         rpc_metadata: Mapping[str, Union[str, bytes]] = {},
         rpc_timeout: Optional[timedelta] = None,
     ) -> ActivityHandle[Any]:
-        """Start a standalone activity (no workflow) on ``task_queue`` and
-        return its handle. ``activity`` is a type name or an
-        ``@activity.defn`` callable; its arguments are ``arg`` (one) or
-        ``args`` (several). ``id`` is required; ``start_to_close_timeout`` or
-        ``schedule_to_close_timeout`` must be given. ``summary`` shows in the
-        UI/CLI; ``start_delay`` delays the first attempt (not retries).
-
-        Raises:
-            ValueError: neither timeout is given, ``start_delay`` is negative,
-                or ``arg`` and ``args`` are both given.
-            temporalio.exceptions.ActivityAlreadyStartedError: an activity
-                with this id is running (``id_conflict_policy=FAIL``) or
-                closed and not reusable (``id_reuse_policy``).
-            RPCError: the server refused (e.g. it lacks standalone activities).
-        """
+        """The one implementation of every start/execute form: checks the
+        options, then starts the activity through the interceptors."""
         name, declared = _activity_name_and_result_type(activity)
         values = _arg_or_args((), arg, args, f"activity {name!r}")
         _check_str(id, "id")
@@ -1036,6 +1026,79 @@ class _ActivityClientMixin:
             )
         )
 
+    async def _execute_activity(self, activity: Any, *args: Any, **kwargs: Any) -> Any:
+        handle = await self._start_activity(activity, *args, **kwargs)
+        return await handle.result()
+
+    @overload
+    async def start_activity(
+        self,
+        activity: Callable[..., Awaitable[ReturnType]],
+        arg: Any = _ARG_UNSET,
+        *,
+        args: Sequence[Any] = [],
+        id: str,
+        task_queue: str,
+        result_type: Optional[Type[Any]] = None,
+        schedule_to_close_timeout: Optional[timedelta] = None,
+        schedule_to_start_timeout: Optional[timedelta] = None,
+        start_to_close_timeout: Optional[timedelta] = None,
+        heartbeat_timeout: Optional[timedelta] = None,
+        id_reuse_policy: ActivityIDReusePolicy = ActivityIDReusePolicy.ALLOW_DUPLICATE,
+        id_conflict_policy: ActivityIDConflictPolicy = ActivityIDConflictPolicy.FAIL,
+        retry_policy: Optional[RetryPolicy] = None,
+        search_attributes: Optional[TypedSearchAttributes] = None,
+        summary: Optional[str] = None,
+        priority: Priority = Priority.default,
+        start_delay: Optional[timedelta] = None,
+        rpc_metadata: Mapping[str, Union[str, bytes]] = {},
+        rpc_timeout: Optional[timedelta] = None,
+    ) -> ActivityHandle[ReturnType]: ...
+
+    @overload
+    async def start_activity(
+        self,
+        activity: Union[str, Callable[..., ReturnType]],
+        arg: Any = _ARG_UNSET,
+        *,
+        args: Sequence[Any] = [],
+        id: str,
+        task_queue: str,
+        result_type: Optional[Type[Any]] = None,
+        schedule_to_close_timeout: Optional[timedelta] = None,
+        schedule_to_start_timeout: Optional[timedelta] = None,
+        start_to_close_timeout: Optional[timedelta] = None,
+        heartbeat_timeout: Optional[timedelta] = None,
+        id_reuse_policy: ActivityIDReusePolicy = ActivityIDReusePolicy.ALLOW_DUPLICATE,
+        id_conflict_policy: ActivityIDConflictPolicy = ActivityIDConflictPolicy.FAIL,
+        retry_policy: Optional[RetryPolicy] = None,
+        search_attributes: Optional[TypedSearchAttributes] = None,
+        summary: Optional[str] = None,
+        priority: Priority = Priority.default,
+        start_delay: Optional[timedelta] = None,
+        rpc_metadata: Mapping[str, Union[str, bytes]] = {},
+        rpc_timeout: Optional[timedelta] = None,
+    ) -> ActivityHandle[ReturnType]: ...
+
+    @_overloads_impl(_start_activity)
+    async def start_activity(self, activity: Any, *args: Any, **kwargs: Any) -> ActivityHandle[Any]:
+        """Start a standalone activity (no workflow) on ``task_queue`` and
+        return its handle. ``activity`` is a type name or an
+        ``@activity.defn`` callable; its arguments are ``arg`` (one) or
+        ``args`` (several). ``id`` is required; ``start_to_close_timeout`` or
+        ``schedule_to_close_timeout`` must be given. ``summary`` shows in the
+        UI/CLI; ``start_delay`` delays the first attempt (not retries).
+
+        Raises:
+            ValueError: neither timeout is given, ``start_delay`` is negative,
+                or ``arg`` and ``args`` are both given.
+            temporalio.exceptions.ActivityAlreadyStartedError: an activity
+                with this id is running (``id_conflict_policy=FAIL``) or
+                closed and not reusable (``id_reuse_policy``).
+            RPCError: the server refused (e.g. it lacks standalone activities).
+        """
+        return await self._start_activity(activity, *args, **kwargs)
+
     @overload
     async def execute_activity(
         self,
@@ -1086,242 +1149,42 @@ class _ActivityClientMixin:
         rpc_timeout: Optional[timedelta] = None,
     ) -> ReturnType: ...
 
-    async def execute_activity(
-        self,
-        activity: Any,
-        arg: Any = _ARG_UNSET,
-        *,
-        args: Sequence[Any] = [],
-        id: str,
-        task_queue: str,
-        result_type: Optional[Type[Any]] = None,
-        schedule_to_close_timeout: Optional[timedelta] = None,
-        schedule_to_start_timeout: Optional[timedelta] = None,
-        start_to_close_timeout: Optional[timedelta] = None,
-        heartbeat_timeout: Optional[timedelta] = None,
-        id_reuse_policy: ActivityIDReusePolicy = ActivityIDReusePolicy.ALLOW_DUPLICATE,
-        id_conflict_policy: ActivityIDConflictPolicy = ActivityIDConflictPolicy.FAIL,
-        retry_policy: Optional[RetryPolicy] = None,
-        search_attributes: Optional[TypedSearchAttributes] = None,
-        summary: Optional[str] = None,
-        priority: Priority = Priority.default,
-        start_delay: Optional[timedelta] = None,
-        rpc_metadata: Mapping[str, Union[str, bytes]] = {},
-        rpc_timeout: Optional[timedelta] = None,
-    ) -> Any:
+    @_overloads_impl(_start_activity)
+    async def execute_activity(self, activity: Any, *args: Any, **kwargs: Any) -> Any:
         """:meth:`start_activity` then :meth:`ActivityHandle.result`: start a
         standalone activity and wait for its result (same arguments).
 
         Raises:
             ActivityFailureError: it did not complete successfully.
         """
-        handle = await self.start_activity(
-            activity,
-            arg,
-            args=args,
-            id=id,
-            task_queue=task_queue,
-            result_type=result_type,
-            schedule_to_close_timeout=schedule_to_close_timeout,
-            schedule_to_start_timeout=schedule_to_start_timeout,
-            start_to_close_timeout=start_to_close_timeout,
-            heartbeat_timeout=heartbeat_timeout,
-            id_reuse_policy=id_reuse_policy,
-            id_conflict_policy=id_conflict_policy,
-            retry_policy=retry_policy,
-            search_attributes=search_attributes,
-            summary=summary,
-            priority=priority,
-            start_delay=start_delay,
-            rpc_metadata=rpc_metadata,
-            rpc_timeout=rpc_timeout,
-        )
-        return await handle.result()
+        return await self._execute_activity(activity, *args, **kwargs)
 
+    @_form_of(_start_activity)
     async def start_activity_class(
-        self,
-        activity: Type[Any],
-        arg: Any = _ARG_UNSET,
-        *,
-        args: Sequence[Any] = [],
-        id: str,
-        task_queue: str,
-        result_type: Optional[Type[Any]] = None,
-        schedule_to_close_timeout: Optional[timedelta] = None,
-        schedule_to_start_timeout: Optional[timedelta] = None,
-        start_to_close_timeout: Optional[timedelta] = None,
-        heartbeat_timeout: Optional[timedelta] = None,
-        id_reuse_policy: ActivityIDReusePolicy = ActivityIDReusePolicy.ALLOW_DUPLICATE,
-        id_conflict_policy: ActivityIDConflictPolicy = ActivityIDConflictPolicy.FAIL,
-        retry_policy: Optional[RetryPolicy] = None,
-        search_attributes: Optional[TypedSearchAttributes] = None,
-        summary: Optional[str] = None,
-        priority: Priority = Priority.default,
-        start_delay: Optional[timedelta] = None,
-        rpc_metadata: Mapping[str, Union[str, bytes]] = {},
-        rpc_timeout: Optional[timedelta] = None,
+        self, activity: Type[Any], *args: Any, **kwargs: Any
     ) -> ActivityHandle[Any]:
         """:meth:`start_activity` for an activity given as its callable class
         (a class whose ``__call__`` is the ``@activity.defn`` activity)."""
-        return await self.start_activity(
-            activity,
-            arg,
-            args=args,
-            id=id,
-            task_queue=task_queue,
-            result_type=result_type,
-            schedule_to_close_timeout=schedule_to_close_timeout,
-            schedule_to_start_timeout=schedule_to_start_timeout,
-            start_to_close_timeout=start_to_close_timeout,
-            heartbeat_timeout=heartbeat_timeout,
-            id_reuse_policy=id_reuse_policy,
-            id_conflict_policy=id_conflict_policy,
-            retry_policy=retry_policy,
-            search_attributes=search_attributes,
-            summary=summary,
-            priority=priority,
-            start_delay=start_delay,
-            rpc_metadata=rpc_metadata,
-            rpc_timeout=rpc_timeout,
-        )
+        return await self._start_activity(activity, *args, **kwargs)
 
-    async def execute_activity_class(
-        self,
-        activity: Type[Any],
-        arg: Any = _ARG_UNSET,
-        *,
-        args: Sequence[Any] = [],
-        id: str,
-        task_queue: str,
-        result_type: Optional[Type[Any]] = None,
-        schedule_to_close_timeout: Optional[timedelta] = None,
-        schedule_to_start_timeout: Optional[timedelta] = None,
-        start_to_close_timeout: Optional[timedelta] = None,
-        heartbeat_timeout: Optional[timedelta] = None,
-        id_reuse_policy: ActivityIDReusePolicy = ActivityIDReusePolicy.ALLOW_DUPLICATE,
-        id_conflict_policy: ActivityIDConflictPolicy = ActivityIDConflictPolicy.FAIL,
-        retry_policy: Optional[RetryPolicy] = None,
-        search_attributes: Optional[TypedSearchAttributes] = None,
-        summary: Optional[str] = None,
-        priority: Priority = Priority.default,
-        start_delay: Optional[timedelta] = None,
-        rpc_metadata: Mapping[str, Union[str, bytes]] = {},
-        rpc_timeout: Optional[timedelta] = None,
-    ) -> Any:
+    @_form_of(_start_activity)
+    async def execute_activity_class(self, activity: Type[Any], *args: Any, **kwargs: Any) -> Any:
         """:meth:`execute_activity` for an activity given as its callable class."""
-        return await self.execute_activity(
-            activity,
-            arg,
-            args=args,
-            id=id,
-            task_queue=task_queue,
-            result_type=result_type,
-            schedule_to_close_timeout=schedule_to_close_timeout,
-            schedule_to_start_timeout=schedule_to_start_timeout,
-            start_to_close_timeout=start_to_close_timeout,
-            heartbeat_timeout=heartbeat_timeout,
-            id_reuse_policy=id_reuse_policy,
-            id_conflict_policy=id_conflict_policy,
-            retry_policy=retry_policy,
-            search_attributes=search_attributes,
-            summary=summary,
-            priority=priority,
-            start_delay=start_delay,
-            rpc_metadata=rpc_metadata,
-            rpc_timeout=rpc_timeout,
-        )
+        return await self._execute_activity(activity, *args, **kwargs)
 
+    @_form_of(_start_activity)
     async def start_activity_method(
-        self,
-        activity: Callable[..., Any],
-        arg: Any = _ARG_UNSET,
-        *,
-        args: Sequence[Any] = [],
-        id: str,
-        task_queue: str,
-        result_type: Optional[Type[Any]] = None,
-        schedule_to_close_timeout: Optional[timedelta] = None,
-        schedule_to_start_timeout: Optional[timedelta] = None,
-        start_to_close_timeout: Optional[timedelta] = None,
-        heartbeat_timeout: Optional[timedelta] = None,
-        id_reuse_policy: ActivityIDReusePolicy = ActivityIDReusePolicy.ALLOW_DUPLICATE,
-        id_conflict_policy: ActivityIDConflictPolicy = ActivityIDConflictPolicy.FAIL,
-        retry_policy: Optional[RetryPolicy] = None,
-        search_attributes: Optional[TypedSearchAttributes] = None,
-        summary: Optional[str] = None,
-        priority: Priority = Priority.default,
-        start_delay: Optional[timedelta] = None,
-        rpc_metadata: Mapping[str, Union[str, bytes]] = {},
-        rpc_timeout: Optional[timedelta] = None,
+        self, activity: Callable[..., Any], *args: Any, **kwargs: Any
     ) -> ActivityHandle[Any]:
         """:meth:`start_activity` for an activity given as an ``@activity.defn`` method."""
-        return await self.start_activity(
-            activity,
-            arg,
-            args=args,
-            id=id,
-            task_queue=task_queue,
-            result_type=result_type,
-            schedule_to_close_timeout=schedule_to_close_timeout,
-            schedule_to_start_timeout=schedule_to_start_timeout,
-            start_to_close_timeout=start_to_close_timeout,
-            heartbeat_timeout=heartbeat_timeout,
-            id_reuse_policy=id_reuse_policy,
-            id_conflict_policy=id_conflict_policy,
-            retry_policy=retry_policy,
-            search_attributes=search_attributes,
-            summary=summary,
-            priority=priority,
-            start_delay=start_delay,
-            rpc_metadata=rpc_metadata,
-            rpc_timeout=rpc_timeout,
-        )
+        return await self._start_activity(activity, *args, **kwargs)
 
+    @_form_of(_start_activity)
     async def execute_activity_method(
-        self,
-        activity: Callable[..., Any],
-        arg: Any = _ARG_UNSET,
-        *,
-        args: Sequence[Any] = [],
-        id: str,
-        task_queue: str,
-        result_type: Optional[Type[Any]] = None,
-        schedule_to_close_timeout: Optional[timedelta] = None,
-        schedule_to_start_timeout: Optional[timedelta] = None,
-        start_to_close_timeout: Optional[timedelta] = None,
-        heartbeat_timeout: Optional[timedelta] = None,
-        id_reuse_policy: ActivityIDReusePolicy = ActivityIDReusePolicy.ALLOW_DUPLICATE,
-        id_conflict_policy: ActivityIDConflictPolicy = ActivityIDConflictPolicy.FAIL,
-        retry_policy: Optional[RetryPolicy] = None,
-        search_attributes: Optional[TypedSearchAttributes] = None,
-        summary: Optional[str] = None,
-        priority: Priority = Priority.default,
-        start_delay: Optional[timedelta] = None,
-        rpc_metadata: Mapping[str, Union[str, bytes]] = {},
-        rpc_timeout: Optional[timedelta] = None,
+        self, activity: Callable[..., Any], *args: Any, **kwargs: Any
     ) -> Any:
         """:meth:`execute_activity` for an activity given as an ``@activity.defn`` method."""
-        return await self.execute_activity(
-            activity,
-            arg,
-            args=args,
-            id=id,
-            task_queue=task_queue,
-            result_type=result_type,
-            schedule_to_close_timeout=schedule_to_close_timeout,
-            schedule_to_start_timeout=schedule_to_start_timeout,
-            start_to_close_timeout=start_to_close_timeout,
-            heartbeat_timeout=heartbeat_timeout,
-            id_reuse_policy=id_reuse_policy,
-            id_conflict_policy=id_conflict_policy,
-            retry_policy=retry_policy,
-            search_attributes=search_attributes,
-            summary=summary,
-            priority=priority,
-            start_delay=start_delay,
-            rpc_metadata=rpc_metadata,
-            rpc_timeout=rpc_timeout,
-        )
+        return await self._execute_activity(activity, *args, **kwargs)
 
     def list_activities(
         self,
