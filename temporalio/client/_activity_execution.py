@@ -47,14 +47,13 @@ from temporalio._checks import (
     _ARG_UNSET,
     _arg_or_args,
     _check_enum,
-    _check_positive_int,
     _check_rpc_options,
     _check_str,
     _check_timeout,
     _check_type,
 )
 from temporalio.client._exceptions import ActivityFailureError
-from temporalio.client._paging import _QueryPagedAsyncIterator
+from temporalio.client._paging import _list_input, _QueryPagedAsyncIterator
 from temporalio.common import (
     ActivityIDConflictPolicy,
     ActivityIDReusePolicy,
@@ -625,10 +624,6 @@ class ActivityExecutionAsyncIterator(_QueryPagedAsyncIterator[ActivityExecution]
         namespace = self._client.namespace
         executions = [ActivityExecution._from_raw_info(e, namespace) for e in resp.executions]
         self._set_page(executions, resp.next_page_token)
-
-    def __aiter__(self) -> "ActivityExecutionAsyncIterator":
-        """The iterator itself."""
-        return self
 
 
 class ActivityHandle(Generic[ReturnType]):
@@ -1201,19 +1196,15 @@ class _ActivityClientMixin:
         all), ``page_size`` per call. No call is made until the first
         iteration. Goes through :meth:`OutboundInterceptor.list_activities`."""
         _check_type(query, str, "query", "a str")
-        if limit is not None:
-            _check_positive_int(limit, "limit")
-        _check_positive_int(page_size, "page_size")
-        _check_type(next_page_token, bytes, "next_page_token", "bytes", optional=True)
-        _check_rpc_options(rpc_metadata, rpc_timeout)
         return self._impl.list_activities(
-            ListActivitiesInput(
-                query=query,
-                page_size=page_size,
-                next_page_token=next_page_token,
-                rpc_metadata=rpc_metadata,
-                rpc_timeout=rpc_timeout,
-                limit=limit,
+            _list_input(
+                ListActivitiesInput,
+                query,
+                limit,
+                page_size,
+                next_page_token,
+                rpc_metadata,
+                rpc_timeout,
             )
         )
 
