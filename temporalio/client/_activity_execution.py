@@ -659,6 +659,25 @@ class ActivityHandle(Generic[ReturnType]):
         """The activity run id (None: the latest run)."""
         return self._run_id
 
+    def _input(
+        self,
+        input_type: Callable[..., _InputType],
+        rpc_metadata: Mapping[str, Union[str, bytes]],
+        rpc_timeout: Optional[timedelta],
+        **fields: Any,
+    ) -> _InputType:
+        """The interceptor input ``input_type`` of a call on this activity
+        (its id and run id, ``fields``), the RPC options checked. Raises
+        TypeError/ValueError for a bad one."""
+        _check_rpc_options(rpc_metadata, rpc_timeout)
+        return input_type(
+            activity_id=self._id,
+            activity_run_id=self._run_id,
+            rpc_metadata=rpc_metadata,
+            rpc_timeout=rpc_timeout,
+            **fields,
+        )
+
     def _reason_input(
         self,
         input_type: Callable[..., _InputType],
@@ -667,19 +686,10 @@ class ActivityHandle(Generic[ReturnType]):
         rpc_timeout: Optional[timedelta],
         **fields: Any,
     ) -> _InputType:
-        """The interceptor input ``input_type`` of a call on this activity
-        with a ``reason`` (cancel, terminate, pause, unpause), arguments
-        checked. Raises TypeError/ValueError for a bad one."""
+        """:meth:`_input` of a call with a ``reason`` (cancel, terminate,
+        pause, unpause), ``reason`` checked first."""
         _check_type(reason, str, "reason", "a str", optional=True)
-        _check_rpc_options(rpc_metadata, rpc_timeout)
-        return input_type(
-            activity_id=self._id,
-            activity_run_id=self._run_id,
-            reason=reason,
-            rpc_metadata=rpc_metadata,
-            rpc_timeout=rpc_timeout,
-            **fields,
-        )
+        return self._input(input_type, rpc_metadata, rpc_timeout, reason=reason, **fields)
 
     async def result(
         self,
@@ -804,15 +814,13 @@ class ActivityHandle(Generic[ReturnType]):
                     f"update_options received more than one update for {update.key.name}"
                 )
             seen.add(update.key.name)
-        _check_rpc_options(rpc_metadata, rpc_timeout)
         return await self._client._impl.update_activity_options(
-            UpdateActivityOptionsInput(
-                activity_id=self._id,
-                activity_run_id=self._run_id,
+            self._input(
+                UpdateActivityOptionsInput,
+                rpc_metadata,
+                rpc_timeout,
                 updates=list(updates),
                 restore_original=False,
-                rpc_metadata=rpc_metadata,
-                rpc_timeout=rpc_timeout,
             )
         )
 
@@ -823,15 +831,13 @@ class ActivityHandle(Generic[ReturnType]):
         rpc_timeout: Optional[timedelta] = None,
     ) -> ActivityExecutionOptions:
         """Put back the options the activity was started with; returns them."""
-        _check_rpc_options(rpc_metadata, rpc_timeout)
         return await self._client._impl.update_activity_options(
-            UpdateActivityOptionsInput(
-                activity_id=self._id,
-                activity_run_id=self._run_id,
+            self._input(
+                UpdateActivityOptionsInput,
+                rpc_metadata,
+                rpc_timeout,
                 updates=[],
                 restore_original=True,
-                rpc_metadata=rpc_metadata,
-                rpc_timeout=rpc_timeout,
             )
         )
 
@@ -847,17 +853,15 @@ class ActivityHandle(Generic[ReturnType]):
     ) -> ActivityExecutionDescription:
         """Describe the activity (``include_*``: also fetch its input,
         outcome, last heartbeat details, last failure)."""
-        _check_rpc_options(rpc_metadata, rpc_timeout)
         return await self._client._impl.describe_activity(
-            DescribeActivityInput(
-                activity_id=self._id,
-                activity_run_id=self._run_id,
+            self._input(
+                DescribeActivityInput,
+                rpc_metadata,
+                rpc_timeout,
                 include_input=bool(include_input),
                 include_outcome=bool(include_outcome),
                 include_heartbeat_details=bool(include_heartbeat_details),
                 include_last_failure=bool(include_last_failure),
-                rpc_metadata=rpc_metadata,
-                rpc_timeout=rpc_timeout,
             )
         )
 
