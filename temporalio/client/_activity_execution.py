@@ -901,23 +901,19 @@ _Activity = TypeVar("_Activity")
 _Result = TypeVar("_Result")
 
 
-def _signature_of(impl: Callable[..., Any], form: Callable[..., Any]) -> None:
-    """Give ``form`` (``self, activity, *args, **kwargs``) the signature
-    ``inspect`` reports for it: its own ``self`` and ``activity`` (with its
-    own annotation), then the parameters ``impl`` has after its
-    ``activity``, and its own return annotation."""
-    own = inspect.signature(form)
-    rest = list(inspect.signature(impl).parameters.values())[2:]
-    setattr(form, "__signature__", own.replace(parameters=list(own.parameters.values())[:2] + rest))
-
-
-def _overloads_impl(impl: Callable[..., Any]) -> Callable[[_F], _F]:
-    """For the implementation of an overloaded form of ``impl`` (type
-    checkers see the overloads): only its runtime signature, as
-    :func:`_signature_of`."""
+def _with_signature_of(impl: Callable[..., Any]) -> Callable[[_F], _F]:
+    """A decorator: :mod:`inspect` (``help()``, the docs) reports the
+    decorated ``(self, activity, *args, **kwargs)`` with its own ``self``,
+    ``activity`` and return annotation and, in place of ``*args,
+    **kwargs``, the parameters ``impl`` has after its ``activity``. Type
+    checkers see it as written (the implementation of overloads: they see
+    the overloads)."""
 
     def wrap(form: _F) -> _F:
-        _signature_of(impl, form)
+        own = inspect.signature(form)
+        params = list(own.parameters.values())[:2]
+        params += list(inspect.signature(impl).parameters.values())[2:]
+        setattr(form, "__signature__", own.replace(parameters=params))
         return form
 
     return wrap
@@ -929,16 +925,11 @@ def _form_of(
     [Callable[Concatenate[_Self, _Activity, ...], Awaitable[_Result]]],
     Callable[Concatenate[_Self, _Activity, _P], Awaitable[_Result]],
 ]:
-    """A form of ``impl`` that differs only in the type of its ``activity``
-    and in its result: ``(self, activity, *args, **kwargs)``, typed for type
-    checkers and :mod:`inspect` as taking the parameters ``impl`` has after
-    its ``activity`` (one list of options for all forms)."""
-
-    def wrap(form: Any) -> Any:
-        _signature_of(impl, form)
-        return form
-
-    return wrap
+    """:func:`_with_signature_of` for a form of ``impl`` that differs only
+    in the type of its ``activity`` and in its result; type checkers too see
+    the parameters of ``impl`` after ``activity`` (and ``activity`` as
+    positional: a ParamSpec cannot name it)."""
+    return cast(Any, _with_signature_of(impl))
 
 
 class _ActivityClientMixin:
@@ -1079,7 +1070,7 @@ class _ActivityClientMixin:
         rpc_timeout: Optional[timedelta] = None,
     ) -> ActivityHandle[ReturnType]: ...
 
-    @_overloads_impl(_start_activity)
+    @_with_signature_of(_start_activity)
     async def start_activity(self, activity: Any, *args: Any, **kwargs: Any) -> ActivityHandle[Any]:
         """Start a standalone activity (no workflow) on ``task_queue`` and
         return its handle. ``activity`` is a type name or an
@@ -1148,7 +1139,7 @@ class _ActivityClientMixin:
         rpc_timeout: Optional[timedelta] = None,
     ) -> ReturnType: ...
 
-    @_overloads_impl(_start_activity)
+    @_with_signature_of(_start_activity)
     async def execute_activity(self, activity: Any, *args: Any, **kwargs: Any) -> Any:
         """:meth:`start_activity` then :meth:`ActivityHandle.result`: start a
         standalone activity and wait for its result (same arguments).
