@@ -19,7 +19,11 @@ from pathlib import Path
 
 from google.protobuf import any_pb2, duration_pb2, timestamp_pb2
 from temporalio.api.common.v1 import message_pb2 as common
+from temporalio.api.enums.v1 import event_type_pb2 as event_type
 from temporalio.api.errordetails.v1 import message_pb2 as errordetails
+from temporalio.api.history.v1 import message_pb2 as history
+from temporalio.api.protocol.v1 import message_pb2 as protocol
+from temporalio.api.query.v1 import message_pb2 as query
 from temporalio.api.workflowservice.v1 import request_response_pb2 as rr
 
 OUT = Path(__file__).resolve().parent / "corpus"
@@ -143,6 +147,92 @@ def poll_response() -> dict[str, bytes]:
     }
 
 
+def events(first: int, n: int) -> list[history.HistoryEvent]:
+    """n events from event id `first`: WorkflowExecutionStarted when it is 1,
+    then workflow task scheduled/started/completed."""
+    out = []
+    kinds = [
+        event_type.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+        event_type.EVENT_TYPE_WORKFLOW_TASK_STARTED,
+        event_type.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
+    ]
+    for i in range(n):
+        e = history.HistoryEvent(event_id=first + i)
+        if first + i == 1:
+            e.event_type = event_type.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED
+            e.workflow_execution_started_event_attributes.workflow_type.name = "MyWorkflow"
+            e.workflow_execution_started_event_attributes.task_queue.name = "tq"
+            e.workflow_execution_started_event_attributes.input.payloads.append(payload(b'"x"'))
+        else:
+            e.event_type = kinds[i % 3 - 1]
+        out.append(e)
+    return out
+
+
+def wf_task(first: int = 1, n: int = 3, **kw) -> rr.PollWorkflowTaskQueueResponse:
+    m = rr.PollWorkflowTaskQueueResponse(
+        task_token=b"wf-token-" + bytes(range(20)),
+        workflow_execution=common.WorkflowExecution(workflow_id="wf-1", run_id="run-1"),
+        workflow_type=common.WorkflowType(name="MyWorkflow"),
+        previous_started_event_id=0,
+        started_event_id=first + n - 1,
+        attempt=1,
+        **kw,
+    )
+    m.history.events.extend(events(first, n))
+    return m
+
+
+def wf_poll_response() -> dict[str, bytes]:
+    """Raw seeds (PollWorkflowTaskQueue and GetWorkflowExecutionHistory
+    responses) and structured ones (the byte layout fuzz_wf_poll_response.c
+    reads: flags, event count, [first event id], token, run id, next page
+    token, query type)."""
+    full = wf_task()
+    paged = wf_task(next_page_token=b"page-2")
+    sticky = wf_task(first=7, n=3)
+    legacy = wf_task(first=1, n=4, query=query.WorkflowQuery(query_type="__stack_trace"))
+    queries = wf_task()
+    queries.queries["q1"].query_type = "status"
+    queries.queries["q2"].query_type = "__temporal_workflow_metadata"
+    update = wf_task()
+    update.messages.append(protocol.Message(id="m1", protocol_instance_id="update-1", event_id=3))
+    no_run = wf_task()
+    no_run.workflow_execution.run_id = ""
+    page = rr.GetWorkflowExecutionHistoryResponse(next_page_token=b"page-3")
+    page.history.events.extend(events(4, 3))
+    last_page = rr.GetWorkflowExecutionHistoryResponse()
+    last_page.history.events.extend(events(7, 2))
+    return {
+        "raw_task": full.SerializeToString(),
+        "raw_task_paged": paged.SerializeToString(),
+        "raw_task_sticky_partial": sticky.SerializeToString(),
+        "raw_task_legacy_query": legacy.SerializeToString(),
+        "raw_task_queries": queries.SerializeToString(),
+        "raw_task_update_message": update.SerializeToString(),
+        "raw_task_no_run_id": no_run.SerializeToString(),
+        "raw_empty_poll": rr.PollWorkflowTaskQueueResponse(
+            backlog_count_hint=3
+        ).SerializeToString(),
+        "raw_truncated_task": paged.SerializeToString()[:60],
+        "raw_history_page": page.SerializeToString(),
+        "raw_history_last_page": last_page.SerializeToString(),
+        # flags: bit 0 first id given, bits 1-2 queries, bit 3 legacy query,
+        # bits 4-5 messages, bit 6 no execution, bit 7 no history.
+        "structured_first_page": bytes([0, 3]) + s(b"tok") + s("run-1") + s(b"") + s("q"),
+        "structured_paged_queries": bytes([0b0000_1100, 5]) + s(b"t") + s("r") + s(b"p2") + s("q"),
+        "structured_sticky": bytes([0b0001_0001, 2]) + i64(40) + s(b"t") + s("r") + s(b"") + s("u"),
+        "structured_id_overflow": bytes([1, 8])
+        + i64(2**63 - 3)
+        + s(b"t")
+        + s("r")
+        + s(b"x")
+        + s(""),
+        "structured_no_run_id": bytes([0, 3]) + s(b"t") + s("") + s(b"") + s(""),
+        "structured_empty_poll": bytes([0b1000_0000, 0]) + s(b"") + s("r"),
+    }
+
+
 def s(b: bytes | str) -> bytes:
     """A fuzz_str piece: length byte, bytes."""
     if isinstance(b, str):
@@ -238,6 +328,7 @@ def main() -> int:
     sets = {
         "fuzz_status_details": status_details(),
         "fuzz_poll_response": poll_response(),
+        "fuzz_wf_poll_response": wf_poll_response(),
         "fuzz_metadata": metadata(),
         "fuzz_options": options_seeds(),
     }

@@ -78,11 +78,8 @@ typedef struct wf_run {
   uint8_t *completion;          /* from the language (S_ACT, S_EVICT) */
   size_t completion_len;
   int has_completion;
-  uint8_t *page; /* S_PAGE: serialized History */
-  size_t page_len;
-  int page_complete;
-  uint8_t *next_token; /* the next page's token */
-  size_t next_token_len;
+  tcore_wf_page page; /* S_PAGE: the history page for the engine (NULL history: the
+                       * fetch failed); its token, the next page's, stays till fetched */
   int finished; /* the engine said RUN_FINISHED */
   int evict_asked, evict_reason;
   char evict_message[640];
@@ -133,6 +130,98 @@ static void emit(tcore_worker *w, int kind, const char *run_id, const uint8_t *d
   cb(user, &ev);
 }
 
+/* ---- decoding (pure) ------------------------------------------------------------ */
+
+int tcore_wf_task_decode(const uint8_t *data, size_t len, poll_resp **out, const char **why) {
+  *out = NULL;
+  *why = NULL;
+  poll_resp *m =
+      data || !len
+          ? temporal__api__workflowservice__v1__poll_workflow_task_queue_response__unpack(NULL, len,
+                                                                                           data)
+          : NULL;
+  if (!m) {
+    *why = "a PollWorkflowTaskQueue response did not parse; polling on";
+    return TCORE_ERR_INVALID_ARGUMENT;
+  }
+  int rc = TCORE_OK;
+  if (!m->task_token.len) {
+    rc = TCORE_ERR_NOT_FOUND;
+  } else if (!m->workflow_execution || !m->workflow_execution->run_id ||
+             !*m->workflow_execution->run_id) {
+    *why = "a workflow task without a run id was dropped";
+    rc = TCORE_ERR_NOT_FOUND;
+  }
+  if (rc != TCORE_OK) {
+    temporal__api__workflowservice__v1__poll_workflow_task_queue_response__free_unpacked(m, NULL);
+    return rc;
+  }
+  *out = m;
+  return TCORE_OK;
+}
+
+void tcore_wf_page_clear(tcore_wf_page *p) {
+  free(p->history);
+  free(p->next_token);
+  memset(p, 0, sizeof *p);
+}
+
+/* *p from a History (NULL: none) and the next page's token. */
+static int page_make(const Temporal__Api__History__V1__History *h, ProtobufCBinaryData token,
+                     tcore_wf_page *p) {
+  Temporal__Api__History__V1__History empty = TEMPORAL__API__HISTORY__V1__HISTORY__INIT;
+  memset(p, 0, sizeof *p);
+  p->history = pack(h ? &h->base : &empty.base, &p->history_len);
+  p->complete = token.len == 0;
+  if (!p->complete && (p->next_token = malloc(token.len))) {
+    memcpy(p->next_token, token.data, token.len);
+    p->next_token_len = token.len;
+  }
+  if (!p->history || (!p->complete && !p->next_token)) {
+    tcore_wf_page_clear(p);
+    return TCORE_ERR_NOMEM;
+  }
+  return TCORE_OK;
+}
+
+int tcore_wf_task_first_page(const poll_resp *m, int cached, tcore_wf_page *p) {
+  const Temporal__Api__History__V1__History *h = m->history;
+  int64_t first = h && h->n_events ? h->events[0]->event_id : 0;
+  if (!cached && first != 1) {
+    memset(p, 0, sizeof *p);
+    return TCORE_ERR_NOT_FOUND;
+  }
+  return page_make(h, m->next_page_token, p);
+}
+
+int tcore_wf_history_page_decode(const uint8_t *data, size_t len, tcore_wf_page *p) {
+  memset(p, 0, sizeof *p);
+  Temporal__Api__Workflowservice__V1__GetWorkflowExecutionHistoryResponse *resp =
+      data || !len
+          ? temporal__api__workflowservice__v1__get_workflow_execution_history_response__unpack(
+                NULL, len, data)
+          : NULL;
+  if (!resp) return TCORE_ERR_INVALID_ARGUMENT;
+  int rc = page_make(resp->history, resp->next_page_token, p);
+  temporal__api__workflowservice__v1__get_workflow_execution_history_response__free_unpacked(resp,
+                                                                                             NULL);
+  return rc;
+}
+
+int tcore_wf_task_queries(const poll_resp *m, uint8_t **out, size_t *out_len) {
+  *out = NULL;
+  *out_len = 0;
+  if (!m->query && !m->n_queries && !m->n_messages) return TCORE_OK;
+  poll_resp q = TEMPORAL__API__WORKFLOWSERVICE__V1__POLL_WORKFLOW_TASK_QUEUE_RESPONSE__INIT;
+  q.query = m->query;
+  q.n_queries = m->n_queries;
+  q.queries = m->queries;
+  q.n_messages = m->n_messages;
+  q.messages = m->messages;
+  *out = pack(&q.base, out_len);
+  return *out ? TCORE_OK : TCORE_ERR_NOMEM;
+}
+
 /* ---- runs ------------------------------------------------------------------------ */
 
 static void task_free_locked(tcore_worker *w, wf_task *t) {
@@ -153,8 +242,8 @@ static void run_unref_locked(wf_run *run) {
     run->queue = t->next;
     task_free_locked(w, t);
   }
-  free(run->run_id), free(run->workflow_id), free(run->completion), free(run->page);
-  free(run->next_token), free(run->workflow_type);
+  free(run->run_id), free(run->workflow_id), free(run->completion), free(run->workflow_type);
+  tcore_wf_page_clear(&run->page);
   free(run);
   w->holds--;
   tcore_worker_pump_locked(w); /* slots may have come free */
@@ -251,8 +340,7 @@ static void finish_task_locked(wf_run *run) {
   task_free_locked(w, run->cur);
   run->cur = NULL;
   run->stage = S_IDLE;
-  free(run->page);
-  run->page = NULL;
+  tcore_wf_page_clear(&run->page);
   if (run->finished)
     ask_eviction_locked(
         run, CORESDK__WORKFLOW_ACTIVATION__REMOVE_FROM_CACHE__EVICTION_REASON__WORKFLOW_EXECUTION_ENDING,
@@ -286,36 +374,24 @@ static void task_error_locked(wf_run *run, int reason, const char *fmt, const ch
 static void on_history_done(void *user, const tcore_call_result *r) {
   wf_run *run = user;
   tcore_worker *w = run->w;
-  Temporal__Api__Workflowservice__V1__GetWorkflowExecutionHistoryResponse *resp = NULL;
+  tcore_wf_page page = {0};
   if (r->status == TCORE_STATUS_OK)
-    resp = temporal__api__workflowservice__v1__get_workflow_execution_history_response__unpack(
-        NULL, r->response_len, r->response);
+    (void)tcore_wf_history_page_decode(r->response, r->response_len, &page);
   pthread_mutex_lock(&w->mu);
   tcore_call *call = run->call;
   run->call = NULL;
   if (run->stage == S_FETCH && !run->abandoned) {
-    free(run->next_token);
-    run->next_token = NULL;
-    run->next_token_len = 0;
-    if (resp) {
-      Temporal__Api__History__V1__History empty = TEMPORAL__API__HISTORY__V1__HISTORY__INIT;
-      run->page = pack(resp->history ? &resp->history->base : &empty.base, &run->page_len);
-      run->page_complete = resp->next_page_token.len == 0;
-      if (!run->page_complete && (run->next_token = malloc(resp->next_page_token.len))) {
-        memcpy(run->next_token, resp->next_page_token.data, resp->next_page_token.len);
-        run->next_token_len = resp->next_page_token.len;
-      }
-    }
     /* S_PAGE without a page: the fetch failed (the drive reports it). */
+    tcore_wf_page_clear(&run->page);
+    run->page = page;
+    memset(&page, 0, sizeof page);
     run->stage = S_PAGE;
     kick_locked(run);
   }
   run_unref_locked(run); /* the call's */
   tcore_worker_step_locked(w, 1);
   tcore_worker_unlock(w);
-  if (resp)
-    temporal__api__workflowservice__v1__get_workflow_execution_history_response__free_unpacked(
-        resp, NULL);
+  tcore_wf_page_clear(&page);
   tcore_call_release(call);
 }
 
@@ -330,8 +406,8 @@ static void start_fetch_locked(wf_run *run) {
   ex.run_id = run->run_id;
   req.namespace_ = w->ns;
   req.execution = &ex;
-  req.next_page_token.data = run->next_token;
-  req.next_page_token.len = run->next_token_len;
+  req.next_page_token.data = run->page.next_token;
+  req.next_page_token.len = run->page.next_token_len;
   size_t len = 0;
   uint8_t *buf = pack(&req.base, &len);
   tcore_error err = {0};
@@ -467,21 +543,16 @@ static void start_task_locked(wf_run *run) {
       return;
     }
   }
-  Temporal__Api__History__V1__History empty = TEMPORAL__API__HISTORY__V1__HISTORY__INIT;
-  Temporal__Api__History__V1__History *h = m->history ? m->history : &empty;
-  int64_t first = h->n_events ? h->events[0]->event_id : 0;
-  free(run->next_token);
-  run->next_token = NULL;
-  run->next_token_len = 0;
-  if (fresh && first != 1) { /* a cache miss: the whole history, from the server */
+  tcore_wf_page_clear(&run->page);
+  int rc = tcore_wf_task_first_page(m, !fresh, &run->page);
+  if (rc == TCORE_ERR_NOT_FOUND) { /* a cache miss: the whole history, from the server */
     start_fetch_locked(run);
     return;
   }
-  run->page = pack(&h->base, &run->page_len);
-  run->page_complete = m->next_page_token.len == 0;
-  if (!run->page_complete && (run->next_token = malloc(m->next_page_token.len))) {
-    memcpy(run->next_token, m->next_page_token.data, m->next_page_token.len);
-    run->next_token_len = m->next_page_token.len;
+  if (rc != TCORE_OK) {
+    task_error_locked(run, CORESDK__WORKFLOW_ACTIVATION__REMOVE_FROM_CACHE__EVICTION_REASON__FATAL,
+                      "out of memory: a workflow task was dropped%s", NULL);
+    return;
   }
   run->stage = S_PAGE;
 }
@@ -669,34 +740,27 @@ static void drive_locked(wf_run *run) {
         }
         continue;
       case S_PAGE: {
-        if (!run->page) {
+        if (!run->page.history) {
           task_error_locked(run,
                             CORESDK__WORKFLOW_ACTIVATION__REMOVE_FROM_CACHE__EVICTION_REASON__PAGINATION_OR_HISTORY_FETCH,
                             "fetching workflow history failed%s", NULL);
           continue;
         }
-        uint8_t *page = run->page;
-        size_t page_len = run->page_len;
-        int complete = run->page_complete;
-        run->page = NULL;
+        uint8_t *page = run->page.history;
+        size_t page_len = run->page.history_len;
+        int complete = run->page.complete;
+        run->page.history = NULL;
+        run->page.history_len = 0;
         poll_resp *m = run->cur->msg; /* freed only with the run (queue reference held) */
         pthread_mutex_unlock(&w->mu);
         int rc = ops->add_history(run->engine, page, page_len, complete, &err);
         free(page);
         if (rc == TCORE_OK && complete) {
-          if (m->query || m->n_queries || m->n_messages) {
-            /* Only the queries (and the protocol messages: updates). */
-            poll_resp q = TEMPORAL__API__WORKFLOWSERVICE__V1__POLL_WORKFLOW_TASK_QUEUE_RESPONSE__INIT;
-            q.query = m->query;
-            q.n_queries = m->n_queries;
-            q.queries = m->queries;
-            q.n_messages = m->n_messages;
-            q.messages = m->messages;
-            size_t qlen = 0;
-            uint8_t *qb = pack(&q.base, &qlen);
-            rc = qb ? ops->add_queries(run->engine, qb, qlen, &err) : TCORE_ERR_NOMEM;
-            free(qb);
-          }
+          size_t qlen = 0;
+          uint8_t *qb = NULL;
+          rc = tcore_wf_task_queries(m, &qb, &qlen);
+          if (rc == TCORE_OK && qb) rc = ops->add_queries(run->engine, qb, qlen, &err);
+          free(qb);
         }
         pthread_mutex_lock(&w->mu);
         if (run->abandoned) return;
@@ -827,19 +891,12 @@ int tcore_wf_start_locked(tcore_worker *w) {
 
 /* ---- the task sources ---------------------------------------------------------- */
 
-/* Takes `m` (a task from a poll of the normal or sticky queue, or an eager
- * task from a workflow start) for its run, holding a slot from now (the
- * caller's slot stays counted only when it is taken). Takes `m` either way.
- * TCORE_OK (taken, or an empty poll), TCORE_ERR_INVALID_ARGUMENT (no run
- * id), TCORE_ERR_NOMEM; *warning says why a task was dropped. (mu) */
+/* Takes `m` (a task from tcore_wf_task_decode: a poll of the normal or
+ * sticky queue, or an eager task from a workflow start) for its run,
+ * holding a slot from now (the caller's slot stays counted only when it is
+ * taken). Takes `m` either way. TCORE_OK, or TCORE_ERR_NOMEM (*warning says
+ * the task was dropped). (mu) */
 static int wf_accept_locked(tcore_worker *w, poll_resp *m, int sticky, const char **warning) {
-  int rc = TCORE_OK;
-  if (!m->task_token.len) goto drop;
-  if (!m->workflow_execution || !m->workflow_execution->run_id || !*m->workflow_execution->run_id) {
-    *warning = "a workflow task without a run id was dropped";
-    rc = TCORE_ERR_INVALID_ARGUMENT;
-    goto drop;
-  }
   wf_task *t = calloc(1, sizeof *t);
   wf_run *run = run_find_locked(w, m->workflow_execution->run_id);
   if (t && !run) {
@@ -871,8 +928,8 @@ static int wf_accept_locked(tcore_worker *w, poll_resp *m, int sticky, const cha
   if (!t || !run) {
     free(t);
     *warning = "out of memory: a workflow task was dropped (the server will time it out)";
-    rc = TCORE_ERR_NOMEM;
-    goto drop;
+    temporal__api__workflowservice__v1__poll_workflow_task_queue_response__free_unpacked(m, NULL);
+    return TCORE_ERR_NOMEM;
   }
   t->msg = m;
   t->sticky = sticky;
@@ -884,21 +941,15 @@ static int wf_accept_locked(tcore_worker *w, poll_resp *m, int sticky, const cha
   kick_locked(run);
   trim_cache_locked(w);
   return TCORE_OK;
-drop:
-  temporal__api__workflowservice__v1__poll_workflow_task_queue_response__free_unpacked(m, NULL);
-  return rc;
 }
 
 static int wf_take_locked(tcore_task_source *s, const tcore_call_result *r, void **out,
                           const char **warning) {
   (void)out; /* the run's kick hands it on */
-  poll_resp *m = temporal__api__workflowservice__v1__poll_workflow_task_queue_response__unpack(
-      NULL, r->response_len, r->response);
-  if (!m) {
-    *warning = "a PollWorkflowTaskQueue response did not parse; polling on";
-    return 0;
-  }
-  (void)wf_accept_locked(s->w, m, s == &s->w->sticky_src, warning);
+  poll_resp *m = NULL;
+  int rc = tcore_wf_task_decode(r->response, r->response_len, &m, warning);
+  if (rc == TCORE_ERR_INVALID_ARGUMENT) return 0; /* the poll failed */
+  if (rc == TCORE_OK) (void)wf_accept_locked(s->w, m, s == &s->w->sticky_src, warning);
   return 1;
 }
 
@@ -1064,16 +1115,13 @@ void tcore_worker_release_workflow_slot(tcore_worker *w) {
 
 int tcore_worker_eager_workflow_task(tcore_worker *w, const uint8_t *task, size_t task_len) {
   if (!w) return TCORE_ERR_INVALID_ARGUMENT;
-  poll_resp *m =
-      task || !task_len
-          ? temporal__api__workflowservice__v1__poll_workflow_task_queue_response__unpack(
-                NULL, task_len, task)
-          : NULL;
+  poll_resp *m = NULL;
   const char *warning = NULL; /* not delivered: this is the caller's thread */
+  int decoded = tcore_wf_task_decode(task, task_len, &m, &warning);
   pthread_mutex_lock(&w->mu);
   if (w->wf_running > 0) w->wf_running--; /* the reservation's slot: the task takes its own */
   int rc = TCORE_OK;
-  if (!m || !m->task_token.len) {
+  if (decoded != TCORE_OK) {
     rc = TCORE_ERR_INVALID_ARGUMENT;
   } else if (w->phase >= PHASE_DRAIN || w->fatal) {
     rc = TCORE_ERR_CLOSED;

@@ -305,6 +305,57 @@ int tcore_worker_options_set_wf_engine_ops(tcore_worker_options *o,
 /* The real engine's functions (core/src/wf/, always built in). */
 const tcore_wf_engine_ops *tcore_wf_default_ops(void);
 
+/* Decoding what the server sends for workflow tasks. Pure: no lock, no
+ * I/O, any thread. The run manager and the fuzz target
+ * fuzz_wf_poll_response both call these. */
+struct Temporal__Api__Workflowservice__V1__PollWorkflowTaskQueueResponse;
+typedef struct Temporal__Api__Workflowservice__V1__PollWorkflowTaskQueueResponse tcore_wf_poll_resp;
+
+/* Decodes a PollWorkflowTaskQueue response, or an eager workflow task from
+ * a workflow start (any bytes; `data` NULL only with `len` 0). TCORE_OK:
+ * *out is a task with a task token and a non-empty run id; the caller
+ * frees it (..._poll_workflow_task_queue_response__free_unpacked).
+ * TCORE_ERR_NOT_FOUND: no task to run: an empty poll (no task token; *why
+ * NULL), or a task without a run id (dropped; *why says so).
+ * TCORE_ERR_INVALID_ARGUMENT: the bytes do not parse (*why says so).
+ * *out is NULL unless TCORE_OK; *why, when set, is a static string. */
+int tcore_wf_task_decode(const uint8_t *data, size_t len, tcore_wf_poll_resp **out,
+                         const char **why);
+
+/* A page of a run's history for the engine (tcore_wf_engine_add_history),
+ * and where the next one comes from. */
+typedef struct tcore_wf_page {
+  uint8_t *history; /* a serialized History (owned) */
+  size_t history_len;
+  int complete;        /* the last page: no token */
+  uint8_t *next_token; /* the next page's token (owned); NULL when complete */
+  size_t next_token_len;
+} tcore_wf_page;
+/* Frees what `p` holds; zeroes it (idempotent). */
+void tcore_wf_page_clear(tcore_wf_page *p);
+
+/* The first page of task `m`'s history (its events and next_page_token).
+ * `cached`: the run's engine already has the history before this task.
+ * TCORE_OK: *p is the page. TCORE_ERR_NOT_FOUND: the page is no use: the
+ * run is not cached and the task's history does not start at event 1 (a
+ * sticky task for a run evicted since, or a partial history), so the whole
+ * history is to be fetched (GetWorkflowExecutionHistory without a token).
+ * TCORE_ERR_NOMEM. *p is zeroed unless TCORE_OK. */
+int tcore_wf_task_first_page(const tcore_wf_poll_resp *m, int cached, tcore_wf_page *p);
+
+/* A GetWorkflowExecutionHistory response as a page (any bytes; `data` NULL
+ * only with `len` 0; a response without a history is an empty page).
+ * TCORE_OK; TCORE_ERR_INVALID_ARGUMENT (the bytes do not parse);
+ * TCORE_ERR_NOMEM. *p is zeroed unless TCORE_OK. */
+int tcore_wf_history_page_decode(const uint8_t *data, size_t len, tcore_wf_page *p);
+
+/* What of task `m` goes to tcore_wf_engine_add_queries once its history is
+ * complete: a PollWorkflowTaskQueueResponse with only its legacy query, its
+ * queries and its protocol messages (updates), in *out (the caller frees
+ * it). TCORE_OK with *out NULL when the task has none of them;
+ * TCORE_ERR_NOMEM. */
+int tcore_wf_task_queries(const tcore_wf_poll_resp *m, uint8_t **out, size_t *out_len);
+
 /* ---- heartbeat.c ---- */
 
 /* Whether a Respond* failure means the result is too large for the server. */

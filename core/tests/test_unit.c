@@ -3,7 +3,9 @@
 
 #include "check.h"
 #include "google/rpc/status.pb-c.h"
+#include "temporal/api/workflowservice/v1/request_response.pb-c.h"
 #include "temporal_core.h"
+#include "worker.h"
 
 static void test_default_backoff_grows_by_one_and_a_half_up_to_five_seconds(void) {
   tcore_retry_config cfg;
@@ -134,6 +136,91 @@ static void test_strerror_names_every_code(void) {
   CHECK(strcmp(tcore_strerror(12345), "unknown error") == 0);
 }
 
+/* A packed PollWorkflowTaskQueueResponse: token, run id, history from
+ * event `first` (n events), next page token. */
+static uint8_t *wf_task(const char *token, const char *run_id, int64_t first, size_t n,
+                        const char *next, size_t *len) {
+  Temporal__Api__History__V1__HistoryEvent ev[4], *evp[4];
+  for (size_t i = 0; i < n; i++) {
+    temporal__api__history__v1__history_event__init(&ev[i]);
+    ev[i].event_id = first + (int64_t)i;
+    evp[i] = &ev[i];
+  }
+  Temporal__Api__History__V1__History h = TEMPORAL__API__HISTORY__V1__HISTORY__INIT;
+  h.n_events = n;
+  h.events = evp;
+  Temporal__Api__Common__V1__WorkflowExecution ex = TEMPORAL__API__COMMON__V1__WORKFLOW_EXECUTION__INIT;
+  ex.workflow_id = "wf";
+  ex.run_id = (char *)run_id;
+  Temporal__Api__Workflowservice__V1__PollWorkflowTaskQueueResponse m =
+      TEMPORAL__API__WORKFLOWSERVICE__V1__POLL_WORKFLOW_TASK_QUEUE_RESPONSE__INIT;
+  m.task_token.data = (uint8_t *)token;
+  m.task_token.len = strlen(token);
+  m.workflow_execution = run_id ? &ex : NULL;
+  m.history = n ? &h : NULL;
+  m.next_page_token.data = (uint8_t *)next;
+  m.next_page_token.len = strlen(next);
+  *len = protobuf_c_message_get_packed_size(&m.base);
+  uint8_t *buf = malloc(*len + 1);
+  protobuf_c_message_pack(&m.base, buf);
+  return buf;
+}
+
+static void test_workflow_task_decode(void) {
+  tcore_wf_poll_resp *m = NULL;
+  const char *why = NULL;
+  size_t len;
+  uint8_t *b = wf_task("", "run", 1, 3, "", &len); /* an empty poll */
+  CHECK(tcore_wf_task_decode(b, len, &m, &why) == TCORE_ERR_NOT_FOUND && !m && !why);
+  free(b);
+  b = wf_task("tok", "", 1, 3, "", &len);
+  CHECK(tcore_wf_task_decode(b, len, &m, &why) == TCORE_ERR_NOT_FOUND && !m);
+  CHECK(why && strcmp(why, "a workflow task without a run id was dropped") == 0);
+  free(b);
+  b = wf_task("tok", NULL, 1, 3, "", &len);
+  CHECK(tcore_wf_task_decode(b, len, &m, &why) == TCORE_ERR_NOT_FOUND && !m && why);
+  free(b);
+  CHECK(tcore_wf_task_decode((const uint8_t *)"\xff\xff\xff", 3, &m, &why) ==
+        TCORE_ERR_INVALID_ARGUMENT);
+  CHECK(!m && why && strstr(why, "did not parse"));
+  CHECK(tcore_wf_task_decode(NULL, 0, &m, &why) == TCORE_ERR_NOT_FOUND && !m);
+
+  /* A whole first page with a next page: used, cached or not. */
+  tcore_wf_page p;
+  b = wf_task("tok", "run", 1, 3, "p2", &len);
+  CHECK(tcore_wf_task_decode(b, len, &m, &why) == TCORE_OK && m);
+  free(b);
+  for (int cached = 0; cached < 2; cached++) {
+    CHECK(tcore_wf_task_first_page(m, cached, &p) == TCORE_OK);
+    Temporal__Api__History__V1__History *h =
+        temporal__api__history__v1__history__unpack(NULL, p.history_len, p.history);
+    CHECK(h && h->n_events == 3 && h->events[0]->event_id == 1);
+    if (h) temporal__api__history__v1__history__free_unpacked(h, NULL);
+    CHECK(!p.complete && p.next_token_len == 2 && memcmp(p.next_token, "p2", 2) == 0);
+    tcore_wf_page_clear(&p);
+    CHECK(!p.history && !p.next_token);
+  }
+  uint8_t *q = (uint8_t *)"x";
+  size_t qlen = 1;
+  CHECK(tcore_wf_task_queries(m, &q, &qlen) == TCORE_OK && q == NULL && qlen == 0);
+  temporal__api__workflowservice__v1__poll_workflow_task_queue_response__free_unpacked(m, NULL);
+
+  /* A sticky task's partial history: only for a cached run. */
+  b = wf_task("tok", "run", 7, 2, "", &len);
+  CHECK(tcore_wf_task_decode(b, len, &m, &why) == TCORE_OK && m);
+  free(b);
+  CHECK(tcore_wf_task_first_page(m, 0, &p) == TCORE_ERR_NOT_FOUND && !p.history);
+  CHECK(tcore_wf_task_first_page(m, 1, &p) == TCORE_OK && p.complete && !p.next_token);
+  tcore_wf_page_clear(&p);
+  temporal__api__workflowservice__v1__poll_workflow_task_queue_response__free_unpacked(m, NULL);
+
+  /* GetWorkflowExecutionHistory: no history is an empty page. */
+  CHECK(tcore_wf_history_page_decode(NULL, 0, &p) == TCORE_OK && p.complete && p.history);
+  tcore_wf_page_clear(&p);
+  CHECK(tcore_wf_history_page_decode((const uint8_t *)"\xff", 1, &p) ==
+        TCORE_ERR_INVALID_ARGUMENT && !p.history);
+}
+
 int main(void) {
   tcore_error err;
   if (tcore_runtime_new(&rt, &err) != TCORE_OK) {
@@ -147,6 +234,7 @@ int main(void) {
   RUN(test_options_reject_bad_values);
   RUN(test_status_details_decode_each_any);
   RUN(test_strerror_names_every_code);
+  RUN(test_workflow_task_decode);
   tcore_runtime_free(rt);
   return check_summary();
 }

@@ -552,6 +552,55 @@ static resp_t *take(tcore_wf_engine *e, char *names, size_t n) {
 static void resp_free(resp_t *r) {
   if (r) temporal__api__workflowservice__v1__respond_workflow_task_completed_request__free_unpacked(r, NULL);
 }
+static wf_blob poll_with_queries(int legacy);
+
+typedef Temporal__Api__Workflowservice__V1__RespondQueryTaskCompletedRequest query_resp_t;
+typedef Temporal__Api__Workflowservice__V1__RespondWorkflowTaskFailedRequest failed_t;
+typedef int (*take_fn)(tcore_wf_engine *e, uint8_t **out, size_t *out_len, tcore_error *err);
+
+/* An output of the engine: `fn` must give TCORE_OK; returns the output
+ * unpacked as a `d` (free with msg_free), or NULL. */
+static void *take_msg(tcore_wf_engine *e, take_fn fn, const ProtobufCMessageDescriptor *d) {
+  uint8_t *out = NULL;
+  size_t len = 0;
+  CHECK(fn(e, &out, &len, NULL) == TCORE_OK);
+  void *m = protobuf_c_message_unpack(d, NULL, len, out);
+  free(out);
+  return m;
+}
+static void msg_free(void *m) {
+  if (m) protobuf_c_message_free_unpacked(m, NULL);
+}
+/* The legacy query's response (take_query_response). */
+static query_resp_t *take_query(tcore_wf_engine *e) {
+  return take_msg(e, tcore_wf_engine_take_query_response,
+                  &temporal__api__workflowservice__v1__respond_query_task_completed_request__descriptor);
+}
+/* The failed task's RespondWorkflowTaskFailed body (tcore_wf_engine_failure). */
+static failed_t *take_failure(tcore_wf_engine *e) {
+  return take_msg(e, tcore_wf_engine_failure,
+                  &temporal__api__workflowservice__v1__respond_workflow_task_failed_request__descriptor);
+}
+
+/* A legacy query task (poll_with_queries(1)) for `e`: add_queries must take it. */
+static void add_legacy_query(tcore_wf_engine *e) {
+  wf_blob q = poll_with_queries(1);
+  CHECK(tcore_wf_engine_add_queries(e, q.data, q.len, NULL) == TCORE_OK);
+  free(q.data);
+}
+
+/* The legacy query's activation (just its query_workflow job), answered:
+ * the task is then done. */
+static void answer_legacy_query(tcore_wf_engine *e) {
+  Coresdk__WorkflowActivation__WorkflowActivation *a = next_act(e, "query_workflow");
+  CHECK(a && a->n_jobs == 1 && strcmp(a->jobs[0]->query_workflow->query_id, "legacy_query") == 0);
+  act_free(a);
+  cmds ans = {0};
+  c_query(&ans, "legacy_query", "\"v\"");
+  complete_ok(e, &ans);
+  CHECK(next_code(e) == TCORE_WF_TASK_DONE);
+}
+
 static int has_u32(const uint32_t *v, size_t n, uint32_t x) {
   for (size_t i = 0; i < n; i++)
     if (v[i] == x) return 1;
@@ -560,7 +609,6 @@ static int has_u32(const uint32_t *v, size_t n, uint32_t x) {
 
 /* ---- 1. the run's start and end ---- */
 
-static wf_blob poll_with_queries(int legacy);
 
 static void test_initialize_and_complete(void) {
   hist h = {0};
@@ -631,27 +679,12 @@ static void test_initialize_and_complete(void) {
   CHECK(next_code(e) == TCORE_WF_RUN_FINISHED);
   /* A legacy query task for the run still cached (the completion went out,
    * its eviction has not come yet) is answered, not dropped. */
-  wf_blob q = poll_with_queries(1);
-  CHECK(tcore_wf_engine_add_queries(e, q.data, q.len, NULL) == TCORE_OK);
-  free(q.data);
-  Coresdk__WorkflowActivation__WorkflowActivation *qa = next_act(e, "query_workflow");
-  CHECK(qa && qa->n_jobs == 1 &&
-        strcmp(qa->jobs[0]->query_workflow->query_id, "legacy_query") == 0);
-  act_free(qa);
-  cmds ans = {0};
-  c_query(&ans, "legacy_query", "\"v\"");
-  complete_ok(e, &ans);
-  CHECK(next_code(e) == TCORE_WF_TASK_DONE);
-  uint8_t *qout = NULL;
-  size_t qlen = 0;
-  CHECK(tcore_wf_engine_take_query_response(e, &qout, &qlen, NULL) == TCORE_OK);
-  Temporal__Api__Workflowservice__V1__RespondQueryTaskCompletedRequest *qr =
-      temporal__api__workflowservice__v1__respond_query_task_completed_request__unpack(NULL, qlen,
-                                                                                      qout);
-  free(qout);
+  add_legacy_query(e);
+  answer_legacy_query(e);
+  query_resp_t *qr = take_query(e);
   CHECK(qr && qr->completed_type ==
                   TEMPORAL__API__ENUMS__V1__QUERY_RESULT_TYPE__QUERY_RESULT_TYPE_ANSWERED);
-  if (qr) temporal__api__workflowservice__v1__respond_query_task_completed_request__free_unpacked(qr, NULL);
+  msg_free(qr);
   CHECK(next_code(e) == TCORE_WF_RUN_FINISHED);
   tcore_wf_engine_free(e);
 }
@@ -1166,35 +1199,22 @@ static void test_legacy_query(void) {
   add(&h, ET(WORKFLOW_EXECUTION_COMPLETED));
   tcore_wf_engine *e = engine();
   feed(e, &h, 1, 0, 1);
-  wf_blob q = poll_with_queries(1);
-  CHECK(tcore_wf_engine_add_queries(e, q.data, q.len, NULL) == TCORE_OK);
-  free(q.data);
+  add_legacy_query(e);
   act_free(next_act(e, "initialize_workflow"));
   cmds l = {0};
   c_complete(&l, NULL);
   complete_ok(e, &l);
-  Coresdk__WorkflowActivation__WorkflowActivation *a = next_act(e, "query_workflow");
-  CHECK(a && a->n_jobs == 1 && strcmp(a->jobs[0]->query_workflow->query_id, "legacy_query") == 0);
-  act_free(a);
-  cmds ans = {0};
-  c_query(&ans, "legacy_query", "\"v\"");
-  complete_ok(e, &ans);
-  CHECK(next_code(e) == TCORE_WF_TASK_DONE);
+  answer_legacy_query(e);
   uint8_t *out = NULL;
   size_t len = 0;
   CHECK(tcore_wf_engine_take_response(e, &out, &len, NULL) == TCORE_ERR_INVALID_ARGUMENT);
-  CHECK(tcore_wf_engine_take_query_response(e, &out, &len, NULL) == TCORE_OK);
-  Temporal__Api__Workflowservice__V1__RespondQueryTaskCompletedRequest *r =
-      temporal__api__workflowservice__v1__respond_query_task_completed_request__unpack(NULL, len, out);
-  free(out);
+  query_resp_t *r = take_query(e);
   CHECK(r && r->completed_type == TEMPORAL__API__ENUMS__V1__QUERY_RESULT_TYPE__QUERY_RESULT_TYPE_ANSWERED);
   CHECK(r && r->query_result && r->query_result->n_payloads == 1);
-  if (r) temporal__api__workflowservice__v1__respond_query_task_completed_request__free_unpacked(r, NULL);
+  msg_free(r);
 
   /* The language fails the query activation: the query fails, not the task. */
-  wf_blob q2 = poll_with_queries(1);
-  CHECK(tcore_wf_engine_add_queries(e, q2.data, q2.len, NULL) == TCORE_OK);
-  free(q2.data);
+  add_legacy_query(e);
   act_free(next_act(e, "query_workflow"));
   Coresdk__WorkflowCompletion__WorkflowActivationCompletion c =
       CORESDK__WORKFLOW_COMPLETION__WORKFLOW_ACTIVATION_COMPLETION__INIT;
@@ -1207,12 +1227,10 @@ static void test_legacy_query(void) {
   CHECK(tcore_wf_engine_complete(e, b.data, b.len, NULL) == TCORE_OK);
   free(b.data);
   CHECK(next_code(e) == TCORE_WF_TASK_DONE);
-  CHECK(tcore_wf_engine_take_query_response(e, &out, &len, NULL) == TCORE_OK);
-  r = temporal__api__workflowservice__v1__respond_query_task_completed_request__unpack(NULL, len, out);
-  free(out);
+  r = take_query(e);
   CHECK(r && r->completed_type == TEMPORAL__API__ENUMS__V1__QUERY_RESULT_TYPE__QUERY_RESULT_TYPE_FAILED);
   CHECK(r && strcmp(r->error_message, "query handler raised") == 0);
-  if (r) temporal__api__workflowservice__v1__respond_query_task_completed_request__free_unpacked(r, NULL);
+  msg_free(r);
   tcore_wf_engine_free(e);
 }
 
@@ -1267,15 +1285,10 @@ static void test_nondeterminism(void) {
       CHECK(strstr(err.message, cases[i].want) != NULL);
       CHECK(strstr(err.message, "[TMPRL1100]") != NULL);
       if (!strstr(err.message, cases[i].want)) fprintf(stderr, "  case %zu: '%s'\n", i, err.message);
-      uint8_t *out = NULL;
-      size_t len = 0;
-      CHECK(tcore_wf_engine_failure(e, &out, &len, NULL) == TCORE_OK);
-      Temporal__Api__Workflowservice__V1__RespondWorkflowTaskFailedRequest *f =
-          temporal__api__workflowservice__v1__respond_workflow_task_failed_request__unpack(NULL, len, out);
-      free(out);
+      failed_t *f = take_failure(e);
       CHECK(f && f->cause == TEMPORAL__API__ENUMS__V1__WORKFLOW_TASK_FAILED_CAUSE__WORKFLOW_TASK_FAILED_CAUSE_NON_DETERMINISTIC_ERROR);
       CHECK(f && f->failure && strstr(f->failure->message, cases[i].want));
-      if (f) temporal__api__workflowservice__v1__respond_workflow_task_failed_request__free_unpacked(f, NULL);
+      msg_free(f);
       /* The engine is spent. */
       CHECK(next_code(e) == TCORE_ERR_INVALID_ARGUMENT);
     }
@@ -1325,15 +1338,10 @@ static void test_activation_failed(void) {
   wf_pack(&c.base, &b);
   CHECK(tcore_wf_engine_complete(e, b.data, b.len, NULL) == TCORE_WF_ACTIVATION_FAILED);
   free(b.data);
-  uint8_t *out = NULL;
-  size_t len = 0;
-  CHECK(tcore_wf_engine_failure(e, &out, &len, NULL) == TCORE_OK);
-  Temporal__Api__Workflowservice__V1__RespondWorkflowTaskFailedRequest *r =
-      temporal__api__workflowservice__v1__respond_workflow_task_failed_request__unpack(NULL, len, out);
-  free(out);
+  failed_t *r = take_failure(e);
   CHECK(r && r->cause == TEMPORAL__API__ENUMS__V1__WORKFLOW_TASK_FAILED_CAUSE__WORKFLOW_TASK_FAILED_CAUSE_WORKFLOW_WORKER_UNHANDLED_FAILURE);
   CHECK(r && r->failure && strcmp(r->failure->message, "workflow code raised") == 0);
-  if (r) temporal__api__workflowservice__v1__respond_workflow_task_failed_request__free_unpacked(r, NULL);
+  msg_free(r);
   tcore_wf_engine_free(e);
 }
 
@@ -1449,14 +1457,11 @@ static void test_unsupported_command_and_eviction(void) {
   tcore_error err = {0};
   CHECK(complete(e, &l, &err) == TCORE_WF_ACTIVATION_FAILED);
   CHECK(strstr(err.message, "schedule_local_activity") != NULL);
+  failed_t *f = take_failure(e);
+  CHECK(f && f->failure && strstr(f->failure->message, "not supported"));
+  msg_free(f);
   uint8_t *out = NULL;
   size_t len = 0;
-  CHECK(tcore_wf_engine_failure(e, &out, &len, NULL) == TCORE_OK);
-  Temporal__Api__Workflowservice__V1__RespondWorkflowTaskFailedRequest *f =
-      temporal__api__workflowservice__v1__respond_workflow_task_failed_request__unpack(NULL, len, out);
-  free(out);
-  CHECK(f && f->failure && strstr(f->failure->message, "not supported"));
-  if (f) temporal__api__workflowservice__v1__respond_workflow_task_failed_request__free_unpacked(f, NULL);
   CHECK(tcore_wf_engine_eviction(e, CORESDK__WORKFLOW_ACTIVATION__REMOVE_FROM_CACHE__EVICTION_REASON__NONDETERMINISM,
                                  "bye", &out, &len, NULL) == TCORE_OK);
   Coresdk__WorkflowActivation__WorkflowActivation *a =

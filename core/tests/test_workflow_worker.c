@@ -343,9 +343,12 @@ static int history_types(tcore_client *c, const char *wf_id, int *types, int max
   }
 }
 
-static int count_type(const int *types, int n, int t) {
+/* How many events of `type` the workflow's history has. */
+static int count_events(tcore_client *c, const char *wf_id, int type) {
+  static int types[256];
+  int n = history_types(c, wf_id, types, 256);
   int k = 0;
-  for (int i = 0; i < n; i++) k += types[i] == t;
+  for (int i = 0; i < n; i++) k += types[i] == type;
   return k;
 }
 
@@ -394,6 +397,41 @@ static void shutdown_and_free(tcore_worker *w, rec *r) {
   WAIT_FOR(&r->mu, r->shutdowns == 1, 20000);
   CHECK(r->shutdowns == 1);
   tcore_worker_free(w);
+}
+
+/* What a live test works with: a client, the language side's record, a
+ * worker (not started yet) on a task queue of its own, and a workflow id. */
+typedef struct fixture {
+  tcore_client *c;
+  rec r;
+  tcore_worker *w;
+  char tq[96], wf[96];
+} fixture;
+
+/* Resets the stand-in engine (its workflows' timers: `timer_ms`) and sets
+ * `f` up: names made unique from `name` (the task queue; the workflow id
+ * is "<name>-id-..."), a worker caching `max_cached` runs. */
+static void setup(fixture *f, const char *name, int64_t timer_ms, int max_cached) {
+  char id[80];
+  fake_reset(timer_ms);
+  f->c = make_client(target);
+  rec_init(&f->r);
+  unique(f->tq, sizeof f->tq, name);
+  snprintf(id, sizeof id, "%s-id", name);
+  unique(f->wf, sizeof f->wf, id);
+  f->w = make_worker(f->c, f->tq, &f->r, max_cached);
+}
+
+/* Starts the worker, then the workflow. */
+static void start(fixture *f) {
+  CHECK(tcore_worker_start(f->w) == TCORE_OK);
+  start_workflow(f->c, f->wf, f->tq);
+}
+
+/* Shuts the worker down (checked) and frees it and the client. */
+static void teardown(fixture *f) {
+  shutdown_and_free(f->w, &f->r);
+  tcore_client_free(f->c);
 }
 
 /* ---- tests ------------------------------------------------------------------- */
@@ -449,67 +487,53 @@ static void test_options_are_checked(void) {
  * fired) on the sticky queue with only the new events; the run stays cached
  * in between and is evicted when it finishes. */
 static void test_timer_workflow_uses_the_sticky_queue(void) {
-  fake_reset(300);
-  tcore_client *c = make_client(target);
-  rec r;
-  rec_init(&r);
-  char tq[96], wf[96];
-  unique(tq, sizeof tq, "wf-sticky");
-  unique(wf, sizeof wf, "wf-sticky-id");
-  tcore_worker *w = make_worker(c, tq, &r, 10);
-  CHECK(w->sticky_queue && strncmp(w->sticky_queue, "test_workflow_worker-", 21) == 0);
-  CHECK(tcore_worker_start(w) == TCORE_OK);
-  start_workflow(c, wf, tq);
-  CHECK(wait_completed(c, wf, 20000));
-  WAIT_FOR(&r.mu, r.evictions == 1, 5000);
-  pthread_mutex_lock(&r.mu);
-  CHECK(r.inits == 1 && r.fires == 1);
-  CHECK(r.evictions == 1);
-  CHECK(r.reasons[CORESDK__WORKFLOW_ACTIVATION__REMOVE_FROM_CACHE__EVICTION_REASON__WORKFLOW_EXECUTION_ENDING] == 1);
-  CHECK(r.complete_rc_bad == 0 && r.warnings == 0);
-  pthread_mutex_unlock(&r.mu);
+  fixture f;
+  setup(&f, "wf-sticky", 300, 10);
+  CHECK(f.w->sticky_queue && strncmp(f.w->sticky_queue, "test_workflow_worker-", 21) == 0);
+  start(&f);
+  CHECK(wait_completed(f.c, f.wf, 20000));
+  WAIT_FOR(&f.r.mu, f.r.evictions == 1, 5000);
+  pthread_mutex_lock(&f.r.mu);
+  CHECK(f.r.inits == 1 && f.r.fires == 1);
+  CHECK(f.r.evictions == 1);
+  CHECK(f.r.reasons[CORESDK__WORKFLOW_ACTIVATION__REMOVE_FROM_CACHE__EVICTION_REASON__WORKFLOW_EXECUTION_ENDING] == 1);
+  CHECK(f.r.complete_rc_bad == 0 && f.r.warnings == 0);
+  pthread_mutex_unlock(&f.r.mu);
   pthread_mutex_lock(&fake.mu);
   CHECK(fake.created == 1);     /* one engine for both tasks: cached */
   CHECK(fake.full_tasks == 1);  /* the first task */
   CHECK(fake.partial_tasks == 1); /* the sticky task: only new events */
   pthread_mutex_unlock(&fake.mu);
-  shutdown_and_free(w, &r);
+  shutdown_and_free(f.w, &f.r);
   pthread_mutex_lock(&fake.mu);
   CHECK(fake.freed == fake.created);
   pthread_mutex_unlock(&fake.mu);
-  tcore_client_free(c);
+  tcore_client_free(f.c);
 }
 
 /* max_cached_workflows 0: no sticky queue; the run is evicted after every
  * task, and each task replays the whole history in a new engine. */
 static void test_no_cache_replays_every_task(void) {
-  fake_reset(300);
-  tcore_client *c = make_client(target);
-  rec r;
-  rec_init(&r);
-  char tq[96], wf[96];
-  unique(tq, sizeof tq, "wf-nocache");
-  unique(wf, sizeof wf, "wf-nocache-id");
-  tcore_worker *w = make_worker(c, tq, &r, 0);
-  CHECK(w->sticky_queue == NULL && !w->sticky_src.enabled);
-  CHECK(tcore_worker_start(w) == TCORE_OK);
-  start_workflow(c, wf, tq);
-  CHECK(wait_completed(c, wf, 20000));
-  WAIT_FOR(&r.mu, r.evictions == 2, 5000);
-  pthread_mutex_lock(&r.mu);
-  CHECK(r.evictions == 2);
-  CHECK(r.inits == 2); /* the second task replays from the start */
-  CHECK(r.fires == 1);
-  CHECK(r.reasons[CORESDK__WORKFLOW_ACTIVATION__REMOVE_FROM_CACHE__EVICTION_REASON__CACHE_FULL] == 1);
-  pthread_mutex_unlock(&r.mu);
+  fixture f;
+  setup(&f, "wf-nocache", 300, 0);
+  CHECK(f.w->sticky_queue == NULL && !f.w->sticky_src.enabled);
+  start(&f);
+  CHECK(wait_completed(f.c, f.wf, 20000));
+  WAIT_FOR(&f.r.mu, f.r.evictions == 2, 5000);
+  pthread_mutex_lock(&f.r.mu);
+  CHECK(f.r.evictions == 2);
+  CHECK(f.r.inits == 2); /* the second task replays from the start */
+  CHECK(f.r.fires == 1);
+  CHECK(f.r.reasons[CORESDK__WORKFLOW_ACTIVATION__REMOVE_FROM_CACHE__EVICTION_REASON__CACHE_FULL] == 1);
+  pthread_mutex_unlock(&f.r.mu);
   pthread_mutex_lock(&fake.mu);
   CHECK(fake.created == 2 && fake.full_tasks == 2 && fake.partial_tasks == 0);
   pthread_mutex_unlock(&fake.mu);
-  shutdown_and_free(w, &r);
+  shutdown_and_free(f.w, &f.r);
   pthread_mutex_lock(&fake.mu);
   CHECK(fake.freed == fake.created);
   pthread_mutex_unlock(&fake.mu);
-  tcore_client_free(c);
+  tcore_client_free(f.c);
 }
 
 /* max_cached_workflows 1: a second run evicts the first (least recently
@@ -517,158 +541,118 @@ static void test_no_cache_replays_every_task(void) {
  * only new events, a cache miss: the worker fetches its whole history, and
  * both workflows complete. */
 static void test_lru_eviction_and_cache_miss(void) {
-  fake_reset(2500);
-  tcore_client *c = make_client(target);
-  rec r;
-  rec_init(&r);
-  char tq[96], a[96], b[96];
-  unique(tq, sizeof tq, "wf-lru");
-  unique(a, sizeof a, "wf-lru-a");
+  fixture f;
+  setup(&f, "wf-lru", 2500, 1);
+  const char *a = f.wf;
+  char b[96];
   unique(b, sizeof b, "wf-lru-b");
-  tcore_worker *w = make_worker(c, tq, &r, 1);
-  CHECK(tcore_worker_start(w) == TCORE_OK);
-  start_workflow(c, a, tq);
-  WAIT_FOR(&r.mu, r.inits == 1, 10000);
+  start(&f); /* A */
+  WAIT_FOR(&f.r.mu, f.r.inits == 1, 10000);
   sleep_ms(200); /* its first task answered: the run is idle in the cache */
   pthread_mutex_lock(&fake.mu);
   fake.timer_ms = 200; /* B's timer is short */
   pthread_mutex_unlock(&fake.mu);
-  start_workflow(c, b, tq);
-  CHECK(wait_completed(c, b, 20000));
-  CHECK(wait_completed(c, a, 20000));
-  WAIT_FOR(&r.mu, r.evictions == 3, 5000);
-  pthread_mutex_lock(&r.mu);
-  CHECK(r.reasons[CORESDK__WORKFLOW_ACTIVATION__REMOVE_FROM_CACHE__EVICTION_REASON__CACHE_FULL] == 1);
-  CHECK(r.reasons[CORESDK__WORKFLOW_ACTIVATION__REMOVE_FROM_CACHE__EVICTION_REASON__WORKFLOW_EXECUTION_ENDING] == 2);
-  CHECK(r.inits == 3); /* A, B, and A again after its eviction */
-  CHECK(r.fires == 2);
-  CHECK(r.warnings == 0);
-  pthread_mutex_unlock(&r.mu);
+  start_workflow(f.c, b, f.tq);
+  CHECK(wait_completed(f.c, b, 20000));
+  CHECK(wait_completed(f.c, a, 20000));
+  WAIT_FOR(&f.r.mu, f.r.evictions == 3, 5000);
+  pthread_mutex_lock(&f.r.mu);
+  CHECK(f.r.reasons[CORESDK__WORKFLOW_ACTIVATION__REMOVE_FROM_CACHE__EVICTION_REASON__CACHE_FULL] == 1);
+  CHECK(f.r.reasons[CORESDK__WORKFLOW_ACTIVATION__REMOVE_FROM_CACHE__EVICTION_REASON__WORKFLOW_EXECUTION_ENDING] == 2);
+  CHECK(f.r.inits == 3); /* A, B, and A again after its eviction */
+  CHECK(f.r.fires == 2);
+  CHECK(f.r.warnings == 0);
+  pthread_mutex_unlock(&f.r.mu);
   pthread_mutex_lock(&fake.mu);
   CHECK(fake.created == 3);
   CHECK(fake.partial_tasks == 1); /* B's sticky task; A's came whole, fetched */
   CHECK(fake.full_tasks == 3);
   pthread_mutex_unlock(&fake.mu);
-  shutdown_and_free(w, &r);
-  tcore_client_free(c);
+  teardown(&f);
 }
 
 /* A history longer than the server's first page (300 signals before the
  * first task): the rest comes with GetWorkflowExecutionHistory. */
 static void test_long_history_is_paginated(void) {
-  fake_reset(300);
-  tcore_client *c = make_client(target);
-  rec r;
-  rec_init(&r);
-  r.complete_at_once = 1;
-  char tq[96], wf[96];
-  unique(tq, sizeof tq, "wf-pages");
-  unique(wf, sizeof wf, "wf-pages-id");
-  start_workflow(c, wf, tq);
-  for (int i = 0; i < 300; i++) signal_workflow(c, wf, i);
-  tcore_worker *w = make_worker(c, tq, &r, 10);
-  CHECK(tcore_worker_start(w) == TCORE_OK);
-  CHECK(wait_completed(c, wf, 30000));
-  WAIT_FOR(&r.mu, r.evictions == 1, 5000);
+  fixture f;
+  setup(&f, "wf-pages", 300, 10);
+  f.r.complete_at_once = 1;
+  start_workflow(f.c, f.wf, f.tq); /* before the worker polls */
+  for (int i = 0; i < 300; i++) signal_workflow(f.c, f.wf, i);
+  CHECK(tcore_worker_start(f.w) == TCORE_OK);
+  CHECK(wait_completed(f.c, f.wf, 30000));
+  WAIT_FOR(&f.r.mu, f.r.evictions == 1, 5000);
   pthread_mutex_lock(&fake.mu);
   CHECK(fake.max_pages >= 2);
   CHECK(fake.signals == 300);
   pthread_mutex_unlock(&fake.mu);
-  pthread_mutex_lock(&r.mu);
-  CHECK(r.inits == 1 && r.warnings == 0);
-  pthread_mutex_unlock(&r.mu);
-  shutdown_and_free(w, &r);
-  tcore_client_free(c);
+  pthread_mutex_lock(&f.r.mu);
+  CHECK(f.r.inits == 1 && f.r.warnings == 0);
+  pthread_mutex_unlock(&f.r.mu);
+  teardown(&f);
 }
 
 /* Shutdown evicts every cached run (an eviction activation each, answered)
  * before its callback. */
 static void test_shutdown_evicts_cached_runs(void) {
-  fake_reset(60000);
-  tcore_client *c = make_client(target);
-  rec r;
-  rec_init(&r);
-  char tq[96], wf1[96], wf2[96];
-  unique(tq, sizeof tq, "wf-shutdown");
-  unique(wf1, sizeof wf1, "wf-shutdown-1");
+  fixture f;
+  setup(&f, "wf-shutdown", 60000, 10);
+  char wf2[96];
   unique(wf2, sizeof wf2, "wf-shutdown-2");
-  tcore_worker *w = make_worker(c, tq, &r, 10);
-  CHECK(tcore_worker_start(w) == TCORE_OK);
-  start_workflow(c, wf1, tq);
-  start_workflow(c, wf2, tq);
-  WAIT_FOR(&r.mu, r.inits == 2, 10000);
-  WAIT_FOR(&w->mu, w->wf_running == 0, 5000); /* both tasks answered */
-  pthread_mutex_lock(&w->mu);
-  CHECK(w->n_runs == 2);
-  pthread_mutex_unlock(&w->mu);
-  pthread_mutex_lock(&r.mu);
-  CHECK(r.evictions == 0);
-  pthread_mutex_unlock(&r.mu);
-  shutdown_and_free(w, &r);
-  pthread_mutex_lock(&r.mu);
-  CHECK(r.evictions == 2);
-  CHECK(strcmp(r.last_evict_message, "Worker shutting down") == 0);
-  pthread_mutex_unlock(&r.mu);
+  start(&f);
+  start_workflow(f.c, wf2, f.tq);
+  WAIT_FOR(&f.r.mu, f.r.inits == 2, 10000);
+  WAIT_FOR(&f.w->mu, f.w->wf_running == 0, 5000); /* both tasks answered */
+  pthread_mutex_lock(&f.w->mu);
+  CHECK(f.w->n_runs == 2);
+  pthread_mutex_unlock(&f.w->mu);
+  pthread_mutex_lock(&f.r.mu);
+  CHECK(f.r.evictions == 0);
+  pthread_mutex_unlock(&f.r.mu);
+  shutdown_and_free(f.w, &f.r);
+  pthread_mutex_lock(&f.r.mu);
+  CHECK(f.r.evictions == 2);
+  CHECK(strcmp(f.r.last_evict_message, "Worker shutting down") == 0);
+  pthread_mutex_unlock(&f.r.mu);
   pthread_mutex_lock(&fake.mu);
   CHECK(fake.created == 2 && fake.freed == 2);
   pthread_mutex_unlock(&fake.mu);
-  tcore_client_free(c);
+  tcore_client_free(f.c);
 }
 
-/* A failed activation: RespondWorkflowTaskFailed (the history shows it),
- * the run evicted; the server's retry of the task then succeeds. */
-static void test_failed_activation_fails_the_task(void) {
-  fake_reset(200);
-  tcore_client *c = make_client(target);
-  rec r;
-  rec_init(&r);
-  r.fail_first = 1;
-  char tq[96], wf[96];
-  unique(tq, sizeof tq, "wf-fail");
-  unique(wf, sizeof wf, "wf-fail-id");
-  tcore_worker *w = make_worker(c, tq, &r, 10);
-  CHECK(tcore_worker_start(w) == TCORE_OK);
-  start_workflow(c, wf, tq);
-  CHECK(wait_completed(c, wf, 30000));
-  static int types[256];
-  int n = history_types(c, wf, types, 256);
-  CHECK(count_type(types, n, TEMPORAL__API__ENUMS__V1__EVENT_TYPE__EVENT_TYPE_WORKFLOW_TASK_FAILED) == 1);
-  pthread_mutex_lock(&r.mu);
-  CHECK(r.failed_sent == 1);
-  CHECK(r.reasons[CORESDK__WORKFLOW_ACTIVATION__REMOVE_FROM_CACHE__EVICTION_REASON__LANG_FAIL] == 1);
-  pthread_mutex_unlock(&r.mu);
-  shutdown_and_free(w, &r);
-  tcore_client_free(c);
+/* A workflow whose first `fail_first` activations with an init job fail
+ * (workflow task timeout `task_timeout_s`; 0: the server's default): each
+ * failed task evicts the run (LANG_FAIL) and, as in sdk-core, only the
+ * first attempt is reported with RespondWorkflowTaskFailed (one
+ * WorkflowTaskFailed in history); a later attempt is dropped with a
+ * WARNING (`warnings` of them; -1: not looked at) and comes back after the
+ * workflow task timeout; the server's next attempt succeeds and the run
+ * finishes. */
+static void failing_tasks(const char *name, int fail_first, int64_t task_timeout_s,
+                          int64_t wait_ms, int warnings) {
+  fixture f;
+  setup(&f, name, 200, 10);
+  f.r.fail_first = fail_first;
+  next_task_timeout_s = task_timeout_s;
+  start(&f);
+  CHECK(wait_completed(f.c, f.wf, wait_ms));
+  CHECK(count_events(f.c, f.wf, TEMPORAL__API__ENUMS__V1__EVENT_TYPE__EVENT_TYPE_WORKFLOW_TASK_FAILED) == 1);
+  pthread_mutex_lock(&f.r.mu);
+  CHECK(f.r.failed_sent == fail_first);
+  if (warnings >= 0) CHECK(f.r.warnings == warnings);
+  CHECK(f.r.reasons[CORESDK__WORKFLOW_ACTIVATION__REMOVE_FROM_CACHE__EVICTION_REASON__LANG_FAIL] ==
+        fail_first);
+  pthread_mutex_unlock(&f.r.mu);
+  teardown(&f);
 }
 
-/* A task that keeps failing (the first three attempts): as in sdk-core,
- * only the first attempt is reported (one WorkflowTaskFailed in history);
- * attempts 2 and 3 are dropped with a WARNING each and come back after the
- * workflow task timeout (2 s); attempt 4 succeeds and the run finishes. */
+/* One failed activation: the task fails, the server's retry succeeds. */
+static void test_failed_activation_fails_the_task(void) { failing_tasks("wf-fail", 1, 0, 30000, -1); }
+
+/* Three failed attempts: attempts 2 and 3 are dropped with a WARNING each
+ * (the workflow task timeout 2 s brings them back); attempt 4 succeeds. */
 static void test_failed_task_reported_on_first_attempt_only(void) {
-  fake_reset(200);
-  tcore_client *c = make_client(target);
-  rec r;
-  rec_init(&r);
-  r.fail_first = 3;
-  char tq[96], wf[96];
-  unique(tq, sizeof tq, "wf-fail3");
-  unique(wf, sizeof wf, "wf-fail3-id");
-  tcore_worker *w = make_worker(c, tq, &r, 10);
-  CHECK(tcore_worker_start(w) == TCORE_OK);
-  next_task_timeout_s = 2;
-  start_workflow(c, wf, tq);
-  CHECK(wait_completed(c, wf, 60000));
-  static int types[256];
-  int n = history_types(c, wf, types, 256);
-  CHECK(count_type(types, n, TEMPORAL__API__ENUMS__V1__EVENT_TYPE__EVENT_TYPE_WORKFLOW_TASK_FAILED) == 1);
-  pthread_mutex_lock(&r.mu);
-  CHECK(r.failed_sent == 3);
-  CHECK(r.warnings == 2);
-  CHECK(r.reasons[CORESDK__WORKFLOW_ACTIVATION__REMOVE_FROM_CACHE__EVICTION_REASON__LANG_FAIL] == 3);
-  pthread_mutex_unlock(&r.mu);
-  shutdown_and_free(w, &r);
-  tcore_client_free(c);
+  failing_tasks("wf-fail3", 3, 2, 60000, 2);
 }
 
 static int wf_running_of(tcore_worker *w) {
@@ -684,132 +668,100 @@ static int wf_running_of(tcore_worker *w) {
  * (no poll) and completes: no WorkflowTaskTimedOut. No reservation before
  * start. */
 static void test_eager_workflow_task(void) {
-  fake_reset(200);
-  tcore_client *c = make_client(target);
-  rec r;
-  rec_init(&r);
-  char tq[96], wf[96];
-  unique(tq, sizeof tq, "wf-eager");
-  unique(wf, sizeof wf, "wf-eager-id");
-  tcore_worker *w = make_worker(c, tq, &r, 10);
+  fixture f;
+  setup(&f, "wf-eager", 200, 10);
   CHECK(tcore_worker_reserve_workflow_slot(NULL) == TCORE_ERR_INVALID_ARGUMENT);
-  CHECK(tcore_worker_reserve_workflow_slot(w) == TCORE_ERR_CLOSED); /* not started */
-  CHECK(tcore_worker_start(w) == TCORE_OK);
-  CHECK(wf_running_of(w) == 0);
-  CHECK(tcore_worker_reserve_workflow_slot(w) == TCORE_OK);
-  CHECK(wf_running_of(w) == 1);
-  tcore_worker_release_workflow_slot(w);
-  CHECK(wf_running_of(w) == 0);
-  CHECK(tcore_worker_reserve_workflow_slot(w) == TCORE_OK);
+  CHECK(tcore_worker_reserve_workflow_slot(f.w) == TCORE_ERR_CLOSED); /* not started */
+  CHECK(tcore_worker_start(f.w) == TCORE_OK);
+  CHECK(wf_running_of(f.w) == 0);
+  CHECK(tcore_worker_reserve_workflow_slot(f.w) == TCORE_OK);
+  CHECK(wf_running_of(f.w) == 1);
+  tcore_worker_release_workflow_slot(f.w);
+  CHECK(wf_running_of(f.w) == 0);
+  CHECK(tcore_worker_reserve_workflow_slot(f.w) == TCORE_OK);
   static const uint8_t junk[] = {0xff, 0xff, 0xff};
-  CHECK(tcore_worker_eager_workflow_task(w, junk, sizeof junk) == TCORE_ERR_INVALID_ARGUMENT);
-  CHECK(wf_running_of(w) == 0);
-  CHECK(tcore_worker_reserve_workflow_slot(w) == TCORE_OK);
+  CHECK(tcore_worker_eager_workflow_task(f.w, junk, sizeof junk) == TCORE_ERR_INVALID_ARGUMENT);
+  CHECK(wf_running_of(f.w) == 0);
+  CHECK(tcore_worker_reserve_workflow_slot(f.w) == TCORE_OK);
   next_eager = 1;
-  start_workflow(c, wf, tq);
+  start_workflow(f.c, f.wf, f.tq);
   CHECK(eager_task != NULL);
-  CHECK(tcore_worker_eager_workflow_task(w, eager_task, eager_task_len) == TCORE_OK);
+  CHECK(tcore_worker_eager_workflow_task(f.w, eager_task, eager_task_len) == TCORE_OK);
   free(eager_task);
   eager_task = NULL;
-  CHECK(wait_completed(c, wf, 30000));
-  static int types[256];
-  int n = history_types(c, wf, types, 256);
-  CHECK(count_type(types, n, TEMPORAL__API__ENUMS__V1__EVENT_TYPE__EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT) == 0);
-  pthread_mutex_lock(&r.mu);
-  CHECK(r.inits == 1 && r.warnings == 0);
-  pthread_mutex_unlock(&r.mu);
-  shutdown_and_free(w, &r);
-  tcore_client_free(c);
+  CHECK(wait_completed(f.c, f.wf, 30000));
+  CHECK(count_events(f.c, f.wf, TEMPORAL__API__ENUMS__V1__EVENT_TYPE__EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT) == 0);
+  pthread_mutex_lock(&f.r.mu);
+  CHECK(f.r.inits == 1 && f.r.warnings == 0);
+  pthread_mutex_unlock(&f.r.mu);
+  teardown(&f);
 }
 
 /* The run manager has its own thread: while the language side sits on an
  * activation, the runtime's timers still fire (a timer armed inside the
  * activation fires before it is completed); the run then finishes. */
 static void test_activation_does_not_hold_up_timers(void) {
-  fake_reset(200);
-  tcore_client *c = make_client(target);
-  rec r;
-  rec_init(&r);
-  r.wait_for_timer = 1;
-  char tq[96], wf[96];
-  unique(tq, sizeof tq, "wf-thread");
-  unique(wf, sizeof wf, "wf-thread-id");
-  tcore_worker *w = make_worker(c, tq, &r, 10);
-  CHECK(tcore_worker_start(w) == TCORE_OK);
-  start_workflow(c, wf, tq);
-  CHECK(wait_completed(c, wf, 30000));
-  pthread_mutex_lock(&r.mu);
-  CHECK(r.timer_fired_in_activation == 1);
-  pthread_mutex_unlock(&r.mu);
-  shutdown_and_free(w, &r);
-  tcore_client_free(c);
+  fixture f;
+  setup(&f, "wf-thread", 200, 10);
+  f.r.wait_for_timer = 1;
+  start(&f);
+  CHECK(wait_completed(f.c, f.wf, 30000));
+  pthread_mutex_lock(&f.r.mu);
+  CHECK(f.r.timer_fired_in_activation == 1);
+  pthread_mutex_unlock(&f.r.mu);
+  teardown(&f);
 }
 
 /* A run evicted on request: the eviction activation names the reason; the
  * run's next task (on the sticky queue, only new events) is a cache miss:
  * the whole history is fetched and replayed in a new engine. */
 static void test_requested_eviction(void) {
-  fake_reset(1500);
-  tcore_client *c = make_client(target);
-  rec r;
-  rec_init(&r);
-  char tq[96], wf[96];
-  unique(tq, sizeof tq, "wf-evict");
-  unique(wf, sizeof wf, "wf-evict-id");
-  tcore_worker *w = make_worker(c, tq, &r, 10);
-  CHECK(tcore_worker_start(w) == TCORE_OK);
-  start_workflow(c, wf, tq);
-  WAIT_FOR(&r.mu, r.inits == 1, 10000);
-  WAIT_FOR(&w->mu, w->wf_running == 0, 5000);
-  pthread_mutex_lock(&r.mu);
+  fixture f;
+  setup(&f, "wf-evict", 1500, 10);
+  start(&f);
+  WAIT_FOR(&f.r.mu, f.r.inits == 1, 10000);
+  WAIT_FOR(&f.w->mu, f.w->wf_running == 0, 5000);
+  pthread_mutex_lock(&f.r.mu);
   char run_id[64];
-  snprintf(run_id, sizeof run_id, "%s", r.last_run_id);
-  pthread_mutex_unlock(&r.mu);
-  CHECK(tcore_worker_request_eviction(w, run_id, "the test asked") == TCORE_OK);
-  WAIT_FOR(&r.mu, r.evictions == 1, 5000);
-  pthread_mutex_lock(&r.mu);
-  CHECK(r.reasons[CORESDK__WORKFLOW_ACTIVATION__REMOVE_FROM_CACHE__EVICTION_REASON__LANG_REQUESTED] == 1);
-  CHECK(strcmp(r.last_evict_message, "the test asked") == 0);
-  pthread_mutex_unlock(&r.mu);
-  CHECK(wait_completed(c, wf, 20000));
-  WAIT_FOR(&r.mu, r.evictions == 2, 5000);
-  pthread_mutex_lock(&r.mu);
-  CHECK(r.inits == 2 && r.fires == 1 && r.warnings == 0);
-  pthread_mutex_unlock(&r.mu);
+  snprintf(run_id, sizeof run_id, "%s", f.r.last_run_id);
+  pthread_mutex_unlock(&f.r.mu);
+  CHECK(tcore_worker_request_eviction(f.w, run_id, "the test asked") == TCORE_OK);
+  WAIT_FOR(&f.r.mu, f.r.evictions == 1, 5000);
+  pthread_mutex_lock(&f.r.mu);
+  CHECK(f.r.reasons[CORESDK__WORKFLOW_ACTIVATION__REMOVE_FROM_CACHE__EVICTION_REASON__LANG_REQUESTED] == 1);
+  CHECK(strcmp(f.r.last_evict_message, "the test asked") == 0);
+  pthread_mutex_unlock(&f.r.mu);
+  CHECK(wait_completed(f.c, f.wf, 20000));
+  WAIT_FOR(&f.r.mu, f.r.evictions == 2, 5000);
+  pthread_mutex_lock(&f.r.mu);
+  CHECK(f.r.inits == 2 && f.r.fires == 1 && f.r.warnings == 0);
+  pthread_mutex_unlock(&f.r.mu);
   pthread_mutex_lock(&fake.mu);
   CHECK(fake.created == 2 && fake.full_tasks == 2 && fake.partial_tasks == 0);
   pthread_mutex_unlock(&fake.mu);
-  shutdown_and_free(w, &r);
-  tcore_client_free(c);
+  teardown(&f);
 }
 
 /* A query of a cached run waiting on a timer: a legacy query task on the
  * sticky queue, the query's activation answered, RespondQueryTaskCompleted;
  * the run stays cached (one engine). */
 static void test_legacy_query_is_answered(void) {
-  fake_reset(3000);
-  tcore_client *c = make_client(target);
-  rec r;
-  rec_init(&r);
-  char tq[96], wf[96];
-  unique(tq, sizeof tq, "wf-query");
-  unique(wf, sizeof wf, "wf-query-id");
-  tcore_worker *w = make_worker(c, tq, &r, 10);
-  CHECK(tcore_worker_start(w) == TCORE_OK);
-  start_workflow(c, wf, tq);
-  WAIT_FOR(&r.mu, r.inits == 1, 10000);
-  WAIT_FOR(&w->mu, w->wf_running == 0, 5000);
+  fixture f;
+  setup(&f, "wf-query", 3000, 10);
+  start(&f);
+  WAIT_FOR(&f.r.mu, f.r.inits == 1, 10000);
+  WAIT_FOR(&f.w->mu, f.w->wf_running == 0, 5000);
   Temporal__Api__Workflowservice__V1__QueryWorkflowRequest req =
       TEMPORAL__API__WORKFLOWSERVICE__V1__QUERY_WORKFLOW_REQUEST__INIT;
   Temporal__Api__Common__V1__WorkflowExecution ex = TEMPORAL__API__COMMON__V1__WORKFLOW_EXECUTION__INIT;
   Temporal__Api__Query__V1__WorkflowQuery q = TEMPORAL__API__QUERY__V1__WORKFLOW_QUERY__INIT;
-  ex.workflow_id = wf;
+  ex.workflow_id = f.wf;
   q.query_type = "status";
   req.namespace_ = "default";
   req.execution = &ex;
   req.query = &q;
   outcome o;
-  CHECK(call_msg(c, WS "QueryWorkflow", &req.base, 10000, &o) == 0);
+  CHECK(call_msg(f.c, WS "QueryWorkflow", &req.base, 10000, &o) == 0);
   Temporal__Api__Workflowservice__V1__QueryWorkflowResponse *resp =
       temporal__api__workflowservice__v1__query_workflow_response__unpack(NULL, o.body_len, o.body);
   free(o.body);
@@ -820,50 +772,42 @@ static void test_legacy_query_is_answered(void) {
           memcmp(d.data, "\"answer to status\"", d.len) == 0);
   }
   if (resp) temporal__api__workflowservice__v1__query_workflow_response__free_unpacked(resp, NULL);
-  CHECK(wait_completed(c, wf, 20000));
-  WAIT_FOR(&r.mu, r.evictions == 1, 5000);
-  pthread_mutex_lock(&r.mu);
-  CHECK(r.queries == 1 && r.evictions == 1 && r.warnings == 0);
-  pthread_mutex_unlock(&r.mu);
+  CHECK(wait_completed(f.c, f.wf, 20000));
+  WAIT_FOR(&f.r.mu, f.r.evictions == 1, 5000);
+  pthread_mutex_lock(&f.r.mu);
+  CHECK(f.r.queries == 1 && f.r.evictions == 1 && f.r.warnings == 0);
+  pthread_mutex_unlock(&f.r.mu);
   pthread_mutex_lock(&fake.mu);
   CHECK(fake.created == 1); /* the query did not cost the run its cache entry */
   pthread_mutex_unlock(&fake.mu);
-  shutdown_and_free(w, &r);
-  tcore_client_free(c);
+  teardown(&f);
 }
 
 /* A language that never answers an eviction does not hold shutdown up: the
  * run is given up after the cancel wait, and its engine freed. */
 static void test_unanswered_eviction_is_given_up_at_shutdown(void) {
-  fake_reset(60000);
-  tcore_client *c = make_client(target);
-  rec r;
-  rec_init(&r);
-  char tq[96], wf[96];
-  unique(tq, sizeof tq, "wf-giveup");
-  unique(wf, sizeof wf, "wf-giveup-id");
   cancel_wait_ms = 1000;
-  tcore_worker *w = make_worker(c, tq, &r, 10);
+  fixture f;
+  setup(&f, "wf-giveup", 60000, 10);
   cancel_wait_ms = 0;
-  CHECK(tcore_worker_start(w) == TCORE_OK);
-  start_workflow(c, wf, tq);
-  WAIT_FOR(&r.mu, r.inits == 1, 10000);
-  WAIT_FOR(&w->mu, w->wf_running == 0, 5000);
-  pthread_mutex_lock(&r.mu);
-  r.ignore_evictions = 1;
-  pthread_mutex_unlock(&r.mu);
+  start(&f);
+  WAIT_FOR(&f.r.mu, f.r.inits == 1, 10000);
+  WAIT_FOR(&f.w->mu, f.w->wf_running == 0, 5000);
+  pthread_mutex_lock(&f.r.mu);
+  f.r.ignore_evictions = 1;
+  pthread_mutex_unlock(&f.r.mu);
   int64_t t0 = tcore_now_ms();
-  CHECK(tcore_worker_shutdown(w, on_shutdown, &r) == TCORE_OK);
-  WAIT_FOR(&r.mu, r.shutdowns == 1, 15000);
-  pthread_mutex_lock(&r.mu);
-  CHECK(r.shutdowns == 1 && r.evictions == 1);
-  pthread_mutex_unlock(&r.mu);
+  CHECK(tcore_worker_shutdown(f.w, on_shutdown, &f.r) == TCORE_OK);
+  WAIT_FOR(&f.r.mu, f.r.shutdowns == 1, 15000);
+  pthread_mutex_lock(&f.r.mu);
+  CHECK(f.r.shutdowns == 1 && f.r.evictions == 1);
+  pthread_mutex_unlock(&f.r.mu);
   CHECK(tcore_now_ms() - t0 >= 900); /* it did wait for the answer, bounded */
   pthread_mutex_lock(&fake.mu);
   CHECK(fake.created == 1 && fake.freed == 1);
   pthread_mutex_unlock(&fake.mu);
-  tcore_worker_free(w);
-  tcore_client_free(c);
+  tcore_worker_free(f.w);
+  tcore_client_free(f.c);
 }
 
 int main(void) {

@@ -19,6 +19,7 @@ that build them).
 # public names are re-exported here; their home modules are private, so
 # classes may move between them.
 from temporalio.activity import ActivityCancellationDetails  # re-exported as the official SDK does
+from temporalio.client import _schedule
 from temporalio.client._activity import AsyncActivityHandle, AsyncActivityIDReference
 from temporalio.client._activity_execution import (
     ActivityExecution,
@@ -73,44 +74,7 @@ from temporalio.client._interceptor import (
     StartWorkflowInput,
     TerminateWorkflowInput,
 )
-from temporalio.client._schedule import (
-    BackfillScheduleInput,
-    CreateScheduleInput,
-    DeleteScheduleInput,
-    DescribeScheduleInput,
-    ListSchedulesInput,
-    PauseScheduleInput,
-    Schedule,
-    ScheduleAction,
-    ScheduleActionExecution,
-    ScheduleActionExecutionStartWorkflow,
-    ScheduleActionResult,
-    ScheduleActionStartWorkflow,
-    ScheduleAlreadyRunningError,
-    ScheduleAsyncIterator,
-    ScheduleBackfill,
-    ScheduleCalendarSpec,
-    ScheduleDescription,
-    ScheduleHandle,
-    ScheduleInfo,
-    ScheduleIntervalSpec,
-    ScheduleListAction,
-    ScheduleListActionStartWorkflow,
-    ScheduleListDescription,
-    ScheduleListInfo,
-    ScheduleListSchedule,
-    ScheduleListState,
-    ScheduleOverlapPolicy,
-    SchedulePolicy,
-    ScheduleRange,
-    ScheduleSpec,
-    ScheduleState,
-    ScheduleUpdate,
-    ScheduleUpdateInput,
-    TriggerScheduleInput,
-    UnpauseScheduleInput,
-    UpdateScheduleInput,
-)
+from temporalio.client._schedule import *  # noqa: F403  (its __all__, added below)
 from temporalio.client._update import (
     RPCTimeoutOrCancelledError,
     StartWorkflowUpdateInput,
@@ -183,43 +147,6 @@ __all__ = [
     "QueryWorkflowInput",
     "SignalWorkflowInput",
     "TerminateWorkflowInput",
-    # schedules
-    "BackfillScheduleInput",
-    "CreateScheduleInput",
-    "DeleteScheduleInput",
-    "DescribeScheduleInput",
-    "ListSchedulesInput",
-    "PauseScheduleInput",
-    "Schedule",
-    "ScheduleAction",
-    "ScheduleActionExecution",
-    "ScheduleActionExecutionStartWorkflow",
-    "ScheduleActionResult",
-    "ScheduleActionStartWorkflow",
-    "ScheduleAlreadyRunningError",
-    "ScheduleAsyncIterator",
-    "ScheduleBackfill",
-    "ScheduleCalendarSpec",
-    "ScheduleDescription",
-    "ScheduleHandle",
-    "ScheduleInfo",
-    "ScheduleIntervalSpec",
-    "ScheduleListAction",
-    "ScheduleListActionStartWorkflow",
-    "ScheduleListDescription",
-    "ScheduleListInfo",
-    "ScheduleListSchedule",
-    "ScheduleListState",
-    "ScheduleOverlapPolicy",
-    "SchedulePolicy",
-    "ScheduleRange",
-    "ScheduleSpec",
-    "ScheduleState",
-    "ScheduleUpdate",
-    "ScheduleUpdateInput",
-    "TriggerScheduleInput",
-    "UnpauseScheduleInput",
-    "UpdateScheduleInput",
     # workflow updates
     "RPCTimeoutOrCancelledError",
     "StartWorkflowUpdateInput",
@@ -287,3 +214,5 @@ __all__ = [
     "ActivitySerializationContext",
     "WithSerializationContext",
 ]
+# The schedule names, as their module lists them.
+__all__ += _schedule.__all__

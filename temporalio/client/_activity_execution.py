@@ -19,6 +19,7 @@ Every operation goes through the client's interceptors
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -28,10 +29,12 @@ from typing import (
     Any,
     Awaitable,
     Callable,
+    Concatenate,
     Generic,
     List,
     Mapping,
     Optional,
+    ParamSpec,
     Sequence,
     Type,
     TypeVar,
@@ -44,14 +47,13 @@ from temporalio._checks import (
     _ARG_UNSET,
     _arg_or_args,
     _check_enum,
-    _check_positive_int,
     _check_rpc_options,
     _check_str,
     _check_timeout,
     _check_type,
 )
 from temporalio.client._exceptions import ActivityFailureError
-from temporalio.client._paging import _QueryPagedAsyncIterator
+from temporalio.client._paging import _list_input, _QueryPagedAsyncIterator
 from temporalio.common import (
     ActivityIDConflictPolicy,
     ActivityIDReusePolicy,
@@ -71,6 +73,7 @@ if TYPE_CHECKING:
 ReturnType = TypeVar("ReturnType")
 ActivityOptionValueType = TypeVar("ActivityOptionValueType")
 _InputType = TypeVar("_InputType")
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
 # Values of temporal.api.enums.v1 (tests/unit/test_client_api_parity.py
@@ -622,10 +625,6 @@ class ActivityExecutionAsyncIterator(_QueryPagedAsyncIterator[ActivityExecution]
         executions = [ActivityExecution._from_raw_info(e, namespace) for e in resp.executions]
         self._set_page(executions, resp.next_page_token)
 
-    def __aiter__(self) -> "ActivityExecutionAsyncIterator":
-        """The iterator itself."""
-        return self
-
 
 class ActivityHandle(Generic[ReturnType]):
     """A standalone activity (one started by a client, not a workflow), by
@@ -660,6 +659,25 @@ class ActivityHandle(Generic[ReturnType]):
         """The activity run id (None: the latest run)."""
         return self._run_id
 
+    def _input(
+        self,
+        input_type: Callable[..., _InputType],
+        rpc_metadata: Mapping[str, Union[str, bytes]],
+        rpc_timeout: Optional[timedelta],
+        **fields: Any,
+    ) -> _InputType:
+        """The interceptor input ``input_type`` of a call on this activity
+        (its id and run id, ``fields``), the RPC options checked. Raises
+        TypeError/ValueError for a bad one."""
+        _check_rpc_options(rpc_metadata, rpc_timeout)
+        return input_type(
+            activity_id=self._id,
+            activity_run_id=self._run_id,
+            rpc_metadata=rpc_metadata,
+            rpc_timeout=rpc_timeout,
+            **fields,
+        )
+
     def _reason_input(
         self,
         input_type: Callable[..., _InputType],
@@ -668,19 +686,10 @@ class ActivityHandle(Generic[ReturnType]):
         rpc_timeout: Optional[timedelta],
         **fields: Any,
     ) -> _InputType:
-        """The interceptor input ``input_type`` of a call on this activity
-        with a ``reason`` (cancel, terminate, pause, unpause), arguments
-        checked. Raises TypeError/ValueError for a bad one."""
+        """:meth:`_input` of a call with a ``reason`` (cancel, terminate,
+        pause, unpause), ``reason`` checked first."""
         _check_type(reason, str, "reason", "a str", optional=True)
-        _check_rpc_options(rpc_metadata, rpc_timeout)
-        return input_type(
-            activity_id=self._id,
-            activity_run_id=self._run_id,
-            reason=reason,
-            rpc_metadata=rpc_metadata,
-            rpc_timeout=rpc_timeout,
-            **fields,
-        )
+        return self._input(input_type, rpc_metadata, rpc_timeout, reason=reason, **fields)
 
     async def result(
         self,
@@ -805,15 +814,13 @@ class ActivityHandle(Generic[ReturnType]):
                     f"update_options received more than one update for {update.key.name}"
                 )
             seen.add(update.key.name)
-        _check_rpc_options(rpc_metadata, rpc_timeout)
         return await self._client._impl.update_activity_options(
-            UpdateActivityOptionsInput(
-                activity_id=self._id,
-                activity_run_id=self._run_id,
+            self._input(
+                UpdateActivityOptionsInput,
+                rpc_metadata,
+                rpc_timeout,
                 updates=list(updates),
                 restore_original=False,
-                rpc_metadata=rpc_metadata,
-                rpc_timeout=rpc_timeout,
             )
         )
 
@@ -824,15 +831,13 @@ class ActivityHandle(Generic[ReturnType]):
         rpc_timeout: Optional[timedelta] = None,
     ) -> ActivityExecutionOptions:
         """Put back the options the activity was started with; returns them."""
-        _check_rpc_options(rpc_metadata, rpc_timeout)
         return await self._client._impl.update_activity_options(
-            UpdateActivityOptionsInput(
-                activity_id=self._id,
-                activity_run_id=self._run_id,
+            self._input(
+                UpdateActivityOptionsInput,
+                rpc_metadata,
+                rpc_timeout,
                 updates=[],
                 restore_original=True,
-                rpc_metadata=rpc_metadata,
-                rpc_timeout=rpc_timeout,
             )
         )
 
@@ -848,17 +853,15 @@ class ActivityHandle(Generic[ReturnType]):
     ) -> ActivityExecutionDescription:
         """Describe the activity (``include_*``: also fetch its input,
         outcome, last heartbeat details, last failure)."""
-        _check_rpc_options(rpc_metadata, rpc_timeout)
         return await self._client._impl.describe_activity(
-            DescribeActivityInput(
-                activity_id=self._id,
-                activity_run_id=self._run_id,
+            self._input(
+                DescribeActivityInput,
+                rpc_metadata,
+                rpc_timeout,
                 include_input=bool(include_input),
                 include_outcome=bool(include_outcome),
                 include_heartbeat_details=bool(include_heartbeat_details),
                 include_last_failure=bool(include_last_failure),
-                rpc_metadata=rpc_metadata,
-                rpc_timeout=rpc_timeout,
             )
         )
 
@@ -892,62 +895,52 @@ def _activity_name_and_result_type(activity: Any) -> "tuple[str, Optional[Type[A
     return defn.name, _return_type(fn)
 
 
+_P = ParamSpec("_P")
+_Self = TypeVar("_Self")
+_Activity = TypeVar("_Activity")
+_Result = TypeVar("_Result")
+
+
+def _with_signature_of(impl: Callable[..., Any]) -> Callable[[_F], _F]:
+    """A decorator: :mod:`inspect` (``help()``, the docs) reports the
+    decorated ``(self, activity, *args, **kwargs)`` with its own ``self``,
+    ``activity`` and return annotation and, in place of ``*args,
+    **kwargs``, the parameters ``impl`` has after its ``activity``. Type
+    checkers see it as written (the implementation of overloads: they see
+    the overloads)."""
+
+    def wrap(form: _F) -> _F:
+        own = inspect.signature(form)
+        params = list(own.parameters.values())[:2]
+        params += list(inspect.signature(impl).parameters.values())[2:]
+        setattr(form, "__signature__", own.replace(parameters=params))
+        return form
+
+    return wrap
+
+
+def _form_of(
+    impl: Callable[Concatenate[Any, Any, _P], Awaitable[Any]],
+) -> Callable[
+    [Callable[Concatenate[_Self, _Activity, ...], Awaitable[_Result]]],
+    Callable[Concatenate[_Self, _Activity, _P], Awaitable[_Result]],
+]:
+    """:func:`_with_signature_of` for a form of ``impl`` that differs only
+    in the type of its ``activity`` and in its result; type checkers too see
+    the parameters of ``impl`` after ``activity`` (and ``activity`` as
+    positional: a ParamSpec cannot name it)."""
+    return cast(Any, _with_signature_of(impl))
+
+
 class _ActivityClientMixin:
-    """The standalone-activity operations of :class:`Client`."""
+    """The standalone-activity operations of :class:`Client`: the public
+    forms (``start_activity``/``execute_activity`` and their ``_class`` and
+    ``_method`` forms, named and typed as in the official SDK) all take the
+    options of :meth:`_start_activity`, which validates them."""
 
     _impl: "OutboundInterceptor"
 
-    @overload
-    async def start_activity(
-        self,
-        activity: Callable[..., Awaitable[ReturnType]],
-        arg: Any = _ARG_UNSET,
-        *,
-        args: Sequence[Any] = [],
-        id: str,
-        task_queue: str,
-        result_type: Optional[Type[Any]] = None,
-        schedule_to_close_timeout: Optional[timedelta] = None,
-        schedule_to_start_timeout: Optional[timedelta] = None,
-        start_to_close_timeout: Optional[timedelta] = None,
-        heartbeat_timeout: Optional[timedelta] = None,
-        id_reuse_policy: ActivityIDReusePolicy = ActivityIDReusePolicy.ALLOW_DUPLICATE,
-        id_conflict_policy: ActivityIDConflictPolicy = ActivityIDConflictPolicy.FAIL,
-        retry_policy: Optional[RetryPolicy] = None,
-        search_attributes: Optional[TypedSearchAttributes] = None,
-        summary: Optional[str] = None,
-        priority: Priority = Priority.default,
-        start_delay: Optional[timedelta] = None,
-        rpc_metadata: Mapping[str, Union[str, bytes]] = {},
-        rpc_timeout: Optional[timedelta] = None,
-    ) -> ActivityHandle[ReturnType]: ...
-
-    @overload
-    async def start_activity(
-        self,
-        activity: Union[str, Callable[..., ReturnType]],
-        arg: Any = _ARG_UNSET,
-        *,
-        args: Sequence[Any] = [],
-        id: str,
-        task_queue: str,
-        result_type: Optional[Type[Any]] = None,
-        schedule_to_close_timeout: Optional[timedelta] = None,
-        schedule_to_start_timeout: Optional[timedelta] = None,
-        start_to_close_timeout: Optional[timedelta] = None,
-        heartbeat_timeout: Optional[timedelta] = None,
-        id_reuse_policy: ActivityIDReusePolicy = ActivityIDReusePolicy.ALLOW_DUPLICATE,
-        id_conflict_policy: ActivityIDConflictPolicy = ActivityIDConflictPolicy.FAIL,
-        retry_policy: Optional[RetryPolicy] = None,
-        search_attributes: Optional[TypedSearchAttributes] = None,
-        summary: Optional[str] = None,
-        priority: Priority = Priority.default,
-        start_delay: Optional[timedelta] = None,
-        rpc_metadata: Mapping[str, Union[str, bytes]] = {},
-        rpc_timeout: Optional[timedelta] = None,
-    ) -> ActivityHandle[ReturnType]: ...
-
-    async def start_activity(
+    async def _start_activity(
         self,
         activity: Any,
         arg: Any = _ARG_UNSET,
@@ -970,21 +963,8 @@ class _ActivityClientMixin:
         rpc_metadata: Mapping[str, Union[str, bytes]] = {},
         rpc_timeout: Optional[timedelta] = None,
     ) -> ActivityHandle[Any]:
-        """Start a standalone activity (no workflow) on ``task_queue`` and
-        return its handle. ``activity`` is a type name or an
-        ``@activity.defn`` callable; its arguments are ``arg`` (one) or
-        ``args`` (several). ``id`` is required; ``start_to_close_timeout`` or
-        ``schedule_to_close_timeout`` must be given. ``summary`` shows in the
-        UI/CLI; ``start_delay`` delays the first attempt (not retries).
-
-        Raises:
-            ValueError: neither timeout is given, ``start_delay`` is negative,
-                or ``arg`` and ``args`` are both given.
-            temporalio.exceptions.ActivityAlreadyStartedError: an activity
-                with this id is running (``id_conflict_policy=FAIL``) or
-                closed and not reusable (``id_reuse_policy``).
-            RPCError: the server refused (e.g. it lacks standalone activities).
-        """
+        """The one implementation of every start/execute form: checks the
+        options, then starts the activity through the interceptors."""
         name, declared = _activity_name_and_result_type(activity)
         values = _arg_or_args((), arg, args, f"activity {name!r}")
         _check_str(id, "id")
@@ -1036,6 +1016,79 @@ class _ActivityClientMixin:
             )
         )
 
+    async def _execute_activity(self, activity: Any, *args: Any, **kwargs: Any) -> Any:
+        handle = await self._start_activity(activity, *args, **kwargs)
+        return await handle.result()
+
+    @overload
+    async def start_activity(
+        self,
+        activity: Callable[..., Awaitable[ReturnType]],
+        arg: Any = _ARG_UNSET,
+        *,
+        args: Sequence[Any] = [],
+        id: str,
+        task_queue: str,
+        result_type: Optional[Type[Any]] = None,
+        schedule_to_close_timeout: Optional[timedelta] = None,
+        schedule_to_start_timeout: Optional[timedelta] = None,
+        start_to_close_timeout: Optional[timedelta] = None,
+        heartbeat_timeout: Optional[timedelta] = None,
+        id_reuse_policy: ActivityIDReusePolicy = ActivityIDReusePolicy.ALLOW_DUPLICATE,
+        id_conflict_policy: ActivityIDConflictPolicy = ActivityIDConflictPolicy.FAIL,
+        retry_policy: Optional[RetryPolicy] = None,
+        search_attributes: Optional[TypedSearchAttributes] = None,
+        summary: Optional[str] = None,
+        priority: Priority = Priority.default,
+        start_delay: Optional[timedelta] = None,
+        rpc_metadata: Mapping[str, Union[str, bytes]] = {},
+        rpc_timeout: Optional[timedelta] = None,
+    ) -> ActivityHandle[ReturnType]: ...
+
+    @overload
+    async def start_activity(
+        self,
+        activity: Union[str, Callable[..., ReturnType]],
+        arg: Any = _ARG_UNSET,
+        *,
+        args: Sequence[Any] = [],
+        id: str,
+        task_queue: str,
+        result_type: Optional[Type[Any]] = None,
+        schedule_to_close_timeout: Optional[timedelta] = None,
+        schedule_to_start_timeout: Optional[timedelta] = None,
+        start_to_close_timeout: Optional[timedelta] = None,
+        heartbeat_timeout: Optional[timedelta] = None,
+        id_reuse_policy: ActivityIDReusePolicy = ActivityIDReusePolicy.ALLOW_DUPLICATE,
+        id_conflict_policy: ActivityIDConflictPolicy = ActivityIDConflictPolicy.FAIL,
+        retry_policy: Optional[RetryPolicy] = None,
+        search_attributes: Optional[TypedSearchAttributes] = None,
+        summary: Optional[str] = None,
+        priority: Priority = Priority.default,
+        start_delay: Optional[timedelta] = None,
+        rpc_metadata: Mapping[str, Union[str, bytes]] = {},
+        rpc_timeout: Optional[timedelta] = None,
+    ) -> ActivityHandle[ReturnType]: ...
+
+    @_with_signature_of(_start_activity)
+    async def start_activity(self, activity: Any, *args: Any, **kwargs: Any) -> ActivityHandle[Any]:
+        """Start a standalone activity (no workflow) on ``task_queue`` and
+        return its handle. ``activity`` is a type name or an
+        ``@activity.defn`` callable; its arguments are ``arg`` (one) or
+        ``args`` (several). ``id`` is required; ``start_to_close_timeout`` or
+        ``schedule_to_close_timeout`` must be given. ``summary`` shows in the
+        UI/CLI; ``start_delay`` delays the first attempt (not retries).
+
+        Raises:
+            ValueError: neither timeout is given, ``start_delay`` is negative,
+                or ``arg`` and ``args`` are both given.
+            temporalio.exceptions.ActivityAlreadyStartedError: an activity
+                with this id is running (``id_conflict_policy=FAIL``) or
+                closed and not reusable (``id_reuse_policy``).
+            RPCError: the server refused (e.g. it lacks standalone activities).
+        """
+        return await self._start_activity(activity, *args, **kwargs)
+
     @overload
     async def execute_activity(
         self,
@@ -1086,242 +1139,42 @@ class _ActivityClientMixin:
         rpc_timeout: Optional[timedelta] = None,
     ) -> ReturnType: ...
 
-    async def execute_activity(
-        self,
-        activity: Any,
-        arg: Any = _ARG_UNSET,
-        *,
-        args: Sequence[Any] = [],
-        id: str,
-        task_queue: str,
-        result_type: Optional[Type[Any]] = None,
-        schedule_to_close_timeout: Optional[timedelta] = None,
-        schedule_to_start_timeout: Optional[timedelta] = None,
-        start_to_close_timeout: Optional[timedelta] = None,
-        heartbeat_timeout: Optional[timedelta] = None,
-        id_reuse_policy: ActivityIDReusePolicy = ActivityIDReusePolicy.ALLOW_DUPLICATE,
-        id_conflict_policy: ActivityIDConflictPolicy = ActivityIDConflictPolicy.FAIL,
-        retry_policy: Optional[RetryPolicy] = None,
-        search_attributes: Optional[TypedSearchAttributes] = None,
-        summary: Optional[str] = None,
-        priority: Priority = Priority.default,
-        start_delay: Optional[timedelta] = None,
-        rpc_metadata: Mapping[str, Union[str, bytes]] = {},
-        rpc_timeout: Optional[timedelta] = None,
-    ) -> Any:
+    @_with_signature_of(_start_activity)
+    async def execute_activity(self, activity: Any, *args: Any, **kwargs: Any) -> Any:
         """:meth:`start_activity` then :meth:`ActivityHandle.result`: start a
         standalone activity and wait for its result (same arguments).
 
         Raises:
             ActivityFailureError: it did not complete successfully.
         """
-        handle = await self.start_activity(
-            activity,
-            arg,
-            args=args,
-            id=id,
-            task_queue=task_queue,
-            result_type=result_type,
-            schedule_to_close_timeout=schedule_to_close_timeout,
-            schedule_to_start_timeout=schedule_to_start_timeout,
-            start_to_close_timeout=start_to_close_timeout,
-            heartbeat_timeout=heartbeat_timeout,
-            id_reuse_policy=id_reuse_policy,
-            id_conflict_policy=id_conflict_policy,
-            retry_policy=retry_policy,
-            search_attributes=search_attributes,
-            summary=summary,
-            priority=priority,
-            start_delay=start_delay,
-            rpc_metadata=rpc_metadata,
-            rpc_timeout=rpc_timeout,
-        )
-        return await handle.result()
+        return await self._execute_activity(activity, *args, **kwargs)
 
+    @_form_of(_start_activity)
     async def start_activity_class(
-        self,
-        activity: Type[Any],
-        arg: Any = _ARG_UNSET,
-        *,
-        args: Sequence[Any] = [],
-        id: str,
-        task_queue: str,
-        result_type: Optional[Type[Any]] = None,
-        schedule_to_close_timeout: Optional[timedelta] = None,
-        schedule_to_start_timeout: Optional[timedelta] = None,
-        start_to_close_timeout: Optional[timedelta] = None,
-        heartbeat_timeout: Optional[timedelta] = None,
-        id_reuse_policy: ActivityIDReusePolicy = ActivityIDReusePolicy.ALLOW_DUPLICATE,
-        id_conflict_policy: ActivityIDConflictPolicy = ActivityIDConflictPolicy.FAIL,
-        retry_policy: Optional[RetryPolicy] = None,
-        search_attributes: Optional[TypedSearchAttributes] = None,
-        summary: Optional[str] = None,
-        priority: Priority = Priority.default,
-        start_delay: Optional[timedelta] = None,
-        rpc_metadata: Mapping[str, Union[str, bytes]] = {},
-        rpc_timeout: Optional[timedelta] = None,
+        self, activity: Type[Any], *args: Any, **kwargs: Any
     ) -> ActivityHandle[Any]:
         """:meth:`start_activity` for an activity given as its callable class
         (a class whose ``__call__`` is the ``@activity.defn`` activity)."""
-        return await self.start_activity(
-            activity,
-            arg,
-            args=args,
-            id=id,
-            task_queue=task_queue,
-            result_type=result_type,
-            schedule_to_close_timeout=schedule_to_close_timeout,
-            schedule_to_start_timeout=schedule_to_start_timeout,
-            start_to_close_timeout=start_to_close_timeout,
-            heartbeat_timeout=heartbeat_timeout,
-            id_reuse_policy=id_reuse_policy,
-            id_conflict_policy=id_conflict_policy,
-            retry_policy=retry_policy,
-            search_attributes=search_attributes,
-            summary=summary,
-            priority=priority,
-            start_delay=start_delay,
-            rpc_metadata=rpc_metadata,
-            rpc_timeout=rpc_timeout,
-        )
+        return await self._start_activity(activity, *args, **kwargs)
 
-    async def execute_activity_class(
-        self,
-        activity: Type[Any],
-        arg: Any = _ARG_UNSET,
-        *,
-        args: Sequence[Any] = [],
-        id: str,
-        task_queue: str,
-        result_type: Optional[Type[Any]] = None,
-        schedule_to_close_timeout: Optional[timedelta] = None,
-        schedule_to_start_timeout: Optional[timedelta] = None,
-        start_to_close_timeout: Optional[timedelta] = None,
-        heartbeat_timeout: Optional[timedelta] = None,
-        id_reuse_policy: ActivityIDReusePolicy = ActivityIDReusePolicy.ALLOW_DUPLICATE,
-        id_conflict_policy: ActivityIDConflictPolicy = ActivityIDConflictPolicy.FAIL,
-        retry_policy: Optional[RetryPolicy] = None,
-        search_attributes: Optional[TypedSearchAttributes] = None,
-        summary: Optional[str] = None,
-        priority: Priority = Priority.default,
-        start_delay: Optional[timedelta] = None,
-        rpc_metadata: Mapping[str, Union[str, bytes]] = {},
-        rpc_timeout: Optional[timedelta] = None,
-    ) -> Any:
+    @_form_of(_start_activity)
+    async def execute_activity_class(self, activity: Type[Any], *args: Any, **kwargs: Any) -> Any:
         """:meth:`execute_activity` for an activity given as its callable class."""
-        return await self.execute_activity(
-            activity,
-            arg,
-            args=args,
-            id=id,
-            task_queue=task_queue,
-            result_type=result_type,
-            schedule_to_close_timeout=schedule_to_close_timeout,
-            schedule_to_start_timeout=schedule_to_start_timeout,
-            start_to_close_timeout=start_to_close_timeout,
-            heartbeat_timeout=heartbeat_timeout,
-            id_reuse_policy=id_reuse_policy,
-            id_conflict_policy=id_conflict_policy,
-            retry_policy=retry_policy,
-            search_attributes=search_attributes,
-            summary=summary,
-            priority=priority,
-            start_delay=start_delay,
-            rpc_metadata=rpc_metadata,
-            rpc_timeout=rpc_timeout,
-        )
+        return await self._execute_activity(activity, *args, **kwargs)
 
+    @_form_of(_start_activity)
     async def start_activity_method(
-        self,
-        activity: Callable[..., Any],
-        arg: Any = _ARG_UNSET,
-        *,
-        args: Sequence[Any] = [],
-        id: str,
-        task_queue: str,
-        result_type: Optional[Type[Any]] = None,
-        schedule_to_close_timeout: Optional[timedelta] = None,
-        schedule_to_start_timeout: Optional[timedelta] = None,
-        start_to_close_timeout: Optional[timedelta] = None,
-        heartbeat_timeout: Optional[timedelta] = None,
-        id_reuse_policy: ActivityIDReusePolicy = ActivityIDReusePolicy.ALLOW_DUPLICATE,
-        id_conflict_policy: ActivityIDConflictPolicy = ActivityIDConflictPolicy.FAIL,
-        retry_policy: Optional[RetryPolicy] = None,
-        search_attributes: Optional[TypedSearchAttributes] = None,
-        summary: Optional[str] = None,
-        priority: Priority = Priority.default,
-        start_delay: Optional[timedelta] = None,
-        rpc_metadata: Mapping[str, Union[str, bytes]] = {},
-        rpc_timeout: Optional[timedelta] = None,
+        self, activity: Callable[..., Any], *args: Any, **kwargs: Any
     ) -> ActivityHandle[Any]:
         """:meth:`start_activity` for an activity given as an ``@activity.defn`` method."""
-        return await self.start_activity(
-            activity,
-            arg,
-            args=args,
-            id=id,
-            task_queue=task_queue,
-            result_type=result_type,
-            schedule_to_close_timeout=schedule_to_close_timeout,
-            schedule_to_start_timeout=schedule_to_start_timeout,
-            start_to_close_timeout=start_to_close_timeout,
-            heartbeat_timeout=heartbeat_timeout,
-            id_reuse_policy=id_reuse_policy,
-            id_conflict_policy=id_conflict_policy,
-            retry_policy=retry_policy,
-            search_attributes=search_attributes,
-            summary=summary,
-            priority=priority,
-            start_delay=start_delay,
-            rpc_metadata=rpc_metadata,
-            rpc_timeout=rpc_timeout,
-        )
+        return await self._start_activity(activity, *args, **kwargs)
 
+    @_form_of(_start_activity)
     async def execute_activity_method(
-        self,
-        activity: Callable[..., Any],
-        arg: Any = _ARG_UNSET,
-        *,
-        args: Sequence[Any] = [],
-        id: str,
-        task_queue: str,
-        result_type: Optional[Type[Any]] = None,
-        schedule_to_close_timeout: Optional[timedelta] = None,
-        schedule_to_start_timeout: Optional[timedelta] = None,
-        start_to_close_timeout: Optional[timedelta] = None,
-        heartbeat_timeout: Optional[timedelta] = None,
-        id_reuse_policy: ActivityIDReusePolicy = ActivityIDReusePolicy.ALLOW_DUPLICATE,
-        id_conflict_policy: ActivityIDConflictPolicy = ActivityIDConflictPolicy.FAIL,
-        retry_policy: Optional[RetryPolicy] = None,
-        search_attributes: Optional[TypedSearchAttributes] = None,
-        summary: Optional[str] = None,
-        priority: Priority = Priority.default,
-        start_delay: Optional[timedelta] = None,
-        rpc_metadata: Mapping[str, Union[str, bytes]] = {},
-        rpc_timeout: Optional[timedelta] = None,
+        self, activity: Callable[..., Any], *args: Any, **kwargs: Any
     ) -> Any:
         """:meth:`execute_activity` for an activity given as an ``@activity.defn`` method."""
-        return await self.execute_activity(
-            activity,
-            arg,
-            args=args,
-            id=id,
-            task_queue=task_queue,
-            result_type=result_type,
-            schedule_to_close_timeout=schedule_to_close_timeout,
-            schedule_to_start_timeout=schedule_to_start_timeout,
-            start_to_close_timeout=start_to_close_timeout,
-            heartbeat_timeout=heartbeat_timeout,
-            id_reuse_policy=id_reuse_policy,
-            id_conflict_policy=id_conflict_policy,
-            retry_policy=retry_policy,
-            search_attributes=search_attributes,
-            summary=summary,
-            priority=priority,
-            start_delay=start_delay,
-            rpc_metadata=rpc_metadata,
-            rpc_timeout=rpc_timeout,
-        )
+        return await self._execute_activity(activity, *args, **kwargs)
 
     def list_activities(
         self,
@@ -1338,19 +1191,15 @@ class _ActivityClientMixin:
         all), ``page_size`` per call. No call is made until the first
         iteration. Goes through :meth:`OutboundInterceptor.list_activities`."""
         _check_type(query, str, "query", "a str")
-        if limit is not None:
-            _check_positive_int(limit, "limit")
-        _check_positive_int(page_size, "page_size")
-        _check_type(next_page_token, bytes, "next_page_token", "bytes", optional=True)
-        _check_rpc_options(rpc_metadata, rpc_timeout)
         return self._impl.list_activities(
-            ListActivitiesInput(
-                query=query,
-                page_size=page_size,
-                next_page_token=next_page_token,
-                rpc_metadata=rpc_metadata,
-                rpc_timeout=rpc_timeout,
-                limit=limit,
+            _list_input(
+                ListActivitiesInput,
+                query,
+                limit,
+                page_size,
+                next_page_token,
+                rpc_metadata,
+                rpc_timeout,
             )
         )
 

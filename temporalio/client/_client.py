@@ -27,7 +27,6 @@ from temporalio._checks import (
     _check_args,
     _check_enum,
     _check_mapping,
-    _check_positive_int,
     _check_rpc_options,
     _check_str,
     _check_timeout,
@@ -47,6 +46,7 @@ from temporalio.client._interceptor import (
     _build_chain,
     _check_interceptors,
 )
+from temporalio.client._paging import _list_input
 from temporalio.client._schedule import _ScheduleClientMixin
 from temporalio.client._update import _UpdateClientMixin
 from temporalio.client._workflow import (
@@ -693,19 +693,15 @@ class Client(_ScheduleClientMixin, _UpdateClientMixin, _ActivityClientMixin):
         listed yet. Goes through :meth:`OutboundInterceptor.list_workflows`;
         ``rpc_timeout`` bounds each page's call."""
         _check_type(query, str, "query", "a str", optional=True)
-        if limit is not None:
-            _check_positive_int(limit, "limit")
-        _check_positive_int(page_size, "page_size")
-        _check_type(next_page_token, bytes, "next_page_token", "bytes", optional=True)
-        _check_rpc_options(rpc_metadata, rpc_timeout)
         return self._impl.list_workflows(
-            ListWorkflowsInput(
-                query=query,
-                page_size=page_size,
-                next_page_token=next_page_token,
-                rpc_metadata=rpc_metadata,
-                rpc_timeout=rpc_timeout,
-                limit=limit,
+            _list_input(
+                ListWorkflowsInput,
+                query,
+                limit,
+                page_size,
+                next_page_token,
+                rpc_metadata,
+                rpc_timeout,
             )
         )
 

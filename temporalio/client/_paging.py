@@ -4,12 +4,55 @@ module of the client can use it."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Generic, Optional, Sequence, TypeVar
+from datetime import timedelta
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Callable,
+    Generic,
+    Mapping,
+    Optional,
+    Self,
+    Sequence,
+    TypeVar,
+    Union,
+)
+
+from temporalio._checks import _check_positive_int, _check_rpc_options, _check_type
 
 if TYPE_CHECKING:
     from temporalio.client._client import Client
 
 PageItem = TypeVar("PageItem")
+_ListInput = TypeVar("_ListInput")
+
+
+def _list_input(
+    input_type: Callable[..., _ListInput],
+    query: Optional[str],
+    limit: Optional[int],
+    page_size: int,
+    next_page_token: Optional[bytes],
+    rpc_metadata: Mapping[str, Union[str, bytes]],
+    rpc_timeout: Optional[timedelta],
+) -> _ListInput:
+    """The ``input_type`` (``ListWorkflowsInput``, ``ListActivitiesInput``)
+    of a visibility list call, its paging and RPC options checked (the
+    caller checks ``query``). Raises TypeError or ValueError naming the
+    option that is off."""
+    if limit is not None:
+        _check_positive_int(limit, "limit")
+    _check_positive_int(page_size, "page_size")
+    _check_type(next_page_token, bytes, "next_page_token", "bytes", optional=True)
+    _check_rpc_options(rpc_metadata, rpc_timeout)
+    return input_type(
+        query=query,
+        page_size=page_size,
+        next_page_token=next_page_token,
+        rpc_metadata=rpc_metadata,
+        rpc_timeout=rpc_timeout,
+        limit=limit,
+    )
 
 
 class _PagedAsyncIterator(Generic[PageItem]):
@@ -52,6 +95,10 @@ class _PagedAsyncIterator(Generic[PageItem]):
         self._current_page = items
         self._current_page_index = 0
         self._next_page_token = next_page_token or None
+
+    def __aiter__(self) -> Self:
+        """The iterator itself."""
+        return self
 
     async def __anext__(self) -> PageItem:
         """The next item, fetching the next page when needed."""

@@ -611,10 +611,6 @@ class WorkflowExecutionAsyncIterator(_QueryPagedAsyncIterator[WorkflowExecution]
         executions = [WorkflowExecution._from_raw_info(i, self._client) for i in resp.executions]
         self._set_page(executions, resp.next_page_token)
 
-    def __aiter__(self) -> "WorkflowExecutionAsyncIterator":
-        """The iterator itself."""
-        return self
-
     async def map_histories(
         self,
         *,
@@ -787,7 +783,3 @@ class WorkflowHistoryEventAsyncIterator(_PagedAsyncIterator["HistoryEvent"]):
                 if not input.wait_new_event or input.rpc_timeout is not None:
                     raise
         self._set_page(list(resp.history.events), resp.next_page_token)
-
-    def __aiter__(self) -> "WorkflowHistoryEventAsyncIterator":
-        """The iterator itself."""
-        return self

@@ -4,20 +4,14 @@
 see :class:`Worker` and, for interceptors, :class:`Interceptor`.
 """
 
+from temporalio.worker import _options
 from temporalio.worker._interceptor import (
     ActivityInboundInterceptor,
     ActivityOutboundInterceptor,
     ExecuteActivityInput,
     Interceptor,
 )
-from temporalio.worker._options import (
-    PollerBehavior,
-    PollerBehaviorAutoscaling,
-    PollerBehaviorSimpleMaximum,
-    SharedStateManager,
-    UnsandboxedWorkflowRunner,
-    WorkflowRunner,
-)
+from temporalio.worker._options import *  # noqa: F403  (its __all__, added below)
 from temporalio.worker._worker import Worker
 
 __all__ = [
@@ -26,10 +20,6 @@ __all__ = [
     "ActivityInboundInterceptor",
     "ActivityOutboundInterceptor",
     "ExecuteActivityInput",
-    "PollerBehavior",
-    "PollerBehaviorAutoscaling",
-    "PollerBehaviorSimpleMaximum",
-    "SharedStateManager",
-    "UnsandboxedWorkflowRunner",
-    "WorkflowRunner",
 ]
+# The official options' types, as their module lists them.
+__all__ += _options.__all__

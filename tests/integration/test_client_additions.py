@@ -6,21 +6,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from typing import Any, List, Sequence
+from typing import Any, List
 
 import pytest
-from temporalio.api.common.v1 import Payload
 
 from temporalio.client import Client
 from temporalio.common import OneTimeVersioningOverride, WorkerDeploymentVersion
 from temporalio.converter import (
     DataConverter,
-    PayloadCodec,
-    SerializationContext,
-    WithSerializationContext,
     WorkflowSerializationContext,
 )
 from temporalio.service import FailedPreconditionError
+from tests.context_codec import ContextTagCodec
 from tests.peer.peerhost import WORKFLOW_TYPE, actions
 
 pytestmark = pytest.mark.timeout(60)
@@ -64,39 +61,13 @@ async def test_config_active_config(client: Client) -> None:
     assert client.config(active_config=True) is not client.config(active_config=True)
 
 
-class TagCodec(PayloadCodec, WithSerializationContext):
-    """Tags encoded payloads with the workflow id of its context (none: "-")
-    and records the context of each decode; the data is left as it is (so
-    the peer's official worker, without this codec, reads it)."""
-
-    def __init__(self, seen: List[Any], context: Any = None) -> None:
-        self.seen = seen
-        self.context = context
-
-    def with_context(self, context: SerializationContext) -> "TagCodec":
-        return TagCodec(self.seen, context)
-
-    async def encode(self, payloads: Sequence[Payload]) -> List[Payload]:
-        tag = getattr(self.context, "workflow_id", None) or "-"
-        out = []
-        for p in payloads:
-            q = Payload()
-            q.CopyFrom(p)
-            q.metadata["wf-ctx"] = tag.encode()
-            out.append(q)
-        return out
-
-    async def decode(self, payloads: Sequence[Payload]) -> List[Payload]:
-        self.seen.append(self.context)
-        return list(payloads)
-
-
 async def test_workflow_operations_convert_in_the_workflow_context(
     server_target: str, peer_task_queue: str
 ) -> None:
     seen: List[Any] = []
     client = await Client.connect(
-        server_target, data_converter=DataConverter(payload_codec=TagCodec(seen))
+        server_target,
+        data_converter=DataConverter(payload_codec=ContextTagCodec("wf-ctx", "workflow_id", seen)),
     )
     try:
         wf_id = f"wf-{uuid.uuid4()}"

@@ -34,6 +34,7 @@ from temporalio.client import (
     ScheduleState,
     ScheduleUpdate,
     ScheduleUpdateInput,
+    WorkflowHandle,
 )
 from temporalio.common import (
     Priority,
@@ -107,6 +108,18 @@ async def schedule_handle(client: Client, peer_task_queue: str) -> AsyncIterator
 async def action_count(handle: ScheduleHandle, at_least: int) -> Optional[ScheduleDescription]:
     desc = await handle.describe()
     return desc if desc.info.num_actions >= at_least else None
+
+
+async def trigger_and_get_started(
+    client: Client, handle: ScheduleHandle
+) -> WorkflowHandle[Any, Any]:
+    """Trigger the schedule now and return a handle to the workflow its
+    action started (once the schedule's description lists it)."""
+    await handle.trigger()
+    desc = await eventually(lambda: action_count(handle, 1), "the triggered action")
+    started = desc.info.recent_actions[0].action
+    assert isinstance(started, ScheduleActionExecutionStartWorkflow)
+    return client.get_workflow_handle(started.workflow_id)
 
 
 async def test_create_and_describe(client: Client, schedule_handle: ScheduleHandle) -> None:
@@ -357,11 +370,7 @@ async def test_search_attributes_of_schedule_and_action(
         assert isinstance(action, ScheduleActionStartWorkflow)
         assert action.typed_search_attributes.get(INT_KEY) == 7
         # The started workflow gets the action's.
-        await handle.trigger()
-        desc = await eventually(lambda: action_count(handle, 1), "the triggered action")
-        started = desc.info.recent_actions[0].action
-        assert isinstance(started, ScheduleActionExecutionStartWorkflow)
-        wf = client.get_workflow_handle(started.workflow_id)
+        wf = await trigger_and_get_started(client, handle)
         await asyncio.wait_for(wf.result(), 60)
         assert (await wf.describe()).search_attributes["SdkCTestInt"] == 7
     finally:
@@ -431,11 +440,7 @@ async def test_typed_search_attributes_and_priority(
         assert action.priority == Priority(priority_key=4)
         assert action.typed_search_attributes.get(INT_KEY) == 11
 
-        await handle.trigger()
-        desc = await eventually(lambda: action_count(handle, 1), "the triggered action")
-        started = desc.info.recent_actions[0].action
-        assert isinstance(started, ScheduleActionExecutionStartWorkflow)
-        wf = client.get_workflow_handle(started.workflow_id)
+        wf = await trigger_and_get_started(client, handle)
         assert await asyncio.wait_for(wf.result(), 60) == "typed"
         wf_desc = await wf.describe()
         assert wf_desc.typed_search_attributes.get(INT_KEY) == 11

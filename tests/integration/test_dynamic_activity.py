@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Dict, List
+from typing import Any, Callable, Dict, List, Optional
 
 import pytest
 
@@ -104,8 +104,21 @@ EXPECTED = [
 ]
 
 
-async def _run(client: Client, worker: Worker, task_queue: str) -> List[Any]:
-    async with worker:
+async def _run(
+    client: Client,
+    task_queue: str,
+    dynamic: Callable[..., Any],
+    executor: Optional[concurrent.futures.Executor] = None,
+) -> List[Any]:
+    """The result of CallsUnregisteredActivities on a worker with the
+    ``dynamic`` activity (run in ``executor``) besides registered_by_name."""
+    async with Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[CallsUnregisteredActivities],
+        activities=[registered_by_name, dynamic],
+        activity_executor=executor,
+    ):
         return await client.execute_workflow(  # type: ignore[no-any-return]
             CallsUnregisteredActivities.run,
             id=f"dyn-{uuid.uuid4()}",
@@ -117,38 +130,18 @@ async def _run(client: Client, worker: Worker, task_queue: str) -> List[Any]:
 async def test_dynamic_async_activity_serves_unregistered_types(
     client: Client, task_queue: str
 ) -> None:
-    worker = Worker(
-        client,
-        task_queue=task_queue,
-        workflows=[CallsUnregisteredActivities],
-        activities=[registered_by_name, dynamic_async],
-    )
-    assert await _run(client, worker, task_queue) == EXPECTED
+    assert await _run(client, task_queue, dynamic_async) == EXPECTED
 
 
 async def test_dynamic_sync_activity_in_a_thread_pool(client: Client, task_queue: str) -> None:
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
-        worker = Worker(
-            client,
-            task_queue=task_queue,
-            workflows=[CallsUnregisteredActivities],
-            activities=[registered_by_name, dynamic_sync],
-            activity_executor=pool,
-        )
-        assert await _run(client, worker, task_queue) == EXPECTED
+        assert await _run(client, task_queue, dynamic_sync, pool) == EXPECTED
 
 
 async def test_dynamic_sync_activity_in_a_process_pool(client: Client, task_queue: str) -> None:
     ctx = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(2, mp_context=ctx) as pool:
-        worker = Worker(
-            client,
-            task_queue=task_queue,
-            workflows=[CallsUnregisteredActivities],
-            activities=[registered_by_name, dynamic_sync],
-            activity_executor=pool,
-        )
-        assert await _run(client, worker, task_queue) == EXPECTED
+        assert await _run(client, task_queue, dynamic_sync, pool) == EXPECTED
 
 
 async def test_without_a_dynamic_activity_the_type_is_not_found(

@@ -9,10 +9,9 @@ import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Awaitable, Callable, Dict, List, Sequence
+from typing import Any, Awaitable, Callable, Dict, List
 
 import pytest
-from temporalio.api.common.v1 import Payload
 
 from temporalio import activity
 from temporalio.client import (
@@ -34,9 +33,6 @@ from temporalio.common import (
 from temporalio.converter import (
     ActivitySerializationContext,
     DataConverter,
-    PayloadCodec,
-    SerializationContext,
-    WithSerializationContext,
 )
 from temporalio.exceptions import (
     ActivityAlreadyStartedError,
@@ -45,6 +41,7 @@ from temporalio.exceptions import (
 )
 from temporalio.service import FailedPreconditionError, NotFoundError
 from temporalio.worker import Worker
+from tests.context_codec import ContextTagCodec
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -474,38 +471,15 @@ async def test_activity_info_of_a_standalone_activity(client: Client, task_queue
         assert desc.retry_policy is not None and desc.retry_policy.maximum_attempts == 4
 
 
-class ActivityTagCodec(PayloadCodec, WithSerializationContext):
-    """Tags encoded payloads with the activity id of its context (no context:
-    "-"), and records the contexts it decoded with."""
-
-    def __init__(self, seen: List[Any], context: Any = None) -> None:
-        self.seen = seen
-        self.context = context
-
-    def with_context(self, context: SerializationContext) -> "ActivityTagCodec":
-        return ActivityTagCodec(self.seen, context)
-
-    async def encode(self, payloads: Sequence[Payload]) -> List[Payload]:
-        tag = getattr(self.context, "activity_id", None) or "-"
-        out = []
-        for p in payloads:
-            q = Payload()
-            q.CopyFrom(p)
-            q.metadata["activity-ctx"] = tag.encode()
-            out.append(q)
-        return out
-
-    async def decode(self, payloads: Sequence[Payload]) -> List[Payload]:
-        self.seen.append(self.context)
-        return list(payloads)
-
-
 async def test_serialization_context_of_standalone_activities(
     server_target: str, task_queue: str
 ) -> None:
     seen: List[Any] = []
     client = await Client.connect(
-        server_target, data_converter=DataConverter(payload_codec=ActivityTagCodec(seen))
+        server_target,
+        data_converter=DataConverter(
+            payload_codec=ContextTagCodec("activity-ctx", "activity_id", seen)
+        ),
     )
     try:
         async with Worker(client, task_queue=task_queue, activities=[complete_later, add]):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import timedelta
-from typing import List
+from typing import Any, List
 
 import pytest
 
@@ -65,29 +65,26 @@ async def test_on_fatal_error_gets_the_failure(server_target: str, use: str) -> 
     await client.close()
 
 
-async def test_no_remote_activities_polls_no_activity_task(client: Client, task_queue: str) -> None:
+async def _calls_an_activity(client: Client, task_queue: str, **worker_options: Any) -> str:
+    """The result of CallsAnActivity on a worker with ``worker_options``
+    that has the activity ``never_polled``."""
     async with Worker(
         client,
         task_queue=task_queue,
         workflows=[CallsAnActivity],
         activities=[never_polled],
-        no_remote_activities=True,
+        **worker_options,
     ):
-        result = await client.execute_workflow(
+        return await client.execute_workflow(
             CallsAnActivity.run,
             id=f"nra-{uuid.uuid4()}",
             task_queue=task_queue,
             execution_timeout=timedelta(seconds=30),
         )
+
+
+async def test_no_remote_activities_polls_no_activity_task(client: Client, task_queue: str) -> None:
+    result = await _calls_an_activity(client, task_queue, no_remote_activities=True)
     assert result == "activity failed: TimeoutError"
     # and without the option the same worker runs it
-    async with Worker(
-        client, task_queue=task_queue, workflows=[CallsAnActivity], activities=[never_polled]
-    ):
-        result = await client.execute_workflow(
-            CallsAnActivity.run,
-            id=f"nra-{uuid.uuid4()}",
-            task_queue=task_queue,
-            execution_timeout=timedelta(seconds=30),
-        )
-    assert result == "ran"
+    assert await _calls_an_activity(client, task_queue) == "ran"

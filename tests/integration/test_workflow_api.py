@@ -1206,6 +1206,32 @@ class QuickWorkflow:
         return i * 2
 
 
+async def _quick_workflows_complete(client: Client, task_queue: str, n: int) -> None:
+    """``n`` runs of QuickWorkflow complete, with their results, within 60 s
+    (while another run of the worker is stuck)."""
+    results = await asyncio.wait_for(
+        asyncio.gather(
+            *(
+                client.execute_workflow(
+                    QuickWorkflow.run, i, id=_id(), task_queue=task_queue, execution_timeout=TIMEOUT
+                )
+                for i in range(n)
+            )
+        ),
+        60,
+    )
+    assert results == [i * 2 for i in range(n)]
+
+
+def _deadlock_failure(event: Any, workflow_name: str) -> Any:
+    """The failure of a workflow task failed ``event``, checked to be the
+    deadlock detector's for a run of ``workflow_name``."""
+    f = event.workflow_task_failed_event_attributes.failure
+    assert f.message.startswith("[TMPRL1101] Potential deadlock detected"), f.message
+    assert workflow_name in f.message, f.message
+    return f
+
+
 async def test_deadlocked_run_does_not_starve_others(client: Client, task_queue: str) -> None:
     key = str(uuid.uuid4())
     wid = _id()
@@ -1222,22 +1248,7 @@ async def test_deadlocked_run_does_not_starve_others(client: Client, task_queue:
         )
         failed = await _wait_for_event(client, wid, "workflow_task_failed_event_attributes")
         # others keep completing while the spinning run deadlocks again and again
-        results = await asyncio.wait_for(
-            asyncio.gather(
-                *(
-                    client.execute_workflow(
-                        QuickWorkflow.run,
-                        i,
-                        id=_id(),
-                        task_queue=task_queue,
-                        execution_timeout=TIMEOUT,
-                    )
-                    for i in range(10)
-                )
-            ),
-            60,
-        )
-        assert results == [i * 2 for i in range(10)]
+        await _quick_workflows_complete(client, task_queue, 10)
         deadline = time.monotonic() + 40
         attempt = 0
         while time.monotonic() < deadline:
@@ -1249,9 +1260,8 @@ async def test_deadlocked_run_does_not_starve_others(client: Client, task_queue:
         # release: the next attempt completes the run
         _spin_release[key] = True
         assert await h.result() == "released"
-    f = failed.workflow_task_failed_event_attributes.failure
-    assert f.message.startswith("[TMPRL1101] Potential deadlock detected"), f.message
-    assert "SpinningWorkflow" in f.message and wid in f.message, f.message
+    f = _deadlock_failure(failed, "SpinningWorkflow")
+    assert wid in f.message, f.message
     # where the code is stuck: the spin method's loop
     assert "in spin" in f.stack_trace and "while not _spin_release" in f.stack_trace, f.stack_trace
 
@@ -1280,27 +1290,11 @@ async def test_run_blocked_in_c_does_not_starve_others(client: Client, task_queu
             BlockedInC.run, id=wid, task_queue=task_queue, execution_timeout=TIMEOUT
         )
         failed = await _wait_for_event(client, wid, "workflow_task_failed_event_attributes")
-        results = await asyncio.wait_for(
-            asyncio.gather(
-                *(
-                    client.execute_workflow(
-                        QuickWorkflow.run,
-                        i,
-                        id=_id(),
-                        task_queue=task_queue,
-                        execution_timeout=TIMEOUT,
-                    )
-                    for i in range(6)
-                )
-            ),
-            60,
-        )
-        assert results == [i * 2 for i in range(6)]
+        await _quick_workflows_complete(client, task_queue, 6)
         # a later attempt (history longer: the failed task is in it) completes
         assert await h.result() == "unblocked"
-    f = failed.workflow_task_failed_event_attributes.failure
-    assert f.message.startswith("[TMPRL1101] Potential deadlock detected"), f.message
-    assert "BlockedInC" in f.message and "time.sleep(3.0)" in f.stack_trace, f.stack_trace
+    f = _deadlock_failure(failed, "BlockedInC")
+    assert "time.sleep(3.0)" in f.stack_trace, f.stack_trace
 
 
 @workflow.defn

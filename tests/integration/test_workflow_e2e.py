@@ -184,6 +184,19 @@ async def _first_task_events(client: Client, workflow_id: str) -> List[Any]:
     return events[i:]
 
 
+async def _start_one_tick(client: Client, task_queue: str, **options: Any) -> Any:
+    """Starts TimerWorkflow (one tick: result ``["tick 0"]``) on
+    ``task_queue`` with the start ``options``; returns its handle."""
+    return await client.start_workflow(
+        TimerWorkflow.run,
+        1,
+        id=_id(),
+        task_queue=task_queue,
+        execution_timeout=timedelta(seconds=60),
+        **options,
+    )
+
+
 async def test_eager_workflow_start(client: Client, task_queue: str) -> None:
     """request_eager_start with our worker running on the same client and
     task queue: the first workflow task comes back in the start response and
@@ -195,30 +208,15 @@ async def test_eager_workflow_start(client: Client, task_queue: str) -> None:
     async with Worker(
         client, task_queue=task_queue, workflows=[TimerWorkflow], identity=worker_identity
     ):
-        wid = _id()
-        h = await client.start_workflow(
-            TimerWorkflow.run,
-            1,
-            id=wid,
-            task_queue=task_queue,
-            execution_timeout=timedelta(seconds=60),
-            request_eager_start=True,
-        )
+        h = await _start_one_tick(client, task_queue, request_eager_start=True)
         assert await h.result() == ["tick 0"]
-        events = await _first_task_events(client, wid)
+        events = await _first_task_events(client, h.id)
         assert events[0].workflow_task_started_event_attributes.identity == client.identity
         assert events[1].workflow_task_completed_event_attributes.identity == worker_identity
         # without the request: an ordinary start, the task polled by the worker
-        wid2 = _id()
-        h2 = await client.start_workflow(
-            TimerWorkflow.run,
-            1,
-            id=wid2,
-            task_queue=task_queue,
-            execution_timeout=timedelta(seconds=60),
-        )
+        h2 = await _start_one_tick(client, task_queue)
         assert await h2.result() == ["tick 0"]
-        events = await _first_task_events(client, wid2)
+        events = await _first_task_events(client, h2.id)
         assert events[0].workflow_task_started_event_attributes.identity == worker_identity
 
 
@@ -228,18 +226,10 @@ async def test_eager_start_not_requested_without_a_worker(client: Client, task_q
     task to nobody and it would wait out its timeout); the worker started
     later polls it."""
     worker_identity = f"late-worker-{uuid.uuid4()}"
-    wid = _id()
-    h = await client.start_workflow(
-        TimerWorkflow.run,
-        1,
-        id=wid,
-        task_queue=task_queue,
-        execution_timeout=timedelta(seconds=60),
-        request_eager_start=True,
-    )
+    h = await _start_one_tick(client, task_queue, request_eager_start=True)
     async with Worker(
         client, task_queue=task_queue, workflows=[TimerWorkflow], identity=worker_identity
     ):
         assert await h.result() == ["tick 0"]
-    events = await _first_task_events(client, wid)
+    events = await _first_task_events(client, h.id)
     assert events[0].workflow_task_started_event_attributes.identity == worker_identity

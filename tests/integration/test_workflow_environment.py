@@ -13,27 +13,13 @@ import pytest
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 
-from temporalio import activity, workflow
 from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
+from tests.integration.test_workflow_e2e import HelloWorkflow, say_hello
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(120)]
-
-
-@activity.defn
-async def env_greet(name: str) -> str:
-    return f"Hello, {name}!"
-
-
-@workflow.defn
-class EnvGreeting:
-    @workflow.run
-    async def run(self, name: str) -> str:
-        return await workflow.execute_activity(
-            env_greet, name, start_to_close_timeout=timedelta(seconds=10)
-        )
 
 
 async def test_start_local_runs_a_workflow_and_stops_its_server() -> None:
@@ -51,10 +37,10 @@ async def test_start_local_runs_a_workflow_and_stops_its_server() -> None:
         )
         tq = f"tq-{uuid.uuid4()}"
         async with Worker(
-            env.client, task_queue=tq, workflows=[EnvGreeting], activities=[env_greet]
+            env.client, task_queue=tq, workflows=[HelloWorkflow], activities=[say_hello]
         ):
             result = await env.client.execute_workflow(
-                EnvGreeting.run, "env", id=f"wf-{uuid.uuid4()}", task_queue=tq
+                HelloWorkflow.run, "env", id=f"wf-{uuid.uuid4()}", task_queue=tq
             )
         assert result == "Hello, env!"
     assert not server.running

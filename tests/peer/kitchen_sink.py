@@ -25,7 +25,7 @@ import json
 import os
 import signal
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any, NoReturn
 
@@ -318,8 +318,9 @@ class HeaderCaptureInterceptor(Interceptor):
         return _HeaderCapture
 
 
-async def serve(target: str, namespace: str, task_queue: str) -> None:
-    """Run the KitchenSink worker until SIGTERM/SIGINT."""
+async def serve_worker(target: str, namespace: str, task_queue: str, **worker_options: Any) -> None:
+    """Run an (unsandboxed) worker with ``worker_options`` until
+    SIGTERM/SIGINT; print ``PEER READY`` once it polls."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -329,9 +330,8 @@ async def serve(target: str, namespace: str, task_queue: str) -> None:
     worker = Worker(
         client,
         task_queue=task_queue,
-        workflows=[KitchenSink],
-        interceptors=[HeaderCaptureInterceptor()],
         workflow_runner=UnsandboxedWorkflowRunner(),
+        **worker_options,
     )
     run_task = asyncio.create_task(worker.run())
     # ``is_running`` flips once the namespace is validated and pollers start.
@@ -349,6 +349,17 @@ async def serve(target: str, namespace: str, task_queue: str) -> None:
     await run_task
 
 
+async def serve(target: str, namespace: str, task_queue: str) -> None:
+    """Run the KitchenSink worker until SIGTERM/SIGINT."""
+    await serve_worker(
+        target,
+        namespace,
+        task_queue,
+        workflows=[KitchenSink],
+        interceptors=[HeaderCaptureInterceptor()],
+    )
+
+
 def hard_exit(code: int) -> NoReturn:
     """Exit without interpreter finalization.
 
@@ -361,14 +372,24 @@ def hard_exit(code: int) -> NoReturn:
     os._exit(code)
 
 
-def main(argv: Sequence[str] | None = None) -> NoReturn:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def run_main(
+    serve: Callable[[str, str, str], Awaitable[None]],
+    description: str,
+    argv: Sequence[str] | None = None,
+) -> NoReturn:
+    """The command line of a peer host (``--target``, ``--namespace``,
+    ``--task-queue``): ``serve`` them, then :func:`hard_exit`."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--target", required=True, help="host:port of the server")
     parser.add_argument("--namespace", default="default")
     parser.add_argument("--task-queue", required=True)
     args = parser.parse_args(argv)
     asyncio.run(serve(args.target, args.namespace, args.task_queue))
     hard_exit(0)
+
+
+def main(argv: Sequence[str] | None = None) -> NoReturn:
+    run_main(serve, __doc__.splitlines()[0], argv)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@ converter and the composite payload converter, offline."""
 
 from __future__ import annotations
 
-from typing import Any, List, Optional, Sequence
+from typing import Any, Optional
 
 import pytest
 from temporalio.api.common.v1 import Payload
@@ -14,36 +14,13 @@ from temporalio.converter import (
     DataConverter,
     DefaultPayloadConverter,
     JSONPlainPayloadConverter,
-    PayloadCodec,
     SerializationContext,
     WithSerializationContext,
     WorkflowSerializationContext,
 )
+from tests.context_codec import ContextTagCodec
 
 WF = WorkflowSerializationContext(namespace="ns", workflow_id="wf-1")
-
-
-class TaggingCodec(PayloadCodec, WithSerializationContext):
-    """Tags each encoded payload with the workflow id of its context."""
-
-    def __init__(self, context: Optional[SerializationContext] = None) -> None:
-        self.context = context
-
-    def with_context(self, context: SerializationContext) -> "TaggingCodec":
-        return TaggingCodec(context)
-
-    async def encode(self, payloads: Sequence[Payload]) -> List[Payload]:
-        tag = getattr(self.context, "workflow_id", None) or "-"
-        out = []
-        for p in payloads:
-            q = Payload()
-            q.CopyFrom(p)
-            q.metadata["ctx"] = tag.encode()
-            out.append(q)
-        return out
-
-    async def decode(self, payloads: Sequence[Payload]) -> List[Payload]:
-        return list(payloads)
 
 
 class TaggingJSON(JSONPlainPayloadConverter, WithSerializationContext):
@@ -63,12 +40,12 @@ class TaggingJSON(JSONPlainPayloadConverter, WithSerializationContext):
 
 async def test_data_converter_with_context_applies_to_context_aware_parts() -> None:
     assert DataConverter.default.with_context(WF) is DataConverter.default
-    dc = DataConverter(payload_codec=TaggingCodec())
+    dc = DataConverter(payload_codec=ContextTagCodec("ctx", "workflow_id"))
     (plain,) = await dc.encode(["x"])
     assert plain.metadata["ctx"] == b"-"
     scoped = dc.with_context(WF)
     assert scoped is not dc and scoped.payload_converter is dc.payload_converter
-    assert isinstance(scoped.payload_codec, TaggingCodec) and scoped.payload_codec.context == WF
+    assert isinstance(scoped.payload_codec, ContextTagCodec) and scoped.payload_codec.context == WF
     (tagged,) = await scoped.encode(["x"])
     assert tagged.metadata["ctx"] == b"wf-1"
     assert await scoped.decode([tagged]) == ["x"]
