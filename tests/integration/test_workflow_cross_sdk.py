@@ -464,6 +464,8 @@ EXPECTED_CHILD_COMMAND_EVENTS = [
     "START_CHILD_WORKFLOW_EXECUTION_INITIATED",
     "SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED",
     "START_CHILD_WORKFLOW_EXECUTION_INITIATED",
+    "START_CHILD_WORKFLOW_EXECUTION_INITIATED",
+    "REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED",
     "WORKFLOW_EXECUTION_COMPLETED",
 ]
 
@@ -510,6 +512,14 @@ def project_children(events: Any, parent_id: str) -> List[Tuple[str, Dict[str, A
                 "child_workflow_only": a.child_workflow_only,
                 "header": sorted(a.header.fields),
             }
+        elif name == "REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED":
+            a = e.request_cancel_external_workflow_execution_initiated_event_attributes
+            attrs = {
+                "id": rel(a.workflow_execution.workflow_id),
+                "has_run_id": bool(a.workflow_execution.run_id),
+                "child_workflow_only": a.child_workflow_only,
+                "reason": a.reason,
+            }
         elif name == "CHILD_WORKFLOW_EXECUTION_COMPLETED":
             attrs = {
                 "result": _payloads(e.child_workflow_execution_completed_event_attributes.result)
@@ -530,6 +540,7 @@ def project_children(events: Any, parent_id: str) -> List[Tuple[str, Dict[str, A
 _CHILD_COMMAND_EVENTS = (
     "START_CHILD_WORKFLOW_EXECUTION_INITIATED",
     "SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED",
+    "REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED",
     "WORKFLOW_EXECUTION_COMPLETED",
 )
 
@@ -548,7 +559,7 @@ async def run_children(client: Client, task_queue: str) -> Dict[str, Any]:
     parent = project_children((await handle.fetch_history()).events, parent_id)
     kids = [
         project((await client.get_workflow_handle(f"{parent_id}-{k}").fetch_history()).events)
-        for k in ("kid1", "kid2")
+        for k in ("kid1", "kid2", "kid3")
     ]
     return {"result": result, "parent": parent, "kids": kids}
 
@@ -560,7 +571,9 @@ async def test_same_child_workflow_history_on_both_sdks(client: Client, server_t
     async with our_worker(client, ours_tq):
         ours = await run_children(client, ours_tq)
 
-    assert ours["result"] == official["result"] == "kid:go|ApplicationError:kid failed"
+    assert (
+        ours["result"] == official["result"] == "kid:go|ApplicationError:kid failed|CancelledError"
+    )
     # the commands, in order, with their attributes (the task queues differ by name)
     mine = [(t, a) for t, a in ours["parent"] if t in _CHILD_COMMAND_EVENTS]
     theirs = [(t, a) for t, a in official["parent"] if t in _CHILD_COMMAND_EVENTS]
@@ -581,7 +594,7 @@ async def test_same_child_workflow_history_on_both_sdks(client: Client, server_t
     assert ends["CHILD_WORKFLOW_EXECUTION_FAILED"]["type"] == "KidFailure"
     # the children's own histories (run by the same SDK as their parent), less
     # their workflow tasks (how many depends on when the parent's signal came)
-    for k in range(2):
+    for k in range(3):
         mine_k, theirs_k = (
             [(t, a) for t, a in h["kids"][k] if not t.startswith("WORKFLOW_TASK_")]
             for h in (ours, official)
@@ -589,21 +602,25 @@ async def test_same_child_workflow_history_on_both_sdks(client: Client, server_t
         assert mine_k == theirs_k, f"kid {k + 1}"
 
 
+@pytest.mark.parametrize("wait", ["start", "end"])
 @pytest.mark.parametrize("first", ["official", "ours"])
 async def test_half_done_child_workflows_finished_by_the_other_sdk(
-    client: Client, server_target: str, first: str
+    client: Client, server_target: str, first: str, wait: str
 ) -> None:
-    """CrossSdkChildParent stopped while its first child runs (both wait for
-    a signal): the other SDK replays the parent's history (child initiated and
-    started) and the child's, then the parent signals the child, gets its
-    result, runs the failing child and completes."""
+    """CrossSdkChildParent stopped while it waits for its own signal, and
+    finished by the other SDK, which replays the foreign history first.
+    "start": its first child runs (both wait for a signal): the parent's
+    history has the child initiated and started, the child's its start; then
+    the parent signals the child, gets its result, runs the failing child and
+    cancels the third. "end": all that is history already (with the engine's
+    own cancel request for the third child), the parent just returns."""
     tq = f"cross-handoff-{uuid.uuid4()}"
     second = "official" if first == "ours" else "ours"
     parent_id = f"cross-child-{uuid.uuid4()}"
     async with worker_of(first, client, server_target, tq):
         handle = await client.start_workflow(
             CHILD_PARENT_NAME,
-            {"wait": True},
+            {"wait": wait},
             id=parent_id,
             task_queue=tq,
             execution_timeout=timedelta(seconds=200),
@@ -613,7 +630,7 @@ async def test_half_done_child_workflows_finished_by_the_other_sdk(
         assert await handle.query("stage") == "waiting"
         await handle.signal("go")
         assert await asyncio.wait_for(handle.result(), DEADLINE) == (
-            "kid:go|ApplicationError:kid failed"
+            "kid:go|ApplicationError:kid failed|CancelledError"
         )
     events = [t for t, _ in project_children((await handle.fetch_history()).events, parent_id)]
     assert [t for t in events if t in _CHILD_COMMAND_EVENTS] == EXPECTED_CHILD_COMMAND_EVENTS

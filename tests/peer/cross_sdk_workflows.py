@@ -14,7 +14,7 @@ activity, then complete with both activities' results. ``CrossSdkMoreWorkflow``:
 a failed activity (retried), a timer cancelled and one fired (``wait_condition``
 with a timeout), continue-as-new, and a cancelled run that cleans up.
 ``CrossSdkChildParent``: child workflows (``CrossSdkKid``): one started with
-options and signalled, one that fails.
+options and signalled, one that fails, one cancelled.
 """
 
 from __future__ import annotations
@@ -163,10 +163,12 @@ class CrossSdkKid:
 @workflow.defn(name=CHILD_PARENT_NAME)
 class CrossSdkChildParent:
     """A child started with options, signalled, its result awaited; a second
-    child that fails (the ChildWorkflowError caught). Returns
-    ``"<first result>|<cause type>:<cause message>"``. With ``{"wait": True}``
-    it waits for its own ``go`` signal once the first child has started
-    (``stage`` (query) says "waiting")."""
+    child that fails (the ChildWorkflowError caught); a third cancelled
+    (WAIT_CANCELLATION_COMPLETED). Returns
+    ``"<first result>|<cause type>:<cause message>|<third's cause type>"``. With ``{"wait":
+    "start"}`` it waits for its own ``go`` signal once the first child has
+    started, with ``{"wait": "end"}`` before it returns (``stage`` (query)
+    says "waiting")."""
 
     def __init__(self) -> None:
         self._stage = "started"
@@ -186,9 +188,8 @@ class CrossSdkChildParent:
             parent_close_policy=workflow.ParentClosePolicy.ABANDON,
             cancellation_type=workflow.ChildWorkflowCancellationType.TRY_CANCEL,
         )
-        if params.get("wait"):
-            self._stage = "waiting"
-            await workflow.wait_condition(lambda: self._go)
+        if params.get("wait") == "start":
+            await self._wait()
         self._stage = "signalling"
         await handle.signal("finish", "go")
         first = await handle
@@ -203,7 +204,26 @@ class CrossSdkChildParent:
         except ChildWorkflowError as err:
             cause = err.cause
             second = f"{type(cause).__name__}:{getattr(cause, 'message', cause)}"
-        return f"{first}|{second}"
+        third_handle = await workflow.start_child_workflow(
+            KID_NAME,
+            "signal",
+            id=f"{wid}-kid3",
+            cancellation_type=workflow.ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
+        )
+        third_handle.cancel()
+        try:
+            await third_handle
+            third = "not cancelled"
+        except ChildWorkflowError as err:
+            third = type(err.cause).__name__
+        if params.get("wait") == "end":
+            await self._wait()
+        return f"{first}|{second}|{third}"
+
+    async def _wait(self) -> None:
+        self._stage = "waiting"
+        await workflow.wait_condition(lambda: self._go)
+        self._stage = "going"
 
     @workflow.signal
     def go(self) -> None:
