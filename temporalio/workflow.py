@@ -61,6 +61,7 @@ __all__ = [
     "ChildWorkflowConfig",
     "ChildWorkflowHandle",
     "ContinueAsNewError",
+    "ExternalWorkflowHandle",
     "Info",
     "LoggerAdapter",
     "NondeterminismError",
@@ -76,6 +77,8 @@ __all__ = [
     "execute_child_workflow",
     "get_dynamic_query_handler",
     "get_dynamic_signal_handler",
+    "get_external_workflow_handle",
+    "get_external_workflow_handle_for",
     "get_query_handler",
     "get_signal_handler",
     "in_workflow",
@@ -840,6 +843,11 @@ class _Runtime(ABC):
     ) -> "ChildWorkflowHandle[Any, Any]": ...
 
     @abstractmethod
+    def workflow_get_external_workflow_handle(
+        self, id: str, *, run_id: Optional[str]
+    ) -> "ExternalWorkflowHandle[Any]": ...
+
+    @abstractmethod
     def workflow_patch(self, id: str, *, deprecated: bool) -> bool: ...
 
     @abstractmethod
@@ -1559,6 +1567,80 @@ async def execute_child_workflow(
     return await handle
 
 
+# ---- other workflows -------------------------------------------------------------------------
+
+
+class ExternalWorkflowHandle(Generic[SelfType]):
+    """Another workflow (:func:`get_external_workflow_handle`): signal it or
+    request its cancellation from this workflow."""
+
+    @property
+    def id(self) -> str:
+        """Its workflow id."""
+        raise NotImplementedError
+
+    @property
+    def run_id(self) -> Optional[str]:
+        """Its run id, if one was given (None: the latest run)."""
+        raise NotImplementedError
+
+    async def signal(
+        self,
+        signal: Union[str, Callable[..., Any]],
+        arg: Any = _arg_unset,
+        *,
+        args: Sequence[Any] = [],
+        event_groups: Any = None,
+    ) -> None:
+        """Signal it (a ``SignalExternalWorkflowExecution`` command); returns
+        once the server has delivered the signal.
+
+        Args:
+            signal: The signal's name or its ``@workflow.signal`` method.
+            arg: A single argument (or use ``args``).
+            args: The arguments.
+            event_groups: Not supported by this SDK (must be None).
+
+        Raises:
+            temporalio.exceptions.ApplicationError: the server could not
+                deliver it (type ``ExternalWorkflowExecutionNotFound`` when
+                there is no such running workflow).
+            ReadOnlyContextError: called from a query handler.
+        """
+        raise NotImplementedError
+
+    async def cancel(self, *, reason: str = "", event_groups: Any = None) -> None:
+        """Request its cancellation (a ``RequestCancelExternalWorkflowExecution``
+        command); returns once the server has delivered the request.
+
+        Args:
+            reason: Recorded with the request.
+            event_groups: Not supported by this SDK (must be None).
+
+        Raises:
+            temporalio.exceptions.ApplicationError: the server could not
+                deliver it (type ``ExternalWorkflowExecutionNotFound``).
+            ReadOnlyContextError: called from a query handler.
+        """
+        raise NotImplementedError
+
+
+def get_external_workflow_handle(
+    workflow_id: str, *, run_id: Optional[str] = None
+) -> ExternalWorkflowHandle[Any]:
+    """A handle to another workflow by its id (and run id; None: its latest
+    run). No call is made until it is used."""
+    return _Runtime.current().workflow_get_external_workflow_handle(workflow_id, run_id=run_id)
+
+
+def get_external_workflow_handle_for(
+    workflow: Callable[..., Any], workflow_id: str, *, run_id: Optional[str] = None
+) -> ExternalWorkflowHandle[Any]:
+    """:func:`get_external_workflow_handle`, typed by the workflow's run
+    method (which is not checked, as in the official SDK)."""
+    return get_external_workflow_handle(workflow_id, run_id=run_id)
+
+
 # ---- continue-as-new -----------------------------------------------------------------------
 
 
@@ -1794,14 +1876,6 @@ _NOT_YET = {
             "LocalActivityConfig",
         ),
         "local activities",
-    ),
-    **dict.fromkeys(
-        (
-            "get_external_workflow_handle",
-            "get_external_workflow_handle_for",
-            "ExternalWorkflowHandle",
-        ),
-        "external workflow handles (signalling or cancelling another workflow)",
     ),
     **dict.fromkeys(
         ("create_nexus_client", "NexusClient", "NexusOperationHandle"), "Nexus operations"

@@ -142,7 +142,46 @@ class _ChildWorkflowHandle(wf.ChildWorkflowHandle[Any, Any]):
         wf._no_event_groups(event_groups)
         self._instance._check_not_read_only()
         name, _ = _handler_name(signal, "signal")
-        await self._instance._signal_child(self._st.id, name, wf._args(arg, args))
+        await self._instance._signal_external(
+            self._st.id, None, name, wf._args(arg, args), child=True
+        )
+
+
+class _ExternalWorkflowHandle(wf.ExternalWorkflowHandle[Any]):
+    def __init__(self, instance: "_WorkflowInstance", id: str, run_id: Optional[str]) -> None:
+        self._instance = instance
+        self._id = id
+        self._run_id = run_id
+
+    @property
+    def id(self) -> str:
+        return self._id
+
+    @property
+    def run_id(self) -> Optional[str]:
+        return self._run_id
+
+    async def signal(
+        self,
+        signal: Any,
+        arg: Any = wf._arg_unset,
+        *,
+        args: Sequence[Any] = [],
+        event_groups: Any = None,
+    ) -> None:
+        from temporalio._checks import _handler_name
+
+        wf._no_event_groups(event_groups)
+        self._instance._check_not_read_only()
+        name, _ = _handler_name(signal, "signal")
+        await self._instance._signal_external(
+            self._id, self._run_id, name, wf._args(arg, args), child=False
+        )
+
+    async def cancel(self, *, reason: str = "", event_groups: Any = None) -> None:
+        wf._no_event_groups(event_groups)
+        self._instance._check_not_read_only()
+        await self._instance._cancel_external(self._id, self._run_id, reason)
 
 
 class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
@@ -190,6 +229,7 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
         self._activities: Dict[int, _ActivityState] = {}
         self._children: Dict[int, _ChildState] = {}
         self._external_signals: Dict[int, "asyncio.Future[Any]"] = {}
+        self._external_cancels: Dict[int, "asyncio.Future[Any]"] = {}
         self._seqs: Dict[str, int] = {}
         self._object: Any = None
         self._primary: Optional["asyncio.Task[Any]"] = None
@@ -365,6 +405,8 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
             self._apply_resolve_child(job.resolve_child_workflow_execution)
         elif kind == "resolve_signal_external_workflow":
             self._apply_resolve_signal_external(job.resolve_signal_external_workflow)
+        elif kind == "resolve_request_cancel_external_workflow":
+            self._apply_resolve_cancel_external(job.resolve_request_cancel_external_workflow)
         elif kind == "remove_from_cache":
             self._deleting = True
         elif kind == "notify_has_patch":
@@ -893,13 +935,28 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
         await self._await_cancellable(st.start_fut, cancel_child, give_up=True)
         return handle
 
-    async def _signal_child(self, child_id: str, signal: str, args: Sequence[Any]) -> None:
+    async def _signal_external(
+        self,
+        workflow_id: str,
+        run_id: Optional[str],
+        signal: str,
+        args: Sequence[Any],
+        *,
+        child: bool,
+    ) -> None:
+        """Signal a child (``child``: the command names it by id only) or
+        another workflow; returns when the core resolves the signal."""
         payloads = self._pc.to_payloads(list(args)) if args else []
         cmd = self._add_command()
         seq = self._next_seq("external_signal")
         se = cmd.signal_external_workflow_execution
         se.seq = seq
-        se.child_workflow_id = child_id
+        if child:
+            se.child_workflow_id = workflow_id
+        else:
+            se.workflow_execution.namespace = self._info.namespace
+            se.workflow_execution.workflow_id = workflow_id
+            se.workflow_execution.run_id = run_id or ""
         se.signal_name = signal
         se.args.extend(payloads)
         fut: "asyncio.Future[Any]" = self.create_future()
@@ -909,6 +966,35 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
             self._add_command().cancel_signal_workflow.seq = seq
 
         await self._await_cancellable(fut, cancel_signal, give_up=False)
+
+    async def _cancel_external(self, workflow_id: str, run_id: Optional[str], reason: str) -> None:
+        cmd = self._add_command()
+        seq = self._next_seq("external_cancel")
+        rc = cmd.request_cancel_external_workflow_execution
+        rc.seq = seq
+        rc.workflow_execution.namespace = self._info.namespace
+        rc.workflow_execution.workflow_id = workflow_id
+        rc.workflow_execution.run_id = run_id or ""
+        rc.reason = reason
+        fut: "asyncio.Future[Any]" = self.create_future()
+        self._external_cancels[seq] = fut
+        await fut  # there is no cancelling a cancel request
+
+    def _apply_resolve_cancel_external(self, job: Any) -> None:
+        fut = self._external_cancels.pop(job.seq, None)
+        if fut is None:
+            raise RuntimeError(f"Failed finding pending external cancel for sequence {job.seq}")
+        if fut.done():  # the waiting task was cancelled: the request went out anyway
+            return
+        if job.HasField("failure"):
+            fut.set_exception(self._fc.from_failure(job.failure, self._pc))
+        else:
+            fut.set_result(None)
+
+    def workflow_get_external_workflow_handle(
+        self, id: str, *, run_id: Optional[str]
+    ) -> "wf.ExternalWorkflowHandle[Any]":
+        return _ExternalWorkflowHandle(self, id, run_id)
 
     # -- timers, conditions -------------------------------------------------------------------
 

@@ -3,7 +3,8 @@ parent runs a child and gets its result; a failing child raises
 ChildWorkflowError with the child's failure as its cause; a taken id raises
 WorkflowAlreadyStartedError; the parent signals its child; cancelling the
 parent cancels the child as each ChildWorkflowCancellationType says; the
-parent close policy decides what happens to a child left running."""
+parent close policy decides what happens to a child left running. Handles to
+other workflows signal and cancel them."""
 
 from __future__ import annotations
 
@@ -378,3 +379,64 @@ async def test_parent_close_policy(
             kid_handle = client.get_workflow_handle(kid)
             await kid_handle.signal(Kid.finish, "after parent")
             assert await kid_handle.result() == "kid got ['after parent']"
+
+
+@workflow.defn
+class Reacher:
+    """Signals one workflow, cancels another, and signals and cancels one
+    that does not exist (the failures it gets back)."""
+
+    @workflow.run
+    async def run(self, ids: List[str]) -> List[str]:
+        out: List[str] = []
+        await workflow.get_external_workflow_handle_for(Kid.run, ids[0]).signal(Kid.finish, "hi")
+        await workflow.get_external_workflow_handle(ids[1]).cancel(reason="not needed")
+        nobody = workflow.get_external_workflow_handle(ids[2])
+        for attempt in (nobody.signal("finish", "x"), nobody.cancel()):
+            try:
+                await attempt
+                out.append("delivered")
+            except ApplicationError as e:
+                out.append(f"{e.type}: {e.message}")
+        return out
+
+
+async def test_external_workflow_handles_signal_and_cancel(client: Client, task_queue: str) -> None:
+    first, second, nobody = _id(), _id(), _id()
+    async with Worker(client, task_queue=task_queue, workflows=[Reacher, Kid]):
+        signalled = await client.start_workflow(
+            Kid.run,
+            "signal",
+            id=first,
+            task_queue=task_queue,
+            execution_timeout=timedelta(seconds=60),
+        )
+        cancelled = await client.start_workflow(
+            Kid.run,
+            "forever",
+            id=second,
+            task_queue=task_queue,
+            execution_timeout=timedelta(seconds=60),
+        )
+        got = await client.execute_workflow(
+            Reacher.run,
+            [first, second, nobody],
+            id=_id(),
+            task_queue=task_queue,
+            execution_timeout=timedelta(seconds=60),
+        )
+        assert got == [
+            "ExternalWorkflowExecutionNotFound: Unable to signal external workflow because it "
+            "was not found",
+            "ExternalWorkflowExecutionNotFound: Unable to cancel external workflow because not found",
+        ]
+        assert await signalled.result() == "kid got ['hi']"
+        with pytest.raises(WorkflowFailureError) as info:
+            await cancelled.result()
+        assert isinstance(info.value.cause, CancelledError)
+    requested = [
+        e.workflow_execution_cancel_requested_event_attributes
+        for e in await history(client, second)
+        if e.HasField("workflow_execution_cancel_requested_event_attributes")
+    ]
+    assert len(requested) == 1 and "not needed" in requested[0].cause

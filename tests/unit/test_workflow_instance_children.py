@@ -1,7 +1,8 @@
 """Child workflows on the workflow instance, driven by hand-built
 activations (no server, no core): the start_child_workflow_execution command
 with every option, the start and result resolutions, the failures as the
-official SDK raises them, cancellation and signals to the child."""
+official SDK raises them, cancellation and signals to the child; handles
+to other workflows (signal, cancel)."""
 
 from __future__ import annotations
 
@@ -338,7 +339,72 @@ def test_arg_and_args_together_fail_with_the_official_message() -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["ChildWorkflowHandle", "ParentClosePolicy", "ChildWorkflowConfig"]
+    "name",
+    [
+        "ChildWorkflowHandle",
+        "ParentClosePolicy",
+        "ChildWorkflowConfig",
+        "ExternalWorkflowHandle",
+        "get_external_workflow_handle",
+        "get_external_workflow_handle_for",
+    ],
 )
 def test_names_are_public(name: str) -> None:
     assert name in workflow.__all__ and hasattr(workflow, name)
+
+
+# ---- other workflows: external handles -------------------------------------------------
+
+
+def cancel_resolved(seq: int, failure_message: str = "") -> Any:
+    job = wa.WorkflowActivationJob()
+    job.resolve_request_cancel_external_workflow.seq = seq
+    if failure_message:
+        job.resolve_request_cancel_external_workflow.failure.message = failure_message
+        job.resolve_request_cancel_external_workflow.failure.application_failure_info.type = (
+            "ExternalWorkflowExecutionNotFound"
+        )
+    return job
+
+
+@workflow.defn
+class External:
+    @workflow.run
+    async def run(self) -> List[str]:
+        other = workflow.get_external_workflow_handle("other", run_id="r1")
+        typed = workflow.get_external_workflow_handle_for(Child.run, "other2")
+        out = [other.id, str(other.run_id), typed.id, str(typed.run_id)]
+        await other.signal(Child.poke, 5)
+        await typed.cancel(reason="enough")
+        try:
+            await typed.cancel()
+        except ApplicationError as e:
+            out.append(f"{e.type}: {e.message}")
+        return out
+
+
+def test_external_handle_signals_and_cancels() -> None:
+    h = Harness(External, Child)
+    c = h.activate(init("External"))
+    assert commands(c) == ["signal_external_workflow_execution"]
+    se = c.successful.commands[0].signal_external_workflow_execution
+    assert (se.seq, se.signal_name, [value(p) for p in se.args]) == (1, "poke", [5])
+    assert (se.workflow_execution.namespace, se.workflow_execution.workflow_id) == (
+        "default",
+        "other",
+    )
+    assert se.workflow_execution.run_id == "r1" and not se.child_workflow_id
+    c = h.activate(signalled(1))
+    assert commands(c) == ["request_cancel_external_workflow_execution"]
+    rc = c.successful.commands[0].request_cancel_external_workflow_execution
+    assert (rc.seq, rc.workflow_execution.workflow_id, rc.reason) == (1, "other2", "enough")
+    c = h.activate(cancel_resolved(1))
+    assert commands(c) == ["request_cancel_external_workflow_execution"]
+    c = h.activate(cancel_resolved(2, "Unable to cancel external workflow because not found"))
+    assert result_of(c) == [
+        "other",
+        "r1",
+        "other2",
+        "None",
+        "ExternalWorkflowExecutionNotFound: Unable to cancel external workflow because not found",
+    ]
