@@ -137,13 +137,8 @@ class _ChildWorkflowHandle(wf.ChildWorkflowHandle[Any, Any]):
         args: Sequence[Any] = [],
         event_groups: Any = None,
     ) -> None:
-        from temporalio._checks import _handler_name
-
-        wf._no_event_groups(event_groups)
-        self._instance._check_not_read_only()
-        name, _ = _handler_name(signal, "signal")
         await self._instance._signal_external(
-            self._st.id, None, name, wf._args(arg, args), child=True
+            self._st.id, None, signal, wf._args(arg, args), event_groups, child=True
         )
 
 
@@ -169,13 +164,8 @@ class _ExternalWorkflowHandle(wf.ExternalWorkflowHandle[Any]):
         args: Sequence[Any] = [],
         event_groups: Any = None,
     ) -> None:
-        from temporalio._checks import _handler_name
-
-        wf._no_event_groups(event_groups)
-        self._instance._check_not_read_only()
-        name, _ = _handler_name(signal, "signal")
         await self._instance._signal_external(
-            self._id, self._run_id, name, wf._args(arg, args), child=False
+            self._id, self._run_id, signal, wf._args(arg, args), event_groups, child=False
         )
 
     async def cancel(self, *, reason: str = "", event_groups: Any = None) -> None:
@@ -939,13 +929,20 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
         self,
         workflow_id: str,
         run_id: Optional[str],
-        signal: str,
+        signal: Any,
         args: Sequence[Any],
+        event_groups: Any,
         *,
         child: bool,
     ) -> None:
         """Signal a child (``child``: the command names it by id only) or
-        another workflow; returns when the core resolves the signal."""
+        another workflow; returns when the core resolves the signal.
+        ``signal``: its name or ``@workflow.signal`` method."""
+        from temporalio._checks import _handler_name
+
+        wf._no_event_groups(event_groups)
+        self._check_not_read_only()
+        name, _ = _handler_name(signal, "signal")
         payloads = self._pc.to_payloads(list(args)) if args else []
         cmd = self._add_command()
         seq = self._next_seq("external_signal")
@@ -957,7 +954,7 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
             se.workflow_execution.namespace = self._info.namespace
             se.workflow_execution.workflow_id = workflow_id
             se.workflow_execution.run_id = run_id or ""
-        se.signal_name = signal
+        se.signal_name = name
         se.args.extend(payloads)
         fut: "asyncio.Future[Any]" = self.create_future()
         self._external_signals[seq] = fut
