@@ -1505,103 +1505,81 @@ static Temporal__Api__Common__V1__WorkflowExecution *child_exec(const char *id) 
   we->run_id = S(CHILD_RUN);
   return we;
 }
+/* One case of the builders below: the event's attributes `a` with the
+ * initiated event id, then `...` (statements on `a`). */
+#define FOR_INITIATED(UPPER, Type, lower, ...)     \
+  case ET(UPPER): {                                \
+    EV_ATTRS(a, Type, lower, UPPER);               \
+    a->initiated_event_id = initiated;             \
+    __VA_ARGS__;                                   \
+    break;                                         \
+  }
+
 /* A child event after its initiation: STARTED, START_FAILED, COMPLETED,
  * FAILED, TIMED_OUT, CANCELED, TERMINATED. */
 static wf_event *h_child(hist *h, int type, int64_t initiated, int64_t started) {
   wf_event *e = add(h, type);
   switch (type) {
-    case ET(START_CHILD_WORKFLOW_EXECUTION_FAILED): {
-      EV_ATTRS(a, StartChildWorkflowExecutionFailed, start_child_workflow_execution_failed, START_CHILD_WORKFLOW_EXECUTION_FAILED);
-      a->initiated_event_id = initiated;
-      a->workflow_id = S("kid");
-      a->cause = TEMPORAL__API__ENUMS__V1__START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE__START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE_WORKFLOW_ALREADY_EXISTS;
-      break;
-    }
-    case ET(CHILD_WORKFLOW_EXECUTION_STARTED): {
-      EV_ATTRS(a, ChildWorkflowExecutionStarted, child_workflow_execution_started, CHILD_WORKFLOW_EXECUTION_STARTED);
-      a->initiated_event_id = initiated;
-      a->workflow_execution = child_exec("kid");
-      break;
-    }
-    case ET(CHILD_WORKFLOW_EXECUTION_COMPLETED): {
-      EV_ATTRS(a, ChildWorkflowExecutionCompleted, child_workflow_execution_completed, CHILD_WORKFLOW_EXECUTION_COMPLETED);
-      a->initiated_event_id = initiated;
-      a->started_event_id = started;
-      a->result = payloads1("\"kid-result\"");
-      break;
-    }
-    case ET(CHILD_WORKFLOW_EXECUTION_FAILED): {
-      EV_ATTRS(a, ChildWorkflowExecutionFailed, child_workflow_execution_failed, CHILD_WORKFLOW_EXECUTION_FAILED);
-      a->initiated_event_id = initiated;
-      a->started_event_id = started;
-      a->failure = failure("kid broke");
-      a->retry_state = TEMPORAL__API__ENUMS__V1__RETRY_STATE__RETRY_STATE_RETRY_POLICY_NOT_SET;
-      break;
-    }
-    case ET(CHILD_WORKFLOW_EXECUTION_TIMED_OUT): {
-      EV_ATTRS(a, ChildWorkflowExecutionTimedOut, child_workflow_execution_timed_out, CHILD_WORKFLOW_EXECUTION_TIMED_OUT);
-      a->initiated_event_id = initiated;
-      a->started_event_id = started;
-      a->retry_state = TEMPORAL__API__ENUMS__V1__RETRY_STATE__RETRY_STATE_TIMEOUT;
-      break;
-    }
-    case ET(CHILD_WORKFLOW_EXECUTION_CANCELED): {
-      EV_ATTRS(a, ChildWorkflowExecutionCanceled, child_workflow_execution_canceled, CHILD_WORKFLOW_EXECUTION_CANCELED);
-      a->initiated_event_id = initiated;
-      a->started_event_id = started;
-      break;
-    }
-    default: {
-      EV_ATTRS(a, ChildWorkflowExecutionTerminated, child_workflow_execution_terminated, CHILD_WORKFLOW_EXECUTION_TERMINATED);
-      a->initiated_event_id = initiated;
-      a->started_event_id = started;
-      break;
-    }
+    FOR_INITIATED(START_CHILD_WORKFLOW_EXECUTION_FAILED, StartChildWorkflowExecutionFailed,
+                  start_child_workflow_execution_failed, a->workflow_id = S("kid");
+                  a->cause = TEMPORAL__API__ENUMS__V1__START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE__START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE_WORKFLOW_ALREADY_EXISTS)
+    FOR_INITIATED(CHILD_WORKFLOW_EXECUTION_STARTED, ChildWorkflowExecutionStarted,
+                  child_workflow_execution_started, a->workflow_execution = child_exec("kid"))
+    FOR_INITIATED(CHILD_WORKFLOW_EXECUTION_COMPLETED, ChildWorkflowExecutionCompleted,
+                  child_workflow_execution_completed, a->started_event_id = started;
+                  a->result = payloads1("\"kid-result\""))
+    FOR_INITIATED(CHILD_WORKFLOW_EXECUTION_FAILED, ChildWorkflowExecutionFailed,
+                  child_workflow_execution_failed, a->started_event_id = started;
+                  a->failure = failure("kid broke");
+                  a->retry_state = TEMPORAL__API__ENUMS__V1__RETRY_STATE__RETRY_STATE_RETRY_POLICY_NOT_SET)
+    FOR_INITIATED(CHILD_WORKFLOW_EXECUTION_TIMED_OUT, ChildWorkflowExecutionTimedOut,
+                  child_workflow_execution_timed_out, a->started_event_id = started;
+                  a->retry_state = TEMPORAL__API__ENUMS__V1__RETRY_STATE__RETRY_STATE_TIMEOUT)
+    FOR_INITIATED(CHILD_WORKFLOW_EXECUTION_CANCELED, ChildWorkflowExecutionCanceled,
+                  child_workflow_execution_canceled, a->started_event_id = started)
+    FOR_INITIATED(CHILD_WORKFLOW_EXECUTION_TERMINATED, ChildWorkflowExecutionTerminated,
+                  child_workflow_execution_terminated, a->started_event_id = started)
   }
   return e;
 }
-/* RequestCancelExternal / SignalExternal initiated, and their outcome
- * (EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED / _SIGNALED or the failures). */
+/* RequestCancelExternal / SignalExternal initiated (`initiated` unused), and
+ * their outcome (EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED / _SIGNALED or
+ * the failures). */
 static wf_event *h_ext(hist *h, int type, int64_t initiated) {
   wf_event *e = add(h, type);
   switch (type) {
     case ET(REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED): {
-      EV_ATTRS(a, RequestCancelExternalWorkflowExecutionInitiated, request_cancel_external_workflow_execution_initiated, REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED);
+      EV_ATTRS(a, RequestCancelExternalWorkflowExecutionInitiated,
+               request_cancel_external_workflow_execution_initiated,
+               REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED);
       a->workflow_execution = child_exec("kid");
       a->child_workflow_only = 1;
       break;
     }
-    case ET(EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED): {
-      EV_ATTRS(a, ExternalWorkflowExecutionCancelRequested, external_workflow_execution_cancel_requested, EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED);
-      a->initiated_event_id = initiated;
-      break;
-    }
-    case ET(REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED): {
-      EV_ATTRS(a, RequestCancelExternalWorkflowExecutionFailed, request_cancel_external_workflow_execution_failed, REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED);
-      a->initiated_event_id = initiated;
-      a->cause = TEMPORAL__API__ENUMS__V1__CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE__CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND;
-      break;
-    }
     case ET(SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED): {
-      EV_ATTRS(a, SignalExternalWorkflowExecutionInitiated, signal_external_workflow_execution_initiated, SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED);
+      EV_ATTRS(a, SignalExternalWorkflowExecutionInitiated,
+               signal_external_workflow_execution_initiated,
+               SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED);
       a->workflow_execution = child_exec("kid");
       a->signal_name = S("poke");
       break;
     }
-    case ET(EXTERNAL_WORKFLOW_EXECUTION_SIGNALED): {
-      EV_ATTRS(a, ExternalWorkflowExecutionSignaled, external_workflow_execution_signaled, EXTERNAL_WORKFLOW_EXECUTION_SIGNALED);
-      a->initiated_event_id = initiated;
-      break;
-    }
-    default: {
-      EV_ATTRS(a, SignalExternalWorkflowExecutionFailed, signal_external_workflow_execution_failed, SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED);
-      a->initiated_event_id = initiated;
-      a->cause = TEMPORAL__API__ENUMS__V1__SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE__SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND;
-      break;
-    }
+    FOR_INITIATED(EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED,
+                  ExternalWorkflowExecutionCancelRequested,
+                  external_workflow_execution_cancel_requested, (void)0)
+    FOR_INITIATED(REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED,
+                  RequestCancelExternalWorkflowExecutionFailed,
+                  request_cancel_external_workflow_execution_failed,
+                  a->cause = TEMPORAL__API__ENUMS__V1__CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE__CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND)
+    FOR_INITIATED(EXTERNAL_WORKFLOW_EXECUTION_SIGNALED, ExternalWorkflowExecutionSignaled,
+                  external_workflow_execution_signaled, (void)0)
+    FOR_INITIATED(SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED,
+                  SignalExternalWorkflowExecutionFailed, signal_external_workflow_execution_failed,
+                  a->cause = TEMPORAL__API__ENUMS__V1__SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE__SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND)
   }
   return e;
 }
+#undef FOR_INITIATED
 
 static void c_child(cmds *l, uint32_t seq, const char *id, const char *type, int cancel_type) {
   wf_lang_cmd *c = cmd(l, CV(START_CHILD_WORKFLOW_EXECUTION));
