@@ -1653,6 +1653,15 @@ static void c_cancel_external(cmds *l, uint32_t seq, const char *wid) {
   c->request_cancel_external_workflow_execution = r;
 }
 
+/* An engine fed all of `h` (complete) that has given its initialize_workflow
+ * activation (outstanding: complete it next). */
+static tcore_wf_engine *engine_at_init(const hist *h) {
+  tcore_wf_engine *e = engine();
+  CHECK(feed(e, h, 1, 0, 1) == TCORE_OK);
+  act_free(next_act(e, "initialize_workflow"));
+  return e;
+}
+
 /* The failure of a child's resolution job (failed or cancelled), or NULL. */
 static Temporal__Api__Failure__V1__Failure *child_res_failure(const wf_job_msg *j) {
   if (j->variant_case != JV(RESOLVE_CHILD_WORKFLOW_EXECUTION)) return NULL;
@@ -1671,9 +1680,7 @@ static void test_child_start_and_complete(void) {
   hist h = {0};
   h_started(&h);
   h_wft(&h);
-  tcore_wf_engine *e = engine();
-  feed(e, &h, 1, 0, 1);
-  act_free(next_act(e, "initialize_workflow"));
+  tcore_wf_engine *e = engine_at_init(&h);
   cmds l = {0};
   c_child(&l, 1, "kid", "KidWorkflow", CORESDK__CHILD_WORKFLOW__CHILD_WORKFLOW_CANCELLATION_TYPE__TRY_CANCEL);
   complete_ok(e, &l);
@@ -1755,9 +1762,7 @@ static void test_child_start_and_complete(void) {
 
   /* Replay with another child id or type: non-deterministic. */
   for (int k = 0; k < 2; k++) {
-    e = engine();
-    feed(e, &h, 1, 0, 1);
-    act_free(next_act(e, "initialize_workflow"));
+    e = engine_at_init(&h);
     cmds l3 = {0};
     c_child(&l3, 1, k ? "kid" : "other-kid", k ? "OtherType" : "KidWorkflow", 0);
     tcore_error err = {0};
@@ -1776,9 +1781,7 @@ static void test_child_start_failed(void) {
   wf_event *in = h_child_initiated(&h, "kid", "KidWorkflow");
   h_child(&h, ET(START_CHILD_WORKFLOW_EXECUTION_FAILED), in->event_id, 0);
   h_wft(&h);
-  tcore_wf_engine *e = engine();
-  feed(e, &h, 1, 0, 1);
-  act_free(next_act(e, "initialize_workflow"));
+  tcore_wf_engine *e = engine_at_init(&h);
   cmds l = {0};
   c_child(&l, 1, "kid", "KidWorkflow", 0);
   complete_ok(e, &l);
@@ -1836,9 +1839,7 @@ static void test_child_endings(void) {
     wf_event *st = h_child(&h, ET(CHILD_WORKFLOW_EXECUTION_STARTED), in->event_id, 0);
     h_child(&h, cases[i].event, in->event_id, st->event_id);
     h_wft(&h);
-    tcore_wf_engine *e = engine();
-    feed(e, &h, 1, 0, 1);
-    act_free(next_act(e, "initialize_workflow"));
+    tcore_wf_engine *e = engine_at_init(&h);
     cmds l = {0};
     c_child(&l, 4, "kid", "KidWorkflow", 0);
     complete_ok(e, &l);
@@ -1892,9 +1893,7 @@ static void test_child_cancellation(void) {
     wf_event *st = h_child(&h, ET(CHILD_WORKFLOW_EXECUTION_STARTED), in->event_id, 0);
     h_signal(&h, "go");
     h_wft(&h);
-    tcore_wf_engine *e = engine();
-    feed(e, &h, 1, 0, 1);
-    act_free(next_act(e, "initialize_workflow"));
+    tcore_wf_engine *e = engine_at_init(&h);
     cmds l = {0};
     c_child(&l, 1, "kid", "KidWorkflow", cases[i].type);
     complete_ok(e, &l);
@@ -1984,9 +1983,7 @@ static void test_child_cancel_before_sent(void) {
   hist h = {0};
   h_started(&h);
   h_wft(&h);
-  tcore_wf_engine *e = engine();
-  feed(e, &h, 1, 0, 1);
-  act_free(next_act(e, "initialize_workflow"));
+  tcore_wf_engine *e = engine_at_init(&h);
   cmds l = {0};
   c_child(&l, 1, "kid", "KidWorkflow",
           CORESDK__CHILD_WORKFLOW__CHILD_WORKFLOW_CANCELLATION_TYPE__WAIT_CANCELLATION_COMPLETED);
@@ -2016,9 +2013,7 @@ static void test_external_signal_and_cancel(void) {
   hist h = {0};
   h_started(&h);
   h_wft(&h);
-  tcore_wf_engine *e = engine();
-  feed(e, &h, 1, 0, 1);
-  act_free(next_act(e, "initialize_workflow"));
+  tcore_wf_engine *e = engine_at_init(&h);
   cmds l = {0};
   c_signal_child(&l, 1, "kid");
   c_signal_child(&l, 2, "nobody");
