@@ -123,6 +123,20 @@ class Parent:
                     # request (a closed parent's pending request is dropped)
                     await workflow.wait_condition(lambda: self.released)
                 raise
+        if how in ("timeout", "terminated"):
+            try:
+                handle = await workflow.start_child_workflow(
+                    Kid.run,
+                    "forever",
+                    id=kid_id,
+                    execution_timeout=timedelta(seconds=1) if how == "timeout" else None,
+                )
+                self.started = True
+                await handle
+            except ChildWorkflowError as e:
+                assert e.retry_state is not None
+                return [e.message, type(e.cause).__name__, str(e.cause), e.retry_state.name]
+            return "not failed"
         if how == "close":
             await workflow.start_child_workflow(
                 Kid.run,
@@ -205,6 +219,36 @@ async def test_child_failure_is_a_child_workflow_error_with_the_cause(
     assert isinstance(err, ChildWorkflowError)
     assert err.message == "Child Workflow execution failed"
     assert isinstance(err.cause, ApplicationError) and err.cause.type == "KidFailure"
+
+
+async def test_child_timed_out_and_terminated(client: Client, task_queue: str) -> None:
+    async with worker(client, task_queue):
+        got = await _run(client, task_queue, {"how": "timeout", "kid_id": _id()})
+        assert got == [
+            "Child Workflow execution timed out",
+            "TimeoutError",
+            "Timed out",
+            "TIMEOUT",
+        ]
+        kid = _id()
+        handle = await client.start_workflow(
+            Parent.run,
+            {"how": "terminated", "kid_id": kid},
+            id=_id(),
+            task_queue=task_queue,
+            execution_timeout=timedelta(seconds=60),
+        )
+        deadline = time.monotonic() + DEADLINE
+        while not await handle.query(Parent.child_started):
+            assert time.monotonic() < deadline, "the child never started"
+            await asyncio.sleep(0.1)
+        await client.get_workflow_handle(kid).terminate("enough")
+        assert await handle.result() == [
+            "Child Workflow execution terminated",
+            "TerminatedError",
+            "Terminated",
+            "NON_RETRYABLE_FAILURE",
+        ]
 
 
 async def test_child_id_taken_raises_workflow_already_started(

@@ -408,3 +408,34 @@ def test_external_handle_signals_and_cancels() -> None:
         "None",
         "ExternalWorkflowExecutionNotFound: Unable to cancel external workflow because not found",
     ]
+
+
+@workflow.defn
+class WithSearchAttributes:
+    @workflow.run
+    async def run(self, typed: bool) -> None:
+        from temporalio.common import (
+            SearchAttributeKey,
+            SearchAttributePair,
+            TypedSearchAttributes,
+        )
+
+        sa: Any = (
+            TypedSearchAttributes([SearchAttributePair(SearchAttributeKey.for_keyword("k"), "v")])
+            if typed
+            else {"k": ["v"]}
+        )
+        await workflow.start_child_workflow("Child", "x", id="kid", search_attributes=sa)
+
+
+@pytest.mark.parametrize("typed", [True, False])
+def test_child_search_attributes_typed_and_untyped(typed: bool) -> None:
+    h = Harness(WithSearchAttributes)
+    c = h.activate(init("WithSearchAttributes", typed))
+    p = c.successful.commands[0].start_child_workflow_execution.search_attributes.indexed_fields[
+        "k"
+    ]
+    if typed:
+        assert (p.data, p.metadata["type"]) == (b'"v"', b"Keyword")
+    else:
+        assert value(p) == ["v"]
