@@ -35,7 +35,6 @@ from temporalio._checks import (
     _workflow_name_and_result_type,
 )
 from temporalio.client._activity import AsyncActivityHandle, AsyncActivityIDReference
-from temporalio.client._activity_execution import _ActivityClientMixin
 from temporalio.client._impl import _ClientImpl, _new_id
 from temporalio.client._interceptor import (
     ClientInterceptor,
@@ -46,9 +45,8 @@ from temporalio.client._interceptor import (
     _build_chain,
     _check_interceptors,
 )
+from temporalio.client._lazy import _ActivityClientMixin, _ScheduleClientMixin, _UpdateClientMixin
 from temporalio.client._paging import _list_input
-from temporalio.client._schedule import _ScheduleClientMixin
-from temporalio.client._update import _UpdateClientMixin
 from temporalio.client._workflow import (
     WorkflowExecutionAsyncIterator,
     WorkflowExecutionCount,

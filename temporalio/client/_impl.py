@@ -3,12 +3,10 @@ operation does on the wire (requests built, responses read, errors mapped)."""
 
 from __future__ import annotations
 
-import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple, Union
 
 from temporalio._checks import _ARG_UNSET
-from temporalio.client._activity_execution import _ActivityImplMixin
 from temporalio.client._exceptions import (
     WorkflowAlreadyStartedError,
     WorkflowContinuedAsNewError,
@@ -33,8 +31,7 @@ from temporalio.client._interceptor import (
     StartWorkflowInput,
     TerminateWorkflowInput,
 )
-from temporalio.client._schedule import _ScheduleImplMixin
-from temporalio.client._update import _UpdateImplMixin
+from temporalio.client._lazy import _ActivityImplMixin, _ScheduleImplMixin, _UpdateImplMixin
 from temporalio.client._workflow import (
     WorkflowExecutionAsyncIterator,
     WorkflowExecutionCount,
@@ -57,7 +54,6 @@ if TYPE_CHECKING:
     from temporalio.client._client import Client
     from temporalio.client._update import UpdateWithStartStartWorkflowInput
 
-logger = logging.getLogger("temporalio.client")
 
 # A long poll of history is cut by the client after this long (the server
 # answers an open workflow's poll well before, with an empty page).
@@ -206,7 +202,9 @@ class _ClientImpl(_ScheduleImplMixin, _UpdateImplMixin, _ActivityImplMixin, Outb
                             resp.eager_workflow_task.SerializeToString()
                         ):
                             # the server redelivers it after its task timeout
-                            logger.warning(
+                            import logging  # not at import: only this warning logs
+
+                            logging.getLogger("temporalio.client").warning(
                                 "Eager workflow task of workflow %s rejected by the worker",
                                 input.id,
                             )
