@@ -772,16 +772,18 @@ class Client(_ScheduleClientMixin, _UpdateClientMixin, _ActivityClientMixin):
     def _workflow_converter(self, workflow_id: str) -> "DataConverter":
         """The client's data converter in the WorkflowSerializationContext of
         ``workflow_id`` (itself when no part of it uses contexts)."""
+        dc = self._data_converter
+        uses_context = self.__dict__.get("_dc_uses_context")
+        if uses_context is False:  # probed once: most converters use none
+            return dc
         from temporalio.converter import WorkflowSerializationContext
 
-        dc = self._data_converter
-        context = WorkflowSerializationContext(namespace=self._namespace, workflow_id=workflow_id)
-        uses_context = self.__dict__.get("_dc_uses_context")
-        if uses_context is None:  # probed once: most converters use none
-            scoped = dc.with_context(context)
+        scoped = dc.with_context(
+            WorkflowSerializationContext(namespace=self._namespace, workflow_id=workflow_id)
+        )
+        if uses_context is None:
             self.__dict__["_dc_uses_context"] = scoped is not dc
-            return scoped
-        return dc.with_context(context) if uses_context else dc
+        return scoped
 
     async def _call(
         self,
