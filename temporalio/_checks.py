@@ -143,6 +143,8 @@ def _check_rpc_options(rpc_metadata: Any, rpc_timeout: Any) -> None:
 
 def _check_enum(enum: Type[E], value: Any, name: str) -> E:
     """A member of the int enum ``enum``, from a member or its int value."""
+    if type(value) is enum:  # a member already (the common case: the default)
+        return value  # type: ignore[return-value]
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{name} must be a {enum.__name__}, not {type(value).__name__}")
     try:
