@@ -1769,6 +1769,18 @@ static int meta_is(const Temporal__Api__Common__V1__Payload *p, const char *k, c
   return 0;
 }
 
+/* A new run's first task (started, task scheduled and started) fed to a
+ * new engine and its initialize_workflow activation taken: the engine
+ * waits for that activation's completion. */
+static tcore_wf_engine *first_task(hist *h) {
+  h_started(h);
+  h_wft(h);
+  tcore_wf_engine *e = engine();
+  CHECK(feed(e, h, 1, 0, 1) == TCORE_OK);
+  act_free(next_act(e, "initialize_workflow"));
+  return e;
+}
+
 /* Marker details as other writers may shape them: the JSON decoded fully
  * (escapes, member order, whitespace, other members), anything else not a
  * patch marker. */
@@ -1812,11 +1824,7 @@ static void test_patch_marker_details(void) {
  * upsert with every patch so far, one command per patch id, flag 2. */
 static void test_patch_new_run(void) {
   hist h = {0};
-  h_started(&h);
-  h_wft(&h);
-  tcore_wf_engine *e = engine();
-  feed(e, &h, 1, 0, 1);
-  act_free(next_act(e, "initialize_workflow"));
+  tcore_wf_engine *e = first_task(&h);
   cmds l = {0};
   c_patch(&l, "p1", 0);
   c_patch(&l, "p1", 0); /* asked again: nothing more */
@@ -2040,11 +2048,7 @@ static void test_patch_lookahead(void) {
 /* A user upsert of TemporalChangeVersion is sent empty (flag 2). */
 static void test_patch_user_version_upsert(void) {
   hist h = {0};
-  h_started(&h);
-  h_wft(&h);
-  tcore_wf_engine *e = engine();
-  feed(e, &h, 1, 0, 1);
-  act_free(next_act(e, "initialize_workflow"));
+  tcore_wf_engine *e = first_task(&h);
   cmds l = {0};
   c_upsert(&l);
   Temporal__Api__Common__V1__SearchAttributes *sa =
