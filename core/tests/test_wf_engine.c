@@ -1507,7 +1507,9 @@ static void test_history_pages(void) {
  * once per task (later activations of the same task answer with nothing).
  * Sequence numbers are the ids the official SDKs give timers and activities.
  * mutate: change the first timer's seq (must then be non-deterministic). */
+static void c_patch(cmds *l, const char *id, int deprecated);
 static int echo_cancel_type; /* the cancellation type the echo gives activities */
+static int echo_no_patches;  /* the echo leaves out the patch calls */
 
 static void commands_from_history(const Temporal__Api__History__V1__History *H, uint32_t last,
                                   int mutate, cmds *l) {
@@ -1540,8 +1542,17 @@ static void commands_from_history(const Temporal__Api__History__V1__History *H, 
         break;
       }
       case ET(UPSERT_WORKFLOW_SEARCH_ATTRIBUTES):
-        c_upsert(l);
+        /* TemporalChangeVersion comes with a patch marker, not from code */
+        if (!wf_is_version_upsert(ev->upsert_workflow_search_attributes_event_attributes->search_attributes))
+          c_upsert(l);
         break;
+      case ET(MARKER_RECORDED): {
+        char id[128];
+        int deprecated;
+        if (!wf_patch_marker_details(ev, id, sizeof id, &deprecated)) return;
+        if (!echo_no_patches) c_patch(l, id, deprecated);
+        break;
+      }
       case ET(WORKFLOW_PROPERTIES_MODIFIED):
         c_memo(l);
         break;
@@ -1685,6 +1696,20 @@ static void test_official_sdk_history(void) {
   CHECK(strcmp(jobs, want) == 0);
   if (rc != TCORE_WF_RUN_FINISHED || strcmp(jobs, want))
     fprintf(stderr, "  rc %d, jobs %s\n", rc, jobs);
+
+  /* Patches: patched("first") in the first task, deprecate_patch("second")
+   * and patched("first") again in the second. Each marker is announced in
+   * the activation before its task's commands; code without the patch
+   * calls does not replay (the first marker is not deprecated). */
+  rc = replay_file("peer_python_patch_history.bin", 0, &acts, jobs, sizeof jobs);
+  CHECK(rc == TCORE_WF_RUN_FINISHED);
+  want = "initialize_workflow notify_has_patch|notify_has_patch fire_timer|fire_timer";
+  CHECK(strcmp(jobs, want) == 0);
+  if (rc != TCORE_WF_RUN_FINISHED || strcmp(jobs, want))
+    fprintf(stderr, "  rc %d, jobs %s\n", rc, jobs);
+  echo_no_patches = 1;
+  CHECK(replay_file("peer_python_patch_history.bin", 0, &acts, NULL, 0) == TCORE_WF_NONDETERMINISM);
+  echo_no_patches = 0;
 }
 
 /* ---- 7. patches ---- */
