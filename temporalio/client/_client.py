@@ -35,7 +35,6 @@ from temporalio._checks import (
     _workflow_name_and_result_type,
 )
 from temporalio.client._activity import AsyncActivityHandle, AsyncActivityIDReference
-from temporalio.client._activity_execution import _ActivityClientMixin
 from temporalio.client._impl import _ClientImpl, _new_id
 from temporalio.client._interceptor import (
     ClientInterceptor,
@@ -46,9 +45,8 @@ from temporalio.client._interceptor import (
     _build_chain,
     _check_interceptors,
 )
+from temporalio.client._lazy import _ActivityClientMixin, _ScheduleClientMixin, _UpdateClientMixin
 from temporalio.client._paging import _list_input
-from temporalio.client._schedule import _ScheduleClientMixin
-from temporalio.client._update import _UpdateClientMixin
 from temporalio.client._workflow import (
     WorkflowExecutionAsyncIterator,
     WorkflowExecutionCount,
@@ -774,16 +772,18 @@ class Client(_ScheduleClientMixin, _UpdateClientMixin, _ActivityClientMixin):
     def _workflow_converter(self, workflow_id: str) -> "DataConverter":
         """The client's data converter in the WorkflowSerializationContext of
         ``workflow_id`` (itself when no part of it uses contexts)."""
+        dc = self._data_converter
+        uses_context = self.__dict__.get("_dc_uses_context")
+        if uses_context is False:  # probed once: most converters use none
+            return dc
         from temporalio.converter import WorkflowSerializationContext
 
-        dc = self._data_converter
-        context = WorkflowSerializationContext(namespace=self._namespace, workflow_id=workflow_id)
-        uses_context = self.__dict__.get("_dc_uses_context")
-        if uses_context is None:  # probed once: most converters use none
-            scoped = dc.with_context(context)
+        scoped = dc.with_context(
+            WorkflowSerializationContext(namespace=self._namespace, workflow_id=workflow_id)
+        )
+        if uses_context is None:
             self.__dict__["_dc_uses_context"] = scoped is not dc
-            return scoped
-        return dc.with_context(context) if uses_context else dc
+        return scoped
 
     async def _call(
         self,

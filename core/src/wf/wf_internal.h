@@ -4,7 +4,8 @@
  * Shape: engine.c is the dispatcher (history applied one logical workflow
  * task at a time, command events matched to the commands the workflow
  * produced, activations built); each machine file (workflow.c, timer.c,
- * activity.c, child.c, external.c, signal.c, query.c) handles its commands and events with a
+ * activity.c, child.c, external.c, signal.c, query.c, patch.c) handles its commands and
+ * events with a
  * small (state, input) -> (action, next state) table where it has states.
  *
  * Everything the engine keeps across calls is owned bytes: pending
@@ -80,14 +81,15 @@ typedef struct wf_cmd {
 enum {
   WF_M_TIMER = 1,
   WF_M_ACTIVITY = 2,
-  WF_M_CHILD = 3,           /* child workflow (child.c) */
-  WF_M_SIGNAL_EXT = 4,      /* signal external workflow (external.c) */
-  WF_M_CANCEL_EXT = 5,      /* request cancel external workflow, lang-issued */
-  WF_M_CANCEL_EXT_CORE = 6  /* ...issued by the engine to cancel a child: no job */
+  WF_M_PATCH = 3,
+  WF_M_CHILD = 4,           /* child workflow (child.c) */
+  WF_M_SIGNAL_EXT = 5,      /* signal external workflow (external.c) */
+  WF_M_CANCEL_EXT = 6,      /* request cancel external workflow, lang-issued */
+  WF_M_CANCEL_EXT_CORE = 7  /* ...issued by the engine to cancel a child: no job */
 };
 
-/* One timer, activity, child workflow or external operation of the run (by
- * its lang sequence number and kind). */
+/* One timer, activity, patch command, child workflow or external operation
+ * of the run (by its lang sequence number and kind; patches by id, seq 0). */
 typedef struct wf_machine {
   int kind;
   uint32_t seq;
@@ -97,7 +99,7 @@ typedef struct wf_machine {
   int64_t initial_event_id; /* TimerStarted / ActivityTaskScheduled /
                                StartChildWorkflowExecutionInitiated / ...Initiated */
   int64_t started_event_id; /* ActivityTaskStarted / ChildWorkflowExecutionStarted */
-  char *id;                 /* timer id / activity id / child workflow id (owned) */
+  char *id;                 /* timer id / activity id / patch id / child workflow id (owned) */
   char *type;               /* activity type / child workflow type (owned) */
   char *ns;                 /* children: namespace (owned), or NULL */
   char *run_id;             /* children: run id once started (owned), or NULL */
@@ -105,7 +107,19 @@ typedef struct wf_machine {
 } wf_machine;
 
 /* Core internal flags this engine implements (PHASE2.md). */
-enum { WF_FLAG_ID_AND_TYPE_CHECKS = 1, WF_FLAG_MOVE_TERMINAL_COMMANDS = 3 };
+enum {
+  WF_FLAG_ID_AND_TYPE_CHECKS = 1,
+  WF_FLAG_UPSERT_SA_ON_PATCH = 2,
+  WF_FLAG_MOVE_TERMINAL_COMMANDS = 3
+};
+
+/* A patch id seen in a look-ahead (created 0) or that made its command
+ * (created 1). */
+typedef struct wf_patch_seen {
+  char *id; /* owned */
+  int created;
+} wf_patch_seen;
+#define WF_PATCH_ID_MAX 4096 /* bytes of a patch id, NUL included */
 
 typedef struct wf_query {
   char *id;
@@ -161,6 +175,11 @@ struct tcore_wf_engine {
 
   wf_machine *machines;
   size_t n_machines, cap_machines;
+
+  /* patches (patch.c) */
+  wf_patch_seen *patches;
+  size_t n_patches, cap_patches;
+  int64_t skip_event_id; /* a command event to skip (the upsert of a skipped patch marker) */
 
   /* internal flags */
   uint64_t core_hist;  /* core flags seen in history (bit n = flag n, n < 64) */
@@ -239,6 +258,22 @@ int wf_cancel_child_external(wf_engine *e, wf_arena *a, const char *ns, const ch
 int wf_signal_event(wf_engine *e, const wf_event *ev);
 int wf_cancel_requested_event(wf_engine *e, const wf_event *ev);
 int wf_properties_cmd(wf_engine *e, wf_arena *a, const wf_lang_cmd *c, tcore_error *err);
+/* patch.c */
+int wf_patch_cmd(wf_engine *e, wf_arena *a, const wf_lang_cmd *c, tcore_error *err);
+/* Notify jobs for the patch markers among events [from, to). */
+int wf_patch_lookahead(wf_engine *e, size_t from, size_t to);
+/* Before a command event is matched: WF_PATCH_NORMAL (match it),
+ * WF_PATCH_SKIP_EVENT (ignore the event), WF_PATCH_SKIP_COMMAND (the front
+ * command was dropped: try again), or a TCORE_WF_NONDETERMINISM error. */
+enum { WF_PATCH_NORMAL = 0, WF_PATCH_SKIP_EVENT = -1000, WF_PATCH_SKIP_COMMAND = -1001 };
+int wf_patch_pre_match(wf_engine *e, const wf_event *ev, tcore_error *err);
+/* A MarkerRecorded event matched with a RecordMarker command. */
+int wf_patch_event(wf_engine *e, const wf_event *ev, wf_cmd *matched, tcore_error *err);
+/* 1 with id (NUL terminated, cap bytes) and *deprecated set when `ev` is a
+ * patch marker whose details decode, else 0. */
+int wf_patch_marker_details(const wf_event *ev, char *id, size_t cap, int *deprecated);
+/* Whether search attributes hold TemporalChangeVersion. */
+int wf_is_version_upsert(const Temporal__Api__Common__V1__SearchAttributes *sa);
 /* query.c */
 int wf_queries_add(wf_engine *e, const uint8_t *buf, size_t len, tcore_error *err);
 int wf_query_result_cmd(wf_engine *e, wf_arena *a, const wf_lang_cmd *c, tcore_error *err);
