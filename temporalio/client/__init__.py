@@ -43,7 +43,12 @@ from temporalio.client._activity_execution import (
     UnpauseActivityInput,
     UpdateActivityOptionsInput,
 )
-from temporalio.client._client import Client, ClientConfig, ServiceClientProtocol
+from temporalio.client._client import (
+    Client,
+    ClientConfig,
+    ClientConnectConfig,
+    ServiceClientProtocol,
+)
 from temporalio.client._exceptions import (
     ActivityFailureError,
     AsyncActivityCancelledError,
@@ -73,6 +78,7 @@ from temporalio.client._interceptor import (
     StartWorkflowInput,
     TerminateWorkflowInput,
 )
+from temporalio.client._plugin import Plugin
 from temporalio.client._schedule import (
     BackfillScheduleInput,
     CreateScheduleInput,
@@ -135,6 +141,7 @@ from temporalio.client._workflow import (
     WorkflowHistoryEventFilterType,
 )
 from temporalio.common import (
+    HeaderCodecBehavior,
     QueryRejectCondition,
     RetryPolicy,
     WorkflowExecutionStatus,
@@ -161,6 +168,9 @@ from temporalio.service import (  # importable from here as before (and as in th
 __all__ = [
     "Client",
     "ClientConfig",
+    "ClientConnectConfig",
+    "Plugin",
+    "HeaderCodecBehavior",
     "ServiceClientProtocol",
     "WorkflowHandle",
     "WorkflowExecutionDescription",
