@@ -198,11 +198,6 @@ class Runtime:
         _core.set_log_level(level)
 
     @property
-    def telemetry(self) -> TelemetryConfig:
-        """The telemetry options this runtime was made with."""
-        return self._telemetry
-
-    @property
     def metric_meter(self) -> Any:
         """The official SDK's meter of this runtime's metrics.
 

@@ -200,3 +200,20 @@ def test_the_log_filter_sets_which_transport_lines_reach_stderr(
     assert "failed:" in proc.stdout, proc.stderr
     assert ("INFO grpc " in proc.stderr) is info_lines, proc.stderr[-2000:]
     assert ("DEBUG grpc " in proc.stderr) is (level == "DEBUG"), proc.stderr[-2000:]
+
+
+def test_a_connection_given_no_runtime_uses_the_default_one_set() -> None:
+    out = child_output(
+        """
+        import asyncio
+        from temporalio.client import Client
+        from temporalio.runtime import Runtime, TelemetryConfig
+        from temporalio.service import RetryConfig
+        rt = Runtime(telemetry=TelemetryConfig(logging=None))
+        Runtime.set_default(rt)
+        assert rt._core is None  # threads start with the first connection
+        client = asyncio.run(Client.connect("127.0.0.1:1", lazy=True))
+        print(client.service_client.config.runtime, rt._core is not None)
+        """
+    )
+    assert out == "None True"
