@@ -64,7 +64,6 @@ from temporalio.common import (
     WorkflowIDConflictPolicy,
     WorkflowIDReusePolicy,
 )
-from temporalio.converter import DataConverter  # loaded by the client package anyway
 from temporalio.service import (
     ConnectConfig,
     KeepAliveConfig,
@@ -80,8 +79,27 @@ if TYPE_CHECKING:
     from google.protobuf.message import Message
 
     from temporalio.api.common.v1 import Payload
-    from temporalio.converter import PayloadConverter
+    from temporalio.converter import DataConverter, PayloadConverter
     from temporalio.runtime import Runtime
+
+
+class _DefaultDataConverter:
+    """The default of ``data_converter`` in signatures: stands for
+    ``DataConverter.default`` so that importing the client does not import
+    the converters (the official SDK's default is that object itself)."""
+
+    def __repr__(self) -> str:
+        return "DataConverter.default"
+
+
+_DEFAULT_DATA_CONVERTER: Any = _DefaultDataConverter()
+
+
+def _data_converter_of(value: Any) -> "DataConverter":
+    """``DataConverter.of(value)``, the default stand-in being the default."""
+    from temporalio.converter import DataConverter
+
+    return DataConverter.of(None if value is _DEFAULT_DATA_CONVERTER else value)
 
 
 @runtime_checkable
@@ -247,7 +265,7 @@ class Client(_ScheduleClientMixin, _UpdateClientMixin, _ActivityClientMixin):
         service_client: Optional[ServiceClientProtocol] = None,
         namespace: Optional[str] = None,
         identity: Optional[str] = None,
-        data_converter: Union["DataConverter", "PayloadConverter"] = DataConverter.default,
+        data_converter: Union["DataConverter", "PayloadConverter"] = _DEFAULT_DATA_CONVERTER,
         plugins: Sequence[Plugin] = [],
         interceptors: Sequence[ClientInterceptor] = [],
         default_workflow_query_reject_condition: Optional[QueryRejectCondition] = None,
@@ -356,7 +374,7 @@ class Client(_ScheduleClientMixin, _UpdateClientMixin, _ActivityClientMixin):
         plugins = _check_plugins(plugins)
         config = ClientConfig(
             namespace=namespace,
-            data_converter=DataConverter.of(data_converter),
+            data_converter=_data_converter_of(data_converter),
             plugins=plugins,
             interceptors=interceptors,
             default_workflow_query_reject_condition=default_workflow_query_reject_condition,
@@ -399,7 +417,7 @@ class Client(_ScheduleClientMixin, _UpdateClientMixin, _ActivityClientMixin):
             if not self._owns_connection:
                 self._connect_config = service_client.config
         data_converter = config.get("data_converter")
-        self._data_converter = DataConverter.of(data_converter)
+        self._data_converter = _data_converter_of(data_converter)
         self._namespace: str = cast(str, namespace)
         self._default_query_reject_condition: Optional[QueryRejectCondition] = condition
         self._service_client: Optional[ServiceClientProtocol] = service_client
@@ -416,7 +434,7 @@ class Client(_ScheduleClientMixin, _UpdateClientMixin, _ActivityClientMixin):
         *,
         namespace: str = "default",
         api_key: Optional[str] = None,
-        data_converter: Union["DataConverter", "PayloadConverter"] = DataConverter.default,
+        data_converter: Union["DataConverter", "PayloadConverter"] = _DEFAULT_DATA_CONVERTER,
         plugins: Sequence[Plugin] = [],
         interceptors: Sequence[ClientInterceptor] = [],
         default_workflow_query_reject_condition: Optional[QueryRejectCondition] = None,
@@ -552,7 +570,7 @@ class Client(_ScheduleClientMixin, _UpdateClientMixin, _ActivityClientMixin):
             data_converter=(
                 self._data_converter
                 if active_config
-                else DataConverter.of(base.get("data_converter"))
+                else _data_converter_of(base.get("data_converter"))
             ),
             plugins=list(base.get("plugins", ())),
             interceptors=list(base.get("interceptors", ())),
