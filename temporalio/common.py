@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "RetryPolicy",
+    "HeaderCodecBehavior",
     "WorkflowIDReusePolicy",
     "WorkflowIDConflictPolicy",
     "ActivityIDReusePolicy",
@@ -237,6 +238,19 @@ class QueryRejectCondition(IntEnum):
     """Reject if the workflow is closed."""
     NOT_COMPLETED_CLEANLY = 3
     """Reject if the workflow closed in any way but completing."""
+
+
+class HeaderCodecBehavior(IntEnum):
+    """Whether headers go through the payload codec. Only ``NO_CODEC``
+    (the official default) is implemented here: clients and workers given
+    another raise :class:`NotImplementedError`."""
+
+    NO_CODEC = 1
+    """Don't encode or decode any headers automatically"""
+    CODEC = 2
+    """Encode and decode all headers automatically"""
+    WORKFLOW_ONLY_CODEC = 3
+    """Only automatically encode and decode headers in workflow activation encoding and decoding."""
 
 
 class WorkflowExecutionStatus(IntEnum):

@@ -25,7 +25,12 @@ from typing import TYPE_CHECKING, Dict, Tuple
 
 from temporalio._exports import lazy_exports
 from temporalio.client._activity import AsyncActivityHandle, AsyncActivityIDReference
-from temporalio.client._client import Client, ClientConfig, ServiceClientProtocol
+from temporalio.client._client import (
+    Client,
+    ClientConfig,
+    ClientConnectConfig,
+    ServiceClientProtocol,
+)
 from temporalio.client._exceptions import (
     ActivityFailureError,
     AsyncActivityCancelledError,
@@ -55,6 +60,7 @@ from temporalio.client._interceptor import (
     StartWorkflowInput,
     TerminateWorkflowInput,
 )
+from temporalio.client._plugin import Plugin
 from temporalio.client._workflow import (
     WorkflowExecution,
     WorkflowExecutionAsyncIterator,
@@ -67,6 +73,7 @@ from temporalio.client._workflow import (
     WorkflowHistoryEventFilterType,
 )
 from temporalio.common import (
+    HeaderCodecBehavior,
     QueryRejectCondition,
     RetryPolicy,
     WorkflowExecutionStatus,
@@ -261,6 +268,9 @@ __all__ = [
     *(name for names in _LAZY_FROM.values() for name in names),
     "Client",
     "ClientConfig",
+    "ClientConnectConfig",
+    "Plugin",
+    "HeaderCodecBehavior",
     "ServiceClientProtocol",
     "WorkflowHandle",
     "WorkflowExecutionDescription",

@@ -4,6 +4,7 @@ loop's completion notifier."""
 
 from __future__ import annotations
 
+import sys
 import weakref
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple, Type, Union
@@ -183,8 +184,24 @@ class ServiceClient:
             )
         ka = config.keep_alive_config
         keepalive = (ka.interval_millis, ka.timeout_millis) if ka is not None else (0, 0)
+        if config.runtime is None:
+            if "temporalio.runtime" in sys.modules:  # a default Runtime may have been set
+                from temporalio.runtime import _default_core_runtime
+
+                core_runtime = _default_core_runtime()
+            else:
+                core_runtime = _core_runtime()
+        else:
+            from temporalio.runtime import Runtime
+
+            if not isinstance(config.runtime, Runtime):
+                raise TypeError(
+                    "runtime must be a temporalio.runtime.Runtime or None, not "
+                    f"{type(config.runtime).__name__}"
+                )
+            core_runtime = config.runtime._core_runtime()
         return _core.new_client(
-            _core_runtime(),
+            core_runtime,
             config.target_host,
             config.namespace,
             CLIENT_NAME,

@@ -327,6 +327,19 @@ class Worker:
             )
         if plugins:
             raise _unsupported("plugins", "worker plugins are not implemented yet")
+        # The official SDK also runs the client's plugins that are worker
+        # plugins (they have worker hooks): refuse rather than skip them.
+        client_config = getattr(client, "_config", None)  # the options in use
+        client_plugins = client_config.get("plugins", ()) if isinstance(client_config, dict) else ()
+        worker_plugins = [
+            type(p).__name__ for p in client_plugins if hasattr(p, "configure_worker")
+        ]
+        if worker_plugins:
+            raise _unsupported(
+                "plugins",
+                f"the client's plugins {worker_plugins} are worker plugins too (they have "
+                "configure_worker), and worker plugins are not implemented yet",
+            )
         if tuner is not None:
             raise _unsupported(
                 "tuner",
