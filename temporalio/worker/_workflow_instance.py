@@ -170,7 +170,7 @@ class _ExternalWorkflowHandle(wf.ExternalWorkflowHandle[Any]):
 
     async def cancel(self, *, reason: str = "", event_groups: Any = None) -> None:
         wf._no_event_groups(event_groups)
-        self._instance._check_not_read_only()
+        self._instance._check_not_read_only("cancel external handle")
         await self._instance._cancel_external(self._id, self._run_id, reason)
 
 
@@ -518,9 +518,8 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
             _encode_search_attributes(kw["search_attributes"], can.search_attributes.indexed_fields)
         self._completed = True
 
-    def _add_command(self) -> Any:
-        if self._read_only:
-            raise wf.ReadOnlyContextError("While in read-only function, action attempted")
+    def _add_command(self, action: str = "add command") -> Any:
+        self._check_not_read_only(action)
         return self._completion.successful.commands.add()
 
     def _next_seq(self, kind: str) -> int:
@@ -712,7 +711,7 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
         cancellation_type: "wf.ActivityCancellationType",
         activity_id: Optional[str],
     ) -> "wf.ActivityHandle[Any]":
-        cmd = self._add_command()
+        cmd = self._add_command("start activity")
         seq = self._next_seq("activity")
         sa = cmd.schedule_activity
         sa.seq = seq
@@ -941,7 +940,7 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
         from temporalio._checks import _handler_name
 
         wf._no_event_groups(event_groups)
-        self._check_not_read_only()
+        self._check_not_read_only("signal child handle" if child else "signal external handle")
         name, _ = _handler_name(signal, "signal")
         payloads = self._pc.to_payloads(list(args)) if args else []
         cmd = self._add_command()
@@ -1003,7 +1002,7 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
     async def workflow_wait_condition(
         self, fn: Callable[[], bool], timeout: Optional[float]
     ) -> None:
-        self._check_not_read_only()
+        self._check_not_read_only("wait condition")
         fut: asyncio.Future[Any] = self.create_future()
         self._conditions.append((fn, fut))
         if timeout is None:
@@ -1011,9 +1010,13 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
         else:
             await asyncio.wait_for(fut, timeout)
 
-    def _check_not_read_only(self) -> None:
+    def _check_not_read_only(self, action: str) -> None:
+        """Raise ReadOnlyContextError in a query handler; ``action`` is the
+        official SDK's name of what was attempted, ending its message."""
         if self._read_only:
-            raise wf.ReadOnlyContextError("While in read-only function, action attempted")
+            raise wf.ReadOnlyContextError(
+                f"While in read-only function, action attempted: {action}"
+            )
 
     # -- _Runtime: the rest -----------------------------------------------------------------
 
@@ -1033,6 +1036,7 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
         return self._time_ns
 
     def workflow_random(self) -> Random:
+        self._check_not_read_only("random")
         return self._random
 
     def workflow_payload_converter(self) -> PayloadConverter:
@@ -1065,7 +1069,7 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
         return self._current_details
 
     def workflow_set_current_details(self, details: str) -> None:
-        self._check_not_read_only()
+        self._check_not_read_only("set current details")
         self._current_details = details
 
     def workflow_has_last_completion_result(self) -> bool:
@@ -1131,7 +1135,7 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
         object.__setattr__(self._info, "typed_search_attributes", TypedSearchAttributes(typed))
 
     def workflow_patch(self, id: str, *, deprecated: bool) -> bool:
-        self._check_not_read_only()
+        self._check_not_read_only("patch")
         use = self._patches_memo.get(id)
         if use is not None:
             return use
@@ -1144,7 +1148,7 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
         return use
 
     def workflow_continue_as_new(self, err: Any) -> None:
-        self._check_not_read_only()
+        self._check_not_read_only("continue as new")
 
     def workflow_get_signal_handler(self, name: Optional[str]) -> Optional[Callable[..., Any]]:
         d = self._signals.get(name)
@@ -1153,7 +1157,7 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
     def workflow_set_signal_handler(
         self, name: Optional[str], handler: Optional[Callable[..., Any]]
     ) -> None:
-        self._check_not_read_only()
+        self._check_not_read_only("set signal handler")
         if handler is None:
             self._signals.pop(name, None)
             return
@@ -1174,7 +1178,7 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
     def workflow_set_query_handler(
         self, name: Optional[str], handler: Optional[Callable[..., Any]]
     ) -> None:
-        self._check_not_read_only()
+        self._check_not_read_only("set query handler")
         if handler is None:
             self._queries.pop(name, None)
             return
@@ -1232,7 +1236,7 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
     ) -> asyncio.TimerHandle:
         if delay < 0:
             raise RuntimeError(_NEGATIVE_DELAY)
-        self._check_not_read_only()
+        self._check_not_read_only("schedule timer")
         if delay == 0:
             h = _TimerHandle(0, self.time(), callback, args, self, context)
             self._ready.append(h)

@@ -1059,6 +1059,8 @@ class ReadOnlyWorkflow:
             workflow.continue_as_new()
         elif what == "set_signal_handler":
             workflow.set_signal_handler("x", lambda: None)
+        elif what == "random":
+            workflow.random()
         return f"{what} allowed"
 
 
@@ -1070,18 +1072,20 @@ async def test_commands_from_a_query_raise_read_only_context_error(
             ReadOnlyWorkflow.run, id=_id(), task_queue=task_queue, execution_timeout=TIMEOUT
         )
         assert await h.query(ReadOnlyWorkflow.attempt, "nothing") == "nothing allowed"
-        for what in [
-            "activity",
-            "timer",
-            "sleep",
-            "upsert_memo",
-            "upsert_search_attributes",
-            "continue_as_new",
-            "set_signal_handler",
+        # the action names end the message as the official SDK 1.35 words them
+        for what, action in [
+            ("activity", "start activity"),
+            ("timer", "schedule timer"),
+            ("sleep", "schedule timer"),
+            ("upsert_memo", "add command"),
+            ("upsert_search_attributes", "add command"),
+            ("continue_as_new", "continue as new"),
+            ("set_signal_handler", "set signal handler"),
+            ("random", "random"),
         ]:
             with pytest.raises(WorkflowQueryFailedError) as ei:
                 await h.query(ReadOnlyWorkflow.attempt, what)
-            assert str(ei.value) == "While in read-only function, action attempted", (
+            assert str(ei.value) == f"While in read-only function, action attempted: {action}", (
                 what,
                 str(ei.value),
             )

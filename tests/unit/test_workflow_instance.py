@@ -328,12 +328,12 @@ def test_queries_answer_and_commands_from_a_query_raise_read_only() -> None:
     h.activate(signal("set_state", "changed"))
     r = h.activate(query("q2", "state_of", "=")).successful.commands[0].respond_to_query
     assert value(r.succeeded.response) == "=changed"
-    for q in ("bad", "bad_sleep"):
+    for q, action in (("bad", "start activity"), ("bad_sleep", "schedule timer")):
         c = h.activate(query("q3", q))
         assert commands(c) == ["respond_to_query"], f"{q} issued a command"
         r = c.successful.commands[0].respond_to_query
         assert r.HasField("failed")
-        assert r.failed.message == "While in read-only function, action attempted"
+        assert r.failed.message == f"While in read-only function, action attempted: {action}"
         assert r.failed.application_failure_info.type == "ReadOnlyContextError"
     r = h.activate(query("q4", "nope")).successful.commands[0].respond_to_query
     assert r.failed.message == (
@@ -1044,7 +1044,7 @@ def test_current_details_in_the_metadata_query_and_read_only_in_queries() -> Non
         value(r.respond_to_query.succeeded.response, WorkflowMetadata).current_details == "waiting"
     )
     r = h.activate(query("q2", "try_set")).successful.commands[0].respond_to_query
-    assert r.failed.message == "While in read-only function, action attempted"
+    assert r.failed.message == "While in read-only function, action attempted: set current details"
 
 
 @workflow.defn(name="Racing")
