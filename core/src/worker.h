@@ -138,7 +138,9 @@ enum {
 };
 
 struct tcore_worker {
-  tcore_client *client;
+  tcore_client *client; /* NULL for a replay worker */
+  int replay;           /* a replay worker (tcore_replay_worker_new): histories pushed in,
+                         * responses reported as events, no calls */
   tcore_runtime *rt;
   pthread_mutex_t mu;
   /* configuration (immutable after new) */
