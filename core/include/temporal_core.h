@@ -335,7 +335,7 @@ int tcore_status_details_parse(const uint8_t *data, size_t len, tcore_status_det
  *
  * Threads: the event callback and the shutdown callback run on runtime
  * threads (the completion-queue thread or the timer thread), except the
- * events of workflow runs (ACTIVATION, and WARNING about a run), which run
+ * events of workflow runs (ACTIVATION, REPLAY_RESPONSE, and WARNING about a run), which run
  * on the worker's own run-manager thread (one per worker with workflows:
  * the run cache, the engines and the history replay run there, so a slow
  * replay never holds up the runtime's timers). Never on the thread that

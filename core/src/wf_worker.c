@@ -1183,11 +1183,8 @@ int tcore_worker_request_eviction(tcore_worker *w, const char *run_id, const cha
 
 /* ---- replay ---------------------------------------------------------------------- */
 
-/* The synthetic task of a pushed history: a PollWorkflowTaskQueueResponse
- * holding the whole history (its run id as the task token), serialized so
- * that it goes through tcore_wf_task_decode as a polled task does. */
-static int replay_task_bytes(const char *workflow_id, const uint8_t *history, size_t len,
-                             uint8_t **out, size_t *out_len, tcore_error *err) {
+int tcore_wf_replay_task(const char *workflow_id, const uint8_t *history, size_t len,
+                         uint8_t **out, size_t *out_len, tcore_error *err) {
   *out = NULL;
   Temporal__Api__History__V1__History *h =
       history || !len ? temporal__api__history__v1__history__unpack(NULL, len, history) : NULL;
@@ -1233,7 +1230,7 @@ int tcore_worker_replay_history(tcore_worker *w, const char *workflow_id, const 
     return tcore_fail(err, TCORE_ERR_INVALID_ARGUMENT, "not a replay worker");
   uint8_t *task = NULL;
   size_t task_len = 0;
-  int rc = replay_task_bytes(workflow_id, history, history_len, &task, &task_len, err);
+  int rc = tcore_wf_replay_task(workflow_id, history, history_len, &task, &task_len, err);
   if (rc != TCORE_OK) return rc;
   poll_resp *m = NULL;
   const char *why = NULL;

@@ -358,6 +358,19 @@ int tcore_wf_history_page_decode(const uint8_t *data, size_t len, tcore_wf_page 
  * TCORE_ERR_NOMEM. */
 int tcore_wf_task_queries(const tcore_wf_poll_resp *m, uint8_t **out, size_t *out_len);
 
+/* The workflow task a replay worker makes of a pushed history
+ * (tcore_worker_replay_history; any bytes, `history` NULL only with `len`
+ * 0): a serialized PollWorkflowTaskQueueResponse holding the whole history,
+ * the run id (the started event's original_execution_run_id) as its task
+ * token and run id, `workflow_id` (NULL: ""), the workflow type, attempt 1;
+ * it then goes through tcore_wf_task_decode as a polled task does. Pure.
+ * TCORE_OK (*out malloc'd, the caller frees it); TCORE_ERR_INVALID_ARGUMENT
+ * (bytes that do not parse, a first event that is not WorkflowExecutionStarted
+ * with id 1, no run id: `err` says which), TCORE_ERR_NOMEM; *out is NULL
+ * unless TCORE_OK. */
+int tcore_wf_replay_task(const char *workflow_id, const uint8_t *history, size_t len,
+                         uint8_t **out, size_t *out_len, tcore_error *err);
+
 /* ---- heartbeat.c ---- */
 
 /* Whether a Respond* failure means the result is too large for the server. */

@@ -14,7 +14,7 @@ import asyncio
 import concurrent.futures
 import logging
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import (
     TYPE_CHECKING,
@@ -73,7 +73,7 @@ class WorkflowReplayResult:
 class WorkflowReplayResults:
     """The results of :meth:`Replayer.replay_workflows`."""
 
-    replay_failures: Mapping[str, Exception] = field(default_factory=dict)
+    replay_failures: Mapping[str, Exception]
     """The failures, by run id (empty when every history replayed)."""
 
 
@@ -211,8 +211,10 @@ class Replayer:
         )
         self._deadlock = _deadlock_timeout(timedelta(seconds=2), debug_mode)
 
-    def config(self) -> ReplayerConfig:
-        """The options the replayer was made with (a shallow copy)."""
+    def config(self, *, active_config: bool = False) -> ReplayerConfig:
+        """The options the replayer was made with (a shallow copy).
+        ``active_config``: the options in effect after plugins configured
+        them, in the official SDK; without plugins here, the same."""
         config = ReplayerConfig(**self._config)
         config["workflows"] = list(config["workflows"])
         return config
