@@ -3,7 +3,8 @@ worker (and on the official SDK's, in ``.venv-peer``) on the dev server,
 their histories fetched (or exported by the Temporal CLI as JSON) and
 replayed with the same code (they replay), with changed code
 (``NondeterminismError`` naming the event) and with code that fails the
-workflow task (``RuntimeError``). The replay itself talks to no server: the
+workflow task (``RuntimeError``); and the other way round, a history of our
+worker replayed by the official SDK's ``Replayer``. The replay itself talks to no server: the
 core's replay worker feeds each history to the same run manager and engine
 the polling worker uses."""
 
@@ -14,6 +15,7 @@ import subprocess
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, AsyncIterator, List
 
 import pytest
@@ -307,6 +309,59 @@ async def test_official_sdk_history_replays_on_ours(
     with pytest.raises(workflow.NondeterminismError) as err:
         await Replayer(workflows=[Changed]).replay_workflow(history)
     assert "Event 5 (EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)" in str(err.value)
+
+
+# Replays a history (JSON file argv[1]) of CrossSdkWorkflow with the official
+# SDK's Replayer; prints the failure's type and message, or "replayed".
+OFFICIAL_REPLAY = r"""
+import asyncio, sys
+sys.path.insert(0, sys.argv[2])
+from cross_sdk_workflows import CrossSdkWorkflow
+from temporalio.client import WorkflowHistory
+from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
+
+async def main():
+    history = WorkflowHistory.from_json("wf", open(sys.argv[1]).read())
+    result = await Replayer(
+        workflows=[CrossSdkWorkflow], workflow_runner=UnsandboxedWorkflowRunner()
+    ).replay_workflow(history, raise_on_replay_failure=False)
+    f = result.replay_failure
+    print("replayed" if f is None else f"{type(f).__name__}: {f}")
+
+asyncio.run(main())
+"""
+
+
+async def test_our_history_replays_on_the_official_sdk(
+    client: Client,
+    activity_queue: str,  # noqa: F811  (the fixture imported above)
+    tmp_path: Any,
+) -> None:
+    from tests.peer.peerhost import _peer_environ, peer_python
+
+    tq = f"replay-ours-{uuid.uuid4()}"
+    async with Worker(client, task_queue=tq, workflows=[CrossSdkWorkflow]):
+        handle = await start(client, tq, activity_queue)
+        await run_to_end(client, handle)
+    history = await handle.fetch_history()
+    # ours replays it, and so does the official SDK's Replayer
+    assert (
+        await Replayer(workflows=[CrossSdkWorkflow]).replay_workflow(history)
+    ).replay_failure is None
+    path = tmp_path / "history.json"
+    path.write_text(history.to_json())
+    peer_dir = str(Path(__file__).parent.parent / "peer")
+    proc = await asyncio.to_thread(
+        subprocess.run,
+        [peer_python(), "-c", OFFICIAL_REPLAY, str(path), peer_dir],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd="/",  # not this repository: its temporalio would shadow the official one
+        env=_peer_environ(),
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.strip().splitlines()[-1] == "replayed", proc.stdout
 
 
 async def test_replayer_options() -> None:
