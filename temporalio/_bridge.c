@@ -1178,7 +1178,23 @@ static PyObject *parse_status_details(PyObject *module, PyObject *arg) {
   return list;
 }
 
+static PyObject *set_log_level(PyObject *module, PyObject *arg) {
+  (void)module;
+  long level = PyLong_AsLong(arg);
+  if (level == -1 && PyErr_Occurred()) return NULL;
+  if (level < TCORE_LOG_OFF || level > TCORE_LOG_DEBUG) {
+    PyErr_Format(PyExc_ValueError, "log level must be %d..%d, got %ld", TCORE_LOG_OFF,
+                 TCORE_LOG_DEBUG, level);
+    return NULL;
+  }
+  tcore_set_log_level((tcore_log_level)level);
+  Py_RETURN_NONE;
+}
+
 static PyMethodDef module_methods[] = {
+    {"set_log_level", set_log_level, METH_O,
+     "set_log_level(int): transport (grpc) log lines at this level or above go to stderr\n"
+     "(0 off, 1 error, 2 info, 3 debug); process-wide."},
     {"parse_status_details", parse_status_details, METH_O,
      "parse_status_details(bytes) -> [(type_url, value)]: the details of a google.rpc.Status."},
     {NULL}};

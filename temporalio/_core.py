@@ -34,6 +34,7 @@ __all__ = [
     "new_notifier",
     "new_runtime",
     "parse_status_details",
+    "set_log_level",
 ]
 
 
@@ -269,6 +270,12 @@ class CoreWorker:
 def new_runtime() -> Any:
     """A new core runtime (its threads; one per process is enough)."""
     return bridge().Runtime()
+
+
+def set_log_level(level: int) -> None:
+    """Transport (grpc) log lines at ``level`` or more severe go to stderr,
+    process-wide: 0 none (the default), 1 error, 2 info, 3 debug."""
+    bridge().set_log_level(level)
 
 
 def new_notifier() -> Any:

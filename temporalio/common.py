@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "RetryPolicy",
+    "HeaderCodecBehavior",
     "WorkflowIDReusePolicy",
     "WorkflowIDConflictPolicy",
     "ActivityIDReusePolicy",
@@ -237,6 +238,34 @@ class QueryRejectCondition(IntEnum):
     """Reject if the workflow is closed."""
     NOT_COMPLETED_CLEANLY = 3
     """Reject if the workflow closed in any way but completing."""
+
+
+class HeaderCodecBehavior(IntEnum):
+    """Whether headers go through the payload codec. Only ``NO_CODEC``
+    (the official default) is implemented here: clients and workers given
+    another raise :class:`NotImplementedError`."""
+
+    NO_CODEC = 1
+    """Don't encode or decode any headers automatically"""
+    CODEC = 2
+    """Encode and decode all headers automatically"""
+    WORKFLOW_ONLY_CODEC = 3
+    """Only automatically encode and decode headers in workflow activation encoding and decoding."""
+
+
+def _check_no_header_codec(value: Any) -> "HeaderCodecBehavior":
+    """``header_codec_behavior`` of a client or replayer: TypeError/ValueError
+    for a value that is not a member; NotImplementedError for any but
+    ``NO_CODEC`` (the only one implemented)."""
+    from temporalio._checks import _check_enum
+
+    behavior = _check_enum(HeaderCodecBehavior, value, "header_codec_behavior")
+    if behavior != HeaderCodecBehavior.NO_CODEC:
+        raise NotImplementedError(
+            f"header_codec_behavior: {behavior!s} (headers through the payload codec) "
+            "is not implemented in this SDK; only HeaderCodecBehavior.NO_CODEC"
+        )
+    return behavior
 
 
 class WorkflowExecutionStatus(IntEnum):

@@ -1310,16 +1310,42 @@ def continue_as_new(
 
 
 def patched(id: str) -> bool:
-    """Whether the code after this patch runs: True for new executions (a
-    ``set_patch_marker`` command records it) and for replays of histories
-    that have the marker; False while replaying a history from before the
-    patch. The same answer for the same ``id`` for the rest of the run."""
+    """Whether this run takes the new code path of patch ``id``.
+
+    True when the run is not replaying (a patch marker is then recorded in
+    its history, and the ``TemporalChangeVersion`` search attribute lists
+    the patch) and when replaying a history that has the marker; False when
+    replaying a history written before the patch. The first answer for an
+    ``id`` holds for the rest of the run. Once no run on the old path is
+    left, replace the call with :py:func:`deprecate_patch`.
+
+    Args:
+        id: The patch's identifier; the same ``id`` may be asked about
+            anywhere in the workflow and means the same patch.
+
+    Returns:
+        True for the new code path, False for the old one.
+
+    Raises:
+        ReadOnlyContextError: Called from a query handler.
+    """
     return _Runtime.current().workflow_patch(id, deprecated=False)
 
 
 def deprecate_patch(id: str) -> None:
-    """Mark a patch deprecated: the old code path is gone, histories with or
-    without the marker both replay."""
+    """Mark patch ``id`` deprecated: only its new code path is left.
+
+    Use this in place of :py:func:`patched` once every run that took the
+    old path is closed. New runs record a deprecated marker; histories with
+    the patch's marker (deprecated or not) and histories with none both
+    replay, and a later version of the code may drop the call entirely.
+
+    Args:
+        id: The identifier that was given to :py:func:`patched`.
+
+    Raises:
+        ReadOnlyContextError: Called from a query handler.
+    """
     _Runtime.current().workflow_patch(id, deprecated=True)
 
 

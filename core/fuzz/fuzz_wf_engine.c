@@ -151,7 +151,16 @@ typedef struct hb {
     Temporal__Api__History__V1__ActivityTaskCancelRequestedEventAttributes acr;
     Temporal__Api__History__V1__WorkflowExecutionSignaledEventAttributes sig;
     Temporal__Api__History__V1__WorkflowTaskFailedEventAttributes wtf;
+    Temporal__Api__History__V1__MarkerRecordedEventAttributes mk;
+    Temporal__Api__History__V1__UpsertWorkflowSearchAttributesEventAttributes up;
   } attr[160];
+  /* patch markers: details entry, payloads, payload, JSON (per event) */
+  Temporal__Api__History__V1__MarkerRecordedEventAttributes__DetailsEntry mde[160], *mdep[160];
+  Temporal__Api__Common__V1__Payloads mpls[160];
+  Temporal__Api__Common__V1__Payload mpl[160], *mplp[160];
+  char mjson[160][48];
+  Temporal__Api__Common__V1__SearchAttributes sa[160];
+  Temporal__Api__Common__V1__SearchAttributes__IndexedFieldsEntry sae[160], *saep[160];
   char ids[160][8];
   Temporal__Api__Common__V1__ActivityType atype[160];
   size_t n;
@@ -309,6 +318,41 @@ static void build(hb *h, fuzz_reader *r) {
       case 19:
         add(h, ET(WORKFLOW_TASK_TIMED_OUT));
         break;
+      case 21: /* a patch marker (id k/2, deprecated k&1), its version upsert when k < 6 */
+        e = add(h, ET(MARKER_RECORDED));
+        temporal__api__history__v1__marker_recorded_event_attributes__init(&h->attr[i].mk);
+        temporal__api__history__v1__marker_recorded_event_attributes__details_entry__init(&h->mde[i]);
+        temporal__api__common__v1__payloads__init(&h->mpls[i]);
+        temporal__api__common__v1__payload__init(&h->mpl[i]);
+        snprintf(h->mjson[i], sizeof h->mjson[i], "{\"id\":\"p%u\",\"deprecated\":%s}", k >> 1,
+                 (k & 1) ? "true" : "false");
+        h->mpl[i].data.data = (uint8_t *)h->mjson[i];
+        h->mpl[i].data.len = strlen(h->mjson[i]);
+        h->mplp[i] = &h->mpl[i];
+        h->mpls[i].n_payloads = 1;
+        h->mpls[i].payloads = &h->mplp[i];
+        h->mde[i].key = "patch-data";
+        h->mde[i].value = &h->mpls[i];
+        h->mdep[i] = &h->mde[i];
+        h->attr[i].mk.marker_name = "core_patch";
+        h->attr[i].mk.n_details = 1;
+        h->attr[i].mk.details = &h->mdep[i];
+        SET(e, MARKER_RECORDED_EVENT_ATTRIBUTES, marker_recorded_event_attributes, &h->attr[i].mk);
+        if (k < 6 && (e = add(h, ET(UPSERT_WORKFLOW_SEARCH_ATTRIBUTES)))) {
+          temporal__api__history__v1__upsert_workflow_search_attributes_event_attributes__init(
+              &h->attr[i + 1].up);
+          temporal__api__common__v1__search_attributes__init(&h->sa[i + 1]);
+          temporal__api__common__v1__search_attributes__indexed_fields_entry__init(&h->sae[i + 1]);
+          h->sae[i + 1].key = "TemporalChangeVersion";
+          h->sae[i + 1].value = &h->mpl[i];
+          h->saep[i + 1] = &h->sae[i + 1];
+          h->sa[i + 1].n_indexed_fields = 1;
+          h->sa[i + 1].indexed_fields = &h->saep[i + 1];
+          h->attr[i + 1].up.search_attributes = &h->sa[i + 1];
+          SET(e, UPSERT_WORKFLOW_SEARCH_ATTRIBUTES_EVENT_ATTRIBUTES,
+              upsert_workflow_search_attributes_event_attributes, &h->attr[i + 1].up);
+        }
+        break;
       case 20: {
         static const int ends[] = {ET(WORKFLOW_EXECUTION_COMPLETED), ET(WORKFLOW_EXECUTION_FAILED),
                                    ET(WORKFLOW_EXECUTION_CANCELED), ET(WORKFLOW_EXECUTION_CONTINUED_AS_NEW),
@@ -349,6 +393,8 @@ static uint8_t *completion_for(hb *h, uint32_t last, uint8_t mut, size_t *len) {
   Coresdk__WorkflowCommands__CancelTimer ct[40];
   Coresdk__WorkflowCommands__ScheduleActivity sa[40];
   Coresdk__WorkflowCommands__RequestCancelActivity ca[40];
+  Coresdk__WorkflowCommands__SetPatchMarker pm[40];
+  char pid[40][8];
   Coresdk__WorkflowCommands__CompleteWorkflowExecution cw;
   Coresdk__WorkflowCommands__QueryResult qr;
   coresdk__workflow_commands__complete_workflow_execution__init(&cw);
@@ -384,6 +430,21 @@ static uint8_t *completion_for(hb *h, uint32_t last, uint8_t mut, size_t *len) {
       ca[n].seq = (uint32_t)(mut >> 4);
       c->variant_case = CORESDK__WORKFLOW_COMMANDS__WORKFLOW_COMMAND__VARIANT_REQUEST_CANCEL_ACTIVITY;
       c->request_cancel_activity = &ca[n];
+    } else if (e->event_type == ET(MARKER_RECORDED) &&
+               e->attributes_case ==
+                   TEMPORAL__API__HISTORY__V1__HISTORY_EVENT__ATTRIBUTES_MARKER_RECORDED_EVENT_ATTRIBUTES) {
+      /* patch "p<d>" (the JSON holds it at a fixed place); deprecated or
+       * not as the input says */
+      coresdk__workflow_commands__set_patch_marker__init(&pm[n]);
+      const char *js = (const char *)e->marker_recorded_event_attributes->details[0]->value
+                           ->payloads[0]->data.data;
+      snprintf(pid[n], sizeof pid[n], "p%c", js[8]);
+      pm[n].patch_id = pid[n];
+      pm[n].deprecated = (mut >> 6) & 1;
+      c->variant_case = CORESDK__WORKFLOW_COMMANDS__WORKFLOW_COMMAND__VARIANT_SET_PATCH_MARKER;
+      c->set_patch_marker = &pm[n];
+    } else if (e->event_type == ET(UPSERT_WORKFLOW_SEARCH_ATTRIBUTES)) {
+      continue; /* made with its patch marker (or a user upsert: dropped) */
     } else if (e->event_type == ET(WORKFLOW_EXECUTION_COMPLETED)) {
       c->variant_case = CORESDK__WORKFLOW_COMMANDS__WORKFLOW_COMMAND__VARIANT_COMPLETE_WORKFLOW_EXECUTION;
       c->complete_workflow_execution = &cw;

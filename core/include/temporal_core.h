@@ -102,6 +102,25 @@ int tcore_runtime_new(tcore_runtime **out, tcore_error *err);
  * fork() it does nothing (the memory is left). Not idempotent: call once. */
 void tcore_runtime_free(tcore_runtime *rt);
 
+/* Log levels of tcore_set_log_level, most quiet first. The transport (grpc)
+ * knows three severities: TCORE_LOG_ERROR, TCORE_LOG_INFO, TCORE_LOG_DEBUG. */
+typedef enum {
+  TCORE_LOG_OFF = 0,
+  TCORE_LOG_ERROR = 1,
+  TCORE_LOG_INFO = 2,
+  TCORE_LOG_DEBUG = 3
+} tcore_log_level;
+
+/* Sets, for the whole process, which log lines of the transport (grpc) are
+ * written to stderr: those at `level` or more severe (TCORE_LOG_OFF: none,
+ * the default). The core itself writes no log lines: its errors reach the
+ * caller as return codes and statuses. Any thread, any time (before or
+ * after tcore_runtime_new); takes effect for lines logged after it returns.
+ * A level outside the enum is clamped into it. The environment variable
+ * TCORE_GRPC_LOG=1, read by tcore_runtime_new, leaves grpc's own logger in
+ * place instead (this setting then has no effect). */
+void tcore_set_log_level(tcore_log_level level);
+
 /* ------------------------------------------------------------------------ */
 /* Retry policy for ordinary (non-poll) calls.                              */
 

@@ -140,9 +140,50 @@ static void *cq_main(void *arg) {
   return NULL;
 }
 
-/* grpc's own log lines go nowhere unless asked for: errors reach users as
- * statuses, not as stderr noise. TCORE_GRPC_LOG=1 shows them. */
-static void quiet_log(gpr_log_func_args *args) { (void)args; }
+/* grpc's own log lines go nowhere unless asked for (tcore_set_log_level):
+ * errors reach users as statuses, not as stderr noise. TCORE_GRPC_LOG=1
+ * keeps grpc's own logger instead. */
+static _Atomic int log_level = TCORE_LOG_OFF;
+
+static int severity_level(gpr_log_severity s) {
+  switch (s) {
+    case GPR_LOG_SEVERITY_ERROR:
+      return TCORE_LOG_ERROR;
+    case GPR_LOG_SEVERITY_INFO:
+      return TCORE_LOG_INFO;
+    default:
+      return TCORE_LOG_DEBUG;
+  }
+}
+
+static void filtered_log(gpr_log_func_args *args) {
+  int level = severity_level(args->severity);
+  if (level > log_level) return;
+  static const char *names[] = {"OFF", "ERROR", "INFO", "DEBUG"};
+  /* One fprintf per line: stdio locks the stream, so lines from several
+   * grpc threads do not interleave. */
+  fprintf(stderr, "%s grpc %s:%d] %s\n", names[level], args->file ? args->file : "?",
+          args->line, args->message ? args->message : "");
+}
+
+static int grpc_log_env(void) {
+  const char *log = getenv("TCORE_GRPC_LOG");
+  return log && strcmp(log, "1") == 0;
+}
+
+void tcore_set_log_level(tcore_log_level level) {
+  int l = (int)level;
+  if (l < TCORE_LOG_OFF) l = TCORE_LOG_OFF;
+  if (l > TCORE_LOG_DEBUG) l = TCORE_LOG_DEBUG;
+  log_level = l;
+  if (grpc_log_env()) return;
+  gpr_set_log_function(filtered_log);
+  /* grpc only formats lines at or above its verbosity: lower it to what
+   * is asked for (ERROR is grpc's own default). */
+  gpr_set_log_verbosity(l >= TCORE_LOG_DEBUG  ? GPR_LOG_SEVERITY_DEBUG
+                        : l >= TCORE_LOG_INFO ? GPR_LOG_SEVERITY_INFO
+                                              : GPR_LOG_SEVERITY_ERROR);
+}
 
 int tcore_runtime_forked(const tcore_runtime *rt) { return getpid() != rt->pid; }
 
@@ -150,8 +191,7 @@ int tcore_runtime_new(tcore_runtime **out, tcore_error *err) {
   *out = NULL;
   tcore_runtime *rt = calloc(1, sizeof *rt);
   if (!rt) return tcore_fail(err, TCORE_ERR_NOMEM, "out of memory");
-  const char *log = getenv("TCORE_GRPC_LOG");
-  if (!log || strcmp(log, "1") != 0) gpr_set_log_function(quiet_log);
+  if (!grpc_log_env()) gpr_set_log_function(filtered_log);
   grpc_init();
   rt->pid = getpid();
   rt->cq = grpc_completion_queue_create_for_next(NULL);

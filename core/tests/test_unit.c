@@ -1,4 +1,5 @@
 /* test_unit.c: the core's logic that needs no server. */
+#include <grpc/support/log.h>
 #include <string.h>
 
 #include "check.h"
@@ -221,6 +222,38 @@ static void test_workflow_task_decode(void) {
         TCORE_ERR_INVALID_ARGUMENT && !p.history);
 }
 
+/* What the transport logs at `level`: one INFO and one ERROR line through
+ * grpc's logger, stderr captured in a temporary file. */
+static void log_at(tcore_log_level level, char *out, size_t cap) {
+  fflush(stderr);
+  FILE *tmp = tmpfile();
+  int saved = dup(fileno(stderr));
+  dup2(fileno(tmp), fileno(stderr));
+  tcore_set_log_level(level);
+  gpr_log(GPR_INFO, "info line %d", 1);
+  gpr_log(GPR_ERROR, "error line %d", 2);
+  fflush(stderr);
+  dup2(saved, fileno(stderr));
+  close(saved);
+  rewind(tmp);
+  size_t n = fread(out, 1, cap - 1, tmp);
+  out[n] = 0;
+  fclose(tmp);
+}
+
+static void test_log_level_selects_transport_lines(void) {
+  char buf[1024];
+  log_at(TCORE_LOG_OFF, buf, sizeof buf);
+  CHECK(buf[0] == 0);
+  log_at(TCORE_LOG_ERROR, buf, sizeof buf);
+  CHECK(strstr(buf, "ERROR grpc ") && strstr(buf, "] error line 2\n") && !strstr(buf, "info"));
+  log_at(TCORE_LOG_INFO, buf, sizeof buf);
+  CHECK(strstr(buf, "INFO grpc ") && strstr(buf, "] info line 1\n") && strstr(buf, "error"));
+  log_at((tcore_log_level)99, buf, sizeof buf); /* clamped to DEBUG */
+  CHECK(strstr(buf, "info line 1") != NULL);
+  tcore_set_log_level(TCORE_LOG_OFF);
+}
+
 int main(void) {
   tcore_error err;
   if (tcore_runtime_new(&rt, &err) != TCORE_OK) {
@@ -235,6 +268,7 @@ int main(void) {
   RUN(test_status_details_decode_each_any);
   RUN(test_strerror_names_every_code);
   RUN(test_workflow_task_decode);
+  RUN(test_log_level_selects_transport_lines);
   tcore_runtime_free(rt);
   return check_summary();
 }

@@ -156,8 +156,9 @@ static wf_event *h_wft_completed_md(hist *h, const uint32_t *core, const uint32_
   e->workflow_task_completed_event_attributes = a;
   return e;
 }
-static const uint32_t FLAGS_1_3[] = {1, 3, 0};
-static wf_event *h_wft_completed(hist *h) { return h_wft_completed_md(h, FLAGS_1_3, NULL, NULL); }
+static const uint32_t FLAGS_1_2_3[] = {1, 2, 3, 0};
+static const uint32_t FLAGS_1_3[] = {1, 3, 0}; /* written before flag 2 */
+static wf_event *h_wft_completed(hist *h) { return h_wft_completed_md(h, FLAGS_1_2_3, NULL, NULL); }
 
 static wf_event *h_timer_started(hist *h, const char *id) {
   wf_event *e = add(h, ET(TIMER_STARTED));
@@ -667,8 +668,8 @@ static void test_initialize_and_complete(void) {
     CHECK(md != NULL);
     if (md) {
       /* The flags this engine implements, and only those. */
-      CHECK(md->n_core_used_flags == 2 && has_u32(md->core_used_flags, 2, 1) &&
-            has_u32(md->core_used_flags, 2, 3));
+      CHECK(md->n_core_used_flags == 3 && has_u32(md->core_used_flags, 3, 1) &&
+            has_u32(md->core_used_flags, 3, 2) && has_u32(md->core_used_flags, 3, 3));
       CHECK(md->n_lang_used_flags == 0);
       CHECK(strcmp(md->sdk_name, TCORE_WF_SDK_NAME) == 0);
       CHECK(md->sdk_version[0] != 0);
@@ -747,7 +748,7 @@ static void test_terminal_old_behaviour_replays(void) {
     h_started(&h);
     h_wft(&h);
     static const uint32_t only1[] = {1, 0};
-    h_wft_completed_md(&h, with_flag ? FLAGS_1_3 : only1, NULL, NULL);
+    h_wft_completed_md(&h, with_flag ? FLAGS_1_2_3 : only1, NULL, NULL);
     if (with_flag) h_timer_started(&h, "1");
     add(&h, ET(WORKFLOW_EXECUTION_COMPLETED));
     tcore_wf_engine *e = engine();
@@ -793,7 +794,7 @@ static void test_timer_replay_and_fire(void) {
   char names[256];
   resp_t *r = take(e, names, sizeof names);
   CHECK(strcmp(names, "COMPLETE_WORKFLOW_EXECUTION") == 0);
-  /* history already has flags 1 and 3: not written again */
+  /* history already has flags 1, 2 and 3: not written again */
   CHECK(r && r->sdk_metadata && r->sdk_metadata->n_core_used_flags == 0);
   resp_free(r);
   tcore_wf_engine_free(e);
@@ -1243,16 +1244,16 @@ static void test_nondeterminism(void) {
     const uint32_t *core_flags;
     const char *want; /* substring of the message, NULL: no error */
   } cases[] = {
-      {ET(TIMER_STARTED), 1, FLAGS_1_3, NULL},
-      {ET(TIMER_STARTED), 0, FLAGS_1_3, "No command scheduled for event 5 (EVENT_TYPE_TIMER_STARTED)"},
-      {ET(TIMER_STARTED), 3, FLAGS_1_3, "Event 5 (EVENT_TYPE_TIMER_STARTED) does not match"},
-      {ET(TIMER_STARTED), 2, FLAGS_1_3, "Timer id of event 5 (EVENT_TYPE_TIMER_STARTED) is '1'"},
-      {ET(ACTIVITY_TASK_SCHEDULED), 3, FLAGS_1_3, NULL},
-      {ET(ACTIVITY_TASK_SCHEDULED), 4, FLAGS_1_3, "Activity type of scheduled event 5 'T'"},
+      {ET(TIMER_STARTED), 1, FLAGS_1_2_3, NULL},
+      {ET(TIMER_STARTED), 0, FLAGS_1_2_3, "No command scheduled for event 5 (EVENT_TYPE_TIMER_STARTED)"},
+      {ET(TIMER_STARTED), 3, FLAGS_1_2_3, "Event 5 (EVENT_TYPE_TIMER_STARTED) does not match"},
+      {ET(TIMER_STARTED), 2, FLAGS_1_2_3, "Timer id of event 5 (EVENT_TYPE_TIMER_STARTED) is '1'"},
+      {ET(ACTIVITY_TASK_SCHEDULED), 3, FLAGS_1_2_3, NULL},
+      {ET(ACTIVITY_TASK_SCHEDULED), 4, FLAGS_1_2_3, "Activity type of scheduled event 5 'T'"},
       /* without flag 1 in history, ids and types are not compared */
       {ET(ACTIVITY_TASK_SCHEDULED), 4, NULL, NULL},
-      {ET(ACTIVITY_TASK_SCHEDULED), 5, FLAGS_1_3, "COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION"},
-      {ET(WORKFLOW_EXECUTION_COMPLETED), 1, FLAGS_1_3, "history expects a COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION"},
+      {ET(ACTIVITY_TASK_SCHEDULED), 5, FLAGS_1_2_3, "COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION"},
+      {ET(WORKFLOW_EXECUTION_COMPLETED), 1, FLAGS_1_2_3, "history expects a COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     hist h = {0};
@@ -1350,7 +1351,7 @@ static void test_flags_and_sdk_metadata(void) {
   h_started(&h);
   h_wft(&h);
   static const uint32_t lang1[] = {1, 0};
-  h_wft_completed_md(&h, FLAGS_1_3, lang1, "temporal-python");
+  h_wft_completed_md(&h, FLAGS_1_2_3, lang1, "temporal-python");
   h_timer_started(&h, "1");
   h_signal(&h, "s");
   h_wft(&h);
@@ -1511,7 +1512,9 @@ static void test_history_pages(void) {
  * once per task (later activations of the same task answer with nothing).
  * Sequence numbers are the ids the official SDKs give timers and activities.
  * mutate: change the first timer's seq (must then be non-deterministic). */
+static void c_patch(cmds *l, const char *id, int deprecated);
 static int echo_cancel_type; /* the cancellation type the echo gives activities */
+static int echo_no_patches;  /* the echo leaves out the patch calls */
 
 static void commands_from_history(const Temporal__Api__History__V1__History *H, uint32_t last,
                                   int mutate, cmds *l) {
@@ -1544,8 +1547,17 @@ static void commands_from_history(const Temporal__Api__History__V1__History *H, 
         break;
       }
       case ET(UPSERT_WORKFLOW_SEARCH_ATTRIBUTES):
-        c_upsert(l);
+        /* TemporalChangeVersion comes with a patch marker, not from code */
+        if (!wf_is_version_upsert(ev->upsert_workflow_search_attributes_event_attributes->search_attributes))
+          c_upsert(l);
         break;
+      case ET(MARKER_RECORDED): {
+        char id[128];
+        int deprecated;
+        if (!wf_patch_marker_details(ev, id, sizeof id, &deprecated)) return;
+        if (!echo_no_patches) c_patch(l, id, deprecated);
+        break;
+      }
       case ET(WORKFLOW_PROPERTIES_MODIFIED):
         c_memo(l);
         break;
@@ -1689,6 +1701,405 @@ static void test_official_sdk_history(void) {
   CHECK(strcmp(jobs, want) == 0);
   if (rc != TCORE_WF_RUN_FINISHED || strcmp(jobs, want))
     fprintf(stderr, "  rc %d, jobs %s\n", rc, jobs);
+
+  /* Patches: patched("first") in the first task, deprecate_patch("second")
+   * and patched("first") again in the second. Each marker is announced in
+   * the activation before its task's commands; code without the patch
+   * calls does not replay (the first marker is not deprecated). */
+  rc = replay_file("peer_python_patch_history.bin", 0, &acts, jobs, sizeof jobs);
+  CHECK(rc == TCORE_WF_RUN_FINISHED);
+  want = "initialize_workflow notify_has_patch|notify_has_patch fire_timer|fire_timer";
+  CHECK(strcmp(jobs, want) == 0);
+  if (rc != TCORE_WF_RUN_FINISHED || strcmp(jobs, want))
+    fprintf(stderr, "  rc %d, jobs %s\n", rc, jobs);
+  echo_no_patches = 1;
+  CHECK(replay_file("peer_python_patch_history.bin", 0, &acts, NULL, 0) == TCORE_WF_NONDETERMINISM);
+  echo_no_patches = 0;
+}
+
+/* ---- 7. patches ---- */
+
+static Temporal__Api__Common__V1__Payload *json_pl(const char *data, const char *type) {
+  Temporal__Api__Common__V1__Payload *p = payload(data);
+  size_t n = type ? 2 : 1;
+  p->metadata = wf_alloc(&A, n * sizeof *p->metadata);
+  const char *k[2] = {"encoding", "type"}, *v[2] = {"json/plain", type};
+  for (size_t i = 0; i < n; i++) {
+    p->metadata[i] = NEW(Temporal__Api__Common__V1__Payload__MetadataEntry,
+                         temporal__api__common__v1__payload__metadata_entry__init);
+    p->metadata[i]->key = S(k[i]);
+    p->metadata[i]->value.data = (uint8_t *)S(v[i]);
+    p->metadata[i]->value.len = strlen(v[i]);
+  }
+  p->n_metadata = n;
+  return p;
+}
+
+/* A MarkerRecorded event named `name` with one details entry key -> data. */
+static wf_event *h_marker(hist *h, const char *name, const char *key, const char *data) {
+  wf_event *e = add(h, ET(MARKER_RECORDED));
+  Temporal__Api__History__V1__MarkerRecordedEventAttributes *a =
+      NEW(Temporal__Api__History__V1__MarkerRecordedEventAttributes,
+          temporal__api__history__v1__marker_recorded_event_attributes__init);
+  a->marker_name = S(name);
+  Temporal__Api__History__V1__MarkerRecordedEventAttributes__DetailsEntry *d =
+      NEW(Temporal__Api__History__V1__MarkerRecordedEventAttributes__DetailsEntry,
+          temporal__api__history__v1__marker_recorded_event_attributes__details_entry__init);
+  d->key = S(key);
+  d->value = NEW(Temporal__Api__Common__V1__Payloads, temporal__api__common__v1__payloads__init);
+  d->value->n_payloads = 1;
+  d->value->payloads = wf_alloc(&A, sizeof *d->value->payloads);
+  d->value->payloads[0] = json_pl(data, NULL);
+  a->n_details = 1;
+  a->details = wf_alloc(&A, sizeof *a->details);
+  a->details[0] = d;
+  e->attributes_case = HA(MARKER_RECORDED_EVENT_ATTRIBUTES);
+  e->marker_recorded_event_attributes = a;
+  return e;
+}
+/* The patch marker as sdk-core writes it. */
+static wf_event *h_patch(hist *h, const char *id, int deprecated) {
+  char json[256];
+  snprintf(json, sizeof json, "{\"id\":\"%s\",\"deprecated\":%s}", id, deprecated ? "true" : "false");
+  return h_marker(h, "core_patch", "patch-data", json);
+}
+/* UpsertWorkflowSearchAttributes setting `key` to the JSON `value`. */
+static wf_event *h_upsert_sa(hist *h, const char *key, const char *value) {
+  wf_event *e = add(h, ET(UPSERT_WORKFLOW_SEARCH_ATTRIBUTES));
+  Temporal__Api__History__V1__UpsertWorkflowSearchAttributesEventAttributes *a =
+      NEW(Temporal__Api__History__V1__UpsertWorkflowSearchAttributesEventAttributes,
+          temporal__api__history__v1__upsert_workflow_search_attributes_event_attributes__init);
+  a->search_attributes = NEW(Temporal__Api__Common__V1__SearchAttributes,
+                             temporal__api__common__v1__search_attributes__init);
+  Temporal__Api__Common__V1__SearchAttributes__IndexedFieldsEntry *f =
+      NEW(Temporal__Api__Common__V1__SearchAttributes__IndexedFieldsEntry,
+          temporal__api__common__v1__search_attributes__indexed_fields_entry__init);
+  f->key = S(key);
+  f->value = json_pl(value, "KeywordList");
+  a->search_attributes->n_indexed_fields = 1;
+  a->search_attributes->indexed_fields = wf_alloc(&A, sizeof *a->search_attributes->indexed_fields);
+  a->search_attributes->indexed_fields[0] = f;
+  e->attributes_case = HA(UPSERT_WORKFLOW_SEARCH_ATTRIBUTES_EVENT_ATTRIBUTES);
+  e->upsert_workflow_search_attributes_event_attributes = a;
+  return e;
+}
+static void c_patch(cmds *l, const char *id, int deprecated) {
+  wf_lang_cmd *c = cmd(l, CV(SET_PATCH_MARKER));
+  c->set_patch_marker = NEW(Coresdk__WorkflowCommands__SetPatchMarker,
+                            coresdk__workflow_commands__set_patch_marker__init);
+  c->set_patch_marker->patch_id = S(id);
+  c->set_patch_marker->deprecated = deprecated;
+}
+static int bytes_are(ProtobufCBinaryData d, const char *s) {
+  return d.len == strlen(s) && memcmp(d.data, s, d.len) == 0;
+}
+static int meta_is(const Temporal__Api__Common__V1__Payload *p, const char *k, const char *v) {
+  for (size_t i = 0; i < p->n_metadata; i++)
+    if (!strcmp(p->metadata[i]->key, k)) return bytes_are(p->metadata[i]->value, v);
+  return 0;
+}
+
+/* A new run's first task (started, task scheduled and started) fed to a
+ * new engine and its initialize_workflow activation taken: the engine
+ * waits for that activation's completion. */
+static tcore_wf_engine *first_task(hist *h) {
+  h_started(h);
+  h_wft(h);
+  tcore_wf_engine *e = engine();
+  CHECK(feed(e, h, 1, 0, 1) == TCORE_OK);
+  act_free(next_act(e, "initialize_workflow"));
+  return e;
+}
+
+/* Marker details as other writers may shape them: the JSON decoded fully
+ * (escapes, member order, whitespace, other members), anything else not a
+ * patch marker. */
+static void test_patch_marker_details(void) {
+  static const struct {
+    const char *name, *key, *json;
+    int ok, deprecated;
+    const char *id;
+  } cases[] = {
+      {"core_patch", "patch-data", "{\"id\":\"p1\",\"deprecated\":false}", 1, 0, "p1"},
+      {"core_patch", "patch-data", " { \"deprecated\" : true , \"id\" : \"p1\" } ", 1, 1, "p1"},
+      {"core_patch", "patch-data", "{\"id\":\"\\u00e9\\ud83d\\ude00\\\"\\/\\t\"}", 1, 0,
+       "\xc3\xa9\xf0\x9f\x98\x80\"/\t"},
+      {"core_patch", "patch-data", "{\"x\":[1,{\"y\":\"}\"}],\"id\":\"p\",\"z\":null}", 1, 0, "p"},
+      {"core_patch", "patch-data", "{\"deprecated\":true}", 0, 0, NULL},
+      {"core_patch", "patch-data", "{\"id\":\"p1\"", 0, 0, NULL},
+      {"core_patch", "patch-data", "{\"id\":\"\\u12\"}", 0, 0, NULL},
+      {"core_patch", "patch-data", "[\"p1\"]", 0, 0, NULL},
+      {"core_local_activity", "patch-data", "{\"id\":\"p1\"}", 0, 0, NULL},
+      {"core_patch", "data", "{\"id\":\"p1\"}", 0, 0, NULL},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    hist h = {0};
+    wf_event *ev = h_marker(&h, cases[i].name, cases[i].key, cases[i].json);
+    char id[64] = "";
+    int dep = -1;
+    int ok = wf_patch_marker_details(ev, id, sizeof id, &dep);
+    CHECK(ok == cases[i].ok);
+    if (ok && cases[i].ok) CHECK(strcmp(id, cases[i].id) == 0 && dep == cases[i].deprecated);
+    if (ok != cases[i].ok) fprintf(stderr, "  case %zu: %d\n", i, ok);
+  }
+  /* an id longer than the buffer is refused, not cut */
+  hist h = {0};
+  wf_event *ev = h_marker(&h, "core_patch", "patch-data", "{\"id\":\"0123456789\"}");
+  char small[8];
+  int dep;
+  CHECK(wf_patch_marker_details(ev, small, sizeof small, &dep) == 0);
+}
+
+/* A new run: the marker (sdk-core's details), the TemporalChangeVersion
+ * upsert with every patch so far, one command per patch id, flag 2. */
+static void test_patch_new_run(void) {
+  hist h = {0};
+  tcore_wf_engine *e = first_task(&h);
+  cmds l = {0};
+  c_patch(&l, "p1", 0);
+  c_patch(&l, "p1", 0); /* asked again: nothing more */
+  c_patch(&l, "a \"q\"\n", 1);
+  c_start_timer(&l, 1, 5);
+  complete_ok(e, &l);
+  char names[256];
+  resp_t *r = take(e, names, sizeof names);
+  CHECK(strcmp(names, "RECORD_MARKER UPSERT_WORKFLOW_SEARCH_ATTRIBUTES RECORD_MARKER "
+                      "UPSERT_WORKFLOW_SEARCH_ATTRIBUTES START_TIMER") == 0);
+  if (r && r->n_commands == 5) {
+    Temporal__Api__Command__V1__RecordMarkerCommandAttributes *m =
+        r->commands[0]->record_marker_command_attributes;
+    CHECK(m && strcmp(m->marker_name, "core_patch") == 0 && m->n_details == 1 &&
+          strcmp(m->details[0]->key, "patch-data") == 0 && m->details[0]->value->n_payloads == 1);
+    if (m && m->n_details == 1) {
+      Temporal__Api__Common__V1__Payload *p = m->details[0]->value->payloads[0];
+      CHECK(bytes_are(p->data, "{\"id\":\"p1\",\"deprecated\":false}"));
+      CHECK(meta_is(p, "encoding", "json/plain") && p->n_metadata == 1);
+    }
+    Temporal__Api__Common__V1__SearchAttributes *sa =
+        r->commands[1]->upsert_workflow_search_attributes_command_attributes->search_attributes;
+    CHECK(sa && sa->n_indexed_fields == 1 &&
+          strcmp(sa->indexed_fields[0]->key, "TemporalChangeVersion") == 0);
+    if (sa && sa->n_indexed_fields == 1) {
+      CHECK(bytes_are(sa->indexed_fields[0]->value->data, "[\"p1\"]"));
+      CHECK(meta_is(sa->indexed_fields[0]->value, "encoding", "json/plain"));
+      CHECK(meta_is(sa->indexed_fields[0]->value, "type", "KeywordList"));
+    }
+    m = r->commands[2]->record_marker_command_attributes;
+    CHECK(m && bytes_are(m->details[0]->value->payloads[0]->data,
+                         "{\"id\":\"a \\\"q\\\"\\n\",\"deprecated\":true}"));
+    sa = r->commands[3]->upsert_workflow_search_attributes_command_attributes->search_attributes;
+    /* sorted, escaped as serde_json does */
+    CHECK(sa && bytes_are(sa->indexed_fields[0]->value->data, "[\"a \\\"q\\\"\\n\",\"p1\"]"));
+  }
+  CHECK(r && r->sdk_metadata && has_u32(r->sdk_metadata->core_used_flags,
+                                        r->sdk_metadata->n_core_used_flags, 2));
+  resp_free(r);
+  /* The server records the commands: they match our own commands. */
+  size_t next = h.n + 1;
+  h_wft_completed(&h);
+  h_patch(&h, "p1", 0);
+  h_upsert_sa(&h, "TemporalChangeVersion", "[\"p1\"]");
+  h_patch(&h, "a \\\"q\\\"\\n", 1);
+  h_upsert_sa(&h, "TemporalChangeVersion", "[\"a \\\"q\\\"\\n\",\"p1\"]");
+  wf_event *ts = h_timer_started(&h, "1");
+  h_timer_fired(&h, "1", ts->event_id);
+  h_wft(&h);
+  CHECK(feed(e, &h, (int64_t)next, 0, 1) == TCORE_OK);
+  act_free(next_act(e, "fire_timer"));
+  /* asked again in a later task: no command */
+  cmds l2 = {0};
+  c_patch(&l2, "p1", 0);
+  c_complete(&l2, NULL);
+  complete_ok(e, &l2);
+  r = take(e, names, sizeof names);
+  CHECK(strcmp(names, "COMPLETE_WORKFLOW_EXECUTION") == 0);
+  resp_free(r);
+  tcore_wf_engine_free(e);
+}
+
+/* Replays: a history with or without markers, code with or without the
+ * patch call (sdk-core's table). The history: first task's commands
+ * (`first`), then a timer, fired, and a final task. */
+static void test_patch_replay_table(void) {
+  enum { NONE = 0, MARK, MARK_DEP, MARK_NO_UPSERT, MARK_OTHER, MARK_OTHER_DEP, LEGACY };
+  static const struct {
+    int hist;           /* what the first task recorded before the timer */
+    const uint32_t *fl; /* its flags */
+    int lang;           /* 0 no call, 1 patched("p1"), 2 deprecate_patch("p1") */
+    const char *jobs;   /* first activation */
+    const char *want;   /* non-determinism message part, NULL: replays */
+  } cases[] = {
+      {MARK, FLAGS_1_2_3, 1, "initialize_workflow notify_has_patch", NULL},
+      {MARK, FLAGS_1_2_3, 2, "initialize_workflow notify_has_patch", NULL},
+      {MARK_DEP, FLAGS_1_2_3, 1, "initialize_workflow notify_has_patch", NULL},
+      {MARK_DEP, FLAGS_1_2_3, 2, "initialize_workflow notify_has_patch", NULL},
+      /* a deprecated marker the code no longer asks about is skipped */
+      {MARK_DEP, FLAGS_1_2_3, 0, "initialize_workflow notify_has_patch", NULL},
+      /* a marker the code does not ask about */
+      {MARK, FLAGS_1_2_3, 0, "initialize_workflow notify_has_patch",
+       "non-deprecated patch marker encountered for change p1"},
+      /* no marker: code asking (an SDK that sends the command on replay)
+       * has it dropped, and no upsert is made */
+      {NONE, FLAGS_1_2_3, 1, "initialize_workflow", NULL},
+      {NONE, FLAGS_1_2_3, 0, "initialize_workflow", NULL},
+      {NONE, FLAGS_1_2_3, 2, "initialize_workflow", NULL},
+      /* written before flag 2: no upsert after the marker */
+      {MARK_NO_UPSERT, FLAGS_1_3, 1, "initialize_workflow notify_has_patch", NULL},
+      /* with flag 2 the upsert is expected, so its absence is noticed */
+      {MARK_NO_UPSERT, FLAGS_1_2_3, 1, "initialize_workflow notify_has_patch",
+       "Event 6 (EVENT_TYPE_TIMER_STARTED) does not match"},
+      /* another patch's marker */
+      {MARK_OTHER, FLAGS_1_2_3, 1, "initialize_workflow notify_has_patch",
+       "Change id other does not match expected id p1"},
+      {MARK_OTHER_DEP, FLAGS_1_2_3, 1, "initialize_workflow notify_has_patch notify_has_patch",
+       NULL},
+      /* the older details shape (raw patch_id / deprecated bytes) */
+      {LEGACY, FLAGS_1_3, 1, "initialize_workflow notify_has_patch", NULL},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    hist h = {0};
+    h_started(&h);
+    h_wft(&h);
+    h_wft_completed_md(&h, cases[i].fl, NULL, NULL);
+    switch (cases[i].hist) {
+      case MARK:
+      case MARK_DEP:
+        h_patch(&h, "p1", cases[i].hist == MARK_DEP);
+        h_upsert_sa(&h, "TemporalChangeVersion", "[\"p1\"]");
+        break;
+      case MARK_NO_UPSERT: h_patch(&h, "p1", 0); break;
+      case MARK_OTHER:
+      case MARK_OTHER_DEP:
+        h_patch(&h, "other", cases[i].hist == MARK_OTHER_DEP);
+        h_upsert_sa(&h, "TemporalChangeVersion", "[\"other\"]");
+        break;
+      case LEGACY: {
+        wf_event *m = h_marker(&h, "core_patch", "patch_id", "p1");
+        Temporal__Api__History__V1__MarkerRecordedEventAttributes *a =
+            m->marker_recorded_event_attributes;
+        Temporal__Api__History__V1__MarkerRecordedEventAttributes__DetailsEntry **d =
+            wf_alloc(&A, 2 * sizeof *d);
+        d[0] = a->details[0];
+        a->details = d;
+        a->details[1] = NEW(Temporal__Api__History__V1__MarkerRecordedEventAttributes__DetailsEntry,
+                            temporal__api__history__v1__marker_recorded_event_attributes__details_entry__init);
+        a->details[1]->key = S("deprecated");
+        a->details[1]->value = payloads1("\x00");
+        a->details[1]->value->payloads[0]->data.len = 1;
+        a->n_details = 2;
+        break;
+      }
+      default: break;
+    }
+    if (cases[i].hist == MARK_OTHER_DEP) {
+      h_patch(&h, "p1", 0);
+      h_upsert_sa(&h, "TemporalChangeVersion", "[\"p1\"]");
+    }
+    wf_event *ts = h_timer_started(&h, "1");
+    h_timer_fired(&h, "1", ts->event_id);
+    h_wft(&h);
+    tcore_wf_engine *e = engine();
+    CHECK(feed(e, &h, 1, 0, 1) == TCORE_OK);
+    Coresdk__WorkflowActivation__WorkflowActivation *a = next_act(e, cases[i].jobs);
+    CHECK(a && a->is_replaying);
+    if (a && a->n_jobs == 2)
+      CHECK(strcmp(a->jobs[1]->notify_has_patch->patch_id,
+                   cases[i].hist == MARK_OTHER ? "other" : "p1") == 0 ||
+            cases[i].hist == MARK_OTHER_DEP);
+    act_free(a);
+    cmds l = {0};
+    if (cases[i].lang) c_patch(&l, "p1", cases[i].lang == 2);
+    c_start_timer(&l, 1, 5);
+    tcore_error err = {0};
+    int rc = complete(e, &l, &err);
+    if (!cases[i].want) {
+      CHECK(rc == TCORE_OK);
+      if (rc) fprintf(stderr, "  case %zu: %s\n", i, err.message);
+      act_free(next_act(e, "fire_timer"));
+      cmds l2 = {0};
+      c_complete(&l2, NULL);
+      complete_ok(e, &l2);
+      char names[128];
+      resp_t *r = take(e, names, sizeof names);
+      CHECK(strcmp(names, "COMPLETE_WORKFLOW_EXECUTION") == 0);
+      if (strcmp(names, "COMPLETE_WORKFLOW_EXECUTION")) fprintf(stderr, "  case %zu: %s\n", i, names);
+      resp_free(r);
+    } else {
+      CHECK(rc == TCORE_WF_NONDETERMINISM && strstr(err.message, cases[i].want) != NULL);
+      if (rc != TCORE_WF_NONDETERMINISM || !strstr(err.message, cases[i].want))
+        fprintf(stderr, "  case %zu: %d '%s'\n", i, rc, err.message);
+    }
+    tcore_wf_engine_free(e);
+  }
+}
+
+/* The look-ahead: a marker recorded by a later task is announced in the
+ * activation of the task before it, ahead of its other jobs. */
+static void test_patch_lookahead(void) {
+  hist h = {0};
+  h_started(&h);
+  h_wft(&h);
+  h_wft_completed(&h);
+  wf_event *ts = h_timer_started(&h, "1");
+  h_signal(&h, "s");
+  h_timer_fired(&h, "1", ts->event_id);
+  h_wft(&h);
+  h_wft_completed(&h);
+  h_patch(&h, "later", 0);
+  h_upsert_sa(&h, "TemporalChangeVersion", "[\"later\"]");
+  add(&h, ET(WORKFLOW_EXECUTION_COMPLETED));
+  tcore_wf_engine *e = engine();
+  CHECK(feed(e, &h, 1, 0, 1) == TCORE_OK);
+  act_free(next_act(e, "initialize_workflow"));
+  cmds l = {0};
+  c_start_timer(&l, 1, 5);
+  complete_ok(e, &l);
+  act_free(next_act(e, "notify_has_patch signal_workflow fire_timer"));
+  cmds l2 = {0};
+  c_patch(&l2, "later", 0);
+  c_complete(&l2, NULL);
+  complete_ok(e, &l2);
+  CHECK(next_code(e) == TCORE_WF_RUN_FINISHED);
+  tcore_wf_engine_free(e);
+
+  /* Pages: the next task's events must be held before a task is given. */
+  e = engine();
+  CHECK(feed(e, &h, 1, 9, 0) == TCORE_OK); /* 1-8 */
+  CHECK(next_code(e) == TCORE_WF_NEED_HISTORY);
+  CHECK(feed(e, &h, 9, 12, 0) == TCORE_OK); /* the next task's started, completed, marker */
+  act_free(next_act(e, "initialize_workflow"));
+  complete_ok(e, &l);
+  CHECK(next_code(e) == TCORE_WF_NEED_HISTORY);
+  CHECK(feed(e, &h, 12, 0, 1) == TCORE_OK);
+  act_free(next_act(e, "notify_has_patch signal_workflow fire_timer"));
+  tcore_wf_engine_free(e);
+}
+
+/* A user upsert of TemporalChangeVersion is sent empty (flag 2). */
+static void test_patch_user_version_upsert(void) {
+  hist h = {0};
+  tcore_wf_engine *e = first_task(&h);
+  cmds l = {0};
+  c_upsert(&l);
+  Temporal__Api__Common__V1__SearchAttributes *sa =
+      l.c[0]->upsert_workflow_search_attributes->search_attributes;
+  sa->indexed_fields = wf_alloc(&A, sizeof *sa->indexed_fields);
+  sa->indexed_fields[0] = NEW(Temporal__Api__Common__V1__SearchAttributes__IndexedFieldsEntry,
+                              temporal__api__common__v1__search_attributes__indexed_fields_entry__init);
+  sa->indexed_fields[0]->key = S("TemporalChangeVersion");
+  sa->indexed_fields[0]->value = json_pl("[\"mine\"]", "KeywordList");
+  sa->n_indexed_fields = 1;
+  complete_ok(e, &l);
+  char names[128];
+  resp_t *r = take(e, names, sizeof names);
+  CHECK(strcmp(names, "UPSERT_WORKFLOW_SEARCH_ATTRIBUTES") == 0);
+  if (r && r->n_commands == 1) {
+    Temporal__Api__Common__V1__SearchAttributes *out =
+        r->commands[0]->upsert_workflow_search_attributes_command_attributes->search_attributes;
+    CHECK(out && out->n_indexed_fields == 0);
+  }
+  resp_free(r);
+  tcore_wf_engine_free(e);
 }
 
 int main(void) {
@@ -1715,6 +2126,11 @@ int main(void) {
   RUN(test_history_pages);
   RUN(test_real_histories);
   RUN(test_official_sdk_history);
+  RUN(test_patch_marker_details);
+  RUN(test_patch_new_run);
+  RUN(test_patch_replay_table);
+  RUN(test_patch_lookahead);
+  RUN(test_patch_user_version_upsert);
   wf_arena_free(&A);
   return check_summary();
 }

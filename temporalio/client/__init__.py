@@ -9,7 +9,10 @@ A client takes its connection as any :class:`ServiceClientProtocol` object: a
 
 Importing this module loads no protobuf module and not the extension; they
 load on the first connect (request messages are imported inside the methods
-that build them).
+that build them). Nor does it load asyncio, the converters, or the modules of
+schedules, standalone activities and updates: their names here, and their
+methods on :class:`Client`, :class:`OutboundInterceptor` and
+:class:`WorkflowHandle`, load them on first use.
 """
 
 # The package's modules, by concern (none loads protobuf), as the official
@@ -18,33 +21,16 @@ that build them).
 # their inputs), _workflow (handles and descriptions), _exceptions. The
 # public names are re-exported here; their home modules are private, so
 # classes may move between them.
-from temporalio.activity import ActivityCancellationDetails  # re-exported as the official SDK does
-from temporalio.client import _schedule
+from typing import TYPE_CHECKING, Dict, Tuple
+
+from temporalio._exports import lazy_exports
 from temporalio.client._activity import AsyncActivityHandle, AsyncActivityIDReference
-from temporalio.client._activity_execution import (
-    ActivityExecution,
-    ActivityExecutionAsyncIterator,
-    ActivityExecutionCount,
-    ActivityExecutionCountAggregationGroup,
-    ActivityExecutionDescription,
-    ActivityExecutionOptions,
-    ActivityExecutionStatus,
-    ActivityHandle,
-    ActivityOptionsKey,
-    ActivityOptionsKeys,
-    ActivityOptionsUpdate,
-    CancelActivityInput,
-    CountActivitiesInput,
-    DescribeActivityInput,
-    ListActivitiesInput,
-    PauseActivityInput,
-    PendingActivityState,
-    StartActivityInput,
-    TerminateActivityInput,
-    UnpauseActivityInput,
-    UpdateActivityOptionsInput,
+from temporalio.client._client import (
+    Client,
+    ClientConfig,
+    ClientConnectConfig,
+    ServiceClientProtocol,
 )
-from temporalio.client._client import Client, ClientConfig, ServiceClientProtocol
 from temporalio.client._exceptions import (
     ActivityFailureError,
     AsyncActivityCancelledError,
@@ -74,19 +60,7 @@ from temporalio.client._interceptor import (
     StartWorkflowInput,
     TerminateWorkflowInput,
 )
-from temporalio.client._schedule import *  # noqa: F403  (its __all__, added below)
-from temporalio.client._update import (
-    RPCTimeoutOrCancelledError,
-    StartWorkflowUpdateInput,
-    StartWorkflowUpdateWithStartInput,
-    UpdateWithStartStartWorkflowInput,
-    UpdateWithStartUpdateWorkflowInput,
-    WithStartWorkflowOperation,
-    WorkflowUpdateFailedError,
-    WorkflowUpdateHandle,
-    WorkflowUpdateRPCTimeoutOrCancelledError,
-    WorkflowUpdateStage,
-)
+from temporalio.client._plugin import Plugin
 from temporalio.client._workflow import (
     WorkflowExecution,
     WorkflowExecutionAsyncIterator,
@@ -99,18 +73,12 @@ from temporalio.client._workflow import (
     WorkflowHistoryEventFilterType,
 )
 from temporalio.common import (
+    HeaderCodecBehavior,
     QueryRejectCondition,
     RetryPolicy,
     WorkflowExecutionStatus,
     WorkflowIDConflictPolicy,
     WorkflowIDReusePolicy,
-)
-from temporalio.converter import (  # re-exported as the official SDK does
-    ActivitySerializationContext,
-    DataConverter,
-    SerializationContext,
-    WithSerializationContext,
-    WorkflowSerializationContext,
 )
 from temporalio.service import (  # importable from here as before (and as in the official SDK)
     ConnectConfig,
@@ -122,9 +90,187 @@ from temporalio.service import (  # importable from here as before (and as in th
     TLSConfig,
 )
 
+# Loaded on first use (module __getattr__ below): standalone activities,
+# schedules and updates define dozens of dataclasses and cost more to import
+# than the rest of the client together; temporalio.activity loads asyncio.
+# module -> the names re-exported from it
+_LAZY_FROM: Dict[str, Tuple[str, ...]] = {
+    "temporalio.activity": ("ActivityCancellationDetails",),
+    "temporalio.client._activity_execution": (
+        "ActivityExecution",
+        "ActivityExecutionAsyncIterator",
+        "ActivityExecutionCount",
+        "ActivityExecutionCountAggregationGroup",
+        "ActivityExecutionDescription",
+        "ActivityExecutionOptions",
+        "ActivityExecutionStatus",
+        "ActivityHandle",
+        "ActivityOptionsKey",
+        "ActivityOptionsKeys",
+        "ActivityOptionsUpdate",
+        "CancelActivityInput",
+        "CountActivitiesInput",
+        "DescribeActivityInput",
+        "ListActivitiesInput",
+        "PauseActivityInput",
+        "PendingActivityState",
+        "StartActivityInput",
+        "TerminateActivityInput",
+        "UnpauseActivityInput",
+        "UpdateActivityOptionsInput",
+    ),
+    "temporalio.client._schedule": (
+        "BackfillScheduleInput",
+        "CreateScheduleInput",
+        "DeleteScheduleInput",
+        "DescribeScheduleInput",
+        "ListSchedulesInput",
+        "PauseScheduleInput",
+        "Schedule",
+        "ScheduleAction",
+        "ScheduleActionExecution",
+        "ScheduleActionExecutionStartWorkflow",
+        "ScheduleActionResult",
+        "ScheduleActionStartWorkflow",
+        "ScheduleAlreadyRunningError",
+        "ScheduleAsyncIterator",
+        "ScheduleBackfill",
+        "ScheduleCalendarSpec",
+        "ScheduleDescription",
+        "ScheduleHandle",
+        "ScheduleInfo",
+        "ScheduleIntervalSpec",
+        "ScheduleListAction",
+        "ScheduleListActionStartWorkflow",
+        "ScheduleListDescription",
+        "ScheduleListInfo",
+        "ScheduleListSchedule",
+        "ScheduleListState",
+        "ScheduleOverlapPolicy",
+        "SchedulePolicy",
+        "ScheduleRange",
+        "ScheduleSpec",
+        "ScheduleState",
+        "ScheduleUpdate",
+        "ScheduleUpdateInput",
+        "TriggerScheduleInput",
+        "UnpauseScheduleInput",
+        "UpdateScheduleInput",
+    ),
+    "temporalio.client._update": (
+        "RPCTimeoutOrCancelledError",
+        "StartWorkflowUpdateInput",
+        "StartWorkflowUpdateWithStartInput",
+        "UpdateWithStartStartWorkflowInput",
+        "UpdateWithStartUpdateWorkflowInput",
+        "WithStartWorkflowOperation",
+        "WorkflowUpdateFailedError",
+        "WorkflowUpdateHandle",
+        "WorkflowUpdateRPCTimeoutOrCancelledError",
+        "WorkflowUpdateStage",
+    ),
+    "temporalio.converter": (
+        "ActivitySerializationContext",
+        "DataConverter",
+        "SerializationContext",
+        "WithSerializationContext",
+        "WorkflowSerializationContext",
+    ),
+}
+
+if TYPE_CHECKING:
+    from temporalio.activity import (
+        ActivityCancellationDetails,
+    )  # re-exported as the official SDK does
+    from temporalio.client._activity_execution import (
+        ActivityExecution,
+        ActivityExecutionAsyncIterator,
+        ActivityExecutionCount,
+        ActivityExecutionCountAggregationGroup,
+        ActivityExecutionDescription,
+        ActivityExecutionOptions,
+        ActivityExecutionStatus,
+        ActivityHandle,
+        ActivityOptionsKey,
+        ActivityOptionsKeys,
+        ActivityOptionsUpdate,
+        CancelActivityInput,
+        CountActivitiesInput,
+        DescribeActivityInput,
+        ListActivitiesInput,
+        PauseActivityInput,
+        PendingActivityState,
+        StartActivityInput,
+        TerminateActivityInput,
+        UnpauseActivityInput,
+        UpdateActivityOptionsInput,
+    )
+    from temporalio.client._schedule import (
+        BackfillScheduleInput,
+        CreateScheduleInput,
+        DeleteScheduleInput,
+        DescribeScheduleInput,
+        ListSchedulesInput,
+        PauseScheduleInput,
+        Schedule,
+        ScheduleAction,
+        ScheduleActionExecution,
+        ScheduleActionExecutionStartWorkflow,
+        ScheduleActionResult,
+        ScheduleActionStartWorkflow,
+        ScheduleAlreadyRunningError,
+        ScheduleAsyncIterator,
+        ScheduleBackfill,
+        ScheduleCalendarSpec,
+        ScheduleDescription,
+        ScheduleHandle,
+        ScheduleInfo,
+        ScheduleIntervalSpec,
+        ScheduleListAction,
+        ScheduleListActionStartWorkflow,
+        ScheduleListDescription,
+        ScheduleListInfo,
+        ScheduleListSchedule,
+        ScheduleListState,
+        ScheduleOverlapPolicy,
+        SchedulePolicy,
+        ScheduleRange,
+        ScheduleSpec,
+        ScheduleState,
+        ScheduleUpdate,
+        ScheduleUpdateInput,
+        TriggerScheduleInput,
+        UnpauseScheduleInput,
+        UpdateScheduleInput,
+    )
+    from temporalio.client._update import (
+        RPCTimeoutOrCancelledError,
+        StartWorkflowUpdateInput,
+        StartWorkflowUpdateWithStartInput,
+        UpdateWithStartStartWorkflowInput,
+        UpdateWithStartUpdateWorkflowInput,
+        WithStartWorkflowOperation,
+        WorkflowUpdateFailedError,
+        WorkflowUpdateHandle,
+        WorkflowUpdateRPCTimeoutOrCancelledError,
+        WorkflowUpdateStage,
+    )
+    from temporalio.converter import (  # re-exported as the official SDK does
+        ActivitySerializationContext,
+        DataConverter,
+        SerializationContext,
+        WithSerializationContext,
+        WorkflowSerializationContext,
+    )
+
 __all__ = [
+    # loaded on first use: every name of _LAZY_FROM
+    *(name for names in _LAZY_FROM.values() for name in names),
     "Client",
     "ClientConfig",
+    "ClientConnectConfig",
+    "Plugin",
+    "HeaderCodecBehavior",
     "ServiceClientProtocol",
     "WorkflowHandle",
     "WorkflowExecutionDescription",
@@ -147,17 +293,7 @@ __all__ = [
     "QueryWorkflowInput",
     "SignalWorkflowInput",
     "TerminateWorkflowInput",
-    # workflow updates
-    "RPCTimeoutOrCancelledError",
-    "StartWorkflowUpdateInput",
-    "StartWorkflowUpdateWithStartInput",
-    "UpdateWithStartStartWorkflowInput",
-    "UpdateWithStartUpdateWorkflowInput",
-    "WithStartWorkflowOperation",
-    "WorkflowUpdateFailedError",
-    "WorkflowUpdateHandle",
-    "WorkflowUpdateRPCTimeoutOrCancelledError",
-    "WorkflowUpdateStage",
+    # listing, counting and histories
     "WorkflowExecution",
     "WorkflowExecutionAsyncIterator",
     "WorkflowExecutionCount",
@@ -177,31 +313,7 @@ __all__ = [
     "CompleteAsyncActivityInput",
     "FailAsyncActivityInput",
     "ReportCancellationAsyncActivityInput",
-    # standalone activities
-    "ActivityExecution",
-    "ActivityExecutionAsyncIterator",
-    "ActivityExecutionCount",
-    "ActivityExecutionCountAggregationGroup",
-    "ActivityExecutionDescription",
-    "ActivityExecutionOptions",
-    "ActivityExecutionStatus",
-    "ActivityHandle",
-    "ActivityOptionsKey",
-    "ActivityOptionsKeys",
-    "ActivityOptionsUpdate",
-    "CancelActivityInput",
-    "CountActivitiesInput",
-    "DescribeActivityInput",
-    "ListActivitiesInput",
-    "PauseActivityInput",
-    "PendingActivityState",
-    "StartActivityInput",
-    "TerminateActivityInput",
-    "UnpauseActivityInput",
-    "UpdateActivityOptionsInput",
-    # re-exported from temporalio.activity, temporalio.converter and temporalio.service
-    "ActivityCancellationDetails",
-    "DataConverter",
+    # re-exported from temporalio.service
     "ConnectConfig",
     "KeepAliveConfig",
     "RetryConfig",
@@ -209,10 +321,7 @@ __all__ = [
     "RPCStatusCode",
     "ServiceClient",
     "TLSConfig",
-    "SerializationContext",
-    "WorkflowSerializationContext",
-    "ActivitySerializationContext",
-    "WithSerializationContext",
 ]
-# The schedule names, as their module lists them.
-__all__ += _schedule.__all__
+
+
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _LAZY_FROM)

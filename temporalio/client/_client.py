@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import (
     TYPE_CHECKING,
     Any,
+    Awaitable,
     Callable,
     Dict,
     List,
@@ -35,7 +36,6 @@ from temporalio._checks import (
     _workflow_name_and_result_type,
 )
 from temporalio.client._activity import AsyncActivityHandle, AsyncActivityIDReference
-from temporalio.client._activity_execution import _ActivityClientMixin
 from temporalio.client._impl import _ClientImpl, _new_id
 from temporalio.client._interceptor import (
     ClientInterceptor,
@@ -46,15 +46,16 @@ from temporalio.client._interceptor import (
     _build_chain,
     _check_interceptors,
 )
+from temporalio.client._lazy import _ActivityClientMixin, _ScheduleClientMixin, _UpdateClientMixin
 from temporalio.client._paging import _list_input
-from temporalio.client._schedule import _ScheduleClientMixin
-from temporalio.client._update import _UpdateClientMixin
+from temporalio.client._plugin import Plugin
 from temporalio.client._workflow import (
     WorkflowExecutionAsyncIterator,
     WorkflowExecutionCount,
     WorkflowHandle,
 )
 from temporalio.common import (
+    HeaderCodecBehavior,
     Priority,
     QueryRejectCondition,
     RetryPolicy,
@@ -62,7 +63,9 @@ from temporalio.common import (
     VersioningOverride,
     WorkflowIDConflictPolicy,
     WorkflowIDReusePolicy,
+    _check_no_header_codec,
 )
+from temporalio.converter import DataConverter  # loaded by the client package anyway
 from temporalio.service import (
     ConnectConfig,
     KeepAliveConfig,
@@ -78,7 +81,8 @@ if TYPE_CHECKING:
     from google.protobuf.message import Message
 
     from temporalio.api.common.v1 import Payload
-    from temporalio.converter import DataConverter, PayloadConverter
+    from temporalio.converter import PayloadConverter
+    from temporalio.runtime import Runtime
 
 
 @runtime_checkable
@@ -121,16 +125,45 @@ class ServiceClientProtocol(Protocol):
 
 
 class ClientConfig(TypedDict, total=False):
-    """What :meth:`Client.config` returns: ``Client(**config)`` makes a client
-    on the same connection at once."""
+    """What :meth:`Client.config` returns (and what a :class:`Plugin`'s
+    ``configure_client`` receives and returns): ``Client(**config)`` makes a
+    client on the same connection at once."""
 
     service_client: ServiceClient
     """The live connection (owned by the client that opened it)."""
     namespace: str
     identity: str
     data_converter: "DataConverter"
+    plugins: Sequence[Plugin]
     interceptors: Sequence[ClientInterceptor]
     default_workflow_query_reject_condition: Optional[QueryRejectCondition]
+    header_codec_behavior: HeaderCodecBehavior
+
+
+class ClientConnectConfig(TypedDict, total=False):
+    """The keywords of :meth:`Client.connect`, as a TypedDict (the official
+    SDK's), e.g. for ``Client.connect(**config)`` built elsewhere."""
+
+    target_host: str
+    namespace: str
+    api_key: Optional[str]
+    data_converter: "DataConverter"
+    plugins: Sequence[Plugin]
+    interceptors: Sequence[ClientInterceptor]
+    default_workflow_query_reject_condition: Optional[QueryRejectCondition]
+    tls: Union[bool, TLSConfig, None]
+    retry_config: Optional[RetryConfig]
+    keep_alive_config: Optional[KeepAliveConfig]
+    connect_timeout: Optional[timedelta]
+    rpc_metadata: Mapping[str, Union[str, bytes]]
+    identity: Optional[str]
+    lazy: bool
+    runtime: Optional["Runtime"]
+    http_connect_proxy_config: Any
+    dns_load_balancing_config: Any
+    grpc_compression: Any
+    payload_limits: Any
+    header_codec_behavior: HeaderCodecBehavior
 
 
 # Options of the connection itself: given with a target, never with a service_client.
@@ -141,7 +174,54 @@ _CONNECTION_DEFAULTS: Dict[str, Any] = dict(
     retry_config=None,
     keep_alive_config=KeepAliveConfig.default,
     lazy=False,
+    runtime=None,
 )
+
+
+def _check_service_client(service_client: Any) -> None:
+    _check_type(
+        service_client,
+        ServiceClientProtocol,
+        "service_client",
+        "a temporalio.service.ServiceClient (or implement temporalio.client.ServiceClientProtocol)",
+    )
+
+
+def _check_plugins(plugins: Any) -> List[Plugin]:
+    """``plugins`` as a list; TypeError naming the position of anything that
+    is not a :class:`Plugin` (nor has its two hooks)."""
+    if isinstance(plugins, (str, bytes)) or not isinstance(plugins, Sequence):
+        raise TypeError(
+            f"plugins must be a sequence of temporalio.client.Plugin, got {type(plugins).__name__}"
+        )
+    for i, p in enumerate(plugins):
+        if not isinstance(p, Plugin) and not (
+            callable(getattr(p, "configure_client", None))
+            and callable(getattr(p, "connect_service_client", None))
+        ):
+            raise TypeError(
+                f"plugins[{i}] must be a temporalio.client.Plugin, got {type(p).__name__}"
+            )
+    return list(plugins)
+
+
+def _configure(config: ClientConfig) -> ClientConfig:
+    """``config`` through each plugin's ``configure_client``, in order."""
+    for plugin in list(config.get("plugins", ())):
+        new = plugin.configure_client(config)
+        if not isinstance(new, dict):
+            raise TypeError(
+                f"{type(plugin).__name__}.configure_client must return the ClientConfig "
+                f"(a dict), got {type(new).__name__}"
+            )
+        config = new
+    return config
+
+
+def _plugin_connect(
+    plugin: Plugin, next: Callable[[ConnectConfig], Awaitable[ServiceClient]]
+) -> Callable[[ConnectConfig], Awaitable[ServiceClient]]:
+    return lambda config: plugin.connect_service_client(config, next)
 
 
 class Client(_ScheduleClientMixin, _UpdateClientMixin, _ActivityClientMixin):
@@ -168,32 +248,46 @@ class Client(_ScheduleClientMixin, _UpdateClientMixin, _ActivityClientMixin):
         service_client: Optional[ServiceClientProtocol] = None,
         namespace: Optional[str] = None,
         identity: Optional[str] = None,
-        data_converter: Union[None, "DataConverter", "PayloadConverter"] = None,
-        interceptors: Sequence[ClientInterceptor] = (),
+        data_converter: Union["DataConverter", "PayloadConverter"] = DataConverter.default,
+        plugins: Sequence[Plugin] = [],
+        interceptors: Sequence[ClientInterceptor] = [],
         default_workflow_query_reject_condition: Optional[QueryRejectCondition] = None,
+        header_codec_behavior: HeaderCodecBehavior = HeaderCodecBehavior.NO_CODEC,
         tls: Union[bool, TLSConfig, None] = None,
         api_key: Optional[str] = None,
         rpc_metadata: Mapping[str, Union[str, bytes]] = {},
         retry_config: Optional[RetryConfig] = None,
         keep_alive_config: Optional[KeepAliveConfig] = KeepAliveConfig.default,
         lazy: bool = False,
+        runtime: Optional["Runtime"] = None,
     ) -> None:
         """Options:
 
         * ``target_host``: "host:port" to connect to (on :meth:`connect` or
           ``async with``), or an existing :class:`~temporalio.service.ServiceClient`
-          (the same as ``service_client=``; any :class:`ServiceClientProtocol`
-          object is accepted);
+          (the same as ``service_client=``, the official SDK's positional form;
+          any :class:`ServiceClientProtocol` object is accepted);
         * ``namespace``: default "default", or the connection's namespace when
           built on a ``service_client``;
         * ``identity``: sent with calls; default the connection's, else ``pid@hostname``;
         * ``data_converter``: a ``DataConverter`` or a ``PayloadConverter``;
+        * ``plugins``: :class:`Plugin` objects; each one's ``configure_client``
+          gets the options (a :class:`ClientConfig`) in turn and returns those
+          used, the first plugin first; ``connect_service_client`` wraps the
+          opening of the connection (on :meth:`connect` or ``async with``);
         * ``interceptors``: :class:`Interceptor` objects or callables
           ``(next) -> OutboundInterceptor``, the first outermost; anything
           else raises :class:`TypeError` naming its position;
         * ``default_workflow_query_reject_condition``: for queries that set none;
+        * ``header_codec_behavior``: only ``HeaderCodecBehavior.NO_CODEC`` (the
+          default: headers never go through the payload codec); the others
+          raise :class:`NotImplementedError`;
         * connection options (only with a target): ``tls``, ``api_key``,
-          ``rpc_metadata``, ``retry_config``, ``keep_alive_config``, ``lazy``.
+          ``rpc_metadata``, ``retry_config``, ``keep_alive_config``, ``lazy``,
+          ``runtime`` (a :class:`temporalio.runtime.Runtime` whose threads drive
+          the connection; default :meth:`Runtime.default
+          <temporalio.runtime.Runtime.default>` if one was made or set, else
+          the process's core runtime).
 
           ``tls``: ``None`` (the default) means TLS (system roots) when an
           ``api_key`` is given and plaintext otherwise; ``True`` TLS with the
@@ -219,13 +313,7 @@ class Client(_ScheduleClientMixin, _UpdateClientMixin, _ActivityClientMixin):
         if service_client is not None:
             if target_host is not None:
                 raise TypeError("give target_host or service_client, not both")
-            _check_type(
-                service_client,
-                ServiceClientProtocol,
-                "service_client",
-                "a temporalio.service.ServiceClient (or implement "
-                "temporalio.client.ServiceClientProtocol)",
-            )
+            _check_service_client(service_client)
             given = dict(
                 tls=tls,
                 api_key=api_key,
@@ -233,6 +321,7 @@ class Client(_ScheduleClientMixin, _UpdateClientMixin, _ActivityClientMixin):
                 retry_config=retry_config,
                 keep_alive_config=keep_alive_config,
                 lazy=lazy,
+                runtime=runtime,
             )
             extra = sorted(k for k, v in given.items() if v != _CONNECTION_DEFAULTS[k])
             if extra:
@@ -241,38 +330,17 @@ class Client(_ScheduleClientMixin, _UpdateClientMixin, _ActivityClientMixin):
                     "service_client (the connection exists; set client.api_key or "
                     "client.rpc_metadata to change those on it)"
                 )
-            conn_config = service_client.config
+            self._connect_config = service_client.config
             if namespace is None:
-                namespace = conn_config.namespace
+                namespace = self._connect_config.namespace
         else:
             if target_host is None:
                 raise TypeError("Client needs a target_host 'host:port' (or a service_client)")
             _check_type(target_host, str, "target_host", "a str 'host:port'")
             if namespace is None:
                 namespace = "default"
-        _check_type(namespace, str, "namespace", "a str")
-        _check_type(identity, str, "identity", "a str", optional=True)
-        if default_workflow_query_reject_condition is not None:
-            default_workflow_query_reject_condition = _check_enum(
-                QueryRejectCondition,
-                default_workflow_query_reject_condition,
-                "default_workflow_query_reject_condition",
-            )
-        from temporalio.converter import DataConverter
-
-        self._data_converter = (
-            DataConverter.default if data_converter is None else DataConverter.of(data_converter)
-        )
-        self._namespace = namespace
-        self._default_query_reject_condition: Optional[QueryRejectCondition] = (
-            default_workflow_query_reject_condition
-        )
-        self._service_client: Optional[ServiceClientProtocol] = service_client
-        self._owns_connection = service_client is None
-        if service_client is not None:
-            self._connect_config = service_client.config
-        else:
-            assert isinstance(target_host, str)
+            _check_type(namespace, str, "namespace", "a str")
+            _check_type(identity, str, "identity", "a str", optional=True)
             self._connect_config = ConnectConfig(
                 target_host=target_host,
                 namespace=namespace,
@@ -283,20 +351,128 @@ class Client(_ScheduleClientMixin, _UpdateClientMixin, _ActivityClientMixin):
                 rpc_metadata=dict(rpc_metadata),
                 identity=identity,
                 lazy=lazy,
+                runtime=runtime,
             )
+        self._owns_connection = service_client is None
+        plugins = _check_plugins(plugins)
+        config = ClientConfig(
+            namespace=namespace,
+            data_converter=DataConverter.of(data_converter),
+            plugins=plugins,
+            interceptors=interceptors,
+            default_workflow_query_reject_condition=default_workflow_query_reject_condition,
+            header_codec_behavior=header_codec_behavior,
+        )
+        if identity is not None:
+            config["identity"] = identity
+        if service_client is not None:
+            config["service_client"] = cast(ServiceClient, service_client)
+        self._initial_config = ClientConfig(**config)  # type: ignore[typeddict-item]
+        # Plugins see a complete config (with its service_client): on a
+        # client that opens its own connection they run once it is open.
+        self._plugins_pending = bool(plugins) and service_client is None
+        self._init_from_config(config if self._plugins_pending else _configure(config))
+
+    def _init_from_config(self, config: ClientConfig) -> None:
+        """Check the options and build the interceptor chain."""
+        namespace = config.get("namespace")
+        identity = config.get("identity")
+        _check_type(namespace, str, "namespace", "a str")
+        _check_type(identity, str, "identity", "a str", optional=True)
+        condition = config.get("default_workflow_query_reject_condition")
+        if condition is not None:
+            condition = _check_enum(
+                QueryRejectCondition, condition, "default_workflow_query_reject_condition"
+            )
+        _check_no_header_codec(config.get("header_codec_behavior", HeaderCodecBehavior.NO_CODEC))
+        service_client = config.get("service_client")
+        if service_client is not None:
+            _check_service_client(service_client)
+            if not self._owns_connection:
+                self._connect_config = service_client.config
+        data_converter = config.get("data_converter")
+        self._data_converter = DataConverter.of(data_converter)
+        self._namespace: str = cast(str, namespace)
+        self._default_query_reject_condition: Optional[QueryRejectCondition] = condition
+        self._service_client: Optional[ServiceClientProtocol] = service_client
         self._identity = identity or self._connect_config.identity or default_identity()
-        self._interceptors = _check_interceptors(interceptors)
+        self._interceptors = _check_interceptors(config.get("interceptors", ()))
+        self._plugins = list(config.get("plugins", ()))
+        self._config = config
         self._impl: OutboundInterceptor = _build_chain(self._interceptors, _ClientImpl(self))
 
-    @staticmethod
-    async def connect(target_host: str, **kwargs: Any) -> "Client":
-        """Connect to ``target_host`` ("host:port"); same options as the constructor.
+    @classmethod
+    async def connect(
+        cls,
+        target_host: str,
+        *,
+        namespace: str = "default",
+        api_key: Optional[str] = None,
+        data_converter: Union["DataConverter", "PayloadConverter"] = DataConverter.default,
+        plugins: Sequence[Plugin] = [],
+        interceptors: Sequence[ClientInterceptor] = [],
+        default_workflow_query_reject_condition: Optional[QueryRejectCondition] = None,
+        tls: Union[bool, TLSConfig, None] = None,
+        retry_config: Optional[RetryConfig] = None,
+        keep_alive_config: Optional[KeepAliveConfig] = KeepAliveConfig.default,
+        connect_timeout: Optional[timedelta] = None,
+        rpc_metadata: Mapping[str, Union[str, bytes]] = {},
+        identity: Optional[str] = None,
+        lazy: bool = False,
+        runtime: Optional["Runtime"] = None,
+        http_connect_proxy_config: Any = None,
+        dns_load_balancing_config: Any = None,
+        grpc_compression: Any = None,
+        payload_limits: Any = None,
+        header_codec_behavior: HeaderCodecBehavior = HeaderCodecBehavior.NO_CODEC,
+    ) -> "Client":
+        """Connect to ``target_host`` ("host:port"); the options are the
+        constructor's (see :class:`Client`), and the official SDK's keywords.
 
         Unless ``lazy=True`` this calls GetSystemInfo, retrying within the retry
         budget, so a bad target fails here with an :class:`~temporalio.service.RPCError`.
+        ``plugins``' ``connect_service_client`` hooks wrap the opening of the
+        connection (the first plugin outermost), then their
+        ``configure_client`` hooks change the client's options.
+
+        Official options this SDK does not implement take only their "off"
+        value, ``None``; anything else raises :class:`NotImplementedError`
+        naming the option: ``connect_timeout`` (the connection is checked by
+        one GetSystemInfo within ``retry_config``'s budget),
+        ``http_connect_proxy_config``, ``dns_load_balancing_config``,
+        ``grpc_compression`` (the core compresses messages above 1 KiB) and
+        ``payload_limits`` (sizes are not checked client-side; the server
+        enforces its own).
         """
         _check_type(target_host, str, "target_host", "a str 'host:port'")
-        client = Client(target_host, **kwargs)
+        for name, value, why in (
+            ("connect_timeout", connect_timeout, "a TCP connect timeout"),
+            ("http_connect_proxy_config", http_connect_proxy_config, "HTTP CONNECT proxies"),
+            ("dns_load_balancing_config", dns_load_balancing_config, "DNS load balancing"),
+            ("grpc_compression", grpc_compression, "choosing the gRPC compression"),
+            ("payload_limits", payload_limits, "client-side payload size limits"),
+        ):
+            if value is not None:
+                raise NotImplementedError(
+                    f"{name}: {why} is not implemented in this SDK (give None)"
+                )
+        client = cls(
+            target_host,
+            namespace=namespace,
+            api_key=api_key,
+            data_converter=data_converter,
+            plugins=plugins,
+            interceptors=interceptors,
+            default_workflow_query_reject_condition=default_workflow_query_reject_condition,
+            tls=tls,
+            retry_config=retry_config,
+            keep_alive_config=keep_alive_config,
+            rpc_metadata=rpc_metadata,
+            identity=identity,
+            lazy=lazy,
+            runtime=runtime,
+            header_codec_behavior=header_codec_behavior,
+        )
         await client._connect()
         return client
 
@@ -307,7 +483,29 @@ class Client(_ScheduleClientMixin, _UpdateClientMixin, _ActivityClientMixin):
                     "this client was closed; it was built on another client's connection: "
                     "make a new one with Client(**other_client.config())"
                 )
-            self._service_client = await ServiceClient.connect(self._connect_config)
+            connect: Callable[[ConnectConfig], Awaitable[ServiceClient]] = ServiceClient.connect
+            for plugin in reversed(self._plugins):
+                connect = _plugin_connect(plugin, connect)
+            service_client = await connect(self._connect_config)
+            if not self._plugins_pending:
+                self._service_client = service_client
+                return
+            try:
+                _check_type(
+                    service_client,
+                    ServiceClientProtocol,
+                    "the service client a plugin's connect_service_client returned",
+                    "a temporalio.service.ServiceClient",
+                )
+                self._connect_config = service_client.config
+                config = ClientConfig(**self._config)  # type: ignore[typeddict-item]
+                config["service_client"] = service_client
+                self._initial_config["service_client"] = service_client
+                self._init_from_config(_configure(config))
+                self._plugins_pending = False
+            except BaseException:
+                service_client.close()
+                raise
 
     async def __aenter__(self) -> "Client":
         await self._connect()
@@ -331,18 +529,33 @@ class Client(_ScheduleClientMixin, _UpdateClientMixin, _ActivityClientMixin):
         ``Client(**config)`` makes a client on the same connection at once;
         change entries first for a variant, e.g.
         ``Client(**{**client.config(), "namespace": "other"})``. A new dict
-        (and interceptors list) each call. ``active_config`` (the official
-        SDK's: the options in use rather than those given) changes nothing
-        here: with no plugins to modify them, the two are the same.
+        (and interceptors list) each call. ``active_config``: the options in
+        use, after the plugins' ``configure_client`` (the default: those
+        given); the same when there are no plugins.
+
+        Raises:
+            RuntimeError: the client is not connected (no ``service_client``).
         """
-        return ClientConfig(
+        base = self._config if active_config else self._initial_config
+        config = ClientConfig(
             service_client=self.service_client,
-            namespace=self._namespace,
+            namespace=self._namespace if active_config else base["namespace"],
             identity=self._identity,
-            data_converter=self._data_converter,
-            interceptors=list(self._interceptors),
-            default_workflow_query_reject_condition=self._default_query_reject_condition,
+            data_converter=(
+                self._data_converter
+                if active_config
+                else DataConverter.of(base.get("data_converter"))
+            ),
+            plugins=list(base.get("plugins", ())),
+            interceptors=list(base.get("interceptors", ())),
+            default_workflow_query_reject_condition=base.get(
+                "default_workflow_query_reject_condition"
+            ),
+            header_codec_behavior=base.get("header_codec_behavior", HeaderCodecBehavior.NO_CODEC),
         )
+        if not active_config:
+            config["service_client"] = base.get("service_client", self.service_client)
+        return config
 
     @property
     def service_client(self) -> ServiceClient:
@@ -774,16 +987,18 @@ class Client(_ScheduleClientMixin, _UpdateClientMixin, _ActivityClientMixin):
     def _workflow_converter(self, workflow_id: str) -> "DataConverter":
         """The client's data converter in the WorkflowSerializationContext of
         ``workflow_id`` (itself when no part of it uses contexts)."""
+        dc = self._data_converter
+        uses_context = self.__dict__.get("_dc_uses_context")
+        if uses_context is False:  # probed once: most converters use none
+            return dc
         from temporalio.converter import WorkflowSerializationContext
 
-        dc = self._data_converter
-        context = WorkflowSerializationContext(namespace=self._namespace, workflow_id=workflow_id)
-        uses_context = self.__dict__.get("_dc_uses_context")
-        if uses_context is None:  # probed once: most converters use none
-            scoped = dc.with_context(context)
+        scoped = dc.with_context(
+            WorkflowSerializationContext(namespace=self._namespace, workflow_id=workflow_id)
+        )
+        if uses_context is None:
             self.__dict__["_dc_uses_context"] = scoped is not dc
-            return scoped
-        return dc.with_context(context) if uses_context else dc
+        return scoped
 
     async def _call(
         self,

@@ -19,9 +19,11 @@ from typing import (
 )
 
 from temporalio._checks import _check_list, _describe
-from temporalio.client._activity_execution import _ActivityOutboundMixin
-from temporalio.client._schedule import _ScheduleOutboundMixin
-from temporalio.client._update import _UpdateOutboundMixin
+from temporalio.client._lazy import (
+    _ActivityOutboundMixin,
+    _ScheduleOutboundMixin,
+    _UpdateOutboundMixin,
+)
 from temporalio.common import (
     Priority,
     QueryRejectCondition,

@@ -46,8 +46,8 @@ from temporalio.client._interceptor import (
     SignalWorkflowInput,
     TerminateWorkflowInput,
 )
+from temporalio.client._lazy import _UpdateWorkflowHandleMixin
 from temporalio.client._paging import _PagedAsyncIterator, _QueryPagedAsyncIterator
-from temporalio.client._update import _UpdateWorkflowHandleMixin
 from temporalio.common import (
     QueryRejectCondition,
     SearchAttributeValue,

@@ -6,7 +6,7 @@ payload converter."""
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Any, ClassVar, List, Optional, Sequence, Tuple, Union, cast
+from typing import TYPE_CHECKING, Any, ClassVar, List, Optional, Sequence, Tuple, Type, Union, cast
 
 from temporalio.converter import _protos
 from temporalio.converter._failure_converter import FailureConverter
@@ -90,21 +90,54 @@ def _payload_converter_is_sync(pc: Any) -> bool:
     return not (_is_async_callable(pc.encode) or _is_async_callable(pc.decode))
 
 
+# A converter not given (a field default that dataclasses.replace never passes on).
+_DEFAULT: Any = type("_Default", (), {"__repr__": lambda self: "<default>"})()
+
+
 @dataclasses.dataclass(frozen=True)
 class DataConverter(WithSerializationContext):
     """Payload converter + optional codec + failure converter.
 
     ``DataConverter.default`` uses the defaults. Use :meth:`of` to accept
     either a ``DataConverter`` or a bare ``PayloadConverter`` from users.
+
+    The official SDK's keywords ``payload_converter_class`` and
+    ``failure_converter_class`` work too: a class given there (called with no
+    arguments) makes the converter when no instance is given; after
+    construction they hold the classes of the converters in use.
     """
 
-    payload_converter: PayloadConverter = PayloadConverter.default
+    payload_converter: PayloadConverter = _DEFAULT
+    """The payload converter (default: ``payload_converter_class()`` if that
+    is given, else :attr:`PayloadConverter.default`)."""
     payload_codec: Optional[PayloadCodec] = None
-    failure_converter: FailureConverter = FailureConverter.default
+    failure_converter: FailureConverter = _DEFAULT
+    """The failure converter (default: ``failure_converter_class()`` if that
+    is given, else :attr:`FailureConverter.default`)."""
+    payload_converter_class: Optional[Type[PayloadConverter]] = dataclasses.field(
+        default=None, kw_only=True
+    )
+    failure_converter_class: Optional[Type[FailureConverter]] = dataclasses.field(
+        default=None, kw_only=True
+    )
 
     default: ClassVar["DataConverter"]
 
     def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        for inst, cls_name, default in (
+            ("payload_converter", "payload_converter_class", PayloadConverter.default),
+            ("failure_converter", "failure_converter_class", FailureConverter.default),
+        ):
+            cls = getattr(self, cls_name)
+            if getattr(self, inst) is _DEFAULT:
+                if cls is None or cls is type(default):
+                    set_(self, inst, default)
+                elif isinstance(cls, type):
+                    set_(self, inst, cls())
+                else:
+                    raise TypeError(f"{cls_name} must be a class, got {_type_name(cls)}")
+            set_(self, cls_name, type(getattr(self, inst)))
         pc = self.payload_converter
         if not (callable(getattr(pc, "encode", None)) and callable(getattr(pc, "decode", None))):
             raise TypeError(

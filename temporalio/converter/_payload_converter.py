@@ -267,14 +267,30 @@ class EncodingPayloadConverter(PayloadConverter):
         :meth:`to_payload_or_none` for each value."""
         return None
 
-    @abstractmethod
     def to_payload_or_none(self, value: Any) -> Optional["Payload"]:
         """The payload for ``value``, or None if this converter does not
-        handle it."""
+        handle it. By default the subclass's ``to_payload`` (the official
+        SDK's name of this method: a converter written for it works as is).
 
-    @abstractmethod
+        Raises:
+            TypeError: the subclass implements neither method.
+        """
+        if type(self).to_payload is PayloadConverter.to_payload:
+            raise TypeError(
+                f"{type(self).__name__} implements neither to_payload_or_none nor to_payload"
+            )
+        return self.to_payload(value)
+
     def decode_one(self, payload: "Payload", type_hint: Optional[type] = None) -> Any:
-        """Decode one payload of this encoding."""
+        """Decode one payload of this encoding. By default the subclass's
+        ``from_payload`` (the official SDK's name of this method).
+
+        Raises:
+            TypeError: the subclass implements neither method.
+        """
+        if type(self).from_payload is PayloadConverter.from_payload:
+            raise TypeError(f"{type(self).__name__} implements neither decode_one nor from_payload")
+        return self.from_payload(payload, type_hint)
 
     def encode(self, *values: Any) -> Any:
         if len(values) == 1:
@@ -793,14 +809,21 @@ class DefaultPayloadConverter(CompositePayloadConverter):
     """The default composite: binary/null, binary/plain, json/protobuf,
     binary/protobuf, json/plain (JSON last: it accepts every value)."""
 
+    default_encoding_payload_converters: Tuple[EncodingPayloadConverter, ...]
+    """The default converters, in order (shared instances, as in the
+    official SDK: compose variants from them, e.g. with JSON replaced)."""
+
     def __init__(self) -> None:
-        super().__init__(
-            BinaryNullPayloadConverter(),
-            BinaryPlainPayloadConverter(),
-            JSONProtoPayloadConverter(),
-            BinaryProtoPayloadConverter(),
-            JSONPlainPayloadConverter(),
-        )
+        super().__init__(*DefaultPayloadConverter.default_encoding_payload_converters)
+
+
+DefaultPayloadConverter.default_encoding_payload_converters = (
+    BinaryNullPayloadConverter(),
+    BinaryPlainPayloadConverter(),
+    JSONProtoPayloadConverter(),
+    BinaryProtoPayloadConverter(),
+    JSONPlainPayloadConverter(),
+)
 
 
 PayloadConverter.default = DefaultPayloadConverter()

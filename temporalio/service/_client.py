@@ -4,6 +4,7 @@ loop's completion notifier."""
 
 from __future__ import annotations
 
+import sys
 import weakref
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple, Type, Union
@@ -49,6 +50,25 @@ def _core_runtime() -> Any:
 
         _runtime = _core.new_runtime()
     return _runtime
+
+
+def _core_runtime_of(runtime: Any) -> Any:
+    """The core runtime for a ``runtime=`` option (a
+    :class:`temporalio.runtime.Runtime`, or None: the default Runtime's if
+    one was made or set, else the process's). TypeError for another value."""
+    if runtime is None:
+        if "temporalio.runtime" in sys.modules:  # a default Runtime may have been set
+            from temporalio.runtime import _default_core_runtime
+
+            return _default_core_runtime()
+        return _core_runtime()
+    from temporalio.runtime import Runtime
+
+    if not isinstance(runtime, Runtime):
+        raise TypeError(
+            f"runtime must be a temporalio.runtime.Runtime or None, not {type(runtime).__name__}"
+        )
+    return runtime._core_runtime()
 
 
 def _notifier(loop: asyncio.AbstractEventLoop) -> Any:
@@ -184,7 +204,7 @@ class ServiceClient:
         ka = config.keep_alive_config
         keepalive = (ka.interval_millis, ka.timeout_millis) if ka is not None else (0, 0)
         return _core.new_client(
-            _core_runtime(),
+            _core_runtime_of(config.runtime),
             config.target_host,
             config.namespace,
             CLIENT_NAME,

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Mapping, Optional, Union
+from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Optional, Union
+
+if TYPE_CHECKING:
+    from temporalio.runtime import Runtime
 
 # pathlib and socket are imported where used: importing this module stays cheap.
 
@@ -142,6 +145,9 @@ class ConnectConfig:
     rpc_metadata: Mapping[str, Union[str, bytes]] = field(default_factory=dict)
     identity: Optional[str] = None
     lazy: bool = False
+    runtime: Optional["Runtime"] = None
+    """The :class:`temporalio.runtime.Runtime` whose threads drive the
+    connection; ``None``: the default runtime."""
 
     @property
     def tls_enabled(self) -> bool:
@@ -157,7 +163,8 @@ class ConnectConfig:
             f"ConnectConfig(target_host={self.target_host!r}, namespace={self.namespace!r}, "
             f"api_key={None if self.api_key is None else REDACTED}, tls={self.tls!r}, "
             f"retry_config={self.retry_config!r}, keep_alive_config={self.keep_alive_config!r}, "
-            f"rpc_metadata={md!r}, identity={self.identity!r}, lazy={self.lazy!r})"
+            f"rpc_metadata={md!r}, identity={self.identity!r}, lazy={self.lazy!r}, "
+            f"runtime={self.runtime!r})"
         ).replace(f"'{REDACTED}'", REDACTED)
 
 

@@ -32,17 +32,18 @@ from typing import (
 )
 
 from temporalio._checks import _check_type
+from temporalio.common import HeaderCodecBehavior, _check_no_header_codec
 from temporalio.converter import DataConverter
 from temporalio.worker._interceptor import Interceptor, _check_interceptors
 from temporalio.worker._worker import (
     _check_failure_types,
     _check_runners_and_plugins,
     _deadlock_timeout,
-    _unsupported,
 )
 
 if TYPE_CHECKING:
     import temporalio.client
+    import temporalio.runtime
 
 logger = logging.getLogger(__name__)
 
@@ -91,9 +92,9 @@ class ReplayerConfig(TypedDict, total=False):
     identity: Optional[str]
     workflow_failure_exception_types: Sequence[type]
     debug_mode: bool
-    runtime: Any
+    runtime: Optional["temporalio.runtime.Runtime"]
     disable_safe_workflow_eviction: bool
-    header_codec_behavior: Any
+    header_codec_behavior: HeaderCodecBehavior
 
 
 def _failure_of(remove_job: Any) -> Optional[Exception]:
@@ -138,11 +139,13 @@ class Replayer:
         debug_mode: Disables deadlock detection (as does a truthy
             ``TEMPORAL_DEBUG`` environment variable); otherwise an activation
             that runs over 2 s without yielding fails its workflow task.
-        runtime: Only None (the process's core runtime); another refused.
+        runtime: The :class:`temporalio.runtime.Runtime` whose core runtime
+            runs the replay worker (None: the default one, as for clients).
         disable_safe_workflow_eviction: Accepted (no effect: evictions here
             never leave a run's coroutines behind).
-        header_codec_behavior: Only None (headers are not encoded); another
-            refused.
+        header_codec_behavior: Only ``HeaderCodecBehavior.NO_CODEC`` (the
+            default: headers do not pass through the codec); another is
+            refused with ``NotImplementedError``.
 
     Raises:
         ValueError: no workflows; TypeError: a bad option;
@@ -164,17 +167,18 @@ class Replayer:
         identity: Optional[str] = None,
         workflow_failure_exception_types: Sequence[type] = [],
         debug_mode: bool = False,
-        runtime: Any = None,
+        runtime: Optional["temporalio.runtime.Runtime"] = None,
         disable_safe_workflow_eviction: bool = False,
-        header_codec_behavior: Any = None,
+        header_codec_behavior: HeaderCodecBehavior = HeaderCodecBehavior.NO_CODEC,
     ) -> None:
         from temporalio.worker._workflow import _workflow_defs
 
         _check_runners_and_plugins(workflow_runner, unsandboxed_workflow_runner, plugins)
         if runtime is not None:
-            raise _unsupported("runtime", "the core runtime is the process's own")
-        if header_codec_behavior is not None:
-            raise _unsupported("header_codec_behavior", "headers are not encoded by a codec")
+            from temporalio.runtime import Runtime
+
+            _check_type(runtime, Runtime, "runtime", "a temporalio.runtime.Runtime", optional=True)
+        _check_no_header_codec(header_codec_behavior)
         if not workflows:
             raise ValueError("At least one workflow must be specified")
         _workflow_defs(workflows)  # checked now, as the worker does
@@ -301,7 +305,7 @@ class Replayer:
     ) -> AsyncIterator[AsyncIterator[WorkflowReplayResult]]:
         from temporalio import _core
         from temporalio.api.history.v1 import History
-        from temporalio.service._client import _core_runtime, _notifier
+        from temporalio.service._client import _core_runtime_of, _notifier
         from temporalio.worker._workflow import WorkflowWorker
 
         loop = asyncio.get_running_loop()
@@ -345,7 +349,7 @@ class Replayer:
                 logger.warning("Replay: %s", ev.message)
 
         core = _core.CoreWorker(
-            _core_runtime(),
+            _core_runtime_of(config["runtime"]),
             _notifier(loop),
             on_event,
             _core.WorkerConfig(

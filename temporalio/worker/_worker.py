@@ -360,6 +360,19 @@ class Worker:
         if nexus_service_handlers:
             raise _unsupported("nexus_service_handlers", "Nexus is not implemented yet")
         _check_runners_and_plugins(workflow_runner, unsandboxed_workflow_runner, plugins)
+        # The official SDK also runs the client's plugins that are worker
+        # plugins (they have worker hooks): refuse rather than skip them.
+        client_config = getattr(client, "_config", None)  # the options in use
+        client_plugins = client_config.get("plugins", ()) if isinstance(client_config, dict) else ()
+        worker_plugins = [
+            type(p).__name__ for p in client_plugins if hasattr(p, "configure_worker")
+        ]
+        if worker_plugins:
+            raise _unsupported(
+                "plugins",
+                f"the client's plugins {worker_plugins} are worker plugins too (they have "
+                "configure_worker), and worker plugins are not implemented yet",
+            )
         if tuner is not None:
             raise _unsupported(
                 "tuner",

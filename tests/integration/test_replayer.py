@@ -22,7 +22,9 @@ import pytest
 
 from temporalio import activity, workflow
 from temporalio.client import Client, WorkflowFailureError, WorkflowHandle, WorkflowHistory
+from temporalio.common import HeaderCodecBehavior
 from temporalio.exceptions import ApplicationError
+from temporalio.runtime import Runtime, TelemetryConfig
 from temporalio.testing._devserver import find_temporal_executable
 from temporalio.worker import (
     Replayer,
@@ -274,8 +276,11 @@ async def test_replay_workflows_stops_at_the_first_failure(client: Client, task_
     with pytest.raises(workflow.NondeterminismError):
         await Replayer(workflows=[SayHelloChanged]).replay_workflows(histories())
     assert taken == ["first"]
-    # a plain list works too, and the same run may come again
-    ok = await Replayer(workflows=[SayHelloWorkflow]).replay_workflows([history, history])
+    # a plain list works too, the same run may come again, and a Runtime of
+    # its own runs the replay worker
+    ok = await Replayer(
+        workflows=[SayHelloWorkflow], runtime=Runtime(telemetry=TelemetryConfig())
+    ).replay_workflows([history, history])
     assert ok.replay_failures == {}
 
 
@@ -371,6 +376,10 @@ async def test_replayer_options() -> None:
         Replayer(workflows=[SayHelloWorkflow], plugins=[object()])
     with pytest.raises(NotImplementedError, match="workflow_runner"):
         Replayer(workflows=[SayHelloWorkflow], workflow_runner=object())
+    with pytest.raises(NotImplementedError, match="header_codec_behavior"):
+        Replayer(workflows=[SayHelloWorkflow], header_codec_behavior=HeaderCodecBehavior.CODEC)
+    with pytest.raises(TypeError, match="runtime"):
+        Replayer(workflows=[SayHelloWorkflow], runtime=object())  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="workflow_failure_exception_types"):
         Replayer(workflows=[SayHelloWorkflow], workflow_failure_exception_types=[int])
     replayer = Replayer(

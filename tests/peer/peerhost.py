@@ -31,6 +31,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 PEER_ENV_SCRIPT = REPO_ROOT / "scripts" / "peer-env"
 KITCHEN_SINK = Path(__file__).resolve().parent / "kitchen_sink.py"
 CROSS_SDK_HOST = Path(__file__).resolve().parent / "cross_sdk_host.py"
+CROSS_SDK_PATCH_HOST = Path(__file__).resolve().parent / "cross_sdk_patch_host.py"
 READY_LINE = "PEER READY"
 WORKFLOW_TYPE = "KitchenSink"
 

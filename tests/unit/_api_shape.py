@@ -58,6 +58,7 @@ def _params(fn, skip_first):
 
 
 def _member(cls, name):
+    getattr(cls, name)  # an attribute loaded on first use (ours: client/_lazy.py) loads now
     raw = inspect.getattr_static(cls, name)
     if isinstance(raw, staticmethod):
         fn = raw.__func__

@@ -24,7 +24,7 @@ from temporalio.client import (
     WorkflowHandle,
     WorkflowQueryRejectedError,
 )
-from temporalio.common import QueryRejectCondition
+from temporalio.common import HeaderCodecBehavior, QueryRejectCondition
 from temporalio.converter import DataConverter, PayloadConverter
 from temporalio.service import KeepAliveConfig, ServiceClient
 from tests.unit.test_client_offline import (
@@ -485,8 +485,10 @@ def test_config_holds_the_options_and_the_live_connection() -> None:
         "namespace": "ns1",
         "identity": "id@host",
         "data_converter": dc,
+        "plugins": [],
         "interceptors": [rec],
         "default_workflow_query_reject_condition": QueryRejectCondition.NOT_COMPLETED_CLEANLY,
+        "header_codec_behavior": HeaderCodecBehavior.NO_CODEC,
     }
     assert config["service_client"] is sc
     config["interceptors"].append(Interceptor())  # a copy: the client is unchanged

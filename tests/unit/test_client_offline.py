@@ -801,3 +801,26 @@ def test_errors_are_temporal_errors() -> None:
         WorkflowAlreadyStartedError("a", "b", "c"),
     ):
         assert isinstance(err, TemporalError)
+
+
+def test_new_ids_are_random_uuid4_strings() -> None:
+    from temporalio.client._impl import _new_id
+
+    ids = [_new_id() for _ in range(2000)]
+    assert len(set(ids)) == len(ids)
+    for text in ids:
+        parsed = uuid.UUID(text)
+        assert str(parsed) == text
+        assert parsed.version == 4 and parsed.variant == uuid.RFC_4122
+
+
+def test_the_default_priority_sets_the_same_bytes_as_its_proto() -> None:
+    from temporalio.api.workflowservice.v1 import StartWorkflowExecutionRequest
+
+    from temporalio.common import Priority
+
+    copied = StartWorkflowExecutionRequest()
+    copied.priority.CopyFrom(Priority.default._to_proto())
+    present = StartWorkflowExecutionRequest()
+    present.priority.SetInParent()  # what a start with the default priority sends
+    assert present.SerializeToString() == copied.SerializeToString() == b"\xda\x01\x00"

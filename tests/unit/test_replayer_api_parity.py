@@ -21,13 +21,6 @@ KNOWN_DIFFERENCES: Dict[str, str] = {
     "Replayer.__init__(unsandboxed_workflow_runner): default ours None, official <object>": (
         _NO_SANDBOX
     ),
-    (
-        "Replayer.__init__(header_codec_behavior): default ours None, official "
-        "HeaderCodecBehavior.NO_CODEC"
-    ): (
-        "headers never pass through the payload codec (the official default); the enum is "
-        "not offered (see test_client_api_parity), so None stands for it"
-    ),
 }
 
 

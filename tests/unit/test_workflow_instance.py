@@ -754,6 +754,74 @@ def test_patched_new_run_replay_with_and_without_marker() -> None:
     assert result_of(c) == [True, True]
 
 
+@workflow.defn
+class PatchedLater:
+    """Asks about a patch in the first task and again after a signal."""
+
+    def __init__(self) -> None:
+        self.answers: List[bool] = []
+
+    @workflow.run
+    async def run(self) -> List[bool]:
+        self.answers.append(workflow.patched("early"))
+        await workflow.wait_condition(lambda: len(self.answers) > 1)
+        return self.answers
+
+    @workflow.signal
+    def go(self) -> None:
+        self.answers.append(workflow.patched("early"))
+        self.answers.append(workflow.patched("late"))
+
+    @workflow.query
+    def ask(self) -> bool:
+        return workflow.patched("in-query")
+
+
+def test_patched_answer_is_memoized_and_a_late_marker_is_announced_before_signals() -> None:
+    # replaying a history from before "early": False, kept for the whole run
+    # even if a marker for it shows up later; "late" announced with the
+    # signal's activation (patches are applied first) is True
+    h = Harness(PatchedLater)
+    assert commands(h.activate(init("PatchedLater"), replaying=True)) == []
+    c = h.activate(signal("go"), _patch_job("early"), _patch_job("late"), replaying=True)
+    assert [cmd.set_patch_marker.patch_id for cmd in c.successful.commands[:1]] == ["late"]
+    assert commands(c) == ["set_patch_marker", "complete_workflow_execution"]
+    assert result_of(c) == [False, False, True]
+
+
+def test_patched_in_a_query_raises_read_only() -> None:
+    h = Harness(PatchedLater)
+    h.activate(init("PatchedLater"))
+    c = h.activate(query("q1", "ask"))
+    assert commands(c) == ["respond_to_query"]
+    r = c.successful.commands[0].respond_to_query
+    assert r.failed.application_failure_info.type == "ReadOnlyContextError"
+
+
+@workflow.defn
+class Deprecated:
+    @workflow.run
+    async def run(self) -> Optional[bool]:
+        workflow.deprecate_patch("p1")
+        workflow.deprecate_patch("p1")
+        # deprecate_patch returns nothing; patched after it reuses its answer
+        return workflow.patched("p1")
+
+
+def test_deprecate_patch_records_a_deprecated_marker_only_when_new() -> None:
+    c = Harness(Deprecated).activate(init("Deprecated"))
+    assert commands(c) == ["set_patch_marker", "complete_workflow_execution"]
+    m = c.successful.commands[0].set_patch_marker
+    assert m.patch_id == "p1" and m.deprecated
+    assert result_of(c) is True
+    # replaying with the marker: the command again (core matches it)
+    c = Harness(Deprecated).activate(init("Deprecated"), _patch_job("p1"), replaying=True)
+    assert commands(c) == ["set_patch_marker", "complete_workflow_execution"]
+    # replaying without it: no command (core skips nothing, code runs on)
+    c = Harness(Deprecated).activate(init("Deprecated"), replaying=True)
+    assert commands(c) == ["complete_workflow_execution"]
+
+
 # ---- handler and run inputs that do not decode --------------------------------------
 
 

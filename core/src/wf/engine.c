@@ -280,6 +280,8 @@ void tcore_wf_engine_free(tcore_wf_engine *e) {
     free(e->machines[i].type);
   }
   free(e->machines);
+  for (size_t i = 0; i < e->n_patches; i++) free(e->patches[i].id);
+  free(e->patches);
   wf_queries_clear(e);
   blob_free(&e->fail_failure);
   free(e);
@@ -420,6 +422,20 @@ static void read_completed_metadata(wf_engine *e, const wf_event *ev) {
  * both to the command's machine. */
 static int apply_command_event(wf_engine *e, const wf_event *ev, tcore_error *err) {
   int want = command_for_event(ev->event_type);
+  if (e->skip_event_id && ev->event_id == e->skip_event_id) {
+    e->skip_event_id = 0;
+    return TCORE_OK;
+  }
+  for (;;) { /* patch markers and patch commands first (patch.c) */
+    int pr = wf_patch_pre_match(e, ev, err);
+    if (pr == WF_PATCH_SKIP_EVENT) return TCORE_OK;
+    if (pr == WF_PATCH_SKIP_COMMAND) {
+      cmd_remove(e, 0);
+      continue;
+    }
+    if (pr) return pr;
+    break;
+  }
   if (!e->n_cmds)
     return wf_nondeterminism(e, err,
                              "No command scheduled for event %lld (%s): the workflow produced no "
@@ -449,6 +465,9 @@ static int apply_command_event(wf_engine *e, const wf_event *ev, tcore_error *er
     case ET(WORKFLOW_EXECUTION_CANCELED):
     case ET(WORKFLOW_EXECUTION_CONTINUED_AS_NEW):
       e->finished = 1;
+      break;
+    case ET(MARKER_RECORDED):
+      rc = wf_patch_event(e, ev, c, err);
       break;
     default:
       break; /* upsert search attributes, properties: nothing more to check */
@@ -528,11 +547,12 @@ static int is_final_event(int t) {
  * was an empty "heartbeat" one: completed then scheduled again with no
  * command event seen in the sequence) or ending the history; attempts
  * followed by WorkflowTaskFailed/TimedOut or an abrupt end do not end it;
- * a final event of the run ends it. Returns 1 with *end set, or 0 when the
- * end is not in the events held (*end = last index). */
-static int find_sequence_end(const wf_engine *e, size_t *end) {
+ * a final event of the run ends it. The sequence starts at index `from`.
+ * Returns 1 with *end set, or 0 when the end is not in the events held
+ * (*end = last index). */
+static int find_sequence_end(const wf_engine *e, size_t from, size_t *end) {
   int saw_cmd = 0, saw_cmd_or_started = 0;
-  for (size_t ix = e->seq_from; ix < e->n_ev; ix++) {
+  for (size_t ix = from; ix < e->n_ev; ix++) {
     int t = e->ev[ix]->event_type;
     if (is_command_event(t)) saw_cmd = saw_cmd_or_started = 1;
     if (t == ET(WORKFLOW_EXECUTION_STARTED)) saw_cmd_or_started = 1;
@@ -599,7 +619,7 @@ static int apply_range(wf_engine *e, size_t end, tcore_error *err) {
 static int apply_next_task(wf_engine *e, tcore_error *err) {
   if (e->finished) return TCORE_WF_RUN_FINISHED;
   size_t end;
-  int complete_seq = find_sequence_end(e, &end);
+  int complete_seq = find_sequence_end(e, e->seq_from, &end);
   if (!complete_seq && !e->history_complete) return TCORE_WF_NEED_HISTORY;
   if (e->seq_from >= e->n_ev) return TCORE_WF_NEED_HISTORY;
   int is_started = e->ev[end]->event_type == ET(WORKFLOW_TASK_STARTED);
@@ -607,9 +627,21 @@ static int apply_next_task(wf_engine *e, tcore_error *err) {
   /* A task's started event last in a page: whether it was completed is on
    * the next page. */
   if (is_started && last && !e->history_complete) return TCORE_WF_NEED_HISTORY;
+  /* Look-ahead (as sdk-core): the next logical task's patch markers are
+   * announced in this task's activation, so it must be held whole. */
+  size_t next_end = e->n_ev;
+  if (is_started && !last) {
+    size_t ne;
+    if (find_sequence_end(e, end + 1, &ne)) next_end = ne + 1;
+    else if (!e->history_complete) return TCORE_WF_NEED_HISTORY;
+  }
   int rc = apply_range(e, end, err);
   if (rc) return rc;
   e->seq_from = end + 1;
+  if (is_started && !last && !e->finished) {
+    rc = wf_patch_lookahead(e, end + 1, next_end);
+    if (rc) return wf_set_err(err, rc, "out of memory");
+  }
   if (e->finished) return TCORE_WF_RUN_FINISHED;
   if (is_started) {
     e->in_task = 1;
@@ -817,6 +849,8 @@ static int apply_lang_command(wf_engine *e, wf_arena *a, const wf_lang_cmd *c, t
       return wf_properties_cmd(e, a, c, err);
     case CV(RESPOND_TO_QUERY):
       return wf_query_result_cmd(e, a, c, err);
+    case CV(SET_PATCH_MARKER):
+      return wf_patch_cmd(e, a, c, err);
     default: {
       const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field(
           &coresdk__workflow_commands__workflow_command__descriptor, (unsigned)c->variant_case);
@@ -957,6 +991,7 @@ int tcore_wf_engine_take_response(tcore_wf_engine *e, uint8_t **out, size_t *out
   /* The flags this engine implements are recorded whenever it writes a
    * task (as sdk-core records all it knows), unless history has them. */
   e->core_new |= (uint64_t)1 << WF_FLAG_ID_AND_TYPE_CHECKS |
+                 (uint64_t)1 << WF_FLAG_UPSERT_SA_ON_PATCH |
                  (uint64_t)1 << WF_FLAG_MOVE_TERMINAL_COMMANDS;
   uint32_t core[64], lang[64];
   for (uint32_t f = 0; f < 64; f++) {

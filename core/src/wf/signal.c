@@ -4,6 +4,7 @@
  *                                      other jobs but after init/patches/seed)
  *   WorkflowExecutionCancelRequested -> cancel_workflow job
  *   upsert_workflow_search_attributes <-> UpsertWorkflowSearchAttributes event
+ *                                      (TemporalChangeVersion is patch.c's)
  *   modify_workflow_properties (memo) <-> WorkflowPropertiesModified event
  * No states: each command is queued and its event matched by the dispatcher
  * (by type, in order), each event gives its job.
@@ -62,6 +63,13 @@ int wf_properties_cmd(wf_engine *e, wf_arena *a, const wf_lang_cmd *c, tcore_err
     temporal__api__command__v1__upsert_workflow_search_attributes_command_attributes__init(at);
     if (c->upsert_workflow_search_attributes)
       at->search_attributes = c->upsert_workflow_search_attributes->search_attributes;
+    /* TemporalChangeVersion belongs to patches (flag 2): a user upsert of it
+     * is sent empty, as sdk-core does. */
+    if (wf_try_flag(e, WF_FLAG_UPSERT_SA_ON_PATCH) && wf_is_version_upsert(at->search_attributes)) {
+      at->search_attributes = wf_alloc(a, sizeof *at->search_attributes);
+      if (!at->search_attributes) return TCORE_ERR_NOMEM;
+      temporal__api__common__v1__search_attributes__init(at->search_attributes);
+    }
     api.command_type = CT(UPSERT_WORKFLOW_SEARCH_ATTRIBUTES);
     api.attributes_case = CA(UPSERT_WORKFLOW_SEARCH_ATTRIBUTES_COMMAND_ATTRIBUTES);
     api.upsert_workflow_search_attributes_command_attributes = at;

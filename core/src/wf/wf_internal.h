@@ -4,7 +4,7 @@
  * Shape: engine.c is the dispatcher (history applied one logical workflow
  * task at a time, command events matched to the commands the workflow
  * produced, activations built); each machine file (workflow.c, timer.c,
- * activity.c, signal.c, query.c) handles its commands and events with a
+ * activity.c, signal.c, query.c, patch.c) handles its commands and events with a
  * small (state, input) -> (action, next state) table where it has states.
  *
  * Everything the engine keeps across calls is owned bytes: pending
@@ -77,9 +77,10 @@ typedef struct wf_cmd {
   char *kind;   /* activity type (owned), or NULL */
 } wf_cmd;
 
-enum { WF_M_TIMER = 1, WF_M_ACTIVITY = 2 };
+enum { WF_M_TIMER = 1, WF_M_ACTIVITY = 2, WF_M_PATCH = 3 };
 
-/* One timer or activity of the run (by its lang sequence number). */
+/* One timer, activity or patch command of the run (timers and activities
+ * by their lang sequence number, patches by id; seq 0). */
 typedef struct wf_machine {
   int kind;
   uint32_t seq;
@@ -87,12 +88,24 @@ typedef struct wf_machine {
   int cancel_type;          /* activities: coresdk ActivityCancellationType */
   int64_t initial_event_id; /* TimerStarted / ActivityTaskScheduled event id */
   int64_t started_event_id; /* ActivityTaskStarted */
-  char *id;                 /* timer id / activity id (owned) */
+  char *id;                 /* timer id / activity id / patch id (owned) */
   char *type;               /* activity type (owned) */
 } wf_machine;
 
 /* Core internal flags this engine implements (PHASE2.md). */
-enum { WF_FLAG_ID_AND_TYPE_CHECKS = 1, WF_FLAG_MOVE_TERMINAL_COMMANDS = 3 };
+enum {
+  WF_FLAG_ID_AND_TYPE_CHECKS = 1,
+  WF_FLAG_UPSERT_SA_ON_PATCH = 2,
+  WF_FLAG_MOVE_TERMINAL_COMMANDS = 3
+};
+
+/* A patch id seen in a look-ahead (created 0) or that made its command
+ * (created 1). */
+typedef struct wf_patch_seen {
+  char *id; /* owned */
+  int created;
+} wf_patch_seen;
+#define WF_PATCH_ID_MAX 4096 /* bytes of a patch id, NUL included */
 
 typedef struct wf_query {
   char *id;
@@ -148,6 +161,11 @@ struct tcore_wf_engine {
 
   wf_machine *machines;
   size_t n_machines, cap_machines;
+
+  /* patches (patch.c) */
+  wf_patch_seen *patches;
+  size_t n_patches, cap_patches;
+  int64_t skip_event_id; /* a command event to skip (the upsert of a skipped patch marker) */
 
   /* internal flags */
   uint64_t core_hist;  /* core flags seen in history (bit n = flag n, n < 64) */
@@ -213,6 +231,22 @@ int wf_activity_event(wf_engine *e, const wf_event *ev, wf_cmd *matched, tcore_e
 int wf_signal_event(wf_engine *e, const wf_event *ev);
 int wf_cancel_requested_event(wf_engine *e, const wf_event *ev);
 int wf_properties_cmd(wf_engine *e, wf_arena *a, const wf_lang_cmd *c, tcore_error *err);
+/* patch.c */
+int wf_patch_cmd(wf_engine *e, wf_arena *a, const wf_lang_cmd *c, tcore_error *err);
+/* Notify jobs for the patch markers among events [from, to). */
+int wf_patch_lookahead(wf_engine *e, size_t from, size_t to);
+/* Before a command event is matched: WF_PATCH_NORMAL (match it),
+ * WF_PATCH_SKIP_EVENT (ignore the event), WF_PATCH_SKIP_COMMAND (the front
+ * command was dropped: try again), or a TCORE_WF_NONDETERMINISM error. */
+enum { WF_PATCH_NORMAL = 0, WF_PATCH_SKIP_EVENT = -1000, WF_PATCH_SKIP_COMMAND = -1001 };
+int wf_patch_pre_match(wf_engine *e, const wf_event *ev, tcore_error *err);
+/* A MarkerRecorded event matched with a RecordMarker command. */
+int wf_patch_event(wf_engine *e, const wf_event *ev, wf_cmd *matched, tcore_error *err);
+/* 1 with id (NUL terminated, cap bytes) and *deprecated set when `ev` is a
+ * patch marker whose details decode, else 0. */
+int wf_patch_marker_details(const wf_event *ev, char *id, size_t cap, int *deprecated);
+/* Whether search attributes hold TemporalChangeVersion. */
+int wf_is_version_upsert(const Temporal__Api__Common__V1__SearchAttributes *sa);
 /* query.c */
 int wf_queries_add(wf_engine *e, const uint8_t *buf, size_t len, tcore_error *err);
 int wf_query_result_cmd(wf_engine *e, wf_arena *a, const wf_lang_cmd *c, tcore_error *err);

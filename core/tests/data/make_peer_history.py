@@ -8,13 +8,17 @@ timers (one cancelled), an activity cancelled (TRY_CANCEL), search
 attributes and memo upserts, a signal, and completes. PeerWorkflow2: a
 failed activity, a timed-out activity, an activity cancelled with
 WAIT_CANCELLATION_COMPLETED, then the run is cancelled from outside and
-cancels itself. Run against a local dev server:
+cancels itself. PeerPatchWorkflow: patched("first") in the first task,
+deprecate_patch("second") and patched("first") again in the second (core
+patch markers and TemporalChangeVersion upserts). Run against a local dev
+server, from a directory outside the repository:
 
     .venv/bin/python -m temporalio.testing bash -c \
       '.venv-peer/bin/python core/tests/data/make_peer_history.py'
 
-(TEMPORAL_TEST_TARGET names the server.) Not run by the tests; the .bin it
-wrote is committed (a few KB).
+(TEMPORAL_TEST_TARGET names the server.) Not run by the tests; the .bin
+files it wrote are committed (a few KB each) and kept: delete one to write it
+again.
 """
 
 import asyncio
@@ -123,6 +127,18 @@ class PeerWorkflow2:
         await workflow.wait_condition(lambda: False)
 
 
+@workflow.defn(sandboxed=False)
+class PeerPatchWorkflow:
+    @workflow.run
+    async def run(self) -> str:
+        first = workflow.patched("first")
+        await asyncio.sleep(0.1)
+        workflow.deprecate_patch("second")
+        again = workflow.patched("first")
+        await asyncio.sleep(0.1)
+        return f"{first} {again}"
+
+
 async def main() -> None:
     client = await Client.connect(os.environ["TEMPORAL_TEST_TARGET"])
     await client.operator_service.add_search_attributes(
@@ -135,7 +151,7 @@ async def main() -> None:
     async with Worker(
         client,
         task_queue=tq,
-        workflows=[PeerWorkflow, PeerWorkflow2],
+        workflows=[PeerWorkflow, PeerWorkflow2, PeerPatchWorkflow],
         activities=[echo, slow, failing, sleepy],
     ):
         h = await client.start_workflow(
@@ -156,9 +172,18 @@ async def main() -> None:
         except WorkflowFailureError:
             pass
         hist2 = await h2.fetch_history()
-    for name, hi in (("peer_python_history.bin", hist), ("peer_python_history2.bin", hist2)):
+        h3 = await client.start_workflow(
+            PeerPatchWorkflow.run, id=f"peer-{uuid.uuid4()}", task_queue=tq
+        )
+        assert await h3.result() == "True True"
+        hist3 = await h3.fetch_history()
+    for name, hi in (
+        ("peer_python_history.bin", hist),
+        ("peer_python_history2.bin", hist2),
+        ("peer_python_patch_history.bin", hist3),
+    ):
         out = Path(__file__).resolve().parent / name
-        if name == "peer_python_history.bin" and out.exists():
+        if out.exists():
             continue  # keep the committed one (the tests expect its exact jobs)
         out.write_bytes(History(events=hi.events).SerializeToString())
         print(out, len(hi.events), "events")
