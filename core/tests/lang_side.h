@@ -1,7 +1,8 @@
-/* lang_side.h: the language side's answer to an activation, for the C tests
- * of the workflow worker (test_workflow_worker.c, test_replay.c): a real
- * coresdk WorkflowActivationCompletion, packed and handed to
- * tcore_worker_complete_activation. */
+/* lang_side.h: the language side of the C tests of the workflow worker
+ * (test_workflow_worker.c, test_replay.c): the answer to an activation (a
+ * real coresdk WorkflowActivationCompletion, packed and handed to
+ * tcore_worker_complete_activation), and a bounded wait for what the event
+ * callback records. Include after check.h and internal.h. */
 #ifndef TCORE_LANG_SIDE_H
 #define TCORE_LANG_SIDE_H
 
@@ -64,5 +65,18 @@ static int answer_activation(tcore_worker *w, const char *run_id, int explicit_i
   free(buf);
   return rc;
 }
+
+/* Waits (at most `ms`) until `expr` holds, read under the mutex `mu`. */
+#define WAIT_FOR(mu, expr, ms)                    \
+  do {                                            \
+    int64_t until_ = tcore_now_ms() + (ms);       \
+    for (;;) {                                    \
+      pthread_mutex_lock(mu);                     \
+      int ok_ = (expr);                           \
+      pthread_mutex_unlock(mu);                   \
+      if (ok_ || tcore_now_ms() > until_) break;  \
+      sleep_ms(10);                               \
+    }                                             \
+  } while (0)
 
 #endif

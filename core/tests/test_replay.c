@@ -132,19 +132,6 @@ static void on_shutdown(void *user) {
   pthread_mutex_unlock(&r->mu);
 }
 
-/* Waits (bounded) until `expr`, read under r->mu. */
-#define WAIT_FOR(r, expr)                             \
-  do {                                                \
-    int64_t until_ = tcore_now_ms() + 10000;          \
-    for (;;) {                                        \
-      pthread_mutex_lock(&(r)->mu);                   \
-      int ok_ = (expr);                               \
-      pthread_mutex_unlock(&(r)->mu);                 \
-      if (ok_ || tcore_now_ms() > until_) break;      \
-      sleep_ms(5);                                    \
-    }                                                 \
-  } while (0)
-
 /* ---- fixtures ------------------------------------------------------------------ */
 
 static tcore_runtime *rt;
@@ -192,7 +179,7 @@ static tcore_worker *replayer(rec *r, int code) {
 
 static void finish(tcore_worker *w, rec *r) {
   CHECK(tcore_worker_shutdown(w, on_shutdown, r) == TCORE_OK);
-  WAIT_FOR(r, r->shutdowns == 1);
+  WAIT_FOR(&r->mu, r->shutdowns == 1, 10000);
   CHECK(r->shutdowns == 1);
   tcore_worker_free(w);
   pthread_mutex_destroy(&r->mu);
@@ -207,7 +194,7 @@ static void replay(rec *r, size_t n, int code) {
   tcore_error err = {0};
   CHECK(tcore_worker_replay_history(w, "wf-1", h, len, &err) == TCORE_OK);
   free(h);
-  WAIT_FOR(r, r->evictions == 1);
+  WAIT_FOR(&r->mu, r->evictions == 1, 10000);
   finish(w, r);
   CHECK(r->evictions == 1);
 }
@@ -355,7 +342,7 @@ static void test_histories_one_after_another(void) {
     r.code = i == 2 ? CODE_CHANGED : CODE_SAME;
     pthread_mutex_unlock(&r.mu);
     CHECK(tcore_worker_replay_history(w, "wf", h, len, NULL) == TCORE_OK);
-    WAIT_FOR(&r, r.evictions == i);
+    WAIT_FOR(&r.mu, r.evictions == i, 10000);
     CHECK(r.evictions == i);
     CHECK(r.reason ==
           (i == 2 ? CORESDK__WORKFLOW_ACTIVATION__REMOVE_FROM_CACHE__EVICTION_REASON__NONDETERMINISM
@@ -379,7 +366,7 @@ static void test_shutdown_waits_for_a_replay_under_way(void) {
   uint8_t *h2 = history(0, &len2);
   CHECK(tcore_worker_replay_history(w, "wf", h2, len2, NULL) == TCORE_ERR_CLOSED);
   free(h2);
-  WAIT_FOR(&r, r.shutdowns == 1);
+  WAIT_FOR(&r.mu, r.shutdowns == 1, 10000);
   CHECK(r.shutdowns == 1 && r.evictions == 1);
   CHECK(r.reason == CORESDK__WORKFLOW_ACTIVATION__REMOVE_FROM_CACHE__EVICTION_REASON__LANG_REQUESTED);
   tcore_worker_free(w);

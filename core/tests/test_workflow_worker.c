@@ -173,18 +173,6 @@ static void on_shutdown(void *user) {
   pthread_mutex_unlock(&r->mu);
 }
 
-#define WAIT_FOR(mu, expr, ms)                    \
-  do {                                            \
-    int64_t until_ = tcore_now_ms() + (ms);       \
-    for (;;) {                                    \
-      pthread_mutex_lock(mu);                     \
-      int ok_ = (expr);                           \
-      pthread_mutex_unlock(mu);                   \
-      if (ok_ || tcore_now_ms() > until_) break;  \
-      sleep_ms(10);                               \
-    }                                             \
-  } while (0)
-
 /* ---- raw calls --------------------------------------------------------------- */
 
 static tcore_client *make_client(const char *tgt) {
