@@ -632,7 +632,8 @@ typedef struct {
 
 typedef struct {
   PyObject_HEAD
-  PyObject *client; /* the ClientObject: keeps the core client alive */
+  PyObject *client; /* the ClientObject (keeps the core client alive), or the
+                     * RuntimeObject of a replay worker (keeps the runtime) */
   tcore_worker *worker;
   event_sink *sink; /* owned here until shutdown hands it to its completion */
   int started, shutting_down;
@@ -670,6 +671,9 @@ static PyObject *convert_event(completion *c) {
 /* Runtime thread, no GIL: queue the event for the loop. */
 static void on_worker_event(void *user, const tcore_worker_event *ev) {
   event_sink *s = user;
+  /* A replay worker's responses: the Python replayer reads each history's
+   * outcome from its eviction (as the official SDK's does). */
+  if (ev->kind == TCORE_WORKER_EVENT_REPLAY_RESPONSE) return;
   completion *c = PyMem_RawCalloc(1, sizeof *c);
   if (!c) return; /* out of memory: the event is lost, the core goes on */
   c->notifier = s->notifier;
@@ -765,7 +769,7 @@ static PyObject *Worker_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
   long long sticky_ms = 10000;
   int nd_all = 0;
   PyObject *nd_types = NULL;
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "O!O!O|$szziiddLppiiiLpO", kwlist, st->client_type,
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "OO!O|$szziiddLppiiiLpO", kwlist,
                                    &client, st->notifier_type, &notifier, &on_event, &tq, &ns,
                                    &identity, &max_acts, &max_polls, &rate, &tq_rate, &grace_ms,
                                    &workflows, &activities, &max_cached, &max_wft, &wf_polls,
@@ -779,8 +783,13 @@ static PyObject *Worker_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
     PyErr_SetString(PyExc_TypeError, "on_event must be callable");
     return NULL;
   }
-  ClientObject *co = (ClientObject *)client;
-  if (client_open(co) < 0) return NULL;
+  /* A Runtime instead of a Client: a replay worker (no server). */
+  int replay = PyObject_TypeCheck(client, st->runtime_type);
+  if (!replay && !PyObject_TypeCheck(client, st->client_type)) {
+    PyErr_SetString(PyExc_TypeError, "Worker() needs a Client, or a Runtime for a replay worker");
+    return NULL;
+  }
+  if (!replay && client_open((ClientObject *)client) < 0) return NULL;
   event_sink *sink = PyMem_RawCalloc(1, sizeof *sink);
   if (!sink) return PyErr_NoMemory();
   sink->notifier = (NotifierObject *)Py_NewRef(notifier);
@@ -825,10 +834,17 @@ static PyObject *Worker_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
     sink = NULL;
     tcore_error err = {0};
     int rc;
-    tcore_client *c = co->client;
-    Py_BEGIN_ALLOW_THREADS
-    rc = tcore_worker_new(c, o, &self->worker, &err);
-    Py_END_ALLOW_THREADS
+    if (replay) {
+      tcore_runtime *rt = ((RuntimeObject *)client)->rt;
+      Py_BEGIN_ALLOW_THREADS
+      rc = tcore_replay_worker_new(rt, o, &self->worker, &err);
+      Py_END_ALLOW_THREADS
+    } else {
+      tcore_client *c = ((ClientObject *)client)->client;
+      Py_BEGIN_ALLOW_THREADS
+      rc = tcore_worker_new(c, o, &self->worker, &err);
+      Py_END_ALLOW_THREADS
+    }
     if (rc != TCORE_OK) {
       Py_CLEAR(self);
       raise_core(type, rc, &err);
@@ -1027,6 +1043,24 @@ static PyObject *Worker_release_workflow_slot(WorkerObject *self, PyObject *unus
   Py_RETURN_NONE;
 }
 
+/* replay_history(workflow_id, history bytes): a replay worker takes a
+ * serialized History to replay (ValueError for bytes or a history it
+ * refuses, CoreError when not started or shutting down). Never waits. */
+static PyObject *Worker_replay_history(WorkerObject *self, PyObject *args) {
+  const char *workflow_id = NULL;
+  Py_buffer data;
+  if (!PyArg_ParseTuple(args, "sy*", &workflow_id, &data)) return NULL;
+  int rc;
+  tcore_error err = {0};
+  tcore_worker *w = self->worker;
+  Py_BEGIN_ALLOW_THREADS
+  rc = tcore_worker_replay_history(w, workflow_id, data.buf, (size_t)data.len, &err);
+  Py_END_ALLOW_THREADS
+  PyBuffer_Release(&data);
+  if (rc != TCORE_OK) return raise_core(Py_TYPE(self), rc, &err);
+  Py_RETURN_NONE;
+}
+
 static PyObject *Worker_shutdown(WorkerObject *self, PyObject *future) {
   if (self->shutting_down) {
     PyErr_SetString(state_of_type(Py_TYPE(self))->core_error, "shutdown was already requested");
@@ -1087,6 +1121,10 @@ static PyMethodDef Worker_methods[] = {
      "PollWorkflowTaskQueueResponse). False when the task was dropped."},
     {"release_workflow_slot", (PyCFunction)Worker_release_workflow_slot, METH_NOARGS,
      "release_workflow_slot(): end a reservation without a task."},
+    {"replay_history", (PyCFunction)Worker_replay_history, METH_VARARGS,
+     "replay_history(workflow_id, history) -> None\n"
+     "A replay worker (made on a Runtime) replays a serialized History; its run's eviction\n"
+     "activation says how it went."},
     {"shutdown", (PyCFunction)Worker_shutdown, METH_O,
      "shutdown(future): shut down; the future gets None when the core is done."},
     {NULL}};
@@ -1104,7 +1142,9 @@ static PyType_Slot Worker_slots[] = {
      "       graceful_shutdown_ms=0, workflows=False, activities=True,\n"
      "       max_cached_workflows=1000, max_concurrent_workflow_tasks=100,\n"
      "       max_concurrent_workflow_task_polls=5, sticky_schedule_to_start_ms=10000)\n"
-     "The core's activity worker. on_event(tuple) runs on the loop of `notifier`\n"
+     "The core's worker. `client` may instead be a Runtime: a replay worker (workflows only,\n"
+     "no server; histories go in with replay_history).\n"
+     "on_event(tuple) runs on the loop of `notifier`\n"
      "with ('task', bytes), ('cancel', token, reason), ('fatal', message, status, details) or\n"
      "('warning', token or None, message); with workflows also ('activation', bytes)\n"
      "(a serialized WorkflowActivation, answered with complete_activation)."},

@@ -2,7 +2,7 @@
 imports it; everything else goes through that facade."""
 
 import asyncio
-from typing import Any, Callable, Optional, Sequence, Tuple
+from typing import Any, Callable, Optional, Sequence, Tuple, Union
 
 COMPLETED: int
 FAILED: int
@@ -63,7 +63,7 @@ class Worker:
 
     def __init__(
         self,
-        client: Client,
+        client: Union[Client, Runtime],  # a Runtime: a replay worker
         notifier: Notifier,
         on_event: Callable[[Tuple[Any, ...]], None],
         *,
@@ -87,6 +87,7 @@ class Worker:
     def heartbeat(self, token: bytes, details: bytes) -> bool: ...
     def complete_activation(self, run_id: Optional[str], completion: bytes) -> bool: ...
     def request_eviction(self, run_id: str, reason: Optional[str]) -> bool: ...
+    def replay_history(self, workflow_id: str, history: bytes) -> None: ...
     def reserve_workflow_slot(self) -> bool: ...
     def eager_workflow_task(self, task: bytes) -> bool: ...
     def release_workflow_slot(self) -> None: ...

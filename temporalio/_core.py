@@ -164,6 +164,10 @@ class CoreWorker:
     """One core worker: polls, slots and Respond* calls in C. ``on_event``
     gets typed :data:`WorkerEvent` objects on the notifier's loop.
 
+    ``client`` may instead be a core runtime (:func:`new_runtime`): a
+    replay worker, which takes histories (:meth:`replay_history`) instead
+    of polling, workflows only.
+
     Raises the extension's ``CoreError`` (see :func:`core_error_type`) when
     the core refuses the worker (e.g. a closed client), ``ValueError`` for
     an option out of range."""
@@ -228,6 +232,15 @@ class CoreWorker:
         """Ask for a run's eviction (an eviction activation follows). False
         for an unknown run."""
         return bool(self._w.request_eviction(run_id, reason))
+
+    def replay_history(self, workflow_id: str, history: bytes) -> None:
+        """Replay worker only: replay a serialized ``History`` (the whole
+        history of one run). Its run's activations follow, then one eviction
+        whose reason says how the replay went. ``ValueError`` for a history
+        the core refuses (bytes that do not parse, no started event or run
+        id; not a replay worker), ``CoreError`` when not started or shutting
+        down."""
+        self._w.replay_history(workflow_id, history)
 
     def reserve_workflow_slot(self) -> bool:
         """Reserve a workflow task slot for an eager workflow start: True

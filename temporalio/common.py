@@ -253,6 +253,21 @@ class HeaderCodecBehavior(IntEnum):
     """Only automatically encode and decode headers in workflow activation encoding and decoding."""
 
 
+def _check_no_header_codec(value: Any) -> "HeaderCodecBehavior":
+    """``header_codec_behavior`` of a client or replayer: TypeError/ValueError
+    for a value that is not a member; NotImplementedError for any but
+    ``NO_CODEC`` (the only one implemented)."""
+    from temporalio._checks import _check_enum
+
+    behavior = _check_enum(HeaderCodecBehavior, value, "header_codec_behavior")
+    if behavior != HeaderCodecBehavior.NO_CODEC:
+        raise NotImplementedError(
+            f"header_codec_behavior: {behavior!s} (headers through the payload codec) "
+            "is not implemented in this SDK; only HeaderCodecBehavior.NO_CODEC"
+        )
+    return behavior
+
+
 class WorkflowExecutionStatus(IntEnum):
     """Status of a workflow execution (``temporal.api.enums.v1.WorkflowExecutionStatus``)."""
 

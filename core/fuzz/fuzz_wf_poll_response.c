@@ -10,8 +10,10 @@
  * run manager gives it.
  *
  * Two halves per input:
- *   raw: the bytes as a PollWorkflowTaskQueue response and as a
- *     GetWorkflowExecutionHistory response. Every code must be a documented
+ *   raw: the bytes as a PollWorkflowTaskQueue response, as a
+ *     GetWorkflowExecutionHistory response, and as a History pushed to a
+ *     replay worker (tcore_wf_replay_task: the task it makes goes through
+ *     the same decode and steps). Every code must be a documented
  *     one, every output must parse as its message type, but for one quirk
  *     of libprotobuf-c (1.4): it takes a tag of field number 0 when its
  *     varint is not minimal (80 00: it checks the first byte only), keeps
@@ -176,6 +178,29 @@ static void raw(const uint8_t *data, size_t size) {
     CHECK(rc == TCORE_ERR_INVALID_ARGUMENT || rc == TCORE_ERR_NOMEM);
     check_zero(&p);
   }
+
+  /* A history to replay: its task is a task from the first event, run id
+   * and token set, or it is refused. */
+  uint8_t *task = (uint8_t *)1;
+  size_t task_len = 0;
+  tcore_error err = {0};
+  rc = tcore_wf_replay_task("wf", data, size, &task, &task_len, &err);
+  if (rc != TCORE_OK) {
+    CHECK(task == NULL && (rc == TCORE_ERR_INVALID_ARGUMENT || rc == TCORE_ERR_NOMEM));
+    CHECK(err.message[0] != 0);
+    return;
+  }
+  m = NULL;
+  rc = tcore_wf_task_decode(task, task_len, &m, &why);
+  CHECK(rc == TCORE_OK || (quirk_ok && rc == TCORE_ERR_INVALID_ARGUMENT));
+  if (rc == TCORE_OK) {
+    CHECK(strcmp(m->workflow_execution->workflow_id, "wf") == 0);
+    CHECK(m->task_token.len == strlen(m->workflow_execution->run_id));
+    CHECK(m->history && m->history->n_events > 0 && m->history->events[0]->event_id == 1);
+    task_steps(m);
+    temporal__api__workflowservice__v1__poll_workflow_task_queue_response__free_unpacked(m, NULL);
+  }
+  free(task);
 }
 
 /* ---- structured ---- */

@@ -203,6 +203,10 @@ def wf_poll_response() -> dict[str, bytes]:
     page.history.events.extend(events(4, 3))
     last_page = rr.GetWorkflowExecutionHistoryResponse()
     last_page.history.events.extend(events(7, 2))
+    replayed = history.History(events=events(1, 6))
+    replayed.events[
+        0
+    ].workflow_execution_started_event_attributes.original_execution_run_id = "run-1"
     return {
         "raw_task": full.SerializeToString(),
         "raw_task_paged": paged.SerializeToString(),
@@ -217,6 +221,8 @@ def wf_poll_response() -> dict[str, bytes]:
         "raw_truncated_task": paged.SerializeToString()[:60],
         "raw_history_page": page.SerializeToString(),
         "raw_history_last_page": last_page.SerializeToString(),
+        # a History pushed to a replay worker (tcore_wf_replay_task)
+        "raw_replay_history": replayed.SerializeToString(),
         # flags: bit 0 first id given, bits 1-2 queries, bit 3 legacy query,
         # bits 4-5 messages, bit 6 no execution, bit 7 no history.
         "structured_first_page": bytes([0, 3]) + s(b"tok") + s("run-1") + s(b"") + s("q"),

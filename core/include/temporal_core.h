@@ -84,8 +84,8 @@ typedef struct tcore_runtime tcore_runtime;
 /* Creates a runtime and starts its threads (one draining grpc's completion
  * queue, one firing timers). Any thread. Errors: TCORE_ERR_NOMEM,
  * TCORE_ERR_INTERNAL (a thread could not be started). The caller owns the
- * runtime until tcore_runtime_free; every client made on it must be freed
- * first. */
+ * runtime until tcore_runtime_free; every client and replay worker made
+ * on it must be freed first. */
 int tcore_runtime_new(tcore_runtime **out, tcore_error *err);
 
 /* Frees a runtime. Call it after tcore_client_free of every client made on
@@ -95,7 +95,9 @@ int tcore_runtime_new(tcore_runtime **out, tcore_error *err);
  * delivering, then stops the threads and blocks until they have exited.
  * Should a client still be alive after the wait (never freed, or a worker
  * never shut down), nothing is freed and the runtime is left running: a
- * leak rather than a use after free. Must not be called from a core
+ * leak rather than a use after free. A replay worker
+ * (tcore_replay_worker_new) counts as a client here: it is waited for until
+ * freed and shut down. Must not be called from a core
  * callback (it would wait for its own thread). In a child process after
  * fork() it does nothing (the memory is left). Not idempotent: call once. */
 void tcore_runtime_free(tcore_runtime *rt);
@@ -352,7 +354,7 @@ int tcore_status_details_parse(const uint8_t *data, size_t len, tcore_status_det
  *
  * Threads: the event callback and the shutdown callback run on runtime
  * threads (the completion-queue thread or the timer thread), except the
- * events of workflow runs (ACTIVATION, and WARNING about a run), which run
+ * events of workflow runs (ACTIVATION, REPLAY_RESPONSE, and WARNING about a run), which run
  * on the worker's own run-manager thread (one per worker with workflows:
  * the run cache, the engines and the history replay run there, so a slow
  * replay never holds up the runtime's timers). Never on the thread that
@@ -394,7 +396,13 @@ typedef enum tcore_worker_event_kind {
    * a run has at most one activation outstanding. An activation whose one
    * job is `remove_from_cache` is an eviction: drop the run's state, then
    * complete it too (any completion; the core then frees the run). */
-  TCORE_WORKER_EVENT_ACTIVATION = 5
+  TCORE_WORKER_EVENT_ACTIVATION = 5,
+  /* Replay workers only (tcore_replay_worker_new): what a worker would have
+   * sent for the task of a pushed history, delivered instead of the call:
+   * `task` is the serialized request, `message` its full method name
+   * ("/temporal.api.workflowservice.v1.WorkflowService/RespondWorkflowTaskCompleted",
+   * ".../RespondWorkflowTaskFailed"), `run_id` the run. Needs no answer. */
+  TCORE_WORKER_EVENT_REPLAY_RESPONSE = 6
 } tcore_worker_event_kind;
 
 /* An event. Every pointer is valid only while the callback runs. */
@@ -504,6 +512,72 @@ int tcore_worker_options_set_nondeterminism_as_workflow_fail(tcore_worker_option
  * of `opts`. */
 int tcore_worker_new(tcore_client *client, const tcore_worker_options *opts, tcore_worker **out,
                      tcore_error *err);
+
+/* ------------------------------------------------------------------------ */
+/* Replay: the workflow engine on histories, without a server.              */
+/*
+ * A replay worker runs workflow histories through the same run manager and
+ * engine as a polling worker (the same task decode, the same activations,
+ * the same nondeterminism checks), with no client, no polls and no calls:
+ * each history pushed with tcore_worker_replay_history becomes one workflow
+ * task holding the whole history, as if a poll had brought it. Use it to
+ * check that changed workflow code still replays the histories of runs
+ * made by the old code.
+ *
+ * For each pushed history the event callback gets, in order (on the
+ * worker's run-manager thread, as a polling worker's workflow events):
+ *  - ACTIVATION events, answered with tcore_worker_complete_activation
+ *    (replayed tasks have is_replaying set);
+ *  - REPLAY_RESPONSE when the history ends in a task the workflow answered
+ *    (a run that was still open: its last task's commands), or failed;
+ *  - exactly one eviction activation (one remove_from_cache job) for the
+ *    run, whose reason says how the replay went:
+ *      LANG_REQUESTED: the history replayed to its end;
+ *      NONDETERMINISM: the code does not match the history; the message is
+ *        the nondeterminism failure ("[TMPRL1100] Nondeterminism error:
+ *        ..." naming the event, its type and the command expected);
+ *      LANG_FAIL: the language failed an activation (the workflow task
+ *        failed); the message is "Workflow activation completion failed: "
+ *        and the failure's message;
+ *      any other (FATAL, ...): the core could not replay it (message: why;
+ *        a WARNING event says it too).
+ *    Complete the eviction as any other; the run is then gone, and a
+ *    history with the same run id may follow.
+ * Histories are worked on as they come, one task per run at a time: push
+ * the next after the previous one's eviction to get results in order.
+ *
+ * Life cycle as for any worker: tcore_replay_worker_new -> tcore_worker_start
+ * -> tcore_worker_replay_history ... -> tcore_worker_shutdown(cb) -> cb ->
+ * tcore_worker_free. Shutdown takes no more histories and waits for those
+ * under way to end (each with its eviction) for the graceful period plus
+ * the cancel wait (tcore_worker_options_set_shutdown_cancel_wait_ms), then
+ * gives up on them (no eviction follows). The workflow options of tcore_worker_options apply
+ * (namespace, identity, nondeterminism as workflow failure); the task
+ * queue is required (workflow code sees it as its worker's). Polling and
+ * activity options are ignored.
+ */
+
+/* Creates a replay worker on `rt` (no client). The namespace defaults to
+ * "default". The runtime must outlive it: tcore_runtime_free waits for
+ * the worker to be freed and shut down, as for a client. Copies what it
+ * needs of `opts`. TCORE_OK; TCORE_ERR_INVALID_ARGUMENT (no runtime,
+ * options or out, no task queue or event callback), TCORE_ERR_NOMEM,
+ * TCORE_ERR_FORKED (the runtime was made in a parent process). */
+int tcore_replay_worker_new(tcore_runtime *rt, const tcore_worker_options *opts,
+                            tcore_worker **out, tcore_error *err);
+
+/* Pushes a history to replay: `history` is a serialized
+ * temporal.api.history.v1.History (copied), the whole history of one run
+ * from its WorkflowExecutionStarted event (id 1), whose
+ * original_execution_run_id is the run id; `workflow_id` (NULL: "") is
+ * the run's workflow id (a history does not hold it). Returns at once;
+ * the replay goes on in the run-manager thread (see above). Any thread.
+ * TCORE_OK; TCORE_ERR_INVALID_ARGUMENT (NULL worker, not a replay worker,
+ * bytes that do not parse, a history not starting with its started event
+ * or without a run id: `err` says which); TCORE_ERR_CLOSED (not started, or
+ * shutdown requested); TCORE_ERR_NOMEM. */
+int tcore_worker_replay_history(tcore_worker *w, const char *workflow_id,
+                                const uint8_t *history, size_t history_len, tcore_error *err);
 
 /* Starts polling (and, with workflows, the worker's run-manager thread).
  * TCORE_ERR_CLOSED if already started or shut down; TCORE_ERR_INTERNAL if

@@ -403,6 +403,8 @@ int tcore_worker_call(tcore_worker *w, const char *method, const uint8_t *req, s
     opts.md_value_lens = ns_len;
     opts.md_count = 1;
   }
+  if (!w->client) /* a replay worker */
+    return tcore_fail(err, TCORE_ERR_CLOSED, "a replay worker makes no calls");
   return tcore_client_call(w->client, method, req, len, &opts, cb, user, out, err);
 }
 
@@ -641,28 +643,38 @@ static void worker_destroy(tcore_worker *w) {
   free(w->fatal_details);
   free_strv(w->nd_fail_types, w->n_nd_fail_types);
   pthread_mutex_destroy(&w->mu);
+  tcore_runtime *replay_rt = w->replay ? w->rt : NULL;
   free(w);
+  /* Last: the runtime may be freed as soon as it is told. */
+  if (replay_rt) tcore_runtime_client_removed(replay_rt);
 }
 
-int tcore_worker_new(tcore_client *c, const tcore_worker_options *o, tcore_worker **out,
-                     tcore_error *err) {
-  if (out) *out = NULL;
-  if (!c || !o || !out)
-    return tcore_fail(err, TCORE_ERR_INVALID_ARGUMENT, "a client, options and out are required");
+/* The checks both constructors make; TCORE_OK or an error (err set). */
+static int check_options(tcore_runtime *rt, const tcore_worker_options *o, int replay,
+                         tcore_error *err) {
   if (!o->task_queue)
     return tcore_fail(err, TCORE_ERR_INVALID_ARGUMENT, "a task queue is required");
   if (!o->cb) return tcore_fail(err, TCORE_ERR_INVALID_ARGUMENT, "an event callback is required");
-  if (o->no_activities && !o->workflows)
+  if (!replay && o->no_activities && !o->workflows)
     return tcore_fail(err, TCORE_ERR_INVALID_ARGUMENT,
                       "a worker needs activities or workflows (or both) enabled");
-  const tcore_wf_engine_ops *wf_ops = o->wf_ops ? o->wf_ops : tcore_wf_default_ops();
-  if (tcore_runtime_forked(c->rt))
+  if (tcore_runtime_forked(rt))
     return tcore_fail(err, TCORE_ERR_FORKED,
-                      "this client was made before fork(); make a new one in the child process");
+                      "this %s was made before fork(); make a new one in the child process",
+                      replay ? "runtime" : "client");
+  return TCORE_OK;
+}
+
+/* A worker on `rt` from `o` (checked). `replay`: a replay worker (no
+ * client: workflows only, no task sources). NULL when out of memory. */
+static tcore_worker *worker_make(tcore_runtime *rt, const char *client_ns,
+                                 const tcore_worker_options *o, int replay) {
+  const tcore_wf_engine_ops *wf_ops = o->wf_ops ? o->wf_ops : tcore_wf_default_ops();
   tcore_worker *w = calloc(1, sizeof *w);
-  if (!w) return tcore_fail(err, TCORE_ERR_NOMEM, "out of memory");
+  if (!w) return NULL;
   pthread_mutex_init(&w->mu, NULL);
-  w->rt = c->rt;
+  w->rt = rt;
+  w->replay = replay;
   w->refs = 2; /* the user's, and the life cycle's (until shutdown is done) */
   w->max_slots = o->max_slots;
   w->grace_ms = o->grace_ms;
@@ -672,23 +684,26 @@ int tcore_worker_new(tcore_client *c, const tcore_worker_options *o, tcore_worke
   w->event_user = o->user;
   w->backoff.t.fire = tcore_worker_backoff_fired;
   w->shutdown_timer.t.fire = tcore_worker_shutdown_fired;
-  w->ns = tcore_strdup(o->ns ? o->ns : c->ns);
-  w->own_ns = o->ns && strcmp(o->ns, c->ns) != 0;
+  w->ns = tcore_strdup(o->ns ? o->ns : client_ns);
+  w->own_ns = o->ns && strcmp(o->ns, client_ns) != 0;
   w->task_queue = tcore_strdup(o->task_queue);
   w->identity = o->identity ? tcore_strdup(o->identity) : default_identity();
   w->instance_key = new_instance_key();
   w->nbuckets = 16;
   while (w->nbuckets < (size_t)w->max_slots * 2 && w->nbuckets < 65536) w->nbuckets *= 2;
   w->buckets = calloc(w->nbuckets, sizeof *w->buckets);
+  if (replay) w->sw_state = 2; /* no ShutdownWorker to send */
   int ok = 0;
   if (w->ns && w->task_queue && w->identity && w->instance_key && w->buckets) {
     uint8_t *req = NULL;
-    size_t req_len = build_poll_request(w, o->tq_rate, &req);
+    size_t req_len = replay ? 0 : build_poll_request(w, o->tq_rate, &req);
     w->act_slots.running = &w->running;
     w->act_slots.max = o->max_slots;
-    ok = req && tcore_source_init(&w->act_src, w, "activity tasks", WS "PollActivityTaskQueue", req,
-                                  req_len, o->max_polls < o->max_slots ? o->max_polls : o->max_slots,
-                                  &w->act_slots) == TCORE_OK;
+    ok = replay ||
+         (req && tcore_source_init(&w->act_src, w, "activity tasks", WS "PollActivityTaskQueue",
+                                   req, req_len,
+                                   o->max_polls < o->max_slots ? o->max_polls : o->max_slots,
+                                   &w->act_slots) == TCORE_OK);
     if (!ok && !w->act_src.req) free(req);
     w->act_src.local_rate = o->local_rate;
     w->act_src.take_locked = act_take_locked;
@@ -696,7 +711,7 @@ int tcore_worker_new(tcore_client *c, const tcore_worker_options *o, tcore_worke
     w->act_src.done_locked = act_done_locked;
     w->act_src.idle_locked = act_idle_locked;
     if (ok && o->no_activities) w->act_src.enabled = 0;
-    if (ok && o->workflows) {
+    if (ok && (o->workflows || replay)) {
       w->wf_enabled = 1;
       w->wf_ops = wf_ops;
       w->max_cached = o->max_cached;
@@ -709,10 +724,22 @@ int tcore_worker_new(tcore_client *c, const tcore_worker_options *o, tcore_worke
     }
   }
   if (!ok) {
+    w->replay = 0; /* not yet counted by the runtime */
     worker_destroy(w);
-    return tcore_fail(err, TCORE_ERR_NOMEM, "out of memory");
+    return NULL;
   }
+  return w;
+}
 
+int tcore_worker_new(tcore_client *c, const tcore_worker_options *o, tcore_worker **out,
+                     tcore_error *err) {
+  if (out) *out = NULL;
+  if (!c || !o || !out)
+    return tcore_fail(err, TCORE_ERR_INVALID_ARGUMENT, "a client, options and out are required");
+  int rc = check_options(c->rt, o, 0, err);
+  if (rc != TCORE_OK) return rc;
+  tcore_worker *w = worker_make(c->rt, c->ns, o, 0);
+  if (!w) return tcore_fail(err, TCORE_ERR_NOMEM, "out of memory");
   pthread_mutex_lock(&c->mu);
   int closed = c->closed;
   if (!closed) c->refs++;
@@ -722,6 +749,20 @@ int tcore_worker_new(tcore_client *c, const tcore_worker_options *o, tcore_worke
     return tcore_fail(err, TCORE_ERR_CLOSED, "the client is closed");
   }
   w->client = c;
+  *out = w;
+  return TCORE_OK;
+}
+
+int tcore_replay_worker_new(tcore_runtime *rt, const tcore_worker_options *o, tcore_worker **out,
+                            tcore_error *err) {
+  if (out) *out = NULL;
+  if (!rt || !o || !out)
+    return tcore_fail(err, TCORE_ERR_INVALID_ARGUMENT, "a runtime, options and out are required");
+  int rc = check_options(rt, o, 1, err);
+  if (rc != TCORE_OK) return rc;
+  tcore_worker *w = worker_make(rt, "default", o, 1);
+  if (!w) return tcore_fail(err, TCORE_ERR_NOMEM, "out of memory");
+  tcore_runtime_client_added(rt); /* tcore_runtime_free waits for the worker */
   *out = w;
   return TCORE_OK;
 }

@@ -37,7 +37,8 @@ struct tcore_runtime {
   pid_t pid;   /* the process that made the runtime (fork detection) */
 };
 
-/* A client of `rt` was made / destroyed (its memory is gone). Any thread. */
+/* A client (or a replay worker, which has none) of `rt` was made /
+ * destroyed (its memory is gone). Any thread. */
 void tcore_runtime_client_added(tcore_runtime *rt);
 void tcore_runtime_client_removed(tcore_runtime *rt);
 

@@ -337,6 +337,11 @@ static void trim_cache_locked(tcore_worker *w) {
 /* The current task is over (answered, or dropped). (mu) */
 static void finish_task_locked(wf_run *run) {
   tcore_worker *w = run->w;
+  /* A replay worker's run goes after its one task; a failure asked first
+   * (with its own reason), so this reason says the replay went through. */
+  if (w->replay)
+    ask_eviction_locked(run, CORESDK__WORKFLOW_ACTIVATION__REMOVE_FROM_CACHE__EVICTION_REASON__LANG_REQUESTED,
+                        "Workflow replay complete");
   task_free_locked(w, run->cur);
   run->cur = NULL;
   run->stage = S_IDLE;
@@ -507,6 +512,14 @@ static void send_respond_locked(wf_run *run, int kind, uint8_t *body, size_t bod
   uint8_t *buf = head ? concat(head, hlen, body, body_len, &len) : NULL;
   free(head);
   free(body);
+  if (w->replay && buf) { /* reported, not sent: the task is over */
+    finish_task_locked(run);
+    pthread_mutex_unlock(&w->mu);
+    emit(w, TCORE_WORKER_EVENT_REPLAY_RESPONSE, run->run_id, buf, len, method);
+    free(buf);
+    pthread_mutex_lock(&w->mu);
+    return;
+  }
   tcore_error err = {0};
   int rc = buf ? tcore_worker_call(w, method, buf, len, 0, 0, WFT_RESPOND_TOTAL_MS,
                                    on_respond_done, run, &run->call, &err)
@@ -608,6 +621,20 @@ static int fail_workflow_body(const uint8_t *body, size_t len, uint8_t **out, si
   return *out ? TCORE_OK : TCORE_ERR_NOMEM;
 }
 
+/* The message of the failure in a RespondWorkflowTaskFailedRequest body
+ * (`body` NULL or without one: ""), cut to fit `out`. */
+static void failure_message(const uint8_t *body, size_t len, char *out, size_t size) {
+  *out = 0;
+  if (!body) return;
+  Temporal__Api__Workflowservice__V1__RespondWorkflowTaskFailedRequest *f =
+      temporal__api__workflowservice__v1__respond_workflow_task_failed_request__unpack(NULL, len,
+                                                                                       body);
+  if (f && f->failure && f->failure->message) snprintf(out, size, "%s", f->failure->message);
+  if (f)
+    temporal__api__workflowservice__v1__respond_workflow_task_failed_request__free_unpacked(f,
+                                                                                         NULL);
+}
+
 /* The task failed in the engine: the run is evicted, and the failure is
  * reported with RespondWorkflowTaskFailed on the task's first attempt only
  * (as sdk-core does): a later attempt of a task that keeps failing is
@@ -627,9 +654,17 @@ static void fail_task_locked(wf_run *run, int rc) {
   int reason = rc == TCORE_WF_NONDETERMINISM
                    ? CORESDK__WORKFLOW_ACTIVATION__REMOVE_FROM_CACHE__EVICTION_REASON__NONDETERMINISM
                    : CORESDK__WORKFLOW_ACTIVATION__REMOVE_FROM_CACHE__EVICTION_REASON__LANG_FAIL;
-  ask_eviction_locked(run, reason,
-                      rc == TCORE_WF_NONDETERMINISM ? "Nondeterminism error"
-                                                    : "Workflow activation failed");
+  /* The eviction says what failed (a replayer reports it): the failure's
+   * message, as sdk-core's eviction messages carry it. */
+  char why[600];
+  char fmsg[520];
+  failure_message(frc == TCORE_OK ? body : NULL, len, fmsg, sizeof fmsg);
+  if (rc == TCORE_WF_NONDETERMINISM)
+    snprintf(why, sizeof why, "%s", *fmsg ? fmsg : "Nondeterminism error");
+  else
+    snprintf(why, sizeof why, "Workflow activation completion failed: %s",
+             *fmsg ? fmsg : "(no failure message)");
+  ask_eviction_locked(run, reason, why);
   if (frc != TCORE_OK) {
     free(body);
     task_error_locked(run, reason, "a failed workflow task has no failure to report: %s",
@@ -638,18 +673,9 @@ static void fail_task_locked(wf_run *run, int rc) {
   }
   const poll_resp *m = run->cur->msg;
   if (m->attempt > 1 && !m->query) {
-    /* The body is RespondWorkflowTaskFailedRequest fields: its failure's
-     * message goes into the warning. */
-    Temporal__Api__Workflowservice__V1__RespondWorkflowTaskFailedRequest *f =
-        temporal__api__workflowservice__v1__respond_workflow_task_failed_request__unpack(NULL, len,
-                                                                                         body);
-    char detail[400];
+    char detail[700];
     snprintf(detail, sizeof detail, "%d, workflow %s, run %s): %s", m->attempt, run->workflow_id,
-             run->run_id,
-             f && f->failure && f->failure->message ? f->failure->message : "(no message)");
-    if (f)
-      temporal__api__workflowservice__v1__respond_workflow_task_failed_request__free_unpacked(
-          f, NULL);
+             run->run_id, *fmsg ? fmsg : "(no message)");
     free(body);
     task_error_locked(run, reason,
                       "a workflow task failed again and is not reported to the server (only its "
@@ -819,6 +845,12 @@ static void drive_locked(wf_run *run) {
         }
         pthread_mutex_lock(&w->mu);
         if (run->abandoned) return;
+        if (rc == TCORE_WF_NEED_HISTORY && w->replay) {
+          /* A replayed history is complete: its last events are applied
+           * and nothing was left to answer (the run waits on something). */
+          finish_task_locked(run);
+          continue;
+        }
         task_error_locked(run, CORESDK__WORKFLOW_ACTIVATION__REMOVE_FROM_CACHE__EVICTION_REASON__FATAL,
                           "the workflow engine could not go on: %s",
                           rc == TCORE_WF_NEED_HISTORY ? "it needs more history" : err.message);
@@ -957,10 +989,6 @@ static void wf_deliver(tcore_task_source *s, void *task, const tcore_call_result
   (void)s, (void)task, (void)r;
 }
 
-static int wf_idle_locked(tcore_task_source *s) {
-  return s->w->wf_running == 0 && s->w->n_runs == 0;
-}
-
 static size_t build_wf_poll(tcore_worker *w, const char *queue, int sticky, uint8_t **out) {
   Temporal__Api__Workflowservice__V1__PollWorkflowTaskQueueRequest req =
       TEMPORAL__API__WORKFLOWSERVICE__V1__POLL_WORKFLOW_TASK_QUEUE_REQUEST__INIT;
@@ -991,13 +1019,13 @@ static int source_setup(tcore_worker *w, tcore_task_source *s, const char *queue
   }
   s->take_locked = wf_take_locked;
   s->deliver = wf_deliver;
-  s->idle_locked = wf_idle_locked;
   return TCORE_OK;
 }
 
 int tcore_wf_init(tcore_worker *w, int max_polls, int max_tasks) {
   w->wf_slots.running = &w->wf_running;
   w->wf_slots.max = max_tasks;
+  if (w->replay) return TCORE_OK; /* polls nothing */
   if (max_polls > max_tasks) max_polls = max_tasks;
   int rc = source_setup(w, &w->wf_src, w->task_queue, 0, max_polls);
   if (rc == TCORE_OK && w->max_cached > 0) {
@@ -1028,6 +1056,9 @@ void tcore_wf_destroy(tcore_worker *w) {
 }
 
 void tcore_wf_evict_all_locked(tcore_worker *w) {
+  /* A replay worker caches nothing: its runs under way end with their own
+   * eviction (shutdown waits for them, bounded). */
+  if (w->replay) return;
   for (wf_run *r = w->runs; r; r = r->next)
     ask_eviction_locked(r, CORESDK__WORKFLOW_ACTIVATION__REMOVE_FROM_CACHE__EVICTION_REASON__UNSPECIFIED,
                         "Worker shutting down");
@@ -1148,4 +1179,74 @@ int tcore_worker_request_eviction(tcore_worker *w, const char *run_id, const cha
                       reason && *reason ? reason : "Eviction requested");
   tcore_worker_unlock(w);
   return TCORE_OK;
+}
+
+/* ---- replay ---------------------------------------------------------------------- */
+
+int tcore_wf_replay_task(const char *workflow_id, const uint8_t *history, size_t len,
+                         uint8_t **out, size_t *out_len, tcore_error *err) {
+  *out = NULL;
+  Temporal__Api__History__V1__History *h =
+      history || !len ? temporal__api__history__v1__history__unpack(NULL, len, history) : NULL;
+  if (!h) return tcore_fail(err, TCORE_ERR_INVALID_ARGUMENT, "the history bytes do not parse");
+  const Temporal__Api__History__V1__HistoryEvent *first = h->n_events ? h->events[0] : NULL;
+  const Temporal__Api__History__V1__WorkflowExecutionStartedEventAttributes *a =
+      first && first->attributes_case ==
+                   TEMPORAL__API__HISTORY__V1__HISTORY_EVENT__ATTRIBUTES_WORKFLOW_EXECUTION_STARTED_EVENT_ATTRIBUTES
+          ? first->workflow_execution_started_event_attributes
+          : NULL;
+  int rc = TCORE_OK;
+  if (!a || first->event_id != 1)
+    rc = tcore_fail(err, TCORE_ERR_INVALID_ARGUMENT,
+                    "a history to replay must start with its WorkflowExecutionStarted event (id 1)");
+  else if (!a->original_execution_run_id || !*a->original_execution_run_id)
+    rc = tcore_fail(err, TCORE_ERR_INVALID_ARGUMENT,
+                    "Histories provided for replay must contain run ids in their workflow "
+                    "execution started events");
+  if (rc == TCORE_OK) {
+    poll_resp m = TEMPORAL__API__WORKFLOWSERVICE__V1__POLL_WORKFLOW_TASK_QUEUE_RESPONSE__INIT;
+    Temporal__Api__Common__V1__WorkflowExecution ex =
+        TEMPORAL__API__COMMON__V1__WORKFLOW_EXECUTION__INIT;
+    ex.workflow_id = (char *)(workflow_id ? workflow_id : "");
+    ex.run_id = a->original_execution_run_id;
+    m.task_token.data = (uint8_t *)ex.run_id;
+    m.task_token.len = strlen(ex.run_id);
+    m.workflow_execution = &ex;
+    m.workflow_type = a->workflow_type;
+    m.history = h;
+    m.attempt = 1;
+    *out = pack(&m.base, out_len);
+    if (!*out) rc = tcore_fail(err, TCORE_ERR_NOMEM, "out of memory");
+  }
+  temporal__api__history__v1__history__free_unpacked(h, NULL);
+  return rc;
+}
+
+int tcore_worker_replay_history(tcore_worker *w, const char *workflow_id, const uint8_t *history,
+                                size_t history_len, tcore_error *err) {
+  if (!w || (!history && history_len))
+    return tcore_fail(err, TCORE_ERR_INVALID_ARGUMENT, "a worker and history bytes are required");
+  if (!w->replay)
+    return tcore_fail(err, TCORE_ERR_INVALID_ARGUMENT, "not a replay worker");
+  uint8_t *task = NULL;
+  size_t task_len = 0;
+  int rc = tcore_wf_replay_task(workflow_id, history, history_len, &task, &task_len, err);
+  if (rc != TCORE_OK) return rc;
+  poll_resp *m = NULL;
+  const char *why = NULL;
+  rc = tcore_wf_task_decode(task, task_len, &m, &why);
+  free(task);
+  if (rc != TCORE_OK)
+    return tcore_fail(err, rc == TCORE_ERR_NOMEM ? rc : TCORE_ERR_INVALID_ARGUMENT, "%s",
+                      why ? why : "the history is not a workflow task");
+  const char *warning = NULL;
+  pthread_mutex_lock(&w->mu);
+  if (w->phase != PHASE_RUNNING) {
+    pthread_mutex_unlock(&w->mu);
+    temporal__api__workflowservice__v1__poll_workflow_task_queue_response__free_unpacked(m, NULL);
+    return tcore_fail(err, TCORE_ERR_CLOSED, "the replay worker is not started, or shut down");
+  }
+  rc = wf_accept_locked(w, m, 0, &warning);
+  tcore_worker_unlock(w);
+  return rc == TCORE_OK ? rc : tcore_fail(err, rc, "%s", warning ? warning : "out of memory");
 }

@@ -138,7 +138,9 @@ enum {
 };
 
 struct tcore_worker {
-  tcore_client *client;
+  tcore_client *client; /* NULL for a replay worker */
+  int replay;           /* a replay worker (tcore_replay_worker_new): histories pushed in,
+                         * responses reported as events, no calls */
   tcore_runtime *rt;
   pthread_mutex_t mu;
   /* configuration (immutable after new) */
@@ -355,6 +357,19 @@ int tcore_wf_history_page_decode(const uint8_t *data, size_t len, tcore_wf_page 
  * it). TCORE_OK with *out NULL when the task has none of them;
  * TCORE_ERR_NOMEM. */
 int tcore_wf_task_queries(const tcore_wf_poll_resp *m, uint8_t **out, size_t *out_len);
+
+/* The workflow task a replay worker makes of a pushed history
+ * (tcore_worker_replay_history; any bytes, `history` NULL only with `len`
+ * 0): a serialized PollWorkflowTaskQueueResponse holding the whole history,
+ * the run id (the started event's original_execution_run_id) as its task
+ * token and run id, `workflow_id` (NULL: ""), the workflow type, attempt 1;
+ * it then goes through tcore_wf_task_decode as a polled task does. Pure.
+ * TCORE_OK (*out malloc'd, the caller frees it); TCORE_ERR_INVALID_ARGUMENT
+ * (bytes that do not parse, a first event that is not WorkflowExecutionStarted
+ * with id 1, no run id: `err` says which), TCORE_ERR_NOMEM; *out is NULL
+ * unless TCORE_OK. */
+int tcore_wf_replay_task(const char *workflow_id, const uint8_t *history, size_t len,
+                         uint8_t **out, size_t *out_len, tcore_error *err);
 
 /* ---- heartbeat.c ---- */
 

@@ -20,6 +20,7 @@
 #include "temporal/sdk/core/workflow_completion/workflow_completion.pb-c.h"
 #include "worker.h"
 #include "call_msg.h"
+#include "lang_side.h"
 
 #define WS "/temporal.api.workflowservice.v1.WorkflowService/"
 
@@ -147,51 +148,16 @@ static void on_event(void *user, const tcore_worker_event *ev) {
     r->timer_fired_in_activation = fired;
     pthread_mutex_unlock(&r->mu);
   }
-  Coresdk__WorkflowCompletion__WorkflowActivationCompletion c =
-      CORESDK__WORKFLOW_COMPLETION__WORKFLOW_ACTIVATION_COMPLETION__INIT;
-  Coresdk__WorkflowCompletion__Success ok = CORESDK__WORKFLOW_COMPLETION__SUCCESS__INIT;
-  Coresdk__WorkflowCompletion__Failure failed = CORESDK__WORKFLOW_COMPLETION__FAILURE__INIT;
-  Temporal__Api__Failure__V1__Failure f = TEMPORAL__API__FAILURE__V1__FAILURE__INIT;
-  Coresdk__WorkflowCommands__WorkflowCommand cmd = CORESDK__WORKFLOW_COMMANDS__WORKFLOW_COMMAND__INIT;
-  Coresdk__WorkflowCommands__WorkflowCommand *cp = &cmd;
-  Coresdk__WorkflowCommands__StartTimer timer = CORESDK__WORKFLOW_COMMANDS__START_TIMER__INIT;
-  Coresdk__WorkflowCommands__CompleteWorkflowExecution done =
-      CORESDK__WORKFLOW_COMMANDS__COMPLETE_WORKFLOW_EXECUTION__INIT;
-  Google__Protobuf__Duration d = GOOGLE__PROTOBUF__DURATION__INIT;
-  c.run_id = a->run_id;
-  if (fail) {
-    f.message = "boom";
-    failed.failure = &f;
-    c.status_case = CORESDK__WORKFLOW_COMPLETION__WORKFLOW_ACTIVATION_COMPLETION__STATUS_FAILED;
-    c.failed = &failed;
-  } else {
-    c.status_case = CORESDK__WORKFLOW_COMPLETION__WORKFLOW_ACTIVATION_COMPLETION__STATUS_SUCCESSFUL;
-    c.successful = &ok;
-    if (!evict && (fire || (init && at_once))) {
-      cmd.variant_case = CORESDK__WORKFLOW_COMMANDS__WORKFLOW_COMMAND__VARIANT_COMPLETE_WORKFLOW_EXECUTION;
-      cmd.complete_workflow_execution = &done;
-      ok.n_commands = 1;
-      ok.commands = &cp;
-    } else if (!evict && init) {
-      pthread_mutex_lock(&fake.mu);
-      int64_t ms = fake.timer_ms;
-      pthread_mutex_unlock(&fake.mu);
-      d.seconds = ms / 1000;
-      d.nanos = (int32_t)(ms % 1000) * 1000000;
-      timer.seq = 1;
-      timer.start_to_fire_timeout = &d;
-      cmd.variant_case = CORESDK__WORKFLOW_COMMANDS__WORKFLOW_COMMAND__VARIANT_START_TIMER;
-      cmd.start_timer = &timer;
-      ok.n_commands = 1;
-      ok.commands = &cp;
-    }
-  }
-  size_t n = coresdk__workflow_completion__workflow_activation_completion__get_packed_size(&c);
-  uint8_t *buf = malloc(n ? n : 1);
-  coresdk__workflow_completion__workflow_activation_completion__pack(&c, buf);
+  int answer = fail                                  ? ANSWER_FAIL
+               : evict                                 ? ANSWER_NOTHING
+               : fire || (init && at_once)             ? ANSWER_COMPLETE
+               : init                                  ? ANSWER_TIMER
+                                                       : ANSWER_NOTHING;
+  pthread_mutex_lock(&fake.mu);
+  int64_t ms = fake.timer_ms;
+  pthread_mutex_unlock(&fake.mu);
   /* Even run ids are given explicitly, odd ones come from the completion. */
-  int rc = tcore_worker_complete_activation(w, (a->run_id[0] & 1) ? NULL : a->run_id, buf, n);
-  free(buf);
+  int rc = answer_activation(w, a->run_id, !(a->run_id[0] & 1), answer, 1, ms);
   if (rc != TCORE_OK) {
     pthread_mutex_lock(&r->mu);
     r->complete_rc_bad++;
@@ -206,18 +172,6 @@ static void on_shutdown(void *user) {
   r->shutdowns++;
   pthread_mutex_unlock(&r->mu);
 }
-
-#define WAIT_FOR(mu, expr, ms)                    \
-  do {                                            \
-    int64_t until_ = tcore_now_ms() + (ms);       \
-    for (;;) {                                    \
-      pthread_mutex_lock(mu);                     \
-      int ok_ = (expr);                           \
-      pthread_mutex_unlock(mu);                   \
-      if (ok_ || tcore_now_ms() > until_) break;  \
-      sleep_ms(10);                               \
-    }                                             \
-  } while (0)
 
 /* ---- raw calls --------------------------------------------------------------- */
 

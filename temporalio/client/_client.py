@@ -63,6 +63,7 @@ from temporalio.common import (
     VersioningOverride,
     WorkflowIDConflictPolicy,
     WorkflowIDReusePolicy,
+    _check_no_header_codec,
 )
 from temporalio.service import (
     ConnectConfig,
@@ -401,16 +402,7 @@ class Client(_ScheduleClientMixin, _UpdateClientMixin, _ActivityClientMixin):
             condition = _check_enum(
                 QueryRejectCondition, condition, "default_workflow_query_reject_condition"
             )
-        behavior = _check_enum(
-            HeaderCodecBehavior,
-            config.get("header_codec_behavior", HeaderCodecBehavior.NO_CODEC),
-            "header_codec_behavior",
-        )
-        if behavior != HeaderCodecBehavior.NO_CODEC:
-            raise NotImplementedError(
-                f"header_codec_behavior: {behavior!s} (headers through the payload codec) "
-                "is not implemented in this SDK; only HeaderCodecBehavior.NO_CODEC"
-            )
+        _check_no_header_codec(config.get("header_codec_behavior", HeaderCodecBehavior.NO_CODEC))
         service_client = config.get("service_client")
         if service_client is not None:
             _check_service_client(service_client)

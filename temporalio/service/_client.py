@@ -52,6 +52,25 @@ def _core_runtime() -> Any:
     return _runtime
 
 
+def _core_runtime_of(runtime: Any) -> Any:
+    """The core runtime for a ``runtime=`` option (a
+    :class:`temporalio.runtime.Runtime`, or None: the default Runtime's if
+    one was made or set, else the process's). TypeError for another value."""
+    if runtime is None:
+        if "temporalio.runtime" in sys.modules:  # a default Runtime may have been set
+            from temporalio.runtime import _default_core_runtime
+
+            return _default_core_runtime()
+        return _core_runtime()
+    from temporalio.runtime import Runtime
+
+    if not isinstance(runtime, Runtime):
+        raise TypeError(
+            f"runtime must be a temporalio.runtime.Runtime or None, not {type(runtime).__name__}"
+        )
+    return runtime._core_runtime()
+
+
 def _notifier(loop: asyncio.AbstractEventLoop) -> Any:
     """The completion channel of `loop`: one eventfd it watches."""
     n = _notifiers.get(loop)
@@ -184,24 +203,8 @@ class ServiceClient:
             )
         ka = config.keep_alive_config
         keepalive = (ka.interval_millis, ka.timeout_millis) if ka is not None else (0, 0)
-        if config.runtime is None:
-            if "temporalio.runtime" in sys.modules:  # a default Runtime may have been set
-                from temporalio.runtime import _default_core_runtime
-
-                core_runtime = _default_core_runtime()
-            else:
-                core_runtime = _core_runtime()
-        else:
-            from temporalio.runtime import Runtime
-
-            if not isinstance(config.runtime, Runtime):
-                raise TypeError(
-                    "runtime must be a temporalio.runtime.Runtime or None, not "
-                    f"{type(config.runtime).__name__}"
-                )
-            core_runtime = config.runtime._core_runtime()
         return _core.new_client(
-            core_runtime,
+            _core_runtime_of(config.runtime),
             config.target_host,
             config.namespace,
             CLIENT_NAME,

@@ -1,4 +1,5 @@
-"""Workers: poll a task queue and run the activities registered on it.
+"""Workers: poll a task queue and run the activities and workflows registered
+on it; :class:`Replayer` replays workflow histories without a server.
 
 ``Worker(client, task_queue=..., activities={...}, interceptors=[...])``;
 see :class:`Worker` and, for interceptors, :class:`Interceptor`.
@@ -12,10 +13,20 @@ from temporalio.worker._interceptor import (
     Interceptor,
 )
 from temporalio.worker._options import *  # noqa: F403  (its __all__, added below)
+from temporalio.worker._replayer import (
+    Replayer,
+    ReplayerConfig,
+    WorkflowReplayResult,
+    WorkflowReplayResults,
+)
 from temporalio.worker._worker import Worker
 
 __all__ = [
     "Worker",
+    "Replayer",
+    "ReplayerConfig",
+    "WorkflowReplayResult",
+    "WorkflowReplayResults",
     "Interceptor",
     "ActivityInboundInterceptor",
     "ActivityOutboundInterceptor",

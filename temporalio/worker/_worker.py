@@ -17,6 +17,7 @@ from typing import (
     Optional,
     Sequence,
     Set,
+    Tuple,
     Union,
 )
 
@@ -79,6 +80,56 @@ def _polls(
             f"got {type(behavior).__name__}"
         )
     return _check_positive_int(behavior.maximum, f"{behavior_name}.maximum")
+
+
+def _check_runners_and_plugins(
+    workflow_runner: Any, unsandboxed_workflow_runner: Any, plugins: Sequence[Any]
+) -> None:
+    """Refuses (NotImplementedError naming the option) the workflow runners
+    and plugins this SDK does not have (Worker and Replayer)."""
+    if workflow_runner is not None and not isinstance(workflow_runner, UnsandboxedWorkflowRunner):
+        raise _unsupported(
+            "workflow_runner",
+            "workflows run without a sandbox, in the worker's own interpreter; there are "
+            "no pluggable workflow runners (leave it unset, or give "
+            "UnsandboxedWorkflowRunner())",
+        )
+    if unsandboxed_workflow_runner is not None and not isinstance(
+        unsandboxed_workflow_runner, UnsandboxedWorkflowRunner
+    ):
+        raise _unsupported(
+            "unsandboxed_workflow_runner",
+            "every workflow already runs unsandboxed, and runners are not pluggable "
+            "(leave it unset)",
+        )
+    if plugins:
+        raise _unsupported("plugins", "worker plugins are not implemented yet")
+
+
+def _check_failure_types(types: Sequence[Any]) -> Tuple[type, ...]:
+    """``workflow_failure_exception_types`` checked (TypeError naming the
+    position of a non-exception class)."""
+    for i, t in enumerate(types):
+        if not (isinstance(t, type) and issubclass(t, BaseException)):
+            raise TypeError(
+                f"workflow_failure_exception_types[{i}] must be an exception class, got {t!r}"
+            )
+    return tuple(types)
+
+
+def _deadlock_timeout(
+    deadlock_timeout: Optional[timedelta], debug_mode: bool
+) -> Optional[timedelta]:
+    """The deadlock timeout in effect: None (no check) in ``debug_mode``, or
+    with a truthy ``TEMPORAL_DEBUG`` environment variable, as in the
+    official SDK. TypeError / ValueError for bad values."""
+    _check_type(debug_mode, bool, "debug_mode", "a bool")
+    if deadlock_timeout is not None:
+        _check_timedelta(deadlock_timeout, "deadlock_timeout")
+        if deadlock_timeout <= timedelta(0):
+            raise ValueError("deadlock_timeout must be positive (or None to disable)")
+    debug_mode = debug_mode or bool(os.environ.get("TEMPORAL_DEBUG"))
+    return None if debug_mode else deadlock_timeout
 
 
 def _executor_capacity(executor: Optional[concurrent.futures.Executor]) -> Optional[int]:
@@ -308,25 +359,7 @@ class Worker:
         # the option, rather than accepted and silently not done.
         if nexus_service_handlers:
             raise _unsupported("nexus_service_handlers", "Nexus is not implemented yet")
-        if workflow_runner is not None and not isinstance(
-            workflow_runner, UnsandboxedWorkflowRunner
-        ):
-            raise _unsupported(
-                "workflow_runner",
-                "workflows run without a sandbox, in the worker's own interpreter; there are "
-                "no pluggable workflow runners (leave it unset, or give "
-                "UnsandboxedWorkflowRunner())",
-            )
-        if unsandboxed_workflow_runner is not None and not isinstance(
-            unsandboxed_workflow_runner, UnsandboxedWorkflowRunner
-        ):
-            raise _unsupported(
-                "unsandboxed_workflow_runner",
-                "every workflow already runs unsandboxed, and runners are not pluggable "
-                "(leave it unset)",
-            )
-        if plugins:
-            raise _unsupported("plugins", "worker plugins are not implemented yet")
+        _check_runners_and_plugins(workflow_runner, unsandboxed_workflow_runner, plugins)
         # The official SDK also runs the client's plugins that are worker
         # plugins (they have worker hooks): refuse rather than skip them.
         client_config = getattr(client, "_config", None)  # the options in use
@@ -540,21 +573,10 @@ class Worker:
         if sticky_queue_schedule_to_start_timeout <= timedelta(0):
             raise ValueError("sticky_queue_schedule_to_start_timeout must be positive")
         self._sticky_timeout = sticky_queue_schedule_to_start_timeout
-        for i, t in enumerate(workflow_failure_exception_types):
-            if not (isinstance(t, type) and issubclass(t, BaseException)):
-                raise TypeError(
-                    f"workflow_failure_exception_types[{i}] must be an exception class, got {t!r}"
-                )
-        self._workflow_failure_exception_types = tuple(workflow_failure_exception_types)
-        _check_type(debug_mode, bool, "debug_mode", "a bool")
-        if deadlock_timeout is not None:
-            _check_timedelta(deadlock_timeout, "deadlock_timeout")
-            if deadlock_timeout <= timedelta(0):
-                raise ValueError("deadlock_timeout must be positive (or None to disable)")
-        # debug_mode, or a truthy TEMPORAL_DEBUG environment variable,
-        # disables deadlock detection, as in the official SDK.
-        debug_mode = debug_mode or bool(os.environ.get("TEMPORAL_DEBUG"))
-        self._deadlock_timeout = None if debug_mode else deadlock_timeout
+        self._workflow_failure_exception_types = _check_failure_types(
+            workflow_failure_exception_types
+        )
+        self._deadlock_timeout = _deadlock_timeout(deadlock_timeout, debug_mode)
 
     @property
     def workflows(self) -> Sequence[type]:

@@ -166,6 +166,10 @@ class WorkflowWorker:
             workflow and showing its stack); ``None`` disables the check.
         failure_exception_types: Exception types that fail the workflow
             (added to each definition's own).
+        on_eviction: Called with the run id and the
+            ``coresdk.workflow_activation.RemoveFromCache`` job of each
+            eviction, once the run's state is dropped (the replayer reads
+            each history's outcome there).
 
     Raises:
         TypeError, ValueError: bad ``workflows`` or options.
@@ -181,8 +185,10 @@ class WorkflowWorker:
         complete: Callable[[bytes], Union[None, Awaitable[Any]]],
         deadlock_timeout: Optional[timedelta] = DEFAULT_DEADLOCK_TIMEOUT,
         failure_exception_types: Sequence[type] = (),
+        on_eviction: Optional[Callable[[str, Any], None]] = None,
     ) -> None:
         self._defs = _workflow_defs(workflows)
+        self._on_eviction = on_eviction
         self._namespace = namespace
         self._task_queue = task_queue
         self._dc = data_converter
@@ -245,8 +251,13 @@ class WorkflowWorker:
         from temporalio.bridge.proto import workflow_completion as wcomp
 
         run_id = act.run_id
-        if any(j.HasField("remove_from_cache") for j in act.jobs):
+        evict = next(
+            (j.remove_from_cache for j in act.jobs if j.HasField("remove_from_cache")), None
+        )
+        if evict is not None:
             await self._evict(run_id)
+            if self._on_eviction is not None:
+                self._on_eviction(run_id, evict)
             completion = wcomp.WorkflowActivationCompletion(run_id=run_id)
             completion.successful.SetInParent()
             return completion

@@ -231,9 +231,9 @@ KNOWN_DIFFERENCES: Dict[str, str] = {
 }
 
 
-def _official_shapes() -> Dict[str, Any]:
+def _official_shapes(modules: List[str] = MODULES) -> Dict[str, Any]:
     proc = subprocess.run(
-        [peer_python(), "-I", str(SHAPE_SCRIPT), *MODULES],
+        [peer_python(), "-I", str(SHAPE_SCRIPT), *modules],
         capture_output=True,
         text=True,
         timeout=120,
@@ -245,9 +245,9 @@ def _official_shapes() -> Dict[str, Any]:
     return shapes
 
 
-def _our_shapes() -> Dict[str, Any]:
+def _our_shapes(modules: List[str] = MODULES) -> Dict[str, Any]:
     proc = subprocess.run(
-        [sys.executable, str(SHAPE_SCRIPT), *MODULES],
+        [sys.executable, str(SHAPE_SCRIPT), *modules],
         capture_output=True,
         text=True,
         timeout=120,
