@@ -1,7 +1,8 @@
 """Workers: poll a task queue and run the activities registered on it.
 
 ``Worker(client, task_queue=..., activities={...}, interceptors=[...])``;
-see :class:`Worker` and, for interceptors, :class:`Interceptor`.
+see :class:`Worker`, for interceptors :class:`Interceptor`, and for plugins
+:class:`Plugin`.
 """
 
 from temporalio.worker import _options
@@ -12,10 +13,13 @@ from temporalio.worker._interceptor import (
     Interceptor,
 )
 from temporalio.worker._options import *  # noqa: F403  (its __all__, added below)
-from temporalio.worker._worker import Worker
+from temporalio.worker._plugin import Plugin
+from temporalio.worker._worker import Worker, WorkerConfig
 
 __all__ = [
     "Worker",
+    "WorkerConfig",
+    "Plugin",
     "Interceptor",
     "ActivityInboundInterceptor",
     "ActivityOutboundInterceptor",
