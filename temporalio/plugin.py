@@ -101,9 +101,7 @@ class SimplePlugin(temporalio.client.Plugin, temporalio.worker.Plugin):
 
     def configure_client(self, config: ClientConfig) -> ClientConfig:
         """Sets ``data_converter`` and adds the client interceptors."""
-        data_converter = _resolve(config.get("data_converter"), self.data_converter)
-        if data_converter:
-            config["data_converter"] = data_converter
+        _put(config, "data_converter", _resolve(config.get("data_converter"), self.data_converter))
         existing: Optional[Sequence[Any]] = config.get("interceptors")
         interceptors = _resolve_append(existing, self.interceptors)
         if interceptors is not None:
@@ -123,20 +121,14 @@ class SimplePlugin(temporalio.client.Plugin, temporalio.worker.Plugin):
     def configure_worker(self, config: WorkerConfig) -> WorkerConfig:
         """Adds the activities, workflows, worker interceptors and failure
         exception types; sets the workflow runner."""
-        activities = _add_activities(config.get("activities"), self.activities)
-        if activities:
-            config["activities"] = activities
-        handlers = _resolve_append(
-            config.get("nexus_service_handlers"), self.nexus_service_handlers
+        _put(config, "activities", _add_activities(config.get("activities"), self.activities))
+        _put(
+            config,
+            "nexus_service_handlers",
+            _resolve_append(config.get("nexus_service_handlers"), self.nexus_service_handlers),
+            if_none_only=True,
         )
-        if handlers is not None:
-            config["nexus_service_handlers"] = handlers
-        workflows = _resolve_append(config.get("workflows"), self.workflows)
-        if workflows is not None:
-            config["workflows"] = workflows
-        runner = _resolve(config.get("workflow_runner"), self.workflow_runner)
-        if runner:
-            config["workflow_runner"] = runner
+        self._configure_workflows(config)
         if self.interceptors is not None:
             # the client's worker interceptors already reach the worker
             on_client = _client_interceptors(config["client"])
@@ -145,40 +137,47 @@ class SimplePlugin(temporalio.client.Plugin, temporalio.worker.Plugin):
                 for i in self.interceptors
                 if isinstance(i, temporalio.worker.Interceptor) and i not in on_client
             ]
-            interceptors = _resolve_append(config.get("interceptors"), own)
-            if interceptors is not None:
-                config["interceptors"] = interceptors
-        types = _resolve_append(
-            config.get("workflow_failure_exception_types"), self.workflow_failure_exception_types
-        )
-        if types is not None:
-            config["workflow_failure_exception_types"] = types
+            _put(
+                config,
+                "interceptors",
+                _resolve_append(config.get("interceptors"), own),
+                if_none_only=True,
+            )
         return config
 
     def configure_replayer(self, config: Any) -> Any:
         """As the official SDK's (not called yet: no ``Replayer``): sets the
         data converter and workflow runner, adds the workflows, worker
         interceptors and failure exception types."""
-        data_converter = _resolve(config.get("data_converter"), self.data_converter)
-        if data_converter:
-            config["data_converter"] = data_converter
-        workflows = _resolve_append(config.get("workflows"), self.workflows)
-        if workflows is not None:
-            config["workflows"] = workflows
-        runner = _resolve(config.get("workflow_runner"), self.workflow_runner)
-        if runner:
-            config["workflow_runner"] = runner
+        _put(config, "data_converter", _resolve(config.get("data_converter"), self.data_converter))
+        self._configure_workflows(config)
         interceptors = _resolve_append(config.get("interceptors"), self.interceptors)
         if interceptors is not None:
             config["interceptors"] = [
                 i for i in interceptors if isinstance(i, temporalio.worker.Interceptor)
             ]
-        types = _resolve_append(
-            config.get("workflow_failure_exception_types"), self.workflow_failure_exception_types
-        )
-        if types is not None:
-            config["workflow_failure_exception_types"] = types
         return config
+
+    def _configure_workflows(self, config: Any) -> None:
+        """The workflow options, the same for a worker and a replayer."""
+        _put(
+            config,
+            "workflows",
+            _resolve_append(config.get("workflows"), self.workflows),
+            if_none_only=True,
+        )
+        _put(
+            config, "workflow_runner", _resolve(config.get("workflow_runner"), self.workflow_runner)
+        )
+        _put(
+            config,
+            "workflow_failure_exception_types",
+            _resolve_append(
+                config.get("workflow_failure_exception_types"),
+                self.workflow_failure_exception_types,
+            ),
+            if_none_only=True,
+        )
 
     async def run_worker(self, worker: Worker, next: Callable[[Worker], Awaitable[None]]) -> None:
         """Runs the worker inside ``run_context()`` when given."""
@@ -201,6 +200,13 @@ class SimplePlugin(temporalio.client.Plugin, temporalio.worker.Plugin):
         async with self.run_context():
             async with next(replayer, histories) as results:
                 yield results
+
+
+def _put(config: Any, key: str, value: Any, *, if_none_only: bool = False) -> None:
+    """``config[key] = value``, unless ``value`` is None or (for the options
+    the official SDK sets only when truthy) empty or false."""
+    if value is not None if if_none_only else value:
+        config[key] = value
 
 
 def _client_interceptors(client: Any) -> List[Any]:

@@ -21,14 +21,17 @@ from typing import (
     Set,
     TypedDict,
     Union,
+    cast,
 )
 
 from temporalio._checks import (
+    _check_plugin_list,
     _check_positive_int,
     _check_positive_number,
     _check_str,
     _check_timedelta,
     _check_type,
+    _through_plugins,
 )
 from temporalio.worker._activity import _activity_defs, _ActivityWorker
 from temporalio.worker._interceptor import Interceptor, _check_interceptors
@@ -97,8 +100,9 @@ class WorkerConfig(TypedDict, total=False):
     """The options of a :class:`Worker` (the official SDK's TypedDict): the
     keywords given to ``Worker``, with ``client``. What a worker
     :class:`Plugin`'s ``configure_worker`` receives and returns, and what
-    :meth:`Worker.config` returns. ``data_converter`` and
-    ``async_activity_executor`` are this SDK's own keywords."""
+    :meth:`Worker.config` returns. ``data_converter``,
+    ``async_activity_executor`` and ``deadlock_timeout`` are this SDK's own
+    keywords; the rest are the official ones."""
 
     client: "Client"
     task_queue: str
@@ -155,18 +159,7 @@ def _worker_plugins(client: "Client", plugins: Any) -> List[Plugin]:
     """The plugins a worker runs: the client's that are worker plugins too,
     then ``plugins`` (TypeError naming the position of anything that is not
     a :class:`Plugin` nor has its worker hooks), as in the official SDK."""
-    if isinstance(plugins, (str, bytes)) or not isinstance(plugins, Sequence):
-        raise TypeError(
-            f"plugins must be a sequence of temporalio.worker.Plugin, got {type(plugins).__name__}"
-        )
-    for i, p in enumerate(plugins):
-        if not isinstance(p, Plugin) and not (
-            callable(getattr(p, "configure_worker", None))
-            and callable(getattr(p, "run_worker", None))
-        ):
-            raise TypeError(
-                f"plugins[{i}] must be a temporalio.worker.Plugin, got {type(p).__name__}"
-            )
+    plugins = _check_plugin_list(plugins, Plugin, ("configure_worker", "run_worker"))
     # the client's plugins as given (Client.config()["plugins"]); read from
     # its options so that a client not yet connected works too
     given = getattr(client, "_initial_config", None)
@@ -183,19 +176,6 @@ def _worker_plugins(client: "Client", plugins: Any) -> List[Plugin]:
                 "run twice and may not be the intended behavior."
             )
     return from_client + list(plugins)
-
-
-def _configure_worker(plugins: Sequence[Plugin], config: WorkerConfig) -> WorkerConfig:
-    """``config`` through each plugin's ``configure_worker``, in order."""
-    for plugin in plugins:
-        new = plugin.configure_worker(config)
-        if not isinstance(new, dict):
-            raise TypeError(
-                f"{type(plugin).__name__}.configure_worker must return the WorkerConfig "
-                f"(a dict), got {type(new).__name__}"
-            )
-        config = new
-    return config
 
 
 def _run_link(
@@ -442,9 +422,11 @@ class Worker:
             # plugins, the worker is then initialized from the options they
             # returned by entering again (a key they removed takes its
             # default here; checks and refusals apply to what they set).
-            self._initial_config = WorkerConfig(**options)  # type: ignore[typeddict-item]
+            self._initial_config = cast(WorkerConfig, dict(options))
             self._plugins = _worker_plugins(client, plugins)
-            self._config = _configure_worker(self._plugins, WorkerConfig(**options))  # type: ignore[typeddict-item]
+            self._config: WorkerConfig = _through_plugins(
+                self._plugins, "configure_worker", dict(options), "WorkerConfig"
+            )
             if self._plugins:
                 rest: Dict[str, Any] = dict(self._config)
                 Worker.__init__(self, rest.pop("client", client), **rest)
@@ -916,7 +898,7 @@ class Worker:
         ``workflows`` lists): as given to ``Worker`` (with ``client``), or,
         with ``active_config=True``, those in use after the plugins'
         ``configure_worker`` (the same when there are no plugins)."""
-        config = WorkerConfig(**(self._config if active_config else self._initial_config))  # type: ignore[typeddict-item]
+        config = cast(WorkerConfig, dict(self._config if active_config else self._initial_config))
         activities = config.get("activities", [])
         config["activities"] = (
             dict(activities) if isinstance(activities, Mapping) else list(activities)

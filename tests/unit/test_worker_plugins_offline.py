@@ -244,3 +244,49 @@ async def test_a_plugin_error_before_next_is_raised_by_async_with() -> None:
     with pytest.raises(ValueError, match="boom"):
         async with w:
             pass
+
+
+PEER_PLUGIN_SHAPE = r"""
+import inspect, json
+import temporalio.worker as w
+hooks = {
+    name: [p.name for p in inspect.signature(getattr(w.Plugin, name)).parameters.values()]
+    for name in sorted(w.Plugin.__abstractmethods__) + ["name"]
+}
+print(json.dumps({
+    "abstract": sorted(w.Plugin.__abstractmethods__),
+    "hooks": hooks,
+    "config_keys": sorted(w.WorkerConfig.__annotations__),
+}))
+"""
+
+
+def test_plugin_hooks_and_worker_config_keys_match_the_official_sdk() -> None:
+    import inspect
+    import json
+    import subprocess
+
+    from tests.peer.peerhost import _peer_environ, peer_python
+
+    proc = subprocess.run(
+        [peer_python(), "-I", "-c", PEER_PLUGIN_SHAPE],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd="/",  # not this repository: its temporalio would shadow the official one
+        env=_peer_environ(),
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    official = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert sorted(Plugin.__abstractmethods__) == official["abstract"]
+    for name, params in official["hooks"].items():
+        ours = [p.name for p in inspect.signature(getattr(Plugin, name)).parameters.values()]
+        assert ours == params, name
+    ours_keys = set(WorkerConfig.__annotations__)
+    assert set(official["config_keys"]) <= ours_keys
+    # this SDK's own Worker keywords
+    assert ours_keys - set(official["config_keys"]) == {
+        "async_activity_executor",
+        "data_converter",
+        "deadlock_timeout",
+    }
