@@ -61,6 +61,34 @@ def _check_list(value: Any, name: str, what: str) -> Sequence[Any]:
     return value
 
 
+def _check_plugin_list(plugins: Any, base: type, hooks: Tuple[str, ...]) -> list:
+    """``plugins`` as a list; TypeError naming the position of anything that
+    is not a ``base`` (``temporalio.client.Plugin`` or
+    ``temporalio.worker.Plugin``) nor has its ``hooks``."""
+    what = f"{base.__module__.rsplit('._', 1)[0]}.{base.__qualname__}"
+    if isinstance(plugins, (str, bytes)) or not isinstance(plugins, Sequence):
+        raise TypeError(f"plugins must be a sequence of {what}, got {type(plugins).__name__}")
+    for i, p in enumerate(plugins):
+        if not isinstance(p, base) and not all(callable(getattr(p, h, None)) for h in hooks):
+            raise TypeError(f"plugins[{i}] must be a {what}, got {type(p).__name__}")
+    return list(plugins)
+
+
+def _through_plugins(plugins: Sequence[Any], hook: str, config: Any, what: str) -> Any:
+    """``config`` (a dict) through each plugin's ``hook`` (``configure_client``
+    or ``configure_worker``), in order; TypeError naming the plugin when one
+    returns something else than a dict (``what``: the TypedDict's name)."""
+    for plugin in plugins:
+        new = getattr(plugin, hook)(config)
+        if not isinstance(new, dict):
+            raise TypeError(
+                f"{type(plugin).__name__}.{hook} must return the {what} (a dict), got "
+                f"{type(new).__name__}"
+            )
+        config = new
+    return config
+
+
 def _check_args(args: Any, name: str) -> Sequence[Any]:
     """Arguments of a call: a list (or other sequence), not a single str."""
     return _check_list(args, name, "a list of arguments")

@@ -28,11 +28,13 @@ from temporalio._checks import (
     _check_args,
     _check_enum,
     _check_mapping,
+    _check_plugin_list,
     _check_rpc_options,
     _check_str,
     _check_timeout,
     _check_type,
     _must_workflow_definition,
+    _through_plugins,
     _workflow_name_and_result_type,
 )
 from temporalio.client._activity import AsyncActivityHandle, AsyncActivityIDReference
@@ -208,32 +210,15 @@ def _check_service_client(service_client: Any) -> None:
 def _check_plugins(plugins: Any) -> List[Plugin]:
     """``plugins`` as a list; TypeError naming the position of anything that
     is not a :class:`Plugin` (nor has its two hooks)."""
-    if isinstance(plugins, (str, bytes)) or not isinstance(plugins, Sequence):
-        raise TypeError(
-            f"plugins must be a sequence of temporalio.client.Plugin, got {type(plugins).__name__}"
-        )
-    for i, p in enumerate(plugins):
-        if not isinstance(p, Plugin) and not (
-            callable(getattr(p, "configure_client", None))
-            and callable(getattr(p, "connect_service_client", None))
-        ):
-            raise TypeError(
-                f"plugins[{i}] must be a temporalio.client.Plugin, got {type(p).__name__}"
-            )
-    return list(plugins)
+    return _check_plugin_list(plugins, Plugin, ("configure_client", "connect_service_client"))
 
 
 def _configure(config: ClientConfig) -> ClientConfig:
     """``config`` through each plugin's ``configure_client``, in order."""
-    for plugin in list(config.get("plugins", ())):
-        new = plugin.configure_client(config)
-        if not isinstance(new, dict):
-            raise TypeError(
-                f"{type(plugin).__name__}.configure_client must return the ClientConfig "
-                f"(a dict), got {type(new).__name__}"
-            )
-        config = new
-    return config
+    configured: ClientConfig = _through_plugins(
+        list(config.get("plugins", ())), "configure_client", config, "ClientConfig"
+    )
+    return configured
 
 
 def _plugin_connect(

@@ -24,9 +24,10 @@ class Plugin(abc.ABC):
     that calls the following plugin's, the last one opening the connection.
 
     :meth:`Client.config` returns the options as given, ``config(active_config=True)``
-    those in use after the plugins. This SDK has no worker plugins yet: a
-    worker made from a client whose plugins also have worker hooks
-    (``configure_worker``) raises :class:`NotImplementedError`.
+    those in use after the plugins. A plugin that is also a
+    :class:`temporalio.worker.Plugin` (e.g. :class:`temporalio.plugin.SimplePlugin`)
+    configures and wraps every worker made from the client too, before the
+    worker's own plugins.
     """
 
     def name(self) -> str:

@@ -2,7 +2,8 @@
 on it; :class:`Replayer` replays workflow histories without a server.
 
 ``Worker(client, task_queue=..., activities={...}, interceptors=[...])``;
-see :class:`Worker` and, for interceptors, :class:`Interceptor`.
+see :class:`Worker`, for interceptors :class:`Interceptor`, and for plugins
+:class:`Plugin`.
 """
 
 from temporalio.worker import _options
@@ -13,16 +14,19 @@ from temporalio.worker._interceptor import (
     Interceptor,
 )
 from temporalio.worker._options import *  # noqa: F403  (its __all__, added below)
+from temporalio.worker._plugin import Plugin
 from temporalio.worker._replayer import (
     Replayer,
     ReplayerConfig,
     WorkflowReplayResult,
     WorkflowReplayResults,
 )
-from temporalio.worker._worker import Worker
+from temporalio.worker._worker import Worker, WorkerConfig
 
 __all__ = [
     "Worker",
+    "WorkerConfig",
+    "Plugin",
     "Replayer",
     "ReplayerConfig",
     "WorkflowReplayResult",

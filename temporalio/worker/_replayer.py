@@ -37,8 +37,9 @@ from temporalio.converter import DataConverter
 from temporalio.worker._interceptor import Interceptor, _check_interceptors
 from temporalio.worker._worker import (
     _check_failure_types,
-    _check_runners_and_plugins,
+    _check_runners,
     _deadlock_timeout,
+    _unsupported,
 )
 
 if TYPE_CHECKING:
@@ -173,7 +174,12 @@ class Replayer:
     ) -> None:
         from temporalio.worker._workflow import _workflow_defs
 
-        _check_runners_and_plugins(workflow_runner, unsandboxed_workflow_runner, plugins)
+        _check_runners(workflow_runner, unsandboxed_workflow_runner)
+        if plugins:
+            raise _unsupported(
+                "plugins",
+                "the Replayer does not call plugins' configure_replayer/run_replayer yet",
+            )
         if runtime is not None:
             from temporalio.runtime import Runtime
 

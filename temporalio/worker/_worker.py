@@ -13,20 +13,26 @@ from typing import (
     Any,
     Awaitable,
     Callable,
+    Dict,
+    List,
     Mapping,
     Optional,
     Sequence,
     Set,
     Tuple,
+    TypedDict,
     Union,
+    cast,
 )
 
 from temporalio._checks import (
+    _check_plugin_list,
     _check_positive_int,
     _check_positive_number,
     _check_str,
     _check_timedelta,
     _check_type,
+    _through_plugins,
 )
 from temporalio.worker._activity import _activity_defs, _ActivityWorker
 from temporalio.worker._interceptor import Interceptor, _check_interceptors
@@ -36,13 +42,15 @@ from temporalio.worker._options import (
     PollerBehaviorSimpleMaximum,
     SharedStateManager,
     UnsandboxedWorkflowRunner,
+    WorkflowRunner,
 )
+from temporalio.worker._plugin import Plugin
 
 if TYPE_CHECKING:
     from temporalio.client import Client
     from temporalio.converter import DataConverter
 
-__all__ = ["Worker"]
+__all__ = ["Worker", "WorkerConfig"]
 
 logger = logging.getLogger("temporalio.worker")
 
@@ -82,11 +90,9 @@ def _polls(
     return _check_positive_int(behavior.maximum, f"{behavior_name}.maximum")
 
 
-def _check_runners_and_plugins(
-    workflow_runner: Any, unsandboxed_workflow_runner: Any, plugins: Sequence[Any]
-) -> None:
+def _check_runners(workflow_runner: Any, unsandboxed_workflow_runner: Any) -> None:
     """Refuses (NotImplementedError naming the option) the workflow runners
-    and plugins this SDK does not have (Worker and Replayer)."""
+    this SDK does not have (Worker and Replayer)."""
     if workflow_runner is not None and not isinstance(workflow_runner, UnsandboxedWorkflowRunner):
         raise _unsupported(
             "workflow_runner",
@@ -102,8 +108,6 @@ def _check_runners_and_plugins(
             "every workflow already runs unsandboxed, and runners are not pluggable "
             "(leave it unset)",
         )
-    if plugins:
-        raise _unsupported("plugins", "worker plugins are not implemented yet")
 
 
 def _check_failure_types(types: Sequence[Any]) -> Tuple[type, ...]:
@@ -137,6 +141,94 @@ def _executor_capacity(executor: Optional[concurrent.futures.Executor]) -> Optio
     the official SDK reads it), or None if it does not say."""
     n = getattr(executor, "_max_workers", None)
     return n if isinstance(n, int) and not isinstance(n, bool) and n > 0 else None
+
+
+class WorkerConfig(TypedDict, total=False):
+    """The options of a :class:`Worker` (the official SDK's TypedDict): the
+    keywords given to ``Worker``, with ``client``. What a worker
+    :class:`Plugin`'s ``configure_worker`` receives and returns, and what
+    :meth:`Worker.config` returns. ``data_converter``,
+    ``async_activity_executor`` and ``deadlock_timeout`` are this SDK's own
+    keywords; the rest are the official ones."""
+
+    client: "Client"
+    task_queue: str
+    activities: Union[Mapping[str, Callable[..., Any]], Sequence[Callable[..., Any]]]
+    activity_executor: Optional[concurrent.futures.Executor]
+    async_activity_executor: Optional[concurrent.futures.Executor]
+    max_concurrent_activities: Optional[int]
+    max_concurrent_activity_task_polls: Optional[int]
+    graceful_shutdown_timeout: timedelta
+    identity: Optional[str]
+    max_activities_per_second: Optional[float]
+    max_task_queue_activities_per_second: Optional[float]
+    data_converter: Optional["DataConverter"]
+    interceptors: Sequence[Interceptor]
+    workflows: Sequence[type]
+    max_cached_workflows: int
+    max_concurrent_workflow_tasks: Optional[int]
+    max_concurrent_workflow_task_polls: Optional[int]
+    sticky_queue_schedule_to_start_timeout: timedelta
+    workflow_failure_exception_types: Sequence[type]
+    deadlock_timeout: Optional[timedelta]
+    debug_mode: bool
+    nexus_service_handlers: Sequence[Any]
+    workflow_task_executor: Optional[concurrent.futures.ThreadPoolExecutor]
+    nexus_task_executor: Optional[concurrent.futures.ThreadPoolExecutor]
+    workflow_runner: Optional[WorkflowRunner]
+    unsandboxed_workflow_runner: Optional[WorkflowRunner]
+    plugins: Sequence[Plugin]
+    build_id: Optional[str]
+    max_concurrent_local_activities: Optional[int]
+    max_concurrent_nexus_tasks: Optional[int]
+    tuner: Any
+    nonsticky_to_sticky_poll_ratio: float
+    no_remote_activities: bool
+    max_heartbeat_throttle_interval: timedelta
+    default_heartbeat_throttle_interval: timedelta
+    max_eager_activity_reservations_per_workflow_task: int
+    plugin_shutdown_timeout: Optional[timedelta]
+    shared_state_manager: Optional[SharedStateManager]
+    disable_eager_activity_execution: bool
+    on_fatal_error: Optional[Callable[[BaseException], Awaitable[None]]]
+    use_worker_versioning: bool
+    disable_safe_workflow_eviction: bool
+    deployment_config: Any
+    patch_activation_callback: Any
+    workflow_task_poller_behavior: Optional[PollerBehavior]
+    activity_task_poller_behavior: Optional[PollerBehavior]
+    nexus_task_poller_behavior: Optional[PollerBehavior]
+    disable_payload_error_limit: bool
+    max_workflow_task_external_storage_concurrency: int
+
+
+def _worker_plugins(client: "Client", plugins: Any) -> List[Plugin]:
+    """The plugins a worker runs: the client's that are worker plugins too,
+    then ``plugins`` (TypeError naming the position of anything that is not
+    a :class:`Plugin` nor has its worker hooks), as in the official SDK."""
+    plugins = _check_plugin_list(plugins, Plugin, ("configure_worker", "run_worker"))
+    # the client's plugins as given (Client.config()["plugins"]); read from
+    # its options so that a client not yet connected works too
+    given = getattr(client, "_initial_config", None)
+    from_client = [
+        p
+        for p in (given.get("plugins", ()) if isinstance(given, dict) else ())
+        if isinstance(p, Plugin)
+    ]
+    own_types = [type(p) for p in plugins]
+    for p in from_client:
+        if type(p) in own_types:  # the official SDK's warning
+            warnings.warn(
+                f"The same plugin type {type(p)} is present from both client and worker. It may "
+                "run twice and may not be the intended behavior."
+            )
+    return from_client + list(plugins)
+
+
+def _run_link(
+    plugin: Plugin, next: Callable[["Worker"], Awaitable[None]]
+) -> Callable[["Worker"], Awaitable[None]]:
+    return lambda worker: plugin.run_worker(worker, next)
 
 
 class Worker:
@@ -263,11 +355,27 @@ class Worker:
     run (each gets its eviction activation, answered before shutdown
     returns) after the activity side's grace period.
 
+    Plugins: ``plugins`` are :class:`temporalio.worker.Plugin` objects (e.g.
+    :class:`temporalio.plugin.SimplePlugin`); anything else raises
+    ``TypeError`` naming its position. The client's plugins that are worker
+    plugins too come first (a plugin type in both lists warns that it may run
+    twice), as in the official SDK. Their ``configure_worker`` hooks change
+    the options (a :class:`WorkerConfig`) in that order before anything is
+    checked, so what they set is checked and refused like the keywords
+    (:meth:`config` returns the options as given or as in use); their
+    ``run_worker`` hooks wrap :meth:`run`, the first plugin outermost, and
+    ``async with`` runs that chain in a task: leaving the block shuts the
+    worker down, then waits for the plugins' code after ``next`` for at most
+    ``plugin_shutdown_timeout`` (default 60 s; None: no limit) before
+    cancelling it. The replayer hooks are not called: this SDK has no
+    ``Replayer`` yet.
+
     The official SDK's other options: every keyword of its ``Worker`` is
     accepted here (a test compares the signatures), with one of three
     outcomes.
 
-    * Done: ``on_fatal_error`` (awaited with the failure when polling fails
+    * Done: ``plugins`` and ``plugin_shutdown_timeout`` (see below),
+      ``on_fatal_error`` (awaited with the failure when polling fails
       for good, before :meth:`run` or ``async with`` raises it; an error it
       raises is logged), ``no_remote_activities`` (poll no activity tasks;
       needs workflows), ``activity_task_poller_behavior`` /
@@ -285,14 +393,13 @@ class Worker:
       ``max_eager_activity_reservations_per_workflow_task`` (no local or eager
       activities yet: activities are always scheduled through the server),
       ``nexus_task_executor``, ``max_concurrent_nexus_tasks`` and
-      ``nexus_task_poller_behavior`` (no Nexus), ``plugin_shutdown_timeout``
-      (no plugins), ``nonsticky_to_sticky_poll_ratio`` (the core splits
+      ``nexus_task_poller_behavior`` (no Nexus), ``nonsticky_to_sticky_poll_ratio`` (the core splits
       workflow polls its own way), ``disable_safe_workflow_eviction``,
       ``disable_payload_error_limit`` (the size checks described above always
       apply) and ``max_workflow_task_external_storage_concurrency``.
     * Refused with :class:`NotImplementedError` naming the option, because
       accepting them would silently change what the worker does:
-      non-empty ``nexus_service_handlers`` or ``plugins``; any
+      non-empty ``nexus_service_handlers``; any
       ``workflow_runner`` and ``unsandboxed_workflow_runner`` other than
       :class:`UnsandboxedWorkflowRunner` (accepted: it is what this worker
       always does), any ``tuner``,
@@ -331,7 +438,7 @@ class Worker:
         nexus_task_executor: Optional[concurrent.futures.ThreadPoolExecutor] = None,
         workflow_runner: Any = None,
         unsandboxed_workflow_runner: Any = None,
-        plugins: Sequence[Any] = (),
+        plugins: Sequence[Plugin] = (),
         build_id: Optional[str] = None,
         max_concurrent_local_activities: Optional[int] = None,
         max_concurrent_nexus_tasks: Optional[int] = None,
@@ -355,24 +462,27 @@ class Worker:
         disable_payload_error_limit: bool = False,
         max_workflow_task_external_storage_concurrency: int = 3,
     ) -> None:
+        options = dict(locals())  # the keywords as given (taken before any other local)
+        del options["self"]
+        if "_config" not in self.__dict__:
+            # First entry: the plugins' configure_worker, in order. With
+            # plugins, the worker is then initialized from the options they
+            # returned by entering again (a key they removed takes its
+            # default here; checks and refusals apply to what they set).
+            self._initial_config = cast(WorkerConfig, dict(options))
+            self._plugins = _worker_plugins(client, plugins)
+            self._config: WorkerConfig = _through_plugins(
+                self._plugins, "configure_worker", dict(options), "WorkerConfig"
+            )
+            if self._plugins:
+                rest: Dict[str, Any] = dict(self._config)
+                Worker.__init__(self, rest.pop("client", client), **rest)
+                return
         # The official SDK's options this SDK cannot honour: refused, naming
         # the option, rather than accepted and silently not done.
         if nexus_service_handlers:
             raise _unsupported("nexus_service_handlers", "Nexus is not implemented yet")
-        _check_runners_and_plugins(workflow_runner, unsandboxed_workflow_runner, plugins)
-        # The official SDK also runs the client's plugins that are worker
-        # plugins (they have worker hooks): refuse rather than skip them.
-        client_config = getattr(client, "_config", None)  # the options in use
-        client_plugins = client_config.get("plugins", ()) if isinstance(client_config, dict) else ()
-        worker_plugins = [
-            type(p).__name__ for p in client_plugins if hasattr(p, "configure_worker")
-        ]
-        if worker_plugins:
-            raise _unsupported(
-                "plugins",
-                f"the client's plugins {worker_plugins} are worker plugins too (they have "
-                "configure_worker), and worker plugins are not implemented yet",
-            )
+        _check_runners(workflow_runner, unsandboxed_workflow_runner)
         if tuner is not None:
             raise _unsupported(
                 "tuner",
@@ -421,6 +531,7 @@ class Worker:
             raise ValueError("max_workflow_task_external_storage_concurrency must be positive")
         if plugin_shutdown_timeout is not None:
             _check_timedelta(plugin_shutdown_timeout, "plugin_shutdown_timeout")
+        self._plugin_shutdown_timeout = plugin_shutdown_timeout
         _check_type(
             shared_state_manager,
             SharedStateManager,
@@ -530,6 +641,9 @@ class Worker:
         self._workflow_worker: Any = None  # a _workflow.WorkflowWorker when workflows are given
         self._activation_tasks: Set["asyncio.Task[None]"] = set()
         self._shutdown_task: Optional[asyncio.Task] = None
+        # async with and plugins: the task running run() (the plugin chain)
+        self._run_task: Optional["asyncio.Task[None]"] = None
+        self._started: Optional["asyncio.Future[None]"] = None
 
     def _init_workflow_options(
         self,
@@ -799,10 +913,29 @@ class Worker:
             if self._owned_executor is not None:
                 self._owned_executor.shutdown(wait=False)
 
+    def config(self, *, active_config: bool = False) -> WorkerConfig:
+        """The worker's options (a new dict, with new ``activities`` and
+        ``workflows`` lists): as given to ``Worker`` (with ``client``), or,
+        with ``active_config=True``, those in use after the plugins'
+        ``configure_worker`` (the same when there are no plugins)."""
+        config = cast(WorkerConfig, dict(self._config if active_config else self._initial_config))
+        activities = config.get("activities", [])
+        config["activities"] = (
+            dict(activities) if isinstance(activities, Mapping) else list(activities)
+        )
+        config["workflows"] = list(config.get("workflows", []))
+        return config
+
     async def run(self) -> None:
         """Start, run until shut down (or until the worker fails), then shut
         down. Cancelling the task that awaits this shuts the worker down
         gracefully before the cancellation propagates.
+
+        With plugins (see :class:`Plugin`), this calls the first plugin's
+        ``run_worker(worker, next)``; each plugin's ``next`` calls the
+        following plugin's, and the last one runs the worker as described
+        here. What a plugin raises (before or after calling ``next``) is
+        raised here.
 
         Polls that fail in a way that can heal (the server down or
         restarting, a connection reset, the server busy) are retried for as
@@ -814,7 +947,25 @@ class Worker:
         ``RPCError`` whose ``status`` is ``PERMISSION_DENIED`` or
         ``UNAUTHENTICATED``), or a :class:`RuntimeError` when the client was
         closed; :attr:`is_running` is then false."""
-        await self.start()
+        run: Callable[[Worker], Awaitable[None]] = Worker._run
+        for plugin in reversed(self._plugins):
+            run = _run_link(plugin, run)
+        await run(self)
+
+    async def _run(self) -> None:
+        """:meth:`run` without the plugins (the innermost ``next``)."""
+        if self._started is not None and self._started.done():
+            # async with and a plugin that calls next twice
+            raise RuntimeError("Already started (a Worker runs once; make a new one to run again)")
+        try:
+            await self.start()
+        except BaseException as e:
+            if self._started is not None and not self._started.done():
+                self._started.set_exception(e)
+                self._started.exception()  # retrieved by __aenter__, or nobody
+            raise
+        if self._started is not None:
+            self._started.set_result(None)
         aw = self._activity_worker
         assert aw is not None and aw.stopped is not None
         try:
@@ -826,14 +977,58 @@ class Worker:
             raise aw.fatal
 
     async def __aenter__(self) -> "Worker":
-        await self.start()
+        """Start the worker. With plugins, :meth:`run` (the plugins'
+        ``run_worker`` chain) runs in a task of its own, and this returns
+        once the innermost ``next`` has started the worker; what a plugin or
+        the start raises before that is raised here."""
+        if not self._plugins:
+            await self.start()
+            return self
+        if self._run_task is not None:
+            raise RuntimeError("Already started (a Worker runs once; make a new one to run again)")
+        loop = asyncio.get_running_loop()
+        self._started = loop.create_future()
+        self._run_task = loop.create_task(self.run())
+        await asyncio.wait([self._started, self._run_task], return_when=asyncio.FIRST_COMPLETED)
+        if not self._started.done():
+            # the chain ended without starting the worker
+            self._started.cancel()
+            self._run_task.result()  # raises what a plugin raised
+            raise RuntimeError("A plugin's run_worker returned without calling next")
+        self._started.result()  # raises the start's error
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         """Shut down; raises the worker's failure (as :meth:`run`) when
-        polling failed for good and the block raised nothing else."""
+        polling failed for good and the block raised nothing else. With
+        plugins, then waits for the code they run after the worker stops in
+        ``run_worker``, at most ``plugin_shutdown_timeout`` (None: no limit),
+        and cancels it after that; what it raises is raised here when the
+        block raised nothing else."""
         await self.shutdown()
         await self._fatal_handled()
+        run_task = self._run_task
+        if run_task is not None:
+            timeout = self._plugin_shutdown_timeout
+            try:
+                await asyncio.wait(
+                    [run_task], timeout=None if timeout is None else timeout.total_seconds()
+                )
+            except asyncio.CancelledError:
+                run_task.cancel()
+                raise
+            if not run_task.done():
+                logger.warning(
+                    "Plugins' run_worker did not return within plugin_shutdown_timeout (%s) "
+                    "after the worker shut down: cancelled",
+                    timeout,
+                )
+                run_task.cancel()
+                await asyncio.wait([run_task])
+            error = None if run_task.cancelled() else run_task.exception()
+            if error is not None and exc[0] is None:
+                raise error
+            return
         aw = self._activity_worker
         if aw is not None and aw.fatal is not None and exc[0] is None:
             raise aw.fatal

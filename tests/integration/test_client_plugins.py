@@ -12,6 +12,7 @@ from typing import Any, Awaitable, Callable, List
 
 import pytest
 
+import temporalio.worker
 from temporalio import activity, workflow
 from temporalio.client import (
     Client,
@@ -154,17 +155,40 @@ async def test_a_plugin_can_change_the_namespace(server_target: str) -> None:
         await client.close()
 
 
-async def test_a_worker_refuses_a_client_plugin_that_is_a_worker_plugin(
+async def test_only_a_client_plugin_that_is_a_worker_plugin_configures_workers(
     server_target: str, task_queue: str
 ) -> None:
-    class Both(MyPlugin):
+    """As in the official SDK: a worker runs the client's plugins that are
+    ``temporalio.worker.Plugin`` instances; a hook of the same name on another
+    client plugin is not a worker hook (tests/integration/test_worker_plugins.py
+    runs such workers)."""
+    log: List[str] = []
+
+    class Both(MyPlugin, temporalio.worker.Plugin):
         def configure_worker(self, config: Any) -> Any:
+            log.append(f"configure worker {self.tag}")
             return config
 
-    client = await Client.connect(server_target, plugins=[Both("e", [], [])])
+        async def run_worker(self, worker: Any, next: Any) -> None:
+            await next(worker)
+
+        def configure_replayer(self, config: Any) -> Any:
+            return config
+
+        def run_replayer(self, replayer: Any, histories: Any, next: Any) -> Any:
+            return next(replayer, histories)
+
+    class ClientOnly(MyPlugin):
+        def configure_worker(self, config: Any) -> Any:
+            log.append("configure worker client-only")
+            return config
+
+    client = await Client.connect(
+        server_target, plugins=[Both("e", [], []), ClientOnly("f", [], [])]
+    )
     try:
-        with pytest.raises(NotImplementedError, match=r"Worker\(plugins=\.\.\.\).*Both"):
-            Worker(client, task_queue=task_queue, activities=[shout])
+        Worker(client, task_queue=task_queue, activities=[shout])
+        assert log == ["configure worker e"]
     finally:
         await client.close()
 

@@ -17,6 +17,7 @@ import pytest
 
 from temporalio import activity, workflow
 from temporalio.client import Client
+from temporalio.plugin import SimplePlugin
 from temporalio.worker import (
     PollerBehaviorAutoscaling,
     PollerBehaviorSimpleMaximum,
@@ -89,7 +90,7 @@ SAMPLES: Dict[str, List[Tuple[Any, str]]] = {
     # The official unsandboxed runner is what this worker always does.
     "workflow_runner": [(_Runner(), REFUSED), (UnsandboxedWorkflowRunner(), OK)],
     "unsandboxed_workflow_runner": [(_Runner(), REFUSED), (UnsandboxedWorkflowRunner(), OK)],
-    "plugins": [([object()], REFUSED)],
+    "plugins": [([SimplePlugin("options-test")], OK)],
     "interceptors": [([], OK)],
     "build_id": [("build-1", OK)],
     "identity": [("me", OK)],
