@@ -155,7 +155,18 @@ class FailureTypesFixed:
 
 
 async def test_failure_exception_types(client: Client, task_queue: str) -> None:
-    async with Worker(client, task_queue=task_queue, workflows=[FailureTypesWorkflow]):
+    # One poller and no cache for the broken worker: the fixed worker started
+    # below while it is still up then takes a retried task at its second try
+    # at the latest (the server hands tasks to pollers in arrival order, so
+    # five pollers waiting ahead of the fixed worker's could each take a
+    # retry, ten seconds apart, and outlast the run's timeout).
+    async with Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[FailureTypesWorkflow],
+        max_cached_workflows=0,
+        max_concurrent_workflow_task_polls=1,
+    ):
         # a declared type fails the workflow (converted to an ApplicationError
         # whose type is the class name)
         for how, typ, msg in [
@@ -1160,6 +1171,7 @@ async def test_nondeterminism_surfaces_as_task_failure(client: Client, task_queu
         workflows=[ActivityChangeV2],
         activities=[echo, slow],
         max_cached_workflows=0,
+        max_concurrent_workflow_task_polls=1,  # see test_failure_exception_types
     ):
         await h.signal(ActivityChangeV2.proceed)
         failed = await _wait_for_event(client, wid, "workflow_task_failed_event_attributes")
