@@ -143,6 +143,17 @@ int tcore_wf_engine_complete(tcore_wf_engine *e, const uint8_t *completion, size
 int tcore_wf_engine_take_response(tcore_wf_engine *e, uint8_t **out, size_t *out_len,
                                   tcore_error *err);
 
+/* The server discarded the task just answered
+ * (RespondWorkflowTaskCompletedResponse.reset_history_event_id nonzero: a
+ * speculative task, e.g. one whose only output was update rejections, left
+ * no events). Its WorkflowTaskScheduled/Started events are forgotten, so the
+ * next task's history reuses their ids; `reset_to_started_id` is the last
+ * WorkflowTaskStarted that counts. TCORE_ERR_INVALID_ARGUMENT when the
+ * history does not end with the task's scheduled and started events or a
+ * task is under way (the caller then evicts the run). */
+int tcore_wf_engine_discard_task(tcore_wf_engine *e, int64_t reset_to_started_id,
+                                 tcore_error *err);
+
 /* After TCORE_WF_TASK_DONE of a legacy query task: the serialized
  * RespondQueryTaskCompletedRequest body (completed_type, query_result or
  * error_message). */

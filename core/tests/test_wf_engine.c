@@ -3003,6 +3003,50 @@ static void test_update_reject_and_fail(void) {
   tcore_wf_engine_free(e);
 }
 
+/* A speculative task whose only output is a rejection is discarded by the
+ * server (reset_history_event_id): the engine forgets its scheduled/started
+ * events and the next task reuses their ids. */
+static void test_update_rejected_speculative_task_discarded(void) {
+  hist h = {0};
+  h_started(&h);
+  h_wft(&h); /* 2, 3 */
+  tcore_wf_engine *e = engine();
+  feed(e, &h, 1, 0, 1);
+  act_free(next_act(e, "initialize_workflow"));
+  cmds l = {0};
+  c_start_timer(&l, 1, 5);
+  complete_ok(e, &l);
+  char names[256];
+  resp_free(take(e, names, sizeof names));
+  h_wft_completed(&h);      /* 4 */
+  h_timer_started(&h, "1"); /* 5 */
+  hist real = h;            /* what the server keeps */
+  h_wft(&h);                /* 6, 7: speculative */
+  CHECK(feed(e, &h, 4, 0, 1) == TCORE_OK);
+  add_update(e, "u1", 5);
+  act_free(next_act(e, "do_update"));
+  cmds rej = {0};
+  c_update(&rej, "u1", UR_REJECT);
+  complete_ok(e, &rej);
+  resp_t *r = take(e, names, sizeof names);
+  CHECK(strcmp(names, "") == 0 && r && r->n_messages == 1);
+  resp_free(r);
+  /* not the shape of a discardable task: refused */
+  CHECK(tcore_wf_engine_discard_task(e, 7, NULL) == TCORE_ERR_INVALID_ARGUMENT);
+  CHECK(tcore_wf_engine_discard_task(e, 3, NULL) == TCORE_OK);
+  h_signal(&real, "go"); /* 6 */
+  h_wft(&real);          /* 7, 8 */
+  CHECK(feed(e, &real, 6, 0, 1) == TCORE_OK);
+  act_free(next_act(e, "signal_workflow"));
+  cmds done = {0};
+  c_complete(&done, "\"ok\"");
+  complete_ok(e, &done);
+  r = take(e, names, sizeof names);
+  CHECK(strcmp(names, "COMPLETE_WORKFLOW_EXECUTION") == 0);
+  resp_free(r);
+  tcore_wf_engine_free(e);
+}
+
 /* Update-with-start: the request is an UpdateAdmitted event in the first
  * task; on replay it is taken from there when UpdateAccepted is seen. */
 static void test_update_admitted_with_start(void) {
@@ -3086,6 +3130,7 @@ int main(void) {
   RUN(test_update_accept_complete_and_replay);
   RUN(test_update_reject_and_fail);
   RUN(test_update_admitted_with_start);
+  RUN(test_update_rejected_speculative_task_discarded);
   wf_arena_free(&A);
   return check_summary();
 }

@@ -1168,3 +1168,20 @@ int tcore_wf_engine_failure(tcore_wf_engine *e, uint8_t **out, size_t *out_len, 
   *out_len = b.len;
   return TCORE_OK;
 }
+
+int tcore_wf_engine_discard_task(tcore_wf_engine *e, int64_t reset_to_started_id,
+                                 tcore_error *err) {
+  if (!e) return wf_set_err(err, TCORE_ERR_INVALID_ARGUMENT, "no engine");
+  if (e->failed || e->outstanding || e->in_task || e->task_done || e->n_ev < 2 ||
+      e->cursor != e->n_ev || e->ev[e->n_ev - 1]->event_type != ET(WORKFLOW_TASK_STARTED) ||
+      e->ev[e->n_ev - 2]->event_type != ET(WORKFLOW_TASK_SCHEDULED) ||
+      e->ev[e->n_ev - 2]->event_id <= reset_to_started_id)
+    return wf_set_err(err, TCORE_ERR_INVALID_ARGUMENT,
+                      "cannot discard the last workflow task (reset to event %lld)",
+                      (long long)reset_to_started_id);
+  e->n_ev -= 2; /* the events stay owned by their page */
+  e->cursor = e->seq_from = e->n_ev;
+  e->last_applied_id = e->n_ev ? e->ev[e->n_ev - 1]->event_id : 0;
+  e->task_started_id = reset_to_started_id;
+  return TCORE_OK;
+}

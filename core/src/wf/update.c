@@ -139,8 +139,9 @@ int wf_update_messages_add(wf_engine *e, size_t n, Temporal__Api__Protocol__V1__
 static int new_update(wf_engine *e, const char *msg_id, const char *instance_id,
                       int64_t seq_event_id, const wf_blob *request, int replaying) {
   /* A request for an update the run already has (a re-delivered message) is
-   * ignored. */
-  if (find_update(e, instance_id)) return TCORE_OK;
+   * ignored; one that was rejected may come again. */
+  const wf_update *had = find_update(e, instance_id);
+  if (had && had->state != U_REJECTED) return TCORE_OK;
   Temporal__Api__Update__V1__Request *req =
       temporal__api__update__v1__request__unpack(NULL, request->len, request->data);
   if (!req) return TCORE_ERR_NOMEM;
