@@ -2084,7 +2084,10 @@ class LoggerAdapter(logging.LoggerAdapter):  # type: ignore[type-arg]
     ) -> Tuple[Any, MutableMapping[str, Any]]:
         rt = _Runtime.maybe_current()
         if rt is not None:
-            details = rt.workflow_info()._logger_details()
+            details = dict(rt.workflow_info()._logger_details())
+            update = current_update_info()  # in an update handler: its id and name too
+            if update is not None:
+                details.update(update._logger_details)
             if self.workflow_info_on_extra:
                 extra = dict(self.extra or {})
                 extra.update(kwargs.get("extra") or {})

@@ -500,6 +500,13 @@ static void send_respond_locked(wf_run *run, int kind, uint8_t *body, size_t bod
     req.identity = w->identity;
     req.namespace_ = w->ns;
     req.worker_instance_key = w->instance_key;
+    /* The engine can follow a discarded speculative task
+     * (RespondWorkflowTaskCompletedResponse.reset_history_event_id), even one
+     * that shipped command events: they are kept, and skipped when shipped again. */
+    Temporal__Api__Workflowservice__V1__RespondWorkflowTaskCompletedRequest__Capabilities caps =
+        TEMPORAL__API__WORKFLOWSERVICE__V1__RESPOND_WORKFLOW_TASK_COMPLETED_REQUEST__CAPABILITIES__INIT;
+    caps.discard_speculative_workflow_task_with_events = w->wf_ops->discard_task != NULL;
+    req.capabilities = &caps;
     if (w->sticky_queue) {
       tq.name = w->sticky_queue;
       tq.kind = TEMPORAL__API__ENUMS__V1__TASK_QUEUE_KIND__TASK_QUEUE_KIND_STICKY;

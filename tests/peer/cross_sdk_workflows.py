@@ -15,6 +15,8 @@ a failed activity (retried), a timer cancelled and one fired (``wait_condition``
 with a timeout), continue-as-new, and a cancelled run that cleans up.
 ``CrossSdkChildParent``: child workflows (``CrossSdkKid``): one started with
 options and signalled, one that fails, one cancelled.
+``CrossSdkUpdateWorkflow``: workflow updates (a validator, a failing handler,
+one waiting on a condition); tests/integration/test_workflow_updates.py.
 """
 
 from __future__ import annotations

@@ -291,3 +291,27 @@ def test_all_handlers_finished_holds_the_workflow_open() -> None:
     h = Harness(Unfinished)
     c = h.activate(init("Unfinished", True), do_update("u1", "slow_quiet"))
     assert commands(c) == ["update_response"]
+
+
+@workflow.defn
+class LogsInUpdate:
+    @workflow.run
+    async def run(self) -> None:
+        await workflow.wait_condition(lambda: False)
+
+    @workflow.update
+    def note(self) -> None:
+        workflow.logger.info("in update")
+
+
+def test_logger_adds_the_update_id_and_name(caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    h = Harness(LogsInUpdate)
+    with caplog.at_level(logging.INFO, logger="temporalio.workflow"):
+        h.activate(init("LogsInUpdate"), do_update("u9", "note"))
+    [rec] = [r for r in caplog.records if r.name == "temporalio.workflow"]
+    details = getattr(rec, "temporal_workflow")
+    assert details["update_id"] == "u9" and details["update_name"] == "note"
+    assert details["workflow_type"] == "LogsInUpdate"
+    assert "'update_id': 'u9'" in rec.getMessage()
