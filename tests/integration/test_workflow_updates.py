@@ -188,3 +188,35 @@ async def test_same_update_history_as_the_official_sdk(client: Client, server_ta
     assert [t for t, _ in ours] == [t for t, _ in official]
     assert ours == official
     assert update_events(ours) == EXPECTED_UPDATE_EVENTS
+
+
+@pytest.mark.parametrize("first", ["official", "ours"])
+async def test_update_history_of_one_sdk_finished_by_the_other(
+    client: Client, server_target: str, first: str
+) -> None:
+    """One SDK's worker takes an update and accepts another that waits; it
+    stops; the other SDK's worker replays that history (the accepted updates
+    re-delivered from their UpdateAccepted events) and finishes the run."""
+    tq = f"upd-handoff-{uuid.uuid4()}"
+
+    def worker(sdk: str) -> Any:
+        if sdk == "ours":
+            return Worker(client, task_queue=tq, workflows=[CrossSdkUpdateWorkflow])
+        return peer_worker(server_target, tq)
+
+    async with worker(first):
+        handle = await start(client, tq)
+        assert await handle.execute_update("add", "a") == 1
+        waiting = await handle.start_update(
+            "wait_for", 2, id="waiter", wait_for_stage=WorkflowUpdateStage.ACCEPTED
+        )
+    async with worker("ours" if first == "official" else "official"):
+        assert await asyncio.wait_for(handle.execute_update("add", "b"), DEADLINE) == 2
+        assert await asyncio.wait_for(waiting.result(), DEADLINE) == ["a", "b"]
+        assert await handle.execute_update("finish") == "finishing"
+        assert await asyncio.wait_for(handle.result(), DEADLINE) == ["a", "b"]
+    events = project((await handle.fetch_history()).events)
+    assert "WORKFLOW_TASK_FAILED" not in [t for t, _ in events]
+    assert update_events(events) == [
+        e for e in EXPECTED_UPDATE_EVENTS if e[1].get("name") != "fail" and "type" not in e[1]
+    ]
