@@ -2944,6 +2944,26 @@ static void test_update_reject_and_fail(void) {
         strcmp(rej->failure->message, "bad value") == 0);
   if (rej) temporal__api__update__v1__rejection__free_unpacked(rej, NULL);
   resp_free(r);
+  /* a rejected update may be requested again (the same id); an accepted one
+   * re-delivered is ignored */
+  hist h2 = h;
+  h_wft_completed(&h2); /* 4 */
+  h_wft(&h2);           /* 5, 6 */
+  feed(e, &h2, 4, 0, 1);
+  add_update(e, "u1", 4);
+  act_free(next_act(e, "do_update"));
+  cmds acc1 = {0};
+  c_update(&acc1, "u1", UR_ACCEPT);
+  complete_ok(e, &acc1);
+  r = take(e, names, sizeof names);
+  CHECK(strcmp(names, "PROTOCOL_MESSAGE") == 0);
+  resp_free(r);
+  h_wft_completed(&h2);             /* 7 */
+  h_update_accepted(&h2, "u1", 4);  /* 8 */
+  h_wft(&h2);                       /* 9, 10 */
+  feed(e, &h2, 7, 0, 1);
+  add_update(e, "u1", 8);
+  CHECK(next_code(e) == TCORE_WF_TASK_DONE);
   tcore_wf_engine_free(e);
 
   /* Accepted, then the handler fails: a Response with the failure. */
