@@ -14,6 +14,7 @@ exists here. Importing this module loads no protobuf module and no extension.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import inspect
 import logging
 import typing
@@ -22,7 +23,7 @@ from abc import ABC, abstractmethod
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from enum import IntEnum
+from enum import Enum, IntEnum
 from random import Random
 from typing import (
     TYPE_CHECKING,
@@ -62,12 +63,18 @@ __all__ = [
     "ChildWorkflowHandle",
     "ContinueAsNewError",
     "ExternalWorkflowHandle",
+    "HandlerUnfinishedPolicy",
     "Info",
     "LoggerAdapter",
     "NondeterminismError",
     "ParentClosePolicy",
     "ParentInfo",
     "ReadOnlyContextError",
+    "UnfinishedSignalHandlersWarning",
+    "UnfinishedUpdateHandlersWarning",
+    "UpdateInfo",
+    "all_handlers_finished",
+    "current_update_info",
     "continue_as_new",
     "defn",
     "deprecate_patch",
@@ -77,10 +84,12 @@ __all__ = [
     "execute_child_workflow",
     "get_dynamic_query_handler",
     "get_dynamic_signal_handler",
+    "get_dynamic_update_handler",
     "get_external_workflow_handle",
     "get_external_workflow_handle_for",
     "get_query_handler",
     "get_signal_handler",
+    "get_update_handler",
     "in_workflow",
     "info",
     "init",
@@ -96,8 +105,10 @@ __all__ = [
     "run",
     "set_dynamic_query_handler",
     "set_dynamic_signal_handler",
+    "set_dynamic_update_handler",
     "set_query_handler",
     "set_signal_handler",
+    "set_update_handler",
     "signal",
     "sleep",
     "start_activity",
@@ -116,6 +127,7 @@ __all__ = [
     "wait",
     "as_completed",
     "upsert_search_attributes",
+    "update",
     "uuid4",
     "wait_condition",
 ]
@@ -287,6 +299,40 @@ class Info:
 # ---- definitions ---------------------------------------------------------------------
 
 
+class HandlerUnfinishedPolicy(Enum):
+    """What happens when a workflow finishes (returns, fails, is cancelled or
+    continues as new) while handlers of a signal or update are still running."""
+
+    WARN_AND_ABANDON = 1
+    """Abandon the handler and warn (:class:`UnfinishedUpdateHandlersWarning`
+    or :class:`UnfinishedSignalHandlersWarning`)."""
+    ABANDON = 2
+    """Abandon the handler silently. For an update, the client receives an
+    error rather than the update's result."""
+
+
+class UnfinishedUpdateHandlersWarning(RuntimeWarning):
+    """The workflow finished while update handlers were still running."""
+
+
+class UnfinishedSignalHandlersWarning(RuntimeWarning):
+    """The workflow finished while signal handlers were still running."""
+
+
+@dataclass(frozen=True)
+class UpdateInfo:
+    """The update being handled (:func:`current_update_info`)."""
+
+    id: str
+    """The update's id."""
+    name: str
+    """The update's name."""
+
+    @property
+    def _logger_details(self) -> Mapping[str, Any]:
+        return {"update_id": self.id, "update_name": self.name}
+
+
 @dataclass(frozen=True)
 class _SignalDefinition:
     name: Optional[str]  # None: dynamic
@@ -295,14 +341,20 @@ class _SignalDefinition:
     # dynamic handlers: (name, Sequence[RawValue]) rather than the old (name, *args)
     dynamic_vararg: bool = False
     arg_types: Optional[List[Optional[type]]] = None
+    unfinished_policy: HandlerUnfinishedPolicy = HandlerUnfinishedPolicy.WARN_AND_ABANDON
 
     @staticmethod
-    def _make(name: Optional[str], fn: Callable[..., Any], is_method: bool) -> "_SignalDefinition":
+    def _make(
+        name: Optional[str],
+        fn: Callable[..., Any],
+        is_method: bool,
+        unfinished_policy: HandlerUnfinishedPolicy = HandlerUnfinishedPolicy.WARN_AND_ABANDON,
+    ) -> "_SignalDefinition":
         types, _ = _param_types(fn, is_method)
         vararg = False
         if name is None:
             vararg = not _check_dynamic_handler(fn, types, is_method)
-        return _SignalDefinition(name, fn, is_method, vararg, types)
+        return _SignalDefinition(name, fn, is_method, vararg, types, unfinished_policy)
 
     def bind_fn(self, obj: Any) -> Callable[..., Any]:
         return _bind_method(obj, self.fn) if self.is_method else self.fn
@@ -327,6 +379,51 @@ class _QueryDefinition:
 
     def bind_fn(self, obj: Any) -> Callable[..., Any]:
         return _bind_method(obj, self.fn) if self.is_method else self.fn
+
+
+@dataclass(frozen=True)
+class _UpdateDefinition:
+    name: Optional[str]  # None: dynamic
+    fn: Callable[..., Any]
+    is_method: bool = True
+    unfinished_policy: HandlerUnfinishedPolicy = HandlerUnfinishedPolicy.WARN_AND_ABANDON
+    arg_types: Optional[List[Optional[type]]] = None
+    ret_type: Optional[type] = None
+    validator: Optional[Callable[..., None]] = None
+
+    @staticmethod
+    def _make(
+        name: Optional[str],
+        fn: Callable[..., Any],
+        is_method: bool,
+        unfinished_policy: HandlerUnfinishedPolicy = HandlerUnfinishedPolicy.WARN_AND_ABANDON,
+    ) -> "_UpdateDefinition":
+        types, ret = _param_types(fn, is_method)
+        if name is None and not _check_dynamic_handler(fn, types, is_method):
+            raise RuntimeError(
+                "Dynamic updates do not support a vararg third param, use Sequence[RawValue]"
+            )
+        return _UpdateDefinition(name, fn, is_method, unfinished_policy, types, ret)
+
+    @property
+    def dynamic_vararg(self) -> bool:
+        return False
+
+    def bind_fn(self, obj: Any) -> Callable[..., Any]:
+        return _bind_method(obj, self.fn) if self.is_method else self.fn
+
+    def bind_validator(self, obj: Any) -> Optional[Callable[..., Any]]:
+        if self.validator is None:
+            return None
+        return _bind_method(obj, self.validator) if self.is_method else self.validator
+
+    def set_validator(self, validator: Callable[..., None]) -> None:
+        # Validators are called, never awaited: an async one would accept everything.
+        if inspect.iscoroutinefunction(validator):
+            raise ValueError("Update validator must not be an async function")
+        if self.validator is not None:
+            raise RuntimeError(f"Validator already set for update {self.name}")
+        object.__setattr__(self, "validator", validator)
 
 
 def _bind_method(obj: Any, fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -402,6 +499,7 @@ class _Definition:
     run_fn: Callable[..., Awaitable[Any]]
     signals: Mapping[Optional[str], _SignalDefinition]
     queries: Mapping[Optional[str], _QueryDefinition]
+    updates: Mapping[Optional[str], _UpdateDefinition]
     init_fn: Optional[Callable[..., None]] = None
     failure_exception_types: Sequence[Type[BaseException]] = ()
     arg_types: Optional[List[Optional[type]]] = None
@@ -445,6 +543,7 @@ class _Definition:
         seen_run = False
         signals: Dict[Optional[str], _SignalDefinition] = {}
         queries: Dict[Optional[str], _QueryDefinition] = {}
+        updates: Dict[Optional[str], _UpdateDefinition] = {}
         for attr, member in inspect.getmembers(cls):
             if hasattr(member, "__temporal_workflow_run"):
                 seen_run = True
@@ -477,6 +576,22 @@ class _Definition:
                     )
                 else:
                     queries[qd.name] = qd
+            elif hasattr(member, "__temporal_update_definition"):
+                ud = cast(_UpdateDefinition, getattr(member, "__temporal_update_definition"))
+                if ud.name in updates:
+                    issues.append(
+                        f"Multiple update methods found for {ud.name or '<dynamic>'} "
+                        f"(at least on {attr} and {updates[ud.name].fn.__name__})"
+                    )
+                elif ud.validator is not None and not _parameters_identical_up_to_naming(
+                    ud.fn, ud.validator
+                ):
+                    issues.append(
+                        f"Update validator method {ud.validator.__name__} parameters "
+                        f"do not match update method {ud.fn.__name__} parameters"
+                    )
+                else:
+                    updates[ud.name] = ud
             elif attr == "__init__" and hasattr(member, "__temporal_workflow_init"):
                 init_fn = member
         # A base class's decorated method overridden without its decorator
@@ -499,6 +614,11 @@ class _Definition:
                     if getattr(bm, "__temporal_query_definition").name not in queries:
                         issues.append(
                             f"@workflow.query defined on {bm.__qualname__} but not on the override"
+                        )
+                elif hasattr(bm, "__temporal_update_definition"):
+                    if getattr(bm, "__temporal_update_definition").name not in updates:
+                        issues.append(
+                            f"@workflow.update defined on {bm.__qualname__} but not on the override"
                         )
         if not seen_run:
             issues.append("Missing @workflow.run method")
@@ -536,6 +656,7 @@ class _Definition:
             run_fn=run_fn,
             signals=signals,
             queries=queries,
+            updates=updates,
             init_fn=init_fn,
             failure_exception_types=tuple(failure_exception_types),
             arg_types=arg_types,
@@ -667,18 +788,24 @@ def signal(
     *,
     name: Optional[str] = None,
     dynamic: bool = False,
+    unfinished_policy: HandlerUnfinishedPolicy = HandlerUnfinishedPolicy.WARN_AND_ABANDON,
     description: Optional[str] = None,
 ) -> Any:
     """Mark a method as a signal handler (sync or async), named ``name``
     (default: the method's name). A ``dynamic`` handler receives every
     signal that has no handler of its own, as ``(name, args)`` with ``args``
-    a ``Sequence[temporalio.common.RawValue]``."""
+    a ``Sequence[temporalio.common.RawValue]``. ``unfinished_policy``: what
+    happens if the workflow finishes while this handler runs."""
     if name is not None and dynamic:
         raise RuntimeError("Cannot provide name and dynamic boolean")
 
     def decorate(f: CallableType) -> CallableType:
         sig_name = None if dynamic else (name or f.__name__)
-        setattr(f, "__temporal_signal_definition", _SignalDefinition._make(sig_name, f, True))
+        setattr(
+            f,
+            "__temporal_signal_definition",
+            _SignalDefinition._make(sig_name, f, True, unfinished_policy),
+        )
         return f
 
     if fn is not None:
@@ -716,6 +843,86 @@ def query(
             raise ValueError("Query handlers must not be async functions")
         q_name = None if dynamic else (name or f.__name__)
         setattr(f, "__temporal_query_definition", _QueryDefinition._make(q_name, f, True))
+        return f
+
+    if fn is not None:
+        return decorate(fn)
+    return decorate
+
+
+@overload
+def update(fn: CallableType) -> CallableType: ...
+
+
+@overload
+def update(
+    *,
+    unfinished_policy: HandlerUnfinishedPolicy = HandlerUnfinishedPolicy.WARN_AND_ABANDON,
+    description: Optional[str] = None,
+) -> Callable[[CallableType], CallableType]: ...
+
+
+@overload
+def update(
+    *,
+    name: str,
+    unfinished_policy: HandlerUnfinishedPolicy = HandlerUnfinishedPolicy.WARN_AND_ABANDON,
+    description: Optional[str] = None,
+) -> Callable[[CallableType], CallableType]: ...
+
+
+@overload
+def update(
+    *,
+    dynamic: bool,
+    unfinished_policy: HandlerUnfinishedPolicy = HandlerUnfinishedPolicy.WARN_AND_ABANDON,
+    description: Optional[str] = None,
+) -> Callable[[CallableType], CallableType]: ...
+
+
+def update(
+    fn: Optional[CallableType] = None,
+    *,
+    name: Optional[str] = None,
+    dynamic: Optional[bool] = False,
+    unfinished_policy: HandlerUnfinishedPolicy = HandlerUnfinishedPolicy.WARN_AND_ABANDON,
+    description: Optional[str] = None,
+) -> Any:
+    """Mark a method (sync or async) as the handler of update ``name``
+    (default: the method's name); its return value is the update's result.
+    A ``dynamic`` handler takes ``(name: str, args: Sequence[RawValue])`` and
+    handles every update without a handler of its own.
+
+    A validator (a plain ``def`` with the handler's parameters, returning
+    None) is attached with ``@<handler>.validator``; it runs read-only before
+    the update is accepted, and an exception from it rejects the update (the
+    client gets :class:`temporalio.client.WorkflowUpdateFailedError`) and
+    leaves no event in history. Once accepted, a
+    :class:`temporalio.exceptions.FailureError` from the handler (or a
+    declared workflow failure type) fails the update; any other exception
+    fails the workflow task.
+
+    ``unfinished_policy``: what happens if the workflow finishes while this
+    handler runs. ``description`` is accepted for compatibility.
+
+    Raises:
+        RuntimeError: both ``name`` and ``dynamic``; a dynamic handler with
+            ``*args``.
+    """
+    if name is not None and dynamic:
+        raise RuntimeError("Cannot provide name and dynamic boolean")
+
+    def decorate(f: CallableType) -> CallableType:
+        upd_name = None if dynamic else (name or f.__name__)
+        d = _UpdateDefinition._make(upd_name, f, True, unfinished_policy)
+        setattr(f, "__temporal_update_definition", d)
+        setattr(f, "_defn", d)
+
+        def validator(vfn: Callable[..., None]) -> Callable[..., None]:
+            d.set_validator(vfn)
+            return vfn
+
+        setattr(f, "validator", validator)
         return f
 
     if fn is not None:
@@ -864,6 +1071,21 @@ class _Runtime(ABC):
 
     @abstractmethod
     def workflow_get_query_handler(self, name: Optional[str]) -> Optional[Callable[..., Any]]: ...
+
+    @abstractmethod
+    def workflow_get_update_handler(self, name: Optional[str]) -> Optional[Callable[..., Any]]: ...
+
+    @abstractmethod
+    def workflow_set_update_handler(
+        self,
+        name: Optional[str],
+        handler: Optional[Callable[..., Any]],
+        validator: Optional[Callable[..., Any]],
+        unfinished_policy: HandlerUnfinishedPolicy,
+    ) -> None: ...
+
+    @abstractmethod
+    def workflow_all_handlers_finished(self) -> bool: ...
 
     @abstractmethod
     def workflow_set_query_handler(
@@ -1776,6 +1998,71 @@ def set_dynamic_query_handler(handler: Optional[Callable[..., Any]]) -> None:
     _Runtime.current().workflow_set_query_handler(None, handler)
 
 
+def get_update_handler(name: str) -> Optional[Callable[..., Any]]:
+    """The handler of update ``name`` (set at runtime or by the class), or
+    None; never the dynamic handler."""
+    return _Runtime.current().workflow_get_update_handler(name)
+
+
+def set_update_handler(
+    name: str,
+    handler: Optional[Callable[..., Any]],
+    *,
+    validator: Optional[Callable[..., Any]] = None,
+    description: Optional[str] = None,
+    unfinished_policy: HandlerUnfinishedPolicy = HandlerUnfinishedPolicy.WARN_AND_ABANDON,
+) -> None:
+    """Set (or with None, unset) the handler of update ``name``, replacing
+    the class's. ``validator`` (a plain ``def``, not ``async``) runs
+    read-only before acceptance; an exception from it rejects the update.
+
+    Raises:
+        ValueError: ``validator`` is an async function.
+        ReadOnlyContextError: called from a query or validator.
+    """
+    _Runtime.current().workflow_set_update_handler(name, handler, validator, unfinished_policy)
+
+
+def get_dynamic_update_handler() -> Optional[Callable[..., Any]]:
+    """The dynamic update handler, or None."""
+    return _Runtime.current().workflow_get_update_handler(None)
+
+
+def set_dynamic_update_handler(
+    handler: Optional[Callable[..., Any]],
+    *,
+    validator: Optional[Callable[..., Any]] = None,
+    description: Optional[str] = None,
+    unfinished_policy: HandlerUnfinishedPolicy = HandlerUnfinishedPolicy.WARN_AND_ABANDON,
+) -> None:
+    """Set (or unset) the handler of every update without a handler of its
+    own; it receives ``(name, args: Sequence[RawValue])``.
+
+    Raises:
+        RuntimeError: the handler takes ``*args``.
+        ValueError: ``validator`` is an async function.
+    """
+    _Runtime.current().workflow_set_update_handler(None, handler, validator, unfinished_policy)
+
+
+_current_update_info: "contextvars.ContextVar[UpdateInfo]" = contextvars.ContextVar(
+    "temporal_current_update_info"
+)
+
+
+def current_update_info() -> Optional[UpdateInfo]:
+    """The update whose handler (or validator) is running, or None. A
+    context variable: also valid in the tasks the handler starts."""
+    return _current_update_info.get(None)
+
+
+def all_handlers_finished() -> bool:
+    """Whether no signal or update handler is running; wait on it before
+    returning so that none is abandoned:
+    ``await workflow.wait_condition(workflow.all_handlers_finished)``."""
+    return _Runtime.current().workflow_all_handlers_finished()
+
+
 # ---- logging and unsafe ---------------------------------------------------------------------
 
 
@@ -1797,7 +2084,10 @@ class LoggerAdapter(logging.LoggerAdapter):  # type: ignore[type-arg]
     ) -> Tuple[Any, MutableMapping[str, Any]]:
         rt = _Runtime.maybe_current()
         if rt is not None:
-            details = rt.workflow_info()._logger_details()
+            details = dict(rt.workflow_info()._logger_details())
+            update = current_update_info()  # in an update handler: its id and name too
+            if update is not None:
+                details.update(update._logger_details)
             if self.workflow_info_on_extra:
                 extra = dict(self.extra or {})
                 extra.update(kwargs.get("extra") or {})
@@ -1875,22 +2165,6 @@ class unsafe:
 # Names of the official SDK's workflow API that this SDK does not have yet:
 # asking for one says so (still an AttributeError, so hasattr() is False).
 _NOT_YET = {
-    **dict.fromkeys(
-        (
-            "update",
-            "set_update_handler",
-            "get_update_handler",
-            "set_dynamic_update_handler",
-            "get_dynamic_update_handler",
-            "current_update_info",
-            "UpdateInfo",
-            "all_handlers_finished",
-            "HandlerUnfinishedPolicy",
-            "UnfinishedUpdateHandlersWarning",
-            "UnfinishedSignalHandlersWarning",
-        ),
-        "workflow updates",
-    ),
     **dict.fromkeys(
         (
             "execute_local_activity",

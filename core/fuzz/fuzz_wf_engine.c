@@ -5,7 +5,8 @@
  *   raw: the input is a script of calls on one engine, each an opcode byte
  *     and a piece (2-byte big-endian length, then the bytes): add_history,
  *     add_queries, next_activation, complete, take_response,
- *     take_query_response, failure. Every call must return one of its
+ *     take_query_response, failure (or, with an odd first byte,
+ *     discard_task). Every call must return one of its
  *     documented codes, and every output must parse as its message type.
  *   structured: a well-formed history of consecutive events is built from
  *     the input's bytes (starts, tasks, timers, activities, child workflows,
@@ -107,6 +108,11 @@ static int call(tcore_wf_engine *e, int op, const uint8_t *p, size_t n) {
                 &temporal__api__workflowservice__v1__respond_query_task_completed_request__descriptor);
       return 0;
     default:
+      if (n && (p[0] & 1)) { /* a discarded speculative task (reset to p[0] >> 1) */
+        rc = tcore_wf_engine_discard_task(e, p[0] >> 1, &err);
+        CHECK(rc == TCORE_OK || rc == TCORE_ERR_INVALID_ARGUMENT);
+        return 0;
+      }
       rc = tcore_wf_engine_failure(e, &out, &len, &err);
       check_out(rc, out, len,
                 &temporal__api__workflowservice__v1__respond_workflow_task_failed_request__descriptor);

@@ -7,7 +7,7 @@
  * and fuzzed:
  *   in:  temporal.api.history.v1.History (pages of events, in order),
  *        coresdk.workflow_completion.WorkflowActivationCompletion,
- *        queries of the current task (temporal.api.query.v1.WorkflowQuery);
+ *        queries and protocol messages (update requests) of the current task;
  *   out: coresdk.workflow_activation.WorkflowActivation,
  *        the body of a RespondWorkflowTaskCompletedRequest (commands,
  *        sdk_metadata, query_results, messages), to which the caller appends
@@ -105,7 +105,13 @@ int tcore_wf_engine_add_history(tcore_wf_engine *e, const uint8_t *history, size
  * only `query` (legacy query task) and/or `queries` (map id -> query). They
  * are delivered in an activation of their own after the task's other work.
  * Its completion answers them (respond_to_query); a failed completion of a
- * query activation fails the queries (FAILED results), not the task. */
+ * query activation fails the queries (FAILED results), not the task.
+ * `messages` (protocol messages: update requests) become do_update jobs
+ * when the task's events are applied (each after the event it is sequenced
+ * at); the language answers with update_response commands, which go out as
+ * protocol messages (RespondWorkflowTaskCompleted.messages) and
+ * PROTOCOL_MESSAGE commands. A body that is not an update request is
+ * TCORE_ERR_INVALID_ARGUMENT. */
 int tcore_wf_engine_add_queries(tcore_wf_engine *e, const uint8_t *poll_response, size_t len,
                                 tcore_error *err);
 
@@ -122,7 +128,7 @@ int tcore_wf_engine_next_activation(tcore_wf_engine *e, uint8_t **out, size_t *o
  * outstanding activation: TCORE_OK, TCORE_WF_NONDETERMINISM,
  * TCORE_WF_ACTIVATION_FAILED, or an error code. TCORE_WF_ACTIVATION_FAILED
  * also when a command cannot be applied (a kind this engine does not
- * support yet, e.g. local activities, patches, updates;
+ * support yet, e.g. local activities;
  * an unknown or reused seq; a non-query command in a query activation):
  * `err` and tcore_wf_engine_failure say which. */
 int tcore_wf_engine_complete(tcore_wf_engine *e, const uint8_t *completion, size_t len,
@@ -136,6 +142,17 @@ int tcore_wf_engine_complete(tcore_wf_engine *e, const uint8_t *completion, size
  * replay it on a new engine. */
 int tcore_wf_engine_take_response(tcore_wf_engine *e, uint8_t **out, size_t *out_len,
                                   tcore_error *err);
+
+/* The server discarded the task just answered
+ * (RespondWorkflowTaskCompletedResponse.reset_history_event_id nonzero: a
+ * speculative task, e.g. one whose only output was update rejections, left
+ * no events). Its WorkflowTaskScheduled/Started events are forgotten, so the
+ * next task's history reuses their ids; `reset_to_started_id` is the last
+ * WorkflowTaskStarted that counts. TCORE_ERR_INVALID_ARGUMENT when the
+ * history does not end with the task's scheduled and started events or a
+ * task is under way (the caller then evicts the run). */
+int tcore_wf_engine_discard_task(tcore_wf_engine *e, int64_t reset_to_started_id,
+                                 tcore_error *err);
 
 /* After TCORE_WF_TASK_DONE of a legacy query task: the serialized
  * RespondQueryTaskCompletedRequest body (completed_type, query_result or

@@ -86,12 +86,14 @@ typedef struct wf_run {
   int queued;                /* in the worker's ready queue (holds a reference) */
   struct wf_run *ready_next; /* (mu) */
   tcore_call *call;
+  int respond_kind; /* of the Respond* call in flight: 0 completed, 1 failed, 2 legacy query */
 } wf_run;
 
 static const tcore_wf_engine_ops real_ops = {
     tcore_wf_engine_new,          tcore_wf_engine_free,         tcore_wf_engine_add_history,
     tcore_wf_engine_add_queries,  tcore_wf_engine_next_activation, tcore_wf_engine_complete,
-    tcore_wf_engine_take_response, tcore_wf_engine_take_query_response, tcore_wf_engine_failure};
+    tcore_wf_engine_take_response, tcore_wf_engine_take_query_response, tcore_wf_engine_failure,
+    tcore_wf_engine_discard_task};
 const tcore_wf_engine_ops *tcore_wf_default_ops(void) { return &real_ops; }
 
 /* ---- small helpers ---------------------------------------------------------------- */
@@ -438,7 +440,30 @@ static void on_respond_done(void *user, const tcore_call_result *r) {
   tcore_call *call = run->call;
   run->call = NULL;
   if (!run->abandoned && run->stage == S_RESPOND) {
+    int64_t reset_to = 0;
+    if (r->status == TCORE_STATUS_OK && run->respond_kind == 0 && r->response) {
+      Temporal__Api__Workflowservice__V1__RespondWorkflowTaskCompletedResponse *resp =
+          temporal__api__workflowservice__v1__respond_workflow_task_completed_response__unpack(
+              NULL, r->response_len, r->response);
+      if (resp) {
+        reset_to = resp->reset_history_event_id;
+        temporal__api__workflowservice__v1__respond_workflow_task_completed_response__free_unpacked(
+            resp, NULL);
+      }
+    }
     finish_task_locked(run);
+    if (reset_to) {
+      /* The server dropped the (speculative) task: so does the engine. The
+       * engine is idle here (stage S_IDLE, mu held). */
+      tcore_error derr = {0};
+      const tcore_wf_engine_ops *ops = w->wf_ops;
+      int drc = ops->discard_task && run->engine ? ops->discard_task(run->engine, reset_to, &derr)
+                                  : TCORE_ERR_INVALID_ARGUMENT;
+      if (drc != TCORE_OK)
+        ask_eviction_locked(
+            run, CORESDK__WORKFLOW_ACTIVATION__REMOVE_FROM_CACHE__EVICTION_REASON__FATAL,
+            "the server discarded the workflow task and the engine could not follow");
+    }
     if (r->status != TCORE_STATUS_OK) {
       snprintf(msg, sizeof msg, "answering a workflow task of run %s failed (status %d: %s)",
                run->run_id, r->status, r->message ? r->message : "");
@@ -480,6 +505,13 @@ static void send_respond_locked(wf_run *run, int kind, uint8_t *body, size_t bod
     req.identity = w->identity;
     req.namespace_ = w->ns;
     req.worker_instance_key = w->instance_key;
+    /* The engine can follow a discarded speculative task
+     * (RespondWorkflowTaskCompletedResponse.reset_history_event_id), even one
+     * that shipped command events: they are kept, and skipped when shipped again. */
+    Temporal__Api__Workflowservice__V1__RespondWorkflowTaskCompletedRequest__Capabilities caps =
+        TEMPORAL__API__WORKFLOWSERVICE__V1__RESPOND_WORKFLOW_TASK_COMPLETED_REQUEST__CAPABILITIES__INIT;
+    caps.discard_speculative_workflow_task_with_events = w->wf_ops->discard_task != NULL;
+    req.capabilities = &caps;
     if (w->sticky_queue) {
       tq.name = w->sticky_queue;
       tq.kind = TEMPORAL__API__ENUMS__V1__TASK_QUEUE_KIND__TASK_QUEUE_KIND_STICKY;
@@ -533,6 +565,7 @@ static void send_respond_locked(wf_run *run, int kind, uint8_t *body, size_t bod
   }
   run->refs++;
   run->stage = S_RESPOND;
+  run->respond_kind = kind;
 }
 
 /* ---- driving a run -------------------------------------------------------------- */

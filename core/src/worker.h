@@ -122,6 +122,8 @@ typedef struct tcore_wf_engine_ops {
   int (*take_query_response)(tcore_wf_engine *e, uint8_t **out, size_t *out_len,
                              tcore_error *err);
   int (*failure)(tcore_wf_engine *e, uint8_t **out, size_t *out_len, tcore_error *err);
+  /* NULL: not supported (the run is evicted instead). */
+  int (*discard_task)(tcore_wf_engine *e, int64_t reset_to_started_id, tcore_error *err);
 } tcore_wf_engine_ops;
 
 struct wf_run;

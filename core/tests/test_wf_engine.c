@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "check.h"
+#include "temporal/api/protocol/v1/message.pb-c.h"
+#include "temporal/api/update/v1/message.pb-c.h"
 #include "wf/wf_internal.h"
 
 #ifndef WF_TEST_DATA
@@ -2714,6 +2716,402 @@ static void test_patch_user_version_upsert(void) {
   tcore_wf_engine_free(e);
 }
 
+/* ---- updates (update.c) ---- */
+
+static Temporal__Api__Update__V1__Request *upd_request(const char *id, const char *name) {
+  Temporal__Api__Update__V1__Request *r =
+      NEW(Temporal__Api__Update__V1__Request, temporal__api__update__v1__request__init);
+  r->meta = NEW(Temporal__Api__Update__V1__Meta, temporal__api__update__v1__meta__init);
+  r->meta->update_id = S(id);
+  r->meta->identity = S("client-1");
+  r->input = NEW(Temporal__Api__Update__V1__Input, temporal__api__update__v1__input__init);
+  r->input->name = S(name);
+  r->input->args = payloads1("\"arg\"");
+  r->input->header = header1("uh", "uv");
+  return r;
+}
+
+/* A poll response whose only content is an update request message. */
+static wf_blob poll_with_update(const char *id, const char *name, int64_t seq_event_id) {
+  Temporal__Api__Workflowservice__V1__PollWorkflowTaskQueueResponse r =
+      TEMPORAL__API__WORKFLOWSERVICE__V1__POLL_WORKFLOW_TASK_QUEUE_RESPONSE__INIT;
+  Temporal__Api__Protocol__V1__Message *m =
+      NEW(Temporal__Api__Protocol__V1__Message, temporal__api__protocol__v1__message__init);
+  char buf[128];
+  snprintf(buf, sizeof buf, "%s/request", id);
+  m->id = S(buf);
+  m->protocol_instance_id = S(id);
+  m->sequencing_id_case = TEMPORAL__API__PROTOCOL__V1__MESSAGE__SEQUENCING_ID_EVENT_ID;
+  m->event_id = seq_event_id;
+  m->body = NEW(Google__Protobuf__Any, google__protobuf__any__init);
+  m->body->type_url = S("type.googleapis.com/temporal.api.update.v1.Request");
+  wf_blob rb = {0};
+  wf_pack(&upd_request(id, name)->base, &rb);
+  m->body->value.data = wf_alloc(&A, rb.len + 1);
+  memcpy(m->body->value.data, rb.data, rb.len);
+  m->body->value.len = rb.len;
+  free(rb.data);
+  Temporal__Api__Protocol__V1__Message *ms[1] = {m};
+  r.n_messages = 1;
+  r.messages = ms;
+  wf_blob b = {0};
+  wf_pack(&r.base, &b);
+  return b;
+}
+
+static void add_update(tcore_wf_engine *e, const char *id, int64_t seq_event_id) {
+  wf_blob q = poll_with_update(id, "set_value", seq_event_id);
+  tcore_error err = {0};
+  int rc = tcore_wf_engine_add_queries(e, q.data, q.len, &err);
+  CHECK(rc == TCORE_OK);
+  if (rc) fprintf(stderr, "  add_queries: %d %s\n", rc, err.message);
+  free(q.data);
+}
+
+enum { UR_ACCEPT = 1, UR_REJECT, UR_COMPLETE };
+static void c_update(cmds *l, const char *id, int what) {
+  wf_lang_cmd *c = cmd(l, CV(UPDATE_RESPONSE));
+  Coresdk__WorkflowCommands__UpdateResponse *u = NEW(
+      Coresdk__WorkflowCommands__UpdateResponse, coresdk__workflow_commands__update_response__init);
+  u->protocol_instance_id = S(id);
+  if (what == UR_ACCEPT) {
+    u->response_case = CORESDK__WORKFLOW_COMMANDS__UPDATE_RESPONSE__RESPONSE_ACCEPTED;
+    u->accepted = NEW(Google__Protobuf__Empty, google__protobuf__empty__init);
+  } else if (what == UR_REJECT) {
+    u->response_case = CORESDK__WORKFLOW_COMMANDS__UPDATE_RESPONSE__RESPONSE_REJECTED;
+    u->rejected = failure("bad value");
+  } else {
+    u->response_case = CORESDK__WORKFLOW_COMMANDS__UPDATE_RESPONSE__RESPONSE_COMPLETED;
+    u->completed = payload("\"done\"");
+  }
+  c->update_response = u;
+}
+
+static wf_event *h_update_accepted(hist *h, const char *id, int64_t seq) {
+  wf_event *e = add(h, ET(WORKFLOW_EXECUTION_UPDATE_ACCEPTED));
+  Temporal__Api__History__V1__WorkflowExecutionUpdateAcceptedEventAttributes *a =
+      NEW(Temporal__Api__History__V1__WorkflowExecutionUpdateAcceptedEventAttributes,
+          temporal__api__history__v1__workflow_execution_update_accepted_event_attributes__init);
+  char buf[128];
+  snprintf(buf, sizeof buf, "%s/request", id);
+  a->protocol_instance_id = S(id);
+  a->accepted_request_message_id = S(buf);
+  a->accepted_request_sequencing_event_id = seq;
+  a->accepted_request = upd_request(id, "set_value");
+  e->attributes_case = HA(WORKFLOW_EXECUTION_UPDATE_ACCEPTED_EVENT_ATTRIBUTES);
+  e->workflow_execution_update_accepted_event_attributes = a;
+  return e;
+}
+
+static wf_event *h_update_completed(hist *h, const char *id, int64_t accepted) {
+  wf_event *e = add(h, ET(WORKFLOW_EXECUTION_UPDATE_COMPLETED));
+  Temporal__Api__History__V1__WorkflowExecutionUpdateCompletedEventAttributes *a =
+      NEW(Temporal__Api__History__V1__WorkflowExecutionUpdateCompletedEventAttributes,
+          temporal__api__history__v1__workflow_execution_update_completed_event_attributes__init);
+  a->meta = upd_request(id, "set_value")->meta;
+  a->accepted_event_id = accepted;
+  e->attributes_case = HA(WORKFLOW_EXECUTION_UPDATE_COMPLETED_EVENT_ATTRIBUTES);
+  e->workflow_execution_update_completed_event_attributes = a;
+  return e;
+}
+
+/* The update's do_update job (job `ix` of `a`) carries the request. */
+static void check_do_update(const Coresdk__WorkflowActivation__WorkflowActivation *a, size_t ix,
+                            const char *id, int run_validator) {
+  CHECK(a && a->n_jobs > ix && a->jobs[ix]->variant_case == JV(DO_UPDATE));
+  if (!a || a->n_jobs <= ix || a->jobs[ix]->variant_case != JV(DO_UPDATE)) return;
+  const Coresdk__WorkflowActivation__DoUpdate *d = a->jobs[ix]->do_update;
+  CHECK(strcmp(d->id, id) == 0 && strcmp(d->protocol_instance_id, id) == 0);
+  CHECK(strcmp(d->name, "set_value") == 0);
+  CHECK(d->n_input == 1 && d->input[0]->data.len == 5 && memcmp(d->input[0]->data.data, "\"arg\"", 5) == 0);
+  CHECK(d->n_headers == 1 && strcmp(d->headers[0]->key, "uh") == 0);
+  CHECK(d->meta && strcmp(d->meta->update_id, id) == 0 && strcmp(d->meta->identity, "client-1") == 0);
+  CHECK(d->run_validator == (protobuf_c_boolean)run_validator);
+}
+
+/* The outgoing message `ix` of `r`: its id and body type (short name);
+ * returns the body's value. */
+static ProtobufCBinaryData resp_msg(const resp_t *r, size_t ix, const char *id, const char *type) {
+  ProtobufCBinaryData none = {0, NULL};
+  CHECK(r && r->n_messages > ix);
+  if (!r || r->n_messages <= ix) return none;
+  const Temporal__Api__Protocol__V1__Message *m = r->messages[ix];
+  CHECK(strcmp(m->id, id) == 0);
+  if (strcmp(m->id, id)) fprintf(stderr, "  message id '%s', wanted '%s'\n", m->id, id);
+  CHECK(strcmp(m->protocol_instance_id, "u1") == 0);
+  CHECK(m->body && strstr(m->body->type_url, type) != NULL);
+  return m->body ? m->body->value : none;
+}
+
+static void test_update_accept_complete_and_replay(void) {
+  hist h = {0};
+  h_started(&h);
+  h_wft(&h); /* 2, 3 */
+  tcore_wf_engine *e = engine();
+  CHECK(feed(e, &h, 1, 0, 1) == TCORE_OK);
+  add_update(e, "u1", 2);
+  Coresdk__WorkflowActivation__WorkflowActivation *a = next_act(e, "initialize_workflow do_update");
+  check_do_update(a, 1, "u1", 1);
+  act_free(a);
+  cmds l = {0};
+  c_start_timer(&l, 1, 5);
+  c_update(&l, "u1", UR_ACCEPT);
+  c_update(&l, "u1", UR_COMPLETE);
+  complete_ok(e, &l);
+  char names[256];
+  resp_t *r = take(e, names, sizeof names);
+  CHECK(strcmp(names, "START_TIMER PROTOCOL_MESSAGE PROTOCOL_MESSAGE") == 0);
+  CHECK(r && r->n_messages == 2);
+  if (r && r->n_commands == 3) {
+    CHECK(strcmp(r->commands[1]->protocol_message_command_attributes->message_id, "u1/request/accept") == 0);
+    CHECK(strcmp(r->commands[2]->protocol_message_command_attributes->message_id, "u1/request/complete") == 0);
+  }
+  ProtobufCBinaryData v = resp_msg(r, 0, "u1/request/accept", "temporal.api.update.v1.Acceptance");
+  Temporal__Api__Update__V1__Acceptance *acc = temporal__api__update__v1__acceptance__unpack(NULL, v.len, v.data);
+  CHECK(acc && strcmp(acc->accepted_request_message_id, "u1/request") == 0 &&
+        acc->accepted_request_sequencing_event_id == 2 && acc->accepted_request &&
+        strcmp(acc->accepted_request->input->name, "set_value") == 0);
+  if (acc) temporal__api__update__v1__acceptance__free_unpacked(acc, NULL);
+  v = resp_msg(r, 1, "u1/request/complete", "temporal.api.update.v1.Response");
+  Temporal__Api__Update__V1__Response *res = temporal__api__update__v1__response__unpack(NULL, v.len, v.data);
+  CHECK(res && res->meta && strcmp(res->meta->update_id, "u1") == 0 && res->outcome &&
+        res->outcome->value_case == TEMPORAL__API__UPDATE__V1__OUTCOME__VALUE_SUCCESS &&
+        res->outcome->success->n_payloads == 1);
+  if (res) temporal__api__update__v1__response__free_unpacked(res, NULL);
+  resp_free(r);
+  /* The server records the commands: the events match them. */
+  h_wft_completed(&h);              /* 4 */
+  h_timer_started(&h, "1");         /* 5 */
+  h_update_accepted(&h, "u1", 2);   /* 6 */
+  h_update_completed(&h, "u1", 6);  /* 7 */
+  h_timer_fired(&h, "1", 5);        /* 8 */
+  h_wft(&h);                        /* 9, 10 */
+  CHECK(feed(e, &h, 4, 0, 1) == TCORE_OK);
+  act_free(next_act(e, "fire_timer"));
+  cmds done = {0};
+  c_complete(&done, "\"ok\"");
+  complete_ok(e, &done);
+  r = take(e, names, sizeof names);
+  CHECK(strcmp(names, "COMPLETE_WORKFLOW_EXECUTION") == 0 && r && r->n_messages == 0);
+  resp_free(r);
+  tcore_wf_engine_free(e);
+
+  /* Replay (a new engine, the whole history): the update comes from the
+   * UpdateAccepted event, without its validator; no messages go out. */
+  e = engine();
+  CHECK(feed(e, &h, 1, 0, 1) == TCORE_OK);
+  a = next_act(e, "initialize_workflow do_update");
+  check_do_update(a, 1, "u1", 0);
+  CHECK(a && a->is_replaying);
+  act_free(a);
+  complete_ok(e, &l);
+  act_free(next_act(e, "fire_timer"));
+  complete_ok(e, &done);
+  r = take(e, names, sizeof names);
+  CHECK(strcmp(names, "COMPLETE_WORKFLOW_EXECUTION") == 0 && r && r->n_messages == 0);
+  resp_free(r);
+  tcore_wf_engine_free(e);
+
+  /* Replay where the workflow no longer accepts the update: non-determinism. */
+  e = engine();
+  feed(e, &h, 1, 0, 1);
+  act_free(next_act(e, "initialize_workflow do_update"));
+  cmds only_timer = {0};
+  c_start_timer(&only_timer, 1, 5);
+  CHECK(complete(e, &only_timer, NULL) == TCORE_WF_NONDETERMINISM);
+  tcore_wf_engine_free(e);
+}
+
+static void test_update_reject_and_fail(void) {
+  hist h = {0};
+  h_started(&h);
+  h_wft(&h);
+  /* Rejected by the validator: one Rejection message, no command, no event. */
+  tcore_wf_engine *e = engine();
+  feed(e, &h, 1, 0, 1);
+  add_update(e, "u1", 2);
+  act_free(next_act(e, "initialize_workflow do_update"));
+  cmds l = {0};
+  c_update(&l, "u1", UR_REJECT);
+  complete_ok(e, &l);
+  char names[256];
+  resp_t *r = take(e, names, sizeof names);
+  CHECK(strcmp(names, "") == 0 && r && r->n_messages == 1);
+  ProtobufCBinaryData v = resp_msg(r, 0, "u1/request/reject", "temporal.api.update.v1.Rejection");
+  Temporal__Api__Update__V1__Rejection *rej = temporal__api__update__v1__rejection__unpack(NULL, v.len, v.data);
+  CHECK(rej && strcmp(rej->rejected_request_message_id, "u1/request") == 0 &&
+        rej->rejected_request_sequencing_event_id == 2 && rej->rejected_request && rej->failure &&
+        strcmp(rej->failure->message, "bad value") == 0);
+  if (rej) temporal__api__update__v1__rejection__free_unpacked(rej, NULL);
+  resp_free(r);
+  /* a rejected update may be requested again (the same id); an accepted one
+   * re-delivered is ignored */
+  hist h2 = h;
+  h_wft_completed(&h2); /* 4 */
+  h_wft(&h2);           /* 5, 6 */
+  feed(e, &h2, 4, 0, 1);
+  add_update(e, "u1", 4);
+  act_free(next_act(e, "do_update"));
+  cmds acc1 = {0};
+  c_update(&acc1, "u1", UR_ACCEPT);
+  complete_ok(e, &acc1);
+  r = take(e, names, sizeof names);
+  CHECK(strcmp(names, "PROTOCOL_MESSAGE") == 0);
+  resp_free(r);
+  h_wft_completed(&h2);             /* 7 */
+  h_update_accepted(&h2, "u1", 4);  /* 8 */
+  h_wft(&h2);                       /* 9, 10 */
+  feed(e, &h2, 7, 0, 1);
+  add_update(e, "u1", 8);
+  CHECK(next_code(e) == TCORE_WF_TASK_DONE);
+  tcore_wf_engine_free(e);
+
+  /* Accepted, then the handler fails: a Response with the failure. */
+  e = engine();
+  feed(e, &h, 1, 0, 1);
+  add_update(e, "u1", 2);
+  act_free(next_act(e, "initialize_workflow do_update"));
+  cmds acc = {0};
+  c_update(&acc, "u1", UR_ACCEPT);
+  c_update(&acc, "u1", UR_REJECT);
+  complete_ok(e, &acc);
+  r = take(e, names, sizeof names);
+  CHECK(strcmp(names, "PROTOCOL_MESSAGE PROTOCOL_MESSAGE") == 0 && r && r->n_messages == 2);
+  v = resp_msg(r, 1, "u1/request/complete", "temporal.api.update.v1.Response");
+  Temporal__Api__Update__V1__Response *res = temporal__api__update__v1__response__unpack(NULL, v.len, v.data);
+  CHECK(res && res->outcome && res->outcome->value_case == TEMPORAL__API__UPDATE__V1__OUTCOME__VALUE_FAILURE &&
+        strcmp(res->outcome->failure->message, "bad value") == 0);
+  if (res) temporal__api__update__v1__response__free_unpacked(res, NULL);
+  resp_free(r);
+  tcore_wf_engine_free(e);
+
+  /* Completed before accepted, an unknown update, twice accepted: the
+   * activation fails. */
+  const int bad[3][2] = {{UR_COMPLETE, 0}, {-1, 0}, {UR_ACCEPT, UR_ACCEPT}};
+  for (int i = 0; i < 3; i++) {
+    e = engine();
+    feed(e, &h, 1, 0, 1);
+    add_update(e, "u1", 2);
+    act_free(next_act(e, "initialize_workflow do_update"));
+    cmds b = {0};
+    if (bad[i][0] < 0) c_update(&b, "nope", UR_ACCEPT);
+    else c_update(&b, "u1", bad[i][0]);
+    if (bad[i][1]) c_update(&b, "u1", bad[i][1]);
+    tcore_error err = {0};
+    CHECK(complete(e, &b, &err) == TCORE_WF_ACTIVATION_FAILED);
+    CHECK(strstr(err.message, bad[i][0] < 0 ? "not known" : "invalid transition") != NULL);
+    tcore_wf_engine_free(e);
+  }
+
+  /* A message body that is not an update request is refused. */
+  e = engine();
+  feed(e, &h, 1, 0, 1);
+  Temporal__Api__Workflowservice__V1__PollWorkflowTaskQueueResponse pr =
+      TEMPORAL__API__WORKFLOWSERVICE__V1__POLL_WORKFLOW_TASK_QUEUE_RESPONSE__INIT;
+  Temporal__Api__Protocol__V1__Message *m =
+      NEW(Temporal__Api__Protocol__V1__Message, temporal__api__protocol__v1__message__init);
+  m->id = S("x");
+  m->body = NEW(Google__Protobuf__Any, google__protobuf__any__init);
+  m->body->type_url = S("type.googleapis.com/temporal.api.update.v1.Response");
+  Temporal__Api__Protocol__V1__Message *ms[1] = {m};
+  pr.n_messages = 1;
+  pr.messages = ms;
+  wf_blob pb = {0};
+  wf_pack(&pr.base, &pb);
+  CHECK(tcore_wf_engine_add_queries(e, pb.data, pb.len, NULL) == TCORE_ERR_INVALID_ARGUMENT);
+  free(pb.data);
+  tcore_wf_engine_free(e);
+}
+
+/* A speculative task whose only output is a rejection is discarded by the
+ * server (reset_history_event_id): the engine forgets its scheduled/started
+ * events and the next task reuses their ids. */
+static void test_update_rejected_speculative_task_discarded(void) {
+  hist h = {0};
+  h_started(&h);
+  h_wft(&h); /* 2, 3 */
+  tcore_wf_engine *e = engine();
+  feed(e, &h, 1, 0, 1);
+  act_free(next_act(e, "initialize_workflow"));
+  cmds l = {0};
+  c_start_timer(&l, 1, 5);
+  complete_ok(e, &l);
+  char names[256];
+  resp_free(take(e, names, sizeof names));
+  h_wft_completed(&h);      /* 4 */
+  h_timer_started(&h, "1"); /* 5 */
+  hist real = h;            /* what the server keeps */
+  h_wft(&h);                /* 6, 7: speculative */
+  CHECK(feed(e, &h, 4, 0, 1) == TCORE_OK);
+  add_update(e, "u1", 5);
+  act_free(next_act(e, "do_update"));
+  cmds rej = {0};
+  c_update(&rej, "u1", UR_REJECT);
+  complete_ok(e, &rej);
+  resp_t *r = take(e, names, sizeof names);
+  CHECK(strcmp(names, "") == 0 && r && r->n_messages == 1);
+  resp_free(r);
+  /* not the shape of a discardable task: refused */
+  CHECK(tcore_wf_engine_discard_task(e, 7, NULL) == TCORE_ERR_INVALID_ARGUMENT);
+  CHECK(tcore_wf_engine_discard_task(e, 3, NULL) == TCORE_OK);
+  h_signal(&real, "go"); /* 6 */
+  h_wft(&real);          /* 7, 8 */
+  CHECK(feed(e, &real, 6, 0, 1) == TCORE_OK);
+  act_free(next_act(e, "signal_workflow"));
+  cmds done = {0};
+  c_complete(&done, "\"ok\"");
+  complete_ok(e, &done);
+  r = take(e, names, sizeof names);
+  CHECK(strcmp(names, "COMPLETE_WORKFLOW_EXECUTION") == 0);
+  resp_free(r);
+  tcore_wf_engine_free(e);
+}
+
+/* Update-with-start: the request is an UpdateAdmitted event in the first
+ * task; on replay it is taken from there when UpdateAccepted is seen. */
+static void test_update_admitted_with_start(void) {
+  hist h = {0};
+  h_started(&h);
+  wf_event *ad = add(&h, ET(WORKFLOW_EXECUTION_UPDATE_ADMITTED)); /* 2 */
+  Temporal__Api__History__V1__WorkflowExecutionUpdateAdmittedEventAttributes *aa =
+      NEW(Temporal__Api__History__V1__WorkflowExecutionUpdateAdmittedEventAttributes,
+          temporal__api__history__v1__workflow_execution_update_admitted_event_attributes__init);
+  aa->request = upd_request("u1", "set_value");
+  ad->attributes_case = HA(WORKFLOW_EXECUTION_UPDATE_ADMITTED_EVENT_ATTRIBUTES);
+  ad->workflow_execution_update_admitted_event_attributes = aa;
+  h_wft(&h); /* 3, 4 */
+  tcore_wf_engine *e = engine();
+  CHECK(feed(e, &h, 1, 0, 1) == TCORE_OK);
+  Coresdk__WorkflowActivation__WorkflowActivation *a = next_act(e, "initialize_workflow do_update");
+  check_do_update(a, 1, "u1", 1);
+  act_free(a);
+  cmds l = {0};
+  c_update(&l, "u1", UR_ACCEPT);
+  c_update(&l, "u1", UR_COMPLETE);
+  c_complete(&l, "\"ok\"");
+  complete_ok(e, &l);
+  char names[256];
+  resp_t *r = take(e, names, sizeof names);
+  CHECK(strcmp(names, "PROTOCOL_MESSAGE PROTOCOL_MESSAGE COMPLETE_WORKFLOW_EXECUTION") == 0);
+  resp_msg(r, 0, "u1/request/accept", "Acceptance");
+  resp_free(r);
+  tcore_wf_engine_free(e);
+
+  h_wft_completed(&h);             /* 5 */
+  wf_event *acc = h_update_accepted(&h, "u1", 2); /* 6 */
+  acc->workflow_execution_update_accepted_event_attributes->accepted_request = NULL;
+  h_update_completed(&h, "u1", 6); /* 7 */
+  add(&h, ET(WORKFLOW_EXECUTION_COMPLETED));
+  e = engine();
+  CHECK(feed(e, &h, 1, 0, 1) == TCORE_OK);
+  a = next_act(e, "initialize_workflow do_update");
+  check_do_update(a, 1, "u1", 0);
+  act_free(a);
+  complete_ok(e, &l);
+  CHECK(next_code(e) == TCORE_WF_RUN_FINISHED);
+  tcore_wf_engine_free(e);
+}
+
 int main(void) {
   RUN(test_initialize_and_complete);
   RUN(test_terminal_commands);
@@ -2749,6 +3147,10 @@ int main(void) {
   RUN(test_patch_replay_table);
   RUN(test_patch_lookahead);
   RUN(test_patch_user_version_upsert);
+  RUN(test_update_accept_complete_and_replay);
+  RUN(test_update_reject_and_fail);
+  RUN(test_update_admitted_with_start);
+  RUN(test_update_rejected_speculative_task_discarded);
   wf_arena_free(&A);
   return check_summary();
 }

@@ -20,9 +20,11 @@ import asyncio
 import collections
 import contextvars
 import inspect
+import json
 import logging
 import threading
 import traceback
+import warnings
 from datetime import datetime, timedelta, timezone
 from random import Random
 from typing import Any, Callable, Deque, Dict, List, Mapping, Optional, Sequence, Tuple
@@ -230,6 +232,12 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
         self._signals: Dict[Optional[str], "wf._SignalDefinition"] = dict(defn.signals)
         self._queries: Dict[Optional[str], "wf._QueryDefinition"] = dict(defn.queries)
         self._buffered_signals: Dict[str, List[Any]] = {}
+        self._updates: Dict[Optional[str], "wf._UpdateDefinition"] = dict(defn.updates)
+        # Handlers running, for all_handlers_finished() and the unfinished-handler
+        # warnings: signals by a counter, updates by id: (name, policy).
+        self._in_progress_signals: Dict[int, Tuple[str, "wf.HandlerUnfinishedPolicy"]] = {}
+        self._in_progress_updates: Dict[str, Tuple[str, "wf.HandlerUnfinishedPolicy"]] = {}
+        self._signal_count = 0
         self._patches_notified: "set[str]" = set()
         self._patches_memo: Dict[str, bool] = {}
         self._completion: Any = None
@@ -347,6 +355,11 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
                 err = None
         finally:
             self._thread_id = None
+        if err is None and any(
+            c.WhichOneof("variant") in _TERMINAL_COMMANDS
+            for c in self._completion.successful.commands
+        ):
+            self._warn_if_unfinished_handlers()
         if err is not None:
             logger.warning(
                 "Failed activation on workflow %s with ID %s and run ID %s",
@@ -381,6 +394,8 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
             self._random.seed(job.update_random_seed.randomness_seed)
         elif kind == "signal_workflow":
             self._apply_signal(job.signal_workflow)
+        elif kind == "do_update":
+            self._apply_do_update(job.do_update)
         elif kind == "query_workflow":
             self._apply_query(job.query_workflow)
         elif kind == "cancel_workflow":
@@ -562,6 +577,10 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
             )
             return
 
+        self._signal_count += 1
+        key = self._signal_count
+        self._in_progress_signals[key] = (job.signal_name, defn.unfinished_policy)
+
         async def run_signal() -> None:
             try:
                 fn = defn.bind_fn(self._object)
@@ -570,8 +589,105 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
                     await r
             except BaseException as e:  # noqa: B902
                 self._handler_error(e)
+            finally:
+                self._in_progress_signals.pop(key, None)
 
         self.create_task(run_signal(), name=f"signal: {job.signal_name}")
+
+    # -- updates --------------------------------------------------------------------------
+
+    def _update_response(self, job: Any) -> Any:
+        cmd = self._add_command()
+        cmd.update_response.protocol_instance_id = job.protocol_instance_id
+        return cmd.update_response
+
+    def _apply_do_update(self, job: Any) -> None:
+        """Run update ``job`` (a ``DoUpdate``) in a task of its own: the
+        handler may be set by the workflow's code after this activation began.
+        Before acceptance (a missing handler, arguments that do not decode, the
+        validator raising) every error rejects the update; after it, a failure
+        exception fails the update and anything else fails the task."""
+
+        async def run_update() -> None:
+            wf._current_update_info.set(wf.UpdateInfo(id=job.id, name=job.name))
+            response: Any = self._update_response(job)
+            accepted = False
+            try:
+                defn = self._updates.get(job.name) or self._updates.get(None)
+                if defn is None:
+                    known = sorted(k for k in self._updates if k)
+                    raise RuntimeError(
+                        f"Update handler for '{job.name}' expected but not found, and there is "
+                        f"no dynamic handler. known updates: [{' '.join(known)}]"
+                    )
+                self._in_progress_updates[job.id] = (job.name, defn.unfinished_policy)
+                args = self._handler_args(job.name, list(job.input), defn)
+                validator = defn.bind_validator(self._object)
+                if job.run_validator and validator is not None:
+                    self._read_only = True
+                    try:
+                        validator(*args)
+                    finally:
+                        self._read_only = False
+                    # the validator may have mutated them
+                    args = self._handler_args(job.name, list(job.input), defn)
+                accepted = True
+                response.accepted.SetInParent()
+                result = defn.bind_fn(self._object)(*args)
+                if inspect.isawaitable(result):
+                    result = await result
+                response = self._update_response(job)
+                response.completed.CopyFrom(self._pc.to_payloads([result])[0])
+            except (Exception, asyncio.CancelledError) as e:
+                if self._deleting:
+                    return
+                err: BaseException = e
+                if isinstance(e, asyncio.CancelledError):
+                    err = temporalio.exceptions.CancelledError(
+                        f"Cancellation raised within update {e}"
+                    )
+                if isinstance(err, wf.ReadOnlyContextError):
+                    self._activation_error = err
+                elif not accepted or self._is_failure_exception(err):
+                    if accepted:
+                        response = self._update_response(job)
+                    self._fc.to_failure(err, self._pc, response.rejected)
+                else:
+                    self._activation_error = err
+            except wf.ContinueAsNewError:
+                self._activation_error = RuntimeError(
+                    "Cannot continue as new from an update handler"
+                )
+            finally:
+                self._in_progress_updates.pop(job.id, None)
+
+        self.create_task(run_update(), name=f"update: {job.name}")
+
+    def _warn_if_unfinished_handlers(self) -> None:
+        warn = wf.HandlerUnfinishedPolicy.WARN_AND_ABANDON
+        updates = [
+            {"name": name, "id": uid}
+            for uid, (name, policy) in self._in_progress_updates.items()
+            if policy == warn
+        ]
+        if updates:
+            warnings.warn(
+                wf.UnfinishedUpdateHandlersWarning(
+                    f"{_UNFINISHED_UPDATES} The following updates were unfinished (and "
+                    "warnings were not disabled for their handler): " + json.dumps(updates)
+                )
+            )
+        signals = collections.Counter(
+            name for name, policy in self._in_progress_signals.values() if policy == warn
+        )
+        if signals:
+            warnings.warn(
+                wf.UnfinishedSignalHandlersWarning(
+                    f"{_UNFINISHED_SIGNALS} The following signals were unfinished (and "
+                    "warnings were not disabled for their handler): "
+                    + json.dumps([{"name": n, "count": c} for n, c in signals.most_common()])
+                )
+            )
 
     def _handler_args(self, name: str, payloads: List[Any], defn: Any) -> List[Any]:
         """The arguments of a signal or query handler ``defn`` (a dynamic one
@@ -654,6 +770,8 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
             md.definition.query_definitions.add().name = name
         for name in sorted(k for k in self._signals if k):
             md.definition.signal_definitions.add().name = name
+        for name in sorted(k for k in self._updates if k):
+            md.definition.update_definitions.add().name = name
         md.current_details = self._current_details
         return md
 
@@ -1171,6 +1289,29 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
         for job in jobs:
             self._start_signal(defn, job)
 
+    def workflow_get_update_handler(self, name: Optional[str]) -> Optional[Callable[..., Any]]:
+        d = self._updates.get(name)
+        return d.bind_fn(self._object) if d is not None else None
+
+    def workflow_set_update_handler(
+        self,
+        name: Optional[str],
+        handler: Optional[Callable[..., Any]],
+        validator: Optional[Callable[..., Any]],
+        unfinished_policy: "wf.HandlerUnfinishedPolicy",
+    ) -> None:
+        self._check_not_read_only("set update handler")
+        if handler is None:
+            self._updates.pop(name, None)
+            return
+        defn = wf._UpdateDefinition._make(name, handler, False, unfinished_policy)
+        if validator is not None:
+            defn.set_validator(validator)
+        self._updates[name] = defn
+
+    def workflow_all_handlers_finished(self) -> bool:
+        return not self._in_progress_updates and not self._in_progress_signals
+
     def workflow_get_query_handler(self, name: Optional[str]) -> Optional[Callable[..., Any]]:
         d = self._queries.get(name)
         return d.bind_fn(self._object) if d is not None else None
@@ -1361,3 +1502,33 @@ def _decode_search_attributes(fields: Mapping[str, Any]) -> Dict[str, Sequence[A
             continue
         out[k] = v if isinstance(v, list) else [v]
     return out
+
+
+_TERMINAL_COMMANDS = (
+    "complete_workflow_execution",
+    "fail_workflow_execution",
+    "cancel_workflow_execution",
+    "continue_as_new_workflow_execution",
+)
+
+# The official SDK's warnings (TMPRL1102), word for word.
+_UNFINISHED_UPDATES = (
+    "[TMPRL1102] Workflow finished while update handlers are still running. This may have "
+    "interrupted work that the update handler was doing, and the client that sent the update "
+    "will receive a 'workflow execution already completed' RPCError instead of the update "
+    "result. You can wait for all update and signal handlers to complete by using `await "
+    "workflow.wait_condition(lambda: workflow.all_handlers_finished())`. Alternatively, if both "
+    "you and the clients sending the update are okay with interrupting running handlers when the "
+    "workflow finishes, and causing clients to receive errors, then you can disable this warning "
+    "via the update handler decorator: "
+    "`@workflow.update(unfinished_policy=workflow.HandlerUnfinishedPolicy.ABANDON)`."
+)
+_UNFINISHED_SIGNALS = (
+    "[TMPRL1102] Workflow finished while signal handlers are still running. This may have "
+    "interrupted work that the signal handler was doing. You can wait for all update and signal "
+    "handlers to complete by using `await workflow.wait_condition(lambda: "
+    "workflow.all_handlers_finished())`. Alternatively, if both you and the clients sending the "
+    "signal are okay with interrupting running handlers when the workflow finishes, then you can "
+    "disable this warning via the signal handler decorator: "
+    "`@workflow.signal(unfinished_policy=workflow.HandlerUnfinishedPolicy.ABANDON)`."
+)

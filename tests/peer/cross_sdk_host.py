@@ -16,6 +16,7 @@ from cross_sdk_workflows import (
     CrossSdkChildParent,
     CrossSdkKid,
     CrossSdkMoreWorkflow,
+    CrossSdkUpdateWorkflow,
     CrossSdkWorkflow,
 )
 from kitchen_sink import run_main, serve_worker
@@ -27,7 +28,13 @@ async def serve(target: str, namespace: str, task_queue: str) -> None:
         target,
         namespace,
         task_queue,
-        workflows=[CrossSdkWorkflow, CrossSdkMoreWorkflow, CrossSdkChildParent, CrossSdkKid],
+        workflows=[
+            CrossSdkWorkflow,
+            CrossSdkMoreWorkflow,
+            CrossSdkChildParent,
+            CrossSdkKid,
+            CrossSdkUpdateWorkflow,
+        ],
     )
 
 

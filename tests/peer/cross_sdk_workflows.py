@@ -15,6 +15,8 @@ a failed activity (retried), a timer cancelled and one fired (``wait_condition``
 with a timeout), continue-as-new, and a cancelled run that cleans up.
 ``CrossSdkChildParent``: child workflows (``CrossSdkKid``): one started with
 options and signalled, one that fails, one cancelled.
+``CrossSdkUpdateWorkflow``: workflow updates (a validator, a failing handler,
+one waiting on a condition); tests/integration/test_workflow_updates.py.
 """
 
 from __future__ import annotations
@@ -232,3 +234,48 @@ class CrossSdkChildParent:
     @workflow.query
     def stage(self) -> str:
         return self._stage
+
+
+UPDATE_WORKFLOW_NAME = "CrossSdkUpdateWorkflow"
+
+
+@workflow.defn(name=UPDATE_WORKFLOW_NAME)
+class CrossSdkUpdateWorkflow:
+    """Workflow updates: ``add`` (validated: an empty item is rejected),
+    ``fail`` (the handler raises ApplicationError), ``wait_for`` (waits on a
+    condition), ``finish``; ``run()`` returns the items once finished and
+    every handler is done."""
+
+    def __init__(self) -> None:
+        self._items: List[str] = []
+        self._done = False
+
+    @workflow.run
+    async def run(self) -> List[str]:
+        await workflow.wait_condition(lambda: self._done)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._items
+
+    @workflow.update
+    def add(self, item: str) -> int:
+        self._items.append(item)
+        return len(self._items)
+
+    @add.validator
+    def validate_add(self, item: str) -> None:
+        if not item:
+            raise ValueError("empty item")
+
+    @workflow.update
+    async def fail(self, message: str) -> None:
+        raise ApplicationError(message, type="UpdateFailure")
+
+    @workflow.update
+    async def wait_for(self, n: int) -> List[str]:
+        await workflow.wait_condition(lambda: len(self._items) >= n)
+        return list(self._items)
+
+    @workflow.update
+    def finish(self) -> str:
+        self._done = True
+        return "finishing"

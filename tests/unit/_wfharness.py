@@ -72,6 +72,40 @@ def query(query_id: str, name: str, *args: Any) -> Any:
     return job
 
 
+def do_update(
+    update_id: str, name: str, *args: Any, run_validator: bool = True, instance: str = ""
+) -> Any:
+    job = wa.WorkflowActivationJob()
+    u = job.do_update
+    u.id = update_id
+    u.protocol_instance_id = instance or update_id
+    u.name = name
+    u.input.extend(payloads(*args))
+    u.meta.update_id = update_id
+    u.meta.identity = "client-1"
+    u.run_validator = run_validator
+    return job
+
+
+def update_responses(completion: Any) -> List[Any]:
+    """(instance id, "accepted" | "rejected" | "completed", value or failure)
+    of the completion's update_response commands, in order."""
+    out = []
+    for c in completion.successful.commands:
+        if c.HasField("update_response"):
+            r = c.update_response
+            kind = r.WhichOneof("response")
+            v = (
+                value(r.completed)
+                if kind == "completed"
+                else r.rejected
+                if kind == "rejected"
+                else None
+            )
+            out.append((r.protocol_instance_id, kind, v))
+    return out
+
+
 def cancel_workflow(reason: str = "") -> Any:
     job = wa.WorkflowActivationJob()
     job.cancel_workflow.reason = reason

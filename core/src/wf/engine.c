@@ -285,6 +285,7 @@ void tcore_wf_engine_free(tcore_wf_engine *e) {
   for (size_t i = 0; i < e->n_patches; i++) free(e->patches[i].id);
   free(e->patches);
   wf_queries_clear(e);
+  wf_updates_clear(e);
   blob_free(&e->fail_failure);
   free(e);
 }
@@ -309,6 +310,8 @@ static int is_command_event(int t) {
     case ET(REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED):
     case ET(NEXUS_OPERATION_SCHEDULED):
     case ET(NEXUS_OPERATION_CANCEL_REQUESTED):
+    case ET(WORKFLOW_EXECUTION_UPDATE_ACCEPTED):
+    case ET(WORKFLOW_EXECUTION_UPDATE_COMPLETED):
       return 1;
     default:
       return 0;
@@ -336,6 +339,8 @@ static int command_for_event(int t) {
       return CT(REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION);
     case ET(NEXUS_OPERATION_SCHEDULED): return CT(SCHEDULE_NEXUS_OPERATION);
     case ET(NEXUS_OPERATION_CANCEL_REQUESTED): return CT(REQUEST_CANCEL_NEXUS_OPERATION);
+    case ET(WORKFLOW_EXECUTION_UPDATE_ACCEPTED):
+    case ET(WORKFLOW_EXECUTION_UPDATE_COMPLETED): return CT(PROTOCOL_MESSAGE);
     default: return CT(UNSPECIFIED);
   }
 }
@@ -478,6 +483,10 @@ static int apply_command_event(wf_engine *e, const wf_event *ev, tcore_error *er
     case ET(MARKER_RECORDED):
       rc = wf_patch_event(e, ev, c, err);
       break;
+    case ET(WORKFLOW_EXECUTION_UPDATE_ACCEPTED):
+    case ET(WORKFLOW_EXECUTION_UPDATE_COMPLETED):
+      rc = wf_update_event(e, ev, c, err);
+      break;
     default:
       break; /* upsert search attributes, properties: nothing more to check */
   }
@@ -526,6 +535,8 @@ static int apply_event(wf_engine *e, const wf_event *ev, tcore_error *err) {
       return wf_signal_event(e, ev);
     case ET(WORKFLOW_EXECUTION_CANCEL_REQUESTED):
       return wf_cancel_requested_event(e, ev);
+    case ET(WORKFLOW_EXECUTION_UPDATE_ADMITTED):
+      return wf_update_admitted(e, ev, e->applying_replayed, err);
     case ET(WORKFLOW_EXECUTION_TERMINATED):
     case ET(WORKFLOW_EXECUTION_TIMED_OUT):
       e->finished = 1;
@@ -629,7 +640,11 @@ static int apply_range(wf_engine *e, size_t end, tcore_error *err) {
   for (; e->cursor <= end && e->cursor < e->n_ev; e->cursor++) {
     const wf_event *ev = e->ev[e->cursor];
     if (ev->event_type == ET(WORKFLOW_TASK_STARTED)) task_started(e, e->cursor);
-    int rc = apply_event(e, ev, err);
+    /* Protocol messages sequenced before this event come first (sdk-core). */
+    int rc = e->n_in_msgs ? wf_update_process_messages(e, ev->event_id - 1, 0, e->applying_replayed)
+                          : TCORE_OK;
+    if (rc) return wf_set_err(err, rc, "out of memory");
+    rc = apply_event(e, ev, err);
     if (rc) return rc;
     e->last_applied_id = ev->event_id;
   }
@@ -657,11 +672,18 @@ static int apply_next_task(wf_engine *e, tcore_error *err) {
     if (find_sequence_end(e, end + 1, &ne)) next_end = ne + 1;
     else if (!e->history_complete) return TCORE_WF_NEED_HISTORY;
   }
+  e->applying_replayed = !(is_started && last);
   int rc = apply_range(e, end, err);
   if (rc) return rc;
   e->seq_from = end + 1;
   if (is_started && !last && !e->finished) {
     rc = wf_patch_lookahead(e, end + 1, next_end);
+    /* accepted updates are re-delivered (their requests from history) */
+    if (!rc) rc = wf_update_lookahead(e, end + 1, next_end);
+    if (rc) return wf_set_err(err, rc, "out of memory");
+  }
+  if (is_started && last && e->n_in_msgs && !e->finished) {
+    rc = wf_update_process_messages(e, 0, 1, 0);
     if (rc) return wf_set_err(err, rc, "out of memory");
   }
   if (e->finished) return TCORE_WF_RUN_FINISHED;
@@ -880,6 +902,8 @@ static int apply_lang_command(wf_engine *e, wf_arena *a, const wf_lang_cmd *c, t
       return wf_query_result_cmd(e, a, c, err);
     case CV(SET_PATCH_MARKER):
       return wf_patch_cmd(e, a, c, err);
+    case CV(UPDATE_RESPONSE):
+      return wf_update_cmd(e, a, c, err);
     default: {
       const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field(
           &coresdk__workflow_commands__workflow_command__descriptor, (unsigned)c->variant_case);
@@ -1068,6 +1092,16 @@ int tcore_wf_engine_take_response(tcore_wf_engine *e, uint8_t **out, size_t *out
     if (!rc) rc = concat_fields(&head, parts, e->n_cmds, 2, out, out_len);
     free(parts);
   }
+  if (!rc && e->n_out_msgs) { /* then the protocol messages (field 11) */
+    const wf_blob **parts = malloc(e->n_out_msgs * sizeof *parts);
+    wf_blob with_cmds = {*out, *out_len};
+    if (!parts) rc = TCORE_ERR_NOMEM;
+    for (size_t i = 0; !rc && i < e->n_out_msgs; i++) parts[i] = &e->out_msgs[i];
+    if (!rc) rc = concat_fields(&with_cmds, parts, e->n_out_msgs, 11, out, out_len);
+    free(parts);
+    blob_free(&with_cmds);
+    if (rc) *out = NULL, *out_len = 0;
+  }
   blob_free(&head);
   for (size_t i = 0; qr && i < e->n_qresults; i++)
     if (qr[i]) temporal__api__query__v1__workflow_query_result__free_unpacked(qr[i], NULL);
@@ -1087,6 +1121,7 @@ int tcore_wf_engine_take_response(tcore_wf_engine *e, uint8_t **out, size_t *out
     if (s) free(e->last_sdk_version), e->last_sdk_version = s;
   }
   if (e->terminal_queued) e->terminal_sent = 1;
+  wf_out_msgs_clear(e);
   e->task_done = 0;
   e->in_task = 0;
   wf_queries_clear(e);
@@ -1131,5 +1166,22 @@ int tcore_wf_engine_failure(tcore_wf_engine *e, uint8_t **out, size_t *out_len, 
   if (rc) return wf_set_err(err, rc, "out of memory");
   *out = b.data;
   *out_len = b.len;
+  return TCORE_OK;
+}
+
+int tcore_wf_engine_discard_task(tcore_wf_engine *e, int64_t reset_to_started_id,
+                                 tcore_error *err) {
+  if (!e) return wf_set_err(err, TCORE_ERR_INVALID_ARGUMENT, "no engine");
+  if (e->failed || e->outstanding || e->in_task || e->task_done || e->n_ev < 2 ||
+      e->cursor != e->n_ev || e->ev[e->n_ev - 1]->event_type != ET(WORKFLOW_TASK_STARTED) ||
+      e->ev[e->n_ev - 2]->event_type != ET(WORKFLOW_TASK_SCHEDULED) ||
+      e->ev[e->n_ev - 2]->event_id <= reset_to_started_id)
+    return wf_set_err(err, TCORE_ERR_INVALID_ARGUMENT,
+                      "cannot discard the last workflow task (reset to event %lld)",
+                      (long long)reset_to_started_id);
+  e->n_ev -= 2; /* the events stay owned by their page */
+  e->cursor = e->seq_from = e->n_ev;
+  e->last_applied_id = e->n_ev ? e->ev[e->n_ev - 1]->event_id : 0;
+  e->task_started_id = reset_to_started_id;
   return TCORE_OK;
 }

@@ -94,6 +94,7 @@ int wf_queries_add(wf_engine *e, const uint8_t *buf, size_t len, tcore_error *er
         rc = wf_set_err(err, TCORE_ERR_INVALID_ARGUMENT, "query id '%s' given twice", id);
     if (!rc && r->queries[i]->value) rc = add_one(e, id, r->queries[i]->value);
   }
+  if (!rc && r->n_messages) rc = wf_update_messages_add(e, r->n_messages, r->messages, err);
   if (rc == TCORE_ERR_NOMEM) wf_set_err(err, rc, "out of memory");
   temporal__api__workflowservice__v1__poll_workflow_task_queue_response__free_unpacked(r, NULL);
   return rc;

@@ -4,7 +4,8 @@
  * Shape: engine.c is the dispatcher (history applied one logical workflow
  * task at a time, command events matched to the commands the workflow
  * produced, activations built); each machine file (workflow.c, timer.c,
- * activity.c, child.c, external.c, signal.c, query.c, patch.c) handles its commands and
+ * activity.c, child.c, external.c, signal.c, query.c, patch.c, update.c) handles its
+ * commands and
  * events with a
  * small (state, input) -> (action, next state) table where it has states.
  *
@@ -121,6 +122,24 @@ typedef struct wf_patch_seen {
 } wf_patch_seen;
 #define WF_PATCH_ID_MAX 4096 /* bytes of a patch id, NUL included */
 
+/* An update request not yet made into an update (update.c): from a
+ * protocol message (processable after event seq_event_id) or an
+ * UpdateAdmitted event. */
+typedef struct wf_in_msg {
+  char *msg_id;      /* owned */
+  char *instance_id; /* owned */
+  int64_t seq_event_id;
+  wf_blob request; /* serialized temporal.api.update.v1.Request */
+} wf_in_msg;
+
+/* One update of the run (update.c). */
+typedef struct wf_update {
+  char *instance_id, *msg_id, *update_id, *identity; /* owned */
+  int64_t seq_event_id;
+  int state;
+  wf_blob request; /* serialized temporal.api.update.v1.Request */
+} wf_update;
+
 typedef struct wf_query {
   char *id;
   wf_blob job; /* serialized WorkflowActivationJob (query_workflow) */
@@ -193,8 +212,19 @@ struct tcore_wf_engine {
   size_t n_queries;
   int queries_delivered;
   int legacy_query; /* the queries are one legacy query (RespondQueryTaskCompleted) */
+  int applying_replayed; /* apply_range is applying a task that is replayed */
   wf_query_result *qresults;
   size_t n_qresults;
+
+  /* updates (update.c) */
+  wf_in_msg *in_msgs; /* requests of the task's protocol messages, not yet processed */
+  size_t n_in_msgs;
+  wf_in_msg *admitted; /* UpdateAdmitted requests seen while replaying */
+  size_t n_admitted;
+  wf_update *updates;
+  size_t n_updates;
+  wf_blob *out_msgs; /* serialized protocol.v1.Message for the task response */
+  size_t n_out_msgs;
 
   int finished; /* a terminal event was applied */
   /* failure of the task (after NONDETERMINISM / ACTIVATION_FAILED) */
@@ -281,6 +311,24 @@ void wf_queries_clear(wf_engine *e);
 /* Every delivered query not answered yet gets a FAILED result. */
 int wf_queries_fail(wf_engine *e, Temporal__Api__Failure__V1__Failure *failure);
 int wf_take_query_response(wf_engine *e, uint8_t **out, size_t *out_len, tcore_error *err);
+
+/* update.c */
+/* The task's protocol messages (update requests), kept until the task's
+ * events are applied. */
+int wf_update_messages_add(wf_engine *e, size_t n, Temporal__Api__Protocol__V1__Message **msgs,
+                           tcore_error *err);
+/* Makes updates (do_update jobs) of the kept requests sequenced at or before
+ * `after_event_id` (all of them if `all`). */
+int wf_update_process_messages(wf_engine *e, int64_t after_event_id, int all, int replaying);
+/* A WorkflowExecutionUpdateAdmitted event. */
+int wf_update_admitted(wf_engine *e, const wf_event *ev, int replaying, tcore_error *err);
+/* Replay: do_update jobs for the UpdateAccepted events among events [from, to). */
+int wf_update_lookahead(wf_engine *e, size_t from, size_t to);
+int wf_update_cmd(wf_engine *e, wf_arena *a, const wf_lang_cmd *c, tcore_error *err);
+/* An UpdateAccepted / UpdateCompleted event matched with a PROTOCOL_MESSAGE command. */
+int wf_update_event(wf_engine *e, const wf_event *ev, wf_cmd *matched, tcore_error *err);
+void wf_updates_clear(wf_engine *e);
+void wf_out_msgs_clear(wf_engine *e);
 
 /* helpers shared by machines */
 int wf_set_err(tcore_error *err, int code, const char *fmt, ...)
