@@ -1,10 +1,13 @@
 """The fault stage (``pytest -m faults tests/faults``): each test module starts
 its own dev servers (it kills, restarts or cuts them off), so nothing here
 uses the shared ``server_target``. At the end the figures every test recorded
-are printed as one table and written to ``bench/_work/faults.md``."""
+are printed as one table and written to ``bench/_work/faults.md`` (or to the
+file ``FAULTS_FIGURES`` names: the ASan stage of ``scripts/test`` keeps its
+own)."""
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -13,7 +16,7 @@ import pytest
 from tests.faults import figures
 
 ROOT = Path(__file__).resolve().parents[2]
-RESULTS = ROOT / "bench" / "_work" / "faults.md"
+RESULTS = ROOT / os.environ.get("FAULTS_FIGURES", "bench/_work/faults.md")
 
 
 _started = time.monotonic()  # this conftest loads as collection starts
@@ -34,4 +37,4 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     terminalreporter.write(text)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(text)
-    terminalreporter.write_line(f"(written to {RESULTS.relative_to(ROOT)})")
+    terminalreporter.write_line(f"(written to {os.path.relpath(RESULTS, ROOT)})")

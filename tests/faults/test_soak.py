@@ -8,12 +8,20 @@ The size is SOAK_WORKFLOWS x SOAK_ACTIVITIES (environment variables), by
 default 50 x 200 = 10,000 after a warm-up of 1,000: the peer host (official
 SDK) drives ~80-100 activities/s on a busy 2-core machine, and the stage
 gives the soak ~2-3 minutes.
+
+Under AddressSanitizer (``scripts/asan-python``) freed memory is not reused at
+once but held in ASan's quarantine (``quarantine_size_mb``, 256 MiB by
+default), and Python allocates with malloc there: resident memory then grows
+by up to the quarantine's size whatever the code does, so the RSS bound is
+widened by it (the fd and thread bounds stay as they are).
 """
 
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import os
+import re
 import time
 import uuid
 from dataclasses import dataclass
@@ -36,6 +44,17 @@ WARMUP_WORKFLOWS = 5
 FD_SLACK = 16
 THREAD_SLACK = 4
 RSS_GROWTH_MAX_MIB = 64.0
+ASAN_DEFAULT_QUARANTINE_MIB = 256.0
+
+
+def asan_quarantine_mib() -> float:
+    """ASan's quarantine in MiB if this process runs under ASan, else 0."""
+    try:
+        ctypes.CDLL(None).__asan_init  # noqa: B018 (a lookup: raises if absent)
+    except AttributeError:
+        return 0.0
+    m = re.search(r"(?:^|:)quarantine_size_mb=(\d+)", os.environ.get("ASAN_OPTIONS", ""))
+    return float(m.group(1)) if m else ASAN_DEFAULT_QUARANTINE_MIB
 
 
 @dataclass
@@ -120,8 +139,10 @@ async def test_soak_keeps_memory_fds_and_threads_bounded() -> None:
     figures.record(name, "after warm-up", str(warmed))
     figures.record(name, "after soak, clients closed", str(after))
     figures.record(name, "RSS growth after warm-up MiB", after.rss_mib - warmed.rss_mib)
+    rss_bound = RSS_GROWTH_MAX_MIB + asan_quarantine_mib()
+    figures.record(name, "RSS growth bound MiB", rss_bound)
     assert outcome.all_completed, outcome
     assert ran >= WORKFLOWS * ACTIVITIES
     assert after.fds <= warmed.fds + FD_SLACK, (warmed, after)
     assert after.threads <= warmed.threads + THREAD_SLACK, (warmed, after)
-    assert after.rss_mib - warmed.rss_mib < RSS_GROWTH_MAX_MIB, (warmed, after)
+    assert after.rss_mib - warmed.rss_mib < rss_bound, (warmed, after)
