@@ -13,9 +13,10 @@ from __future__ import annotations
 import numbers
 from collections.abc import Mapping, Sequence  # isinstance: faster than typing's aliases
 from datetime import timedelta
-from typing import Any, Optional, Tuple, Type, TypeVar, Union
+from typing import Any, Callable, Optional, Tuple, Type, TypeVar, Union
 
 E = TypeVar("E")
+T = TypeVar("T")
 
 
 def _describe(value: Any) -> str:
@@ -75,9 +76,10 @@ def _check_plugin_list(plugins: Any, base: type, hooks: Tuple[str, ...]) -> list
 
 
 def _through_plugins(plugins: Sequence[Any], hook: str, config: Any, what: str) -> Any:
-    """``config`` (a dict) through each plugin's ``hook`` (``configure_client``
-    or ``configure_worker``), in order; TypeError naming the plugin when one
-    returns something else than a dict (``what``: the TypedDict's name)."""
+    """``config`` (a dict) through each plugin's ``hook`` (``configure_client``,
+    ``configure_worker`` or ``configure_replayer``), in order; TypeError
+    naming the plugin when one returns something else than a dict (``what``:
+    the TypedDict's name)."""
     for plugin in plugins:
         new = getattr(plugin, hook)(config)
         if not isinstance(new, dict):
@@ -87,6 +89,22 @@ def _through_plugins(plugins: Sequence[Any], hook: str, config: Any, what: str) 
             )
         config = new
     return config
+
+
+def _plugin_chain(plugins: Sequence[Any], hook: str, last: Callable[..., T]) -> Callable[..., T]:
+    """``last`` wrapped in each plugin's ``hook`` (``connect_service_client``,
+    ``run_worker`` or ``run_replayer``), the first plugin outermost: calling
+    the result with some arguments calls the first plugin's hook with them
+    and a ``next`` that does the same for the following plugins, the last
+    ``next`` being ``last``. Without plugins, ``last`` itself."""
+    chain = last
+    for plugin in reversed(plugins):
+        chain = _chain_link(getattr(plugin, hook), chain)
+    return chain
+
+
+def _chain_link(hook: Callable[..., T], next: Callable[..., T]) -> Callable[..., T]:
+    return lambda *args: hook(*args, next)
 
 
 def _check_args(args: Any, name: str) -> Sequence[Any]:

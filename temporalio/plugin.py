@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 from typing import (
+    TYPE_CHECKING,
     Any,
     AsyncIterator,
     Awaitable,
@@ -23,7 +24,17 @@ import temporalio.worker
 from temporalio.client import ClientConfig
 from temporalio.converter import DataConverter
 from temporalio.service import ConnectConfig, ServiceClient
-from temporalio.worker import Worker, WorkerConfig, WorkflowRunner
+from temporalio.worker import (
+    Replayer,
+    ReplayerConfig,
+    Worker,
+    WorkerConfig,
+    WorkflowReplayResult,
+    WorkflowRunner,
+)
+
+if TYPE_CHECKING:
+    from temporalio.worker._plugin import ReplayHistories, ReplayResults
 
 __all__ = ["SimplePlugin", "PluginParameter"]
 
@@ -64,9 +75,11 @@ class SimplePlugin(temporalio.client.Plugin, temporalio.worker.Plugin):
       :meth:`run_worker` enters before the worker runs and exits after it
       has shut down.
 
-    The replayer options apply to nothing yet: this SDK has no ``Replayer``
-    (:meth:`configure_replayer` and :meth:`run_replayer` are kept with the
-    official behaviour for when it does).
+    Given to ``Replayer(..., plugins=[...])``, it configures the replayer as
+    the official SDK's does: ``data_converter`` and ``workflow_runner`` set,
+    ``workflows``, ``workflow_failure_exception_types`` and the worker
+    interceptors appended; ``run_context`` is entered around the replay
+    (:meth:`run_replayer`).
     """
 
     def __init__(
@@ -145,13 +158,13 @@ class SimplePlugin(temporalio.client.Plugin, temporalio.worker.Plugin):
             )
         return config
 
-    def configure_replayer(self, config: Any) -> Any:
-        """As the official SDK's (not called yet: no ``Replayer``): sets the
-        data converter and workflow runner, adds the workflows, worker
-        interceptors and failure exception types."""
+    def configure_replayer(self, config: ReplayerConfig) -> ReplayerConfig:
+        """Sets the data converter and workflow runner, adds the workflows,
+        worker interceptors and failure exception types."""
         _put(config, "data_converter", _resolve(config.get("data_converter"), self.data_converter))
         self._configure_workflows(config)
-        interceptors = _resolve_append(config.get("interceptors"), self.interceptors)
+        existing: Optional[Sequence[Any]] = config.get("interceptors")
+        interceptors = _resolve_append(existing, self.interceptors)
         if interceptors is not None:
             config["interceptors"] = [
                 i for i in interceptors if isinstance(i, temporalio.worker.Interceptor)
@@ -189,10 +202,13 @@ class SimplePlugin(temporalio.client.Plugin, temporalio.worker.Plugin):
 
     @asynccontextmanager
     async def run_replayer(
-        self, replayer: Any, histories: Any, next: Callable[..., Any]
-    ) -> AsyncIterator[Any]:
-        """As the official SDK's (not called yet: no ``Replayer``): the
-        replay inside ``run_context()`` when given."""
+        self,
+        replayer: Replayer,
+        histories: ReplayHistories,
+        next: Callable[[Replayer, ReplayHistories], ReplayResults],
+    ) -> AsyncIterator[AsyncIterator[WorkflowReplayResult]]:
+        """The replay inside ``run_context()`` when given (entered before the
+        replay worker starts, exited after it has shut down)."""
         if self.run_context is None:
             async with next(replayer, histories) as results:
                 yield results

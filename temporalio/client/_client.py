@@ -34,6 +34,7 @@ from temporalio._checks import (
     _check_timeout,
     _check_type,
     _must_workflow_definition,
+    _plugin_chain,
     _through_plugins,
     _workflow_name_and_result_type,
 )
@@ -219,12 +220,6 @@ def _configure(config: ClientConfig) -> ClientConfig:
         list(config.get("plugins", ())), "configure_client", config, "ClientConfig"
     )
     return configured
-
-
-def _plugin_connect(
-    plugin: Plugin, next: Callable[[ConnectConfig], Awaitable[ServiceClient]]
-) -> Callable[[ConnectConfig], Awaitable[ServiceClient]]:
-    return lambda config: plugin.connect_service_client(config, next)
 
 
 class Client(_ScheduleClientMixin, _UpdateClientMixin, _ActivityClientMixin):
@@ -486,9 +481,9 @@ class Client(_ScheduleClientMixin, _UpdateClientMixin, _ActivityClientMixin):
                     "this client was closed; it was built on another client's connection: "
                     "make a new one with Client(**other_client.config())"
                 )
-            connect: Callable[[ConnectConfig], Awaitable[ServiceClient]] = ServiceClient.connect
-            for plugin in reversed(self._plugins):
-                connect = _plugin_connect(plugin, connect)
+            connect: Callable[[ConnectConfig], Awaitable[ServiceClient]] = _plugin_chain(
+                self._plugins, "connect_service_client", ServiceClient.connect
+            )
             service_client = await connect(self._connect_config)
             if not self._plugins_pending:
                 self._service_client = service_client

@@ -4,10 +4,26 @@
 from __future__ import annotations
 
 import abc
-from typing import TYPE_CHECKING, Any, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
+from typing import (
+    TYPE_CHECKING,
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Union,
+)
 
 if TYPE_CHECKING:
+    from temporalio.client import WorkflowHistory
+    from temporalio.worker._replayer import Replayer, ReplayerConfig, WorkflowReplayResult
     from temporalio.worker._worker import Worker, WorkerConfig
+
+    ReplayHistories = Union[AsyncIterable[WorkflowHistory], Iterable[WorkflowHistory]]
+    """What ``Replayer.workflow_replay_iterator`` takes."""
+    ReplayResults = AbstractAsyncContextManager[AsyncIterator[WorkflowReplayResult]]
+    """What ``Replayer.workflow_replay_iterator`` returns."""
 
 
 class Plugin(abc.ABC):
@@ -31,10 +47,16 @@ class Plugin(abc.ABC):
       running the worker (``async with worker`` runs the same chain in a
       task: see :class:`Worker`).
 
-    :meth:`configure_replayer` and :meth:`run_replayer` are abstract here as
-    in the official SDK, so that plugins written for it are complete here,
-    but they are not called yet: this SDK has no
-    ``temporalio.worker.Replayer`` (workflow replay from histories) yet.
+    The same plugins given as ``Replayer(..., plugins=[a, b])`` (only
+    those: a replayer has no client) configure and wrap the replayer:
+
+    * when the replayer is made, each plugin's :meth:`configure_replayer`
+      receives its options (a :class:`ReplayerConfig`) and returns those to
+      use (``Replayer.config(active_config=True)``);
+    * :meth:`Replayer.workflow_replay_iterator` (which
+      :meth:`Replayer.replay_workflow` and :meth:`Replayer.replay_workflows`
+      use) returns the first plugin's :meth:`run_replayer`, given a ``next``
+      that returns the following plugin's, the last one the replay itself.
     """
 
     def name(self) -> str:
@@ -57,12 +79,25 @@ class Plugin(abc.ABC):
         whether it stopped normally, failed or was cancelled)."""
 
     @abc.abstractmethod
-    def configure_replayer(self, config: Any) -> Any:
-        """The official SDK's hook for a ``Replayer``'s options (a
-        ``ReplayerConfig``); not called by this SDK yet (no ``Replayer``)."""
+    def configure_replayer(self, config: ReplayerConfig) -> ReplayerConfig:
+        """Return the options of the replayer being made, changed or not
+        (e.g. the workflows, data converter or interceptors the matching
+        :meth:`configure_worker` gives a worker, so that its histories
+        replay). Called once per replayer, in the plugins' order, before the
+        options are checked: an option a plugin sets is checked (and refused)
+        as if given to ``Replayer``; a key a plugin removes takes
+        ``Replayer``'s default."""
 
     @abc.abstractmethod
-    def run_replayer(self, replayer: Any, histories: Any, next: Callable[..., Any]) -> Any:
-        """The official SDK's hook wrapping a ``Replayer``'s run (returns an
-        async context manager of the replay results); not called by this SDK
-        yet (no ``Replayer``)."""
+    def run_replayer(
+        self,
+        replayer: Replayer,
+        histories: ReplayHistories,
+        next: Callable[[Replayer, ReplayHistories], ReplayResults],
+    ) -> ReplayResults:
+        """Return the async context manager of the replay's results: usually
+        ``next(replayer, histories)``, entered inside set-up and tear-down
+        code (e.g. an ``@asynccontextmanager`` that does ``async with
+        next(replayer, histories) as results: yield results``). Its code
+        after ``next`` runs once the replay worker has shut down (the
+        caller's ``async with`` block left)."""

@@ -21,25 +21,28 @@ from typing import (
     Any,
     AsyncIterable,
     AsyncIterator,
+    Callable,
     Dict,
     Iterable,
+    List,
     Mapping,
     Optional,
     Sequence,
     Set,
     TypedDict,
     Union,
+    cast,
 )
 
-from temporalio._checks import _check_type
+from temporalio._checks import _check_plugin_list, _check_type, _plugin_chain, _through_plugins
 from temporalio.common import HeaderCodecBehavior, _check_no_header_codec
 from temporalio.converter import DataConverter
 from temporalio.worker._interceptor import Interceptor, _check_interceptors
+from temporalio.worker._plugin import Plugin
 from temporalio.worker._worker import (
     _check_failure_types,
     _check_runners,
     _deadlock_timeout,
-    _unsupported,
 )
 
 if TYPE_CHECKING:
@@ -130,7 +133,17 @@ class Replayer:
         interceptors: Worker interceptors, checked as the worker checks them;
             this SDK's interceptors wrap activities only, which replay does
             not run (no effect).
-        plugins: Refused (``NotImplementedError``) unless empty.
+        plugins: :class:`temporalio.worker.Plugin` objects (e.g.
+            :class:`temporalio.plugin.SimplePlugin`; anything else raises
+            ``TypeError`` naming its position). In order, each plugin's
+            ``configure_replayer`` receives the options (a
+            :class:`ReplayerConfig`: these keywords but ``plugins``) and
+            returns those to use, before they are checked (what a plugin sets
+            is checked and refused as if given here; a key it removes takes
+            its default). Each ``run_replayer`` wraps
+            :meth:`workflow_replay_iterator`, the first plugin outermost. Only
+            these plugins are used (a replayer has no client to take plugins
+            from), as in the official SDK.
         build_id: Names the replay task queue (``replay-<build_id>``).
         identity: The replay worker's identity.
         workflow_failure_exception_types: Exception classes that fail the
@@ -149,7 +162,9 @@ class Replayer:
             refused with ``NotImplementedError``.
 
     Raises:
-        ValueError: no workflows; TypeError: a bad option;
+        ValueError: no workflows (after the plugins); TypeError: a bad option
+        (or a plugin's ``configure_replayer`` returned something else than a
+        dict);
         NotImplementedError: an option this SDK cannot honour.
     """
 
@@ -163,7 +178,7 @@ class Replayer:
         namespace: str = "ReplayNamespace",
         data_converter: DataConverter = DataConverter.default,
         interceptors: Sequence[Interceptor] = [],
-        plugins: Sequence[Any] = [],
+        plugins: Sequence[Plugin] = [],
         build_id: Optional[str] = None,
         identity: Optional[str] = None,
         workflow_failure_exception_types: Sequence[type] = [],
@@ -172,14 +187,29 @@ class Replayer:
         disable_safe_workflow_eviction: bool = False,
         header_codec_behavior: HeaderCodecBehavior = HeaderCodecBehavior.NO_CODEC,
     ) -> None:
+        options = dict(locals())  # the keywords as given (taken before any other local)
+        del options["self"], options["plugins"]
+        if "_config" not in self.__dict__:
+            # First entry: the plugins' configure_replayer, in order. With
+            # plugins, the replayer is then initialized from the options
+            # they returned by entering again (a key they removed takes its
+            # default here; checks and refusals apply to what they set).
+            self._initial_config = cast(ReplayerConfig, options)
+            self.plugins: List[Plugin] = _check_plugin_list(
+                plugins, Plugin, ("configure_replayer", "run_replayer")
+            )
+            self._config = cast(
+                ReplayerConfig,
+                _through_plugins(
+                    self.plugins, "configure_replayer", dict(options), "ReplayerConfig"
+                ),
+            )
+            if self.plugins:
+                Replayer.__init__(self, **self._config)
+                return
         from temporalio.worker._workflow import _workflow_defs
 
         _check_runners(workflow_runner, unsandboxed_workflow_runner)
-        if plugins:
-            raise _unsupported(
-                "plugins",
-                "the Replayer does not call plugins' configure_replayer/run_replayer yet",
-            )
         if runtime is not None:
             from temporalio.runtime import Runtime
 
@@ -222,11 +252,13 @@ class Replayer:
         self._deadlock = _deadlock_timeout(timedelta(seconds=2), debug_mode)
 
     def config(self, *, active_config: bool = False) -> ReplayerConfig:
-        """The options the replayer was made with (a shallow copy).
-        ``active_config``: the options in effect after plugins configured
-        them, in the official SDK; without plugins here, the same."""
-        config = ReplayerConfig(**self._config)
-        config["workflows"] = list(config["workflows"])
+        """The replayer's options (a new dict, with a new ``workflows``
+        list; ``plugins`` is not among them, as in the official SDK): as
+        given to ``Replayer``, or, with ``active_config=True``, those in use
+        after the plugins' ``configure_replayer`` (the same when there are no
+        plugins)."""
+        config = cast(ReplayerConfig, dict(self._config if active_config else self._initial_config))
+        config["workflows"] = list(config.get("workflows", []))
         return config
 
     async def replay_workflow(
@@ -302,8 +334,18 @@ class Replayer:
         iterator of :class:`WorkflowReplayResult`, one per history, in
         order; each history is taken from ``histories`` only once the
         previous one's result is out. Leaving the block shuts the replay
-        worker down."""
-        return self._replay_iterator(histories)
+        worker down.
+
+        With plugins (see :class:`Plugin`), this returns the first plugin's
+        ``run_replayer(replayer, histories, next)``; each plugin's ``next``
+        returns the following plugin's, and the last one the replay described
+        here (so the first plugin's code before and after ``next`` runs
+        outermost). :meth:`replay_workflow` and :meth:`replay_workflows` go
+        through this, hence through the plugins."""
+        replay: Callable[
+            [Replayer, Any], AbstractAsyncContextManager[AsyncIterator[WorkflowReplayResult]]
+        ] = _plugin_chain(self.plugins, "run_replayer", Replayer._replay_iterator)
+        return replay(self, histories)
 
     @asynccontextmanager
     async def _replay_iterator(

@@ -32,6 +32,7 @@ from temporalio._checks import (
     _check_str,
     _check_timedelta,
     _check_type,
+    _plugin_chain,
     _through_plugins,
 )
 from temporalio.worker._activity import _activity_defs, _ActivityWorker
@@ -225,12 +226,6 @@ def _worker_plugins(client: "Client", plugins: Any) -> List[Plugin]:
     return from_client + list(plugins)
 
 
-def _run_link(
-    plugin: Plugin, next: Callable[["Worker"], Awaitable[None]]
-) -> Callable[["Worker"], Awaitable[None]]:
-    return lambda worker: plugin.run_worker(worker, next)
-
-
 class Worker:
     """Polls a task queue and runs the activities and workflows registered on it.
 
@@ -367,8 +362,8 @@ class Worker:
     ``async with`` runs that chain in a task: leaving the block shuts the
     worker down, then waits for the plugins' code after ``next`` for at most
     ``plugin_shutdown_timeout`` (default 60 s; None: no limit) before
-    cancelling it. The replayer hooks are not called: this SDK has no
-    ``Replayer`` yet.
+    cancelling it. The same plugins given to :class:`Replayer` configure
+    and wrap it through their replayer hooks.
 
     The official SDK's other options: every keyword of its ``Worker`` is
     accepted here (a test compares the signatures), with one of three
@@ -947,9 +942,9 @@ class Worker:
         ``RPCError`` whose ``status`` is ``PERMISSION_DENIED`` or
         ``UNAUTHENTICATED``), or a :class:`RuntimeError` when the client was
         closed; :attr:`is_running` is then false."""
-        run: Callable[[Worker], Awaitable[None]] = Worker._run
-        for plugin in reversed(self._plugins):
-            run = _run_link(plugin, run)
+        run: Callable[[Worker], Awaitable[None]] = _plugin_chain(
+            self._plugins, "run_worker", Worker._run
+        )
         await run(self)
 
     async def _run(self) -> None:

@@ -13,17 +13,21 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import uuid
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, AsyncIterator, List
+from typing import Any, AsyncIterator, Callable, List, Sequence
 
 import pytest
+from temporalio.api.common.v1 import Payload
 
 from temporalio import activity, workflow
 from temporalio.client import Client, WorkflowFailureError, WorkflowHandle, WorkflowHistory
 from temporalio.common import HeaderCodecBehavior
+from temporalio.converter import DataConverter, PayloadCodec
 from temporalio.exceptions import ApplicationError
+from temporalio.plugin import SimplePlugin
 from temporalio.runtime import Runtime, TelemetryConfig
 from temporalio.testing._devserver import find_temporal_executable
 from temporalio.worker import (
@@ -372,8 +376,8 @@ async def test_our_history_replays_on_the_official_sdk(
 async def test_replayer_options() -> None:
     with pytest.raises(ValueError, match="At least one workflow"):
         Replayer(workflows=[])
-    with pytest.raises(NotImplementedError, match="plugins"):
-        Replayer(workflows=[SayHelloWorkflow], plugins=[object()])
+    with pytest.raises(TypeError, match=r"plugins\[0\] must be a temporalio.worker.Plugin"):
+        Replayer(workflows=[SayHelloWorkflow], plugins=[object()])  # type: ignore[list-item]
     with pytest.raises(NotImplementedError, match="workflow_runner"):
         Replayer(workflows=[SayHelloWorkflow], workflow_runner=object())
     with pytest.raises(NotImplementedError, match="header_codec_behavior"):
@@ -395,3 +399,136 @@ async def test_replayer_options() -> None:
     # a history without its started event is refused
     with pytest.raises(ValueError, match="WorkflowExecutionStarted"):
         await replayer.replay_workflow(WorkflowHistory("w", []))
+
+
+class XorCodec(PayloadCodec):
+    """Flips every byte of each payload (the encoding named ``binary/xor``,
+    the original kept in ``inner``): a history written through it replays
+    only with a data converter that has it."""
+
+    async def encode(self, payloads: Sequence[Payload]) -> List[Payload]:
+        return [
+            Payload(
+                metadata={"encoding": b"binary/xor", "inner": p.metadata["encoding"]},
+                data=bytes(b ^ 0xFF for b in p.data),
+            )
+            for p in payloads
+        ]
+
+    async def decode(self, payloads: Sequence[Payload]) -> List[Payload]:
+        out = []
+        for p in payloads:
+            if p.metadata.get("encoding") != b"binary/xor":
+                out.append(p)
+                continue
+            out.append(
+                Payload(
+                    metadata={"encoding": p.metadata["inner"]},
+                    data=bytes(b ^ 0xFF for b in p.data),
+                )
+            )
+        return out
+
+
+async def test_simple_plugin_configures_the_replayer_of_its_workers_histories(
+    server_target: str, task_queue: str
+) -> None:
+    # one plugin gives the client its codec and the worker its workflow ...
+    plugin = SimplePlugin(
+        "tests.replay-codec",
+        data_converter=DataConverter(payload_codec=XorCodec()),
+        workflows=[SayHelloWorkflow],
+    )
+    client = await Client.connect(server_target, plugins=[plugin])
+    try:
+        async with Worker(client, task_queue=task_queue, activities=[say_hello]):
+            handle = await client.start_workflow(
+                SayHelloWorkflow.run,
+                SayHelloParams(name="Temporal"),
+                id=_id(),
+                task_queue=task_queue,
+                execution_timeout=timedelta(seconds=60),
+            )
+            assert await handle.result() == "Hello, Temporal!"
+        history = await handle.fetch_history()
+    finally:
+        await client.close()
+    started = history.events[0].workflow_execution_started_event_attributes
+    assert started.input.payloads[0].metadata["encoding"] == b"binary/xor"
+    # ... without it the input cannot be decoded: the workflow task fails
+    with pytest.raises(RuntimeError) as err:
+        await Replayer(workflows=[SayHelloWorkflow]).replay_workflow(history)
+    assert not isinstance(err.value, workflow.NondeterminismError)
+    # ... and the same plugin gives the replayer the workflow and the codec
+    replayer = Replayer(workflows=[], plugins=[plugin])
+    active = replayer.config(active_config=True)
+    assert active["workflows"] == [SayHelloWorkflow]
+    assert isinstance(active["data_converter"].payload_codec, XorCodec)
+    result = await replayer.replay_workflow(history)
+    assert result.replay_failure is None
+    # changed code is still told apart (a later plugin replaces the workflows)
+    changed = SimplePlugin("changed", workflows=lambda _: [SayHelloChanged])
+    with pytest.raises(workflow.NondeterminismError):
+        await Replayer(workflows=[], plugins=[plugin, changed]).replay_workflow(history)
+
+
+class ReplayRecorder(SimplePlugin):
+    """Logs its run_replayer's set-up, each result and its tear-down."""
+
+    def __init__(self, tag: str, log: List[str]) -> None:
+        super().__init__(f"tests.{tag}")
+        self.tag, self.log = tag, log
+
+    @asynccontextmanager
+    async def run_replayer(
+        self, replayer: Any, histories: Any, next: Callable[..., Any]
+    ) -> AsyncIterator[Any]:
+        self.log.append(f"set up {self.tag}")
+
+        async def logged(results: AsyncIterator[WorkflowReplayResult]) -> AsyncIterator[Any]:
+            async for result in results:
+                self.log.append(f"{self.tag} saw {result.history.workflow_id}")
+                yield result
+
+        try:
+            async with next(replayer, histories) as results:
+                yield logged(results)
+        finally:
+            self.log.append(f"tear down {self.tag}")
+
+
+async def test_run_replayer_sets_up_and_tears_down_around_replay_workflows(
+    client: Client, task_queue: str
+) -> None:
+    handles = [await run_say_hello(client, task_queue) for _ in range(2)]
+    histories = [await h.fetch_history() for h in handles]
+    ids = [h.id for h in handles]
+    log: List[str] = []
+    replayer = Replayer(
+        workflows=[SayHelloWorkflow],
+        plugins=[ReplayRecorder("a", log), ReplayRecorder("b", log)],
+    )
+    assert (await replayer.replay_workflows(histories)).replay_failures == {}
+    # the first plugin outermost; each result passes the inner plugin first
+    assert log == [
+        "set up a",
+        "set up b",
+        f"b saw {ids[0]}",
+        f"a saw {ids[0]}",
+        f"b saw {ids[1]}",
+        f"a saw {ids[1]}",
+        "tear down b",
+        "tear down a",
+    ]
+    # a failure raised out of replay_workflows still tears down, inner first
+    log.clear()
+    changed = Replayer(
+        workflows=[SayHelloChanged],
+        plugins=[ReplayRecorder("a", log), ReplayRecorder("b", log)],
+    )
+    with pytest.raises(workflow.NondeterminismError):
+        await changed.replay_workflows(histories)
+    assert log == ["set up a", "set up b", f"b saw {ids[0]}", f"a saw {ids[0]}"] + [
+        "tear down b",
+        "tear down a",
+    ]
