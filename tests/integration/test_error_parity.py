@@ -28,6 +28,7 @@ exception classes each public module exports.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -38,7 +39,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
 
-from tests.peer.peerhost import peer_python
+from tests.peer.peerhost import peer_python, run_official
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 PROBE = ROOT / "tests" / "peer" / "error_probe.py"
@@ -683,8 +684,6 @@ KNOWN_DIFFERENCES: List[KnownDifference] = [
 
 # Exception classes the official SDK exports that ours lacks, with why.
 KNOWN_MISSING_CLASSES: Dict[str, str] = {
-    "temporalio.workflow.UnfinishedSignalHandlersWarning": "no HandlerUnfinishedPolicy yet",
-    "temporalio.workflow.UnfinishedUpdateHandlersWarning": "no HandlerUnfinishedPolicy yet",
     "temporalio.converter.StorageWarning": "no external payload storage",
 }
 
@@ -694,23 +693,18 @@ def _run_probe(
 ) -> Any:
     env = dict(os.environ)
     env.pop("PYTHONPATH", None)
-    for attempt in (1, 2):
-        proc = subprocess.run(
-            [python, *extra, str(PROBE)],
-            input=json.dumps({"target": target, "rows": rows}),
-            capture_output=True,
-            text=True,
-            cwd=str(ROOT / "tests" / "peer"),
-            env=env,
-            timeout=600,
-        )
-        # The official SDK's interpreter (only it) gets one more try when a
-        # signal killed it: its Rust core has crashed (SIGSEGV) once in ~10
-        # runs, which is not what this test compares. Ours never gets one.
-        if proc.returncode < 0 and official and attempt == 1:
-            print(f"probe under {python} died of signal {-proc.returncode}; once more")
-            continue
-        break
+    run: Any = (
+        run_official
+        if official
+        else functools.partial(subprocess.run, capture_output=True, text=True)
+    )
+    proc = run(
+        [python, *extra, str(PROBE)],
+        input=json.dumps({"target": target, "rows": rows}),
+        cwd=str(ROOT / "tests" / "peer"),
+        env=env,
+        timeout=600,
+    )
     assert proc.returncode == 0, f"probe under {python} failed:\n{proc.stderr[-4000:]}"
     return json.loads(proc.stdout)
 

@@ -346,7 +346,7 @@ async def test_our_history_replays_on_the_official_sdk(
     activity_queue: str,  # noqa: F811  (the fixture imported above)
     tmp_path: Any,
 ) -> None:
-    from tests.peer.peerhost import _peer_environ, peer_python
+    from tests.peer.peerhost import _peer_environ, peer_python, run_official
 
     tq = f"replay-ours-{uuid.uuid4()}"
     async with Worker(client, task_queue=tq, workflows=[CrossSdkWorkflow]):
@@ -361,10 +361,8 @@ async def test_our_history_replays_on_the_official_sdk(
     path.write_text(history.to_json())
     peer_dir = str(Path(__file__).parent.parent / "peer")
     proc = await asyncio.to_thread(
-        subprocess.run,
+        run_official,
         [peer_python(), "-c", OFFICIAL_REPLAY, str(path), peer_dir],
-        capture_output=True,
-        text=True,
         timeout=120,
         cwd="/",  # not this repository: its temporalio would shadow the official one
         env=_peer_environ(),
