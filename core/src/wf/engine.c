@@ -284,6 +284,8 @@ void tcore_wf_engine_free(tcore_wf_engine *e) {
   free(e->machines);
   for (size_t i = 0; i < e->n_patches; i++) free(e->patches[i].id);
   free(e->patches);
+  wf_la_out_clear(e);
+  free(e->la_out);
   wf_queries_clear(e);
   blob_free(&e->fail_failure);
   free(e);
@@ -428,6 +430,8 @@ static int apply_command_event(wf_engine *e, const wf_event *ev, tcore_error *er
     e->skip_event_id = 0;
     return TCORE_OK;
   }
+  int la_rc; /* local activity markers match their machine by seq (la.c) */
+  if (wf_la_marker_event(e, ev, &la_rc, err)) return la_rc;
   for (;;) { /* patch markers and patch commands first (patch.c) */
     int pr = wf_patch_pre_match(e, ev, err);
     if (pr == WF_PATCH_SKIP_EVENT) return TCORE_OK;
@@ -803,9 +807,11 @@ int tcore_wf_engine_next_activation(tcore_wf_engine *e, uint8_t **out, size_t *o
       if (e->task_replaying) {
         e->in_task = 0;
         int rc = match_command_events(e, err);
+        if (!rc) rc = wf_la_replay_task_end(e, err);
         if (rc) return rc;
         continue;
       }
+      if (wf_la_running(e)) return TCORE_WF_WAIT_LOCAL_ACTIVITIES;
       e->task_done = 1;
       return TCORE_WF_TASK_DONE;
     }
@@ -880,6 +886,9 @@ static int apply_lang_command(wf_engine *e, wf_arena *a, const wf_lang_cmd *c, t
       return wf_query_result_cmd(e, a, c, err);
     case CV(SET_PATCH_MARKER):
       return wf_patch_cmd(e, a, c, err);
+    case CV(SCHEDULE_LOCAL_ACTIVITY):
+    case CV(REQUEST_CANCEL_LOCAL_ACTIVITY):
+      return wf_la_cmd(e, a, c, err);
     default: {
       const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field(
           &coresdk__workflow_commands__workflow_command__descriptor, (unsigned)c->variant_case);
@@ -995,6 +1004,7 @@ int tcore_wf_engine_complete(tcore_wf_engine *e, const uint8_t *completion, size
   if (kind == WF_ACT_NORMAL && e->in_task && e->task_replaying && !e->n_jobs) {
     e->in_task = 0;
     rc = match_command_events(e, err);
+    if (!rc) rc = wf_la_replay_task_end(e, err);
   }
 done:
   coresdk__workflow_completion__workflow_activation_completion__free_unpacked(c, NULL);
