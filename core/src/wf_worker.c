@@ -61,8 +61,15 @@ enum {
   S_READY,   /* the engine may give the next activation */
   S_ACT,     /* an activation is out with the language */
   S_RESPOND, /* the task's Respond* call is in flight */
-  S_EVICT    /* the eviction activation is out with the language */
+  S_EVICT,   /* the eviction activation is out with the language */
+  S_LA       /* the task waits for local activities (la_worker.c) */
 };
+
+/* A local activity's outcome waiting for the run's engine. */
+typedef struct la_done {
+  struct la_done *next;
+  tcore_wf_la_outcome o; /* o.result owned */
+} la_done;
 
 typedef struct wf_run {
   struct wf_run *next, *prev; /* the worker's list, most recent first (mu) */
@@ -86,12 +93,14 @@ typedef struct wf_run {
   int queued;                /* in the worker's ready queue (holds a reference) */
   struct wf_run *ready_next; /* (mu) */
   tcore_call *call;
+  la_done *la_done, *la_done_tail; /* outcomes for the engine (mu) */
 } wf_run;
 
 static const tcore_wf_engine_ops real_ops = {
     tcore_wf_engine_new,          tcore_wf_engine_free,         tcore_wf_engine_add_history,
     tcore_wf_engine_add_queries,  tcore_wf_engine_next_activation, tcore_wf_engine_complete,
-    tcore_wf_engine_take_response, tcore_wf_engine_take_query_response, tcore_wf_engine_failure};
+    tcore_wf_engine_take_response, tcore_wf_engine_take_query_response, tcore_wf_engine_failure,
+    tcore_wf_engine_take_local_activity, tcore_wf_engine_resolve_local_activity};
 const tcore_wf_engine_ops *tcore_wf_default_ops(void) { return &real_ops; }
 
 /* ---- small helpers ---------------------------------------------------------------- */
@@ -242,6 +251,12 @@ static void run_unref_locked(wf_run *run) {
     run->queue = t->next;
     task_free_locked(w, t);
   }
+  while (run->la_done) {
+    la_done *d = run->la_done;
+    run->la_done = d->next;
+    free((uint8_t *)d->o.result);
+    free(d);
+  }
   free(run->run_id), free(run->workflow_id), free(run->completion), free(run->workflow_type);
   tcore_wf_page_clear(&run->page);
   free(run);
@@ -276,6 +291,59 @@ static wf_run *run_find_locked(tcore_worker *w, const char *run_id) {
   for (wf_run *r = w->runs; r; r = r->next)
     if (strcmp(r->run_id, run_id) == 0) return r;
   return NULL;
+}
+
+void tcore_wf_run_ref_locked(struct wf_run *run) { run->refs++; }
+void tcore_wf_run_unref_locked(struct wf_run *run) { run_unref_locked(run); }
+
+static void kick_locked(wf_run *run);
+
+void tcore_wf_la_done_locked(struct wf_run *run, uint32_t seq, uint8_t *result, size_t len,
+                             uint32_t attempt, int64_t complete_time_ns, int64_t backoff_ns) {
+  la_done *d = calloc(1, sizeof *d);
+  if (!d || run->abandoned) { /* out of memory: the task times out and is retried */
+    free(d);
+    free(result);
+    return;
+  }
+  d->o.seq = seq;
+  d->o.result = result;
+  d->o.result_len = len;
+  d->o.attempt = attempt;
+  d->o.complete_time_ns = complete_time_ns;
+  d->o.backoff_ns = backoff_ns;
+  if (run->la_done_tail) run->la_done_tail->next = d;
+  else run->la_done = d;
+  run->la_done_tail = d;
+  kick_locked(run);
+}
+
+/* Gives the engine the local activities' outcomes that came. (mu) */
+static void apply_la_done_locked(wf_run *run) {
+  const tcore_wf_engine_ops *ops = run->w->wf_ops;
+  while (run->la_done) {
+    la_done *d = run->la_done;
+    run->la_done = d->next;
+    if (!run->la_done) run->la_done_tail = NULL;
+    if (run->engine && ops->resolve_local_activity)
+      ops->resolve_local_activity(run->engine, &d->o, NULL); /* late ones are NOT_FOUND */
+    free((uint8_t *)d->o.result);
+    free(d);
+  }
+}
+
+/* Hands the engine's local-activity requests to la_worker.c. (mu) */
+static void take_la_requests_locked(wf_run *run) {
+  tcore_worker *w = run->w;
+  const tcore_wf_engine_ops *ops = w->wf_ops;
+  if (!ops->take_local_activity) return;
+  uint8_t *req = NULL;
+  size_t len = 0;
+  while (ops->take_local_activity(run->engine, &req, &len, NULL) == TCORE_OK) {
+    tcore_la_request_locked(w, run, w->ns, run->workflow_id, run->run_id, run->workflow_type,
+                            req, len);
+    free(req);
+  }
 }
 
 /* Queues the run for the run manager's thread (once). (mu) */
@@ -793,6 +861,12 @@ static void drive_locked(wf_run *run) {
           pthread_mutex_lock(&w->mu);
           continue;
         }
+        if (rc == TCORE_WF_WAIT_LOCAL_ACTIVITIES) {
+          pthread_mutex_lock(&w->mu);
+          if (run->abandoned) return;
+          run->stage = S_LA;
+          continue;
+        }
         if (rc == TCORE_WF_TASK_DONE || rc == TCORE_WF_RUN_FINISHED) {
           int fin = rc == TCORE_WF_RUN_FINISHED;
           rc = query ? ops->take_query_response(run->engine, &out, &out_len, &err)
@@ -824,6 +898,11 @@ static void drive_locked(wf_run *run) {
                           rc == TCORE_WF_NEED_HISTORY ? "it needs more history" : err.message);
         continue;
       }
+      case S_LA:
+        if (!run->la_done) return;
+        apply_la_done_locked(run);
+        run->stage = S_READY;
+        continue;
       case S_ACT: {
         if (!run->has_completion) return;
         uint8_t *c = run->completion;
@@ -836,7 +915,13 @@ static void drive_locked(wf_run *run) {
         pthread_mutex_lock(&w->mu);
         if (run->abandoned) return;
         if (rc == TCORE_OK) {
+          take_la_requests_locked(run);
+          apply_la_done_locked(run);
           run->stage = S_READY;
+          pthread_mutex_unlock(&w->mu);
+          tcore_la_flush(w);
+          pthread_mutex_lock(&w->mu);
+          if (run->abandoned) return;
         } else if (rc == TCORE_WF_NONDETERMINISM || rc == TCORE_WF_ACTIVATION_FAILED) {
           fail_task_locked(run, rc);
         } else {
@@ -860,6 +945,12 @@ static void *wf_thread_main(void *arg) {
   tcore_worker *w = arg;
   pthread_mutex_lock(&w->mu);
   while (!w->wf_stop) {
+    if (tcore_la_due_locked(w)) {
+      pthread_mutex_unlock(&w->mu);
+      tcore_la_flush(w);
+      pthread_mutex_lock(&w->mu);
+      continue;
+    }
     wf_run *run = w->wf_ready;
     if (!run) {
       pthread_cond_wait(&w->wf_cv, &w->mu);
@@ -1031,9 +1122,12 @@ void tcore_wf_evict_all_locked(tcore_worker *w) {
   for (wf_run *r = w->runs; r; r = r->next)
     ask_eviction_locked(r, CORESDK__WORKFLOW_ACTIVATION__REMOVE_FROM_CACHE__EVICTION_REASON__UNSPECIFIED,
                         "Worker shutting down");
+  tcore_la_cancel_all_locked(w); /* delivered by the run manager's thread */
+  if (w->wf_cv_init) pthread_cond_signal(&w->wf_cv);
 }
 
 void tcore_wf_abandon_locked(tcore_worker *w) {
+  tcore_la_abandon_all_locked(w);
   while (w->runs) {
     wf_run *r = w->runs;
     r->abandoned = 1;
