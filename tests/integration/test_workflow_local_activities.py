@@ -5,23 +5,32 @@ resolved from the marker on replay without running again."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+import json
+import time
+import uuid
+from contextlib import asynccontextmanager
 from datetime import timedelta
-from typing import Any, Dict, List
+from typing import Any, AsyncIterator, Dict, List, Tuple
 
 import pytest
 from temporalio.api.enums.v1 import EventType
 
 from temporalio import activity, workflow
-from temporalio.client import Client, WorkflowFailureError
+from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, TimeoutError, TimeoutType
 from temporalio.worker import Worker
 from tests.integration.workflow_history import new_workflow_id as _id
+from tests.peer.cross_sdk_la_workflows import CALLS as LA_CALLS
+from tests.peer.cross_sdk_la_workflows import WORKFLOW_NAME as LA_WORKFLOW_NAME
+from tests.peer.cross_sdk_la_workflows import LaFlow, la_cross_echo, la_cross_fail
+from tests.peer.peerhost import CROSS_SDK_LA_HOST, PeerHost
 
-pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(120)]
+pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(240)]
 
-CALLS: Dict[str, int] = {}
+CALLS: Dict[str, int] = LA_CALLS  # one count of calls in this process
 
 
 @activity.defn
@@ -217,3 +226,146 @@ async def test_local_activity_timeout(client: Client, task_queue: str) -> None:
         )
     assert result == f"timed out: {TimeoutType.START_TO_CLOSE.name}"
     assert CALLS[key] == 1
+
+
+# ---- the official SDK as an oracle ----------------------------------------------------------
+
+
+@asynccontextmanager
+async def _peer_la_worker(target: str, task_queue: str) -> AsyncIterator[PeerHost]:
+    host = PeerHost(target, "default", task_queue, script=CROSS_SDK_LA_HOST)
+    await asyncio.to_thread(host.start)
+    try:
+        yield host
+    finally:
+        await asyncio.to_thread(host.stop)
+    assert host.returncode == 0, f"peer worker exited with {host.returncode}"
+
+
+def _our_la_worker(client: Client, task_queue: str) -> Worker:
+    return Worker(
+        client, task_queue=task_queue, workflows=[LaFlow], activities=[la_cross_echo, la_cross_fail]
+    )
+
+
+def _la_worker_of(sdk: str, client: Client, target: str, task_queue: str) -> Any:
+    if sdk == "ours":
+        return _our_la_worker(client, task_queue)
+    return _peer_la_worker(target, task_queue)
+
+
+def _project(events: Any) -> List[Tuple[str, Any]]:
+    """Event types, and for local-activity markers what sdk-core's marker data
+    says (seq, attempt, id, type, backoff), the result and the failure."""
+    out: List[Tuple[str, Any]] = []
+    for e in events:
+        name = EventType.Name(e.event_type)[len("EVENT_TYPE_") :]
+        attrs: Any = None
+        if name == "MARKER_RECORDED":
+            m = e.marker_recorded_event_attributes
+            data = json.loads(m.details["data"].payloads[0].data)
+            result = m.details["result"].payloads[0].data if "result" in m.details else None
+            attrs = (
+                m.marker_name,
+                {k: data[k] for k in ("seq", "attempt", "activity_id", "activity_type", "backoff")},
+                result,
+                (m.failure.message, m.failure.application_failure_info.type)
+                if m.HasField("failure")
+                else None,
+            )
+        out.append((name, attrs))
+    return out
+
+
+async def _wait_stage(handle: WorkflowHandle, stage: str) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        events = (await handle.fetch_history()).events
+        types = [EventType.Name(e.event_type) for e in events]
+        tasks = [t for t in types if t.startswith("EVENT_TYPE_WORKFLOW_TASK_")]
+        if tasks and tasks[-1] == "EVENT_TYPE_WORKFLOW_TASK_COMPLETED":
+            if await handle.query("stage") == stage:
+                return
+        assert time.monotonic() < deadline, f"run not at stage {stage!r}: {types}"
+        await asyncio.sleep(0.1)
+
+
+async def _run_la_flow(client: Client, task_queue: str, key: str) -> List[Tuple[str, Any]]:
+    handle = await client.start_workflow(
+        LA_WORKFLOW_NAME,
+        key,
+        id=_id(),
+        task_queue=task_queue,
+        execution_timeout=timedelta(seconds=120),
+    )
+    await _wait_stage(handle, "waiting")
+    await handle.signal("proceed")
+    assert await asyncio.wait_for(handle.result(), 60) == (
+        f"echo:{key}-1|LaCrossFailure:failed: {key}-2|echo:{key}-3"
+    )
+    return _project((await handle.fetch_history()).events)
+
+
+async def test_same_local_activity_history_on_both_sdks(client: Client, server_target: str) -> None:
+    ours_tq, peer_tq = f"la-ours-{uuid.uuid4()}", f"la-peer-{uuid.uuid4()}"
+    async with _peer_la_worker(server_target, peer_tq):
+        official = await _run_la_flow(client, peer_tq, _key("peer"))
+    key = _key("ours")
+    async with _our_la_worker(client, ours_tq):
+        ours = await _run_la_flow(client, ours_tq, key)
+    assert [t for t, _ in ours] == [t for t, _ in official]
+    for i, (mine, theirs) in enumerate(zip(ours, official)):
+        if mine[0] == "MARKER_RECORDED":  # the results name each run's own key
+            assert mine[1][:2] == theirs[1][:2], f"event {i + 1} differs"
+    assert [t for t, _ in ours].count("MARKER_RECORDED") == 3
+    markers = [a for t, a in ours if t == "MARKER_RECORDED"]
+    assert markers[0][1] == {
+        "seq": 1,
+        "attempt": 1,
+        "activity_id": "1",
+        "activity_type": "la_cross_echo",
+        "backoff": None,
+    }
+    assert markers[1][1]["attempt"] == 2 and markers[1][3] == (
+        f"failed: {key}-2",
+        "LaCrossFailure",
+    )
+    assert CALLS[f"{key}-1"] == 1 and CALLS[f"{key}-2"] == 2 and CALLS[f"{key}-3"] == 1
+
+
+@pytest.mark.parametrize("first", ["official", "ours"])
+async def test_local_activity_history_finished_by_the_other_sdk(
+    client: Client, server_target: str, first: str
+) -> None:
+    """A run left waiting (two local-activity markers in history) by one SDK is
+    finished by the other, which resolves the first two from their markers
+    (running nothing again) and runs the third."""
+    tq = f"la-handoff-{uuid.uuid4()}"
+    second = "official" if first == "ours" else "ours"
+    key = _key(f"handoff-{first}")
+    async with _la_worker_of(first, client, server_target, tq):
+        handle = await client.start_workflow(
+            LA_WORKFLOW_NAME,
+            key,
+            id=_id(),
+            task_queue=tq,
+            execution_timeout=timedelta(seconds=120),
+        )
+        await _wait_stage(handle, "waiting")
+    ran_here = {k: CALLS.get(k, 0) for k in (f"{key}-1", f"{key}-2", f"{key}-3")}
+    async with _la_worker_of(second, client, server_target, tq):
+        # a query first: the second worker replays the other SDK's markers to answer it
+        assert await asyncio.wait_for(handle.query("stage"), 60) == "waiting"
+        await handle.signal("proceed")
+        assert await asyncio.wait_for(handle.result(), 60) == (
+            f"echo:{key}-1|LaCrossFailure:failed: {key}-2|echo:{key}-3"
+        )
+    after = {k: CALLS.get(k, 0) for k in ran_here}
+    if first == "ours":  # ours ran the first two; the official SDK the third
+        assert ran_here == {f"{key}-1": 1, f"{key}-2": 2, f"{key}-3": 0}
+        assert after == ran_here
+    else:  # the official SDK ran the first two; ours only the third
+        assert ran_here == {f"{key}-1": 0, f"{key}-2": 0, f"{key}-3": 0}
+        assert after == {f"{key}-1": 0, f"{key}-2": 0, f"{key}-3": 1}
+    types = [t for t, _ in _project((await handle.fetch_history()).events)]
+    assert types.count("MARKER_RECORDED") == 3
