@@ -781,9 +781,8 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
         self._check_not_read_only("start local activity")
         payloads = self._pc.to_payloads(list(args)) if args else []
 
-        def schedule(attempt: int, original_schedule_time: Any) -> _ActivityState:
+        def schedule(attempt: int, original_schedule_time: Any, seq: int) -> _ActivityState:
             cmd = self._add_command("start local activity")
-            seq = self._next_seq("activity")
             la = cmd.schedule_local_activity
             la.seq = seq
             la.activity_id = activity_id or str(seq)
@@ -809,7 +808,7 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
             self._activities[seq] = st
             return st
 
-        first = schedule(1, None)
+        first = schedule(1, None, self._next_seq("activity"))
 
         async def run_local_activity() -> Any:
             st = first
@@ -826,10 +825,11 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
                 if not isinstance(value, _LocalBackoff):
                     return value
                 # a backoff longer than local_retry_threshold: a durable timer, then
-                # the next attempt (as the official SDK does)
+                # the next attempt under a new seq taken now (as the official SDK does)
                 bo = value.backoff
+                seq = self._next_seq("activity")
                 await asyncio.sleep(bo.backoff_duration.ToTimedelta().total_seconds())
-                st = schedule(bo.attempt, bo.original_schedule_time)
+                st = schedule(bo.attempt, bo.original_schedule_time, seq)
 
         handle: wf.ActivityHandle[Any] = wf.ActivityHandle(run_local_activity(), loop=self)
         first.handle = handle

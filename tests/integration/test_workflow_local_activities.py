@@ -121,6 +121,39 @@ class LocalTimeoutWorkflow:
             return f"timed out: {err.cause.type.name}"
 
 
+@workflow.defn
+class LocalBackoffWorkflow:
+    @workflow.run
+    async def run(self, key: str) -> str:
+        # each backoff (200 ms) is longer than the local retry threshold (100 ms):
+        # a durable timer in the workflow between the attempts
+        return await workflow.execute_local_activity(
+            la_flaky,
+            key,
+            start_to_close_timeout=timedelta(seconds=10),
+            retry_policy=RetryPolicy(
+                initial_interval=timedelta(milliseconds=200), backoff_coefficient=1.0
+            ),
+            local_retry_threshold=timedelta(milliseconds=100),
+        )
+
+
+@workflow.defn
+class LocalCancelWorkflow:
+    @workflow.run
+    async def run(self, key: str) -> str:
+        handle = workflow.start_local_activity(
+            la_slow, key, start_to_close_timeout=timedelta(seconds=10)
+        )
+        await asyncio.sleep(0)  # the handle's task starts waiting
+        handle.cancel()
+        try:
+            await handle
+        except ActivityError as err:
+            return f"{err.message}: {type(err.cause).__name__}"
+        return "not cancelled"
+
+
 _n = itertools.count()
 
 
@@ -139,7 +172,14 @@ def _worker(client: Client, task_queue: str, **kw: Any) -> Worker:
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[LocalEchoWorkflow, LocalRetryWorkflow, LocalFailWorkflow, LocalTimeoutWorkflow],
+        workflows=[
+            LocalEchoWorkflow,
+            LocalRetryWorkflow,
+            LocalFailWorkflow,
+            LocalTimeoutWorkflow,
+            LocalBackoffWorkflow,
+            LocalCancelWorkflow,
+        ],
         activities=[la_echo, la_flaky, la_fail, la_slow],
         **kw,
     )
@@ -226,6 +266,58 @@ async def test_local_activity_timeout(client: Client, task_queue: str) -> None:
         )
     assert result == f"timed out: {TimeoutType.START_TO_CLOSE.name}"
     assert CALLS[key] == 1
+
+
+async def test_local_activity_backoff_as_a_timer(client: Client, task_queue: str) -> None:
+    """A backoff longer than local_retry_threshold: the failed attempt is
+    recorded (a marker with its backoff), a timer waits it out, and the next
+    attempt is a new local activity carrying the attempt number."""
+    key = _key("backoff")
+    wf_id = _id()
+    async with _worker(client, task_queue):
+        result = await client.execute_workflow(
+            LocalBackoffWorkflow.run,
+            key,
+            id=wf_id,
+            task_queue=task_queue,
+            execution_timeout=timedelta(seconds=60),
+        )
+    assert result == "ok after 3"
+    assert CALLS[key] == 3
+    history = await client.get_workflow_handle(wf_id).fetch_history()
+    types = [EventType.Name(e.event_type) for e in history.events]
+    assert types.count("EVENT_TYPE_TIMER_STARTED") == 2
+    assert types.count("EVENT_TYPE_TIMER_FIRED") == 2
+    markers = [
+        json.loads(e.marker_recorded_event_attributes.details["data"].payloads[0].data)
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
+    ]
+    # each attempt after a backoff is a new local activity: a new seq (and id)
+    assert [(m["seq"], m["attempt"], m["activity_id"]) for m in markers] == [
+        (1, 1, "1"),
+        (2, 2, "2"),
+        (3, 3, "3"),
+    ]
+    assert markers[0]["backoff"] == {"seconds": 0, "nanos": 200000000}
+    assert markers[2]["backoff"] is None
+    assert len({json.dumps(m["original_schedule_time"]) for m in markers}) == 1
+
+
+async def test_local_activity_cancel(client: Client, task_queue: str) -> None:
+    key = _key("cancel")
+    wf_id = _id()
+    async with _worker(client, task_queue):
+        result = await client.execute_workflow(
+            LocalCancelWorkflow.run,
+            key,
+            id=wf_id,
+            task_queue=task_queue,
+            execution_timeout=timedelta(seconds=60),
+        )
+    assert result == "Local Activity cancelled: CancelledError"
+    types = await _event_types(client, wf_id)
+    assert types.count("EVENT_TYPE_MARKER_RECORDED") == 1
 
 
 # ---- the official SDK as an oracle ----------------------------------------------------------
