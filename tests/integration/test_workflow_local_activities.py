@@ -10,9 +10,8 @@ import itertools
 import json
 import time
 import uuid
-from contextlib import asynccontextmanager
 from datetime import timedelta
-from typing import Any, AsyncIterator, Dict, List, Tuple
+from typing import Any, Dict, List, Tuple
 
 import pytest
 from temporalio.api.enums.v1 import EventType
@@ -22,11 +21,12 @@ from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, TimeoutError, TimeoutType
 from temporalio.worker import Worker
+from tests.integration.test_workflow_cross_sdk import peer_worker
 from tests.integration.workflow_history import new_workflow_id as _id
 from tests.peer.cross_sdk_la_workflows import CALLS as LA_CALLS
 from tests.peer.cross_sdk_la_workflows import WORKFLOW_NAME as LA_WORKFLOW_NAME
 from tests.peer.cross_sdk_la_workflows import LaFlow, la_cross_echo, la_cross_fail
-from tests.peer.peerhost import CROSS_SDK_LA_HOST, PeerHost
+from tests.peer.peerhost import CROSS_SDK_LA_HOST
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(240)]
 
@@ -168,6 +168,12 @@ async def _event_types(client: Client, wf_id: str) -> List[str]:
     return out
 
 
+async def _execute(client: Client, task_queue: str, run: Any, key: str, wf_id: str) -> Any:
+    return await client.execute_workflow(
+        run, key, id=wf_id, task_queue=task_queue, execution_timeout=timedelta(seconds=60)
+    )
+
+
 def _worker(client: Client, task_queue: str, **kw: Any) -> Worker:
     return Worker(
         client,
@@ -194,13 +200,7 @@ async def test_local_activity_result_and_markers(
     key = _key("echo")
     wf_id = _id()
     async with _worker(client, task_queue, max_cached_workflows=cache):
-        result = await client.execute_workflow(
-            LocalEchoWorkflow.run,
-            key,
-            id=wf_id,
-            task_queue=task_queue,
-            execution_timeout=timedelta(seconds=60),
-        )
+        result = await _execute(client, task_queue, LocalEchoWorkflow.run, key, wf_id)
     assert result == [f"{key}-0:1:True", f"{key}-1:1:True"]
     assert CALLS[f"{key}-0"] == 1 and CALLS[f"{key}-1"] == 1
     types = await _event_types(client, wf_id)
@@ -222,13 +222,7 @@ async def test_local_activity_retries_in_the_worker(client: Client, task_queue: 
     key = _key("flaky")
     wf_id = _id()
     async with _worker(client, task_queue):
-        result = await client.execute_workflow(
-            LocalRetryWorkflow.run,
-            key,
-            id=wf_id,
-            task_queue=task_queue,
-            execution_timeout=timedelta(seconds=60),
-        )
+        result = await _execute(client, task_queue, LocalRetryWorkflow.run, key, wf_id)
     assert result == "ok after 3"
     assert CALLS[key] == 3
     types = await _event_types(client, wf_id)
@@ -240,13 +234,7 @@ async def test_local_activity_failure_after_retries(client: Client, task_queue: 
     key = _key("fail")
     async with _worker(client, task_queue):
         with pytest.raises(WorkflowFailureError) as e:
-            await client.execute_workflow(
-                LocalFailWorkflow.run,
-                key,
-                id=_id(),
-                task_queue=task_queue,
-                execution_timeout=timedelta(seconds=60),
-            )
+            await _execute(client, task_queue, LocalFailWorkflow.run, key, _id())
     assert CALLS[key] == 3
     # as on the official SDK: the activity's own failure, not wrapped in an ActivityError
     err = e.value.cause
@@ -257,13 +245,7 @@ async def test_local_activity_failure_after_retries(client: Client, task_queue: 
 async def test_local_activity_timeout(client: Client, task_queue: str) -> None:
     key = _key("slow")
     async with _worker(client, task_queue):
-        result = await client.execute_workflow(
-            LocalTimeoutWorkflow.run,
-            key,
-            id=_id(),
-            task_queue=task_queue,
-            execution_timeout=timedelta(seconds=60),
-        )
+        result = await _execute(client, task_queue, LocalTimeoutWorkflow.run, key, _id())
     assert result == f"timed out: {TimeoutType.START_TO_CLOSE.name}"
     assert CALLS[key] == 1
 
@@ -275,13 +257,7 @@ async def test_local_activity_backoff_as_a_timer(client: Client, task_queue: str
     key = _key("backoff")
     wf_id = _id()
     async with _worker(client, task_queue):
-        result = await client.execute_workflow(
-            LocalBackoffWorkflow.run,
-            key,
-            id=wf_id,
-            task_queue=task_queue,
-            execution_timeout=timedelta(seconds=60),
-        )
+        result = await _execute(client, task_queue, LocalBackoffWorkflow.run, key, wf_id)
     assert result == "ok after 3"
     assert CALLS[key] == 3
     history = await client.get_workflow_handle(wf_id).fetch_history()
@@ -308,30 +284,13 @@ async def test_local_activity_cancel(client: Client, task_queue: str) -> None:
     key = _key("cancel")
     wf_id = _id()
     async with _worker(client, task_queue):
-        result = await client.execute_workflow(
-            LocalCancelWorkflow.run,
-            key,
-            id=wf_id,
-            task_queue=task_queue,
-            execution_timeout=timedelta(seconds=60),
-        )
+        result = await _execute(client, task_queue, LocalCancelWorkflow.run, key, wf_id)
     assert result == "Local Activity cancelled: CancelledError"
     types = await _event_types(client, wf_id)
     assert types.count("EVENT_TYPE_MARKER_RECORDED") == 1
 
 
 # ---- the official SDK as an oracle ----------------------------------------------------------
-
-
-@asynccontextmanager
-async def _peer_la_worker(target: str, task_queue: str) -> AsyncIterator[PeerHost]:
-    host = PeerHost(target, "default", task_queue, script=CROSS_SDK_LA_HOST)
-    await asyncio.to_thread(host.start)
-    try:
-        yield host
-    finally:
-        await asyncio.to_thread(host.stop)
-    assert host.returncode == 0, f"peer worker exited with {host.returncode}"
 
 
 def _our_la_worker(client: Client, task_queue: str) -> Worker:
@@ -343,7 +302,7 @@ def _our_la_worker(client: Client, task_queue: str) -> Worker:
 def _la_worker_of(sdk: str, client: Client, target: str, task_queue: str) -> Any:
     if sdk == "ours":
         return _our_la_worker(client, task_queue)
-    return _peer_la_worker(target, task_queue)
+    return peer_worker(target, task_queue, CROSS_SDK_LA_HOST)
 
 
 def _project(events: Any) -> List[Tuple[str, Any]]:
@@ -400,7 +359,7 @@ async def _run_la_flow(client: Client, task_queue: str, key: str) -> List[Tuple[
 
 async def test_same_local_activity_history_on_both_sdks(client: Client, server_target: str) -> None:
     ours_tq, peer_tq = f"la-ours-{uuid.uuid4()}", f"la-peer-{uuid.uuid4()}"
-    async with _peer_la_worker(server_target, peer_tq):
+    async with peer_worker(server_target, peer_tq, CROSS_SDK_LA_HOST):
         official = await _run_la_flow(client, peer_tq, _key("peer"))
     key = _key("ours")
     async with _our_la_worker(client, ours_tq):
