@@ -2838,6 +2838,11 @@ static void test_local_activity_new_run(void) {
     tcore_wf_engine *e = engine_at_init(&h);
     cmds l = {0};
     c_local_activity(&l, 1, "la-1", "Quick", 0);
+    if (i == 0) { /* a summary: it goes with the marker */
+      l.c[0]->user_metadata =
+          NEW(Temporal__Api__Sdk__V1__UserMetadata, temporal__api__sdk__v1__user_metadata__init);
+      l.c[0]->user_metadata->summary = payload("\"sum\"");
+    }
     complete_ok(e, &l);
     CHECK(next_code(e) == TCORE_WF_WAIT_LOCAL_ACTIVITIES);
     wf_lang_cmd *rq = take_la(e);
@@ -2878,6 +2883,10 @@ static void test_local_activity_new_run(void) {
       CHECK(strstr(js, "\"original_schedule_time\":{\"seconds\":1700000003,\"nanos\":3000}}"));
       CHECK((m->record_marker_command_attributes->failure != NULL) == (cases[i].fail != NULL));
       CHECK(m->record_marker_command_attributes->n_details == (cases[i].fail ? 1u : 2u));
+      CHECK((i == 0) == (m->user_metadata != NULL));
+      if (i == 0 && m->user_metadata)
+        CHECK(m->user_metadata->summary &&
+              !memcmp(m->user_metadata->summary->data.data, "\"sum\"", 5));
     }
     resp_free(r);
     /* the marker comes back in history and is matched */

@@ -88,6 +88,7 @@ class LocalRetryWorkflow:
             key,
             start_to_close_timeout=timedelta(seconds=10),
             retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=50)),
+            summary="flaky one",
         )
 
 
@@ -228,6 +229,9 @@ async def test_local_activity_retries_in_the_worker(client: Client, task_queue: 
     types = await _event_types(client, wf_id)
     assert types.count("EVENT_TYPE_MARKER_RECORDED") == 1  # one marker: the last attempt
     assert "EVENT_TYPE_TIMER_STARTED" not in types
+    history = await client.get_workflow_handle(wf_id).fetch_history()
+    (marker,) = [e for e in history.events if e.HasField("marker_recorded_event_attributes")]
+    assert marker.user_metadata.summary.data == b'"flaky one"'  # the summary, with the marker
 
 
 async def test_local_activity_failure_after_retries(client: Client, task_queue: str) -> None:

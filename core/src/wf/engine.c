@@ -280,6 +280,7 @@ void tcore_wf_engine_free(tcore_wf_engine *e) {
     free(e->machines[i].type);
     free(e->machines[i].ns);
     free(e->machines[i].run_id);
+    free(e->machines[i].md.data);
   }
   free(e->machines);
   for (size_t i = 0; i < e->n_patches; i++) free(e->patches[i].id);

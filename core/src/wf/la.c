@@ -351,7 +351,12 @@ static int push_marker(wf_engine *e, wf_arena *a, int mi, uint32_t attempt,
   api.command_type = CT(RECORD_MARKER);
   api.attributes_case = CA(RECORD_MARKER_COMMAND_ATTRIBUTES);
   api.record_marker_command_attributes = at;
-  return wf_push_cmd(e, &api, mi, m->id, m->type);
+  /* the summary goes with the marker (as sdk-core does) */
+  if (m->md.len)
+    api.user_metadata = temporal__api__sdk__v1__user_metadata__unpack(NULL, m->md.len, m->md.data);
+  int rc = wf_push_cmd(e, &api, mi, m->id, m->type);
+  if (api.user_metadata) temporal__api__sdk__v1__user_metadata__free_unpacked(api.user_metadata, NULL);
+  return rc;
 }
 
 /* A request for the run manager (a WorkflowCommand). */
@@ -520,6 +525,7 @@ int wf_la_cmd(wf_engine *e, wf_arena *a, const wf_lang_cmd *c, tcore_error *err)
     if (wf_activity_names(m, s->activity_id, s->activity_type)) return TCORE_ERR_NOMEM;
     m->cancel_type = s->cancellation_type;
     m->attempt = s->attempt ? s->attempt : 1;
+    if (c->user_metadata && wf_pack(&c->user_metadata->base, &m->md)) return TCORE_ERR_NOMEM;
     if (s->original_schedule_time) {
       m->sched_s = s->original_schedule_time->seconds;
       m->sched_n = s->original_schedule_time->nanos;

@@ -108,6 +108,9 @@ typedef struct wf_machine {
   uint32_t attempt;         /* local activities: the attempt scheduled */
   int64_t sched_s;          /* local activities: original_schedule_time */
   int32_t sched_n;
+  wf_blob md;               /* local activities: the command's user_metadata
+                               (serialized temporal.api.sdk.v1.UserMetadata), for
+                               the marker command; empty when none */
 } wf_machine;
 
 /* Core internal flags this engine implements (PHASE2.md). */
