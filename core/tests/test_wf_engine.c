@@ -2950,6 +2950,42 @@ static void test_local_activity_replay(void) {
   }
 }
 
+/* Replay of a local activity that ran past the task timeout: the task that
+ * scheduled it was completed empty (a heartbeat, a new task forced at once)
+ * and the marker is in a later task's completion; the look-ahead finds it. */
+static void test_local_activity_replay_across_heartbeat(void) {
+  hist h = {0};
+  h_started(&h);
+  h_wft(&h);
+  h_wft_completed(&h);                      /* 4 */
+  wf_event *ts = h_timer_started(&h, "1");  /* 5 */
+  h_timer_fired(&h, "1", ts->event_id);     /* 6 */
+  h_wft(&h);                                /* 7, 8: the local activity starts */
+  h_wft_completed(&h);                      /* 9: a heartbeat, no commands */
+  h_wft(&h);                                /* 10, 11 */
+  h_wft_completed(&h);                      /* 12 */
+  h_la_marker(&h, 1, "1", "Long", NULL, -1); /* 13 */
+  h_wft(&h);                                /* 14, 15: the current task */
+  tcore_wf_engine *e = engine_at_init(&h);
+  cmds l = {0};
+  c_start_timer(&l, 1, 1);
+  complete_ok(e, &l);
+  act_free(next_act(e, "fire_timer"));
+  cmds l2 = {0};
+  c_local_activity(&l2, 1, "", "Long", 0);
+  complete_ok(e, &l2);
+  Coresdk__WorkflowActivation__WorkflowActivation *a = next_act(e, "resolve_activity");
+  CHECK(a && a->is_replaying);
+  act_free(a);
+  complete_ok(e, NULL);
+  CHECK(take_la(e) == NULL);
+  char names[64];
+  resp_t *r = take(e, names, sizeof names);
+  CHECK(r && !strcmp(names, ""));
+  resp_free(r);
+  tcore_wf_engine_free(e);
+}
+
 static void check_nondeterminism_failure(tcore_wf_engine *e) {
   failed_t *f = take_failure(e);
   CHECK(f && f->cause == TEMPORAL__API__ENUMS__V1__WORKFLOW_TASK_FAILED_CAUSE__WORKFLOW_TASK_FAILED_CAUSE_NON_DETERMINISTIC_ERROR);
@@ -3087,6 +3123,7 @@ int main(void) {
   RUN(test_local_activity_replay);
   RUN(test_local_activity_nondeterminism);
   RUN(test_local_activity_cancel);
+  RUN(test_local_activity_replay_across_heartbeat);
   wf_arena_free(&A);
   return check_summary();
 }

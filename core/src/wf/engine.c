@@ -294,7 +294,7 @@ void tcore_wf_engine_free(tcore_wf_engine *e) {
 
 /* ---- history ---- */
 
-static int is_command_event(int t) {
+int wf_is_command_event(int t) {
   switch (t) {
     case ET(TIMER_STARTED):
     case ET(TIMER_CANCELED):
@@ -493,7 +493,7 @@ static int apply_command_event(wf_engine *e, const wf_event *ev, tcore_error *er
 
 /* Applies one event (any kind). */
 static int apply_event(wf_engine *e, const wf_event *ev, tcore_error *err) {
-  if (is_command_event(ev->event_type)) return apply_command_event(e, ev, err);
+  if (wf_is_command_event(ev->event_type)) return apply_command_event(e, ev, err);
   switch (ev->event_type) {
     case ET(WORKFLOW_EXECUTION_STARTED):
       return wf_workflow_started(e, ev);
@@ -547,7 +547,7 @@ static int apply_event(wf_engine *e, const wf_event *ev, tcore_error *err) {
 static int match_command_events(wf_engine *e, tcore_error *err) {
   while (e->cursor < e->n_ev) {
     const wf_event *ev = e->ev[e->cursor];
-    if (ev->event_type != ET(WORKFLOW_TASK_COMPLETED) && !is_command_event(ev->event_type)) break;
+    if (ev->event_type != ET(WORKFLOW_TASK_COMPLETED) && !wf_is_command_event(ev->event_type)) break;
     int rc = apply_event(e, ev, err);
     if (rc) return rc;
     e->cursor++;
@@ -581,7 +581,7 @@ static int find_sequence_end(const wf_engine *e, size_t from, size_t *end) {
   int saw_cmd = 0, saw_cmd_or_started = 0;
   for (size_t ix = from; ix < e->n_ev; ix++) {
     int t = e->ev[ix]->event_type;
-    if (is_command_event(t)) saw_cmd = saw_cmd_or_started = 1;
+    if (wf_is_command_event(t)) saw_cmd = saw_cmd_or_started = 1;
     if (t == ET(WORKFLOW_EXECUTION_STARTED)) saw_cmd_or_started = 1;
     if (is_final_event(t)) {
       *end = ix;

@@ -490,24 +490,25 @@ static int check_ids(wf_engine *e, const wf_machine *m, const la_marker *mk, tco
 
 /* ---- commands ---- */
 
-/* The marker of `seq` among the events from `from` to the end of the logical
- * task after it (its look-ahead), or -1. */
-static long find_marker(wf_engine *e, size_t from, uint32_t seq, la_marker *out) {
-  int seen_completed = 0;
+/* The marker of `seq` in the look-ahead from `from`: the command events of
+ * the next completed task that made commands (completions followed at once
+ * by a new task's schedule, made while local activities ran past the task
+ * timeout, are skipped). With `anywhere`, in all the events from `from`.
+ * Its index, or -1. */
+static long find_marker(wf_engine *e, size_t from, uint32_t seq, int anywhere, la_marker *out) {
+  int in_commands = 0;
   for (size_t i = from; i < e->n_ev; i++) {
     const wf_event *ev = e->ev[i];
-    if (ev->event_type == ET(WORKFLOW_TASK_COMPLETED)) {
-      seen_completed = 1;
-    } else if (ev->event_type == ET(WORKFLOW_TASK_STARTED) && seen_completed) {
-      /* a further task: stop unless it was an empty (heartbeat) one */
-      if (i + 2 < e->n_ev && e->ev[i + 1]->event_type == ET(WORKFLOW_TASK_COMPLETED) &&
-          e->ev[i + 2]->event_type == ET(WORKFLOW_TASK_SCHEDULED))
-        continue;
-      if (i + 1 < e->n_ev && e->ev[i + 1]->event_type != ET(WORKFLOW_TASK_COMPLETED)) continue;
-      break;
+    int t = ev->event_type;
+    if (t == ET(WORKFLOW_TASK_COMPLETED)) {
+      int heartbeat = i + 1 < e->n_ev && e->ev[i + 1]->event_type == ET(WORKFLOW_TASK_SCHEDULED);
+      if (!heartbeat) in_commands = 1;
+      continue;
     }
     int parsed;
     if (la_marker_of(ev, out, &parsed) && !parsed && out->seq == seq) return (long)i;
+    if (!anywhere && in_commands && !wf_is_command_event(t)) in_commands = 2;
+    if (in_commands == 2) break;
   }
   return -1;
 }
@@ -539,7 +540,7 @@ int wf_la_cmd(wf_engine *e, wf_arena *a, const wf_lang_cmd *c, tcore_error *err)
     }
     la_marker mk;
     m->state = L_WAITING;
-    if (find_marker(e, e->cursor, s->seq, &mk) >= 0) {
+    if (find_marker(e, e->cursor, s->seq, 0, &mk) >= 0) {
       int rc = check_ids(e, &e->machines[mi], &mk, err);
       if (rc) return rc;
       rc = run(e, a, mi, LI_MARKER, &(la_input){.marker = &mk});
@@ -607,7 +608,10 @@ int wf_la_running(const wf_engine *e) {
 int wf_la_replay_task_end(wf_engine *e, tcore_error *err) {
   for (size_t i = 0; i < e->n_machines; i++) {
     const wf_machine *m = &e->machines[i];
-    if (m->kind == WF_M_LOCAL_ACTIVITY && m->state == L_WAITING)
+    la_marker mk;
+    /* a marker further on resolves it when applied (it ran across tasks) */
+    if (m->kind == WF_M_LOCAL_ACTIVITY && m->state == L_WAITING &&
+        find_marker(e, e->cursor, m->seq, 1, &mk) < 0)
       return wf_nondeterminism(e, err,
                                "Local activity (seq %u, activity type '%s') was scheduled but "
                                "history holds no marker for it",

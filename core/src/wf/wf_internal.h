@@ -238,6 +238,8 @@ int wf_try_flag(wf_engine *e, int flag);
 int wf_nondeterminism(wf_engine *e, tcore_error *err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 const char *wf_event_type_name(int t);
+/* Whether events of type t record a command (they follow WorkflowTaskCompleted). */
+int wf_is_command_event(int t);
 const char *wf_command_type_name(int t);
 
 /* ---- machines: handlers. Return 0, a TCORE_WF_* code or an error. ---- */
