@@ -171,6 +171,22 @@ typedef struct tcore_wf_la_outcome {
 int tcore_wf_engine_resolve_local_activity(tcore_wf_engine *e, const tcore_wf_la_outcome *o,
                                            tcore_error *err);
 
+/* While next_activation says TCORE_WF_WAIT_LOCAL_ACTIVITIES, so that the
+ * task does not time out while local activities run (sdk-core's workflow
+ * task heartbeat, due at 80 % of the task timeout): the
+ * RespondWorkflowTaskCompletedRequest body of the task as it stands (its
+ * commands so far) with force_create_new_workflow_task set, as
+ * take_response gives it. The local activities go on; the next task (the
+ * server makes it at once) brings the engine back to waiting for them.
+ * TCORE_OK, TCORE_ERR_INVALID_ARGUMENT (no task waits for local
+ * activities), TCORE_ERR_NOMEM. */
+int tcore_wf_engine_heartbeat(tcore_wf_engine *e, uint8_t **out, size_t *out_len,
+                              tcore_error *err);
+
+/* The run's workflow task timeout (ms) from its started event; 10000 (the
+ * server's default) before that is known. */
+int64_t tcore_wf_engine_task_timeout_ms(const tcore_wf_engine *e);
+
 /* After TCORE_WF_TASK_DONE: the RespondWorkflowTaskCompletedRequest body of
  * this task (commands, sdk_metadata with the internal flags used, query
  * answers). Then the engine waits for the next task's history, which must

@@ -31,6 +31,7 @@
  * replayed on a cache miss) never holds up the runtime's timer thread, which
  * fires every worker's and client's timers.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,13 +95,17 @@ typedef struct wf_run {
   struct wf_run *ready_next; /* (mu) */
   tcore_call *call;
   la_done *la_done, *la_done_tail; /* outcomes for the engine (mu) */
+  int64_t task_start_ms; /* when the current task was taken (monotonic) */
+  wtimer hb_timer;       /* S_LA: the workflow task heartbeat is due */
+  int hb_due;
 } wf_run;
 
 static const tcore_wf_engine_ops real_ops = {
     tcore_wf_engine_new,          tcore_wf_engine_free,         tcore_wf_engine_add_history,
     tcore_wf_engine_add_queries,  tcore_wf_engine_next_activation, tcore_wf_engine_complete,
     tcore_wf_engine_take_response, tcore_wf_engine_take_query_response, tcore_wf_engine_failure,
-    tcore_wf_engine_take_local_activity, tcore_wf_engine_resolve_local_activity};
+    tcore_wf_engine_take_local_activity, tcore_wf_engine_resolve_local_activity,
+    tcore_wf_engine_heartbeat};
 const tcore_wf_engine_ops *tcore_wf_default_ops(void) { return &real_ops; }
 
 /* ---- small helpers ---------------------------------------------------------------- */
@@ -316,6 +321,20 @@ void tcore_wf_la_done_locked(struct wf_run *run, uint32_t seq, uint8_t *result, 
   else run->la_done = d;
   run->la_done_tail = d;
   kick_locked(run);
+}
+
+static void hb_fired(tcore_timer *t) {
+  wf_run *run = (wf_run *)((char *)t - offsetof(wf_run, hb_timer));
+  tcore_worker *w = run->w;
+  pthread_mutex_lock(&w->mu);
+  run->hb_timer.armed = 0;
+  if (!run->abandoned && run->stage == S_LA) {
+    run->hb_due = 1;
+    kick_locked(run);
+  }
+  run_unref_locked(run); /* the timer's */
+  tcore_worker_step_locked(w, 1);
+  tcore_worker_unlock(w);
 }
 
 /* Gives the engine the local activities' outcomes that came. (mu) */
@@ -597,6 +616,7 @@ static void send_respond_locked(wf_run *run, int kind, uint8_t *body, size_t bod
 static void start_task_locked(wf_run *run) {
   tcore_worker *w = run->w;
   poll_resp *m = run->cur->msg;
+  run->task_start_ms = tcore_now_ms();
   int fresh = run->engine == NULL;
   if (fresh) {
     tcore_wf_engine_config cfg = {.namespace_ = w->ns,
@@ -899,10 +919,31 @@ static void drive_locked(wf_run *run) {
         continue;
       }
       case S_LA:
-        if (!run->la_done) return;
-        apply_la_done_locked(run);
-        run->stage = S_READY;
-        continue;
+        if (run->la_done) {
+          tcore_wtimer_cancel_locked(w, &run->hb_timer, &run->refs);
+          run->hb_due = 0;
+          apply_la_done_locked(run);
+          run->stage = S_READY;
+          continue;
+        }
+        if (run->hb_due && ops->heartbeat) {
+          /* local activities run long: answer the task before it times out,
+           * a new one is forced (sdk-core's workflow task heartbeat) */
+          run->hb_due = 0;
+          int rc = ops->heartbeat(run->engine, &out, &out_len, &err);
+          if (rc == TCORE_OK) send_respond_locked(run, 0, out, out_len);
+          else
+            task_error_locked(run, CORESDK__WORKFLOW_ACTIVATION__REMOVE_FROM_CACHE__EVICTION_REASON__FATAL,
+                              "the workflow engine gave no heartbeat response: %s", err.message);
+          continue;
+        }
+        if (!run->hb_timer.armed && ops->heartbeat) {
+          int64_t due = run->task_start_ms +
+                        tcore_wf_engine_task_timeout_ms(run->engine) * 8 / 10 - tcore_now_ms();
+          run->hb_timer.t.fire = hb_fired;
+          tcore_wtimer_arm_locked(w, &run->hb_timer, &run->refs, due > 0 ? due : 0);
+        }
+        return;
       case S_ACT: {
         if (!run->has_completion) return;
         uint8_t *c = run->completion;
@@ -1130,6 +1171,7 @@ void tcore_wf_abandon_locked(tcore_worker *w) {
   tcore_la_abandon_all_locked(w);
   while (w->runs) {
     wf_run *r = w->runs;
+    tcore_wtimer_cancel_locked(w, &r->hb_timer, &r->refs);
     r->abandoned = 1;
     r->refs++;
     unqueue_locked(r);

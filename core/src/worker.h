@@ -129,6 +129,7 @@ typedef struct tcore_wf_engine_ops {
                              tcore_error *err);
   int (*resolve_local_activity)(tcore_wf_engine *e, const tcore_wf_la_outcome *o,
                                 tcore_error *err);
+  int (*heartbeat)(tcore_wf_engine *e, uint8_t **out, size_t *out_len, tcore_error *err);
 } tcore_wf_engine_ops;
 
 struct wf_run;

@@ -2950,6 +2950,44 @@ static void test_local_activity_replay(void) {
   }
 }
 
+/* Replay catches up with a local activity whose marker history does not hold
+ * (the worker that ran it was lost, or it still ran at a heartbeat): it runs
+ * in the current task, as sdk-core does. */
+static void test_local_activity_runs_after_replay_without_marker(void) {
+  hist h = {0};
+  h_started(&h);
+  h_wft(&h);
+  h_wft_completed(&h);                     /* 4 */
+  wf_event *ts = h_timer_started(&h, "1"); /* 5 */
+  h_timer_fired(&h, "1", ts->event_id);    /* 6 */
+  h_wft(&h);                               /* 7, 8: the current task */
+  tcore_wf_engine *e = engine_at_init(&h);
+  cmds l = {0};
+  c_local_activity(&l, 1, "", "Again", 0);
+  c_start_timer(&l, 1, 1);
+  complete_ok(e, &l);
+  CHECK(take_la(e) == NULL); /* replaying: waits for a marker */
+  act_free(next_act(e, "fire_timer"));
+  complete_ok(e, NULL);
+  CHECK(next_code(e) == TCORE_WF_WAIT_LOCAL_ACTIVITIES);
+  wf_lang_cmd *rq = take_la(e);
+  CHECK(rq && rq->variant_case == CV(SCHEDULE_LOCAL_ACTIVITY) &&
+        !strcmp(rq->schedule_local_activity->activity_type, "Again"));
+  if (rq) coresdk__workflow_commands__workflow_command__free_unpacked(rq, NULL);
+  CHECK(resolve_la(e, 1, NULL, -1) == TCORE_OK);
+  Coresdk__WorkflowActivation__WorkflowActivation *a = next_act(e, "resolve_activity");
+  CHECK(a && !a->is_replaying);
+  act_free(a);
+  cmds l2 = {0};
+  c_complete(&l2, "\"r\"");
+  complete_ok(e, &l2);
+  char names[128];
+  resp_t *r = take(e, names, sizeof names);
+  CHECK(r && !strcmp(names, "RECORD_MARKER COMPLETE_WORKFLOW_EXECUTION"));
+  resp_free(r);
+  tcore_wf_engine_free(e);
+}
+
 /* Replay of a local activity that ran past the task timeout: the task that
  * scheduled it was completed empty (a heartbeat, a new task forced at once)
  * and the marker is in a later task's completion; the look-ahead finds it. */
@@ -2986,6 +3024,51 @@ static void test_local_activity_replay_across_heartbeat(void) {
   tcore_wf_engine_free(e);
 }
 
+/* A task waiting for a local activity is answered before its timeout (the
+ * commands so far, force_create_new_workflow_task); the next task waits on,
+ * and the outcome then resolves it and records its marker. */
+static void test_local_activity_heartbeat(void) {
+  hist h = {0};
+  h_started(&h);
+  h_wft(&h);
+  tcore_wf_engine *e = engine_at_init(&h);
+  CHECK(tcore_wf_engine_task_timeout_ms(e) == 10000);
+  uint8_t *out = NULL;
+  size_t len = 0;
+  CHECK(tcore_wf_engine_heartbeat(e, &out, &len, NULL) == TCORE_ERR_INVALID_ARGUMENT);
+  cmds l = {0};
+  c_local_activity(&l, 1, "", "Long", 0);
+  c_start_timer(&l, 1, 100);
+  complete_ok(e, &l);
+  CHECK(next_code(e) == TCORE_WF_WAIT_LOCAL_ACTIVITIES);
+  wf_lang_cmd *rq = take_la(e);
+  if (rq) coresdk__workflow_commands__workflow_command__free_unpacked(rq, NULL);
+  CHECK(tcore_wf_engine_heartbeat(e, &out, &len, NULL) == TCORE_OK);
+  resp_t *r = temporal__api__workflowservice__v1__respond_workflow_task_completed_request__unpack(
+      NULL, len, out);
+  free(out);
+  CHECK(r && r->force_create_new_workflow_task && r->n_commands == 1 &&
+        r->commands[0]->command_type == CT(START_TIMER));
+  resp_free(r);
+  /* the forced task: nothing for the workflow, the local activity still runs */
+  h_wft_completed(&h);
+  h_timer_started(&h, "1");
+  h_wft(&h);
+  CHECK(feed(e, &h, 4, 0, 1) == TCORE_OK);
+  CHECK(next_code(e) == TCORE_WF_WAIT_LOCAL_ACTIVITIES);
+  CHECK(resolve_la(e, 1, NULL, -1) == TCORE_OK);
+  act_free(next_act(e, "resolve_activity"));
+  cmds l2 = {0};
+  c_complete(&l2, "\"r\"");
+  complete_ok(e, &l2);
+  char names[128];
+  r = take(e, names, sizeof names);
+  CHECK(r && !strcmp(names, "RECORD_MARKER COMPLETE_WORKFLOW_EXECUTION") &&
+        !r->force_create_new_workflow_task);
+  resp_free(r);
+  tcore_wf_engine_free(e);
+}
+
 static void check_nondeterminism_failure(tcore_wf_engine *e) {
   failed_t *f = take_failure(e);
   CHECK(f && f->cause == TEMPORAL__API__ENUMS__V1__WORKFLOW_TASK_FAILED_CAUSE__WORKFLOW_TASK_FAILED_CAUSE_NON_DETERMINISTIC_ERROR);
@@ -3011,8 +3094,15 @@ static void test_local_activity_nondeterminism(void) {
     h_wft(&h);
     h_wft_completed(&h);
     if (cases[i].marker) h_la_marker(&h, 1, "la-1", "Quick", NULL, -1);
-    h_timer_started(&h, "2");
-    h_wft(&h);
+    wf_event *ts = h_timer_started(&h, "2");
+    if (!cases[i].marker) { /* the run ends with no marker for it */
+      h_timer_fired(&h, "2", ts->event_id);
+      h_wft(&h);
+      h_wft_completed(&h);
+      add(&h, ET(WORKFLOW_EXECUTION_COMPLETED));
+    } else {
+      h_wft(&h);
+    }
     tcore_wf_engine *e = engine_at_init(&h);
     cmds l = {0};
     if (cases[i].schedule) c_local_activity(&l, 1, "la-1", cases[i].type, 0);
@@ -3124,6 +3214,8 @@ int main(void) {
   RUN(test_local_activity_nondeterminism);
   RUN(test_local_activity_cancel);
   RUN(test_local_activity_replay_across_heartbeat);
+  RUN(test_local_activity_heartbeat);
+  RUN(test_local_activity_runs_after_replay_without_marker);
   wf_arena_free(&A);
   return check_summary();
 }

@@ -139,6 +139,22 @@ class LocalBackoffWorkflow:
         )
 
 
+@activity.defn
+async def la_long(key: str) -> str:
+    CALLS[key] = CALLS.get(key, 0) + 1
+    await asyncio.sleep(3)
+    return "long done"
+
+
+@workflow.defn
+class LocalLongWorkflow:
+    @workflow.run
+    async def run(self, key: str) -> str:
+        return await workflow.execute_local_activity(
+            la_long, key, start_to_close_timeout=timedelta(seconds=20)
+        )
+
+
 @workflow.defn
 class LocalCancelWorkflow:
     @workflow.run
@@ -186,8 +202,9 @@ def _worker(client: Client, task_queue: str, **kw: Any) -> Worker:
             LocalTimeoutWorkflow,
             LocalBackoffWorkflow,
             LocalCancelWorkflow,
+            LocalLongWorkflow,
         ],
-        activities=[la_echo, la_flaky, la_fail, la_slow],
+        activities=[la_echo, la_flaky, la_fail, la_slow, la_long],
         **kw,
     )
 
@@ -291,6 +308,33 @@ async def test_local_activity_cancel(client: Client, task_queue: str) -> None:
         result = await _execute(client, task_queue, LocalCancelWorkflow.run, key, wf_id)
     assert result == "Local Activity cancelled: CancelledError"
     types = await _event_types(client, wf_id)
+    assert types.count("EVENT_TYPE_MARKER_RECORDED") == 1
+
+
+async def test_local_activity_longer_than_the_task_timeout(client: Client, task_queue: str) -> None:
+    """A local activity running past 80 % of the workflow task timeout (2 s
+    here): the task is answered (a heartbeat) and a new one forced, so the
+    task never times out and the activity runs once."""
+    key = _key("long")
+    wf_id = _id()
+    async with _worker(client, task_queue):
+        result = await client.execute_workflow(
+            LocalLongWorkflow.run,
+            key,
+            id=wf_id,
+            task_queue=task_queue,
+            execution_timeout=timedelta(seconds=60),
+            task_timeout=timedelta(seconds=2),
+        )
+    assert result == "long done"
+    assert CALLS[key] == 1
+    types = await _event_types(client, wf_id)
+    assert "EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT" not in types
+    # the first task completed (the heartbeat) before the marker's task
+    assert types.count("EVENT_TYPE_WORKFLOW_TASK_COMPLETED") >= 2
+    assert types.index("EVENT_TYPE_WORKFLOW_TASK_COMPLETED") < types.index(
+        "EVENT_TYPE_MARKER_RECORDED"
+    )
     assert types.count("EVENT_TYPE_MARKER_RECORDED") == 1
 
 

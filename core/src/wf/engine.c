@@ -281,6 +281,7 @@ void tcore_wf_engine_free(tcore_wf_engine *e) {
     free(e->machines[i].ns);
     free(e->machines[i].run_id);
     free(e->machines[i].md.data);
+    free(e->machines[i].la_req.data);
   }
   free(e->machines);
   for (size_t i = 0; i < e->n_patches; i++) free(e->patches[i].id);
@@ -673,6 +674,7 @@ static int apply_next_task(wf_engine *e, tcore_error *err) {
   if (is_started) {
     e->in_task = 1;
     e->task_replaying = !last;
+    if (last && wf_la_catch_up(e)) return wf_set_err(err, TCORE_ERR_NOMEM, "out of memory");
     return TCORE_OK;
   }
   /* The history ends inside a task (a complete history being replayed): what

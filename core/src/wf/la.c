@@ -360,14 +360,18 @@ static int push_marker(wf_engine *e, wf_arena *a, int mi, uint32_t attempt,
 }
 
 /* A request for the run manager (a WorkflowCommand). */
+static int la_out_grow(wf_engine *e) {
+  if (e->n_la_out < e->cap_la_out) return TCORE_OK;
+  size_t nc = e->cap_la_out ? e->cap_la_out * 2 : 4;
+  void *p = realloc(e->la_out, nc * sizeof *e->la_out);
+  if (!p) return TCORE_ERR_NOMEM;
+  e->la_out = p;
+  e->cap_la_out = nc;
+  return TCORE_OK;
+}
+
 static int push_out(wf_engine *e, const wf_lang_cmd *c) {
-  if (e->n_la_out == e->cap_la_out) {
-    size_t nc = e->cap_la_out ? e->cap_la_out * 2 : 4;
-    void *p = realloc(e->la_out, nc * sizeof *e->la_out);
-    if (!p) return TCORE_ERR_NOMEM;
-    e->la_out = p;
-    e->cap_la_out = nc;
-  }
+  if (la_out_grow(e)) return TCORE_ERR_NOMEM;
   int rc = wf_pack(&c->base, &e->la_out[e->n_la_out]);
   if (!rc) e->n_la_out++;
   return rc;
@@ -375,7 +379,7 @@ static int push_out(wf_engine *e, const wf_lang_cmd *c) {
 
 /* The request to run machine m's local activity: the command with the
  * attempt, activity id and original schedule time the engine settled on. */
-static int request(wf_engine *e, const wf_machine *m, const wf_lang_cmd *c) {
+static int request(wf_engine *e, wf_machine *m, const wf_lang_cmd *c, int hold) {
   Coresdk__WorkflowCommands__ScheduleLocalActivity copy = *c->schedule_local_activity;
   Google__Protobuf__Timestamp st = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
   st.seconds = m->sched_s;
@@ -385,6 +389,7 @@ static int request(wf_engine *e, const wf_machine *m, const wf_lang_cmd *c) {
   copy.activity_id = m->id;
   wf_lang_cmd out = *c;
   out.schedule_local_activity = &copy;
+  if (hold) return wf_pack(&out.base, &m->la_req);
   return push_out(e, &out);
 }
 
@@ -536,7 +541,7 @@ int wf_la_cmd(wf_engine *e, wf_arena *a, const wf_lang_cmd *c, tcore_error *err)
     }
     if (!e->task_replaying) {
       m->state = L_REQUESTED;
-      return request(e, m, c);
+      return request(e, m, c, 0);
     }
     la_marker mk;
     m->state = L_WAITING;
@@ -548,12 +553,9 @@ int wf_la_cmd(wf_engine *e, wf_arena *a, const wf_lang_cmd *c, tcore_error *err)
       e->machines[mi].state = L_PRERESOLVED;
       return TCORE_OK;
     }
-    /* No marker, and no task completed after this one: the task that
-     * scheduled it never completed (a worker lost mid-run), so it runs. */
-    for (size_t i = e->cursor; i < e->n_ev; i++)
-      if (e->ev[i]->event_type == ET(WORKFLOW_TASK_COMPLETED)) return TCORE_OK;
-    m->state = L_REQUESTED;
-    return request(e, m, c);
+    /* No marker (yet): it resolves when one is applied, or runs once replay
+     * has caught up (the task that scheduled it never recorded one). */
+    return request(e, m, c, 1);
   }
   if (!c->request_cancel_local_activity) return TCORE_ERR_INVALID_ARGUMENT;
   uint32_t seq = c->request_cancel_local_activity->seq;
@@ -606,16 +608,34 @@ int wf_la_running(const wf_engine *e) {
 }
 
 int wf_la_replay_task_end(wf_engine *e, tcore_error *err) {
+  int ends = 0;
+  for (size_t i = e->cursor; i < e->n_ev && !ends; i++) {
+    int t = e->ev[i]->event_type;
+    ends = t == ET(WORKFLOW_EXECUTION_COMPLETED) || t == ET(WORKFLOW_EXECUTION_FAILED) ||
+           t == ET(WORKFLOW_EXECUTION_CANCELED) || t == ET(WORKFLOW_EXECUTION_CONTINUED_AS_NEW);
+  }
+  if (!ends) return TCORE_OK;
   for (size_t i = 0; i < e->n_machines; i++) {
     const wf_machine *m = &e->machines[i];
     la_marker mk;
-    /* a marker further on resolves it when applied (it ran across tasks) */
     if (m->kind == WF_M_LOCAL_ACTIVITY && m->state == L_WAITING &&
         find_marker(e, e->cursor, m->seq, 1, &mk) < 0)
       return wf_nondeterminism(e, err,
                                "Local activity (seq %u, activity type '%s') was scheduled but "
                                "history holds no marker for it",
                                m->seq, m->type);
+  }
+  return TCORE_OK;
+}
+
+int wf_la_catch_up(wf_engine *e) {
+  for (size_t i = 0; i < e->n_machines; i++) {
+    wf_machine *m = &e->machines[i];
+    if (m->kind != WF_M_LOCAL_ACTIVITY || m->state != L_WAITING || !m->la_req.len) continue;
+    if (la_out_grow(e)) return TCORE_ERR_NOMEM;
+    e->la_out[e->n_la_out++] = m->la_req;
+    m->la_req = (wf_blob){0};
+    m->state = L_REQUESTED;
   }
   return TCORE_OK;
 }
@@ -684,4 +704,44 @@ int tcore_wf_engine_resolve_local_activity(tcore_wf_engine *e, const tcore_wf_la
   wf_arena_free(&a);
   coresdk__activity_result__activity_execution_result__free_unpacked(r, NULL);
   return rc ? wf_set_err(err, rc, "out of memory") : TCORE_OK;
+}
+
+int tcore_wf_engine_heartbeat(tcore_wf_engine *e, uint8_t **out, size_t *out_len,
+                              tcore_error *err) {
+  if (!e || !out || !out_len) return wf_set_err(err, TCORE_ERR_INVALID_ARGUMENT, "bad argument");
+  *out = NULL;
+  *out_len = 0;
+  if (e->failed || !e->in_task || e->task_replaying || e->outstanding || e->n_jobs ||
+      e->task_done || !wf_la_running(e))
+    return wf_set_err(err, TCORE_ERR_INVALID_ARGUMENT,
+                      "no workflow task is waiting for local activities");
+  e->task_done = 1;
+  uint8_t *body = NULL;
+  size_t len = 0;
+  int rc = tcore_wf_engine_take_response(e, &body, &len, err);
+  if (rc) {
+    e->task_done = 0;
+    return rc;
+  }
+  /* + force_create_new_workflow_task (protobuf merges concatenated messages) */
+  Temporal__Api__Workflowservice__V1__RespondWorkflowTaskCompletedRequest f =
+      TEMPORAL__API__WORKFLOWSERVICE__V1__RESPOND_WORKFLOW_TASK_COMPLETED_REQUEST__INIT;
+  f.force_create_new_workflow_task = 1;
+  wf_blob fb = {0};
+  rc = wf_pack(&f.base, &fb);
+  uint8_t *buf = rc ? NULL : realloc(body, len + fb.len);
+  if (!buf) {
+    free(body);
+    free(fb.data);
+    return wf_set_err(err, TCORE_ERR_NOMEM, "out of memory");
+  }
+  memcpy(buf + len, fb.data, fb.len);
+  free(fb.data);
+  *out = buf;
+  *out_len = len + fb.len;
+  return TCORE_OK;
+}
+
+int64_t tcore_wf_engine_task_timeout_ms(const tcore_wf_engine *e) {
+  return e && e->wft_timeout_ms > 0 ? e->wft_timeout_ms : 10000;
 }

@@ -108,6 +108,8 @@ typedef struct wf_machine {
   uint32_t attempt;         /* local activities: the attempt scheduled */
   int64_t sched_s;          /* local activities: original_schedule_time */
   int32_t sched_n;
+  wf_blob la_req;           /* local activities scheduled while replaying: the
+                               request to run it should replay catch up first */
   wf_blob md;               /* local activities: the command's user_metadata
                                (serialized temporal.api.sdk.v1.UserMetadata), for
                                the marker command; empty when none */
@@ -207,6 +209,8 @@ struct tcore_wf_engine {
    * coresdk.workflow_commands.WorkflowCommand, taken by the run manager */
   wf_blob *la_out;
   size_t n_la_out, cap_la_out;
+
+  int64_t wft_timeout_ms; /* the run's workflow task timeout (started event), 0: unknown */
 
   int finished; /* a terminal event was applied */
   /* failure of the task (after NONDETERMINISM / ACTIVATION_FAILED) */
@@ -329,8 +333,12 @@ int wf_la_marker_event(wf_engine *e, const wf_event *ev, int *rc, tcore_error *e
 /* Local activities waiting to run in a non-replayed task (1/0). */
 int wf_la_running(const wf_engine *e);
 /* End of a replayed task's command events: a local activity still waiting
- * for its marker is a non-determinism error. */
+ * for its marker that history never records (the run ends without it) is a
+ * non-determinism error. */
 int wf_la_replay_task_end(wf_engine *e, tcore_error *err);
+/* Replay has caught up (the current task): local activities whose marker
+ * never came run now. 0 or TCORE_ERR_NOMEM. */
+int wf_la_catch_up(wf_engine *e);
 void wf_la_out_clear(wf_engine *e);
 /* query.c */
 int wf_queries_add(wf_engine *e, const uint8_t *buf, size_t len, tcore_error *err);
