@@ -2125,6 +2125,8 @@ static void test_history_pages(void) {
  * Sequence numbers are the ids the official SDKs give timers and activities.
  * mutate: change the first timer's seq (must then be non-deterministic). */
 static void c_patch(cmds *l, const char *id, int deprecated);
+static void c_local_activity(cmds *l, uint32_t seq, const char *id, const char *type,
+                             int cancel_type);
 static int echo_cancel_type; /* the cancellation type the echo gives activities */
 static int echo_no_patches;  /* the echo leaves out the patch calls */
 
@@ -2166,6 +2168,12 @@ static void commands_from_history(const Temporal__Api__History__V1__History *H, 
       case ET(MARKER_RECORDED): {
         char id[128];
         int deprecated;
+        uint32_t seq;
+        char type[128];
+        if (wf_test_la_marker(ev, &seq, id, type, sizeof id)) { /* a local activity */
+          c_local_activity(l, seq, id, type, 0);
+          break;
+        }
         if (!wf_patch_marker_details(ev, id, sizeof id, &deprecated)) return;
         if (!echo_no_patches) c_patch(l, id, deprecated);
         break;
@@ -2269,6 +2277,9 @@ static void test_real_histories(void) {
       {"timer_workflow_history.bin", TCORE_WF_RUN_FINISHED, 2},
       /* a failed task in the middle: its attempt is skipped */
       {"fail_wf_task.bin", TCORE_WF_RUN_FINISHED, 2},
+      /* sdk-core's: a local activity whose marker follows a heartbeat task,
+       * then an activity; ends in failed task attempts */
+      {"evict_while_la_running_no_interference-85_history.bin", TCORE_WF_NEED_HISTORY, 3},
       /* ends with a completed task and no more events */
       {"ends_empty_wft_complete.bin", TCORE_WF_NEED_HISTORY, 2},
   };

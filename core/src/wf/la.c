@@ -220,6 +220,16 @@ static int la_marker_of(const wf_event *ev, la_marker *m, int *parsed) {
   return 1;
 }
 
+int wf_test_la_marker(const wf_event *ev, uint32_t *seq, char *id, char *type, size_t cap) {
+  la_marker m;
+  int parsed;
+  if (!la_marker_of(ev, &m, &parsed) || parsed) return 0;
+  *seq = m.seq;
+  snprintf(id, cap, "%s", m.activity_id);
+  snprintf(type, cap, "%s", m.activity_type);
+  return 1;
+}
+
 /* ---- resolutions ---- */
 
 /* The failure the language sees: timeouts and cancellations wrapped in an

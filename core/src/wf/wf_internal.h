@@ -340,6 +340,9 @@ int wf_la_replay_task_end(wf_engine *e, tcore_error *err);
  * never came run now. 0 or TCORE_ERR_NOMEM. */
 int wf_la_catch_up(wf_engine *e);
 void wf_la_out_clear(wf_engine *e);
+/* 1 with the seq, activity id and type (cap bytes each) when `ev` is a
+ * local-activity marker whose data reads, else 0 (for tests). */
+int wf_test_la_marker(const wf_event *ev, uint32_t *seq, char *id, char *type, size_t cap);
 /* query.c */
 int wf_queries_add(wf_engine *e, const uint8_t *buf, size_t len, tcore_error *err);
 int wf_query_result_cmd(wf_engine *e, wf_arena *a, const wf_lang_cmd *c, tcore_error *err);
