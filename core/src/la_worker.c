@@ -53,6 +53,15 @@ struct tcore_la {
   int timer_retry;
 };
 
+/* A CANCEL for the language about a task that has ended here already (its
+ * attempt timed out, or its outcome went to the run). */
+typedef struct la_cancel {
+  struct la_cancel *next;
+  uint8_t token[LA_TOKEN_LEN];
+  const char *reason;
+  char *run_id;
+} la_cancel;
+
 static int64_t wall_now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
@@ -103,8 +112,24 @@ int tcore_la_is_token(const uint8_t *token, size_t len) {
 
 /* Gives the run the outcome and ends the task. `result` a serialized
  * ActivityExecutionResult (owned). (mu) */
+static void la_token(const tcore_la *la, uint8_t *t);
+
+/* Queues the task's pending CANCEL so that it outlives the task. (mu) */
+static void la_keep_cancel_locked(tcore_la *la) {
+  if (!la->emit_cancel) return;
+  la->emit_cancel = 0;
+  la_cancel *c = calloc(1, sizeof *c);
+  if (!c) return; /* out of memory: the attempt runs to its end, its outcome dropped */
+  la_token(la, c->token);
+  c->reason = la->cancel_reason;
+  c->run_id = tcore_strdup(la->run_id);
+  c->next = la->w->la_cancels;
+  la->w->la_cancels = c;
+}
+
 static void la_finish_locked(tcore_la *la, uint8_t *result, size_t len, int64_t backoff_ms) {
   tcore_worker *w = la->w;
+  la_keep_cancel_locked(la);
   la->done = 1;
   la->running = 0;
   tcore_wtimer_cancel_locked(w, &la->timer, &la->refs);
@@ -189,6 +214,7 @@ static void la_failed_locked(tcore_la *la, Temporal__Api__Failure__V1__Failure *
   int64_t threshold = la->s->local_retry_threshold ? dur_ms(la->s->local_retry_threshold)
                                                    : LA_DEFAULT_THRESHOLD_MS;
   if (backoff >= 0 && backoff <= threshold) {
+    la_keep_cancel_locked(la); /* names the attempt that timed out */
     la->running = 0;
     la->timer_retry = 1;
     tcore_wtimer_arm_locked(w, &la->timer, &la->refs, backoff);
@@ -380,6 +406,23 @@ int tcore_la_request_locked(tcore_worker *w, struct wf_run *run, const char *ns,
 void tcore_la_flush(tcore_worker *w) {
   for (;;) {
     pthread_mutex_lock(&w->mu);
+    la_cancel *kept = w->la_cancels;
+    if (kept) {
+      w->la_cancels = kept->next;
+      tcore_worker_event_cb cb = w->event_cb;
+      void *user = w->event_user;
+      pthread_mutex_unlock(&w->mu);
+      tcore_worker_event ev = {0};
+      ev.kind = TCORE_WORKER_EVENT_CANCEL;
+      ev.message = kept->reason;
+      ev.task_token = kept->token;
+      ev.task_token_len = LA_TOKEN_LEN;
+      ev.run_id = kept->run_id;
+      if (cb) cb(user, &ev);
+      free(kept->run_id);
+      free(kept);
+      continue;
+    }
     tcore_la *la = w->las;
     while (la && !la->emit_task && !la->emit_cancel) la = la->next;
     if (!la) {
@@ -483,12 +526,23 @@ void tcore_la_cancel_all_locked(tcore_worker *w) {
 }
 
 int tcore_la_due_locked(tcore_worker *w) {
+  if (w->la_cancels) return 1;
   for (tcore_la *la = w->las; la; la = la->next)
     if (la->emit_task || la->emit_cancel) return 1;
   return 0;
 }
 
+void tcore_la_free_cancels(tcore_worker *w) {
+  while (w->la_cancels) {
+    la_cancel *c = w->la_cancels;
+    w->la_cancels = c->next;
+    free(c->run_id);
+    free(c);
+  }
+}
+
 void tcore_la_abandon_all_locked(tcore_worker *w) {
+  tcore_la_free_cancels(w);
   while (w->las) {
     tcore_la *la = w->las;
     la->done = 1;

@@ -1157,6 +1157,7 @@ void tcore_wf_destroy(tcore_worker *w) {
   tcore_source_free(&w->wf_src);
   tcore_source_free(&w->sticky_src);
   free(w->sticky_queue);
+  tcore_la_free_cancels(w);
 }
 
 void tcore_wf_evict_all_locked(tcore_worker *w) {

@@ -201,6 +201,7 @@ struct tcore_worker {
   struct wf_run *wf_ready, *wf_ready_tail; /* (mu) */
   int wf_stop;                   /* (mu) */
   struct tcore_la *las;          /* local activities alive (la_worker.c) (mu) */
+  struct la_cancel *la_cancels;  /* CANCELs of ended ones, not yet delivered (mu) */
   uint64_t la_next_id;           /* (mu) */
 };
 
@@ -398,6 +399,8 @@ int tcore_la_due_locked(tcore_worker *w);
 /* Shutdown's wait is over: drops every local activity (their late
  * completions are NOT_FOUND). (mu) */
 void tcore_la_abandon_all_locked(tcore_worker *w);
+/* Frees the CANCELs not delivered (the worker is destroyed). */
+void tcore_la_free_cancels(tcore_worker *w);
 /* The retry policy's backoff before the attempt after `attempt` (ms), or -1
  * when no attempt is left (maximum_attempts). Pure. */
 int64_t tcore_la_backoff_ms(const Temporal__Api__Common__V1__RetryPolicy *rp, uint32_t attempt,

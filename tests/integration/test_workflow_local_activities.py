@@ -58,9 +58,11 @@ async def la_fail(key: str) -> str:
 @activity.defn
 async def la_slow(key: str) -> str:
     CALLS[key] = CALLS.get(key, 0) + 1
-    import asyncio
-
-    await asyncio.sleep(30)
+    try:
+        await asyncio.sleep(30)
+    except asyncio.CancelledError:
+        CALLS[f"{key}-cancelled"] = 1  # the core told it (timed out, or cancelled)
+        raise
     return "too late"
 
 
@@ -267,8 +269,13 @@ async def test_local_activity_timeout(client: Client, task_queue: str) -> None:
     key = _key("slow")
     async with _worker(client, task_queue):
         result = await _execute(client, task_queue, LocalTimeoutWorkflow.run, key, _id())
-    assert result == f"timed out: {TimeoutType.START_TO_CLOSE.name}"
-    assert CALLS[key] == 1
+        assert result == f"timed out: {TimeoutType.START_TO_CLOSE.name}"
+        assert CALLS[key] == 1
+        # the attempt that timed out was told to stop (CANCEL "timed_out")
+        deadline = time.monotonic() + 30
+        while f"{key}-cancelled" not in CALLS:
+            assert time.monotonic() < deadline, "the timed-out local activity was not cancelled"
+            await asyncio.sleep(0.05)
 
 
 async def test_local_activity_backoff_as_a_timer(client: Client, task_queue: str) -> None:
@@ -306,6 +313,8 @@ async def test_local_activity_cancel(client: Client, task_queue: str) -> None:
     wf_id = _id()
     async with _worker(client, task_queue):
         result = await _execute(client, task_queue, LocalCancelWorkflow.run, key, wf_id)
+    # (its CANCEL "cancel_requested" came with its task: it never started)
+    assert key not in CALLS
     assert result == "Local Activity cancelled: CancelledError"
     types = await _event_types(client, wf_id)
     assert types.count("EVENT_TYPE_MARKER_RECORDED") == 1
