@@ -646,7 +646,7 @@ static void sink_free(event_sink *s) {
   PyMem_RawFree(s);
 }
 
-/* ("task", bytes) / ("cancel", token, reason) /
+/* ("task", bytes) / ("local_task", bytes) / ("cancel", token, reason) /
  * ("fatal", message, grpc status or 0, status details bytes) /
  * ("warning", token or None, message) */
 static PyObject *convert_event(completion *c) {
@@ -661,6 +661,8 @@ static PyObject *convert_event(completion *c) {
                            (Py_ssize_t)c->len);
     case TCORE_WORKER_EVENT_ACTIVATION:
       return Py_BuildValue("(sy#)", "activation", (const char *)c->data, (Py_ssize_t)c->len);
+    case TCORE_WORKER_EVENT_LOCAL_ACTIVITY:
+      return Py_BuildValue("(sy#)", "local_task", (const char *)c->data, (Py_ssize_t)c->len);
     default:
       if (c->len)
         return Py_BuildValue("(sy#s)", "warning", (const char *)c->data, (Py_ssize_t)c->len, msg);
@@ -681,7 +683,8 @@ static void on_worker_event(void *user, const tcore_worker_event *ev) {
   c->borrowed = 1;
   c->convert = convert_event;
   c->status = ev->kind;
-  int whole = ev->kind == TCORE_WORKER_EVENT_TASK || ev->kind == TCORE_WORKER_EVENT_ACTIVATION;
+  int whole = ev->kind == TCORE_WORKER_EVENT_TASK || ev->kind == TCORE_WORKER_EVENT_ACTIVATION ||
+              ev->kind == TCORE_WORKER_EVENT_LOCAL_ACTIVITY;
   const uint8_t *data = whole ? ev->task : ev->task_token;
   size_t len = whole ? ev->task_len : ev->task_token_len;
   if (ev->kind == TCORE_WORKER_EVENT_FATAL) {

@@ -80,9 +80,12 @@ class CancelReason(str, enum.Enum):
 class ActivityTask:
     """A polled activity task: ``data`` is a serialized
     ``PollActivityTaskQueueResponse``; its slot is held until
-    :meth:`CoreWorker.complete` is called with its token."""
+    :meth:`CoreWorker.complete` is called with its token. ``is_local``: a
+    local activity of one of the worker's workflows (run by this worker, no
+    slot; heartbeats are ignored)."""
 
     data: bytes
+    is_local: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -127,6 +130,8 @@ def _event(ev: Tuple[Any, ...]) -> WorkerEvent:
     kind = ev[0]
     if kind == "task":
         return ActivityTask(ev[1])
+    if kind == "local_task":
+        return ActivityTask(ev[1], True)
     if kind == "activation":
         return WorkflowActivation(ev[1])
     if kind == "cancel":

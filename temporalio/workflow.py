@@ -65,6 +65,7 @@ __all__ = [
     "ExternalWorkflowHandle",
     "HandlerUnfinishedPolicy",
     "Info",
+    "LocalActivityConfig",
     "LoggerAdapter",
     "NondeterminismError",
     "ParentClosePolicy",
@@ -82,6 +83,9 @@ __all__ = [
     "execute_activity_class",
     "execute_activity_method",
     "execute_child_workflow",
+    "execute_local_activity",
+    "execute_local_activity_class",
+    "execute_local_activity_method",
     "get_dynamic_query_handler",
     "get_dynamic_signal_handler",
     "get_dynamic_update_handler",
@@ -115,6 +119,9 @@ __all__ = [
     "start_activity_class",
     "start_activity_method",
     "start_child_workflow",
+    "start_local_activity",
+    "start_local_activity_class",
+    "start_local_activity_method",
     "time",
     "time_ns",
     "unsafe",
@@ -1024,6 +1031,23 @@ class _Runtime(ABC):
     ) -> "ActivityHandle[Any]": ...
 
     @abstractmethod
+    def workflow_start_local_activity(
+        self,
+        activity: str,
+        args: Sequence[Any],
+        *,
+        result_type: Optional[type],
+        schedule_to_close_timeout: Optional[timedelta],
+        schedule_to_start_timeout: Optional[timedelta],
+        start_to_close_timeout: Optional[timedelta],
+        retry_policy: Optional[temporalio.common.RetryPolicy],
+        local_retry_threshold: Optional[timedelta],
+        cancellation_type: ActivityCancellationType,
+        activity_id: Optional[str],
+        summary: Optional[str],
+    ) -> "ActivityHandle[Any]": ...
+
+    @abstractmethod
     async def workflow_start_child_workflow(
         self,
         workflow: str,
@@ -1549,6 +1573,147 @@ async def execute_activity_method(
 ) -> Any:
     """:func:`execute_activity` for an ``@activity.defn`` method."""
     return await execute_activity(activity, arg, **kwargs)
+
+
+class LocalActivityConfig(TypedDict, total=False):
+    """The keyword arguments of :func:`start_local_activity` and
+    :func:`execute_local_activity`, as a TypedDict (e.g. to pass ``**config``)."""
+
+    schedule_to_close_timeout: Optional[timedelta]
+    schedule_to_start_timeout: Optional[timedelta]
+    start_to_close_timeout: Optional[timedelta]
+    retry_policy: Optional[temporalio.common.RetryPolicy]
+    local_retry_threshold: Optional[timedelta]
+    cancellation_type: ActivityCancellationType
+    activity_id: Optional[str]
+    summary: Optional[str]
+
+
+def start_local_activity(
+    activity: Any,
+    arg: Any = _arg_unset,
+    *,
+    args: Sequence[Any] = [],
+    result_type: Optional[type] = None,
+    schedule_to_close_timeout: Optional[timedelta] = None,
+    schedule_to_start_timeout: Optional[timedelta] = None,
+    start_to_close_timeout: Optional[timedelta] = None,
+    retry_policy: Optional[temporalio.common.RetryPolicy] = None,
+    local_retry_threshold: Optional[timedelta] = None,
+    cancellation_type: ActivityCancellationType = ActivityCancellationType.TRY_CANCEL,
+    activity_id: Optional[str] = None,
+    summary: Optional[str] = None,
+) -> ActivityHandle[Any]:
+    """Schedule a local activity (a ``schedule_local_activity`` command): run
+    by this worker, no server round trip; its outcome is recorded in the
+    workflow's history as a ``core_local_activity`` marker, and replays
+    resolve from that marker without running it again. The activity must be
+    registered on the same worker.
+
+    Args:
+        activity: The activity: an ``@activity.defn`` callable or a type name.
+        arg: A single argument (or use ``args``).
+        args: The arguments.
+        result_type: Decode the result as this type; default: the callable's
+            return hint.
+        schedule_to_close_timeout: Whole time allowed, retries included.
+        schedule_to_start_timeout: Time allowed before it starts.
+        start_to_close_timeout: Time allowed for one attempt. One of this and
+            ``schedule_to_close_timeout`` is required.
+        retry_policy: How the worker retries it; default: retry forever with
+            exponential backoff (1 s initial, coefficient 2, at most 100 s).
+        local_retry_threshold: Retries whose backoff is at most this long
+            happen in the worker; a longer backoff is a durable timer in the
+            workflow, then the next attempt. Default: 1 minute.
+        cancellation_type: What cancelling the handle waits for.
+        activity_id: Its id; default: the command's sequence number.
+        summary: A single-line summary recorded with its marker.
+
+    Raises:
+        ValueError: neither ``start_to_close_timeout`` nor
+            ``schedule_to_close_timeout`` given.
+        ReadOnlyContextError: called from a query handler.
+    """
+    if schedule_to_close_timeout is None and start_to_close_timeout is None:
+        raise ValueError("Activity must have start_to_close_timeout or schedule_to_close_timeout")
+    return _Runtime.current().workflow_start_local_activity(
+        _activity_name(activity),
+        _args(arg, args),
+        result_type=result_type if result_type is not None else _activity_result_type(activity),
+        schedule_to_close_timeout=schedule_to_close_timeout,
+        schedule_to_start_timeout=schedule_to_start_timeout,
+        start_to_close_timeout=start_to_close_timeout,
+        retry_policy=retry_policy,
+        local_retry_threshold=local_retry_threshold,
+        cancellation_type=ActivityCancellationType(cancellation_type),
+        activity_id=activity_id,
+        summary=summary,
+    )
+
+
+async def execute_local_activity(
+    activity: Any,
+    arg: Any = _arg_unset,
+    *,
+    args: Sequence[Any] = [],
+    result_type: Optional[type] = None,
+    schedule_to_close_timeout: Optional[timedelta] = None,
+    schedule_to_start_timeout: Optional[timedelta] = None,
+    start_to_close_timeout: Optional[timedelta] = None,
+    retry_policy: Optional[temporalio.common.RetryPolicy] = None,
+    local_retry_threshold: Optional[timedelta] = None,
+    cancellation_type: ActivityCancellationType = ActivityCancellationType.TRY_CANCEL,
+    activity_id: Optional[str] = None,
+    summary: Optional[str] = None,
+) -> Any:
+    """:func:`start_local_activity` and wait for its result.
+
+    Raises:
+        temporalio.exceptions.ActivityError: the local activity failed (its
+            retries spent), timed out or was cancelled (``cause`` says which).
+    """
+    return await start_local_activity(
+        activity,
+        arg,
+        args=args,
+        result_type=result_type,
+        schedule_to_close_timeout=schedule_to_close_timeout,
+        schedule_to_start_timeout=schedule_to_start_timeout,
+        start_to_close_timeout=start_to_close_timeout,
+        retry_policy=retry_policy,
+        local_retry_threshold=local_retry_threshold,
+        cancellation_type=cancellation_type,
+        activity_id=activity_id,
+        summary=summary,
+    )
+
+
+def start_local_activity_class(
+    activity: Type[Any], arg: Any = _arg_unset, **kwargs: Any
+) -> ActivityHandle[Any]:
+    """:func:`start_local_activity` for an ``@activity.defn`` callable class."""
+    return start_local_activity(activity, arg, **kwargs)
+
+
+async def execute_local_activity_class(
+    activity: Type[Any], arg: Any = _arg_unset, **kwargs: Any
+) -> Any:
+    """:func:`execute_local_activity` for an ``@activity.defn`` callable class."""
+    return await execute_local_activity(activity, arg, **kwargs)
+
+
+def start_local_activity_method(
+    activity: Callable[..., Any], arg: Any = _arg_unset, **kwargs: Any
+) -> ActivityHandle[Any]:
+    """:func:`start_local_activity` for an ``@activity.defn`` method."""
+    return start_local_activity(activity, arg, **kwargs)
+
+
+async def execute_local_activity_method(
+    activity: Callable[..., Any], arg: Any = _arg_unset, **kwargs: Any
+) -> Any:
+    """:func:`execute_local_activity` for an ``@activity.defn`` method."""
+    return await execute_local_activity(activity, arg, **kwargs)
 
 
 # ---- child workflows ------------------------------------------------------------------------
@@ -2165,18 +2330,6 @@ class unsafe:
 # Names of the official SDK's workflow API that this SDK does not have yet:
 # asking for one says so (still an AttributeError, so hasattr() is False).
 _NOT_YET = {
-    **dict.fromkeys(
-        (
-            "execute_local_activity",
-            "execute_local_activity_class",
-            "execute_local_activity_method",
-            "start_local_activity",
-            "start_local_activity_class",
-            "start_local_activity_method",
-            "LocalActivityConfig",
-        ),
-        "local activities",
-    ),
     **dict.fromkeys(
         ("create_nexus_client", "NexusClient", "NexusOperationHandle"), "Nexus operations"
     ),

@@ -6,7 +6,9 @@
  *     and a piece (2-byte big-endian length, then the bytes): add_history,
  *     add_queries, next_activation, complete, take_response,
  *     take_query_response, failure (or, with an odd first byte,
- *     discard_task). Every call must return one of its
+ *     discard_task), take_local_activity,
+ *     resolve_local_activity (seq, attempt, backoff from the piece's first
+ *     bytes, the rest as the outcome). Every call must return one of its
  *     documented codes, and every output must parse as its message type.
  *   structured: a well-formed history of consecutive events is built from
  *     the input's bytes (starts, tasks, timers, activities, child workflows,
@@ -22,6 +24,7 @@
 #include "temporal/api/history/v1/message.pb-c.h"
 #include "temporal/api/workflowservice/v1/request_response.pb-c.h"
 #include "temporal/sdk/core/workflow_activation/workflow_activation.pb-c.h"
+#include "temporal/sdk/core/workflow_commands/workflow_commands.pb-c.h"
 #include "temporal/sdk/core/workflow_completion/workflow_completion.pb-c.h"
 #include "wf_engine.h"
 
@@ -79,7 +82,8 @@ static int call(tcore_wf_engine *e, int op, const uint8_t *p, size_t n) {
       rc = tcore_wf_engine_next_activation(e, &out, &len, &err);
       CHECK(rc == TCORE_OK || rc == TCORE_WF_TASK_DONE || rc == TCORE_WF_NEED_HISTORY ||
             rc == TCORE_WF_RUN_FINISHED || rc == TCORE_WF_NONDETERMINISM ||
-            rc == TCORE_ERR_INVALID_ARGUMENT || rc == TCORE_ERR_NOMEM);
+            rc == TCORE_WF_WAIT_LOCAL_ACTIVITIES || rc == TCORE_ERR_INVALID_ARGUMENT ||
+            rc == TCORE_ERR_NOMEM);
       if (rc == TCORE_OK) {
         check_activation(out, len);
         /* one outstanding activation at most */
@@ -107,6 +111,35 @@ static int call(tcore_wf_engine *e, int op, const uint8_t *p, size_t n) {
       check_out(rc, out, len,
                 &temporal__api__workflowservice__v1__respond_query_task_completed_request__descriptor);
       return 0;
+    case 8:
+      rc = tcore_wf_engine_take_local_activity(e, &out, &len, &err);
+      CHECK(rc == TCORE_OK || rc == TCORE_ERR_NOT_FOUND);
+      if (rc == TCORE_OK) {
+        Coresdk__WorkflowCommands__WorkflowCommand *c =
+            coresdk__workflow_commands__workflow_command__unpack(NULL, len, out);
+        CHECK(c != NULL);
+        CHECK(c->variant_case ==
+                  CORESDK__WORKFLOW_COMMANDS__WORKFLOW_COMMAND__VARIANT_SCHEDULE_LOCAL_ACTIVITY ||
+              c->variant_case ==
+                  CORESDK__WORKFLOW_COMMANDS__WORKFLOW_COMMAND__VARIANT_REQUEST_CANCEL_LOCAL_ACTIVITY);
+        coresdk__workflow_commands__workflow_command__free_unpacked(c, NULL);
+      } else {
+        CHECK(out == NULL);
+      }
+      free(out);
+      return 0;
+    case 9: {
+      tcore_wf_la_outcome o = {.seq = n > 0 ? p[0] % 4 : 0,
+                               .attempt = n > 1 ? p[1] : 1,
+                               .complete_time_ns = 1700000000000000000LL,
+                               .backoff_ns = n > 2 && (p[2] & 1) ? (int64_t)p[2] * 1000000000 : -1,
+                               .result = n > 3 ? p + 3 : NULL,
+                               .result_len = n > 3 ? n - 3 : 0};
+      rc = tcore_wf_engine_resolve_local_activity(e, &o, &err);
+      CHECK(rc == TCORE_OK || rc == TCORE_ERR_NOT_FOUND || rc == TCORE_ERR_INVALID_ARGUMENT ||
+            rc == TCORE_ERR_NOMEM);
+      return 0;
+    }
     default:
       if (n && (p[0] & 1)) { /* a discarded speculative task (reset to p[0] >> 1) */
         rc = tcore_wf_engine_discard_task(e, p[0] >> 1, &err);
@@ -124,7 +157,7 @@ static void raw(const uint8_t *data, size_t size) {
   tcore_wf_engine *e = new_engine();
   fuzz_reader r = {data, size};
   while (r.left) {
-    int op = r.p[0] % 8;
+    int op = r.p[0] % 10;
     r.p++, r.left--;
     size_t n = 0;
     if (r.left >= 2) {

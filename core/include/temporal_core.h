@@ -402,7 +402,22 @@ typedef enum tcore_worker_event_kind {
    * `task` is the serialized request, `message` its full method name
    * ("/temporal.api.workflowservice.v1.WorkflowService/RespondWorkflowTaskCompleted",
    * ".../RespondWorkflowTaskFailed"), `run_id` the run. Needs no answer. */
-  TCORE_WORKER_EVENT_REPLAY_RESPONSE = 6
+  TCORE_WORKER_EVENT_REPLAY_RESPONSE = 6,
+  /* Workflows only: a local activity of one of the worker's runs, to run
+   * in this process (no server round trip): `task` is a serialized
+   * PollActivityTaskQueueResponse (activity type and id, input, header,
+   * attempt, scheduled and started times, timeouts, retry policy, the
+   * workflow's identity) and `task_token` its token (16 bytes, local to this
+   * worker), `run_id` the run. Answer it with tcore_worker_complete
+   * (COMPLETED, FAILED or CANCELLED; WILL_COMPLETE_ASYNC is taken as a
+   * failure); tcore_worker_heartbeat on it is accepted and ignored. The
+   * core enforces its timeouts (CANCEL "timed_out"), retries it (a new
+   * LOCAL_ACTIVITY event per attempt) while the retry policy's backoff is at
+   * most its local retry threshold, delivers CANCEL "cancel_requested" when
+   * the workflow cancels it and "worker_shutdown" at shutdown, and records
+   * the outcome in the workflow's history (a marker). It takes no activity
+   * slot. */
+  TCORE_WORKER_EVENT_LOCAL_ACTIVITY = 7
 } tcore_worker_event_kind;
 
 /* An event. Every pointer is valid only while the callback runs. */
@@ -410,7 +425,7 @@ typedef struct tcore_worker_event {
   int kind; /* tcore_worker_event_kind */
   const uint8_t *task_token;
   size_t task_token_len;
-  const uint8_t *task; /* TASK only */
+  const uint8_t *task; /* TASK, ACTIVATION, LOCAL_ACTIVITY */
   size_t task_len;
   const char *message; /* CANCEL, FATAL, WARNING; NUL-terminated */
   int status;              /* FATAL: the poll's gRPC status, 0 when not a call's */

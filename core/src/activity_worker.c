@@ -827,6 +827,7 @@ int tcore_worker_complete(tcore_worker *w, const uint8_t *token, size_t token_le
       kind > TCORE_COMPLETION_WILL_COMPLETE_ASYNC ||
       (kind == TCORE_COMPLETION_WILL_COMPLETE_ASYNC && data_len))
     return TCORE_ERR_INVALID_ARGUMENT;
+  if (tcore_la_is_token(token, token_len)) return tcore_la_complete(w, token, kind, data, data_len);
   uint8_t *copy = NULL;
   if (data_len) {
     copy = malloc(data_len);

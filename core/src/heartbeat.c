@@ -128,6 +128,7 @@ void tcore_act_throttle_fired(tcore_timer *t) {
 int tcore_worker_heartbeat(tcore_worker *w, const uint8_t *token, size_t token_len,
                            const uint8_t *details, size_t details_len) {
   if (!w || !token || !token_len || (!details && details_len)) return TCORE_ERR_INVALID_ARGUMENT;
+  if (tcore_la_is_token(token, token_len)) return TCORE_OK; /* local: nothing to send */
   uint8_t *copy = malloc(details_len ? details_len : 1);
   if (!copy) return TCORE_ERR_NOMEM;
   if (details_len) memcpy(copy, details, details_len);

@@ -65,7 +65,12 @@ enum {
   TCORE_WF_ACTIVATION_FAILED = 4,
   /* next_activation: the run has reached a terminal event in history (or
    * its terminal command was accepted): evict it after this task. */
-  TCORE_WF_RUN_FINISHED = 5
+  TCORE_WF_RUN_FINISHED = 5,
+  /* next_activation: the task's work waits for local activities: take
+   * their requests (tcore_wf_engine_take_local_activity), run them, and
+   * give each outcome to tcore_wf_engine_resolve_local_activity; then call
+   * next_activation again. */
+  TCORE_WF_WAIT_LOCAL_ACTIVITIES = 6
 };
 
 typedef struct tcore_wf_engine tcore_wf_engine;
@@ -128,11 +133,65 @@ int tcore_wf_engine_next_activation(tcore_wf_engine *e, uint8_t **out, size_t *o
  * outstanding activation: TCORE_OK, TCORE_WF_NONDETERMINISM,
  * TCORE_WF_ACTIVATION_FAILED, or an error code. TCORE_WF_ACTIVATION_FAILED
  * also when a command cannot be applied (a kind this engine does not
- * support yet, e.g. local activities;
+ * support, e.g. Nexus operations;
  * an unknown or reused seq; a non-query command in a query activation):
  * `err` and tcore_wf_engine_failure say which. */
 int tcore_wf_engine_complete(tcore_wf_engine *e, const uint8_t *completion, size_t len,
                              tcore_error *err);
+
+/* Local activities (run in this worker, their outcome recorded as a
+ * "core_local_activity" marker, as sdk-core does).
+ *
+ * tcore_wf_engine_take_local_activity: the next request for the run
+ * manager, a serialized coresdk.workflow_commands.WorkflowCommand: either
+ * schedule_local_activity (run it: attempt, activity_id and
+ * original_schedule_time filled in) or request_cancel_local_activity (stop
+ * the one with that seq; its outcome is still given, and ignored when the
+ * engine resolved it already). TCORE_OK, or TCORE_ERR_NOT_FOUND when there
+ * is none. Requests come from completions (and from replay when the task
+ * that scheduled a local activity never completed). */
+int tcore_wf_engine_take_local_activity(tcore_wf_engine *e, uint8_t **out, size_t *out_len,
+                                        tcore_error *err);
+
+/* The outcome of one local activity run (after the run manager's own
+ * retries below local_retry_threshold). */
+typedef struct tcore_wf_la_outcome {
+  uint32_t seq;             /* the schedule_local_activity's seq */
+  /* serialized coresdk.activity_result.ActivityExecutionResult: completed,
+   * failed, or cancelled (a timeout is a failed whose failure has
+   * TimeoutFailureInfo); read during the call */
+  const uint8_t *result;
+  size_t result_len;
+  uint32_t attempt;         /* the attempt that gave it (0: the scheduled one) */
+  int64_t complete_time_ns; /* when it ended, Unix ns (recorded in the marker) */
+  /* >= 0: the next attempt is due after this many ns, longer than the local
+   * retry threshold: the workflow gets DoBackoff (schedules a timer and the
+   * local activity again); needs a failed result. -1: none. */
+  int64_t backoff_ns;
+} tcore_wf_la_outcome;
+
+/* Resolves a requested local activity: queues its marker command and a
+ * resolve_activity job (is_local). TCORE_OK, TCORE_ERR_NOT_FOUND (no local
+ * activity with that seq), TCORE_ERR_INVALID_ARGUMENT (bytes that do not
+ * parse, another status, a backoff without a failure), TCORE_ERR_NOMEM. */
+int tcore_wf_engine_resolve_local_activity(tcore_wf_engine *e, const tcore_wf_la_outcome *o,
+                                           tcore_error *err);
+
+/* While next_activation says TCORE_WF_WAIT_LOCAL_ACTIVITIES, so that the
+ * task does not time out while local activities run (sdk-core's workflow
+ * task heartbeat, due at 80 % of the task timeout): the
+ * RespondWorkflowTaskCompletedRequest body of the task as it stands (its
+ * commands so far) with force_create_new_workflow_task set, as
+ * take_response gives it. The local activities go on; the next task (the
+ * server makes it at once) brings the engine back to waiting for them.
+ * TCORE_OK, TCORE_ERR_INVALID_ARGUMENT (no task waits for local
+ * activities), TCORE_ERR_NOMEM. */
+int tcore_wf_engine_heartbeat(tcore_wf_engine *e, uint8_t **out, size_t *out_len,
+                              tcore_error *err);
+
+/* The run's workflow task timeout (ms) from its started event; 10000 (the
+ * server's default) before that is known. */
+int64_t tcore_wf_engine_task_timeout_ms(const tcore_wf_engine *e);
 
 /* After TCORE_WF_TASK_DONE: the RespondWorkflowTaskCompletedRequest body of
  * this task (commands, sdk_metadata with the internal flags used, query

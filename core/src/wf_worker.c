@@ -31,6 +31,7 @@
  * replayed on a cache miss) never holds up the runtime's timer thread, which
  * fires every worker's and client's timers.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,8 +62,15 @@ enum {
   S_READY,   /* the engine may give the next activation */
   S_ACT,     /* an activation is out with the language */
   S_RESPOND, /* the task's Respond* call is in flight */
-  S_EVICT    /* the eviction activation is out with the language */
+  S_EVICT,   /* the eviction activation is out with the language */
+  S_LA       /* the task waits for local activities (la_worker.c) */
 };
+
+/* A local activity's outcome waiting for the run's engine. */
+typedef struct la_done {
+  struct la_done *next;
+  tcore_wf_la_outcome o; /* o.result owned */
+} la_done;
 
 typedef struct wf_run {
   struct wf_run *next, *prev; /* the worker's list, most recent first (mu) */
@@ -87,13 +95,18 @@ typedef struct wf_run {
   struct wf_run *ready_next; /* (mu) */
   tcore_call *call;
   int respond_kind; /* of the Respond* call in flight: 0 completed, 1 failed, 2 legacy query */
+  la_done *la_done, *la_done_tail; /* outcomes for the engine (mu) */
+  int64_t task_start_ms; /* when the current task was taken (monotonic) */
+  wtimer hb_timer;       /* S_LA: the workflow task heartbeat is due */
+  int hb_due;
 } wf_run;
 
 static const tcore_wf_engine_ops real_ops = {
     tcore_wf_engine_new,          tcore_wf_engine_free,         tcore_wf_engine_add_history,
     tcore_wf_engine_add_queries,  tcore_wf_engine_next_activation, tcore_wf_engine_complete,
     tcore_wf_engine_take_response, tcore_wf_engine_take_query_response, tcore_wf_engine_failure,
-    tcore_wf_engine_discard_task};
+    tcore_wf_engine_discard_task, tcore_wf_engine_take_local_activity,
+    tcore_wf_engine_resolve_local_activity, tcore_wf_engine_heartbeat};
 const tcore_wf_engine_ops *tcore_wf_default_ops(void) { return &real_ops; }
 
 /* ---- small helpers ---------------------------------------------------------------- */
@@ -244,6 +257,12 @@ static void run_unref_locked(wf_run *run) {
     run->queue = t->next;
     task_free_locked(w, t);
   }
+  while (run->la_done) {
+    la_done *d = run->la_done;
+    run->la_done = d->next;
+    free((uint8_t *)d->o.result);
+    free(d);
+  }
   free(run->run_id), free(run->workflow_id), free(run->completion), free(run->workflow_type);
   tcore_wf_page_clear(&run->page);
   free(run);
@@ -278,6 +297,73 @@ static wf_run *run_find_locked(tcore_worker *w, const char *run_id) {
   for (wf_run *r = w->runs; r; r = r->next)
     if (strcmp(r->run_id, run_id) == 0) return r;
   return NULL;
+}
+
+void tcore_wf_run_ref_locked(struct wf_run *run) { run->refs++; }
+void tcore_wf_run_unref_locked(struct wf_run *run) { run_unref_locked(run); }
+
+static void kick_locked(wf_run *run);
+
+void tcore_wf_la_done_locked(struct wf_run *run, uint32_t seq, uint8_t *result, size_t len,
+                             uint32_t attempt, int64_t complete_time_ns, int64_t backoff_ns) {
+  la_done *d = calloc(1, sizeof *d);
+  if (!d || run->abandoned) { /* out of memory: the task times out and is retried */
+    free(d);
+    free(result);
+    return;
+  }
+  d->o.seq = seq;
+  d->o.result = result;
+  d->o.result_len = len;
+  d->o.attempt = attempt;
+  d->o.complete_time_ns = complete_time_ns;
+  d->o.backoff_ns = backoff_ns;
+  if (run->la_done_tail) run->la_done_tail->next = d;
+  else run->la_done = d;
+  run->la_done_tail = d;
+  kick_locked(run);
+}
+
+static void hb_fired(tcore_timer *t) {
+  wf_run *run = (wf_run *)((char *)t - offsetof(wf_run, hb_timer));
+  tcore_worker *w = run->w;
+  pthread_mutex_lock(&w->mu);
+  run->hb_timer.armed = 0;
+  if (!run->abandoned && run->stage == S_LA) {
+    run->hb_due = 1;
+    kick_locked(run);
+  }
+  run_unref_locked(run); /* the timer's */
+  tcore_worker_step_locked(w, 1);
+  tcore_worker_unlock(w);
+}
+
+/* Gives the engine the local activities' outcomes that came. (mu) */
+static void apply_la_done_locked(wf_run *run) {
+  const tcore_wf_engine_ops *ops = run->w->wf_ops;
+  while (run->la_done) {
+    la_done *d = run->la_done;
+    run->la_done = d->next;
+    if (!run->la_done) run->la_done_tail = NULL;
+    if (run->engine && ops->resolve_local_activity)
+      ops->resolve_local_activity(run->engine, &d->o, NULL); /* late ones are NOT_FOUND */
+    free((uint8_t *)d->o.result);
+    free(d);
+  }
+}
+
+/* Hands the engine's local-activity requests to la_worker.c. (mu) */
+static void take_la_requests_locked(wf_run *run) {
+  tcore_worker *w = run->w;
+  const tcore_wf_engine_ops *ops = w->wf_ops;
+  if (!ops->take_local_activity) return;
+  uint8_t *req = NULL;
+  size_t len = 0;
+  while (ops->take_local_activity(run->engine, &req, &len, NULL) == TCORE_OK) {
+    tcore_la_request_locked(w, run, w->ns, run->workflow_id, run->run_id, run->workflow_type,
+                            req, len);
+    free(req);
+  }
 }
 
 /* Queues the run for the run manager's thread (once). (mu) */
@@ -575,6 +661,7 @@ static void send_respond_locked(wf_run *run, int kind, uint8_t *body, size_t bod
 static void start_task_locked(wf_run *run) {
   tcore_worker *w = run->w;
   poll_resp *m = run->cur->msg;
+  run->task_start_ms = tcore_now_ms();
   int fresh = run->engine == NULL;
   if (fresh) {
     tcore_wf_engine_config cfg = {.namespace_ = w->ns,
@@ -852,6 +939,12 @@ static void drive_locked(wf_run *run) {
           pthread_mutex_lock(&w->mu);
           continue;
         }
+        if (rc == TCORE_WF_WAIT_LOCAL_ACTIVITIES) {
+          pthread_mutex_lock(&w->mu);
+          if (run->abandoned) return;
+          run->stage = S_LA;
+          continue;
+        }
         if (rc == TCORE_WF_TASK_DONE || rc == TCORE_WF_RUN_FINISHED) {
           int fin = rc == TCORE_WF_RUN_FINISHED;
           rc = query ? ops->take_query_response(run->engine, &out, &out_len, &err)
@@ -889,6 +982,32 @@ static void drive_locked(wf_run *run) {
                           rc == TCORE_WF_NEED_HISTORY ? "it needs more history" : err.message);
         continue;
       }
+      case S_LA:
+        if (run->la_done) {
+          tcore_wtimer_cancel_locked(w, &run->hb_timer, &run->refs);
+          run->hb_due = 0;
+          apply_la_done_locked(run);
+          run->stage = S_READY;
+          continue;
+        }
+        if (run->hb_due && ops->heartbeat) {
+          /* local activities run long: answer the task before it times out,
+           * a new one is forced (sdk-core's workflow task heartbeat) */
+          run->hb_due = 0;
+          int rc = ops->heartbeat(run->engine, &out, &out_len, &err);
+          if (rc == TCORE_OK) send_respond_locked(run, 0, out, out_len);
+          else
+            task_error_locked(run, CORESDK__WORKFLOW_ACTIVATION__REMOVE_FROM_CACHE__EVICTION_REASON__FATAL,
+                              "the workflow engine gave no heartbeat response: %s", err.message);
+          continue;
+        }
+        if (!run->hb_timer.armed && ops->heartbeat) {
+          int64_t due = run->task_start_ms +
+                        tcore_wf_engine_task_timeout_ms(run->engine) * 8 / 10 - tcore_now_ms();
+          run->hb_timer.t.fire = hb_fired;
+          tcore_wtimer_arm_locked(w, &run->hb_timer, &run->refs, due > 0 ? due : 0);
+        }
+        return;
       case S_ACT: {
         if (!run->has_completion) return;
         uint8_t *c = run->completion;
@@ -901,7 +1020,13 @@ static void drive_locked(wf_run *run) {
         pthread_mutex_lock(&w->mu);
         if (run->abandoned) return;
         if (rc == TCORE_OK) {
+          take_la_requests_locked(run);
+          apply_la_done_locked(run);
           run->stage = S_READY;
+          pthread_mutex_unlock(&w->mu);
+          tcore_la_flush(w);
+          pthread_mutex_lock(&w->mu);
+          if (run->abandoned) return;
         } else if (rc == TCORE_WF_NONDETERMINISM || rc == TCORE_WF_ACTIVATION_FAILED) {
           fail_task_locked(run, rc);
         } else {
@@ -925,6 +1050,12 @@ static void *wf_thread_main(void *arg) {
   tcore_worker *w = arg;
   pthread_mutex_lock(&w->mu);
   while (!w->wf_stop) {
+    if (tcore_la_due_locked(w)) {
+      pthread_mutex_unlock(&w->mu);
+      tcore_la_flush(w);
+      pthread_mutex_lock(&w->mu);
+      continue;
+    }
     wf_run *run = w->wf_ready;
     if (!run) {
       pthread_cond_wait(&w->wf_cv, &w->mu);
@@ -1086,6 +1217,7 @@ void tcore_wf_destroy(tcore_worker *w) {
   tcore_source_free(&w->wf_src);
   tcore_source_free(&w->sticky_src);
   free(w->sticky_queue);
+  tcore_la_free_cancels(w);
 }
 
 void tcore_wf_evict_all_locked(tcore_worker *w) {
@@ -1095,11 +1227,15 @@ void tcore_wf_evict_all_locked(tcore_worker *w) {
   for (wf_run *r = w->runs; r; r = r->next)
     ask_eviction_locked(r, CORESDK__WORKFLOW_ACTIVATION__REMOVE_FROM_CACHE__EVICTION_REASON__UNSPECIFIED,
                         "Worker shutting down");
+  tcore_la_cancel_all_locked(w); /* delivered by the run manager's thread */
+  if (w->wf_cv_init) pthread_cond_signal(&w->wf_cv);
 }
 
 void tcore_wf_abandon_locked(tcore_worker *w) {
+  tcore_la_abandon_all_locked(w);
   while (w->runs) {
     wf_run *r = w->runs;
+    tcore_wtimer_cancel_locked(w, &r->hb_timer, &r->refs);
     r->abandoned = 1;
     r->refs++;
     unqueue_locked(r);

@@ -17,6 +17,8 @@
 #include <protobuf-c/protobuf-c.h>
 
 #include "client.h"
+#include "temporal/api/common/v1/message.pb-c.h"
+#include "temporal/api/failure/v1/message.pb-c.h"
 #include "wf_engine.h"
 
 /* A timer of the worker. `armed` (mu) says whether the timer holds its
@@ -124,6 +126,12 @@ typedef struct tcore_wf_engine_ops {
   int (*failure)(tcore_wf_engine *e, uint8_t **out, size_t *out_len, tcore_error *err);
   /* NULL: not supported (the run is evicted instead). */
   int (*discard_task)(tcore_wf_engine *e, int64_t reset_to_started_id, tcore_error *err);
+  /* local activities; NULL in an engine without them */
+  int (*take_local_activity)(tcore_wf_engine *e, uint8_t **out, size_t *out_len,
+                             tcore_error *err);
+  int (*resolve_local_activity)(tcore_wf_engine *e, const tcore_wf_la_outcome *o,
+                                tcore_error *err);
+  int (*heartbeat)(tcore_wf_engine *e, uint8_t **out, size_t *out_len, tcore_error *err);
 } tcore_wf_engine_ops;
 
 struct wf_run;
@@ -196,6 +204,9 @@ struct tcore_worker {
   pthread_cond_t wf_cv;          /* (mu) */
   struct wf_run *wf_ready, *wf_ready_tail; /* (mu) */
   int wf_stop;                   /* (mu) */
+  struct tcore_la *las;          /* local activities alive (la_worker.c) (mu) */
+  struct la_cancel *la_cancels;  /* CANCELs of ended ones, not yet delivered (mu) */
+  uint64_t la_next_id;           /* (mu) */
 };
 
 /* ---- activity_worker.c ---- */
@@ -372,6 +383,44 @@ int tcore_wf_task_queries(const tcore_wf_poll_resp *m, uint8_t **out, size_t *ou
  * unless TCORE_OK. */
 int tcore_wf_replay_task(const char *workflow_id, const uint8_t *history, size_t len,
                          uint8_t **out, size_t *out_len, tcore_error *err);
+/* Run references and local-activity outcomes, for la_worker.c. (mu) */
+void tcore_wf_run_ref_locked(struct wf_run *run);
+void tcore_wf_run_unref_locked(struct wf_run *run);
+/* Queues an outcome for the run's engine (tcore_wf_engine_resolve_local_activity
+ * on the run manager's thread) and kicks the run; takes `result`. */
+void tcore_wf_la_done_locked(struct wf_run *run, uint32_t seq, uint8_t *result, size_t len,
+                             uint32_t attempt, int64_t complete_time_ns, int64_t backoff_ns);
+
+/* ---- la_worker.c ---- */
+typedef struct tcore_la tcore_la;
+/* A request of a run's engine (a serialized WorkflowCommand:
+ * schedule_local_activity or request_cancel_local_activity): a new local
+ * activity due for delivery, or a cancel of one. TCORE_OK,
+ * TCORE_ERR_INVALID_ARGUMENT, TCORE_ERR_NOMEM. (mu) */
+int tcore_la_request_locked(tcore_worker *w, struct wf_run *run, const char *ns,
+                            const char *workflow_id, const char *run_id,
+                            const char *workflow_type, const uint8_t *req, size_t len);
+/* Delivers the local-activity events due (LOCAL_ACTIVITY, CANCEL). Without `mu`. */
+void tcore_la_flush(tcore_worker *w);
+/* Whether a token is a local activity's. */
+int tcore_la_is_token(const uint8_t *token, size_t len);
+/* tcore_worker_complete for a local activity's token (16 bytes). Without `mu`. */
+int tcore_la_complete(tcore_worker *w, const uint8_t *token, int kind, const uint8_t *data,
+                      size_t len);
+/* Shutdown: CANCEL "worker_shutdown" for every attempt running (due for
+ * delivery). (mu) */
+void tcore_la_cancel_all_locked(tcore_worker *w);
+/* Whether events are due for delivery. (mu) */
+int tcore_la_due_locked(tcore_worker *w);
+/* Shutdown's wait is over: drops every local activity (their late
+ * completions are NOT_FOUND). (mu) */
+void tcore_la_abandon_all_locked(tcore_worker *w);
+/* Frees the CANCELs not delivered (the worker is destroyed). */
+void tcore_la_free_cancels(tcore_worker *w);
+/* The retry policy's backoff before the attempt after `attempt` (ms), or -1
+ * when no attempt is left (maximum_attempts). Pure. */
+int64_t tcore_la_backoff_ms(const Temporal__Api__Common__V1__RetryPolicy *rp, uint32_t attempt,
+                            const Temporal__Api__Failure__V1__Failure *f);
 
 /* ---- heartbeat.c ---- */
 

@@ -324,7 +324,8 @@ static int fe_failure(tcore_wf_engine *e, uint8_t **out, size_t *out_len, tcore_
 static const tcore_wf_engine_ops fake_ops = {fe_new,       fe_free,           fe_add_history,
                                              fe_add_queries, fe_next_activation, fe_complete,
                                              fe_take_response, fe_take_query_response, fe_failure,
-                                             NULL /* discard_task: evict instead */};
+                                             NULL /* discard_task: evict instead */,
+                                             NULL, NULL, NULL /* no local activities */};
 
 static void fake_reset(int64_t timer_ms) {
   pthread_mutex_lock(&fake.mu);

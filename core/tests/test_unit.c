@@ -18,6 +18,36 @@ static void test_default_backoff_grows_by_one_and_a_half_up_to_five_seconds(void
   CHECK(cfg.max_elapsed_ms == 10000 && cfg.max_retries == 10 && cfg.jitter == 0.2);
 }
 
+/* A local activity's retry backoff (la_worker.c): the retry policy's
+ * defaults (1 s, x2, at most 100 x initial), its own values, no attempt left
+ * past maximum_attempts, and an application failure's next_retry_delay. */
+static void test_local_activity_backoff(void) {
+  CHECK(tcore_la_backoff_ms(NULL, 1, NULL) == 1000);
+  CHECK(tcore_la_backoff_ms(NULL, 3, NULL) == 4000);
+  CHECK(tcore_la_backoff_ms(NULL, 30, NULL) == 100000);
+  Temporal__Api__Common__V1__RetryPolicy rp = TEMPORAL__API__COMMON__V1__RETRY_POLICY__INIT;
+  Google__Protobuf__Duration ii = GOOGLE__PROTOBUF__DURATION__INIT, mi = GOOGLE__PROTOBUF__DURATION__INIT;
+  ii.nanos = 200000000;
+  mi.seconds = 1;
+  rp.initial_interval = &ii;
+  rp.maximum_interval = &mi;
+  rp.backoff_coefficient = 3.0;
+  rp.maximum_attempts = 4;
+  CHECK(tcore_la_backoff_ms(&rp, 1, NULL) == 200);
+  CHECK(tcore_la_backoff_ms(&rp, 2, NULL) == 600);
+  CHECK(tcore_la_backoff_ms(&rp, 3, NULL) == 1000);
+  CHECK(tcore_la_backoff_ms(&rp, 4, NULL) == -1);
+  Temporal__Api__Failure__V1__Failure f = TEMPORAL__API__FAILURE__V1__FAILURE__INIT;
+  Temporal__Api__Failure__V1__ApplicationFailureInfo ai =
+      TEMPORAL__API__FAILURE__V1__APPLICATION_FAILURE_INFO__INIT;
+  Google__Protobuf__Duration nd = GOOGLE__PROTOBUF__DURATION__INIT;
+  nd.seconds = 7;
+  ai.next_retry_delay = &nd;
+  f.failure_info_case = TEMPORAL__API__FAILURE__V1__FAILURE__FAILURE_INFO_APPLICATION_FAILURE_INFO;
+  f.application_failure_info = &ai;
+  CHECK(tcore_la_backoff_ms(&rp, 1, &f) == 7000);
+}
+
 static void test_resource_exhausted_backs_off_longer(void) {
   tcore_retry_config cfg;
   tcore_retry_config_default(&cfg);
@@ -262,6 +292,7 @@ int main(void) {
   }
   RUN(test_default_backoff_grows_by_one_and_a_half_up_to_five_seconds);
   RUN(test_resource_exhausted_backs_off_longer);
+  RUN(test_local_activity_backoff);
   RUN(test_retryable_codes);
   RUN(test_targets_are_validated_with_a_message);
   RUN(test_options_reject_bad_values);

@@ -1454,12 +1454,12 @@ static void test_unsupported_command_and_eviction(void) {
   feed(e, &h, 1, 0, 1);
   act_free(next_act(e, "initialize_workflow"));
   cmds l = {0};
-  wf_lang_cmd *c = cmd(&l, CV(SCHEDULE_LOCAL_ACTIVITY));
-  c->schedule_local_activity = NEW(Coresdk__WorkflowCommands__ScheduleLocalActivity,
-                                   coresdk__workflow_commands__schedule_local_activity__init);
+  wf_lang_cmd *c = cmd(&l, CV(UPDATE_RESPONSE));
+  c->update_response = NEW(Coresdk__WorkflowCommands__UpdateResponse,
+                           coresdk__workflow_commands__update_response__init);
   tcore_error err = {0};
   CHECK(complete(e, &l, &err) == TCORE_WF_ACTIVATION_FAILED);
-  CHECK(strstr(err.message, "schedule_local_activity") != NULL);
+  CHECK(strstr(err.message, "update_response") != NULL);
   failed_t *f = take_failure(e);
   CHECK(f && f->failure && strstr(f->failure->message, "not supported"));
   msg_free(f);
@@ -2127,6 +2127,8 @@ static void test_history_pages(void) {
  * Sequence numbers are the ids the official SDKs give timers and activities.
  * mutate: change the first timer's seq (must then be non-deterministic). */
 static void c_patch(cmds *l, const char *id, int deprecated);
+static void c_local_activity(cmds *l, uint32_t seq, const char *id, const char *type,
+                             int cancel_type);
 static int echo_cancel_type; /* the cancellation type the echo gives activities */
 static int echo_no_patches;  /* the echo leaves out the patch calls */
 
@@ -2168,6 +2170,12 @@ static void commands_from_history(const Temporal__Api__History__V1__History *H, 
       case ET(MARKER_RECORDED): {
         char id[128];
         int deprecated;
+        uint32_t seq;
+        char type[128];
+        if (wf_test_la_marker(ev, &seq, id, type, sizeof id)) { /* a local activity */
+          c_local_activity(l, seq, id, type, 0);
+          break;
+        }
         if (!wf_patch_marker_details(ev, id, sizeof id, &deprecated)) return;
         if (!echo_no_patches) c_patch(l, id, deprecated);
         break;
@@ -2271,6 +2279,9 @@ static void test_real_histories(void) {
       {"timer_workflow_history.bin", TCORE_WF_RUN_FINISHED, 2},
       /* a failed task in the middle: its attempt is skipped */
       {"fail_wf_task.bin", TCORE_WF_RUN_FINISHED, 2},
+      /* sdk-core's: a local activity whose marker follows a heartbeat task,
+       * then an activity; ends in failed task attempts */
+      {"evict_while_la_running_no_interference-85_history.bin", TCORE_WF_NEED_HISTORY, 3},
       /* ends with a completed task and no more events */
       {"ends_empty_wft_complete.bin", TCORE_WF_NEED_HISTORY, 2},
   };
@@ -3110,6 +3121,464 @@ static void test_update_admitted_with_start(void) {
   complete_ok(e, &l);
   CHECK(next_code(e) == TCORE_WF_RUN_FINISHED);
   tcore_wf_engine_free(e);
+/* ---- local activities ---- */
+
+/* A "core_local_activity" marker as sdk-core writes it (failure NULL:
+ * completed with result "\"la-done\""; backoff_s >= 0 sets "backoff"). */
+static wf_event *h_la_marker(hist *h, uint32_t seq, const char *id, const char *type,
+                             const char *fail_msg, int64_t backoff_s) {
+  wf_event *e = add(h, ET(MARKER_RECORDED));
+  Temporal__Api__History__V1__MarkerRecordedEventAttributes *a =
+      NEW(Temporal__Api__History__V1__MarkerRecordedEventAttributes,
+          temporal__api__history__v1__marker_recorded_event_attributes__init);
+  a->marker_name = S("core_local_activity");
+  char json[512], bo[64] = "null";
+  if (backoff_s >= 0) snprintf(bo, sizeof bo, "{\"seconds\":%lld,\"nanos\":0}", (long long)backoff_s);
+  snprintf(json, sizeof json,
+           "{\"seq\":%u,\"attempt\":1,\"activity_id\":\"%s\",\"activity_type\":\"%s\","
+           "\"complete_time\":{\"seconds\":1672264256,\"nanos\":211834030},\"backoff\":%s,"
+           "\"original_schedule_time\":{\"seconds\":1672264241,\"nanos\":214062155}}",
+           seq, id, type, bo);
+  size_t n = fail_msg ? 1 : 2;
+  a->details = wf_alloc(&A, 2 * sizeof *a->details);
+  const char *keys[2] = {"data", "result"}, *vals[2] = {json, "\"la-done\""};
+  for (size_t i = 0; i < n; i++) {
+    a->details[i] = NEW(Temporal__Api__History__V1__MarkerRecordedEventAttributes__DetailsEntry,
+                        temporal__api__history__v1__marker_recorded_event_attributes__details_entry__init);
+    a->details[i]->key = S(keys[i]);
+    a->details[i]->value = payloads1(vals[i]);
+  }
+  a->n_details = n;
+  if (fail_msg) a->failure = failure(fail_msg);
+  e->attributes_case = HA(MARKER_RECORDED_EVENT_ATTRIBUTES);
+  e->marker_recorded_event_attributes = a;
+  return e;
+}
+
+static void c_local_activity(cmds *l, uint32_t seq, const char *id, const char *type,
+                             int cancel_type) {
+  wf_lang_cmd *c = cmd(l, CV(SCHEDULE_LOCAL_ACTIVITY));
+  Coresdk__WorkflowCommands__ScheduleLocalActivity *s =
+      NEW(Coresdk__WorkflowCommands__ScheduleLocalActivity,
+          coresdk__workflow_commands__schedule_local_activity__init);
+  s->seq = seq;
+  s->activity_id = S(id);
+  s->activity_type = S(type);
+  s->cancellation_type = cancel_type;
+  s->start_to_close_timeout = dur(30);
+  c->schedule_local_activity = s;
+}
+
+static void c_cancel_local_activity(cmds *l, uint32_t seq) {
+  wf_lang_cmd *c = cmd(l, CV(REQUEST_CANCEL_LOCAL_ACTIVITY));
+  c->request_cancel_local_activity = NEW(Coresdk__WorkflowCommands__RequestCancelLocalActivity,
+                                         coresdk__workflow_commands__request_cancel_local_activity__init);
+  c->request_cancel_local_activity->seq = seq;
+}
+
+/* The next request the engine has for the run manager (NULL: none). */
+static wf_lang_cmd *take_la(tcore_wf_engine *e) {
+  uint8_t *out = NULL;
+  size_t len = 0;
+  if (tcore_wf_engine_take_local_activity(e, &out, &len, NULL) != TCORE_OK) return NULL;
+  wf_lang_cmd *c = coresdk__workflow_commands__workflow_command__unpack(NULL, len, out);
+  free(out);
+  return c;
+}
+
+/* Resolves seq: completed ("\"la-done\"") when fail_msg is NULL, else failed. */
+static int resolve_la(tcore_wf_engine *e, uint32_t seq, const char *fail_msg, int64_t backoff_ns) {
+  Coresdk__ActivityResult__ActivityExecutionResult r =
+      CORESDK__ACTIVITY_RESULT__ACTIVITY_EXECUTION_RESULT__INIT;
+  Coresdk__ActivityResult__Success ok = CORESDK__ACTIVITY_RESULT__SUCCESS__INIT;
+  Coresdk__ActivityResult__Failure f = CORESDK__ACTIVITY_RESULT__FAILURE__INIT;
+  if (fail_msg) {
+    f.failure = failure(fail_msg);
+    r.status_case = CORESDK__ACTIVITY_RESULT__ACTIVITY_EXECUTION_RESULT__STATUS_FAILED;
+    r.failed = &f;
+  } else {
+    ok.result = payload("\"la-done\"");
+    r.status_case = CORESDK__ACTIVITY_RESULT__ACTIVITY_EXECUTION_RESULT__STATUS_COMPLETED;
+    r.completed = &ok;
+  }
+  wf_blob b = {0};
+  wf_pack(&r.base, &b);
+  tcore_wf_la_outcome o = {.seq = seq, .result = b.data, .result_len = b.len, .attempt = 1,
+                           .complete_time_ns = 1700000100123456789LL, .backoff_ns = backoff_ns};
+  int rc = tcore_wf_engine_resolve_local_activity(e, &o, NULL);
+  free(b.data);
+  return rc;
+}
+
+static const char *marker_data(const Temporal__Api__Command__V1__Command *c) {
+  static char buf[1024];
+  buf[0] = 0;
+  const Temporal__Api__Command__V1__RecordMarkerCommandAttributes *a =
+      c->record_marker_command_attributes;
+  for (size_t i = 0; a && i < a->n_details; i++)
+    if (!strcmp(a->details[i]->key, "data") && a->details[i]->value->n_payloads) {
+      const ProtobufCBinaryData *d = &a->details[i]->value->payloads[0]->data;
+      snprintf(buf, sizeof buf, "%.*s", (int)d->len, (const char *)d->data);
+    }
+  return buf;
+}
+
+/* New run: the request goes to the run manager, the task waits for it, the
+ * outcome is a marker command and a resolve_activity job (completed,
+ * failed, backoff). */
+static void test_local_activity_new_run(void) {
+  static const struct {
+    const char *fail;
+    int64_t backoff_ns;
+    int status;
+    const char *json_has;
+  } cases[] = {
+      {NULL, -1, CORESDK__ACTIVITY_RESULT__ACTIVITY_RESOLUTION__STATUS_COMPLETED, "\"backoff\":null"},
+      {"boom", -1, CORESDK__ACTIVITY_RESULT__ACTIVITY_RESOLUTION__STATUS_FAILED, "\"attempt\":1"},
+      {"boom", 90 * 1000000000LL, CORESDK__ACTIVITY_RESULT__ACTIVITY_RESOLUTION__STATUS_BACKOFF,
+       "\"backoff\":{\"seconds\":90,\"nanos\":0}"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    hist h = {0};
+    h_started(&h);
+    h_wft(&h);
+    tcore_wf_engine *e = engine_at_init(&h);
+    cmds l = {0};
+    c_local_activity(&l, 1, "la-1", "Quick", 0);
+    if (i == 0) { /* a summary: it goes with the marker */
+      l.c[0]->user_metadata =
+          NEW(Temporal__Api__Sdk__V1__UserMetadata, temporal__api__sdk__v1__user_metadata__init);
+      l.c[0]->user_metadata->summary = payload("\"sum\"");
+    }
+    complete_ok(e, &l);
+    CHECK(next_code(e) == TCORE_WF_WAIT_LOCAL_ACTIVITIES);
+    wf_lang_cmd *rq = take_la(e);
+    CHECK(rq && rq->variant_case == CV(SCHEDULE_LOCAL_ACTIVITY) &&
+          rq->schedule_local_activity->seq == 1 && rq->schedule_local_activity->attempt == 1 &&
+          !strcmp(rq->schedule_local_activity->activity_id, "la-1") &&
+          rq->schedule_local_activity->original_schedule_time &&
+          rq->schedule_local_activity->original_schedule_time->seconds == 1700000003);
+    if (rq) coresdk__workflow_commands__workflow_command__free_unpacked(rq, NULL);
+    CHECK(take_la(e) == NULL);
+    CHECK(resolve_la(e, 2, NULL, -1) == TCORE_ERR_NOT_FOUND);
+    CHECK(resolve_la(e, 1, cases[i].fail, cases[i].backoff_ns) == TCORE_OK);
+    Coresdk__WorkflowActivation__WorkflowActivation *a = next_act(e, "resolve_activity");
+    if (a && a->n_jobs == 1) {
+      Coresdk__WorkflowActivation__ResolveActivity *ra = a->jobs[0]->resolve_activity;
+      CHECK(ra->seq == 1 && ra->is_local && (int)ra->result->status_case == cases[i].status);
+      if (cases[i].status == CORESDK__ACTIVITY_RESULT__ACTIVITY_RESOLUTION__STATUS_BACKOFF)
+        CHECK(ra->result->backoff->attempt == 2 &&
+              ra->result->backoff->backoff_duration->seconds == 90 &&
+              ra->result->backoff->original_schedule_time->seconds == 1700000003);
+      if (cases[i].status == CORESDK__ACTIVITY_RESULT__ACTIVITY_RESOLUTION__STATUS_FAILED)
+        CHECK(!strcmp(ra->result->failed->failure->message, "boom"));
+    }
+    act_free(a);
+    cmds l2 = {0};
+    c_complete(&l2, "\"r\"");
+    complete_ok(e, &l2);
+    char names[256];
+    resp_t *r = take(e, names, sizeof names);
+    CHECK(!strcmp(names, "RECORD_MARKER COMPLETE_WORKFLOW_EXECUTION"));
+    if (r && r->n_commands == 2) {
+      const Temporal__Api__Command__V1__Command *m = r->commands[0];
+      CHECK(!strcmp(m->record_marker_command_attributes->marker_name, "core_local_activity"));
+      const char *js = marker_data(m);
+      CHECK(strstr(js, "{\"seq\":1,\"attempt\":1,\"activity_id\":\"la-1\",\"activity_type\":\"Quick\","
+                       "\"complete_time\":{\"seconds\":1700000100,\"nanos\":123456789}") == js);
+      CHECK(strstr(js, cases[i].json_has) != NULL);
+      CHECK(strstr(js, "\"original_schedule_time\":{\"seconds\":1700000003,\"nanos\":3000}}"));
+      CHECK((m->record_marker_command_attributes->failure != NULL) == (cases[i].fail != NULL));
+      CHECK(m->record_marker_command_attributes->n_details == (cases[i].fail ? 1u : 2u));
+      CHECK((i == 0) == (m->user_metadata != NULL));
+      if (i == 0 && m->user_metadata)
+        CHECK(m->user_metadata->summary &&
+              !memcmp(m->user_metadata->summary->data.data, "\"sum\"", 5));
+    }
+    resp_free(r);
+    /* the marker comes back in history and is matched */
+    h_wft_completed(&h);
+    h_la_marker(&h, 1, "la-1", "Quick", cases[i].fail, cases[i].backoff_ns >= 0 ? 90 : -1);
+    add(&h, ET(WORKFLOW_EXECUTION_COMPLETED));
+    CHECK(feed(e, &h, 4, 0, 1) == TCORE_OK);
+    tcore_wf_engine_free(e);
+  }
+}
+
+/* Replay: the marker resolves the local activity in the activation after
+ * the one that scheduled it; nothing is requested; the marker's outcome
+ * (completed, failed, backoff) reaches the workflow. */
+static void test_local_activity_replay(void) {
+  static const struct {
+    const char *fail;
+    int64_t backoff_s;
+    int status;
+  } cases[] = {
+      {NULL, -1, CORESDK__ACTIVITY_RESULT__ACTIVITY_RESOLUTION__STATUS_COMPLETED},
+      {"boom", -1, CORESDK__ACTIVITY_RESULT__ACTIVITY_RESOLUTION__STATUS_FAILED},
+      {"boom", 60, CORESDK__ACTIVITY_RESULT__ACTIVITY_RESOLUTION__STATUS_BACKOFF},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    hist h = {0};
+    h_started(&h);
+    h_wft(&h);
+    h_wft_completed(&h);
+    h_la_marker(&h, 1, "la-1", "Quick", cases[i].fail, cases[i].backoff_s);
+    h_timer_started(&h, "2");
+    h_wft(&h);
+    tcore_wf_engine *e = engine_at_init(&h);
+    cmds l = {0};
+    c_local_activity(&l, 1, "la-1", "Quick", 0);
+    complete_ok(e, &l);
+    CHECK(take_la(e) == NULL);
+    Coresdk__WorkflowActivation__WorkflowActivation *a = next_act(e, "resolve_activity");
+    CHECK(a && a->is_replaying);
+    if (a && a->n_jobs == 1) {
+      Coresdk__WorkflowActivation__ResolveActivity *ra = a->jobs[0]->resolve_activity;
+      CHECK(ra->seq == 1 && ra->is_local && (int)ra->result->status_case == cases[i].status);
+      if (cases[i].status == CORESDK__ACTIVITY_RESULT__ACTIVITY_RESOLUTION__STATUS_COMPLETED)
+        CHECK(ra->result->completed->result &&
+              !memcmp(ra->result->completed->result->data.data, "\"la-done\"", 9));
+      if (cases[i].status == CORESDK__ACTIVITY_RESULT__ACTIVITY_RESOLUTION__STATUS_BACKOFF)
+        CHECK(ra->result->backoff->attempt == 2 &&
+              ra->result->backoff->backoff_duration->seconds == 60 &&
+              ra->result->backoff->original_schedule_time->seconds == 1672264241);
+    }
+    act_free(a);
+    cmds l2 = {0};
+    c_start_timer(&l2, 2, 5);
+    complete_ok(e, &l2);
+    char names[256];
+    resp_t *r = take(e, names, sizeof names);
+    CHECK(r && !strcmp(names, "")); /* the timer was matched in replay */
+    resp_free(r);
+    CHECK(take_la(e) == NULL);
+    tcore_wf_engine_free(e);
+  }
+}
+
+/* Replay catches up with a local activity whose marker history does not hold
+ * (the worker that ran it was lost, or it still ran at a heartbeat): it runs
+ * in the current task, as sdk-core does. */
+static void test_local_activity_runs_after_replay_without_marker(void) {
+  hist h = {0};
+  h_started(&h);
+  h_wft(&h);
+  h_wft_completed(&h);                     /* 4 */
+  wf_event *ts = h_timer_started(&h, "1"); /* 5 */
+  h_timer_fired(&h, "1", ts->event_id);    /* 6 */
+  h_wft(&h);                               /* 7, 8: the current task */
+  tcore_wf_engine *e = engine_at_init(&h);
+  cmds l = {0};
+  c_local_activity(&l, 1, "", "Again", 0);
+  c_start_timer(&l, 1, 1);
+  complete_ok(e, &l);
+  CHECK(take_la(e) == NULL); /* replaying: waits for a marker */
+  act_free(next_act(e, "fire_timer"));
+  complete_ok(e, NULL);
+  CHECK(next_code(e) == TCORE_WF_WAIT_LOCAL_ACTIVITIES);
+  wf_lang_cmd *rq = take_la(e);
+  CHECK(rq && rq->variant_case == CV(SCHEDULE_LOCAL_ACTIVITY) &&
+        !strcmp(rq->schedule_local_activity->activity_type, "Again"));
+  if (rq) coresdk__workflow_commands__workflow_command__free_unpacked(rq, NULL);
+  CHECK(resolve_la(e, 1, NULL, -1) == TCORE_OK);
+  Coresdk__WorkflowActivation__WorkflowActivation *a = next_act(e, "resolve_activity");
+  CHECK(a && !a->is_replaying);
+  act_free(a);
+  cmds l2 = {0};
+  c_complete(&l2, "\"r\"");
+  complete_ok(e, &l2);
+  char names[128];
+  resp_t *r = take(e, names, sizeof names);
+  CHECK(r && !strcmp(names, "RECORD_MARKER COMPLETE_WORKFLOW_EXECUTION"));
+  resp_free(r);
+  tcore_wf_engine_free(e);
+}
+
+/* Replay of a local activity that ran past the task timeout: the task that
+ * scheduled it was completed empty (a heartbeat, a new task forced at once)
+ * and the marker is in a later task's completion; the look-ahead finds it. */
+static void test_local_activity_replay_across_heartbeat(void) {
+  hist h = {0};
+  h_started(&h);
+  h_wft(&h);
+  h_wft_completed(&h);                      /* 4 */
+  wf_event *ts = h_timer_started(&h, "1");  /* 5 */
+  h_timer_fired(&h, "1", ts->event_id);     /* 6 */
+  h_wft(&h);                                /* 7, 8: the local activity starts */
+  h_wft_completed(&h);                      /* 9: a heartbeat, no commands */
+  h_wft(&h);                                /* 10, 11 */
+  h_wft_completed(&h);                      /* 12 */
+  h_la_marker(&h, 1, "1", "Long", NULL, -1); /* 13 */
+  h_wft(&h);                                /* 14, 15: the current task */
+  tcore_wf_engine *e = engine_at_init(&h);
+  cmds l = {0};
+  c_start_timer(&l, 1, 1);
+  complete_ok(e, &l);
+  act_free(next_act(e, "fire_timer"));
+  cmds l2 = {0};
+  c_local_activity(&l2, 1, "", "Long", 0);
+  complete_ok(e, &l2);
+  Coresdk__WorkflowActivation__WorkflowActivation *a = next_act(e, "resolve_activity");
+  CHECK(a && a->is_replaying);
+  act_free(a);
+  complete_ok(e, NULL);
+  CHECK(take_la(e) == NULL);
+  char names[64];
+  resp_t *r = take(e, names, sizeof names);
+  CHECK(r && !strcmp(names, ""));
+  resp_free(r);
+  tcore_wf_engine_free(e);
+}
+
+/* A task waiting for a local activity is answered before its timeout (the
+ * commands so far, force_create_new_workflow_task); the next task waits on,
+ * and the outcome then resolves it and records its marker. */
+static void test_local_activity_heartbeat(void) {
+  hist h = {0};
+  h_started(&h);
+  h_wft(&h);
+  tcore_wf_engine *e = engine_at_init(&h);
+  CHECK(tcore_wf_engine_task_timeout_ms(e) == 10000);
+  uint8_t *out = NULL;
+  size_t len = 0;
+  CHECK(tcore_wf_engine_heartbeat(e, &out, &len, NULL) == TCORE_ERR_INVALID_ARGUMENT);
+  cmds l = {0};
+  c_local_activity(&l, 1, "", "Long", 0);
+  c_start_timer(&l, 1, 100);
+  complete_ok(e, &l);
+  CHECK(next_code(e) == TCORE_WF_WAIT_LOCAL_ACTIVITIES);
+  wf_lang_cmd *rq = take_la(e);
+  if (rq) coresdk__workflow_commands__workflow_command__free_unpacked(rq, NULL);
+  CHECK(tcore_wf_engine_heartbeat(e, &out, &len, NULL) == TCORE_OK);
+  resp_t *r = temporal__api__workflowservice__v1__respond_workflow_task_completed_request__unpack(
+      NULL, len, out);
+  free(out);
+  CHECK(r && r->force_create_new_workflow_task && r->n_commands == 1 &&
+        r->commands[0]->command_type == CT(START_TIMER));
+  resp_free(r);
+  /* the forced task: nothing for the workflow, the local activity still runs */
+  h_wft_completed(&h);
+  h_timer_started(&h, "1");
+  h_wft(&h);
+  CHECK(feed(e, &h, 4, 0, 1) == TCORE_OK);
+  CHECK(next_code(e) == TCORE_WF_WAIT_LOCAL_ACTIVITIES);
+  CHECK(resolve_la(e, 1, NULL, -1) == TCORE_OK);
+  act_free(next_act(e, "resolve_activity"));
+  cmds l2 = {0};
+  c_complete(&l2, "\"r\"");
+  complete_ok(e, &l2);
+  char names[128];
+  r = take(e, names, sizeof names);
+  CHECK(r && !strcmp(names, "RECORD_MARKER COMPLETE_WORKFLOW_EXECUTION") &&
+        !r->force_create_new_workflow_task);
+  resp_free(r);
+  tcore_wf_engine_free(e);
+}
+
+static void check_nondeterminism_failure(tcore_wf_engine *e) {
+  failed_t *f = take_failure(e);
+  CHECK(f && f->cause == TEMPORAL__API__ENUMS__V1__WORKFLOW_TASK_FAILED_CAUSE__WORKFLOW_TASK_FAILED_CAUSE_NON_DETERMINISTIC_ERROR);
+  msg_free(f);
+}
+
+/* Replay mismatches are non-determinism: no marker for a local activity,
+ * a marker no local activity waits for, another activity type. */
+static void test_local_activity_nondeterminism(void) {
+  static const struct {
+    int marker;       /* put a marker in history */
+    int schedule;     /* the code schedules the local activity */
+    const char *type; /* its type */
+    const char *want;
+  } cases[] = {
+      {0, 1, "Quick", "history holds no marker"},
+      {1, 0, "Quick", "no such local activity"},
+      {1, 1, "Other", "Activity type of recorded marker 'Quick'"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    hist h = {0};
+    h_started(&h);
+    h_wft(&h);
+    h_wft_completed(&h);
+    if (cases[i].marker) h_la_marker(&h, 1, "la-1", "Quick", NULL, -1);
+    wf_event *ts = h_timer_started(&h, "2");
+    if (!cases[i].marker) { /* the run ends with no marker for it */
+      h_timer_fired(&h, "2", ts->event_id);
+      h_wft(&h);
+      h_wft_completed(&h);
+      add(&h, ET(WORKFLOW_EXECUTION_COMPLETED));
+    } else {
+      h_wft(&h);
+    }
+    tcore_wf_engine *e = engine_at_init(&h);
+    cmds l = {0};
+    if (cases[i].schedule) c_local_activity(&l, 1, "la-1", cases[i].type, 0);
+    c_start_timer(&l, 2, 5);
+    tcore_error err = {0};
+    int rc = complete(e, &l, &err);
+    if (rc == TCORE_OK) {
+      uint8_t *out = NULL;
+      size_t len = 0;
+      rc = tcore_wf_engine_next_activation(e, &out, &len, &err);
+      free(out);
+    }
+    CHECK(rc == TCORE_WF_NONDETERMINISM);
+    CHECK(strstr(err.message, cases[i].want) != NULL);
+    if (!strstr(err.message, cases[i].want)) fprintf(stderr, "  case %zu: rc %d got '%s'\n", i, rc, err.message);
+    check_nondeterminism_failure(e);
+    tcore_wf_engine_free(e);
+  }
+}
+
+/* Cancel: TRY_CANCEL resolves at once (cancelled, wrapped in an activity
+ * failure) with a marker, and asks the run manager to stop it; its late
+ * outcome is ignored. WAIT_CANCELLATION_COMPLETED waits for the outcome. */
+static void test_local_activity_cancel(void) {
+  for (int wait = 0; wait < 2; wait++) {
+    hist h = {0};
+    h_started(&h);
+    h_wft(&h);
+    tcore_wf_engine *e = engine_at_init(&h);
+    cmds l = {0};
+    c_local_activity(&l, 1, "la-1", "Slow",
+                     wait ? CORESDK__WORKFLOW_COMMANDS__ACTIVITY_CANCELLATION_TYPE__WAIT_CANCELLATION_COMPLETED
+                          : CORESDK__WORKFLOW_COMMANDS__ACTIVITY_CANCELLATION_TYPE__TRY_CANCEL);
+    c_cancel_local_activity(&l, 1);
+    complete_ok(e, &l);
+    wf_lang_cmd *r1 = take_la(e), *r2 = take_la(e);
+    CHECK(r1 && r1->variant_case == CV(SCHEDULE_LOCAL_ACTIVITY));
+    CHECK(r2 && r2->variant_case == CV(REQUEST_CANCEL_LOCAL_ACTIVITY) &&
+          r2->request_cancel_local_activity->seq == 1);
+    if (r1) coresdk__workflow_commands__workflow_command__free_unpacked(r1, NULL);
+    if (r2) coresdk__workflow_commands__workflow_command__free_unpacked(r2, NULL);
+    if (wait) {
+      CHECK(next_code(e) == TCORE_WF_WAIT_LOCAL_ACTIVITIES);
+      CHECK(resolve_la(e, 1, "stopped", -1) == TCORE_OK);
+    }
+    Coresdk__WorkflowActivation__WorkflowActivation *a = next_act(e, "resolve_activity");
+    if (a && a->n_jobs == 1) {
+      Coresdk__ActivityResult__ActivityResolution *res = a->jobs[0]->resolve_activity->result;
+      if (wait) {
+        CHECK(res->status_case == CORESDK__ACTIVITY_RESULT__ACTIVITY_RESOLUTION__STATUS_FAILED);
+      } else {
+        CHECK(res->status_case == CORESDK__ACTIVITY_RESULT__ACTIVITY_RESOLUTION__STATUS_CANCELLED &&
+              !strcmp(res->cancelled->failure->message, "Local Activity cancelled") &&
+              res->cancelled->failure->cause &&
+              res->cancelled->failure->cause->failure_info_case ==
+                  TEMPORAL__API__FAILURE__V1__FAILURE__FAILURE_INFO_CANCELED_FAILURE_INFO);
+      }
+    }
+    act_free(a);
+    if (!wait) CHECK(resolve_la(e, 1, "late", -1) == TCORE_OK); /* ignored */
+    cmds l2 = {0};
+    c_complete(&l2, "\"r\"");
+    complete_ok(e, &l2);
+    char names[256];
+    resp_t *r = take(e, names, sizeof names);
+    CHECK(!strcmp(names, "RECORD_MARKER COMPLETE_WORKFLOW_EXECUTION"));
+    resp_free(r);
+    tcore_wf_engine_free(e);
+  }
 }
 
 int main(void) {
@@ -3151,6 +3620,13 @@ int main(void) {
   RUN(test_update_reject_and_fail);
   RUN(test_update_admitted_with_start);
   RUN(test_update_rejected_speculative_task_discarded);
+  RUN(test_local_activity_new_run);
+  RUN(test_local_activity_replay);
+  RUN(test_local_activity_nondeterminism);
+  RUN(test_local_activity_cancel);
+  RUN(test_local_activity_replay_across_heartbeat);
+  RUN(test_local_activity_heartbeat);
+  RUN(test_local_activity_runs_after_replay_without_marker);
   wf_arena_free(&A);
   return check_summary();
 }

@@ -28,7 +28,7 @@ import inspect
 import logging
 import typing
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 import temporalio.activity as _act
 import temporalio.exceptions as _exc
@@ -342,6 +342,8 @@ class _ActivityWorker:
             and data_converter.with_context(_PROBE_CONTEXT) is not data_converter
         )
         self._running: Dict[bytes, _Running] = {}
+        # tokens of the local activities running (their info says is_local)
+        self._local_tokens: Set[bytes] = set()
         self._core: Any = None
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._shutdown_flag: Optional[_act._Flag] = None
@@ -443,7 +445,7 @@ class _ActivityWorker:
             if self._on_activation is not None:
                 self._on_activation(ev.data)
         elif isinstance(ev, _core.ActivityTask):
-            self._on_task(ev.data)
+            self._on_task(ev.data, ev.is_local)
         elif isinstance(ev, _core.ActivityCancel):
             self._on_cancel(ev.token, ev.reason.value)
         elif isinstance(ev, _core.Fatal):
@@ -454,11 +456,13 @@ class _ActivityWorker:
         else:
             logger.warning("Worker on task queue %r: %s", self._task_queue, ev.message)
 
-    def _on_task(self, data: bytes) -> None:
+    def _on_task(self, data: bytes, is_local: bool = False) -> None:
         assert self._loop is not None
         if self._Task is None:
             self._load_protos()
         task = self._Task.FromString(data)
+        if is_local:
+            self._local_tokens.add(task.task_token)
         ra = _Running(task.task_token, _act._Flag(self._loop), self._converter_for(task))
         self._running[ra.token] = ra
         ra.task = self._loop.create_task(self._execute(ra, task))
@@ -478,7 +482,7 @@ class _ActivityWorker:
                 activity_task_queue=self._task_queue,
                 workflow_id=wf.workflow_id if in_wf else None,
                 workflow_type=task.workflow_type.name if in_wf else None,
-                is_local=False,
+                is_local=task.task_token in self._local_tokens,
             )
         )
 
@@ -545,6 +549,7 @@ class _ActivityWorker:
             )
         finally:
             self._running.pop(ra.token, None)
+            self._local_tokens.discard(ra.token)
             self._core.complete(ra.token, kind, data)
 
     async def _invoke(self, ra: _Running, task: Any) -> Any:
@@ -793,7 +798,7 @@ class _ActivityWorker:
             current_attempt_scheduled_time=_dt(task, "current_attempt_scheduled_time"),
             heartbeat_details=details,
             heartbeat_timeout=_td(task, "heartbeat_timeout"),
-            is_local=False,
+            is_local=task.task_token in self._local_tokens,
             namespace=task.workflow_namespace or self._namespace,
             schedule_to_close_timeout=_td(task, "schedule_to_close_timeout"),
             scheduled_time=_dt(task, "scheduled_time"),

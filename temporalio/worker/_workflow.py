@@ -445,6 +445,8 @@ async def _encode_completion(codec: Any, completion: Any) -> None:
             await codec.encode_failure(cmd.fail_workflow_execution.failure)
         elif kind == "schedule_activity":
             await _codec_repeated(enc, cmd.schedule_activity.arguments)
+        elif kind == "schedule_local_activity":
+            await _codec_repeated(enc, cmd.schedule_local_activity.arguments)
         elif kind == "continue_as_new_workflow_execution":
             c = cmd.continue_as_new_workflow_execution
             await _codec_repeated(enc, c.arguments)

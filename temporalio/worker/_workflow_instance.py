@@ -76,6 +76,15 @@ class _ActivityState:
         self.handle: Optional[wf.ActivityHandle[Any]] = None
 
 
+class _LocalBackoff:
+    """A local activity's DoBackoff resolution: sleep, then schedule again."""
+
+    __slots__ = ("backoff",)
+
+    def __init__(self, backoff: Any) -> None:
+        self.backoff = backoff
+
+
 class _ChildState:
     """A child workflow of the run: resolved by the start and result jobs."""
 
@@ -811,6 +820,8 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
             st.fut.set_exception(self._fc.from_failure(res.failed.failure, self._pc))
         elif kind == "cancelled":
             st.fut.set_exception(self._fc.from_failure(res.cancelled.failure, self._pc))
+        elif kind == "backoff" and job.is_local:
+            st.fut.set_result(_LocalBackoff(res.backoff))
         else:
             raise RuntimeError(f"Unsupported activity resolution: {kind}")
 
@@ -866,6 +877,80 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
 
         handle: wf.ActivityHandle[Any] = wf.ActivityHandle(run_activity(), loop=self)
         st.handle = handle
+        self._tasks.add(handle)
+        handle.add_done_callback(self._tasks.discard)
+        return handle
+
+    def workflow_start_local_activity(
+        self,
+        activity: str,
+        args: Sequence[Any],
+        *,
+        result_type: Optional[type],
+        schedule_to_close_timeout: Optional[timedelta],
+        schedule_to_start_timeout: Optional[timedelta],
+        start_to_close_timeout: Optional[timedelta],
+        retry_policy: Optional[temporalio.common.RetryPolicy],
+        local_retry_threshold: Optional[timedelta],
+        cancellation_type: "wf.ActivityCancellationType",
+        activity_id: Optional[str],
+        summary: Optional[str],
+    ) -> "wf.ActivityHandle[Any]":
+        self._check_not_read_only("start local activity")
+        payloads = self._pc.to_payloads(list(args)) if args else []
+
+        def schedule(attempt: int, original_schedule_time: Any, seq: int) -> _ActivityState:
+            cmd = self._add_command("start local activity")
+            la = cmd.schedule_local_activity
+            la.seq = seq
+            la.activity_id = activity_id or str(seq)
+            la.activity_type = activity
+            la.attempt = attempt
+            if original_schedule_time is not None:
+                la.original_schedule_time.CopyFrom(original_schedule_time)
+            la.arguments.extend(payloads)
+            for field, value in (
+                ("schedule_to_close_timeout", schedule_to_close_timeout),
+                ("schedule_to_start_timeout", schedule_to_start_timeout),
+                ("start_to_close_timeout", start_to_close_timeout),
+                ("local_retry_threshold", local_retry_threshold),
+            ):
+                if value is not None:
+                    getattr(la, field).FromTimedelta(value)
+            if retry_policy is not None:
+                retry_policy.apply_to_proto(la.retry_policy)
+            la.cancellation_type = int(cancellation_type)
+            if summary:
+                cmd.user_metadata.summary.CopyFrom(self._pc.to_payloads([summary])[0])
+            st = _ActivityState(seq, activity, result_type, self.create_future())
+            self._activities[seq] = st
+            return st
+
+        first = schedule(1, None, self._next_seq("activity"))
+
+        async def run_local_activity() -> Any:
+            st = first
+            while True:
+                try:
+                    value = await asyncio.shield(st.fut)
+                except asyncio.CancelledError:
+                    if st.fut.done():
+                        raise
+                    if not st.cancel_sent:
+                        st.cancel_sent = True
+                        self._add_command().request_cancel_local_activity.seq = st.seq
+                    continue  # the core resolves it (at once for TRY_CANCEL/ABANDON)
+                if not isinstance(value, _LocalBackoff):
+                    return value
+                # a backoff longer than local_retry_threshold: a durable timer, then
+                # the next attempt under a new seq taken now (as the official SDK does)
+                bo = value.backoff
+                seq = self._next_seq("activity")
+                await asyncio.sleep(bo.backoff_duration.ToTimedelta().total_seconds())
+                st = schedule(bo.attempt, bo.original_schedule_time, seq)
+
+        handle: wf.ActivityHandle[Any] = wf.ActivityHandle(run_local_activity(), loop=self)
+        first.handle = handle
         self._tasks.add(handle)
         handle.add_done_callback(self._tasks.discard)
         return handle

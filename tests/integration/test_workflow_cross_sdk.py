@@ -23,6 +23,7 @@ import time
 import uuid
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, AsyncIterator, Dict, List, Tuple
 
 import pytest
@@ -203,9 +204,12 @@ def _identities(events: Any) -> List[str]:
 
 
 @asynccontextmanager
-async def peer_worker(target: str, task_queue: str) -> AsyncIterator[PeerHost]:
-    """The official SDK's worker for CrossSdkWorkflow on ``task_queue``."""
-    host = PeerHost(target, "default", task_queue, script=CROSS_SDK_HOST)
+async def peer_worker(
+    target: str, task_queue: str, script: Path = CROSS_SDK_HOST
+) -> AsyncIterator[PeerHost]:
+    """The official SDK's worker for CrossSdkWorkflow on ``task_queue`` (or
+    another host ``script``'s workflows)."""
+    host = PeerHost(target, "default", task_queue, script=script)
     await asyncio.to_thread(host.start)
     try:
         yield host

@@ -32,6 +32,7 @@ PEER_ENV_SCRIPT = REPO_ROOT / "scripts" / "peer-env"
 KITCHEN_SINK = Path(__file__).resolve().parent / "kitchen_sink.py"
 CROSS_SDK_HOST = Path(__file__).resolve().parent / "cross_sdk_host.py"
 CROSS_SDK_PATCH_HOST = Path(__file__).resolve().parent / "cross_sdk_patch_host.py"
+CROSS_SDK_LA_HOST = Path(__file__).resolve().parent / "cross_sdk_la_host.py"
 READY_LINE = "PEER READY"
 WORKFLOW_TYPE = "KitchenSink"
 

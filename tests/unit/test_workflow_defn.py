@@ -226,9 +226,8 @@ def test_sandbox_helpers_of_official_workflow_modules_are_no_ops() -> None:
 
 
 def test_official_names_not_implemented_yet_say_so() -> None:
-    assert not hasattr(workflow, "execute_local_activity")
-    with pytest.raises(AttributeError, match="local activities are not implemented"):
-        workflow.execute_local_activity  # noqa: B018
+    with pytest.raises(AttributeError, match="Nexus operations are not implemented"):
+        workflow.create_nexus_client  # noqa: B018
     with pytest.raises(
         AttributeError, match="^module 'temporalio.workflow' has no attribute 'nope'$"
     ):

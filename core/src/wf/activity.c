@@ -92,7 +92,7 @@ static const char *state_name[A_N_STATES] = {"new", "created", "scheduled", "sta
  * "resolved" bit rides above it. */
 #define RESOLVED 0x100
 
-static Temporal__Api__Failure__V1__Failure *activity_failure(
+Temporal__Api__Failure__V1__Failure *wf_activity_failure(
     wf_arena *a, const wf_machine *m, const char *message, Temporal__Api__Failure__V1__Failure *cause,
     const char *identity, int retry_state, int64_t started_event_id) {
   Temporal__Api__Failure__V1__Failure *f = wf_alloc(a, sizeof *f);
@@ -145,7 +145,7 @@ static int push_resolution(wf_engine *e, wf_machine *m,
 static int resolve_cancel_now(wf_engine *e, wf_arena *a, wf_machine *m) {
   Coresdk__ActivityResult__ActivityResolution res = CORESDK__ACTIVITY_RESULT__ACTIVITY_RESOLUTION__INIT;
   Coresdk__ActivityResult__Cancellation can = CORESDK__ACTIVITY_RESULT__CANCELLATION__INIT;
-  can.failure = activity_failure(a, m, "Activity cancelled", canceled_cause(a, NULL), NULL,
+  can.failure = wf_activity_failure(a, m, "Activity cancelled", canceled_cause(a, NULL), NULL,
                                  TEMPORAL__API__ENUMS__V1__RETRY_STATE__RETRY_STATE_CANCEL_REQUESTED,
                                  m->started_event_id);
   if (!can.failure || !can.failure->cause) return TCORE_ERR_NOMEM;
@@ -171,7 +171,7 @@ static int resolve_from_event(wf_engine *e, wf_arena *a, wf_machine *m, const wf
     case HA(ACTIVITY_TASK_FAILED_EVENT_ATTRIBUTES): {
       const Temporal__Api__History__V1__ActivityTaskFailedEventAttributes *at =
           ev->activity_task_failed_event_attributes;
-      fail.failure = activity_failure(a, m, "Activity task failed", at->failure, at->identity,
+      fail.failure = wf_activity_failure(a, m, "Activity task failed", at->failure, at->identity,
                                       at->retry_state, at->started_event_id);
       if (!fail.failure) return TCORE_ERR_NOMEM;
       res.status_case = CORESDK__ACTIVITY_RESULT__ACTIVITY_RESOLUTION__STATUS_FAILED;
@@ -181,7 +181,7 @@ static int resolve_from_event(wf_engine *e, wf_arena *a, wf_machine *m, const wf
     case HA(ACTIVITY_TASK_TIMED_OUT_EVENT_ATTRIBUTES): {
       const Temporal__Api__History__V1__ActivityTaskTimedOutEventAttributes *at =
           ev->activity_task_timed_out_event_attributes;
-      fail.failure = activity_failure(a, m, "Activity task timed out", at->failure, NULL,
+      fail.failure = wf_activity_failure(a, m, "Activity task timed out", at->failure, NULL,
                                       at->retry_state, at->started_event_id);
       if (!fail.failure) return TCORE_ERR_NOMEM;
       res.status_case = CORESDK__ACTIVITY_RESULT__ACTIVITY_RESOLUTION__STATUS_FAILED;
@@ -191,7 +191,7 @@ static int resolve_from_event(wf_engine *e, wf_arena *a, wf_machine *m, const wf
     case HA(ACTIVITY_TASK_CANCELED_EVENT_ATTRIBUTES): {
       const Temporal__Api__History__V1__ActivityTaskCanceledEventAttributes *at =
           ev->activity_task_canceled_event_attributes;
-      can.failure = activity_failure(a, m, "Activity cancelled", canceled_cause(a, at->details),
+      can.failure = wf_activity_failure(a, m, "Activity cancelled", canceled_cause(a, at->details),
                                      at->identity,
                                      TEMPORAL__API__ENUMS__V1__RETRY_STATE__RETRY_STATE_CANCEL_REQUESTED,
                                      at->started_event_id);
@@ -313,6 +313,14 @@ static int run(wf_engine *e, wf_arena *a, int mi, int input, const wf_event *ev,
   return rc;
 }
 
+int wf_activity_names(wf_machine *m, const char *activity_id, const char *activity_type) {
+  char id[16];
+  snprintf(id, sizeof id, "%u", m->seq);
+  m->id = wf_xstrdup(activity_id && *activity_id ? activity_id : id);
+  m->type = wf_xstrdup(activity_type);
+  return m->id && m->type ? TCORE_OK : TCORE_ERR_NOMEM;
+}
+
 int wf_activity_cmd(wf_engine *e, wf_arena *a, const wf_lang_cmd *c, tcore_error *err) {
   if (c->variant_case == CV(SCHEDULE_ACTIVITY)) {
     const Coresdk__WorkflowCommands__ScheduleActivity *s = c->schedule_activity;
@@ -323,12 +331,8 @@ int wf_activity_cmd(wf_engine *e, wf_arena *a, const wf_lang_cmd *c, tcore_error
     int mi = wf_new_machine(e, WF_M_ACTIVITY, s->seq);
     if (mi < 0) return mi;
     wf_machine *m = &e->machines[mi];
-    char id[16];
-    snprintf(id, sizeof id, "%u", s->seq);
-    m->id = wf_xstrdup(s->activity_id && *s->activity_id ? s->activity_id : id);
-    m->type = wf_xstrdup(s->activity_type);
+    if (wf_activity_names(m, s->activity_id, s->activity_type)) return TCORE_ERR_NOMEM;
     m->cancel_type = s->cancellation_type & 0xff;
-    if (!m->id || !m->type) return TCORE_ERR_NOMEM;
     return run(e, a, mi, AI_CMD_SCHEDULE, NULL, c, err);
   }
   if (!c->request_cancel_activity) return TCORE_ERR_INVALID_ARGUMENT;

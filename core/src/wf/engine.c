@@ -280,10 +280,14 @@ void tcore_wf_engine_free(tcore_wf_engine *e) {
     free(e->machines[i].type);
     free(e->machines[i].ns);
     free(e->machines[i].run_id);
+    free(e->machines[i].md.data);
+    free(e->machines[i].la_req.data);
   }
   free(e->machines);
   for (size_t i = 0; i < e->n_patches; i++) free(e->patches[i].id);
   free(e->patches);
+  wf_la_out_clear(e);
+  free(e->la_out);
   wf_queries_clear(e);
   wf_updates_clear(e);
   blob_free(&e->fail_failure);
@@ -292,7 +296,7 @@ void tcore_wf_engine_free(tcore_wf_engine *e) {
 
 /* ---- history ---- */
 
-static int is_command_event(int t) {
+int wf_is_command_event(int t) {
   switch (t) {
     case ET(TIMER_STARTED):
     case ET(TIMER_CANCELED):
@@ -433,6 +437,8 @@ static int apply_command_event(wf_engine *e, const wf_event *ev, tcore_error *er
     e->skip_event_id = 0;
     return TCORE_OK;
   }
+  int la_rc; /* local activity markers match their machine by seq (la.c) */
+  if (wf_la_marker_event(e, ev, &la_rc, err)) return la_rc;
   for (;;) { /* patch markers and patch commands first (patch.c) */
     int pr = wf_patch_pre_match(e, ev, err);
     if (pr == WF_PATCH_SKIP_EVENT) return TCORE_OK;
@@ -497,7 +503,7 @@ static int apply_command_event(wf_engine *e, const wf_event *ev, tcore_error *er
 
 /* Applies one event (any kind). */
 static int apply_event(wf_engine *e, const wf_event *ev, tcore_error *err) {
-  if (is_command_event(ev->event_type)) return apply_command_event(e, ev, err);
+  if (wf_is_command_event(ev->event_type)) return apply_command_event(e, ev, err);
   switch (ev->event_type) {
     case ET(WORKFLOW_EXECUTION_STARTED):
       return wf_workflow_started(e, ev);
@@ -553,7 +559,7 @@ static int apply_event(wf_engine *e, const wf_event *ev, tcore_error *err) {
 static int match_command_events(wf_engine *e, tcore_error *err) {
   while (e->cursor < e->n_ev) {
     const wf_event *ev = e->ev[e->cursor];
-    if (ev->event_type != ET(WORKFLOW_TASK_COMPLETED) && !is_command_event(ev->event_type)) break;
+    if (ev->event_type != ET(WORKFLOW_TASK_COMPLETED) && !wf_is_command_event(ev->event_type)) break;
     int rc = apply_event(e, ev, err);
     if (rc) return rc;
     e->cursor++;
@@ -587,7 +593,7 @@ static int find_sequence_end(const wf_engine *e, size_t from, size_t *end) {
   int saw_cmd = 0, saw_cmd_or_started = 0;
   for (size_t ix = from; ix < e->n_ev; ix++) {
     int t = e->ev[ix]->event_type;
-    if (is_command_event(t)) saw_cmd = saw_cmd_or_started = 1;
+    if (wf_is_command_event(t)) saw_cmd = saw_cmd_or_started = 1;
     if (t == ET(WORKFLOW_EXECUTION_STARTED)) saw_cmd_or_started = 1;
     if (is_final_event(t)) {
       *end = ix;
@@ -690,6 +696,7 @@ static int apply_next_task(wf_engine *e, tcore_error *err) {
   if (is_started) {
     e->in_task = 1;
     e->task_replaying = !last;
+    if (last && wf_la_catch_up(e)) return wf_set_err(err, TCORE_ERR_NOMEM, "out of memory");
     return TCORE_OK;
   }
   /* The history ends inside a task (a complete history being replayed): what
@@ -825,9 +832,11 @@ int tcore_wf_engine_next_activation(tcore_wf_engine *e, uint8_t **out, size_t *o
       if (e->task_replaying) {
         e->in_task = 0;
         int rc = match_command_events(e, err);
+        if (!rc) rc = wf_la_replay_task_end(e, err);
         if (rc) return rc;
         continue;
       }
+      if (wf_la_running(e)) return TCORE_WF_WAIT_LOCAL_ACTIVITIES;
       e->task_done = 1;
       return TCORE_WF_TASK_DONE;
     }
@@ -904,6 +913,9 @@ static int apply_lang_command(wf_engine *e, wf_arena *a, const wf_lang_cmd *c, t
       return wf_patch_cmd(e, a, c, err);
     case CV(UPDATE_RESPONSE):
       return wf_update_cmd(e, a, c, err);
+    case CV(SCHEDULE_LOCAL_ACTIVITY):
+    case CV(REQUEST_CANCEL_LOCAL_ACTIVITY):
+      return wf_la_cmd(e, a, c, err);
     default: {
       const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field(
           &coresdk__workflow_commands__workflow_command__descriptor, (unsigned)c->variant_case);
@@ -1019,6 +1031,7 @@ int tcore_wf_engine_complete(tcore_wf_engine *e, const uint8_t *completion, size
   if (kind == WF_ACT_NORMAL && e->in_task && e->task_replaying && !e->n_jobs) {
     e->in_task = 0;
     rc = match_command_events(e, err);
+    if (!rc) rc = wf_la_replay_task_end(e, err);
   }
 done:
   coresdk__workflow_completion__workflow_activation_completion__free_unpacked(c, NULL);

@@ -67,7 +67,7 @@ static int hex4(const uint8_t *s, uint32_t *v) {
  * terminated; longer than cap-1 bytes is an error; out NULL: only
  * skipped); *p ends after the
  * closing quote. 0 or -1. */
-static int json_string(const uint8_t **p, const uint8_t *end, char *out, size_t cap) {
+int wf_json_string(const uint8_t **p, const uint8_t *end, char *out, size_t cap) {
   size_t n = 0;
   const uint8_t *s = *p;
   while (s < end && *s != '"') {
@@ -124,21 +124,21 @@ static int json_string(const uint8_t **p, const uint8_t *end, char *out, size_t 
   return 0;
 }
 
-static void json_ws(const uint8_t **p, const uint8_t *end) {
+void wf_json_ws(const uint8_t **p, const uint8_t *end) {
   while (*p < end && (**p == ' ' || **p == '\t' || **p == '\n' || **p == '\r')) (*p)++;
 }
 
 /* Skips one JSON value other than a string (numbers, literals, nested
  * arrays and objects, strings inside them). 0 or -1. */
-static int json_skip(const uint8_t **p, const uint8_t *end) {
+int wf_json_skip(const uint8_t **p, const uint8_t *end) {
   int depth = 0;
   do {
-    json_ws(p, end);
+    wf_json_ws(p, end);
     if (*p >= end) return -1;
     uint8_t c = **p;
     if (c == '"') {
       (*p)++;
-      if (json_string(p, end, NULL, 0)) return -1;
+      if (wf_json_string(p, end, NULL, 0)) return -1;
     } else if (c == '{' || c == '[') {
       depth++;
       (*p)++;
@@ -165,20 +165,20 @@ static int parse_patch_json(const uint8_t *p, size_t len, char *id, size_t cap, 
   const uint8_t *end = p + len;
   int have_id = 0;
   *deprecated = 0;
-  json_ws(&p, end);
+  wf_json_ws(&p, end);
   if (p >= end || *p++ != '{') return -1;
-  json_ws(&p, end);
+  wf_json_ws(&p, end);
   if (p < end && *p == '}') return -1;
   for (;;) {
     char key[16];
-    json_ws(&p, end);
-    if (p >= end || *p++ != '"' || json_string(&p, end, key, sizeof key)) return -1;
-    json_ws(&p, end);
+    wf_json_ws(&p, end);
+    if (p >= end || *p++ != '"' || wf_json_string(&p, end, key, sizeof key)) return -1;
+    wf_json_ws(&p, end);
     if (p >= end || *p++ != ':') return -1;
-    json_ws(&p, end);
+    wf_json_ws(&p, end);
     if (!strcmp(key, "id") && p < end && *p == '"') {
       p++;
-      if (json_string(&p, end, id, cap)) return -1;
+      if (wf_json_string(&p, end, id, cap)) return -1;
       have_id = 1;
     } else if (!strcmp(key, "deprecated") && end - p >= 4 && !memcmp(p, "true", 4)) {
       *deprecated = 1;
@@ -186,10 +186,10 @@ static int parse_patch_json(const uint8_t *p, size_t len, char *id, size_t cap, 
     } else if (!strcmp(key, "deprecated") && end - p >= 5 && !memcmp(p, "false", 5)) {
       *deprecated = 0;
       p += 5;
-    } else if (json_skip(&p, end)) {
+    } else if (wf_json_skip(&p, end)) {
       return -1;
     }
-    json_ws(&p, end);
+    wf_json_ws(&p, end);
     if (p >= end) return -1;
     if (*p == ',') {
       p++;
@@ -201,7 +201,7 @@ static int parse_patch_json(const uint8_t *p, size_t len, char *id, size_t cap, 
   return have_id ? 0 : -1;
 }
 
-static const Temporal__Api__Common__V1__Payloads *details_entry(
+const Temporal__Api__Common__V1__Payloads *wf_marker_details_entry(
     const Temporal__Api__History__V1__MarkerRecordedEventAttributes *a, const char *key) {
   for (size_t i = 0; i < a->n_details; i++)
     if (a->details[i] && a->details[i]->key && !strcmp(a->details[i]->key, key))
@@ -209,23 +209,30 @@ static const Temporal__Api__Common__V1__Payloads *details_entry(
   return NULL;
 }
 
-int wf_patch_marker_details(const wf_event *ev, char *id, size_t cap, int *deprecated) {
+const Temporal__Api__History__V1__MarkerRecordedEventAttributes *wf_marker_attrs(
+    const wf_event *ev, const char *name) {
   if (ev->event_type != ET(MARKER_RECORDED) ||
       ev->attributes_case != HA(MARKER_RECORDED_EVENT_ATTRIBUTES) ||
       !ev->marker_recorded_event_attributes)
-    return 0;
+    return NULL;
   const Temporal__Api__History__V1__MarkerRecordedEventAttributes *a =
       ev->marker_recorded_event_attributes;
-  if (!a->marker_name || strcmp(a->marker_name, PATCH_MARKER_NAME)) return 0;
-  const Temporal__Api__Common__V1__Payloads *pd = details_entry(a, PATCH_DETAILS_KEY);
+  return a->marker_name && !strcmp(a->marker_name, name) ? a : NULL;
+}
+
+int wf_patch_marker_details(const wf_event *ev, char *id, size_t cap, int *deprecated) {
+  const Temporal__Api__History__V1__MarkerRecordedEventAttributes *a =
+      wf_marker_attrs(ev, PATCH_MARKER_NAME);
+  if (!a) return 0;
+  const Temporal__Api__Common__V1__Payloads *pd = wf_marker_details_entry(a, PATCH_DETAILS_KEY);
   if (pd) {
     if (!pd->n_payloads || !pd->payloads[0]) return 0;
     const ProtobufCBinaryData *d = &pd->payloads[0]->data;
     return parse_patch_json(d->data, d->len, id, cap, deprecated) == 0;
   }
   /* The older shape: raw bytes under "patch_id" and "deprecated". */
-  const Temporal__Api__Common__V1__Payloads *pi = details_entry(a, "patch_id");
-  const Temporal__Api__Common__V1__Payloads *dp = details_entry(a, "deprecated");
+  const Temporal__Api__Common__V1__Payloads *pi = wf_marker_details_entry(a, "patch_id");
+  const Temporal__Api__Common__V1__Payloads *dp = wf_marker_details_entry(a, "deprecated");
   if (!pi || !dp || !pi->n_payloads || !pi->payloads[0] || !dp->n_payloads || !dp->payloads[0] ||
       !dp->payloads[0]->data.len)
     return 0;
@@ -284,13 +291,8 @@ int wf_patch_lookahead(wf_engine *e, size_t from, size_t to) {
 
 /* ---- JSON out ---- */
 
-typedef struct {
-  char *buf;
-  size_t len, cap;
-  int oom;
-} sbuf;
 
-static void sb_put(sbuf *b, const char *s, size_t n) {
+void wf_sb_put(wf_sbuf *b, const char *s, size_t n) {
   if (b->oom) return;
   if (b->len + n + 1 > b->cap) {
     size_t nc = b->cap ? b->cap : 64;
@@ -310,28 +312,28 @@ static void sb_put(sbuf *b, const char *s, size_t n) {
 
 /* A JSON string as serde_json writes it: ", \ and control characters
  * escaped, everything else (UTF-8 included) as is. */
-static void sb_json_string(sbuf *b, const char *s) {
-  sb_put(b, "\"", 1);
+void wf_sb_json_string(wf_sbuf *b, const char *s) {
+  wf_sb_put(b, "\"", 1);
   for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
     char esc[8];
     switch (*p) {
-      case '"': sb_put(b, "\\\"", 2); break;
-      case '\\': sb_put(b, "\\\\", 2); break;
-      case '\b': sb_put(b, "\\b", 2); break;
-      case '\f': sb_put(b, "\\f", 2); break;
-      case '\n': sb_put(b, "\\n", 2); break;
-      case '\r': sb_put(b, "\\r", 2); break;
-      case '\t': sb_put(b, "\\t", 2); break;
+      case '"': wf_sb_put(b, "\\\"", 2); break;
+      case '\\': wf_sb_put(b, "\\\\", 2); break;
+      case '\b': wf_sb_put(b, "\\b", 2); break;
+      case '\f': wf_sb_put(b, "\\f", 2); break;
+      case '\n': wf_sb_put(b, "\\n", 2); break;
+      case '\r': wf_sb_put(b, "\\r", 2); break;
+      case '\t': wf_sb_put(b, "\\t", 2); break;
       default:
         if (*p < 0x20) {
           snprintf(esc, sizeof esc, "\\u%04x", *p);
-          sb_put(b, esc, 6);
+          wf_sb_put(b, esc, 6);
         } else {
-          sb_put(b, (const char *)p, 1);
+          wf_sb_put(b, (const char *)p, 1);
         }
     }
   }
-  sb_put(b, "\"", 1);
+  wf_sb_put(b, "\"", 1);
 }
 
 static int cmp_str(const void *a, const void *b) {
@@ -340,7 +342,7 @@ static int cmp_str(const void *a, const void *b) {
 
 /* ---- the command ---- */
 
-static Temporal__Api__Common__V1__Payload *json_payload(wf_arena *a, const char *json, size_t len,
+Temporal__Api__Common__V1__Payload *wf_json_payload(wf_arena *a, const char *json, size_t len,
                                                         const char *type) {
   Temporal__Api__Common__V1__Payload *p = wf_alloc(a, sizeof *p);
   Temporal__Api__Common__V1__Payload__MetadataEntry **md = wf_alloc(a, 2 * sizeof *md);
@@ -367,13 +369,13 @@ static Temporal__Api__Common__V1__Payload *json_payload(wf_arena *a, const char 
 
 static int push_marker(wf_engine *e, wf_arena *a, int mi, const wf_lang_cmd *lc) {
   const Coresdk__WorkflowCommands__SetPatchMarker *sp = lc->set_patch_marker;
-  sbuf j = {0};
-  sb_put(&j, "{\"id\":", 6);
-  sb_json_string(&j, e->machines[mi].id);
-  sb_put(&j, sp->deprecated ? ",\"deprecated\":true}" : ",\"deprecated\":false}",
+  wf_sbuf j = {0};
+  wf_sb_put(&j, "{\"id\":", 6);
+  wf_sb_json_string(&j, e->machines[mi].id);
+  wf_sb_put(&j, sp->deprecated ? ",\"deprecated\":true}" : ",\"deprecated\":false}",
          sp->deprecated ? 19 : 20);
   if (j.oom) return TCORE_ERR_NOMEM;
-  Temporal__Api__Common__V1__Payload *pl = json_payload(a, j.buf, j.len, NULL);
+  Temporal__Api__Common__V1__Payload *pl = wf_json_payload(a, j.buf, j.len, NULL);
   free(j.buf);
   Temporal__Api__Common__V1__Payloads *pls = wf_alloc(a, sizeof *pls);
   Temporal__Api__Common__V1__Payload **plv = wf_alloc(a, sizeof *plv);
@@ -413,19 +415,19 @@ static int push_version_upsert(wf_engine *e, wf_arena *a, const char *id, const 
     if (e->patches[i].created && strcmp(e->patches[i].id, id)) ids[n++] = e->patches[i].id;
   ids[n++] = id;
   qsort(ids, n, sizeof *ids, cmp_str);
-  sbuf j = {0};
-  sb_put(&j, "[", 1);
+  wf_sbuf j = {0};
+  wf_sb_put(&j, "[", 1);
   for (size_t i = 0; i < n; i++) {
-    if (i) sb_put(&j, ",", 1);
-    sb_json_string(&j, ids[i]);
+    if (i) wf_sb_put(&j, ",", 1);
+    wf_sb_json_string(&j, ids[i]);
   }
-  sb_put(&j, "]", 1);
+  wf_sb_put(&j, "]", 1);
   if (j.oom) return TCORE_ERR_NOMEM;
   if (j.len >= MAX_SA_VALUE) { /* as sdk-core: too big for the server, not upserted */
     free(j.buf);
     return TCORE_OK;
   }
-  Temporal__Api__Common__V1__Payload *pl = json_payload(a, j.buf, j.len, "KeywordList");
+  Temporal__Api__Common__V1__Payload *pl = wf_json_payload(a, j.buf, j.len, "KeywordList");
   free(j.buf);
   Temporal__Api__Common__V1__SearchAttributes__IndexedFieldsEntry *fe = wf_alloc(a, sizeof *fe);
   Temporal__Api__Common__V1__SearchAttributes__IndexedFieldsEntry **fv = wf_alloc(a, sizeof *fv);

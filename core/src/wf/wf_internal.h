@@ -86,7 +86,8 @@ enum {
   WF_M_CHILD = 4,           /* child workflow (child.c) */
   WF_M_SIGNAL_EXT = 5,      /* signal external workflow (external.c) */
   WF_M_CANCEL_EXT = 6,      /* request cancel external workflow, lang-issued */
-  WF_M_CANCEL_EXT_CORE = 7  /* ...issued by the engine to cancel a child: no job */
+  WF_M_CANCEL_EXT_CORE = 7, /* ...issued by the engine to cancel a child: no job */
+  WF_M_LOCAL_ACTIVITY = 8   /* local activity (la.c) */
 };
 
 /* One timer, activity, patch command, child workflow or external operation
@@ -105,6 +106,14 @@ typedef struct wf_machine {
   char *ns;                 /* children: namespace (owned), or NULL */
   char *run_id;             /* children: run id once started (owned), or NULL */
   int seen;                 /* children: ChildWorkflowExecutionCanceled applied */
+  uint32_t attempt;         /* local activities: the attempt scheduled */
+  int64_t sched_s;          /* local activities: original_schedule_time */
+  int32_t sched_n;
+  wf_blob la_req;           /* local activities scheduled while replaying: the
+                               request to run it should replay catch up first */
+  wf_blob md;               /* local activities: the command's user_metadata
+                               (serialized temporal.api.sdk.v1.UserMetadata), for
+                               the marker command; empty when none */
 } wf_machine;
 
 /* Core internal flags this engine implements (PHASE2.md). */
@@ -226,6 +235,13 @@ struct tcore_wf_engine {
   wf_blob *out_msgs; /* serialized protocol.v1.Message for the task response */
   size_t n_out_msgs;
 
+  /* local activities to run or cancel (la.c): serialized
+   * coresdk.workflow_commands.WorkflowCommand, taken by the run manager */
+  wf_blob *la_out;
+  size_t n_la_out, cap_la_out;
+
+  int64_t wft_timeout_ms; /* the run's workflow task timeout (started event), 0: unknown */
+
   int finished; /* a terminal event was applied */
   /* failure of the task (after NONDETERMINISM / ACTIVATION_FAILED) */
   int failed;
@@ -256,6 +272,8 @@ int wf_try_flag(wf_engine *e, int flag);
 int wf_nondeterminism(wf_engine *e, tcore_error *err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 const char *wf_event_type_name(int t);
+/* Whether events of type t record a command (they follow WorkflowTaskCompleted). */
+int wf_is_command_event(int t);
 const char *wf_command_type_name(int t);
 
 /* ---- machines: handlers. Return 0, a TCORE_WF_* code or an error. ---- */
@@ -271,6 +289,14 @@ int wf_timer_event(wf_engine *e, const wf_event *ev, wf_cmd *matched, tcore_erro
 /* activity.c */
 int wf_activity_cmd(wf_engine *e, wf_arena *a, const wf_lang_cmd *c, tcore_error *err);
 int wf_activity_event(wf_engine *e, const wf_event *ev, wf_cmd *matched, tcore_error *err);
+/* Sets m->id (activity_id, or the seq when empty) and m->type (copies).
+ * 0 or TCORE_ERR_NOMEM. */
+int wf_activity_names(wf_machine *m, const char *activity_id, const char *activity_type);
+/* A failure with ActivityFailureInfo of machine m (type, id), in the arena;
+ * identity may be NULL. NULL when out of memory. */
+Temporal__Api__Failure__V1__Failure *wf_activity_failure(
+    wf_arena *a, const wf_machine *m, const char *message, Temporal__Api__Failure__V1__Failure *cause,
+    const char *identity, int retry_state, int64_t started_event_id);
 /* child.c: start_child_workflow_execution / cancel_child_workflow_execution
  * commands, StartChildWorkflowExecutionInitiated and the child's events */
 int wf_child_cmd(wf_engine *e, wf_arena *a, const wf_lang_cmd *c, tcore_error *err);
@@ -304,6 +330,49 @@ int wf_patch_event(wf_engine *e, const wf_event *ev, wf_cmd *matched, tcore_erro
 int wf_patch_marker_details(const wf_event *ev, char *id, size_t cap, int *deprecated);
 /* Whether search attributes hold TemporalChangeVersion. */
 int wf_is_version_upsert(const Temporal__Api__Common__V1__SearchAttributes *sa);
+/* JSON pieces (patch.c), for marker details: a string after its opening
+ * quote (unescaped into out, NUL terminated, at most cap-1 bytes; out NULL:
+ * skipped), whitespace, any one value. 0 or -1; *p moves past what was read. */
+int wf_json_string(const uint8_t **p, const uint8_t *end, char *out, size_t cap);
+void wf_json_ws(const uint8_t **p, const uint8_t *end);
+int wf_json_skip(const uint8_t **p, const uint8_t *end);
+/* A growing string (free buf after use; oom set when a put failed). */
+typedef struct wf_sbuf {
+  char *buf;
+  size_t len, cap;
+  int oom;
+} wf_sbuf;
+void wf_sb_put(wf_sbuf *b, const char *s, size_t n);
+/* A JSON string as serde_json writes it (", \ and controls escaped). */
+void wf_sb_json_string(wf_sbuf *b, const char *s);
+/* A json/plain payload of `json` (metadata "type" too when not NULL), in the arena. */
+Temporal__Api__Common__V1__Payload *wf_json_payload(wf_arena *a, const char *json, size_t len,
+                                                    const char *type);
+/* A MarkerRecorded event's attributes when its marker is `name`, else NULL. */
+const Temporal__Api__History__V1__MarkerRecordedEventAttributes *wf_marker_attrs(
+    const wf_event *ev, const char *name);
+/* The Payloads under `key` in a marker's details, or NULL. */
+const Temporal__Api__Common__V1__Payloads *wf_marker_details_entry(
+    const Temporal__Api__History__V1__MarkerRecordedEventAttributes *a, const char *key);
+/* la.c: schedule_local_activity / request_cancel_local_activity commands,
+ * "core_local_activity" markers, resolutions from the run manager */
+int wf_la_cmd(wf_engine *e, wf_arena *a, const wf_lang_cmd *c, tcore_error *err);
+/* Before a command event is matched: 1 when `ev` is a local-activity marker
+ * (handled: *rc set), else 0. */
+int wf_la_marker_event(wf_engine *e, const wf_event *ev, int *rc, tcore_error *err);
+/* Local activities waiting to run in a non-replayed task (1/0). */
+int wf_la_running(const wf_engine *e);
+/* End of a replayed task's command events: a local activity still waiting
+ * for its marker that history never records (the run ends without it) is a
+ * non-determinism error. */
+int wf_la_replay_task_end(wf_engine *e, tcore_error *err);
+/* Replay has caught up (the current task): local activities whose marker
+ * never came run now. 0 or TCORE_ERR_NOMEM. */
+int wf_la_catch_up(wf_engine *e);
+void wf_la_out_clear(wf_engine *e);
+/* 1 with the seq, activity id and type (cap bytes each) when `ev` is a
+ * local-activity marker whose data reads, else 0 (for tests). */
+int wf_test_la_marker(const wf_event *ev, uint32_t *seq, char *id, char *type, size_t cap);
 /* query.c */
 int wf_queries_add(wf_engine *e, const uint8_t *buf, size_t len, tcore_error *err);
 int wf_query_result_cmd(wf_engine *e, wf_arena *a, const wf_lang_cmd *c, tcore_error *err);

@@ -95,6 +95,9 @@ int wf_workflow_started(wf_engine *e, const wf_event *ev) {
   iw.workflow_execution_timeout = a->workflow_execution_timeout;
   iw.workflow_run_timeout = a->workflow_run_timeout;
   iw.workflow_task_timeout = a->workflow_task_timeout;
+  if (a->workflow_task_timeout)
+    e->wft_timeout_ms = a->workflow_task_timeout->seconds * 1000 +
+                        a->workflow_task_timeout->nanos / 1000000;
   iw.continued_from_execution_run_id = a->continued_execution_run_id;
   iw.continued_initiator = a->initiator;
   iw.continued_failure = a->continued_failure;
