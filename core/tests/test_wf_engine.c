@@ -1454,12 +1454,12 @@ static void test_unsupported_command_and_eviction(void) {
   feed(e, &h, 1, 0, 1);
   act_free(next_act(e, "initialize_workflow"));
   cmds l = {0};
-  wf_lang_cmd *c = cmd(&l, CV(UPDATE_RESPONSE));
-  c->update_response = NEW(Coresdk__WorkflowCommands__UpdateResponse,
-                           coresdk__workflow_commands__update_response__init);
+  wf_lang_cmd *c = cmd(&l, CV(SCHEDULE_NEXUS_OPERATION)); /* Nexus: not supported yet */
+  c->schedule_nexus_operation = NEW(Coresdk__WorkflowCommands__ScheduleNexusOperation,
+                                    coresdk__workflow_commands__schedule_nexus_operation__init);
   tcore_error err = {0};
   CHECK(complete(e, &l, &err) == TCORE_WF_ACTIVATION_FAILED);
-  CHECK(strstr(err.message, "update_response") != NULL);
+  CHECK(strstr(err.message, "schedule_nexus_operation") != NULL);
   failed_t *f = take_failure(e);
   CHECK(f && f->failure && strstr(f->failure->message, "not supported"));
   msg_free(f);
@@ -3121,6 +3121,8 @@ static void test_update_admitted_with_start(void) {
   complete_ok(e, &l);
   CHECK(next_code(e) == TCORE_WF_RUN_FINISHED);
   tcore_wf_engine_free(e);
+}
+
 /* ---- local activities ---- */
 
 /* A "core_local_activity" marker as sdk-core writes it (failure NULL:
