@@ -7,6 +7,7 @@ history compared with the official SDK's for the same workflow code
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from datetime import timedelta
 from typing import Any, Dict, List, Tuple
@@ -43,6 +44,16 @@ async def start(client: Client, task_queue: str) -> WorkflowHandle[Any, Any]:
 async def drive(client: Client, handle: WorkflowHandle[Any, Any]) -> List[str]:
     """The same sequence of updates for every test and both SDKs; returns
     the run's result."""
+    # The first update after the first workflow task completed, so that the
+    # histories compared do not depend on whether it raced the start (an
+    # update arriving first rides in the first task, with no task of its own).
+    deadline = time.monotonic() + DEADLINE
+    while not any(
+        e.HasField("workflow_task_completed_event_attributes")
+        for e in (await handle.fetch_history()).events
+    ):
+        assert time.monotonic() < deadline, "the first workflow task did not complete"
+        await asyncio.sleep(0.05)
     assert await handle.execute_update("add", "a") == 1
     # the validator rejects: the update fails, nothing is recorded
     with pytest.raises(WorkflowUpdateFailedError) as rejected:
