@@ -1,0 +1,62 @@
+"""What the workflow worker logs, as the official SDK does: a workflow
+code failure (WARNING "Failed activation ..." with
+``__temporal_error_identifier``) and the event loop's exception handler
+(ERROR)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import List
+
+import pytest
+
+from temporalio import workflow
+from tests.unit._wfharness import Harness, init
+
+
+@workflow.defn
+class Raises:
+    @workflow.run
+    async def run(self) -> None:
+        raise RuntimeError("boom")
+
+
+@workflow.defn
+class CallsTheLoopHandler:
+    @workflow.run
+    async def run(self) -> str:
+        asyncio.get_running_loop().call_exception_handler(
+            {"message": "something went wrong", "exception": ValueError("bad"), "where": "here"}
+        )
+        return "done"
+
+
+def _records(caplog: pytest.LogCaptureFixture, start: str) -> List[logging.LogRecord]:
+    return [r for r in caplog.records if r.getMessage().startswith(start)]
+
+
+def test_failed_activation_is_a_warning_with_the_official_extras(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    h = Harness(Raises)
+    with caplog.at_level(logging.DEBUG, logger="temporalio"):
+        c = h.activate(init("Raises"))
+    assert c.HasField("failed") and c.failed.failure.message == "boom"
+    (r,) = _records(caplog, "Failed activation on workflow")
+    assert r.getMessage() == "Failed activation on workflow Raises with ID wid and run ID run1"
+    assert r.levelno == logging.WARNING and r.name == "temporalio.worker._workflow_instance"
+    assert r.__dict__["__temporal_error_identifier"] == "WorkflowTaskFailure"
+    assert r.__dict__["temporal_workflow"]["workflow_type"] == "Raises"
+    assert r.exc_info and isinstance(r.exc_info[1], RuntimeError)
+
+
+def test_event_loop_exception_handler_logs_an_error(caplog: pytest.LogCaptureFixture) -> None:
+    h = Harness(CallsTheLoopHandler)
+    with caplog.at_level(logging.DEBUG, logger="temporalio"):
+        c = h.activate(init("CallsTheLoopHandler"))
+    assert c.HasField("successful")
+    (r,) = _records(caplog, "something went wrong")
+    assert r.levelno == logging.ERROR and r.name == "temporalio.worker._workflow_instance"
+    assert r.getMessage() == "something went wrong\nwhere: 'here'"
+    assert r.exc_info and isinstance(r.exc_info[1], ValueError)
