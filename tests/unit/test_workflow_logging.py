@@ -1,17 +1,19 @@
 """What the workflow worker logs, as the official SDK does: a workflow
 code failure (WARNING "Failed activation ..." with
-``__temporal_error_identifier``) and the event loop's exception handler
-(ERROR)."""
+``__temporal_error_identifier``), a failure outside the workflow's code
+(ERROR "Failed handling activation ..."), a completion the codec cannot
+encode, and the event loop's exception handler (ERROR)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import List
+from typing import Any, List, Sequence
 
 import pytest
 
 from temporalio import workflow
+from temporalio.converter import DataConverter, PayloadCodec
 from tests.unit._wfharness import Harness, init
 
 
@@ -23,6 +25,13 @@ class Raises:
 
 
 @workflow.defn
+class Returns:
+    @workflow.run
+    async def run(self) -> str:
+        return "done"
+
+
+@workflow.defn
 class CallsTheLoopHandler:
     @workflow.run
     async def run(self) -> str:
@@ -30,6 +39,14 @@ class CallsTheLoopHandler:
             {"message": "something went wrong", "exception": ValueError("bad"), "where": "here"}
         )
         return "done"
+
+
+class FailingEncode(PayloadCodec):
+    async def encode(self, payloads: Sequence[Any]) -> List[Any]:
+        raise RuntimeError("cannot encode")
+
+    async def decode(self, payloads: Sequence[Any]) -> List[Any]:
+        return list(payloads)
 
 
 def _records(caplog: pytest.LogCaptureFixture, start: str) -> List[logging.LogRecord]:
@@ -49,6 +66,28 @@ def test_failed_activation_is_a_warning_with_the_official_extras(
     assert r.__dict__["__temporal_error_identifier"] == "WorkflowTaskFailure"
     assert r.__dict__["temporal_workflow"]["workflow_type"] == "Raises"
     assert r.exc_info and isinstance(r.exc_info[1], RuntimeError)
+    # handled inside the instance: not also logged as a handling failure
+    assert not _records(caplog, "Failed handling activation")
+
+
+def test_failure_outside_workflow_code_is_an_error(caplog: pytest.LogCaptureFixture) -> None:
+    h = Harness(Returns)
+    with caplog.at_level(logging.DEBUG, logger="temporalio"):
+        c = h.activate(init("NotRegistered"))
+    assert c.HasField("failed") and "is not registered" in c.failed.failure.message
+    (r,) = _records(caplog, "Failed handling activation on workflow with run ID run1")
+    assert r.levelno == logging.ERROR and r.name == "temporalio.worker._workflow"
+    assert r.exc_info and "is not registered" in str(r.exc_info[1])
+
+
+def test_completion_the_codec_cannot_encode(caplog: pytest.LogCaptureFixture) -> None:
+    h = Harness(Returns, data_converter=DataConverter(payload_codec=FailingEncode()))
+    with caplog.at_level(logging.DEBUG, logger="temporalio"):
+        c = h.activate(init("Returns"))
+    assert c.HasField("failed")
+    assert c.failed.failure.message == "Failed encoding completion: cannot encode"
+    (r,) = _records(caplog, "Failed encoding completion on workflow with run ID run1")
+    assert r.levelno == logging.ERROR
 
 
 def test_event_loop_exception_handler_logs_an_error(caplog: pytest.LogCaptureFixture) -> None:
