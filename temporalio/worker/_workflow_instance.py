@@ -347,7 +347,11 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
                 err = None
         finally:
             self._thread_id = None
-        if err is not None:
+        from temporalio.worker._workflow import _InterruptDeadlockError
+
+        # An activation interrupted as a deadlock was failed (and logged) by
+        # the worker already: nobody reads this completion.
+        if err is not None and not isinstance(err, _InterruptDeadlockError):
             logger.warning(
                 "Failed activation on workflow %s with ID %s and run ID %s",
                 self._info.workflow_type,
@@ -359,6 +363,7 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
                     "__temporal_error_identifier": "WorkflowTaskFailure",
                 },
             )
+        if err is not None:
             completion = wcomp.WorkflowActivationCompletion(run_id=act.run_id)
             completion.failed.failure.SetInParent()
             try:

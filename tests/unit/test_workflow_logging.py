@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from datetime import timedelta
 from typing import Any, List, Sequence
 
 import pytest
 
 from temporalio import workflow
 from temporalio.converter import DataConverter, PayloadCodec
+from temporalio.worker._workflow import _DeadlockError
 from tests.unit._wfharness import Harness, init
 
 
@@ -99,3 +102,27 @@ def test_event_loop_exception_handler_logs_an_error(caplog: pytest.LogCaptureFix
     assert r.levelno == logging.ERROR and r.name == "temporalio.worker._workflow_instance"
     assert r.getMessage() == "something went wrong\nwhere: 'here'"
     assert r.exc_info and isinstance(r.exc_info[1], ValueError)
+
+
+@workflow.defn
+class SleepsInItsThread:
+    @workflow.run
+    async def run(self) -> None:
+        time.sleep(1)  # blocks the workflow's thread: a deadlock
+
+
+def test_deadlock_is_an_error_and_its_interrupted_activation_is_not_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    h = Harness(SleepsInItsThread, deadlock_timeout=timedelta(seconds=0.2))
+    with caplog.at_level(logging.DEBUG, logger="temporalio"):
+        c = h.activate(init("SleepsInItsThread"))
+        assert c.HasField("failed")
+        assert c.failed.failure.message.startswith("[TMPRL1101] Potential deadlock detected")
+        stuck = h.worker._runs["run1"].stuck
+        assert stuck is not None
+        stuck.exception(timeout=30)  # the thread ends (interrupted) after its sleep
+    (r,) = _records(caplog, "Failed handling activation on workflow with run ID run1")
+    assert r.levelno == logging.ERROR and r.name == "temporalio.worker._workflow"
+    assert r.exc_info and isinstance(r.exc_info[1], _DeadlockError)
+    assert not _records(caplog, "Failed activation on workflow")
