@@ -976,13 +976,20 @@ class Worker:
 
     async def _validate(self) -> None:
         from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
-        from temporalio.service import RPCError
+        from temporalio.service import RPCError, RPCStatusCode
 
         ns = self._client.namespace
+        req = DescribeNamespaceRequest(namespace=ns)
         try:
-            await self._client.service_client.workflow_service.describe_namespace(
-                DescribeNamespaceRequest(namespace=ns)
-            )
+            try:
+                # (the client's call: it names its namespace in the header)
+                await self._client._call("describe_namespace", req, {}, None)
+            except RPCError as err:
+                if err.status != RPCStatusCode.CANCELLED:
+                    raise
+                # A client closed during the call cancels it: asked again,
+                # the core then says the client is closed (CoreError).
+                await self._client._call("describe_namespace", req, {}, None)
         except RPCError as err:
             raise RuntimeError(
                 f"Worker validation failed: Namespace {ns} was not found or otherwise could "
