@@ -758,13 +758,14 @@ static void failure_message(const uint8_t *body, size_t len, char *out, size_t s
 /* The task failed in the engine: the run is evicted, and the failure is
  * reported with RespondWorkflowTaskFailed on the task's first attempt only
  * (as sdk-core does): a later attempt of a task that keeps failing is
- * dropped with a WARNING, and the server retries it when its workflow task
+ * dropped, and the server retries it when its workflow task
  * timeout passes (reporting every attempt would retry it at once, again and
  * again). A legacy query task is always answered. A first attempt's
  * nondeterminism, for a workflow type the worker lists
  * (tcore_worker_options_set_nondeterminism_as_workflow_fail), fails the
  * workflow instead: RespondWorkflowTaskCompleted with FailWorkflowExecution.
- * (mu) */
+ * Every failed workflow task, reported or dropped, gives a WARNING event
+ * "Failing workflow task run_id=... failure=..." (not in replay). (mu) */
 static void fail_task_locked(wf_run *run, int rc) {
   tcore_worker *w = run->w;
   uint8_t *body = NULL;
@@ -794,14 +795,13 @@ static void fail_task_locked(wf_run *run, int rc) {
   const poll_resp *m = run->cur->msg;
   if (m->attempt > 1 && !m->query) {
     char detail[700];
-    snprintf(detail, sizeof detail, "%d, workflow %s, run %s): %s", m->attempt, run->workflow_id,
-             run->run_id, *fmsg ? fmsg : "(no message)");
+    snprintf(detail, sizeof detail,
+             "%s attempt=%d workflow_id=%s (not reported to the server: only a first "
+             "attempt's failure is; the server retries it after its workflow task timeout) "
+             "failure=%s",
+             run->run_id, m->attempt, run->workflow_id, *fmsg ? fmsg : "(no message)");
     free(body);
-    task_error_locked(run, reason,
-                      "a workflow task failed again and is not reported to the server (only its "
-                      "first attempt's failure is); the server retries it after its workflow task "
-                      "timeout (attempt %s",
-                      detail);
+    task_error_locked(run, reason, "Failing workflow task run_id=%s", detail);
     return;
   }
   if (rc == TCORE_WF_NONDETERMINISM && !m->query && nondeterminism_fails_workflow_locked(run)) {
@@ -813,7 +813,18 @@ static void fail_task_locked(wf_run *run, int rc) {
       return;
     }
   }
+  /* Every failed task is logged (as sdk-core's WARN "Failing workflow
+   * task"); `m` is gone once the task is answered. */
+  char warn[600] = "";
+  if (!m->query && !w->replay)
+    snprintf(warn, sizeof warn, "Failing workflow task run_id=%s failure=%s", run->run_id,
+             *fmsg ? fmsg : "(no message)");
   send_respond_locked(run, 1, body, len);
+  if (*warn) {
+    pthread_mutex_unlock(&w->mu);
+    emit(w, TCORE_WORKER_EVENT_WARNING, run->run_id, NULL, 0, warn);
+    pthread_mutex_lock(&w->mu);
+  }
 }
 
 /* Builds the eviction activation of `run`. */

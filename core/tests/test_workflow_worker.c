@@ -38,6 +38,7 @@ typedef struct rec {
   int reasons[16]; /* evictions by reason */
   char last_evict_message[256];
   char last_run_id[64];
+  char first_warning[700], last_warning[700];
   int complete_at_once; /* complete the workflow in its first activation */
   int fail_first;       /* fail the first activations with an init job (this many) */
   int complete_rc_bad;  /* tcore_worker_complete_activation failed */
@@ -67,7 +68,8 @@ static void on_event(void *user, const tcore_worker_event *ev) {
   rec *r = user;
   if (ev->kind == TCORE_WORKER_EVENT_WARNING) {
     pthread_mutex_lock(&r->mu);
-    r->warnings++;
+    if (!r->warnings++) snprintf(r->first_warning, sizeof r->first_warning, "%s", ev->message);
+    snprintf(r->last_warning, sizeof r->last_warning, "%s", ev->message);
     pthread_mutex_unlock(&r->mu);
     fprintf(stderr, "warning event: %s\n", ev->message);
     return;
@@ -578,12 +580,12 @@ static void test_shutdown_evicts_cached_runs(void) {
  * (workflow task timeout `task_timeout_s`; 0: the server's default): each
  * failed task evicts the run (LANG_FAIL) and, as in sdk-core, only the
  * first attempt is reported with RespondWorkflowTaskFailed (one
- * WorkflowTaskFailed in history); a later attempt is dropped with a
- * WARNING (`warnings` of them; -1: not looked at) and comes back after the
- * workflow task timeout; the server's next attempt succeeds and the run
- * finishes. */
+ * WorkflowTaskFailed in history); a later attempt is dropped and comes back
+ * after the workflow task timeout; the server's next attempt succeeds and
+ * the run finishes. Every failed attempt gives one WARNING "Failing
+ * workflow task run_id=... failure=..." (a dropped one says so). */
 static void failing_tasks(const char *name, int fail_first, int64_t task_timeout_s,
-                          int64_t wait_ms, int warnings) {
+                          int64_t wait_ms) {
   fixture f;
   setup(&f, name, 200, 10);
   f.r.fail_first = fail_first;
@@ -593,20 +595,30 @@ static void failing_tasks(const char *name, int fail_first, int64_t task_timeout
   CHECK(count_events(f.c, f.wf, TEMPORAL__API__ENUMS__V1__EVENT_TYPE__EVENT_TYPE_WORKFLOW_TASK_FAILED) == 1);
   pthread_mutex_lock(&f.r.mu);
   CHECK(f.r.failed_sent == fail_first);
-  if (warnings >= 0) CHECK(f.r.warnings == warnings);
+  CHECK(f.r.warnings == fail_first);
+  char want[256];
+  snprintf(want, sizeof want, "Failing workflow task run_id=%s failure=", f.r.last_run_id);
+  CHECK(strncmp(f.r.first_warning, want, strlen(want)) == 0);
+  if (fail_first > 1) {
+    snprintf(want, sizeof want, "Failing workflow task run_id=%s attempt=%d workflow_id=%s ",
+             f.r.last_run_id, fail_first, f.wf);
+    CHECK(strncmp(f.r.last_warning, want, strlen(want)) == 0);
+    CHECK(strstr(f.r.last_warning, "not reported to the server") != NULL);
+  }
   CHECK(f.r.reasons[CORESDK__WORKFLOW_ACTIVATION__REMOVE_FROM_CACHE__EVICTION_REASON__LANG_FAIL] ==
         fail_first);
   pthread_mutex_unlock(&f.r.mu);
   teardown(&f);
 }
 
-/* One failed activation: the task fails, the server's retry succeeds. */
-static void test_failed_activation_fails_the_task(void) { failing_tasks("wf-fail", 1, 0, 30000, -1); }
+/* One failed activation: the task fails (a WARNING), the server's retry
+ * succeeds. */
+static void test_failed_activation_fails_the_task(void) { failing_tasks("wf-fail", 1, 0, 30000); }
 
-/* Three failed attempts: attempts 2 and 3 are dropped with a WARNING each
- * (the workflow task timeout 2 s brings them back); attempt 4 succeeds. */
+/* Three failed attempts, a WARNING each: attempts 2 and 3 are dropped (the
+ * workflow task timeout 2 s brings them back); attempt 4 succeeds. */
 static void test_failed_task_reported_on_first_attempt_only(void) {
-  failing_tasks("wf-fail3", 3, 2, 60000, 2);
+  failing_tasks("wf-fail3", 3, 2, 60000);
 }
 
 static int wf_running_of(tcore_worker *w) {

@@ -210,12 +210,50 @@ class DevServer:
         self.stop()
 
 
-def _main() -> None:
-    """``python -m temporalio.testing CMD...``: run CMD with
-    TEMPORAL_TEST_TARGET pointing at a fresh dev server, then stop it."""
-    cmd = sys.argv[1:]
+_USAGE = """\
+usage: python -m temporalio.testing [-h] [--] COMMAND [ARGS...]
+
+Start a local Temporal dev server ('temporal server start-dev' on free
+loopback ports, in-memory), run COMMAND with TEMPORAL_TEST_TARGET set to the
+server's host:port, then stop the server. Exits with COMMAND's exit status.
+
+positional arguments:
+  COMMAND [ARGS...]  the program to run, and its arguments
+
+options:
+  -h, --help         show this help message and exit
+  --                 end of options (for a COMMAND that starts with '-')
+
+example:
+  python -m temporalio.testing pytest tests/integration
+"""
+
+
+def _main(argv: Optional[Sequence[str]] = None) -> None:
+    """``python -m temporalio.testing [--] CMD...``: run CMD with
+    TEMPORAL_TEST_TARGET pointing at a fresh dev server, then stop it.
+    Exits (SystemExit) with CMD's status; 0 after ``-h``/``--help``; 2 for
+    a missing COMMAND or an unknown option; 127 when COMMAND is not found."""
+    prog = "python -m temporalio.testing"
+    cmd = list(sys.argv[1:] if argv is None else argv)
+    if cmd and cmd[0] in ("-h", "--help"):
+        sys.stdout.write(_USAGE)
+        raise SystemExit(0)
+    if cmd and cmd[0] == "--":
+        cmd = cmd[1:]
+    elif cmd and cmd[0].startswith("-"):
+        sys.stderr.write(_USAGE.split("\n\n")[0] + f"\n{prog}: error: unknown option {cmd[0]}\n")
+        raise SystemExit(2)
     if not cmd:
-        raise SystemExit("usage: python -m temporalio.testing COMMAND [ARGS...]")
+        sys.stderr.write(
+            _USAGE.split("\n\n")[0] + f"\n{prog}: error: the following arguments are "
+            "required: COMMAND\n"
+        )
+        raise SystemExit(2)
+    exe = shutil.which(cmd[0])
+    if exe is None:
+        sys.stderr.write(f"{prog}: error: command not found: {cmd[0]}\n")
+        raise SystemExit(127)
     with DevServer() as server:
         env = dict(os.environ, TEMPORAL_TEST_TARGET=server.target)
         rc = subprocess.call(cmd, env=env)

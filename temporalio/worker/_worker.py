@@ -639,6 +639,7 @@ class Worker:
         # async with and plugins: the task running run() (the plugin chain)
         self._run_task: Optional["asyncio.Task[None]"] = None
         self._started: Optional["asyncio.Future[None]"] = None
+        self._validating = False
 
     def _init_workflow_options(
         self,
@@ -752,9 +753,24 @@ class Worker:
         return aw is not None and self._shutdown_task is None and aw.fatal is None
 
     async def start(self) -> None:
-        """Start polling (on the running event loop)."""
-        if self._activity_worker is not None:
+        """Start polling (on the running event loop).
+
+        First validates the worker, as the official SDK does: the client's
+        namespace must describe (``DescribeNamespace``, with the client's
+        retries). Raises:
+            RuntimeError: ``"Worker validation failed: Namespace NS was not
+                found or otherwise could not be described: ..."`` (its
+                ``__cause__`` the :class:`temporalio.service.RPCError`, e.g.
+                a :class:`temporalio.service.NamespaceNotFoundError`);
+                nothing was started. Also when already started.
+        """
+        if self._activity_worker is not None or self._validating:
             raise RuntimeError("Already started (a Worker runs once; make a new one to run again)")
+        self._validating = True
+        try:
+            await self._validate()
+        finally:
+            self._validating = False
         executor = self._activity_executor
         if executor is None and any(not d.is_async for d in self._defs.values()):
             executor = self._owned_executor = concurrent.futures.ThreadPoolExecutor(
@@ -932,6 +948,12 @@ class Worker:
         here. What a plugin raises (before or after calling ``next``) is
         raised here.
 
+        It first validates the worker (see :meth:`start`): a namespace
+        that does not exist raises ``RuntimeError("Worker validation failed:
+        ...")`` (its ``__cause__`` the
+        :class:`temporalio.service.NamespaceNotFoundError`) before anything
+        starts.
+
         Polls that fail in a way that can heal (the server down or
         restarting, a connection reset, the server busy) are retried for as
         long as the worker runs, with a capped backoff; polling resumes about
@@ -946,6 +968,28 @@ class Worker:
             self._plugins, "run_worker", Worker._run
         )
         await run(self)
+
+    async def _validate(self) -> None:
+        from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
+        from temporalio.service import RPCError, RPCStatusCode
+
+        ns = self._client.namespace
+        req = DescribeNamespaceRequest(namespace=ns)
+        try:
+            try:
+                # (the client's call: it names its namespace in the header)
+                await self._client._call("describe_namespace", req, {}, None)
+            except RPCError as err:
+                if err.status != RPCStatusCode.CANCELLED:
+                    raise
+                # A client closed during the call cancels it: asked again,
+                # the core then says the client is closed (CoreError).
+                await self._client._call("describe_namespace", req, {}, None)
+        except RPCError as err:
+            raise RuntimeError(
+                f"Worker validation failed: Namespace {ns} was not found or otherwise could "
+                f"not be described: {err}"
+            ) from err
 
     async def _run(self) -> None:
         """:meth:`run` without the plugins (the innermost ``next``)."""

@@ -255,6 +255,9 @@ class WorkflowWorker:
             (j.remove_from_cache for j in act.jobs if j.HasField("remove_from_cache")), None
         )
         if evict is not None:
+            if len(act.jobs) != 1:
+                logger.warning("Unexpected job alongside cache remove job")
+            logger.debug("Evicting workflow with run ID %s, message: %s", run_id, evict.message)
             await self._evict(run_id)
             if self._on_eviction is not None:
                 self._on_eviction(run_id, evict)
@@ -269,6 +272,8 @@ class WorkflowWorker:
             if run is None:
                 run = _Run(self._create_instance(act))
                 self._runs[run_id] = run
+            elif any(j.HasField("initialize_workflow") for j in act.jobs):
+                logger.warning("Cache already exists for activation with initialize job")
             if run.stuck is not None:
                 raise RuntimeError(
                     f"Workflow run {run_id} is still stuck in a previous activation "
@@ -280,11 +285,18 @@ class WorkflowWorker:
                 )
             completion = await self._run_activation(run, act)
         except Exception as e:
+            # As the official SDK: a failure outside the workflow's code (a
+            # deadlock, an unknown workflow type, a codec error) is logged at
+            # ERROR; the workflow instance logs its own code's failures.
+            logger.exception("Failed handling activation on workflow with run ID %s", run_id)
             completion = wcomp.WorkflowActivationCompletion(run_id=run_id)
             completion.failed.failure.SetInParent()
             try:
                 await self._dc.encode_failure(e, completion.failed.failure)
             except Exception as inner:
+                logger.exception(
+                    "Failed converting activation exception on workflow with run ID %s", run_id
+                )
                 completion.failed.failure.message = (
                     f"Failed converting activation exception: {inner}"
                 )
@@ -296,8 +308,9 @@ class WorkflowWorker:
             try:
                 await _encode_completion(codec, completion)
             except Exception as e:
+                logger.exception("Failed encoding completion on workflow with run ID %s", run_id)
                 completion = wcomp.WorkflowActivationCompletion(run_id=run_id)
-                await self._dc.encode_failure(e, completion.failed.failure)
+                completion.failed.failure.message = f"Failed encoding completion: {e}"
         return completion
 
     def _create_instance(self, act: Any) -> Any:

@@ -364,28 +364,40 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
                 err = None
         finally:
             self._thread_id = None
+        from temporalio.worker._workflow import _InterruptDeadlockError
+
         if err is None and any(
             c.WhichOneof("variant") in _TERMINAL_COMMANDS
             for c in self._completion.successful.commands
         ):
             self._warn_if_unfinished_handlers()
-        if err is not None:
+        # An activation interrupted as a deadlock was failed (and logged) by
+        # the worker already: nobody reads this completion.
+        if err is not None and not isinstance(err, _InterruptDeadlockError):
             logger.warning(
                 "Failed activation on workflow %s with ID %s and run ID %s",
                 self._info.workflow_type,
                 self._info.workflow_id,
                 self._info.run_id,
                 exc_info=err,
-                extra={"temporal_workflow": self._info._logger_details()},
+                extra={
+                    "temporal_workflow": self._info._logger_details(),
+                    "__temporal_error_identifier": "WorkflowTaskFailure",
+                },
             )
+        if err is not None:
             completion = wcomp.WorkflowActivationCompletion(run_id=act.run_id)
             completion.failed.failure.SetInParent()
             try:
                 self._fc.to_failure(err, self._pc, completion.failed.failure)
             except Exception as inner:
+                logger.exception(
+                    f"Failed converting activation exception on workflow with run ID {act.run_id}"
+                )
                 completion.failed.failure.message = (
                     f"Failed converting activation exception: {inner}"
                 )
+                completion.failed.failure.application_failure_info.SetInParent()
             self._completion = completion
         return self._completion
 
@@ -1522,12 +1534,19 @@ class _WorkflowInstance(asyncio.AbstractEventLoop, wf._Runtime):
 
     def call_exception_handler(self, context: Dict[str, Any]) -> None:
         # An un-retrieved task exception (e.g. a task the workflow never
-        # awaited) is logged, as asyncio does.
-        exc = context.get("exception")
-        logger.debug("Workflow event loop: %s", context.get("message"), exc_info=exc)
+        # awaited) is logged at ERROR, as asyncio and the official SDK do;
+        # nothing while the run is torn down.
+        if self._deleting:
+            return
+        self.default_exception_handler(context)
 
     def default_exception_handler(self, context: Dict[str, Any]) -> None:
-        self.call_exception_handler(context)
+        lines = [context.get("message") or "Unhandled exception in event loop"]
+        for key in sorted(context):
+            if key not in ("message", "exception"):
+                lines.append(f"{key}: {context[key]!r}")
+        exc = context.get("exception")
+        logger.error("\n".join(lines), exc_info=exc if exc is not None else False)
 
     def get_exception_handler(self) -> None:
         return None

@@ -199,6 +199,10 @@ async def test_a_worker_of_another_namespace_on_the_same_connection_polls_in_it(
     echo.next_call()
     other = Client(**{**client.config(), "namespace": "second"})
     async with Worker(other, task_queue="tq", activities={"noop": lambda: None}):
+        # the worker validates its namespace first, then polls in it
+        method, headers = echo.next_call()
+        assert method.endswith("/DescribeNamespace")
+        assert headers["temporal-namespace"] == "second"
         method, headers = echo.next_call()
     assert method.endswith("/PollActivityTaskQueue")
     assert headers["temporal-namespace"] == "second"

@@ -29,27 +29,38 @@ from tests.integration.test_worker import catch_activity, new_tq, start_activity
 # ---- polling that fails for good ------------------------------------------------------------
 
 
-async def test_unknown_namespace_ends_run_with_namespace_not_found(server_target: str) -> None:
-    client = await Client.connect(server_target, namespace=f"no-such-ns-{uuid.uuid4()}")
+async def test_unknown_namespace_fails_worker_validation(server_target: str) -> None:
+    """As the official SDK: the worker validates its namespace before it
+    starts; one that does not exist raises RuntimeError("Worker validation
+    failed: ...") from run() and async with, its cause the
+    NamespaceNotFoundError; nothing was started."""
+    ns = f"no-such-ns-{uuid.uuid4()}"
+    client = await Client.connect(server_target, namespace=ns)
     try:
 
         async def never() -> None:
             raise AssertionError("no task can come from a namespace that does not exist")
 
+        prefix = (
+            f"Worker validation failed: Namespace {ns} was not found or otherwise could not "
+            "be described: "
+        )
         worker = Worker(client, task_queue=new_tq(), activities={"never": never})
-        with pytest.raises(NamespaceNotFoundError) as info:
+        with pytest.raises(RuntimeError) as info:
             await asyncio.wait_for(worker.run(), 30)
-        assert "not found" in str(info.value)
+        assert str(info.value).startswith(prefix), str(info.value)
+        assert isinstance(info.value.__cause__, NamespaceNotFoundError)
+        assert "not found" in str(info.value.__cause__)
         assert not worker.is_running
+        await asyncio.wait_for(worker.shutdown(), 5)  # nothing to shut down
 
         worker = Worker(client, task_queue=new_tq(), activities={"never": never})
-        with pytest.raises(NamespaceNotFoundError):
+        with pytest.raises(RuntimeError) as info:
             async with worker:
-                for _ in range(300):  # the failure arrives within a poll's round trip
-                    if not worker.is_running:
-                        break
-                    await asyncio.sleep(0.1)
-                assert not worker.is_running
+                raise AssertionError("the worker started")
+        assert str(info.value).startswith(prefix), str(info.value)
+        assert isinstance(info.value.__cause__, NamespaceNotFoundError)
+        assert not worker.is_running
     finally:
         await client.close()
 

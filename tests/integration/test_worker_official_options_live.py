@@ -42,7 +42,8 @@ class CallsAnActivity:
 
 @pytest.mark.parametrize("use", ["run", "async with"])
 async def test_on_fatal_error_gets_the_failure(server_target: str, use: str) -> None:
-    client = await Client.connect(server_target, namespace=f"no-such-namespace-{uuid.uuid4()}")
+    # polling cannot go on once the client is closed: the worker fails
+    client = await Client.connect(server_target)
     seen: List[BaseException] = []
 
     async def on_fatal_error(err: BaseException) -> None:
@@ -50,18 +51,46 @@ async def test_on_fatal_error_gets_the_failure(server_target: str, use: str) -> 
         seen.append(err)
 
     worker = Worker(
-        client, task_queue="tq", activities=[never_polled], on_fatal_error=on_fatal_error
+        client,
+        task_queue=f"tq-{uuid.uuid4()}",
+        activities=[never_polled],
+        on_fatal_error=on_fatal_error,
     )
-    with pytest.raises(NamespaceNotFoundError) as e:
+    with pytest.raises(RuntimeError) as e:
         if use == "run":
-            await asyncio.wait_for(worker.run(), 30)
+            task = asyncio.create_task(worker.run())
+            for _ in range(600):  # until it runs (bounded: 30 s)
+                if worker.is_running:
+                    break
+                await asyncio.sleep(0.05)
+            await client.close()
+            await asyncio.wait_for(task, 30)
         else:
             async with worker:
+                await client.close()
                 for _ in range(600):  # until polling fails for good (bounded: 30 s)
                     if not worker.is_running:
                         break
                     await asyncio.sleep(0.05)
     assert seen == [e.value]
+
+
+async def test_validation_failure_is_not_a_fatal_error(server_target: str) -> None:
+    """A namespace that does not exist fails the worker's validation before
+    it starts (RuntimeError): on_fatal_error is not called."""
+    client = await Client.connect(server_target, namespace=f"no-such-namespace-{uuid.uuid4()}")
+    seen: List[BaseException] = []
+
+    async def on_fatal_error(err: BaseException) -> None:
+        seen.append(err)
+
+    worker = Worker(
+        client, task_queue="tq", activities=[never_polled], on_fatal_error=on_fatal_error
+    )
+    with pytest.raises(RuntimeError, match="^Worker validation failed: ") as e:
+        await asyncio.wait_for(worker.run(), 30)
+    assert isinstance(e.value.__cause__, NamespaceNotFoundError)
+    assert seen == []
     await client.close()
 
 

@@ -221,7 +221,8 @@ async def test_failing_task_reported_on_first_attempt_only(client: Client, task_
 
     def dropped(attempt: int) -> bool:
         return any(
-            "not reported to the server" in m and f"(attempt {attempt}, workflow {wid}," in m
+            m.startswith("Worker on task queue")
+            and f" attempt={attempt} workflow_id={wid} (not reported to the server" in m
             for m in records.messages
         )
 
