@@ -370,6 +370,18 @@ int tcore_la_request_locked(tcore_worker *w, struct wf_run *run, const char *ns,
     coresdk__workflow_commands__workflow_command__free_unpacked(c, NULL);
     return TCORE_ERR_INVALID_ARGUMENT;
   }
+  /* Already running for an evicted run of this id (a replay asks again):
+   * the outcome goes to the new run, the activity is not started again. */
+  tcore_la *live = la_find_locked(w, run_id, c->schedule_local_activity->seq);
+  if (live) {
+    coresdk__workflow_commands__workflow_command__free_unpacked(c, NULL);
+    if (live->run != run) {
+      tcore_wf_run_ref_locked(run);
+      tcore_wf_run_unref_locked(live->run);
+      live->run = run;
+    }
+    return TCORE_OK;
+  }
   tcore_la *la = calloc(1, sizeof *la);
   if (!la) {
     coresdk__workflow_commands__workflow_command__free_unpacked(c, NULL);

@@ -320,13 +320,18 @@ async def test_local_activity_cancel(client: Client, task_queue: str) -> None:
     assert types.count("EVENT_TYPE_MARKER_RECORDED") == 1
 
 
-async def test_local_activity_longer_than_the_task_timeout(client: Client, task_queue: str) -> None:
+@pytest.mark.parametrize("cache", [1000, 0])
+async def test_local_activity_longer_than_the_task_timeout(
+    client: Client, task_queue: str, cache: int
+) -> None:
     """A local activity running past 80 % of the workflow task timeout (2 s
     here): the task is answered (a heartbeat) and a new one forced, so the
-    task never times out and the activity runs once."""
+    task never times out and the activity runs once. With no cache the run is
+    evicted after the heartbeat and the next task's replay asks for the same
+    local activity again: it is the one still running, not a second one."""
     key = _key("long")
     wf_id = _id()
-    async with _worker(client, task_queue):
+    async with _worker(client, task_queue, max_cached_workflows=cache):
         result = await client.execute_workflow(
             LocalLongWorkflow.run,
             key,
