@@ -51,6 +51,8 @@ struct tcore_la {
   int refs;                    /* the list, an armed timer, a delivery */
   wtimer timer;                /* the attempt's deadline, or the retry */
   int timer_retry;
+  uint8_t *last_failure;       /* while waiting to retry: the outcome if none comes */
+  size_t last_failure_len;
 };
 
 /* A CANCEL for the language about a task that has ended here already (its
@@ -78,6 +80,7 @@ static void la_unref_locked(tcore_la *la) {
   tcore_worker *w = la->w;
   if (la->cmd) coresdk__workflow_commands__workflow_command__free_unpacked(la->cmd, NULL);
   tcore_wf_run_unref_locked(la->run);
+  free(la->last_failure);
   free(la->ns), free(la->workflow_id), free(la->run_id), free(la->workflow_type);
   free(la);
   w->holds--;
@@ -214,6 +217,9 @@ static void la_failed_locked(tcore_la *la, Temporal__Api__Failure__V1__Failure *
   int64_t threshold = la->s->local_retry_threshold ? dur_ms(la->s->local_retry_threshold)
                                                    : LA_DEFAULT_THRESHOLD_MS;
   if (backoff >= 0 && backoff <= threshold) {
+    free(la->last_failure); /* NULL when out of memory: then retried even at shutdown */
+    la->last_failure = pack_result(CORESDK__ACTIVITY_RESULT__ACTIVITY_EXECUTION_RESULT__STATUS_FAILED,
+                                   f, NULL, 0, &la->last_failure_len);
     la_keep_cancel_locked(la); /* names the attempt that timed out */
     la->running = 0;
     la->timer_retry = 1;
@@ -239,13 +245,23 @@ static Temporal__Api__Failure__V1__Failure *timeout_failure(
   return f;
 }
 
+/* Ends a task waiting to retry with its last attempt's failure. (mu) */
+static void la_finish_retry_locked(tcore_la *la) {
+  uint8_t *r = la->last_failure;
+  la->last_failure = NULL;
+  la->timer_retry = 0;
+  la_finish_locked(la, r, la->last_failure_len, -1);
+}
+
 static void la_timer_fired(tcore_timer *t) {
   tcore_la *la = (tcore_la *)((char *)t - offsetof(tcore_la, timer));
   tcore_worker *w = la->w;
   pthread_mutex_lock(&w->mu);
   la->timer.armed = 0;
   if (!la->done) {
-    if (la->timer_retry) {
+    if (la->timer_retry && w->phase >= PHASE_GRACE && la->last_failure) {
+      la_finish_retry_locked(la); /* the worker shuts down: no new attempt */
+    } else if (la->timer_retry) {
       la->timer_retry = 0;
       la->attempt++;
       la_start_attempt_locked(la);
@@ -530,11 +546,15 @@ int tcore_la_complete(tcore_worker *w, const uint8_t *token, int kind, const uin
 }
 
 void tcore_la_cancel_all_locked(tcore_worker *w) {
-  for (tcore_la *la = w->las; la; la = la->next)
+  for (tcore_la *la = w->las, *next; la; la = next) {
+    next = la->next;
     if (la->running && !la->emit_cancel) {
       la->emit_cancel = 1;
       la->cancel_reason = "worker_shutdown";
+    } else if (!la->done && la->timer_retry && la->last_failure) {
+      la_finish_retry_locked(la); /* waiting to retry: no new attempt at shutdown */
     }
+  }
 }
 
 int tcore_la_due_locked(tcore_worker *w) {

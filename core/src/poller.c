@@ -116,6 +116,7 @@ int tcore_worker_idle_locked(tcore_worker *w) {
   if (w->polls_in_flight) return 0;
   /* Workflow tasks and runs (also a replay worker's, which has no source). */
   if (w->wf_enabled && (w->wf_running || w->n_runs)) return 0;
+  if (w->las) return 0; /* local activities, also of evicted runs */
   tcore_task_source *src[3];
   int n = sources_of(w, src);
   for (int k = 0; k < n; k++)

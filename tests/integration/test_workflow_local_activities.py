@@ -109,6 +109,21 @@ class LocalFailWorkflow:
 
 
 @workflow.defn
+class LocalRetryLaterWorkflow:
+    @workflow.run
+    async def run(self, key: str) -> str:
+        # the backoff (3 s) is under the local retry threshold: a timer in the worker
+        return await workflow.execute_local_activity(
+            la_fail,
+            key,
+            start_to_close_timeout=timedelta(seconds=10),
+            retry_policy=RetryPolicy(
+                initial_interval=timedelta(seconds=3), backoff_coefficient=1.0
+            ),
+        )
+
+
+@workflow.defn
 class LocalTimeoutWorkflow:
     @workflow.run
     async def run(self, key: str) -> str:
@@ -201,6 +216,7 @@ def _worker(client: Client, task_queue: str, **kw: Any) -> Worker:
             LocalEchoWorkflow,
             LocalRetryWorkflow,
             LocalFailWorkflow,
+            LocalRetryLaterWorkflow,
             LocalTimeoutWorkflow,
             LocalBackoffWorkflow,
             LocalCancelWorkflow,
@@ -263,6 +279,23 @@ async def test_local_activity_failure_after_retries(client: Client, task_queue: 
     err = e.value.cause
     assert isinstance(err, ApplicationError)
     assert err.type == "Boom" and err.message == "always fails"
+
+
+async def test_no_local_activity_retry_after_shutdown(client: Client, task_queue: str) -> None:
+    """A worker shut down while a local activity waits for its retry in the
+    worker: the shutdown ends, and no new attempt starts."""
+    key = _key("retry-later")
+    async with _worker(client, task_queue):
+        await client.start_workflow(
+            LocalRetryLaterWorkflow.run,
+            key,
+            id=_id(),
+            task_queue=task_queue,
+            execution_timeout=timedelta(seconds=60),
+        )
+        while CALLS.get(key, 0) < 1:
+            await asyncio.sleep(0.05)
+    assert CALLS[key] == 1
 
 
 async def test_local_activity_timeout(client: Client, task_queue: str) -> None:
