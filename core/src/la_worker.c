@@ -13,7 +13,7 @@
  *
  * Locking: everything here under the worker's `mu`; events are delivered by
  * tcore_la_flush without it. A task holds a worker hold and a reference on
- * its run while alive.
+ * its run while alive; a kept CANCEL a worker hold until delivered.
  */
 #include <math.h>
 #include <stddef.h>
@@ -128,6 +128,7 @@ static void la_keep_cancel_locked(tcore_la *la) {
   c->run_id = tcore_strdup(la->run_id);
   c->next = la->w->la_cancels;
   la->w->la_cancels = c;
+  la->w->holds++; /* until delivered: the shutdown waits for it */
 }
 
 static void la_finish_locked(tcore_la *la, uint8_t *result, size_t len, int64_t backoff_ms) {
@@ -449,6 +450,10 @@ void tcore_la_flush(tcore_worker *w) {
       if (cb) cb(user, &ev);
       free(kept->run_id);
       free(kept);
+      pthread_mutex_lock(&w->mu);
+      w->holds--;
+      tcore_worker_step_locked(w, 0);
+      tcore_worker_unlock(w);
       continue;
     }
     tcore_la *la = w->las;
@@ -483,8 +488,9 @@ void tcore_la_flush(tcore_worker *w) {
     if (cb && (ev.kind != TCORE_WORKER_EVENT_LOCAL_ACTIVITY || task)) cb(user, &ev);
     free(task);
     pthread_mutex_lock(&w->mu);
-    la_unref_locked(la);
-    pthread_mutex_unlock(&w->mu);
+    la_unref_locked(la); /* may be the last hold */
+    tcore_worker_step_locked(w, 0);
+    tcore_worker_unlock(w);
   }
 }
 
@@ -570,6 +576,7 @@ void tcore_la_free_cancels(tcore_worker *w) {
     w->la_cancels = c->next;
     free(c->run_id);
     free(c);
+    w->holds--;
   }
 }
 
