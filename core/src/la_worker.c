@@ -17,6 +17,7 @@
  */
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -141,7 +142,9 @@ static void la_finish_locked(tcore_la *la, uint8_t *result, size_t len, int64_t 
   clock_gettime(CLOCK_REALTIME, &ts);
   tcore_wf_la_done_locked(la->run, la->s->seq, result, len, la->attempt,
                           (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec,
-                          backoff_ms >= 0 ? backoff_ms * 1000000 : -1);
+                          backoff_ms < 0                      ? -1
+                          : backoff_ms > INT64_MAX / 1000000 ? INT64_MAX /* saturated */
+                                                              : backoff_ms * 1000000);
   la_unlink_locked(la);
 }
 
