@@ -46,6 +46,7 @@ struct tcore_la {
   int64_t close_deadline_ms;   /* schedule-to-close, monotonic, 0: none */
   int running;                 /* an attempt is with the language */
   int emit_task, emit_cancel;  /* events due (tcore_la_flush) */
+  int delivering;              /* its LOCAL_ACTIVITY is being delivered: CANCELs wait */
   const char *cancel_reason;
   int cancel_requested;        /* by the workflow */
   int done;                    /* its outcome went to the run */
@@ -435,10 +436,22 @@ int tcore_la_request_locked(tcore_worker *w, struct wf_run *run, const char *ns,
   return TCORE_OK;
 }
 
+/* Whether an event of `la` may be delivered now: no CANCEL overtakes the
+ * LOCAL_ACTIVITY another thread is delivering. (mu) */
+static int la_due(const tcore_la *la) {
+  return la->emit_task || (la->emit_cancel && !la->delivering);
+}
+
+/* Whether a kept CANCEL may be delivered now (as la_due; its task may have
+ * left the list while its LOCAL_ACTIVITY is being delivered). (mu) */
+static int kept_due_locked(tcore_worker *w) {
+  return w->la_cancels && !w->la_delivering;
+}
+
 void tcore_la_flush(tcore_worker *w) {
   for (;;) {
     pthread_mutex_lock(&w->mu);
-    la_cancel *kept = w->la_cancels;
+    la_cancel *kept = kept_due_locked(w) ? w->la_cancels : NULL;
     if (kept) {
       w->la_cancels = kept->next;
       tcore_worker_event_cb cb = w->event_cb;
@@ -460,7 +473,7 @@ void tcore_la_flush(tcore_worker *w) {
       continue;
     }
     tcore_la *la = w->las;
-    while (la && !la->emit_task && !la->emit_cancel) la = la->next;
+    while (la && !la_due(la)) la = la->next;
     if (!la) {
       pthread_mutex_unlock(&w->mu);
       return;
@@ -471,6 +484,8 @@ void tcore_la_flush(tcore_worker *w) {
     size_t task_len = 0;
     if (la->emit_task) {
       la->emit_task = 0;
+      la->delivering = 1;
+      w->la_delivering++;
       task = la_task_bytes(la, &task_len);
       ev.kind = TCORE_WORKER_EVENT_LOCAL_ACTIVITY;
     } else {
@@ -491,6 +506,10 @@ void tcore_la_flush(tcore_worker *w) {
     if (cb && (ev.kind != TCORE_WORKER_EVENT_LOCAL_ACTIVITY || task)) cb(user, &ev);
     free(task);
     pthread_mutex_lock(&w->mu);
+    if (ev.kind == TCORE_WORKER_EVENT_LOCAL_ACTIVITY) {
+      la->delivering = 0;
+      w->la_delivering--;
+    }
     la_unref_locked(la); /* may be the last hold */
     tcore_worker_step_locked(w, 0);
     tcore_worker_unlock(w);
@@ -567,9 +586,9 @@ void tcore_la_cancel_all_locked(tcore_worker *w) {
 }
 
 int tcore_la_due_locked(tcore_worker *w) {
-  if (w->la_cancels) return 1;
+  if (kept_due_locked(w)) return 1;
   for (tcore_la *la = w->las; la; la = la->next)
-    if (la->emit_task || la->emit_cancel) return 1;
+    if (la_due(la)) return 1;
   return 0;
 }
 

@@ -207,6 +207,7 @@ struct tcore_worker {
   struct tcore_la *las;          /* local activities alive (la_worker.c) (mu) */
   struct la_cancel *la_cancels;  /* CANCELs of ended ones, not yet delivered (mu) */
   uint64_t la_next_id;           /* (mu) */
+  int la_delivering;             /* LOCAL_ACTIVITY events being delivered (mu) */
 };
 
 /* ---- activity_worker.c ---- */
