@@ -567,9 +567,10 @@ int tcore_la_complete(tcore_worker *w, const uint8_t *token, int kind, const uin
     }
     if (f) temporal__api__failure__v1__failure__free_unpacked(f, NULL);
   }
+  /* events due (a kept CANCEL) go from the run manager's thread, never the caller's */
+  if (tcore_la_due_locked(w) && w->wf_cv_init) pthread_cond_signal(&w->wf_cv);
   tcore_worker_step_locked(w, 0);
   tcore_worker_unlock(w);
-  tcore_la_flush(w);
   return rc;
 }
 

@@ -405,11 +405,12 @@ int tcore_la_request_locked(tcore_worker *w, struct wf_run *run, const char *ns,
 void tcore_la_flush(tcore_worker *w);
 /* Whether a token is a local activity's. */
 int tcore_la_is_token(const uint8_t *token, size_t len);
-/* tcore_worker_complete for a local activity's token (16 bytes). Without `mu`. */
+/* tcore_worker_complete for a local activity's token (16 bytes). Without `mu`.
+ * Delivers nothing itself: events due go from the run manager's thread. */
 int tcore_la_complete(tcore_worker *w, const uint8_t *token, int kind, const uint8_t *data,
                       size_t len);
 /* Shutdown: CANCEL "worker_shutdown" for every attempt running (due for
- * delivery). (mu) */
+ * delivery); one waiting to retry ends with its last failure. (mu) */
 void tcore_la_cancel_all_locked(tcore_worker *w);
 /* Whether events are due for delivery. (mu) */
 int tcore_la_due_locked(tcore_worker *w);
