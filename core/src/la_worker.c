@@ -369,10 +369,12 @@ int tcore_la_request_locked(tcore_worker *w, struct wf_run *run, const char *ns,
     coresdk__workflow_commands__workflow_command__free_unpacked(c, NULL);
     if (!la || la->done) return TCORE_OK;
     la->cancel_requested = 1;
-    if (la->running) {
+    if (la->running && !la->emit_task) {
       la->emit_cancel = 1;
       la->cancel_reason = "cancel_requested";
-    } else if (la->timer_retry) { /* waiting to retry: cancelled now */
+    } else if (la->timer_retry || la->emit_task) { /* waiting to retry, or not yet
+                                                    * given to the language: cancelled now */
+      la->emit_task = 0;
       Temporal__Api__Failure__V1__Failure f = TEMPORAL__API__FAILURE__V1__FAILURE__INIT;
       Temporal__Api__Failure__V1__CanceledFailureInfo ci =
           TEMPORAL__API__FAILURE__V1__CANCELED_FAILURE_INFO__INIT;

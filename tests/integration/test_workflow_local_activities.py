@@ -346,7 +346,7 @@ async def test_local_activity_cancel(client: Client, task_queue: str) -> None:
     wf_id = _id()
     async with _worker(client, task_queue):
         result = await _execute(client, task_queue, LocalCancelWorkflow.run, key, wf_id)
-    # (its CANCEL "cancel_requested" came with its task: it never started)
+    # (cancelled before it was given to the language: it never started)
     assert key not in CALLS
     assert result == "Local Activity cancelled: CancelledError"
     types = await _event_types(client, wf_id)
