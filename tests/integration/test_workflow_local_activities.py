@@ -97,28 +97,16 @@ class LocalRetryWorkflow:
 @workflow.defn
 class LocalFailWorkflow:
     @workflow.run
-    async def run(self, key: str) -> str:
+    async def run(self, key: str, backoff_ms: int = 50) -> str:
+        # a backoff under the local retry threshold: a timer in the worker
         return await workflow.execute_local_activity(
             la_fail,
             key,
             start_to_close_timeout=timedelta(seconds=10),
             retry_policy=RetryPolicy(
-                initial_interval=timedelta(milliseconds=50), maximum_attempts=3
-            ),
-        )
-
-
-@workflow.defn
-class LocalRetryLaterWorkflow:
-    @workflow.run
-    async def run(self, key: str) -> str:
-        # the backoff (3 s) is under the local retry threshold: a timer in the worker
-        return await workflow.execute_local_activity(
-            la_fail,
-            key,
-            start_to_close_timeout=timedelta(seconds=10),
-            retry_policy=RetryPolicy(
-                initial_interval=timedelta(seconds=3), backoff_coefficient=1.0
+                initial_interval=timedelta(milliseconds=backoff_ms),
+                backoff_coefficient=1.0,
+                maximum_attempts=3,
             ),
         )
 
@@ -216,7 +204,6 @@ def _worker(client: Client, task_queue: str, **kw: Any) -> Worker:
             LocalEchoWorkflow,
             LocalRetryWorkflow,
             LocalFailWorkflow,
-            LocalRetryLaterWorkflow,
             LocalTimeoutWorkflow,
             LocalBackoffWorkflow,
             LocalCancelWorkflow,
@@ -287,8 +274,8 @@ async def test_no_local_activity_retry_after_shutdown(client: Client, task_queue
     key = _key("retry-later")
     async with _worker(client, task_queue):
         await client.start_workflow(
-            LocalRetryLaterWorkflow.run,
-            key,
+            LocalFailWorkflow.run,
+            args=[key, 3000],
             id=_id(),
             task_queue=task_queue,
             execution_timeout=timedelta(seconds=60),
